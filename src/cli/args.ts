@@ -1,0 +1,89 @@
+/** Command-line arguments of the CLI, parsed with node:util and validated with zod. */
+import { parseArgs } from 'node:util';
+import { z } from 'zod';
+import { timestampKey } from '../../workflows/timestamps';
+import { STREAMS } from '../temporal/workflow-ids';
+
+export class UsageError extends Error {}
+
+export const USAGE = `kandji-datadog — forward Kandji (Iru) security logs to Datadog Logs
+
+Usage: npm run -s cli -- <command> [options]
+
+Commands:
+  start [--streams audit] [--since TIME]   start the tenant's stream workflows (idempotent: a running stream
+                                           keeps its cursor; a stopped one resumes where it stopped)
+  status [--json]                          state, cursor, lag, counts and last error of each stream
+  stop [--streams audit] [--no-wait]       stop gracefully: the batch in flight is shipped first
+
+Options:
+  --tenant NAME   tenant to act on (default: KANDJI_TENANT, else the subdomain of KANDJI_API_URL)
+  --since TIME    first event to read when a stream starts fresh: ISO-8601, e.g. 2026-01-31T08:00:00Z
+                  (a time without zone is read as UTC). Default: KANDJI_START_DATE, else 17 hours ago.
+  -h, --help      this help
+
+Configuration comes from the environment (see README): TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_TASK_QUEUE,
+KANDJI_API_URL, KANDJI_TENANT, KANDJI_POLL_INTERVAL, KANDJI_START_DATE.
+Exit codes: 0 success, 1 failure, 2 bad usage or configuration.`;
+
+const streamList = z
+  .string()
+  .transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean))
+  .pipe(z.array(z.enum(STREAMS as [string, ...string[]])).min(1))
+  .transform((xs) => [...new Set(xs)] as (typeof STREAMS)[number][]);
+
+const since = z.string().refine((s) => {
+  try {
+    timestampKey(s);
+    return true;
+  } catch {
+    return false;
+  }
+}, 'expected an ISO-8601 time, e.g. 2026-01-31T08:00:00Z (a time without zone is read as UTC)');
+
+const common = { tenant: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/).optional() };
+
+const commands = {
+  start: z.object({ ...common, streams: streamList.default(['audit']), since: since.optional() }),
+  status: z.object({ ...common, json: z.boolean().default(false) }),
+  stop: z.object({ ...common, streams: streamList.default(['audit']), 'no-wait': z.boolean().default(false) }),
+};
+
+export type Command =
+  | { name: 'help' }
+  | { name: 'start'; opts: z.output<typeof commands.start> }
+  | { name: 'status'; opts: z.output<typeof commands.status> }
+  | { name: 'stop'; opts: z.output<typeof commands.stop> };
+
+export function parseCommand(argv: string[]): Command {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      strict: true,
+      options: {
+        streams: { type: 'string' },
+        since: { type: 'string' },
+        tenant: { type: 'string' },
+        json: { type: 'boolean' },
+        'no-wait': { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  const [name, ...rest] = parsed.positionals;
+  if (parsed.values.help || !name || name === 'help') return { name: 'help' };
+  if (rest.length) throw new UsageError(`unexpected argument: ${rest.join(' ')}`);
+  if (!(name in commands)) throw new UsageError(`unknown command "${name}"; expected one of ${Object.keys(commands).join(', ')}`);
+  const schema = commands[name as keyof typeof commands];
+  const { help: _help, ...values } = parsed.values;
+  const result = schema.strict().safeParse(values);
+  if (!result.success) {
+    const msgs = result.error.issues.map((i) => (i.path.length ? `--${String(i.path[0])}: ${i.message}` : i.message));
+    throw new UsageError(`${name}: ${msgs.join('; ')}`);
+  }
+  return { name, opts: result.data } as Command;
+}

@@ -1,0 +1,204 @@
+/**
+ * Configuration from the environment, validated with zod. A missing or invalid variable stops start-up with a
+ * message naming it and what is expected. Split by who needs what: the CLI never needs the secrets.
+ */
+import { z } from 'zod';
+import { parseDuration } from '../duration';
+import { DATADOG_SITES, intakeUrlForSite, isDatadogSite } from '../datadog/sites';
+import { timestampKey } from '../../workflows/timestamps';
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+const LOOPBACK = /^(localhost|127(?:\.\d{1,3}){3}|\[::1\])$/i;
+const KANDJI_HOST = /^[a-z0-9-]+\.api\.(?:eu\.)?kandji\.io$|^[a-z0-9-]+\.api\.(?:eu\.)?iru\.com$/i;
+
+export function isLoopbackHost(hostname: string): boolean {
+  return LOOPBACK.test(hostname);
+}
+
+const duration = (name: string, fallback: string) =>
+  z
+    .string()
+    .default(fallback)
+    .transform((s, ctx) => {
+      try {
+        const ms = parseDuration(s);
+        if (ms <= 0) throw new Error(`must be more than 0`);
+        return ms;
+      } catch (e) {
+        ctx.addIssue({ code: 'custom', message: `${name}: ${(e as Error).message}` });
+        return z.NEVER;
+      }
+    });
+
+const isoTimestamp = z.string().refine((s) => {
+  try {
+    timestampKey(s);
+    return true;
+  } catch {
+    return false;
+  }
+}, 'expected an ISO-8601 time such as 2026-01-31T12:00:00Z (a time without zone is read as UTC)');
+
+const kandjiUrl = z
+  .string({ error: 'required: the Kandji API URL, e.g. https://acme.api.kandji.io' })
+  .transform((s, ctx) => {
+    let url: URL;
+    try {
+      url = new URL(s);
+    } catch {
+      ctx.addIssue({ code: 'custom', message: `expected a URL such as https://acme.api.kandji.io, got ${JSON.stringify(s)}` });
+      return z.NEVER;
+    }
+    if (isLoopbackHost(url.hostname)) {
+      if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+        ctx.addIssue({ code: 'custom', message: `expected http(s), got ${url.protocol}` });
+        return z.NEVER;
+      }
+      return url.origin;
+    }
+    if (url.protocol !== 'https:') {
+      ctx.addIssue({ code: 'custom', message: `must be https (plain http is allowed only for loopback hosts), got ${url.origin}` });
+      return z.NEVER;
+    }
+    if (!KANDJI_HOST.test(url.hostname)) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `must be a Kandji or Iru API host (<subdomain>.api.kandji.io, <subdomain>.api.eu.kandji.io, <subdomain>.api.iru.com), got ${url.hostname}`,
+      });
+      return z.NEVER;
+    }
+    return url.origin;
+  });
+
+/** Tenant name: from KANDJI_TENANT, else the subdomain of KANDJI_API_URL. Used in workflow ids and tags. */
+const tenantName = z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'expected lower-case letters, digits and dashes, e.g. acme');
+
+export function tenantFromUrl(origin: string): string {
+  const host = new URL(origin).hostname;
+  return isLoopbackHost(host) ? 'local' : (host.split('.')[0] ?? host).toLowerCase();
+}
+
+const temporalSchema = z.object({
+  TEMPORAL_ADDRESS: z.string().min(1).default('127.0.0.1:7233'),
+  TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+  TEMPORAL_TASK_QUEUE: z.string().min(1).default('kandji-datadog'),
+});
+
+const streamSchema = z.object({
+  KANDJI_API_URL: kandjiUrl,
+  KANDJI_TENANT: tenantName.optional(),
+  KANDJI_POLL_INTERVAL: duration('KANDJI_POLL_INTERVAL', '1m'),
+  KANDJI_AUTH_RECHECK_INTERVAL: duration('KANDJI_AUTH_RECHECK_INTERVAL', '5m'),
+  KANDJI_ERROR_BACKOFF: duration('KANDJI_ERROR_BACKOFF', '30s'),
+  KANDJI_START_DATE: isoTimestamp.optional(),
+});
+
+const secretsSchema = z.object({
+  KANDJI_API_TOKEN: z.string({ error: 'required: a Kandji API token with the "List Audit Events" permission' }).min(1, 'must not be empty'),
+  DD_API_KEY: z.string({ error: 'required: a Datadog API key' }).min(1, 'must not be empty'),
+  DD_SITE: z
+    .string()
+    .default('datadoghq.com')
+    .refine(isDatadogSite, { message: `expected one of ${Object.keys(DATADOG_SITES).join(', ')}` }),
+  DD_LOGS_URL: z
+    .url({ message: 'expected a full intake URL such as https://http-intake.logs.datadoghq.com/api/v2/logs' })
+    .refine((s) => {
+      const u = new URL(s);
+      return u.protocol === 'https:' || isLoopbackHost(u.hostname);
+    }, 'must be https (plain http is allowed only for loopback hosts)')
+    .optional(),
+  DD_TAGS: z.string().optional(),
+  DD_HOSTNAME: z.string().optional(),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+function parse<S extends z.ZodType>(schema: S, env: Env): z.output<S> {
+  const result = schema.safeParse(env);
+  if (result.success) return result.data;
+  throw new ConfigError(
+    result.error.issues.map((i) => {
+      const name = String(i.path[0] ?? '');
+      const msg = i.message.startsWith(`${name}: `) ? i.message.slice(name.length + 2) : i.message;
+      return `${name}: ${msg}`;
+    }),
+  );
+}
+
+export interface TemporalConfig {
+  address: string;
+  namespace: string;
+  taskQueue: string;
+}
+
+export function loadTemporalConfig(env: Env = process.env): TemporalConfig {
+  const c = parse(temporalSchema, env);
+  return { address: c.TEMPORAL_ADDRESS, namespace: c.TEMPORAL_NAMESPACE, taskQueue: c.TEMPORAL_TASK_QUEUE };
+}
+
+export interface StreamConfig {
+  kandjiUrl: string;
+  tenant: string;
+  pollIntervalMs: number;
+  authRecheckMs: number;
+  errorBackoffMs: number;
+  startDate?: string;
+}
+
+export function loadStreamConfig(env: Env = process.env): StreamConfig {
+  const c = parse(streamSchema, env);
+  return {
+    kandjiUrl: c.KANDJI_API_URL,
+    tenant: c.KANDJI_TENANT ?? tenantFromUrl(c.KANDJI_API_URL),
+    pollIntervalMs: c.KANDJI_POLL_INTERVAL,
+    authRecheckMs: c.KANDJI_AUTH_RECHECK_INTERVAL,
+    errorBackoffMs: c.KANDJI_ERROR_BACKOFF,
+    startDate: c.KANDJI_START_DATE,
+  };
+}
+
+export interface WorkerConfig {
+  temporal: TemporalConfig;
+  stream: StreamConfig;
+  kandjiToken: string;
+  datadogApiKey: string;
+  datadogIntakeUrl: string;
+  extraTags: string[];
+  hostname?: string;
+  logLevel: string;
+}
+
+/** Everything the worker needs; collects the problems of every variable before failing. */
+export function loadWorkerConfig(env: Env = process.env): WorkerConfig {
+  const problems: string[] = [];
+  const attempt = <T>(f: () => T): T | undefined => {
+    try {
+      return f();
+    } catch (e) {
+      if (e instanceof ConfigError) problems.push(...e.problems);
+      else throw e;
+      return undefined;
+    }
+  };
+  const temporal = attempt(() => loadTemporalConfig(env));
+  const stream = attempt(() => loadStreamConfig(env));
+  const secrets = attempt(() => parse(secretsSchema, env));
+  if (problems.length || !temporal || !stream || !secrets) throw new ConfigError(problems);
+  return {
+    temporal,
+    stream,
+    kandjiToken: secrets.KANDJI_API_TOKEN,
+    datadogApiKey: secrets.DD_API_KEY,
+    datadogIntakeUrl: secrets.DD_LOGS_URL ?? intakeUrlForSite(secrets.DD_SITE as keyof typeof DATADOG_SITES),
+    extraTags: (secrets.DD_TAGS ?? '').split(/[,\s]+/).filter(Boolean),
+    hostname: secrets.DD_HOSTNAME,
+    logLevel: secrets.LOG_LEVEL,
+  };
+}

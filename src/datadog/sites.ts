@@ -1,0 +1,22 @@
+/** Datadog sites and their logs intake hosts (shared/reference/datadog-logs.md §1). */
+export const DATADOG_SITES = {
+  'datadoghq.com': 'http-intake.logs.datadoghq.com', // US1
+  'us3.datadoghq.com': 'http-intake.logs.us3.datadoghq.com',
+  'us5.datadoghq.com': 'http-intake.logs.us5.datadoghq.com',
+  'datadoghq.eu': 'http-intake.logs.datadoghq.eu', // EU1
+  'ap1.datadoghq.com': 'http-intake.logs.ap1.datadoghq.com',
+  'ap2.datadoghq.com': 'http-intake.logs.ap2.datadoghq.com',
+  'uk1.datadoghq.com': 'http-intake.logs.uk1.datadoghq.com',
+  'ddog-gov.com': 'http-intake.logs.ddog-gov.com', // US1-FED
+  'us2.ddog-gov.com': 'http-intake.logs.us2.ddog-gov.com', // US2-FED
+} as const;
+
+export type DatadogSite = keyof typeof DATADOG_SITES;
+
+export function isDatadogSite(site: string): site is DatadogSite {
+  return Object.prototype.hasOwnProperty.call(DATADOG_SITES, site);
+}
+
+export function intakeUrlForSite(site: DatadogSite): string {
+  return `https://${DATADOG_SITES[site]}/api/v2/logs`;
+}

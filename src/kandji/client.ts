@@ -1,0 +1,80 @@
+/**
+ * HTTP client of the Kandji API: Bearer auth, a timeout on every request, JSON bodies, and every failure
+ * classified as a RemoteError. Used only by activities.
+ */
+import { Agent, request } from 'undici';
+import { RemoteError, kindOfStatus, networkError, retryAfterMs, snippet } from '../remote-errors';
+
+export interface KandjiClientOptions {
+  baseUrl: string; // origin, e.g. https://acme.api.kandji.io
+  token: string;
+  /** Whole-request timeout, ms. */
+  timeoutMs?: number;
+  userAgent?: string;
+}
+
+export class KandjiClient {
+  private readonly dispatcher: Agent;
+  private readonly token: string;
+  readonly baseUrl: string;
+  private readonly timeoutMs: number;
+  private readonly userAgent: string;
+
+  constructor(opts: KandjiClientOptions) {
+    this.baseUrl = new URL(opts.baseUrl).origin;
+    this.token = opts.token;
+    this.timeoutMs = opts.timeoutMs ?? 30_000;
+    this.userAgent = opts.userAgent ?? 'kandji-datadog';
+    this.dispatcher = new Agent({ connections: 4, headersTimeout: this.timeoutMs, bodyTimeout: this.timeoutMs });
+  }
+
+  /** GETs a path (with query) on the configured origin and returns the parsed JSON body. */
+  async getJson(pathAndQuery: string, signal?: AbortSignal): Promise<unknown> {
+    if (!pathAndQuery.startsWith('/')) throw new Error(`Kandji path must start with /: ${pathAndQuery}`);
+    const url = this.baseUrl + pathAndQuery;
+    const timeout = AbortSignal.timeout(this.timeoutMs);
+    const combined = signal ? AbortSignal.any([signal, timeout]) : timeout;
+    let status: number;
+    let headers: Record<string, string | string[] | undefined>;
+    let text: string;
+    try {
+      const res = await request(url, {
+        method: 'GET',
+        dispatcher: this.dispatcher,
+        signal: combined,
+        headers: {
+          authorization: `Bearer ${this.token}`,
+          accept: 'application/json',
+          'user-agent': this.userAgent,
+          'cache-control': 'no-cache',
+        },
+      });
+      status = res.statusCode;
+      headers = res.headers;
+      text = await res.body.text();
+    } catch (err) {
+      throw networkError('kandji', err);
+    }
+    const path = pathAndQuery.split('?')[0];
+    if (status < 200 || status >= 300) {
+      const kind = kindOfStatus(status);
+      throw new RemoteError('kandji', kind, `Kandji answered ${status} for GET ${path}: ${snippet(text)}`, {
+        status,
+        bodySnippet: snippet(text),
+        retryAfterMs: kind === 'rate_limited' ? retryAfterMs(headers) : undefined,
+      });
+    }
+    try {
+      return JSON.parse(text) as unknown;
+    } catch {
+      throw new RemoteError('kandji', 'bad_response', `Kandji answered ${status} for GET ${path} with a body that is not JSON: ${snippet(text)}`, {
+        status,
+        bodySnippet: snippet(text),
+      });
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.dispatcher.close();
+  }
+}

@@ -1,0 +1,72 @@
+/**
+ * How a failed call to Kandji or Datadog is classified: one class of remote failure, with what the remote said
+ * (status, first bytes of the body, when to come back). The activities turn these into ApplicationFailures.
+ */
+export type RemoteFailureKind =
+  | 'auth' // 401/403
+  | 'rate_limited' // 429
+  | 'unavailable' // 5xx, 408, timeouts, resets
+  | 'bad_response' // 2xx with a body we cannot read
+  | 'not_found' // 404
+  | 'rejected' // other 4xx, e.g. 400
+  | 'too_large' // 413
+  | 'unsafe_link'; // a next link outside the configured origin
+
+export class RemoteError extends Error {
+  constructor(
+    readonly service: 'kandji' | 'datadog',
+    readonly kind: RemoteFailureKind,
+    message: string,
+    readonly details: { status?: number; bodySnippet?: string; retryAfterMs?: number } = {},
+  ) {
+    super(message);
+    this.name = 'RemoteError';
+  }
+}
+
+/** First bytes of a body, printable, for error messages. Never contains request headers (the token). */
+export function snippet(body: string, max = 200): string {
+  const flat = body.replace(/\s+/g, ' ').trim();
+  return flat.length > max ? `${flat.slice(0, max)}…` : flat;
+}
+
+/**
+ * Reads Retry-After (seconds or an HTTP date) or a Datadog-style `x-ratelimit-reset` (seconds) into milliseconds.
+ * `now` is injectable for tests.
+ */
+export function retryAfterMs(headers: Record<string, string | string[] | undefined>, now = Date.now()): number | undefined {
+  const first = (name: string) => {
+    const v = headers[name];
+    return Array.isArray(v) ? v[0] : v;
+  };
+  const ra = first('retry-after');
+  if (ra !== undefined) {
+    const secs = Number(ra.trim());
+    if (Number.isFinite(secs) && secs >= 0) return Math.round(secs * 1000);
+    const at = Date.parse(ra);
+    if (!Number.isNaN(at)) return Math.max(0, at - now);
+  }
+  const reset = first('x-ratelimit-reset');
+  if (reset !== undefined) {
+    const secs = Number(reset.trim());
+    if (Number.isFinite(secs) && secs >= 0) return Math.round(secs * 1000);
+  }
+  return undefined;
+}
+
+/** Classifies a non-2xx HTTP status. */
+export function kindOfStatus(status: number): RemoteFailureKind {
+  if (status === 401 || status === 403) return 'auth';
+  if (status === 429) return 'rate_limited';
+  if (status === 404) return 'not_found';
+  if (status === 413) return 'too_large';
+  if (status === 408 || status >= 500) return 'unavailable';
+  return 'rejected';
+}
+
+/** Network-level failures (reset, refused, timeout, socket closed) are all worth retrying. */
+export function networkError(service: 'kandji' | 'datadog', err: unknown): RemoteError {
+  const e = err as { code?: string; message?: string; name?: string };
+  const what = e.code ?? e.name ?? 'network error';
+  return new RemoteError(service, 'unavailable', `${service} request failed: ${what}${e.message ? ` (${e.message})` : ''}`);
+}

@@ -1,0 +1,23 @@
+/**
+ * Limits of the Datadog Logs HTTP intake (v2), as documented in
+ * shared/reference/datadog-logs.md §3. Datadog writes "5 MB" and "1 MB"; the Agent and Vector
+ * use decimal megabytes (5,000,000 B), so the simulator does too.
+ */
+
+/** Largest accepted payload, measured after decompression. Larger → 413. */
+export const MAX_UNCOMPRESSED_PAYLOAD_BYTES = 5_000_000;
+
+/** Most entries allowed in one JSON array. More → 400. */
+export const MAX_ITEMS_PER_REQUEST = 1_000;
+
+/** A single log whose serialized JSON is larger than this is accepted (202) but truncated. */
+export const MAX_SINGLE_LOG_BYTES = 1_000_000;
+
+/**
+ * Memory guard on the raw (possibly compressed) body as it arrives. An identity body over
+ * MAX_UNCOMPRESSED_PAYLOAD_BYTES is already a 413; a compressed body is allowed some head-room
+ * because incompressible data grows slightly when "compressed".
+ */
+export const MAX_RAW_BODY_BYTES_COMPRESSED = 2 * MAX_UNCOMPRESSED_PAYLOAD_BYTES;
+
+export const INTAKE_PATH = '/api/v2/logs';

@@ -1,0 +1,10 @@
+export { KandjiSimulator, AUDIT_EVENTS_PATH, MAX_LIMIT } from './server';
+export type { KandjiSimulatorOptions, RecordedRequest } from './server';
+export { AuditStore, AUDIT_SORT_BY, LONG_TIE_RUN } from './audit-store';
+export type { AuditSortBy, AuditQuery, BacklogOptions, LiveOptions, StoredEvent } from './audit-store';
+export { AuditRecordFactory, AUDIT_TARGET_TYPES, ulid } from './audit-records';
+export type { AuditRecord, AuditTargetType, MakeRecordOptions } from './audit-records';
+export { encodeCursor, decodeCursor } from './cursor';
+export type { AuditCursor } from './cursor';
+export { formatMicros, parseInstant, OCCURRED_AT_RE } from './time';
+export type { ParsedInstant } from './time';

@@ -1,0 +1,376 @@
+/**
+ * A Kandji API simulator: a real HTTP server on 127.0.0.1 (node:http) serving
+ * `GET /api/v1/audit/events` the way kandji-api.md §2-5 describes it: bearer tokens, a
+ * tenant-wide hourly rate limit, cursor pagination with a full `next` URL, `start_date` /
+ * `end_date` filters at microsecond precision, DRF-style JSON errors and an HTML 404 page.
+ * Faults from ../faults can be injected per request.
+ */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { FaultInjector, seededRandom, type FaultConfig, type FaultKind } from '../faults';
+import { AUDIT_SORT_BY, AuditStore, type AuditSortBy } from './audit-store';
+import { decodeCursor, encodeCursor, type AuditCursor } from './cursor';
+import { MICROS_PER_DAY, parseInstant } from './time';
+
+export type { AuditRecord } from './audit-records';
+
+export interface KandjiSimulatorOptions {
+  /** 0 / undefined = random free port. The server binds 127.0.0.1 only. */
+  port?: number;
+  /** Accepted bearer tokens. */
+  tokens: string[];
+  /** Seed for records and faults. Default 1. */
+  seed?: number;
+  /** Events generated at start, spread over [from, to]. */
+  backlog?: { count: number; from: Date; to: Date; tieFraction?: number };
+  /** Tenant-wide budget over a sliding hour. Default 10000. */
+  requestsPerHour?: number;
+  /** Base of the `next` URLs. Default `http://127.0.0.1:<port>`. */
+  publicBaseUrl?: string;
+}
+
+export interface RecordedRequest {
+  /** Arrival time, ms since the epoch. */
+  at: number;
+  method: string;
+  path: string;
+  query: Record<string, string>;
+  /** Status sent; 'dropped' when the socket was destroyed; 0 while the answer is pending. */
+  status: number | 'dropped';
+  fault?: FaultKind;
+  /** Whether the request carried an accepted bearer token. */
+  authorized: boolean;
+}
+
+export const AUDIT_EVENTS_PATH = '/api/v1/audit/events';
+export const MAX_LIMIT = 500;
+const HOUR_MS = 3_600_000;
+const SERVER_HEADER = 'gunicorn/20.0.4';
+
+const NOT_FOUND_HTML =
+  '\n<!doctype html>\n<html lang="en">\n<head>\n  <title>Not Found</title>\n</head>\n<body>\n' +
+  '  <h1>Not Found</h1><p>The requested resource was not found on this server.</p>\n</body>\n</html>\n';
+
+function serverErrorHtml(status: number): string {
+  if (status === 500) {
+    return (
+      '\n<!doctype html>\n<html lang="en">\n<head>\n  <title>Server Error (500)</title>\n</head>\n<body>\n' +
+      '  <h1>Server Error (500)</h1><p></p>\n</body>\n</html>\n'
+    );
+  }
+  const reason = status === 502 ? '502 Bad Gateway' : '503 Service Temporarily Unavailable';
+  return `<html>\r\n<head><title>${reason}</title></head>\r\n<body>\r\n<center><h1>${reason}</h1></center>\r\n</body>\r\n</html>\r\n`;
+}
+
+/** First bytes of an audit page, cut mid-record. */
+const MALFORMED_JSON_BODY = '{"results":[{"id":"01';
+
+class BadRequest extends Error {}
+
+interface PageParams {
+  limit: number;
+  sortBy: AuditSortBy;
+  start?: bigint;
+  end?: bigint;
+  after?: { t: bigint; id: string };
+}
+
+export class KandjiSimulator {
+  readonly audit: AuditStore;
+  private _url = '';
+  private publicBase = '';
+  private tokens: Set<string>;
+  private requestsPerHour: number;
+  private readonly faults: FaultInjector;
+  private readonly faultRandom: () => number;
+  private readonly recorded: RecordedRequest[] = [];
+  /** Arrival times (ms) of requests counted against the hourly budget. */
+  private window: number[] = [];
+  private readonly pendingTimers = new Set<NodeJS.Timeout>();
+  private stopped: Promise<void> | undefined;
+
+  private constructor(
+    private readonly opts: KandjiSimulatorOptions,
+    private readonly server: http.Server,
+  ) {
+    const seed = opts.seed ?? 1;
+    this.audit = new AuditStore({ seed });
+    this.tokens = new Set(opts.tokens);
+    this.requestsPerHour = opts.requestsPerHour ?? 10_000;
+    this.faults = new FaultInjector(seededRandom((seed ^ 0x0fa017) >>> 0));
+    this.faultRandom = seededRandom((seed ^ 0x5eed5) >>> 0);
+  }
+
+  static async start(opts: KandjiSimulatorOptions): Promise<KandjiSimulator> {
+    const server = http.createServer();
+    const sim = new KandjiSimulator(opts, server);
+    if (opts.backlog) sim.audit.generateBacklog(opts.backlog);
+    server.on('request', (req, res) => sim.handle(req, res));
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(opts.port ?? 0, '127.0.0.1', () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    const { port } = server.address() as AddressInfo;
+    sim._url = `http://127.0.0.1:${port}`;
+    sim.publicBase = (opts.publicBaseUrl ?? sim._url).replace(/\/+$/, '');
+    return sim;
+  }
+
+  /** e.g. `http://127.0.0.1:41234` (no trailing slash). */
+  get url(): string {
+    return this._url;
+  }
+
+  /** The port the server listens on. */
+  get port(): number {
+    return Number(new URL(this._url).port);
+  }
+
+  setTokens(tokens: string[]): void {
+    this.tokens = new Set(tokens);
+  }
+
+  setFaults(config: FaultConfig): void {
+    this.faults.set(config);
+  }
+
+  setRequestsPerHour(n: number): void {
+    if (!(n >= 0)) throw new RangeError(`requestsPerHour must be >= 0, got ${n}`);
+    this.requestsPerHour = n;
+  }
+
+  /** Forget the requests counted against the hourly budget. */
+  resetRateLimit(): void {
+    this.window = [];
+  }
+
+  /** Every request received, in arrival order (a copy). */
+  get requests(): readonly RecordedRequest[] {
+    return this.recorded.slice();
+  }
+
+  requestCount(filter?: (r: RecordedRequest) => boolean): number {
+    return filter ? this.recorded.filter(filter).length : this.recorded.length;
+  }
+
+  clearRequests(): void {
+    this.recorded.length = 0;
+  }
+
+  /** Stops live generation, closes the server and every open socket. Idempotent. */
+  stop(): Promise<void> {
+    this.stopped ??= new Promise<void>((resolve) => {
+      this.audit.stopLive();
+      for (const t of this.pendingTimers) clearTimeout(t);
+      this.pendingTimers.clear();
+      this.server.close(() => resolve());
+      this.server.closeAllConnections();
+    });
+    return this.stopped;
+  }
+
+  // -------------------------------------------------------------------------------------------
+
+  private handle(req: http.IncomingMessage, res: http.ServerResponse): void {
+    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+    const query: Record<string, string> = {};
+    for (const [k, v] of url.searchParams) if (!(k in query)) query[k] = v;
+    const auth = this.authenticate(req.headers.authorization);
+    const rec: RecordedRequest = {
+      at: Date.now(),
+      method: req.method ?? 'GET',
+      path: url.pathname,
+      query,
+      status: 0,
+      authorized: auth.ok,
+    };
+    this.recorded.push(rec);
+    req.resume(); // discard any body
+
+    const send = (status: number, body: string, contentType: string, headers: Record<string, string> = {}): void => {
+      rec.status = status;
+      if (res.destroyed || res.writableEnded) return;
+      res.writeHead(status, {
+        'Content-Type': contentType,
+        'Content-Length': String(Buffer.byteLength(body)),
+        Server: SERVER_HEADER,
+        ...headers,
+      });
+      res.end(req.method === 'HEAD' ? undefined : body);
+    };
+    const sendJson = (status: number, value: unknown, headers?: Record<string, string>): void =>
+      send(status, typeof value === 'string' ? value : JSON.stringify(value), 'application/json', {
+        Vary: 'Accept, Origin',
+        Allow: 'GET, HEAD, OPTIONS',
+        ...headers,
+      });
+
+    const normal = (): void => {
+      try {
+        this.answer(url, req, auth, sendJson, send);
+      } catch (err) {
+        sendJson(500, { detail: `simulator error: ${(err as Error).message}` });
+      }
+    };
+
+    const fault = url.pathname.startsWith('/api/') ? this.faults.draw() : undefined;
+    if (!fault) return normal();
+    rec.fault = fault.kind;
+    switch (fault.kind) {
+      case 'server_error_html': {
+        const status = [500, 502, 503][Math.floor(this.faultRandom() * 3)] ?? 500;
+        send(status, serverErrorHtml(status), 'text/html', status === 500 ? {} : { Server: 'awselb/2.0' });
+        return;
+      }
+      case 'rate_limited': {
+        const n = fault.retryAfterSeconds;
+        sendJson(429, { detail: throttleMessage(n) }, { 'Retry-After': String(n) });
+        return;
+      }
+      case 'slow': {
+        const timer = setTimeout(() => {
+          this.pendingTimers.delete(timer);
+          normal();
+        }, fault.slowMs);
+        this.pendingTimers.add(timer);
+        return;
+      }
+      case 'malformed_json':
+        send(200, MALFORMED_JSON_BODY, 'application/json');
+        return;
+      case 'drop_connection':
+        rec.status = 'dropped';
+        req.socket.destroy();
+        return;
+    }
+  }
+
+  private answer(
+    url: URL,
+    req: http.IncomingMessage,
+    auth: { ok: boolean; detail?: string },
+    sendJson: (status: number, value: unknown, headers?: Record<string, string>) => void,
+    send: (status: number, body: string, contentType: string, headers?: Record<string, string>) => void,
+  ): void {
+    const path = url.pathname.replace(/\/+$/, '') || '/';
+    if (path !== AUDIT_EVENTS_PATH) {
+      send(404, NOT_FOUND_HTML, 'text/html');
+      return;
+    }
+    if (!auth.ok) {
+      sendJson(401, { detail: auth.detail }, { 'WWW-Authenticate': 'Bearer realm="api"' });
+      return;
+    }
+    const wait = this.throttle();
+    if (wait !== undefined) {
+      sendJson(429, { detail: throttleMessage(wait) }, { 'Retry-After': String(wait) });
+      return;
+    }
+    const method = req.method ?? 'GET';
+    if (method !== 'GET' && method !== 'HEAD') {
+      sendJson(405, { detail: `Method "${method}" not allowed.` });
+      return;
+    }
+    let params: PageParams;
+    try {
+      params = parsePageParams(url.searchParams);
+    } catch (err) {
+      if (err instanceof BadRequest) {
+        sendJson(400, { detail: err.message });
+        return;
+      }
+      throw err;
+    }
+    sendJson(200, this.page(params));
+  }
+
+  /** Builds the JSON text of one page. */
+  private page(p: PageParams): string {
+    const events = this.audit.query({ sortBy: p.sortBy, start: p.start, end: p.end, after: p.after, limit: p.limit });
+    let next: string | null = null;
+    const last = events[events.length - 1];
+    // A full page always gets a next URL (it may lead to an empty page); a short page never does.
+    if (last && events.length >= p.limit) {
+      const cursor: AuditCursor = { sortBy: p.sortBy, after: { t: last.t, id: last.id } };
+      if (p.start !== undefined) cursor.start = p.start;
+      if (p.end !== undefined) cursor.end = p.end;
+      const qs = new URLSearchParams({ limit: String(p.limit), sort_by: p.sortBy, cursor: encodeCursor(cursor) });
+      next = `${this.publicBase}${AUDIT_EVENTS_PATH}?${qs.toString()}`;
+    }
+    const results = events.map((e) => this.audit.json(e)).join(',');
+    return `{"results":[${results}],"previous":null,"next":${JSON.stringify(next)}}`;
+  }
+
+  private authenticate(header: string | undefined): { ok: boolean; detail?: string } {
+    if (!header) return { ok: false, detail: 'Authentication credentials were not provided.' };
+    const parts = header.trim().split(/\s+/);
+    if (parts[0]?.toLowerCase() !== 'bearer') return { ok: false, detail: 'Authentication credentials were not provided.' };
+    if (parts.length === 1) return { ok: false, detail: 'Invalid token header. No credentials provided.' };
+    if (parts.length > 2) return { ok: false, detail: 'Invalid token header. Token string should not contain spaces.' };
+    return this.tokens.has(parts[1] as string) ? { ok: true } : { ok: false, detail: 'Invalid token.' };
+  }
+
+  /** Counts an authorized request; returns seconds to wait when the hourly budget is spent. */
+  private throttle(): number | undefined {
+    const now = Date.now();
+    const horizon = now - HOUR_MS;
+    let drop = 0;
+    while (drop < this.window.length && (this.window[drop] as number) <= horizon) drop++;
+    if (drop > 0) this.window = this.window.slice(drop);
+    if (this.window.length >= this.requestsPerHour) {
+      const oldest = this.window[this.window.length - this.requestsPerHour] ?? now;
+      return Math.max(1, Math.ceil((oldest + HOUR_MS - now) / 1000));
+    }
+    this.window.push(now);
+    return undefined;
+  }
+}
+
+function throttleMessage(seconds: number): string {
+  return `Request was throttled. Expected available in ${seconds} second${seconds === 1 ? '' : 's'}.`;
+}
+
+function parseBound(name: string, value: string, endOfDay: boolean): bigint {
+  const parsed = parseInstant(value);
+  if (!parsed) throw new BadRequest(`Invalid ${name}: "${value}". Use a datetime like 2024-11-26T22:58:26.239570Z or a date like 2024-11-26.`);
+  // A bare end_date covers that whole day (inclusive); a bare start_date starts at midnight UTC.
+  return parsed.dateOnly && endOfDay ? parsed.micros + MICROS_PER_DAY - 1n : parsed.micros;
+}
+
+function parsePageParams(q: URLSearchParams): PageParams {
+  const get = (k: string): string | undefined => {
+    const v = q.get(k);
+    return v === null || v.trim() === '' ? undefined : v.trim();
+  };
+  let limit = MAX_LIMIT;
+  const rawLimit = get('limit');
+  if (rawLimit !== undefined) {
+    if (!/^[+]?\d+$/.test(rawLimit)) throw new BadRequest(`Invalid limit: "${rawLimit}". Expected an integer between 1 and ${MAX_LIMIT}.`);
+    const n = Number(rawLimit);
+    if (n < 1) throw new BadRequest(`Invalid limit: "${rawLimit}". Expected an integer between 1 and ${MAX_LIMIT}.`);
+    limit = Math.min(n, MAX_LIMIT);
+  }
+  const rawCursor = get('cursor');
+  if (rawCursor !== undefined) {
+    const c = decodeCursor(rawCursor);
+    if (!c) throw new BadRequest('Invalid cursor');
+    // The cursor carries the sort order and the filters of the first request.
+    const params: PageParams = { limit, sortBy: c.sortBy, after: c.after };
+    if (c.start !== undefined) params.start = c.start;
+    if (c.end !== undefined) params.end = c.end;
+    return params;
+  }
+  const sortBy = get('sort_by') ?? 'occurred_at';
+  if (!(AUDIT_SORT_BY as readonly string[]).includes(sortBy)) {
+    throw new BadRequest(`Invalid sort_by: "${sortBy}". Expected one of: ${AUDIT_SORT_BY.join(', ')}.`);
+  }
+  const params: PageParams = { limit, sortBy: sortBy as AuditSortBy };
+  const start = get('start_date');
+  const end = get('end_date');
+  if (start !== undefined) params.start = parseBound('start_date', start, false);
+  if (end !== undefined) params.end = parseBound('end_date', end, true);
+  return params;
+}

@@ -1,0 +1,8 @@
+/** Workflow ids: one long-running workflow per tenant and stream. */
+import type { StreamName } from '../../workflows/stream-status';
+
+export const STREAMS: readonly StreamName[] = ['audit'];
+
+export function streamWorkflowId(tenant: string, stream: StreamName): string {
+  return `kandji-datadog/${tenant}/${stream}`;
+}

@@ -1,0 +1,33 @@
+/** Creates the Temporal worker that runs the stream workflows and their activities. */
+import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import { createActivities, type ActivityDeps } from '../../activities';
+import type { TemporalConfig } from '../config/env';
+import { dataConverter } from '../temporal/compression-codec';
+
+export const WORKFLOWS_PATH = require.resolve('../../workflows');
+
+export interface CreateWorkerOptions {
+  temporal: TemporalConfig;
+  deps: ActivityDeps;
+  connection?: NativeConnection;
+  /** Prebuilt workflow bundle (tests build one once); otherwise workflows are bundled at start. */
+  workflowBundle?: WorkerOptions['workflowBundle'];
+  identity?: string;
+}
+
+export async function createWorker(opts: CreateWorkerOptions): Promise<{ worker: Worker; connection: NativeConnection; ownsConnection: boolean }> {
+  const ownsConnection = !opts.connection;
+  const connection = opts.connection ?? (await NativeConnection.connect({ address: opts.temporal.address }));
+  const worker = await Worker.create({
+    connection,
+    namespace: opts.temporal.namespace,
+    taskQueue: opts.temporal.taskQueue,
+    ...(opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
+    activities: createActivities(opts.deps),
+    dataConverter,
+    ...(opts.identity ? { identity: opts.identity } : {}),
+    // Let the batch in flight finish on SIGTERM (Kubernetes gives 30 s by default).
+    shutdownGraceTime: '20s',
+  });
+  return { worker, connection, ownsConnection };
+}

@@ -1,0 +1,141 @@
+/**
+ * A test world: the real Temporal dev server (from global setup), the Kandji and Datadog simulators, and workers
+ * built exactly like production ones (real clients, real activities) but pointed at the simulators.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Client } from '@temporalio/client';
+import { NativeConnection, Runtime, DefaultLogger, bundleWorkflowCode, type Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import type { ActivityDeps } from '../../activities';
+import { loadWorkerConfig, type StreamConfig, type TemporalConfig, type WorkerConfig } from '../../src/config/env';
+import { createLogger } from '../../src/telemetry/logger';
+import { buildActivityDeps } from '../../src/worker/activity-deps';
+import { createWorker, WORKFLOWS_PATH } from '../../src/worker/create-worker';
+import { connectClient } from '../../src/temporal/client';
+import { startStream, streamReport } from '../../src/streams/stream-control';
+import { KandjiSimulator, type KandjiSimulatorOptions } from '../../src/simulators/kandji';
+import { DatadogSimulator } from '../../src/simulators/datadog';
+import { streamWorkflowId } from '../../src/temporal/workflow-ids';
+import type { StreamStatus } from '../../workflows/stream-status';
+
+export const KANDJI_TOKEN = '6f1c2a3b-4d5e-4f60-8a7b-9c0d1e2f3a4b';
+export const DD_API_KEY = 'dd-test-api-key-0123456789abcdef';
+
+let runtimeInstalled = false;
+let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
+
+/** The workflow code bundled once per test file. */
+export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
+  bundle ??= bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: new DefaultLogger('WARN') });
+  return bundle;
+}
+
+export interface HarnessOptions {
+  kandji?: Partial<KandjiSimulatorOptions>;
+  env?: Record<string, string>;
+}
+
+export class Harness {
+  readonly workers: { worker: Worker; running: Promise<void>; deps: ActivityDeps & { close(): Promise<void> } }[] = [];
+  private constructor(
+    readonly kandji: KandjiSimulator,
+    readonly datadog: DatadogSimulator,
+    readonly client: Client,
+    readonly connection: NativeConnection,
+    readonly config: WorkerConfig,
+  ) {}
+
+  static async start(opts: HarnessOptions = {}): Promise<Harness> {
+    const address = process.env.TEMPORAL_TEST_ADDRESS;
+    if (!address) throw new Error('TEMPORAL_TEST_ADDRESS is not set: run the tests with `npm test`');
+    if (!runtimeInstalled) {
+      Runtime.install({ logger: new DefaultLogger('WARN') });
+      runtimeInstalled = true;
+    }
+    const kandji = await KandjiSimulator.start({ tokens: [KANDJI_TOKEN], ...opts.kandji });
+    const datadog = await DatadogSimulator.start({ apiKeys: [DD_API_KEY] });
+    const config = loadWorkerConfig({
+      TEMPORAL_ADDRESS: address,
+      TEMPORAL_TASK_QUEUE: `test-${randomUUID()}`,
+      KANDJI_API_URL: kandji.url,
+      KANDJI_API_TOKEN: KANDJI_TOKEN,
+      KANDJI_TENANT: `t${randomUUID().slice(0, 8)}`,
+      KANDJI_POLL_INTERVAL: '1s',
+      KANDJI_AUTH_RECHECK_INTERVAL: '2s',
+      KANDJI_ERROR_BACKOFF: '1s',
+      DD_API_KEY,
+      DD_LOGS_URL: datadog.intakeUrl,
+      LOG_LEVEL: 'silent',
+      ...opts.env,
+    });
+    const client = await connectClient(config.temporal);
+    const connection = await NativeConnection.connect({ address });
+    return new Harness(kandji, datadog, client, connection, config);
+  }
+
+  get temporal(): TemporalConfig {
+    return this.config.temporal;
+  }
+
+  get stream(): StreamConfig {
+    return this.config.stream;
+  }
+
+  get tenant(): string {
+    return this.config.stream.tenant;
+  }
+
+  /** Starts a worker (real activities against the simulators). `configOverride` swaps e.g. the token. */
+  async startWorker(configOverride: Partial<WorkerConfig> = {}): Promise<Worker> {
+    const deps = buildActivityDeps({ ...this.config, ...configOverride }, createLogger('silent'));
+    const { worker } = await createWorker({
+      temporal: this.temporal,
+      deps,
+      connection: this.connection,
+      workflowBundle: await workflowBundle(),
+    });
+    const running = worker.run();
+    this.workers.push({ worker, running, deps });
+    return worker;
+  }
+
+  /** Stops a worker abruptly: in-flight activities are cancelled, nothing is awaited gracefully. */
+  async killWorker(worker: Worker): Promise<void> {
+    const entry = this.workers.find((w) => w.worker === worker);
+    if (!entry) return;
+    if (worker.getState() === 'RUNNING') worker.shutdown();
+    await entry.running.catch(() => undefined);
+    await entry.deps.close();
+    this.workers.splice(this.workers.indexOf(entry), 1);
+  }
+
+  async startAudit(since: string) {
+    return startStream(this.client, this.temporal, this.stream, 'audit', since);
+  }
+
+  auditHandle() {
+    return this.client.workflow.getHandle(streamWorkflowId(this.tenant, 'audit'));
+  }
+
+  async status(): Promise<StreamStatus> {
+    const r = await streamReport(this.client, this.tenant, 'audit');
+    if (!r.status) throw new Error(`no status: ${r.execution}`);
+    return r.status;
+  }
+
+  async close(): Promise<void> {
+    await this.auditHandle()
+      .terminate('test over')
+      .catch(() => undefined);
+    for (const w of [...this.workers]) await this.killWorker(w.worker);
+    await this.client.connection.close();
+    await this.connection.close();
+    await this.kandji.stop();
+    await this.datadog.stop();
+  }
+}
+
+/** Items Datadog received, with the fields we add removed: what is left must deep-equal the Kandji record. */
+export function stripEnvelope(item: Record<string, unknown>): Record<string, unknown> {
+  const { ddsource: _s, service: _v, ddtags: _t, hostname: _h, ...rest } = item;
+  return rest;
+}

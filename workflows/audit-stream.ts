@@ -1,0 +1,132 @@
+/**
+ * The audit stream: Kandji's audit log (admin actions, EDR threats, vulnerability events, …) to Datadog
+ * `service:audit`, for one tenant, forever. The cursor lives here and moves only after Datadog accepted a page.
+ */
+import {
+  ActivityFailure,
+  type ActivityOptions,
+  ApplicationFailure,
+  allHandlersFinished,
+  condition,
+  continueAsNew,
+  log,
+  proxyActivities,
+  setHandler,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { Activities } from '../activities';
+import { statusQuery, stopSignal } from './messages';
+import type { AuditStreamInput } from './stream-input';
+import { emptyCounts, type StreamError, type StreamStatus } from './stream-status';
+import { NON_RETRYABLE_FAILURE_TYPES, isAuthFailure } from './failure-types';
+
+const activityOptions: ActivityOptions = {
+  startToCloseTimeout: '2 minutes',
+  heartbeatTimeout: '1 minute',
+  retry: {
+    initialInterval: '1 second',
+    backoffCoefficient: 2,
+    maximumInterval: '1 minute',
+    maximumAttempts: 8,
+    nonRetryableErrorTypes: [...NON_RETRYABLE_FAILURE_TYPES] as string[],
+  },
+};
+
+const { fetchAuditPage, shipBatch } = proxyActivities<Activities>(activityOptions);
+
+export interface AuditStreamResult {
+  status: StreamStatus;
+}
+
+export async function auditStream(input: AuditStreamInput): Promise<AuditStreamResult> {
+  const now = () => new Date().toISOString();
+  const status: StreamStatus = {
+    tenant: input.tenant,
+    stream: 'audit',
+    state: 'starting',
+    cursor: input.cursor,
+    counts: input.carried?.counts ?? emptyCounts(),
+    pollIntervalMs: input.timings.pollIntervalMs,
+    startedAt: input.carried?.startedAt ?? now(),
+    lastPollAt: null,
+    lastShipAt: input.carried?.lastShipAt ?? null,
+    caughtUpAt: input.carried?.caughtUpAt ?? null,
+    lastError: input.carried?.lastError ?? null,
+    generation: (input.carried?.generation ?? 0) + 1,
+  };
+  let stopRequested = false;
+  setHandler(statusQuery, () => status);
+  setHandler(stopSignal, () => {
+    stopRequested = true;
+  });
+
+  /** Waits `ms`, returning early on stop. */
+  const pause = (ms: number) => condition(() => stopRequested, ms);
+
+  /**
+   * Runs one activity until it succeeds, so a page fetched from Kandji is never fetched twice and never lost:
+   * after the activity's own retries, the failure is recorded in status and the step is tried again, slowly
+   * when credentials were rejected. Returns undefined only when a stop was requested meanwhile.
+   */
+  async function untilDone<T>(during: StreamError['during'], step: () => Promise<T>): Promise<T | undefined> {
+    for (;;) {
+      try {
+        const result = await step();
+        if (status.state === 'blocked' || status.state === 'retrying') status.state = 'running';
+        return result;
+      } catch (err) {
+        const failure = err instanceof ActivityFailure && err.cause instanceof ApplicationFailure ? err.cause : undefined;
+        const type = failure?.type ?? (err instanceof Error ? err.name : 'Error');
+        const message = failure?.message ?? (err instanceof Error ? err.message : String(err));
+        status.lastError = { type, message, during, at: now() };
+        const blocked = isAuthFailure(type);
+        status.state = blocked ? 'blocked' : 'retrying';
+        log.warn('stream step failed; will try again', { during, type, message, blocked });
+        await pause(blocked ? input.timings.authRecheckMs : input.timings.errorBackoffMs);
+        if (stopRequested) return undefined;
+      }
+    }
+  }
+
+  status.state = 'running';
+  while (!stopRequested) {
+    if (workflowInfo().continueAsNewSuggested) {
+      await condition(allHandlersFinished);
+      const { counts, startedAt, generation, lastShipAt, caughtUpAt, lastError } = status;
+      await continueAsNew<typeof auditStream>({
+        ...input,
+        cursor: status.cursor,
+        carried: { counts, startedAt, generation, lastShipAt, caughtUpAt, lastError },
+      });
+    }
+
+    const page = await untilDone('fetch', () => fetchAuditPage({ tenant: input.tenant, cursor: status.cursor }));
+    if (!page) break;
+    status.lastPollAt = now();
+    status.counts.pages += 1;
+    status.counts.skippedRepeats += page.skipped;
+
+    if (page.events.length > 0) {
+      status.counts.fetched += page.events.length;
+      const shipped = await untilDone('ship', () =>
+        shipBatch({ tenant: input.tenant, stream: 'audit', records: page.events }),
+      );
+      if (!shipped) break; // stop requested while Datadog was failing: the cursor stays before this page
+      status.counts.shipped += shipped.shipped;
+      status.counts.batches += shipped.batches;
+      status.lastShipAt = now();
+    }
+    status.cursor = page.next;
+
+    if (page.next.page === null) {
+      status.state = 'caught_up';
+      status.caughtUpAt = now();
+      await pause(input.timings.pollIntervalMs);
+      if (!stopRequested) status.state = 'running';
+    }
+  }
+
+  status.state = 'stopped';
+  await condition(allHandlersFinished);
+  return { status };
+}

@@ -1,0 +1,49 @@
+/**
+ * The ApplicationFailure types the activities raise, one per failure mode of Kandji and Datadog.
+ * Shared by the activities (which throw them), the workflow (which reacts to them) and the tests.
+ */
+export const FailureType = {
+  /** 401/403 from Kandji: token wrong, revoked, or missing a permission. */
+  KandjiAuth: 'KandjiAuthError',
+  /** 429 from Kandji: the tenant's hourly budget is spent. Retried after Retry-After. */
+  KandjiRateLimited: 'KandjiRateLimitedError',
+  /** 5xx, timeouts, resets: retried with backoff. */
+  KandjiUnavailable: 'KandjiUnavailableError',
+  /** A 2xx whose body is not the JSON envelope we expect (HTML, truncated JSON, …). Retried. */
+  KandjiBadResponse: 'KandjiBadResponseError',
+  /** 404 on a stream's endpoint: the feature is not licensed for this tenant. */
+  KandjiNotFound: 'KandjiNotFoundError',
+  /** Other 4xx: our request was refused; retrying the same request cannot help. */
+  KandjiRequestRejected: 'KandjiRequestRejectedError',
+  /** A `next` link pointing outside the configured Kandji origin: refused, the token is never sent there. */
+  KandjiUnsafeLink: 'KandjiUnsafeLinkError',
+  /** 401/403 from Datadog: API key missing or invalid. */
+  DatadogAuth: 'DatadogAuthError',
+  /** 429 from Datadog. */
+  DatadogRateLimited: 'DatadogRateLimitedError',
+  /** 408, 5xx, timeouts, resets. */
+  DatadogUnavailable: 'DatadogUnavailableError',
+  /** 400: Datadog refused the payload. */
+  DatadogRejected: 'DatadogRejectedError',
+  /** 413: a single item alone is over Datadog's payload limit. */
+  DatadogPayloadTooLarge: 'DatadogPayloadTooLargeError',
+  /** The worker has no configuration for the tenant named in the workflow. */
+  UnknownTenant: 'UnknownTenantError',
+} as const;
+
+export type FailureTypeName = (typeof FailureType)[keyof typeof FailureType];
+
+export const NON_RETRYABLE_FAILURE_TYPES: readonly FailureTypeName[] = [
+  FailureType.KandjiAuth,
+  FailureType.KandjiNotFound,
+  FailureType.KandjiRequestRejected,
+  FailureType.KandjiUnsafeLink,
+  FailureType.DatadogAuth,
+  FailureType.DatadogRejected,
+  FailureType.DatadogPayloadTooLarge,
+  FailureType.UnknownTenant,
+];
+
+export function isAuthFailure(type: string): boolean {
+  return type === FailureType.KandjiAuth || type === FailureType.DatadogAuth;
+}

@@ -1,0 +1,2 @@
+/** Every workflow type the worker registers. Only workflow functions may be exported from here. */
+export { auditStream } from './audit-stream';
