@@ -10,6 +10,8 @@ export interface TenantDeps {
   /** Tags every log of this tenant carries, already formatted (kandji_tenant, forwarder_version, DD_TAGS). */
   ddtags: string;
   hostname?: string;
+  /** Audit page size (`limit`), at most 500. */
+  auditPageSize?: number;
 }
 
 export interface ActivityDeps {

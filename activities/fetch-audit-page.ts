@@ -22,9 +22,9 @@ export interface FetchedAuditPage {
 
 export function fetchAuditPageActivity(deps: ActivityDeps) {
   return async function fetchAuditPage(input: FetchAuditPageInput): Promise<FetchedAuditPage> {
-    const { kandji } = tenantDeps(deps, input.tenant);
+    const { kandji, auditPageSize } = tenantDeps(deps, input.tenant);
     return withTypedFailures(async () => {
-      const path = auditRequestPath(input.cursor);
+      const path = auditRequestPath(input.cursor, auditPageSize);
       const body = await kandji.getJson(path, Context.current().cancellationSignal);
       const page = parseAuditPage(body);
       const nextPage = page.next ? toSameOriginPath(page.next, kandji.baseUrl, AUDIT_EVENTS_PATH) : null;

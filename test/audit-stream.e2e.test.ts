@@ -89,7 +89,8 @@ describe('audit stream, end to end', () => {
   });
 
   it('loses nothing with 10% faults on both Kandji and Datadog', async () => {
-    h = await Harness.start({ kandji: { backlog: backlog(3_000), seed: 13 } });
+    // Pages of 100 make ~30 Kandji and Datadog requests, so the seeded 10% draws are sure to fault some.
+    h = await Harness.start({ kandji: { backlog: backlog(3_000), seed: 13 }, env: { KANDJI_AUDIT_PAGE_SIZE: '100' } });
     h.kandji.setFaults({ rate: 0.1, slowMs: 300 });
     h.datadog.setFaults({ rate: 0.1, slowMs: 300 });
     await h.startWorker();

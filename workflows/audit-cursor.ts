@@ -33,9 +33,9 @@ export function initialAuditCursor(sinceIso: string): AuditCursor {
 }
 
 /** Path and query of the request that reads the next page from this cursor. */
-export function auditRequestPath(cursor: AuditCursor): string {
+export function auditRequestPath(cursor: AuditCursor, limit = AUDIT_PAGE_LIMIT): string {
   if (cursor.page) return cursor.page;
-  const q = new URLSearchParams({ limit: String(AUDIT_PAGE_LIMIT), sort_by: 'occurred_at', start_date: cursor.since });
+  const q = new URLSearchParams({ limit: String(limit), sort_by: 'occurred_at', start_date: cursor.since });
   return `${AUDIT_EVENTS_PATH}?${q.toString()}`;
 }
 

@@ -99,6 +99,12 @@ const streamSchema = z.object({
   KANDJI_AUTH_RECHECK_INTERVAL: duration('KANDJI_AUTH_RECHECK_INTERVAL', '5m'),
   KANDJI_ERROR_BACKOFF: duration('KANDJI_ERROR_BACKOFF', '30s'),
   KANDJI_START_DATE: isoTimestamp.optional(),
+  KANDJI_AUDIT_PAGE_SIZE: z.coerce
+    .number({ error: 'expected a whole number from 1 to 500' })
+    .int('expected a whole number from 1 to 500')
+    .min(1, 'expected a whole number from 1 to 500')
+    .max(500, 'Kandji serves at most 500 audit events per page')
+    .default(500),
 });
 
 const secretsSchema = z.object({
@@ -150,6 +156,7 @@ export interface StreamConfig {
   authRecheckMs: number;
   errorBackoffMs: number;
   startDate?: string;
+  auditPageSize: number;
 }
 
 export function loadStreamConfig(env: Env = process.env): StreamConfig {
@@ -161,6 +168,7 @@ export function loadStreamConfig(env: Env = process.env): StreamConfig {
     authRecheckMs: c.KANDJI_AUTH_RECHECK_INTERVAL,
     errorBackoffMs: c.KANDJI_ERROR_BACKOFF,
     startDate: c.KANDJI_START_DATE,
+    auditPageSize: c.KANDJI_AUDIT_PAGE_SIZE,
   };
 }
 

@@ -13,7 +13,7 @@ export function buildActivityDeps(config: WorkerConfig, logger: Logger): Activit
   const datadog = new DatadogIntakeClient({ intakeUrl: config.datadogIntakeUrl, apiKey: config.datadogApiKey, userAgent });
   const ddtags = formatTags({ kandji_tenant: config.stream.tenant, forwarder_version: FORWARDER_VERSION }, config.extraTags);
   return {
-    tenants: new Map([[config.stream.tenant, { kandji, ddtags, hostname: config.hostname }]]),
+    tenants: new Map([[config.stream.tenant, { kandji, ddtags, hostname: config.hostname, auditPageSize: config.stream.auditPageSize }]]),
     datadog,
     logger,
     close: async () => {

@@ -48,7 +48,7 @@ export class Harness {
     const address = process.env.TEMPORAL_TEST_ADDRESS;
     if (!address) throw new Error('TEMPORAL_TEST_ADDRESS is not set: run the tests with `npm test`');
     if (!runtimeInstalled) {
-      Runtime.install({ logger: new DefaultLogger('WARN') });
+      Runtime.install({ logger: new DefaultLogger('ERROR') });
       runtimeInstalled = true;
     }
     const kandji = await KandjiSimulator.start({ tokens: [KANDJI_TOKEN], ...opts.kandji });

@@ -1,0 +1,53 @@
+// ESLint: type-aware rules for the whole project, and determinism rules for workflow code.
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+import { builtinModules } from 'node:module';
+
+const nodeBuiltins = [...builtinModules, ...builtinModules.map((m) => `node:${m}`)];
+
+export default tseslint.config(
+  { ignores: ['node_modules/', 'dist/', 'coverage/', '*.js', '*.mjs'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
+    rules: {
+      // A forgotten await on an activity, a workflow API or an HTTP call is a bug.
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', destructuredArrayIgnorePattern: '^_' }],
+    },
+  },
+  {
+    // Tests poke at parsed JSON; `any` there is a convenience, not a design choice.
+    files: ['test/**/*.ts'],
+    rules: { '@typescript-eslint/no-explicit-any': 'off' },
+  },
+  {
+    // Workflow code is replayed and must be deterministic: no Node built-ins, no I/O, no clients.
+    files: ['workflows/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [
+            ...nodeBuiltins.map((name) => ({ name, message: 'Workflow code must be deterministic: no Node built-ins in workflows/.' })),
+            ...['undici', 'pino', '@temporalio/client', '@temporalio/worker', '@temporalio/activity', 'zod'].map((name) => ({
+              name,
+              message: 'Workflow code must not do I/O: talk to the outside world from activities/.',
+            })),
+          ],
+          patterns: [
+            { group: ['../src/*', '../src/**', '../activities', '../activities/*'], allowTypeImports: true, message: 'workflows/ may import only types from activities/ and src/.' },
+          ],
+        },
+      ],
+      'no-restricted-globals': [
+        'error',
+        { name: 'setTimeout', message: 'Use sleep() or condition() from @temporalio/workflow.' },
+        { name: 'setInterval', message: 'Use sleep() from @temporalio/workflow in a loop.' },
+        { name: 'fetch', message: 'No I/O in workflows: use an activity.' },
+        { name: 'process', message: 'No environment access in workflows: pass values as workflow input.' },
+      ],
+    },
+  },
+);
