@@ -1,0 +1,143 @@
+/**
+ * `npm run demo`: the whole thing on one machine. A real Temporal dev server (Web UI on :8233), a Kandji simulator
+ * with a backlog and a live trickle, a Datadog intake simulator, a worker, and the audit stream workflow, with a
+ * live progress line. Ctrl-C stops everything.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { DefaultLogger, Runtime, type Worker } from '@temporalio/worker';
+import { loadWorkerConfig } from '../config/env';
+import { DatadogSimulator } from '../simulators/datadog';
+import { KandjiSimulator } from '../simulators/kandji';
+import { startStream, streamReport } from '../streams/stream-control';
+import { startPosition } from '../streams/start-position';
+import { connectClient } from '../temporal/client';
+import { freePort, startDevServer, temporalCliPath, type DevServer } from '../temporal/dev-server';
+import { createLogger } from '../telemetry/logger';
+import { buildActivityDeps } from '../worker/activity-deps';
+import { createWorker } from '../worker/create-worker';
+import { formatDuration } from '../duration';
+
+const DEMO_TOKEN = '00000000-0000-4000-8000-000000000001';
+const DEMO_DD_KEY = 'demo-datadog-api-key';
+const say = (s: string) => process.stdout.write(`${s}\n`);
+
+async function portOr(preferred: number): Promise<number> {
+  const { createServer } = await import('node:net');
+  return new Promise((resolve) => {
+    const s = createServer();
+    s.once('error', () => resolve(freePort()));
+    s.listen(preferred, '127.0.0.1', () => s.close(() => resolve(preferred)));
+  });
+}
+
+async function main(): Promise<void> {
+  const stoppers: (() => Promise<unknown>)[] = [];
+  let stopping = false;
+  const stopAll = async (code: number) => {
+    if (stopping) return;
+    stopping = true;
+    process.stdout.write('\nStopping…\n');
+    for (const stop of stoppers.reverse()) await stop().catch(() => undefined);
+    say('Stopped. Nothing left running.');
+    process.exit(code);
+  };
+  process.on('SIGINT', () => void stopAll(0));
+  process.on('SIGTERM', () => void stopAll(0));
+
+  say('kandji-datadog demo');
+  say('Preparing the temporal CLI (the first run builds it from source with Go: a few minutes; later runs reuse it)…');
+  temporalCliPath();
+
+  const grpcPort = await portOr(7233);
+  const uiPort = await portOr(grpcPort + 1000);
+  let server: DevServer | undefined;
+  say(`Starting the Temporal dev server on 127.0.0.1:${grpcPort}…`);
+  server = await startDevServer({ port: grpcPort, ui: true, uiPort });
+  stoppers.push(() => server!.stop());
+  process.on('exit', () => server?.process.kill('SIGKILL'));
+
+  const now = Date.now();
+  const kandji = await KandjiSimulator.start({
+    tokens: [DEMO_TOKEN],
+    seed: 42,
+    backlog: { count: 3_000, from: new Date(now - 16 * 3_600_000), to: new Date(now - 5_000) },
+  });
+  stoppers.push(() => kandji.stop());
+  kandji.audit.startLive({ perSecond: 2 });
+  const datadog = await DatadogSimulator.start({ apiKeys: [DEMO_DD_KEY] });
+  stoppers.push(() => datadog.stop());
+
+  const logFile = path.join(os.tmpdir(), `kandji-datadog-demo-${process.pid}.log`);
+  const logStream = fs.createWriteStream(logFile);
+  const logger = createLogger('info', logStream);
+  Runtime.install({
+    logger: new DefaultLogger('WARN', (e) => logger.warn({ ...e.meta, sdk: true }, e.message)),
+  });
+  const config = loadWorkerConfig({
+    ...process.env,
+    TEMPORAL_ADDRESS: server.address,
+    TEMPORAL_NAMESPACE: 'default',
+    TEMPORAL_TASK_QUEUE: 'kandji-datadog-demo',
+    KANDJI_API_URL: kandji.url,
+    KANDJI_API_TOKEN: DEMO_TOKEN,
+    KANDJI_TENANT: 'demo',
+    KANDJI_POLL_INTERVAL: '5s',
+    DD_API_KEY: DEMO_DD_KEY,
+    DD_LOGS_URL: datadog.intakeUrl,
+    LOG_LEVEL: 'info',
+  });
+  const deps = buildActivityDeps(config, logger);
+  const { worker, connection } = await createWorker({ temporal: config.temporal, deps });
+  const running: Promise<void> = worker.run();
+  stoppers.push(async () => {
+    await shutdownWorker(worker, running);
+    await connection.close();
+    await deps.close();
+    logStream.end();
+  });
+
+  const client = await connectClient(config.temporal);
+  stoppers.push(() => client.connection.close());
+  const started = await startStream(client, config.temporal, config.stream, 'audit', startPosition(undefined, undefined));
+
+  say('');
+  say(`Temporal Web UI     ${server.uiUrl}/namespaces/default/workflows/${encodeURIComponent(started.workflowId)}`);
+  say(`Kandji simulator    ${kandji.url}/api/v1/audit/events   (token ${DEMO_TOKEN}; ${kandji.audit.size} events, +2/s live)`);
+  say(`Datadog simulator   ${datadog.intakeUrl}`);
+  say(`Worker log          ${logFile}`);
+  say(`CLI (other shell)   TEMPORAL_ADDRESS=${server.address} KANDJI_API_URL=${kandji.url} KANDJI_TENANT=demo npm run -s cli -- status`);
+  say('Ctrl-C stops everything.');
+  say('');
+
+  const tty = process.stdout.isTTY;
+  let lastPrinted = 0;
+  for (;;) {
+    await new Promise((r) => setTimeout(r, 1_000));
+    if (stopping) return;
+    const report = await streamReport(client, 'demo', 'audit').catch(() => undefined);
+    const s = report?.status;
+    if (!s) continue;
+    const line =
+      `audit: ${s.state.padEnd(9)} fetched ${s.counts.fetched}  shipped ${s.counts.shipped}  ` +
+      `in Datadog ${datadog.received.length}  Kandji total ${kandji.audit.size}  ` +
+      `lag ${report.lagSeconds !== undefined ? formatDuration(report.lagSeconds * 1000) : '-'}` +
+      (s.lastError ? `  last error: ${s.lastError.type}` : '');
+    if (tty) process.stdout.write(`\r${line.padEnd(process.stdout.columns ? process.stdout.columns - 1 : 120)}`);
+    else if (Date.now() - lastPrinted > 5_000) {
+      say(line);
+      lastPrinted = Date.now();
+    }
+  }
+}
+
+async function shutdownWorker(worker: Worker, running: Promise<void>): Promise<void> {
+  if (worker.getState() === 'RUNNING') worker.shutdown();
+  await running.catch(() => undefined);
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`demo failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.exit(1);
+});
