@@ -1,0 +1,34 @@
+/**
+ * Runs a short, eventful audit stream (auth failure and recovery, backlog, live events, caught-up sleep, stop)
+ * on the harness and returns its history as protobuf bytes (the wire form of temporal.api.history.v1.History). Binary rather than
+ * JSON because the SDK's JSON history reader trips over two copies of protobufjs in this dependency tree.
+ * Used by the replay test (RECORD_HISTORIES=1 saves it).
+ */
+import { temporal } from '@temporalio/proto';
+import { stopStream } from '../../src/streams/stream-control';
+import { Harness, KANDJI_TOKEN } from './harness';
+import { waitFor } from './wait';
+
+export async function recordAuditHistory(): Promise<Buffer> {
+  const now = Date.now();
+  const h = await Harness.start({
+    kandji: { backlog: { count: 1_200, from: new Date(now - 3_600_000), to: new Date(now - 60_000) }, tokens: ['wrong'] },
+    env: { KANDJI_AUTH_RECHECK_INTERVAL: '1s', KANDJI_AUDIT_PAGE_SIZE: '200' },
+  });
+  try {
+    await h.startWorker();
+    await h.startAudit(new Date(now - 2 * 3_600_000).toISOString());
+    await waitFor('blocked', async () => (await h.status()).state === 'blocked', 20_000);
+    h.kandji.setTokens([KANDJI_TOKEN]);
+    await waitFor('backlog shipped', () => h.datadog.received.length >= 1_200, 30_000);
+    h.kandji.audit.startLive({ perSecond: 10 });
+    await new Promise((r) => setTimeout(r, 2_500));
+    h.kandji.audit.stopLive();
+    await waitFor('caught up', async () => (await h.status()).state === 'caught_up', 10_000);
+    await stopStream(h.client, h.tenant, 'audit', 20_000);
+    const history = await h.auditHandle().fetchHistory();
+    return Buffer.from(temporal.api.history.v1.History.encode(history).finish());
+  } finally {
+    await h.close();
+  }
+}

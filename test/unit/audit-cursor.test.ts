@@ -1,0 +1,368 @@
+/** The audit cursor across pages (ties at one occurred_at neither lost nor repeated) and timestamp keys. */
+import {
+  AUDIT_EVENTS_PATH,
+  AUDIT_PAGE_LIMIT,
+  advanceAuditCursor,
+  auditRequestPath,
+  initialAuditCursor,
+  type AuditCursor,
+} from '../../workflows/audit-cursor';
+import { keyToMillis, millisToKey, timestampKey } from '../../workflows/timestamps';
+
+interface Ev {
+  id: string;
+  occurred_at: string;
+  action?: string;
+}
+
+const ORIGIN = 'https://acme.api.kandji.io';
+
+/**
+ * A fake Kandji audit endpoint: events sorted by (occurred_at, id); `start_date` inclusive; keyset `cursor` links;
+ * a full page always carries a `next` link (possibly to an empty page), a short page never does.
+ */
+class FakeKandji {
+  readonly events: Ev[] = [];
+  requests: string[] = [];
+
+  add(...evs: Ev[]): void {
+    this.events.push(...evs);
+  }
+
+  private sorted(): Ev[] {
+    return [...this.events].sort((a, b) => {
+      const ka = timestampKey(a.occurred_at);
+      const kb = timestampKey(b.occurred_at);
+      return ka < kb ? -1 : ka > kb ? 1 : a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
+    });
+  }
+
+  get(path: string): { results: Ev[]; next: string | null } {
+    this.requests.push(path);
+    const url = new URL(path, ORIGIN);
+    expect(url.pathname).toBe(AUDIT_EVENTS_PATH);
+    const limit = Number(url.searchParams.get('limit'));
+    expect(limit).toBeGreaterThan(0);
+    const all = this.sorted();
+    const c = url.searchParams.get('cursor');
+    let from: number;
+    if (c !== null) {
+      const [k, id] = JSON.parse(c) as [string, string];
+      from = all.findIndex((e) => {
+        const ke = timestampKey(e.occurred_at);
+        return ke > k || (ke === k && e.id > id);
+      });
+    } else {
+      const start = timestampKey(url.searchParams.get('start_date')!);
+      from = all.findIndex((e) => timestampKey(e.occurred_at) >= start);
+    }
+    const results = from < 0 ? [] : all.slice(from, from + limit);
+    const last = results[results.length - 1];
+    let next: string | null = null;
+    if (last && results.length >= limit) {
+      const q = new URLSearchParams({ limit: String(limit), cursor: JSON.stringify([timestampKey(last.occurred_at), last.id]) });
+      next = `${AUDIT_EVENTS_PATH}?${q.toString()}`;
+    }
+    // Deep copies: records travel as JSON.
+    return { results: JSON.parse(JSON.stringify(results)) as Ev[], next };
+  }
+}
+
+/** One poll as the workflow runs it: follow `next` pages until caught up. Returns the shipped events. */
+function poll(kandji: FakeKandji, cursor: AuditCursor, limit: number): { shipped: Ev[]; cursor: AuditCursor } {
+  const shipped: Ev[] = [];
+  for (let i = 0; i < 1_000; i++) {
+    const page = kandji.get(auditRequestPath(cursor, limit));
+    const r = advanceAuditCursor(cursor, page.results, page.next);
+    expect(r.fresh.length + r.skipped).toBe(page.results.length);
+    shipped.push(...r.fresh);
+    cursor = r.next;
+    if (cursor.page === null) return { shipped, cursor };
+  }
+  throw new Error('poll did not catch up');
+}
+
+const ids = (evs: readonly Ev[]) => evs.map((e) => e.id);
+
+describe('advanceAuditCursor across pages', () => {
+  const T0 = '2026-01-31T10:00:00Z';
+  const T1 = '2026-01-31T10:00:01.000001Z';
+  const T2 = '2026-01-31T10:00:02.123456Z';
+  const T3 = '2026-01-31T10:00:03Z';
+
+  it('ships events that share the boundary timestamp exactly once across polls', () => {
+    const kandji = new FakeKandji();
+    kandji.add({ id: 'e1', occurred_at: T1 }, { id: 'e2', occurred_at: T2 }, { id: 'e3', occurred_at: T2 });
+    let cursor = initialAuditCursor(T0);
+    const shipped: Ev[] = [];
+
+    let r = poll(kandji, cursor, 2);
+    shipped.push(...r.shipped);
+    cursor = r.cursor;
+    expect(ids(r.shipped)).toEqual(['e1', 'e2', 'e3']);
+    expect(cursor).toEqual({ since: timestampKey(T2), shippedAtSince: ['e2', 'e3'], page: null });
+
+    // Nothing new: re-reading from the boundary (inclusive) returns e2, e3 again; both are skipped.
+    r = poll(kandji, cursor, 2);
+    expect(r.shipped).toEqual([]);
+    expect(r.cursor).toEqual(cursor);
+
+    // A late event at the boundary timestamp (sorting before the shipped ones), one later, one in the past.
+    kandji.add({ id: 'a0', occurred_at: '2026-01-31T10:00:02.123456+00:00' }, { id: 'e4', occurred_at: T3 }, { id: 'old', occurred_at: T1 });
+    r = poll(kandji, r.cursor, 2);
+    shipped.push(...r.shipped);
+    expect(ids(r.shipped)).toEqual(['a0', 'e4']);
+    expect(r.cursor).toEqual({ since: timestampKey(T3), shippedAtSince: ['e4'], page: null });
+
+    expect(ids(shipped)).toEqual(['e1', 'e2', 'e3', 'a0', 'e4']);
+  });
+
+  it('ships a tie group larger than a page exactly once, and a late member of it later', () => {
+    const kandji = new FakeKandji();
+    const tie = ['t1', 't2', 't3', 't4', 't5', 't6', 't7'];
+    kandji.add({ id: 'before', occurred_at: T1 });
+    // Different spellings of the same instant: all one tie group.
+    tie.forEach((id, i) => kandji.add({ id, occurred_at: i % 2 ? '2026-01-31T10:00:02.123456Z' : '2026-01-31T12:00:02.123456+02:00' }));
+    const seen: string[] = [];
+
+    let r = poll(kandji, initialAuditCursor(T0), 3);
+    seen.push(...ids(r.shipped));
+    expect(ids(r.shipped)).toEqual(['before', ...tie]);
+    expect(r.cursor).toEqual({ since: timestampKey(T2), shippedAtSince: tie, page: null });
+
+    // The re-read returns the 7 shipped ids over 3 pages; none is shipped again.
+    const before = kandji.requests.length;
+    r = poll(kandji, r.cursor, 3);
+    expect(r.shipped).toEqual([]);
+    expect(kandji.requests.length - before).toBe(3);
+    expect(r.cursor.shippedAtSince).toEqual(tie);
+
+    kandji.add({ id: 't8', occurred_at: T2 });
+    r = poll(kandji, r.cursor, 3);
+    seen.push(...ids(r.shipped));
+    expect(ids(r.shipped)).toEqual(['t8']);
+    expect(r.cursor.shippedAtSince).toEqual([...tie, 't8']);
+
+    kandji.add({ id: 'after', occurred_at: T3 });
+    r = poll(kandji, r.cursor, 3);
+    seen.push(...ids(r.shipped));
+    expect(ids(r.shipped)).toEqual(['after']);
+    expect(seen).toEqual(['before', ...tie, 't8', 'after']);
+  });
+
+  it('resumes mid tie group from a committed cursor (page link kept)', () => {
+    const kandji = new FakeKandji();
+    const tie = ['a', 'b', 'c', 'd', 'e'];
+    tie.forEach((id) => kandji.add({ id, occurred_at: T2 }));
+    let cursor = initialAuditCursor(T2); // starting exactly at the tie: start is inclusive
+    const first = kandji.get(auditRequestPath(cursor, 2));
+    const r1 = advanceAuditCursor(cursor, first.results, first.next);
+    expect(ids(r1.fresh)).toEqual(['a', 'b']);
+    expect(r1.next.page).toBe(first.next);
+    expect(r1.next.shippedAtSince).toEqual(['a', 'b']);
+    cursor = r1.next;
+    // The committed cursor is all that survives (e.g. continue-as-new); reading on from it finishes the group.
+    const rest = poll(kandji, JSON.parse(JSON.stringify(cursor)) as AuditCursor, 2);
+    expect(ids(rest.shipped)).toEqual(['c', 'd', 'e']);
+    expect(rest.cursor.shippedAtSince).toEqual(tie);
+  });
+
+  it('ships every event of a random log exactly once, in order, whatever the page size', () => {
+    let seed = 7;
+    const rand = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    for (const limit of [1, 2, 3, 5, 10]) {
+      const kandji = new FakeKandji();
+      let cursor = initialAuditCursor(T0);
+      const shipped: Ev[] = [];
+      let n = 0;
+      let second = 0;
+      for (let round = 0; round < 12; round++) {
+        // New events, often at the current newest second (ties across polls and pages).
+        const count = Math.floor(rand() * 6);
+        for (let k = 0; k < count; k++) {
+          if (rand() < 0.4) second += 1;
+          kandji.add({ id: `id-${String(n++).padStart(3, '0')}`, occurred_at: `2026-01-31T11:00:${String(second).padStart(2, '0')}.5Z` });
+        }
+        const r = poll(kandji, cursor, limit);
+        shipped.push(...r.shipped);
+        cursor = r.cursor;
+      }
+      const expected = [...kandji.events].sort((a, b) => (a.occurred_at < b.occurred_at ? -1 : a.occurred_at > b.occurred_at ? 1 : a.id < b.id ? -1 : 1));
+      expect(ids(shipped)).toEqual(ids(expected));
+      expect(new Set(ids(shipped)).size).toBe(shipped.length);
+    }
+  });
+});
+
+describe('advanceAuditCursor on one page', () => {
+  const cursor: AuditCursor = { since: timestampKey('2026-01-31T10:00:00Z'), shippedAtSince: ['x'], page: null };
+
+  it('drops repeats of one id inside a page and counts them as skipped', () => {
+    const page = [
+      { id: 'a', occurred_at: '2026-01-31T10:00:01Z' },
+      { id: 'a', occurred_at: '2026-01-31T10:00:01Z' },
+      { id: 'b', occurred_at: '2026-01-31T10:00:02Z' },
+      { id: 'a', occurred_at: '2026-01-31T10:00:01Z' },
+    ];
+    const r = advanceAuditCursor(cursor, page, null);
+    expect(r.fresh).toEqual([page[0], page[2]]);
+    expect(r.fresh[0]).toBe(page[0]); // the records themselves, untouched
+    expect(r.skipped).toBe(2);
+    expect(r.next).toEqual({ since: '2026-01-31T10:00:02.000000Z', shippedAtSince: ['b'], page: null });
+  });
+
+  it('drops events before the cursor and shipped ids at it; keeps unshipped ids at it', () => {
+    const page = [
+      { id: 'old', occurred_at: '2026-01-31T09:59:59.999999Z' },
+      { id: 'x', occurred_at: '2026-01-31T10:00:00Z' },
+      { id: 'y', occurred_at: '2026-01-31T10:00:00.000000+00:00' },
+    ];
+    const r = advanceAuditCursor(cursor, page, '/api/v1/audit/events?cursor=abc');
+    expect(ids(r.fresh)).toEqual(['y']);
+    expect(r.skipped).toBe(2);
+    expect(r.next).toEqual({ since: cursor.since, shippedAtSince: ['x', 'y'], page: '/api/v1/audit/events?cursor=abc' });
+  });
+
+  it('distinguishes microseconds', () => {
+    const r = advanceAuditCursor(cursor, [{ id: 'x', occurred_at: '2026-01-31T10:00:00.000001Z' }], null);
+    expect(ids(r.fresh)).toEqual(['x']);
+    expect(r.next.since).toBe('2026-01-31T10:00:00.000001Z');
+    expect(r.next.shippedAtSince).toEqual(['x']);
+  });
+
+  it('keeps the cursor for an empty page, clearing the page link', () => {
+    const r = advanceAuditCursor({ ...cursor, page: '/api/v1/audit/events?cursor=z' }, [], null);
+    expect(r).toEqual({ fresh: [], skipped: 0, next: { since: cursor.since, shippedAtSince: ['x'], page: null } });
+  });
+
+  it('sorts the ids at the boundary and does not mutate its input', () => {
+    const input: AuditCursor = { since: cursor.since, shippedAtSince: ['m'], page: null };
+    const frozen = JSON.stringify(input);
+    const r = advanceAuditCursor(input, [{ id: 'z', occurred_at: '2026-01-31T10:00:00Z' }, { id: 'b', occurred_at: '2026-01-31T10:00:00Z' }], null);
+    expect(r.next.shippedAtSince).toEqual(['b', 'm', 'z']);
+    expect(JSON.stringify(input)).toBe(frozen);
+  });
+});
+
+describe('auditRequestPath', () => {
+  it('reads from since, sorted by occurred_at, 500 a page by default', () => {
+    const c = initialAuditCursor('2026-01-31T12:00:00+01:00');
+    expect(c).toEqual({ since: '2026-01-31T11:00:00.000000Z', shippedAtSince: [], page: null });
+    const path = auditRequestPath(c);
+    const url = new URL(path, ORIGIN);
+    expect(url.pathname).toBe('/api/v1/audit/events');
+    expect(path.startsWith('/api/v1/audit/events?')).toBe(true);
+    expect(AUDIT_PAGE_LIMIT).toBe(500);
+    expect(Object.fromEntries(url.searchParams)).toEqual({ limit: '500', sort_by: 'occurred_at', start_date: '2026-01-31T11:00:00.000000Z' });
+  });
+
+  it('takes a page size', () => {
+    const url = new URL(auditRequestPath(initialAuditCursor('2026-01-31'), 50), ORIGIN);
+    expect(url.searchParams.get('limit')).toBe('50');
+    expect(url.searchParams.get('start_date')).toBe('2026-01-31T00:00:00.000000Z');
+  });
+
+  it('returns the next page verbatim while a backlog drains', () => {
+    const page = '/api/v1/audit/events?limit=500&cursor=eyJ2IjoxfQ';
+    expect(auditRequestPath({ since: '2026-01-31T11:00:00.000000Z', shippedAtSince: ['a'], page })).toBe(page);
+    expect(auditRequestPath({ since: '2026-01-31T11:00:00.000000Z', shippedAtSince: [], page }, 10)).toBe(page);
+  });
+});
+
+describe('timestampKey', () => {
+  it.each([
+    ['2026-01-31T12:00:00Z', '2026-01-31T12:00:00.000000Z'],
+    ['2026-01-31T12:00:00z', '2026-01-31T12:00:00.000000Z'],
+    ['2026-01-31T12:00:00+00:00', '2026-01-31T12:00:00.000000Z'],
+    ['2026-01-31T12:00:00-00:00', '2026-01-31T12:00:00.000000Z'],
+    ['2026-01-31T12:00:00+02:00', '2026-01-31T10:00:00.000000Z'],
+    ['2026-01-31T12:00:00+0200', '2026-01-31T10:00:00.000000Z'],
+    ['2026-01-31T01:30:00+02:00', '2026-01-30T23:30:00.000000Z'],
+    ['2026-01-31T23:15:00-05:30', '2026-02-01T04:45:00.000000Z'],
+    ['2025-12-31T23:59:59.999999-01:00', '2026-01-01T00:59:59.999999Z'],
+    ['2026-01-31T12:00:00', '2026-01-31T12:00:00.000000Z'],
+    ['2026-01-31 12:00:00', '2026-01-31T12:00:00.000000Z'],
+    ['2026-01-31T12:00', '2026-01-31T12:00:00.000000Z'],
+    ['2026-01-31', '2026-01-31T00:00:00.000000Z'],
+    ['2026-01-31T12:00:00.253Z', '2026-01-31T12:00:00.253000Z'],
+    ['2026-01-31T12:00:00.253454Z', '2026-01-31T12:00:00.253454Z'],
+    ['2026-01-31T12:00:00.253454789Z', '2026-01-31T12:00:00.253454Z'],
+    ['2026-01-31T12:00:00.5+01:00', '2026-01-31T11:00:00.500000Z'],
+    ['  2026-01-31T12:00:00Z  ', '2026-01-31T12:00:00.000000Z'],
+    ['2024-02-29T00:00:00Z', '2024-02-29T00:00:00.000000Z'],
+  ])('%s → %s', (input, key) => {
+    expect(timestampKey(input)).toBe(key);
+  });
+
+  it.each([
+    '',
+    'yesterday',
+    '2026/01/31',
+    '31-01-2026',
+    '2026-1-31',
+    '2026-01-31T12',
+    '2026-01-31T12:00:00.Z',
+    '2026-01-31T12:00:00.1234567890Z',
+    '2026-01-31T12:00:00+2',
+    '2026-01-31T12:00:00 UTC',
+    '2026-01-31T12:00:00Zjunk',
+  ])('rejects the string %p', (input) => {
+    expect(() => timestampKey(input)).toThrow(TypeError);
+  });
+
+  it.each(['2026-02-30', '2026-02-30T00:00:00Z', '2025-02-29', '2026-13-01', '2026-00-10', '2026-04-31T08:00:00Z', '2026-01-32', '2026-01-31T24:00:00Z'])(
+    'rejects the impossible date %p',
+    (input) => {
+      expect(() => timestampKey(input)).toThrow(/not a valid date/);
+    },
+  );
+
+  it('gives equal keys for equal instants in different spellings', () => {
+    const spellings = [
+      '2026-03-04T16:29:55.253454Z',
+      '2026-03-04T16:29:55.253454+00:00',
+      '2026-03-04T18:29:55.253454+02:00',
+      '2026-03-04T11:29:55.253454-05:00',
+      '2026-03-04T16:29:55.253454',
+      '2026-03-04T16:29:55.253454000Z',
+    ];
+    expect(new Set(spellings.map(timestampKey))).toEqual(new Set(['2026-03-04T16:29:55.253454Z']));
+  });
+
+  it('sorts lexically in time order', () => {
+    let seed = 42;
+    const rand = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const base = Date.parse('2025-06-01T00:00:00Z');
+    const samples: { key: string; micros: number }[] = [];
+    for (let i = 0; i < 400; i++) {
+      // Instants spread over ~2 years, some within the same millisecond.
+      const ms = i % 5 === 0 && samples.length ? Math.floor(samples[samples.length - 1]!.micros / 1000) : base + Math.floor(rand() * 6e10);
+      const us = Math.floor(rand() * 1000);
+      const offsetMin = [0, 60, -300, 330, 120][i % 5]!;
+      const local = new Date(ms + offsetMin * 60_000).toISOString().slice(0, 19);
+      const frac = `${String(ms % 1000).padStart(3, '0')}${String(us).padStart(3, '0')}`;
+      const sign = offsetMin < 0 ? '-' : '+';
+      const abs = Math.abs(offsetMin);
+      const zone = `${sign}${String(Math.floor(abs / 60)).padStart(2, '0')}:${String(abs % 60).padStart(2, '0')}`;
+      samples.push({ key: timestampKey(`${local}.${frac}${zone}`), micros: ms * 1000 + us });
+    }
+    const byKey = [...samples].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0)).map((s) => s.micros);
+    const byTime = [...samples].map((s) => s.micros).sort((a, b) => a - b);
+    expect(byKey).toEqual(byTime);
+    for (const s of samples) expect(keyToMillis(s.key)).toBe(Math.floor(s.micros / 1000));
+  });
+
+  it('orders across years and day boundaries', () => {
+    const keys = ['2026-01-01T00:00:00+01:00', '2025-12-31T23:30:00Z', '2025-12-31T22:59:59.999999Z', '2026-01-01T00:00:00.000001Z'].map(timestampKey);
+    expect([...keys].sort()).toEqual([keys[2], keys[0], keys[1], keys[3]]);
+  });
+});
+
+describe('keyToMillis / millisToKey', () => {
+  it('round-trips milliseconds, truncating microseconds', () => {
+    const ms = Date.parse('2026-01-31T12:34:56.789Z');
+    expect(millisToKey(ms)).toBe('2026-01-31T12:34:56.789000Z');
+    expect(keyToMillis(millisToKey(ms))).toBe(ms);
+    expect(keyToMillis('2026-01-31T12:34:56.789999Z')).toBe(ms);
+  });
+});
