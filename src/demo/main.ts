@@ -52,11 +52,10 @@ async function main(): Promise<void> {
 
   const grpcPort = await portOr(7233);
   const uiPort = await portOr(grpcPort + 1000);
-  let server: DevServer | undefined;
   say(`Starting the Temporal dev server on 127.0.0.1:${grpcPort}…`);
-  server = await startDevServer({ port: grpcPort, ui: true, uiPort });
-  stoppers.push(() => server!.stop());
-  process.on('exit', () => server?.process.kill('SIGKILL'));
+  const server: DevServer = await startDevServer({ port: grpcPort, ui: true, uiPort });
+  stoppers.push(() => server.stop());
+  process.on('exit', () => server.process.kill('SIGKILL'));
 
   const now = Date.now();
   const kandji = await KandjiSimulator.start({

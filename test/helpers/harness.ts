@@ -20,7 +20,9 @@ import type { StreamStatus } from '../../workflows/stream-status';
 export const KANDJI_TOKEN = '6f1c2a3b-4d5e-4f60-8a7b-9c0d1e2f3a4b';
 export const DD_API_KEY = 'dd-test-api-key-0123456789abcdef';
 
-let runtimeInstalled = false;
+// Worker logs at ERROR only: expected failures (injected faults, rejected tokens) would otherwise flood the output.
+Runtime.install({ logger: new DefaultLogger('ERROR') });
+
 let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
 
 /** The workflow code bundled once per test file. */
@@ -47,10 +49,6 @@ export class Harness {
   static async start(opts: HarnessOptions = {}): Promise<Harness> {
     const address = process.env.TEMPORAL_TEST_ADDRESS;
     if (!address) throw new Error('TEMPORAL_TEST_ADDRESS is not set: run the tests with `npm test`');
-    if (!runtimeInstalled) {
-      Runtime.install({ logger: new DefaultLogger('ERROR') });
-      runtimeInstalled = true;
-    }
     const kandji = await KandjiSimulator.start({ tokens: [KANDJI_TOKEN], ...opts.kandji });
     const datadog = await DatadogSimulator.start({ apiKeys: [DD_API_KEY] });
     const config = loadWorkerConfig({
