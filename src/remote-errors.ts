@@ -39,18 +39,17 @@ export function retryAfterMs(headers: Record<string, string | string[] | undefin
     const v = headers[name];
     return Array.isArray(v) ? v[0] : v;
   };
-  const ra = first('retry-after');
-  if (ra !== undefined) {
-    const secs = Number(ra.trim());
-    if (Number.isFinite(secs) && secs >= 0) return Math.round(secs * 1000);
-    const at = Date.parse(ra);
-    if (!Number.isNaN(at)) return Math.max(0, at - now);
+  const ra = first('retry-after')?.trim();
+  if (ra) {
+    if (/^\d+(\.\d+)?$/.test(ra)) return Math.round(Number(ra) * 1000);
+    // An HTTP-date, e.g. "Wed, 21 Oct 2026 07:28:00 GMT".
+    if (/^[A-Za-z]{3}, \d{1,2} [A-Za-z]{3} \d{4} \d{2}:\d{2}:\d{2} GMT$/.test(ra)) {
+      const at = Date.parse(ra);
+      if (!Number.isNaN(at)) return Math.max(0, at - now);
+    }
   }
   const reset = first('x-ratelimit-reset');
-  if (reset !== undefined) {
-    const secs = Number(reset.trim());
-    if (Number.isFinite(secs) && secs >= 0) return Math.round(secs * 1000);
-  }
+  if (reset !== undefined && /^\d+(\.\d+)?$/.test(reset.trim())) return Math.round(Number(reset.trim()) * 1000);
   return undefined;
 }
 

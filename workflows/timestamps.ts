@@ -16,17 +16,30 @@ export function timestampKey(text: string): string {
   if (!m) throw new TypeError(`not an ISO-8601 timestamp: ${JSON.stringify(text)}`);
   const [, y, mo, d, h = '00', mi = '00', s = '00', frac = '', zone = 'Z'] = m;
   const micros = (frac + '000000').slice(0, 6);
+  const [year, month, day, hour, minute, second] = [y, mo, d, h, mi, s].map(Number) as [number, number, number, number, number, number];
   let offsetMinutes = 0;
   if (zone.toUpperCase() !== 'Z') {
     const z = zone.replace(':', '');
-    offsetMinutes = (z[0] === '-' ? -1 : 1) * (Number(z.slice(1, 3)) * 60 + Number(z.slice(3, 5)));
+    const [oh, om] = [Number(z.slice(1, 3)), Number(z.slice(3, 5))];
+    if (oh > 14 || om > 59) throw new TypeError(`not a valid zone offset: ${JSON.stringify(text)}`);
+    offsetMinutes = (z[0] === '-' ? -1 : 1) * (oh * 60 + om);
   }
-  const ms = Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s)) - offsetMinutes * 60_000;
-  if (Number.isNaN(ms)) throw new TypeError(`not a valid date: ${JSON.stringify(text)}`);
-  const t = new Date(ms);
-  if (offsetMinutes === 0 && (t.getUTCMonth() + 1 !== Number(mo) || t.getUTCDate() !== Number(d))) {
+  // Reject impossible fields (2026-02-30, 10:60) instead of letting Date roll them over.
+  const local = new Date(0);
+  local.setUTCFullYear(year, month - 1, day);
+  local.setUTCHours(hour, minute, second, 0);
+  if (
+    year < 1 ||
+    local.getUTCFullYear() !== year ||
+    local.getUTCMonth() !== month - 1 ||
+    local.getUTCDate() !== day ||
+    local.getUTCHours() !== hour ||
+    local.getUTCMinutes() !== minute ||
+    local.getUTCSeconds() !== second
+  ) {
     throw new TypeError(`not a valid date: ${JSON.stringify(text)}`);
   }
+  const t = new Date(local.getTime() - offsetMinutes * 60_000);
   return (
     `${pad(t.getUTCFullYear(), 4)}-${pad(t.getUTCMonth() + 1)}-${pad(t.getUTCDate())}` +
     `T${pad(t.getUTCHours())}:${pad(t.getUTCMinutes())}:${pad(t.getUTCSeconds())}.${micros}Z`

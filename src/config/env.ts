@@ -115,11 +115,15 @@ const secretsSchema = z.object({
     .default('datadoghq.com')
     .refine(isDatadogSite, { message: `expected one of ${Object.keys(DATADOG_SITES).join(', ')}` }),
   DD_LOGS_URL: z
-    .url({ message: 'expected a full intake URL such as https://http-intake.logs.datadoghq.com/api/v2/logs' })
+    .string()
     .refine((s) => {
-      const u = new URL(s);
-      return u.protocol === 'https:' || isLoopbackHost(u.hostname);
-    }, 'must be https (plain http is allowed only for loopback hosts)')
+      try {
+        const u = new URL(s);
+        return u.protocol === 'https:' || (u.protocol === 'http:' && isLoopbackHost(u.hostname));
+      } catch {
+        return false;
+      }
+    }, 'expected a full https intake URL such as https://http-intake.logs.datadoghq.com/api/v2/logs (plain http only for loopback hosts)')
     .optional(),
   DD_TAGS: z.string().optional(),
   DD_HOSTNAME: z.string().optional(),

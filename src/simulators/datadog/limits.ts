@@ -21,3 +21,10 @@ export const MAX_SINGLE_LOG_BYTES = 1_000_000;
 export const MAX_RAW_BODY_BYTES_COMPRESSED = 2 * MAX_UNCOMPRESSED_PAYLOAD_BYTES;
 
 export const INTAKE_PATH = '/api/v2/logs';
+
+/**
+ * Timestamp window (§3): Datadog accepts (202) but drops logs whose official timestamp is more
+ * than 18 h before receipt, or more than 2 h after it.
+ */
+export const MAX_LOG_AGE_MS = 18 * 60 * 60 * 1000;
+export const MAX_LOG_FUTURE_MS = 2 * 60 * 60 * 1000;
