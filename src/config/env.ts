@@ -116,14 +116,18 @@ const secretsSchema = z.object({
     .refine(isDatadogSite, { message: `expected one of ${Object.keys(DATADOG_SITES).join(', ')}` }),
   DD_LOGS_URL: z
     .string()
-    .refine((s) => {
+    .superRefine((s, ctx) => {
+      let u: URL;
       try {
-        const u = new URL(s);
-        return u.protocol === 'https:' || (u.protocol === 'http:' && isLoopbackHost(u.hostname));
+        u = new URL(s);
       } catch {
-        return false;
+        ctx.addIssue({ code: 'custom', message: 'expected a full intake URL such as https://http-intake.logs.datadoghq.com/api/v2/logs' });
+        return;
       }
-    }, 'expected a full https intake URL such as https://http-intake.logs.datadoghq.com/api/v2/logs (plain http only for loopback hosts)')
+      if (!(u.protocol === 'https:' || (u.protocol === 'http:' && isLoopbackHost(u.hostname)))) {
+        ctx.addIssue({ code: 'custom', message: 'must be https (plain http is allowed only for loopback hosts)' });
+      }
+    })
     .optional(),
   DD_TAGS: z.string().optional(),
   DD_HOSTNAME: z.string().optional(),

@@ -44,10 +44,13 @@ function isTooLarge(err: unknown): boolean {
   return (err as { code?: unknown } | null)?.code === 'ERR_BUFFER_TOO_LARGE';
 }
 
-const tooLarge = (uncompressedBytes?: number): IntakeRejection => ({
+/** The `detail` of a 413 for a payload over `limit` uncompressed bytes. */
+export const payloadTooLargeDetail = (limit: number): string => `payload exceeds the ${limit} bytes uncompressed limit`;
+
+const tooLarge = (limit: number, uncompressedBytes?: number): IntakeRejection => ({
   ok: false,
   status: 413,
-  detail: `payload exceeds the ${MAX_UNCOMPRESSED_PAYLOAD_BYTES} bytes uncompressed limit`,
+  detail: payloadTooLargeDetail(limit),
   ...(uncompressedBytes !== undefined ? { uncompressedBytes } : {}),
 });
 
@@ -66,7 +69,7 @@ export function decodeBody(raw: Buffer, encoding: string, limit = MAX_UNCOMPRESS
       try {
         body = zlib.gunzipSync(raw, opts);
       } catch (err) {
-        if (isTooLarge(err)) return tooLarge();
+        if (isTooLarge(err)) return tooLarge(limit);
         return { ok: false, status: 400, detail: `could not decompress gzip body: ${(err as Error).message}` };
       }
       break;
@@ -75,11 +78,11 @@ export function decodeBody(raw: Buffer, encoding: string, limit = MAX_UNCOMPRESS
       try {
         body = zlib.inflateSync(raw, opts);
       } catch (err) {
-        if (isTooLarge(err)) return tooLarge();
+        if (isTooLarge(err)) return tooLarge(limit);
         try {
           body = zlib.inflateRawSync(raw, opts);
         } catch (rawErr) {
-          if (isTooLarge(rawErr)) return tooLarge();
+          if (isTooLarge(rawErr)) return tooLarge(limit);
           return { ok: false, status: 400, detail: `could not decompress deflate body: ${(err as Error).message}` };
         }
       }
@@ -87,7 +90,7 @@ export function decodeBody(raw: Buffer, encoding: string, limit = MAX_UNCOMPRESS
     default:
       return { ok: false, status: 400, detail: `unsupported Content-Encoding "${encoding}" (use identity, gzip or deflate)` };
   }
-  if (body.length > limit) return tooLarge(body.length);
+  if (body.length > limit) return tooLarge(limit, body.length);
   return { ok: true, body };
 }
 
@@ -98,8 +101,9 @@ function isPlainObject(value: unknown): value is LogItem {
 /**
  * Parses an uncompressed body: a JSON array of objects (or a single object, which Datadog
  * accepts as one log). Flags items whose serialized size is over MAX_SINGLE_LOG_BYTES.
+ * More than `maxItems` entries (default MAX_ITEMS_PER_REQUEST) → 400.
  */
-export function parseItems(body: Buffer): IntakeResult {
+export function parseItems(body: Buffer, maxItems = MAX_ITEMS_PER_REQUEST): IntakeResult {
   const uncompressedBytes = body.length;
   const reject = (detail: string): IntakeRejection => ({ ok: false, status: 400, detail, uncompressedBytes });
   let parsed: unknown;
@@ -113,8 +117,8 @@ export function parseItems(body: Buffer): IntakeResult {
   else if (isPlainObject(parsed)) list = [parsed];
   else return reject('body must be a JSON array of log objects (or a single log object)');
 
-  if (list.length > MAX_ITEMS_PER_REQUEST) {
-    return reject(`too many log entries: ${list.length} > ${MAX_ITEMS_PER_REQUEST}`);
+  if (list.length > maxItems) {
+    return reject(`too many log entries: ${list.length} > ${maxItems}`);
   }
   const items: AcceptedItem[] = [];
   for (let i = 0; i < list.length; i++) {
@@ -126,9 +130,16 @@ export function parseItems(body: Buffer): IntakeResult {
   return { ok: true, items, uncompressedBytes };
 }
 
+export interface IntakeLimits {
+  /** Uncompressed payload limit in bytes (default MAX_UNCOMPRESSED_PAYLOAD_BYTES). */
+  maxPayloadBytes?: number;
+  /** Most entries per request (default MAX_ITEMS_PER_REQUEST). */
+  maxItems?: number;
+}
+
 /** decodeBody + parseItems. */
-export function validateIntake(raw: Buffer, encoding: string): IntakeResult {
-  const decoded = decodeBody(raw, encoding);
+export function validateIntake(raw: Buffer, encoding: string, limits: IntakeLimits = {}): IntakeResult {
+  const decoded = decodeBody(raw, encoding, limits.maxPayloadBytes ?? MAX_UNCOMPRESSED_PAYLOAD_BYTES);
   if (!decoded.ok) return decoded;
-  return parseItems(decoded.body);
+  return parseItems(decoded.body, limits.maxItems ?? MAX_ITEMS_PER_REQUEST);
 }

@@ -4,21 +4,24 @@
  *
  * Order of checks for one request:
  *   outage → route (404) → method (405) → fault draw → read body → API key (401/403)
- *   → raw size guard (413) → Content-Encoding / decompression (400/413) → JSON shape (400) → store → 202.
+ *   → raw size guard (413) → Content-Encoding / decompression (400/413) → JSON shape / item count (400)
+ *   → poison (400) → timestamp window (stale items set aside) → store → 202.
  * A faulted request (other than `slow`) stores nothing. `dropAfterAccept` stores the items and
- * then destroys the socket instead of answering 202.
+ * then destroys the socket instead of answering 202. A poisoned request stores nothing.
  */
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { FaultInjector, seededRandom, type FaultConfig } from '../faults';
 import { htmlErrorPage, httpLogErrors } from './errors';
 import { readBody, sendBody, sendHtml, sendJson } from './http-io';
-import { normaliseEncoding, validateIntake, type LogItem } from './intake-validation';
+import { normaliseEncoding, payloadTooLargeDetail, validateIntake, type LogItem } from './intake-validation';
 import {
   INTAKE_PATH,
+  MAX_ITEMS_PER_REQUEST,
   MAX_RAW_BODY_BYTES_COMPRESSED,
   MAX_UNCOMPRESSED_PAYLOAD_BYTES,
 } from './limits';
+import { isOutsideIntakeWindow, officialTimestamp } from './timestamps';
 
 export type { LogItem } from './intake-validation';
 
@@ -42,8 +45,15 @@ export interface IntakeRequestRecord {
   compressedBytes: number;
   /** Body bytes after decompression (0 when it was not decompressed). */
   uncompressedBytes: number;
-  /** Items stored from this request (0 unless it was accepted). */
+  /**
+   * Items accepted from this request (0 unless it was accepted). Includes items then set aside in
+   * `droppedAsStale`, since Datadog answers 202 for them too; see `staleCount`.
+   */
   itemCount: number;
+  /** Of `itemCount`, how many were dropped by the 18 h / 2 h timestamp rule (absent when 0). */
+  staleCount?: number;
+  /** For a request refused by the poison predicate: indexes (within the request) of the matching items. */
+  poisonIndexes?: number[];
   /** 'server_error_html' | 'rate_limited' | 'slow' | 'malformed_json' | 'drop_connection' | 'drop_after_accept' | 'outage'. */
   fault?: string;
   /** The `ddtags` query parameter, if any. */
@@ -57,6 +67,13 @@ export interface TruncatedRecord {
   index: number;
   /** Serialized size of the item as sent (> 1,000,000). */
   originalBytes: number;
+}
+
+/** A log Datadog accepted (202) but dropped because its timestamp is outside the intake window. */
+export interface StaleRecord {
+  item: LogItem;
+  /** The official timestamp it was given (see `officialTimestamp`). */
+  timestampMs: number;
 }
 
 export type DatadogFaultConfig = FaultConfig & {
@@ -77,6 +94,11 @@ export class DatadogSimulator {
   private readonly items: LogItem[] = [];
   private readonly truncatedItems: TruncatedRecord[] = [];
   private readonly requestLog: IntakeRequestRecord[] = [];
+  private readonly staleItems: StaleRecord[] = [];
+  private poison: ((item: LogItem) => boolean) | undefined;
+  private maxPayloadBytes = MAX_UNCOMPRESSED_PAYLOAD_BYTES;
+  private maxItems = MAX_ITEMS_PER_REQUEST;
+  private clock: () => number = Date.now;
   private readonly sleepers = new Map<NodeJS.Timeout, () => void>();
   private stopped = false;
   private stopping: Promise<void> | undefined;
@@ -110,7 +132,7 @@ export class DatadogSimulator {
     });
   }
 
-  /** Every accepted item, in arrival order. */
+  /** Every accepted item within the timestamp window, in arrival order. */
   get received(): readonly LogItem[] {
     return this.items;
   }
@@ -123,6 +145,40 @@ export class DatadogSimulator {
   /** One record per `POST /api/v2/logs` request, in arrival order of completion. */
   get requests(): readonly IntakeRequestRecord[] {
     return this.requestLog;
+  }
+
+  /**
+   * Items accepted (202) but dropped because their official timestamp was more than 18 h before
+   * receipt or more than 2 h after it. They are not in `received`.
+   */
+  get droppedAsStale(): readonly StaleRecord[] {
+    return this.staleItems;
+  }
+
+  /**
+   * While set, a request with at least one item for which `predicate` returns true is answered
+   * 400 (HTTPLogErrors body) and nothing of it is stored. `undefined` turns it off.
+   */
+  setPoison(predicate: ((item: LogItem) => boolean) | undefined): void {
+    this.poison = predicate;
+  }
+
+  /** Uncompressed payload limit in bytes; larger → 413. `undefined` restores 5,000,000. */
+  setMaxPayloadBytes(n: number | undefined): void {
+    this.maxPayloadBytes = n === undefined ? MAX_UNCOMPRESSED_PAYLOAD_BYTES : positiveInteger('maxPayloadBytes', n);
+  }
+
+  /** Most entries per request; more → 400. `undefined` restores 1,000. */
+  setMaxItems(n: number | undefined): void {
+    this.maxItems = n === undefined ? MAX_ITEMS_PER_REQUEST : positiveInteger('maxItems', n);
+  }
+
+  /**
+   * The clock (epoch ms) the timestamp window is measured against. `undefined` restores Date.now.
+   * Only the timestamp rule uses it: `requests[].at` stays wall-clock time.
+   */
+  setClock(clock: (() => number) | undefined): void {
+    this.clock = clock ?? Date.now;
   }
 
   setApiKeys(keys: string[]): void {
@@ -143,9 +199,10 @@ export class DatadogSimulator {
     this.outage = { on, status };
   }
 
-  /** Forgets received items, truncation marks and request records (in place). */
+  /** Forgets received items, truncation marks, stale drops and request records (in place). */
   clear(): void {
     this.items.length = 0;
+    this.staleItems.length = 0;
     this.truncatedItems.length = 0;
     this.requestLog.length = 0;
   }
@@ -198,7 +255,9 @@ export class DatadogSimulator {
       if (ddtags !== undefined) full.ddtags = ddtags;
       this.requestLog.push(full);
     };
-    const cap = encoding === 'identity' ? MAX_UNCOMPRESSED_PAYLOAD_BYTES : MAX_RAW_BODY_BYTES_COMPRESSED;
+    const maxPayloadBytes = this.maxPayloadBytes;
+    const maxItems = this.maxItems;
+    const cap = encoding === 'identity' ? maxPayloadBytes : rawCapCompressed(maxPayloadBytes);
 
     if (this.outage.on) {
       const status = this.outage.status;
@@ -283,21 +342,45 @@ export class DatadogSimulator {
       return;
     }
     if (body.raw === undefined) {
-      reject(413, `payload exceeds the ${MAX_UNCOMPRESSED_PAYLOAD_BYTES} bytes uncompressed limit`);
+      reject(413, payloadTooLargeDetail(maxPayloadBytes));
       return;
     }
 
-    const result = validateIntake(body.raw, encoding);
+    const result = validateIntake(body.raw, encoding, { maxPayloadBytes, maxItems });
     if (!result.ok) {
       reject(result.status, result.detail, result.uncompressedBytes ?? 0);
       return;
     }
 
+    const poison = this.poison;
+    if (poison) {
+      const poisonIndexes = result.items.flatMap(({ item }, i) => (poison(item) ? [i] : []));
+      if (poisonIndexes.length > 0) {
+        const detail = `payload refused: log ${poisonIndexes.length === 1 ? 'entry' : 'entries'} ${poisonIndexes.join(', ')} rejected`;
+        record({ status: 400, compressedBytes, uncompressedBytes: result.uncompressedBytes, itemCount: 0, detail, poisonIndexes, ...faultTag });
+        sendJson(res, 400, httpLogErrors(400, detail));
+        return;
+      }
+    }
+
+    const receivedAt = this.clock();
+    let staleCount = 0;
     for (const { item, bytes, truncated } of result.items) {
+      const { timestampMs } = officialTimestamp(item, receivedAt);
+      if (isOutsideIntakeWindow(timestampMs, receivedAt)) {
+        this.staleItems.push({ item, timestampMs });
+        staleCount++;
+        continue;
+      }
       if (truncated) this.truncatedItems.push({ index: this.items.length, originalBytes: bytes });
       this.items.push(item);
     }
-    const accepted = { compressedBytes, uncompressedBytes: result.uncompressedBytes, itemCount: result.items.length };
+    const accepted = {
+      compressedBytes,
+      uncompressedBytes: result.uncompressedBytes,
+      itemCount: result.items.length,
+      ...(staleCount > 0 ? { staleCount } : {}),
+    };
     if (dropAfterAccept) {
       record({ status: 'dropped', ...accepted, fault: 'drop_after_accept' });
       req.socket.destroy();
@@ -308,3 +391,17 @@ export class DatadogSimulator {
   }
 }
 
+
+function positiveInteger(name: string, n: number): number {
+  if (!Number.isSafeInteger(n) || n < 1) throw new RangeError(`${name} must be a positive integer, got ${n}`);
+  return n;
+}
+
+/**
+ * Memory guard for a compressed body. With the default limit it is MAX_RAW_BODY_BYTES_COMPRESSED;
+ * a lowered limit keeps some absolute head-room for the gzip/deflate framing.
+ */
+function rawCapCompressed(maxPayloadBytes: number): number {
+  if (maxPayloadBytes === MAX_UNCOMPRESSED_PAYLOAD_BYTES) return MAX_RAW_BODY_BYTES_COMPRESSED;
+  return Math.max(2 * maxPayloadBytes, maxPayloadBytes + 4096);
+}

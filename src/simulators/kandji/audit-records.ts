@@ -40,27 +40,27 @@ const TARGET_WEIGHTS: ReadonlyArray<readonly [AuditTargetType, number]> = [
 
 const CROCKFORD = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
 
-type Rand = () => number;
+export type Rand = () => number;
 
 // ---------------------------------------------------------------------------------------------
 // Small random helpers
 // ---------------------------------------------------------------------------------------------
 
-function int(r: Rand, min: number, maxInclusive: number): number {
+export function int(r: Rand, min: number, maxInclusive: number): number {
   return min + Math.floor(r() * (maxInclusive - min + 1));
 }
 
-function pick<T>(r: Rand, items: readonly T[]): T {
+export function pick<T>(r: Rand, items: readonly T[]): T {
   const item = items[Math.floor(r() * items.length)];
   if (item === undefined) throw new Error('pick from empty list');
   return item;
 }
 
-function chance(r: Rand, p: number): boolean {
+export function chance(r: Rand, p: number): boolean {
   return r() < p;
 }
 
-function hex(r: Rand, n: number, upper = false): string {
+export function hex(r: Rand, n: number, upper = false): string {
   let s = '';
   for (let i = 0; i < n; i++) s += Math.floor(r() * 16).toString(16);
   return upper ? s.toUpperCase() : s;
@@ -78,7 +78,7 @@ function mac(r: Rand): string {
   return parts.join(':');
 }
 
-function serial(r: Rand): string {
+export function serial(r: Rand): string {
   const alnum = 'ABCDEFGHJKLMNPQRSTUVWXYZ0123456789';
   let s = 'C02';
   for (let i = 0; i < 9; i++) s += alnum[Math.floor(r() * alnum.length)];
@@ -121,7 +121,7 @@ const OS = [
   { version: '15.3.1', family: 'sequoia', platform: 'sequoia', name: 'Sequoia' },
   { version: '13.6.9', family: 'ventura', platform: 'ventura', name: 'Ventura' },
 ];
-const BLUEPRINT_NAMES = ['Engineering', 'Sales', 'Executives', 'Kiosk', 'Threat', 'Blueprint-Test', 'Contractors', 'Lab'];
+export const BLUEPRINT_NAMES = ['Engineering', 'Sales', 'Executives', 'Kiosk', 'Threat', 'Blueprint-Test', 'Contractors', 'Lab'];
 const LIBRARY_ITEM_NAMES = [
   'GitHub',
   'Apple Configurator',
@@ -150,7 +150,7 @@ const API_PERMISSIONS = [
   { path: '/api/v1/threat-details', http_method: 'GET' },
   { path: '/api/v1/blueprints', http_method: 'GET' },
 ];
-const THREATS: ReadonlyArray<{ family: string; classification: 'Malware' | 'PUP'; description: string }> = [
+export const THREATS: ReadonlyArray<{ family: string; classification: 'Malware' | 'PUP'; description: string }> = [
   {
     family: 'SpyDok',
     classification: 'Malware',
@@ -186,7 +186,7 @@ const THREATS: ReadonlyArray<{ family: string; classification: 'Malware' | 'PUP'
       'XLoader is a credential stealer and keylogger sold as malware-as-a-service. The macOS variant is packaged as a Java or native application, captures screenshots and keystrokes, and collects credentials from browsers and mail clients.',
   },
 ];
-const MALWARE_FILES = [
+export const MALWARE_FILES = [
   { dir: '/Users/Shared/AppStore.app/Contents/MacOS', name: 'AppStore', ext: '' },
   { dir: '/private/tmp', name: 'update.sh', ext: 'sh' },
   { dir: '/Users/{user}/Downloads', name: 'Installer.dmg', ext: 'dmg' },
@@ -221,14 +221,14 @@ const SEVERITIES: ReadonlyArray<readonly [string, number]> = [
 // Fleet: a fixed tenant built from the seed, so records refer to consistent devices and users
 // ---------------------------------------------------------------------------------------------
 
-interface Admin {
+export interface Admin {
   id: string;
   first_name: string;
   last_name: string;
   email: string;
   role: string;
 }
-interface Device {
+export interface Device {
   id: string;
   name: string;
   hostName: string;
@@ -239,11 +239,11 @@ interface Device {
   macs: string[];
   user: { id: string; name: string };
 }
-interface Named {
+export interface Named {
   id: string;
   name: string;
 }
-interface Fleet {
+export interface Fleet {
   admins: Admin[];
   devices: Device[];
   blueprints: Named[];
@@ -252,7 +252,7 @@ interface Fleet {
   edrLibraryItemId: string;
 }
 
-function buildFleet(r: Rand): Fleet {
+export function buildFleet(r: Rand): Fleet {
   const admins: Admin[] = [];
   for (let i = 0; i < 6; i++) {
     const first_name = pick(r, FIRST_NAMES);
@@ -296,6 +296,11 @@ function buildFleet(r: Rand): Fleet {
   return { admins, devices, blueprints, libraryItems, apiTokens, edrLibraryItemId: uuid(r) };
 }
 
+/** The tenant (devices, admins, blueprints, ...) that the audit records of `seed` refer to. */
+export function fleetForSeed(seed: number): Fleet {
+  return buildFleet(seededRandom((seed ^ 0x9e3779b9) >>> 0));
+}
+
 // ---------------------------------------------------------------------------------------------
 // Factory
 // ---------------------------------------------------------------------------------------------
@@ -337,7 +342,7 @@ export class AuditRecordFactory {
 
   constructor(seed = 1) {
     this.r = seededRandom(seed);
-    this.fleet = buildFleet(seededRandom((seed ^ 0x9e3779b9) >>> 0));
+    this.fleet = fleetForSeed(seed);
   }
 
   /** Reserve an id (e.g. one appended from outside) so it is never generated. */

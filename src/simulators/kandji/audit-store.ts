@@ -4,7 +4,7 @@
  * generation at "now", and keyset queries used by the HTTP layer.
  */
 import { seededRandom } from '../faults';
-import { AuditRecordFactory, type AuditRecord } from './audit-records';
+import { AuditRecordFactory, type AuditRecord, type MakeRecordOptions } from './audit-records';
 import { dateToMicros, nowMicros, parseInstant } from './time';
 
 export type AuditSortBy = 'occurred_at' | '-occurred_at' | 'id' | '-id';
@@ -23,6 +23,14 @@ export interface LiveOptions {
   perSecond: number;
   /** Fraction of live events that share the previous event's timestamp. Default 0.2. */
   tieFraction?: number;
+  /**
+   * Fraction of live events that become visible late: their occurred_at lies between
+   * maxLateMs/10 and maxLateMs before the moment they are appended, so they sort before events
+   * that were already served (a keyset reader positioned after them never sees them). Default 0.
+   */
+  lateFraction?: number;
+  /** Upper bound of the lateness of late live events, in ms. Default 30000. */
+  maxLateMs?: number;
 }
 
 /** An event with its parsed sort key. */
@@ -133,6 +141,9 @@ export class AuditStore {
     const first = added[0] as Entry;
     if (!last || cmpTime(last, first) < 0) {
       for (const e of added) this.entries.push(e);
+    } else if (added.length <= 32) {
+      // A few late records: binary-search insertion instead of a full re-sort.
+      for (const e of added) this.entries.splice(partitionPoint(this.entries, (x) => cmpTime(x, e) < 0), 0, e);
     } else {
       this.entries = this.entries.concat(added).sort(cmpTime);
     }
@@ -189,14 +200,20 @@ export class AuditStore {
 
   /**
    * Starts appending new events at the current time, `perSecond` on average; within a tick,
-   * a fraction `tieFraction` of events share the previous event's timestamp. Live timestamps
-   * never go backwards and are always after every event already in the store. The timer is
-   * unref()ed; call stopLive() to end it.
+   * a fraction `tieFraction` of events share the previous event's timestamp. On-time live
+   * timestamps never go backwards and are always after every event already in the store; a
+   * fraction `lateFraction` (default 0) of events are instead late, with an occurred_at up to
+   * `maxLateMs` in the past (see LiveOptions), inserted in (occurred_at, id) order. The timer
+   * is unref()ed; call stopLive() to end it.
    */
   startLive(opts: LiveOptions): void {
     this.stopLive();
     const { perSecond } = opts;
     const tieFraction = opts.tieFraction ?? 0.2;
+    const lateFraction = opts.lateFraction ?? 0;
+    const maxLateMs = opts.maxLateMs ?? 30_000;
+    if (!(lateFraction >= 0 && lateFraction <= 1)) throw new RangeError('lateFraction must be in [0, 1]');
+    if (!(maxLateMs > 0)) throw new RangeError('maxLateMs must be > 0');
     if (!(perSecond > 0)) return;
     const tickMs = 100;
     const startedAt = Date.now();
@@ -205,33 +222,58 @@ export class AuditStore {
     this.liveTimer = setInterval(() => {
       const due = Math.floor(((Date.now() - startedAt) / 1000) * perSecond) - emitted;
       if (due <= 0) return;
-      const batch: AuditRecord[] = [];
-      const last = this.entries[this.entries.length - 1];
-      let t = nowMicros();
-      let first = true;
-      if (last && t <= last.t) t = last.t + 1n;
-      if (last && r() < tieFraction && t - last.t < 1_000_000n) {
-        // Same timestamp as the newest published event; its id sorts after that event's id,
-        // so keyset readers positioned on that event still find it.
-        batch.push(this.factory.make(last.t, { idAfter: last.id }));
-        t = last.t;
-        first = false;
-      }
-      for (let i = batch.length; i < due; i++) {
-        const prev = batch[batch.length - 1];
-        if (prev && r() < tieFraction) {
-          // Ties get increasing ids, like ULIDs minted within one millisecond.
-          batch.push(this.factory.make(t, { idAfter: prev.id }));
-        } else {
-          if (!first) t += 1n;
-          batch.push(this.factory.make(t));
-        }
-        first = false;
-      }
+      let late = 0;
+      if (lateFraction > 0) for (let i = 0; i < due; i++) if (r() < lateFraction) late++;
       emitted += due;
+      const batch: AuditRecord[] = this.makeOnTime(due - late, tieFraction);
+      for (let i = 0; i < late; i++) {
+        const lateMs = maxLateMs * (0.1 + 0.9 * r());
+        batch.push(this.factory.make(nowMicros() - BigInt(Math.floor(lateMs * 1000))));
+      }
       this.append(batch);
     }, tickMs);
     this.liveTimer.unref();
+  }
+
+  /** `count` events at "now", after every event in the store (see startLive). */
+  private makeOnTime(count: number, tieFraction: number): AuditRecord[] {
+    const r = this.random;
+    const batch: AuditRecord[] = [];
+    if (count <= 0) return batch;
+    const last = this.entries[this.entries.length - 1];
+    let t = nowMicros();
+    let first = true;
+    if (last && t <= last.t) t = last.t + 1n;
+    if (last && r() < tieFraction && t - last.t < 1_000_000n) {
+      // Same timestamp as the newest published event; its id sorts after that event's id,
+      // so keyset readers positioned on that event still find it.
+      batch.push(this.factory.make(last.t, { idAfter: last.id }));
+      t = last.t;
+      first = false;
+    }
+    for (let i = batch.length; i < count; i++) {
+      const prev = batch[batch.length - 1];
+      if (prev && r() < tieFraction) {
+        // Ties get increasing ids, like ULIDs minted within one millisecond.
+        batch.push(this.factory.make(t, { idAfter: prev.id }));
+      } else {
+        if (!first) t += 1n;
+        batch.push(this.factory.make(t));
+      }
+      first = false;
+    }
+    return batch;
+  }
+
+  /**
+   * Appends one generated event whose occurred_at is `ageMs` before now: an event that becomes
+   * visible late, after newer events may already have been served. Returns it.
+   */
+  appendLate(ageMs: number, opts: MakeRecordOptions = {}): AuditRecord {
+    if (!(ageMs >= 0)) throw new RangeError('ageMs must be >= 0');
+    const record = this.factory.make(nowMicros() - BigInt(Math.floor(ageMs * 1000)), opts);
+    this.append([record]);
+    return record;
   }
 
   stopLive(): void {

@@ -34,6 +34,18 @@ export function formatMicros(micros: bigint): string {
   );
 }
 
+/**
+ * A naive timestamp (no zone) with 6 fractional digits, as threat-details and the detection CVE
+ * dates use: `2023-04-21T17:23:13.883134`, or with `sep: ' '` `2023-10-13 16:15:00.000000`.
+ */
+export function formatNaiveMicros(micros: bigint, sep: 'T' | ' ' = 'T'): string {
+  const s = formatMicros(micros).slice(0, -1);
+  return sep === 'T' ? s : s.replace('T', ' ');
+}
+
+/** Strict check for the naive wire format (`2023-04-21T17:23:13.883134`). */
+export const NAIVE_TIMESTAMP_RE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}$/;
+
 export function dateToMicros(d: Date): bigint {
   return BigInt(d.getTime()) * MICROS_PER_MS;
 }
