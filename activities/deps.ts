@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import { FailureType } from '../workflows/failure-types';
 import type { KandjiClient } from '../src/kandji/client';
 import type { DatadogIntakeClient } from '../src/datadog/intake-client';
+import type { StalePolicy } from '../src/datadog/stale-events';
 
 export interface TenantDeps {
   kandji: Pick<KandjiClient, 'getJson' | 'baseUrl'>;
@@ -18,6 +19,10 @@ export interface ActivityDeps {
   tenants: ReadonlyMap<string, TenantDeps>;
   datadog: Pick<DatadogIntakeClient, 'send'>;
   logger: Logger;
+  /** What to do with events past Datadog's 18-hour window (DD_STALE_EVENTS). Default `ship`. */
+  stalePolicy?: StalePolicy;
+  /** Clock, for tests. */
+  now?: () => number;
 }
 
 export function tenantDeps(deps: ActivityDeps, tenant: string): TenantDeps {

@@ -32,24 +32,38 @@ export function failureTypeOf(err: RemoteError): FailureTypeName {
   return (err.service === 'kandji' ? KANDJI : DATADOG)[err.kind];
 }
 
-/** Turns a RemoteError into the ApplicationFailure the workflow and Temporal's retry policy act on. */
-export function toApplicationFailure(err: RemoteError): ApplicationFailure {
+/** Backoff before retry `attempt` (1-based): exponential from 1 s, capped, with "equal jitter" in [d/2, d]. */
+export function backoffWithJitterMs(attempt: number, capMs: number, random: () => number = Math.random): number {
+  const d = Math.min(capMs, 1_000 * 2 ** Math.max(0, attempt - 1));
+  return Math.round(d / 2 + random() * (d / 2));
+}
+
+/** Longest wait between retries: Kandji recovers fast or not at all; Datadog's Agent backs off up to 2 min. */
+export const BACKOFF_CAP_MS = { kandji: 60_000, datadog: 120_000 } as const;
+
+/**
+ * Turns a RemoteError into the ApplicationFailure the workflow and Temporal's retry policy act on. A retryable
+ * failure carries `nextRetryDelay`: the remote's Retry-After when it gave one, else jittered exponential backoff
+ * (Temporal's own backoff has no jitter, and many workers retrying in step would hit the remote together).
+ */
+export function toApplicationFailure(err: RemoteError, attempt = 1): ApplicationFailure {
   const type = failureTypeOf(err);
+  const nonRetryable = NON_RETRYABLE_FAILURE_TYPES.includes(type);
   return ApplicationFailure.create({
     type,
     message: err.message,
-    nonRetryable: NON_RETRYABLE_FAILURE_TYPES.includes(type),
-    nextRetryDelay: err.details.retryAfterMs,
+    nonRetryable,
+    nextRetryDelay: nonRetryable ? undefined : (err.details.retryAfterMs ?? backoffWithJitterMs(attempt, BACKOFF_CAP_MS[err.service])),
     details: [{ status: err.details.status ?? null, body: err.details.bodySnippet ?? null }],
   });
 }
 
 /** Runs `fn`, rethrowing remote failures as typed ApplicationFailures. Other errors pass unchanged. */
-export async function withTypedFailures<T>(fn: () => Promise<T>): Promise<T> {
+export async function withTypedFailures<T>(fn: () => Promise<T>, attempt = 1): Promise<T> {
   try {
     return await fn();
   } catch (err) {
-    if (err instanceof RemoteError) throw toApplicationFailure(err);
+    if (err instanceof RemoteError) throw toApplicationFailure(err, attempt);
     throw err;
   }
 }

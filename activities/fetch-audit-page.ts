@@ -34,6 +34,6 @@ export function fetchAuditPageActivity(deps: ActivityDeps) {
         'fetched audit page',
       );
       return { events: fresh, skipped, next };
-    });
+    }, Context.current().info.attempt);
   };
 }

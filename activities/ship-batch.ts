@@ -1,11 +1,17 @@
 /**
- * Activity: ship Kandji records to Datadog as log items. Splits them into intake-sized batches, halves a batch
- * Datadog answers 413 to, and remembers (in heartbeats) how many batches went out, so a retry does not resend them.
+ * Activity: ship Kandji records to Datadog as log items.
+ * - records over 1 MB are trimmed (largest fields first) rather than truncated by Datadog;
+ * - records past Datadog's 18-hour window follow DD_STALE_EVENTS (ship / restamp / drop);
+ * - batches stay within the intake limits; a 413 halves a batch; a 400 is bisected to the rejected record(s),
+ *   which are dead-lettered (logged with their identity and counted) while the rest ship;
+ * - progress is heartbeated, so a retry after a crash does not resend batches Datadog already took.
  */
 import { Context } from '@temporalio/activity';
-import { halve, splitIntoBatches, type Batch } from '../src/datadog/batches';
 import { SERVICE_OF_STREAM, toLogItem } from '../src/datadog/log-items';
-import { RemoteError } from '../src/remote-errors';
+import { emptyProgress, shipItems, type DeadLetter, type ShipProgress } from '../src/datadog/shipper';
+import { isStale, restamp } from '../src/datadog/stale-events';
+import { trimOversized } from '../src/datadog/trim-oversized';
+import { recordIdentity } from '../src/streams/record-identity';
 import type { StreamName } from '../workflows/stream-status';
 import { tenantDeps, type ActivityDeps } from './deps';
 import { withTypedFailures } from './failures';
@@ -20,58 +26,77 @@ export interface ShipBatchResult {
   shipped: number;
   /** Intake requests that Datadog accepted. */
   batches: number;
+  /** Records Datadog refused (400) even alone: logged with their identity, not shipped. */
+  deadLetters: DeadLetter[];
+  /** Records older than Datadog's 18-hour window, and what was done with them. */
+  stale: { count: number; policy: 'ship' | 'restamp' | 'drop' };
+  /** Records trimmed to fit Datadog's 1 MB per log. */
+  trimmed: number;
 }
 
-interface ShipProgress {
-  batchesDone: number;
-  shipped: number;
-  requests: number;
-}
+/** Streams already warned about stale events, per worker process: the warning is once per stream. */
+const warnedStale = new Set<string>();
 
 export function shipBatchActivity(deps: ActivityDeps) {
   return async function shipBatch(input: ShipBatchInput): Promise<ShipBatchResult> {
     const tenant = tenantDeps(deps, input.tenant);
     const ctx = Context.current();
-    const items = input.records.map((r) =>
-      toLogItem(r, {
-        service: SERVICE_OF_STREAM[input.stream],
-        ddtags: `${tenant.ddtags},stream:${input.stream}`,
-        hostname: tenant.hostname,
-      }),
-    );
-    const batches = splitIntoBatches(items);
-    const progress: ShipProgress = (ctx.info.heartbeatDetails as ShipProgress | undefined) ?? {
-      batchesDone: 0,
-      shipped: 0,
-      requests: 0,
-    };
+    const log = deps.logger.child({ tenant: input.tenant, stream: input.stream });
+    const now = deps.now?.() ?? Date.now();
+    const policy = deps.stalePolicy ?? 'ship';
+    const identityOf = (r: Record<string, unknown>) => recordIdentity(input.stream, r);
 
-    const sendSplittingOn413 = async (batch: Batch): Promise<void> => {
-      try {
-        await deps.datadog.send(batch.body, ctx.cancellationSignal);
-        progress.requests += 1;
-      } catch (err) {
-        const halves = err instanceof RemoteError && err.kind === 'too_large' ? halve(batch) : undefined;
-        if (!halves) throw err;
-        deps.logger.warn({ tenant: input.tenant, stream: input.stream, count: batch.count }, 'Datadog answered 413; splitting the batch');
-        await sendSplittingOn413(halves[0]);
-        await sendSplittingOn413(halves[1]);
+    const stale = input.records.filter((r) => isStale(r, now));
+    if (stale.length > 0) {
+      const key = `${input.tenant}/${input.stream}`;
+      if (!warnedStale.has(key)) {
+        warnedStale.add(key);
+        log.warn(
+          { count: stale.length, policy, first: identityOf(stale[0]!) },
+          'events older than 18 h: Datadog drops these at intake (DD_STALE_EVENTS decides: ship, restamp or drop)',
+        );
       }
-    };
+    }
+    const staleSet = new Set(stale);
+    const toSend = input.records
+      .filter((r) => !(policy === 'drop' && staleSet.has(r)))
+      .map((r) => (policy === 'restamp' && staleSet.has(r) ? restamp(r, now) : r));
 
-    return withTypedFailures(async () => {
-      for (let i = progress.batchesDone; i < batches.length; i++) {
-        const batch = batches[i]!;
-        await sendSplittingOn413(batch);
-        progress.batchesDone = i + 1;
-        progress.shipped += batch.count;
-        ctx.heartbeat(progress);
+    let trimmed = 0;
+    const ddtags = `${tenant.ddtags},stream:${input.stream}`;
+    const items = toSend.map((r) => {
+      const item = toLogItem(r, { service: SERVICE_OF_STREAM[input.stream], ddtags, hostname: tenant.hostname });
+      const result = trimOversized(item, { protectedKeys: ['id', 'occurred_at', 'ddsource', 'service', 'ddtags', 'hostname'] });
+      if (result.report) {
+        trimmed += 1;
+        log.warn({ identity: identityOf(r), ...result.report }, 'record over 1 MB: trimmed its largest fields');
       }
-      deps.logger.info(
-        { tenant: input.tenant, stream: input.stream, shipped: progress.shipped, requests: progress.requests },
-        'shipped to Datadog',
-      );
-      return { shipped: progress.shipped, batches: progress.requests };
+      return result.item;
     });
+
+    const resumed = (ctx.info.heartbeatDetails as ShipProgress | undefined) ?? emptyProgress();
+    const progress = await withTypedFailures(() =>
+      shipItems(
+        items,
+        toSend.map(identityOf),
+        {
+          send: (body) => deps.datadog.send(body, ctx.cancellationSignal),
+          onBatchDone: (p) => ctx.heartbeat(p),
+        },
+        resumed,
+      ),
+      ctx.info.attempt,
+    );
+    for (const dl of progress.deadLetters) {
+      log.error({ identity: dl.identity, status: dl.status, reason: dl.reason }, 'Datadog refused a record; dead-lettered');
+    }
+    log.info({ shipped: progress.accepted, requests: progress.requests, deadLetters: progress.deadLetters.length }, 'shipped to Datadog');
+    return {
+      shipped: progress.accepted,
+      batches: progress.requests,
+      deadLetters: progress.deadLetters,
+      stale: { count: stale.length, policy },
+      trimmed,
+    };
   };
 }

@@ -8,7 +8,9 @@ import path from 'node:path';
 import { Worker } from '@temporalio/worker';
 import { temporal } from '@temporalio/proto';
 import { FORWARDER_VERSION } from '../src/version';
-import { dataConverter } from '../src/temporal/compression-codec';
+import { buildDataConverter } from '../src/temporal/data-converter';
+
+const dataConverter = buildDataConverter();
 import { workflowBundle } from './helpers/harness';
 import { recordAuditHistory } from './helpers/record-history';
 

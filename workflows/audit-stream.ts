@@ -20,19 +20,26 @@ import type { AuditStreamInput } from './stream-input';
 import { emptyCounts, type StreamError, type StreamStatus } from './stream-status';
 import { NON_RETRYABLE_FAILURE_TYPES, isAuthFailure } from './failure-types';
 
-const activityOptions: ActivityOptions = {
+const retry = (maximumAttempts: number, maximumInterval: '1 minute' | '2 minutes'): ActivityOptions['retry'] => ({
+  initialInterval: '1 second',
+  backoffCoefficient: 2,
+  maximumInterval,
+  maximumAttempts,
+  nonRetryableErrorTypes: [...NON_RETRYABLE_FAILURE_TYPES] as string[],
+});
+
+// The activities set a jittered nextRetryDelay themselves (or the remote's Retry-After); these policies bound how
+// long one activity keeps retrying before the workflow records the error in status and tries again.
+const { fetchAuditPage } = proxyActivities<Activities>({
   startToCloseTimeout: '2 minutes',
   heartbeatTimeout: '1 minute',
-  retry: {
-    initialInterval: '1 second',
-    backoffCoefficient: 2,
-    maximumInterval: '1 minute',
-    maximumAttempts: 8,
-    nonRetryableErrorTypes: [...NON_RETRYABLE_FAILURE_TYPES] as string[],
-  },
-};
-
-const { fetchAuditPage, shipBatch } = proxyActivities<Activities>(activityOptions);
+  retry: retry(8, '1 minute'),
+});
+const { shipBatch } = proxyActivities<Activities>({
+  startToCloseTimeout: '5 minutes',
+  heartbeatTimeout: '1 minute',
+  retry: retry(20, '2 minutes'),
+});
 
 export interface AuditStreamResult {
   status: StreamStatus;
@@ -45,13 +52,14 @@ export async function auditStream(input: AuditStreamInput): Promise<AuditStreamR
     stream: 'audit',
     state: 'starting',
     cursor: input.cursor,
-    counts: input.carried?.counts ?? emptyCounts(),
+    counts: { ...emptyCounts(), ...input.carried?.counts },
     pollIntervalMs: input.timings.pollIntervalMs,
     startedAt: input.carried?.startedAt ?? now(),
     lastPollAt: null,
     lastShipAt: input.carried?.lastShipAt ?? null,
     caughtUpAt: input.carried?.caughtUpAt ?? null,
     lastError: input.carried?.lastError ?? null,
+    lastDeadLetter: input.carried?.lastDeadLetter ?? null,
     generation: (input.carried?.generation ?? 0) + 1,
   };
   let stopRequested = false;
@@ -92,11 +100,11 @@ export async function auditStream(input: AuditStreamInput): Promise<AuditStreamR
   while (!stopRequested) {
     if (workflowInfo().continueAsNewSuggested) {
       await condition(allHandlersFinished);
-      const { counts, startedAt, generation, lastShipAt, caughtUpAt, lastError } = status;
+      const { counts, startedAt, generation, lastShipAt, caughtUpAt, lastError, lastDeadLetter } = status;
       await continueAsNew<typeof auditStream>({
         ...input,
         cursor: status.cursor,
-        carried: { counts, startedAt, generation, lastShipAt, caughtUpAt, lastError },
+        carried: { counts, startedAt, generation, lastShipAt, caughtUpAt, lastError, lastDeadLetter },
       });
     }
 
@@ -114,6 +122,11 @@ export async function auditStream(input: AuditStreamInput): Promise<AuditStreamR
       if (!shipped) break; // stop requested while Datadog was failing: the cursor stays before this page
       status.counts.shipped += shipped.shipped;
       status.counts.batches += shipped.batches;
+      status.counts.stale += shipped.stale.count;
+      status.counts.trimmed += shipped.trimmed;
+      status.counts.deadLettered += shipped.deadLetters.length;
+      const dead = shipped.deadLetters[shipped.deadLetters.length - 1];
+      if (dead) status.lastDeadLetter = { identity: dead.identity, reason: dead.reason, at: now() };
       status.lastShipAt = now();
     }
     status.cursor = page.next;

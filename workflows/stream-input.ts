@@ -16,7 +16,7 @@ export interface AuditStreamInput {
   cursor: AuditCursor;
   timings: StreamTimings;
   /** Carried across continue-as-new; absent on the first start. */
-  carried?: Pick<StreamStatus, 'counts' | 'startedAt' | 'generation' | 'lastShipAt' | 'caughtUpAt' | 'lastError'>;
+  carried?: Pick<StreamStatus, 'counts' | 'startedAt' | 'generation' | 'lastShipAt' | 'caughtUpAt' | 'lastError' | 'lastDeadLetter'>;
 }
 
 export const DEFAULT_AUTH_RECHECK_MS = 5 * 60_000;

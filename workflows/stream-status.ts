@@ -34,6 +34,12 @@ export interface StreamCounts {
   pages: number;
   /** Datadog requests that accepted a batch. */
   batches: number;
+  /** Records Datadog refused even alone (400): logged with their identity by the worker, not shipped. */
+  deadLettered: number;
+  /** Records older than Datadog's 18-hour window when shipped (handled per DD_STALE_EVENTS). */
+  stale: number;
+  /** Records over 1 MB shipped with their largest fields trimmed. */
+  trimmed: number;
 }
 
 export interface StreamStatus {
@@ -49,10 +55,12 @@ export interface StreamStatus {
   /** Last time a poll reached the end of Kandji's log. */
   caughtUpAt: string | null;
   lastError: StreamError | null;
+  /** The most recent record Datadog refused, for the operator to look up. */
+  lastDeadLetter: { identity: string; reason: string; at: string } | null;
   /** Runs since the workflow was first started (continue-as-new count). */
   generation: number;
 }
 
 export function emptyCounts(): StreamCounts {
-  return { fetched: 0, shipped: 0, skippedRepeats: 0, pages: 0, batches: 0 };
+  return { fetched: 0, shipped: 0, skippedRepeats: 0, pages: 0, batches: 0, deadLettered: 0, stale: 0, trimmed: 0 };
 }

@@ -5,6 +5,8 @@
 import { z } from 'zod';
 import { parseDuration } from '../duration';
 import { DATADOG_SITES, intakeUrlForSite, isDatadogSite } from '../datadog/sites';
+import { STALE_POLICIES, type StalePolicy } from '../datadog/stale-events';
+import { parseEncryptionKey } from '../temporal/encryption-codec';
 import { timestampKey } from '../../workflows/timestamps';
 
 export class ConfigError extends Error {
@@ -90,6 +92,17 @@ const temporalSchema = z.object({
   TEMPORAL_ADDRESS: z.string().min(1).default('127.0.0.1:7233'),
   TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
   TEMPORAL_TASK_QUEUE: z.string().min(1).default('kandji-datadog'),
+  KANDJI_DATADOG_ENCRYPTION_KEY: z
+    .string()
+    .refine((s) => {
+      try {
+        parseEncryptionKey(s);
+        return true;
+      } catch {
+        return false;
+      }
+    }, 'expected a 32-byte key as 64 hex characters or base64 (e.g. `openssl rand -base64 32`)')
+    .optional(),
 });
 
 const streamSchema = z.object({
@@ -130,6 +143,7 @@ const secretsSchema = z.object({
     })
     .optional(),
   DD_TAGS: z.string().optional(),
+  DD_STALE_EVENTS: z.enum(STALE_POLICIES, { error: `expected one of ${STALE_POLICIES.join(', ')}` }).default('ship'),
   DD_HOSTNAME: z.string().optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
@@ -150,11 +164,18 @@ export interface TemporalConfig {
   address: string;
   namespace: string;
   taskQueue: string;
+  /** Payload encryption key (secret: never log it). Workers and clients must share it. */
+  encryptionKey?: string;
 }
 
 export function loadTemporalConfig(env: Env = process.env): TemporalConfig {
   const c = parse(temporalSchema, env);
-  return { address: c.TEMPORAL_ADDRESS, namespace: c.TEMPORAL_NAMESPACE, taskQueue: c.TEMPORAL_TASK_QUEUE };
+  return {
+    address: c.TEMPORAL_ADDRESS,
+    namespace: c.TEMPORAL_NAMESPACE,
+    taskQueue: c.TEMPORAL_TASK_QUEUE,
+    ...(c.KANDJI_DATADOG_ENCRYPTION_KEY ? { encryptionKey: c.KANDJI_DATADOG_ENCRYPTION_KEY } : {}),
+  };
 }
 
 export interface StreamConfig {
@@ -187,6 +208,7 @@ export interface WorkerConfig {
   datadogApiKey: string;
   datadogIntakeUrl: string;
   extraTags: string[];
+  stalePolicy: StalePolicy;
   hostname?: string;
   logLevel: string;
 }
@@ -214,6 +236,7 @@ export function loadWorkerConfig(env: Env = process.env): WorkerConfig {
     datadogApiKey: secrets.DD_API_KEY,
     datadogIntakeUrl: secrets.DD_LOGS_URL ?? intakeUrlForSite(secrets.DD_SITE as keyof typeof DATADOG_SITES),
     extraTags: (secrets.DD_TAGS ?? '').split(/[,\s]+/).filter(Boolean),
+    stalePolicy: secrets.DD_STALE_EVENTS,
     hostname: secrets.DD_HOSTNAME,
     logLevel: secrets.LOG_LEVEL,
   };

@@ -10,6 +10,8 @@ export interface Batch {
   /** The serialised JSON array, ready to compress. */
   body: string;
   count: number;
+  /** Index of the batch's first item in the input. */
+  start: number;
 }
 
 export function splitIntoBatches(
@@ -21,9 +23,11 @@ export function splitIntoBatches(
   const batches: Batch[] = [];
   let parts: string[] = [];
   let bytes = 2; // "[" and "]"
+  let start = 0;
   const flush = () => {
     if (parts.length === 0) return;
-    batches.push({ body: `[${parts.join(',')}]`, count: parts.length });
+    batches.push({ body: `[${parts.join(',')}]`, count: parts.length, start });
+    start += parts.length;
     parts = [];
     bytes = 2;
   };
@@ -37,16 +41,4 @@ export function splitIntoBatches(
   }
   flush();
   return batches;
-}
-
-/** Splits one batch into two halves (for a 413). Returns undefined for a single item. */
-export function halve(batch: Batch): [Batch, Batch] | undefined {
-  if (batch.count < 2) return undefined;
-  const items = JSON.parse(batch.body) as unknown[];
-  const mid = Math.ceil(items.length / 2);
-  const [a, b] = [items.slice(0, mid), items.slice(mid)];
-  return [
-    { body: JSON.stringify(a), count: a.length },
-    { body: JSON.stringify(b), count: b.length },
-  ];
 }

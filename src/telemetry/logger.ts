@@ -16,6 +16,9 @@ export const REDACT_PATHS = [
   'datadogApiKey',
   'KANDJI_API_TOKEN',
   'DD_API_KEY',
+  'encryptionKey',
+  '*.encryptionKey',
+  'KANDJI_DATADOG_ENCRYPTION_KEY',
 ];
 
 export function createLogger(level = 'info', destination?: pino.DestinationStream): Logger {

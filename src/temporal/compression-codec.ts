@@ -32,6 +32,3 @@ export class CompressionCodec implements PayloadCodec {
     });
   }
 }
-
-/** The data converter every worker and client of this service uses. */
-export const dataConverter = { payloadCodecs: [new CompressionCodec()] };

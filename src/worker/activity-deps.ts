@@ -16,6 +16,7 @@ export function buildActivityDeps(config: WorkerConfig, logger: Logger): Activit
     tenants: new Map([[config.stream.tenant, { kandji, ddtags, hostname: config.hostname, auditPageSize: config.stream.auditPageSize }]]),
     datadog,
     logger,
+    stalePolicy: config.stalePolicy,
     close: async () => {
       await Promise.all([kandji.close(), datadog.close()]);
     },

@@ -2,7 +2,7 @@
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from '../../activities';
 import type { TemporalConfig } from '../config/env';
-import { dataConverter } from '../temporal/compression-codec';
+import { buildDataConverter } from '../temporal/data-converter';
 
 export const WORKFLOWS_PATH = require.resolve('../../workflows');
 
@@ -24,7 +24,7 @@ export async function createWorker(opts: CreateWorkerOptions): Promise<{ worker:
     taskQueue: opts.temporal.taskQueue,
     ...(opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
     activities: createActivities(opts.deps),
-    dataConverter,
+    dataConverter: buildDataConverter(opts.temporal.encryptionKey),
     ...(opts.identity ? { identity: opts.identity } : {}),
     // Let the batch in flight finish on SIGTERM (Kubernetes gives 30 s by default).
     shutdownGraceTime: '20s',

@@ -28,7 +28,8 @@ async function main(): Promise<void> {
   const { worker, connection } = await createWorker({ temporal: config.temporal, deps });
   logger.info(
     {
-      temporal: config.temporal,
+      temporal: { address: config.temporal.address, namespace: config.temporal.namespace, taskQueue: config.temporal.taskQueue },
+      payloadEncryption: config.temporal.encryptionKey !== undefined,
       tenant: config.stream.tenant,
       kandji: config.stream.kandjiUrl,
       datadog: new URL(config.datadogIntakeUrl).origin,

@@ -1,5 +1,5 @@
 /** Splitting log items into Datadog intake requests: item and byte limits, order, UTF-8 sizes, halving. */
-import { MAX_BATCH_BYTES, MAX_ITEMS_PER_BATCH, halve, splitIntoBatches, type Batch } from '../../src/datadog/batches';
+import { MAX_BATCH_BYTES, MAX_ITEMS_PER_BATCH, splitIntoBatches, type Batch } from '../../src/datadog/batches';
 
 const bytes = (s: string) => Buffer.byteLength(s, 'utf8');
 
@@ -55,7 +55,7 @@ describe('splitIntoBatches', () => {
   });
 
   it('puts a single item in one batch', () => {
-    expect(splitIntoBatches([{ a: 1 }])).toEqual([{ body: '[{"a":1}]', count: 1 }]);
+    expect(splitIntoBatches([{ a: 1 }])).toEqual([{ body: '[{"a":1}]', count: 1, start: 0 }]);
   });
 
   it('splits at 1,000 items by default', () => {
@@ -76,9 +76,9 @@ describe('splitIntoBatches', () => {
     const items = ['a', 'b', 'c', 'd', 'e', 'f', 'g'];
     const batches = splitIntoBatches(items, { maxItems: 3 });
     expect(batches).toEqual([
-      { body: '["a","b","c"]', count: 3 },
-      { body: '["d","e","f"]', count: 3 },
-      { body: '["g"]', count: 1 },
+      { body: '["a","b","c"]', count: 3, start: 0 },
+      { body: '["d","e","f"]', count: 3, start: 3 },
+      { body: '["g"]', count: 1, start: 6 },
     ]);
   });
 
@@ -174,38 +174,5 @@ describe('splitIntoBatches', () => {
     const batches = splitIntoBatches(items);
     expect(batches.length).toBeGreaterThan(1);
     checkInvariants(items, batches, MAX_ITEMS_PER_BATCH, MAX_BATCH_BYTES);
-  });
-});
-
-describe('halve', () => {
-  it('returns undefined for a single item', () => {
-    expect(halve({ body: '[{"a":1}]', count: 1 })).toBeUndefined();
-  });
-
-  it('splits two items into one and one', () => {
-    expect(halve({ body: '[{"a":1},{"b":2}]', count: 2 })).toEqual([
-      { body: '[{"a":1}]', count: 1 },
-      { body: '[{"b":2}]', count: 1 },
-    ]);
-  });
-
-  it('gives the extra item of an odd count to the first half', () => {
-    const items = ['a', 'b', 'c', 'd', 'e'];
-    const [first, second] = halve(splitIntoBatches(items)[0]!)!;
-    expect(first).toEqual({ body: '["a","b","c"]', count: 3 });
-    expect(second).toEqual({ body: '["d","e"]', count: 2 });
-  });
-
-  it('keeps order and content, multi-byte included, and halves can be halved again', () => {
-    const items = Array.from({ length: 7 }, (_, i) => ({ i, t: `é😀${i}` }));
-    const [batch] = splitIntoBatches(items);
-    const halves = halve(batch!)!;
-    expect(halves.map((h) => h.count)).toEqual([4, 3]);
-    expect(halves.flatMap((h) => JSON.parse(h.body) as unknown[])).toEqual(items);
-    const quarters = halves.flatMap((h) => halve(h)!);
-    expect(quarters.map((q) => q.count)).toEqual([2, 2, 2, 1]);
-    expect(quarters.flatMap((q) => JSON.parse(q.body) as unknown[])).toEqual(items);
-    expect(halve(quarters[3]!)).toBeUndefined();
-    for (const h of [...halves, ...quarters]) expect(bytes(h.body)).toBeLessThan(bytes(batch!.body));
   });
 });

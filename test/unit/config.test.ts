@@ -46,6 +46,7 @@ describe('loadWorkerConfig', () => {
       DD_LOGS_URL: 'http://localhost:9090/api/v2/logs',
       DD_TAGS: 'team:secops, env:prod,,region:eu',
       DD_HOSTNAME: 'forwarder-1',
+      DD_STALE_EVENTS: 'restamp',
       LOG_LEVEL: 'debug',
     });
     expect(config).toEqual({
@@ -65,6 +66,7 @@ describe('loadWorkerConfig', () => {
       extraTags: ['team:secops', 'env:prod', 'region:eu'],
       hostname: 'forwarder-1',
       logLevel: 'debug',
+      stalePolicy: 'restamp',
     });
   });
 
@@ -86,6 +88,7 @@ describe('loadWorkerConfig', () => {
       extraTags: [],
       hostname: undefined,
       logLevel: 'info',
+      stalePolicy: 'ship',
     });
   });
 
@@ -334,5 +337,19 @@ describe('formatDuration', () => {
 
   it('round-trips through parseDuration for whole units', () => {
     for (const text of ['250ms', '30s', '5m', '2h', '3d']) expect(formatDuration(parseDuration(text))).toBe(text);
+  });
+});
+
+describe('DD_STALE_EVENTS', () => {
+  const env = {
+    KANDJI_API_URL: 'https://acme.api.kandji.io',
+    KANDJI_API_TOKEN: 'tok',
+    DD_API_KEY: 'key',
+  };
+  it.each(['ship', 'restamp', 'drop'] as const)('accepts %s', (policy) => {
+    expect(loadWorkerConfig({ ...env, DD_STALE_EVENTS: policy }).stalePolicy).toBe(policy);
+  });
+  it('refuses anything else, listing the choices', () => {
+    expect(() => loadWorkerConfig({ ...env, DD_STALE_EVENTS: 'keep' })).toThrow(/DD_STALE_EVENTS: expected one of ship, restamp, drop/);
   });
 });

@@ -6,7 +6,7 @@ import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Serv
 import type { AddressInfo } from 'node:net';
 import { gunzipSync } from 'node:zlib';
 import { ApplicationFailure } from '@temporalio/common';
-import { failureTypeOf, toApplicationFailure, withTypedFailures } from '../../activities/failures';
+import { failureTypeOf, toApplicationFailure, withTypedFailures, backoffWithJitterMs, BACKOFF_CAP_MS } from '../../activities/failures';
 import { RemoteError, kindOfStatus, networkError, retryAfterMs, snippet, type RemoteFailureKind } from '../../src/remote-errors';
 import { KandjiClient } from '../../src/kandji/client';
 import { DatadogIntakeClient } from '../../src/datadog/intake-client';
@@ -52,7 +52,12 @@ describe('toApplicationFailure', () => {
     expect(f.nonRetryable).toBe(nonRetryable);
     expect(f.message).toBe(`boom ${service} ${kind}`);
     expect(f.details).toEqual([{ status: 418, body: 'body text' }]);
-    expect(f.nextRetryDelay).toBeUndefined();
+    // Retryable failures carry a jittered backoff (attempt 1: between 0.5 s and 1 s); non-retryable ones none.
+    if (nonRetryable) expect(f.nextRetryDelay).toBeUndefined();
+    else {
+      expect(f.nextRetryDelay).toBeGreaterThanOrEqual(500);
+      expect(f.nextRetryDelay).toBeLessThanOrEqual(1_000);
+    }
     // The retry policy's list agrees with the flag.
     expect(NON_RETRYABLE_FAILURE_TYPES.includes(f.type as never)).toBe(nonRetryable);
   });
@@ -71,7 +76,20 @@ describe('toApplicationFailure', () => {
   it('uses null for missing status and body in details', () => {
     const f = toApplicationFailure(new RemoteError('kandji', 'unavailable', 'reset'));
     expect(f.details).toEqual([{ status: null, body: null }]);
-    expect(f.nextRetryDelay).toBeUndefined();
+  });
+
+  it('backs off exponentially with jitter, capped per service', () => {
+    const lowest = () => 0;
+    const highest = () => 1;
+    expect([1, 2, 3, 4].map((a) => backoffWithJitterMs(a, 60_000, highest))).toEqual([1_000, 2_000, 4_000, 8_000]);
+    expect([1, 2, 3, 4].map((a) => backoffWithJitterMs(a, 60_000, lowest))).toEqual([500, 1_000, 2_000, 4_000]);
+    expect(backoffWithJitterMs(30, 60_000, highest)).toBe(60_000);
+    expect(backoffWithJitterMs(30, 120_000, lowest)).toBe(60_000);
+    const kandji = toApplicationFailure(new RemoteError('kandji', 'unavailable', 'reset'), 20);
+    expect(kandji.nextRetryDelay).toBeGreaterThanOrEqual(BACKOFF_CAP_MS.kandji / 2);
+    expect(kandji.nextRetryDelay).toBeLessThanOrEqual(BACKOFF_CAP_MS.kandji);
+    const datadog = toApplicationFailure(new RemoteError('datadog', 'unavailable', 'reset'), 20);
+    expect(datadog.nextRetryDelay).toBeGreaterThanOrEqual(BACKOFF_CAP_MS.datadog / 2);
   });
 });
 

@@ -1,10 +1,49 @@
-export { KandjiSimulator, AUDIT_EVENTS_PATH, MAX_LIMIT } from './server';
-export type { KandjiSimulatorOptions, RecordedRequest } from './server';
+export {
+  KandjiSimulator,
+  AUDIT_EVENTS_PATH,
+  DETECTIONS_PATH,
+  THREAT_DETAILS_PATH,
+  MAX_LIMIT,
+  DETECTIONS_MAX_SIZE,
+  THREATS_MAX_LIMIT,
+} from './server';
+export type { KandjiSimulatorOptions, KandjiFeatures, RecordedRequest } from './server';
+export {
+  DetectionStore,
+  DETECTION_FIELDS,
+  detectionIdentity,
+  isLegacyDetectionRow,
+  parseDetectionFilter,
+  encodeDetectionCursor,
+  decodeDetectionCursor,
+} from './detection-store';
+export type {
+  DetectionRow,
+  CurrentDetectionRow,
+  LegacyDetectionRow,
+  DetectionFieldSet,
+  DetectionFilter,
+  DetectionStoreOptions,
+  DetectionPageQuery,
+  DetectionPage,
+} from './detection-store';
+export { ThreatStore, threatIdentity, naiveToMicros, THREAT_SORT_FIELDS, THREAT_STATUSES, DEFAULT_THREAT_SORT } from './threat-store';
+export type {
+  ThreatRecord,
+  ThreatClassification,
+  ThreatStatus,
+  ThreatSortField,
+  ThreatSortBy,
+  ThreatQuery,
+  ThreatQueryResult,
+  ThreatKey,
+  StatusChangeOptions,
+} from './threat-store';
 export { AuditStore, AUDIT_SORT_BY, LONG_TIE_RUN } from './audit-store';
 export type { AuditSortBy, AuditQuery, BacklogOptions, LiveOptions, StoredEvent } from './audit-store';
 export { AuditRecordFactory, AUDIT_TARGET_TYPES, ulid } from './audit-records';
 export type { AuditRecord, AuditTargetType, MakeRecordOptions } from './audit-records';
 export { encodeCursor, decodeCursor } from './cursor';
 export type { AuditCursor } from './cursor';
-export { formatMicros, parseInstant, OCCURRED_AT_RE } from './time';
+export { formatMicros, formatNaiveMicros, parseInstant, OCCURRED_AT_RE, NAIVE_TIMESTAMP_RE } from './time';
 export type { ParsedInstant } from './time';

@@ -1,8 +1,13 @@
 /**
- * A Kandji API simulator: a real HTTP server on 127.0.0.1 (node:http) serving
- * `GET /api/v1/audit/events` the way kandji-api.md §2-5 describes it: bearer tokens, a
- * tenant-wide hourly rate limit, cursor pagination with a full `next` URL, `start_date` /
- * `end_date` filters at microsecond precision, DRF-style JSON errors and an HTML 404 page.
+ * A Kandji API simulator: a real HTTP server on 127.0.0.1 (node:http) serving, the way
+ * kandji-api.md §2-7 describes them:
+ * - `GET /api/v1/audit/events`: cursor pagination with a full `next` URL, `start_date` /
+ *   `end_date` filters at microsecond precision;
+ * - `GET /api/v1/vulnerability-management/detections`: a current-state list paged by an
+ *   `after` cursor, `next` a raw cursor (or a URL), `size`/`limit` clamped to 300, `filter`;
+ * - `GET /api/v1/threat-details`: limit/offset pagination with DRF-style `next`/`previous`.
+ * All share bearer tokens, one tenant-wide hourly rate limit, DRF-style JSON errors, an HTML
+ * 404 page (also for a feature the tenant is not licensed for) and request recording.
  * Faults from ../faults can be injected per request.
  */
 import http from 'node:http';
@@ -10,7 +15,23 @@ import type { AddressInfo } from 'node:net';
 import { FaultInjector, seededRandom, type FaultConfig, type FaultKind } from '../faults';
 import { AUDIT_SORT_BY, AuditStore, type AuditSortBy } from './audit-store';
 import { decodeCursor, encodeCursor, type AuditCursor } from './cursor';
+import {
+  DetectionStore,
+  decodeDetectionCursor,
+  encodeDetectionCursor,
+  parseDetectionFilter,
+  type DetectionFieldSet,
+  type DetectionFilter,
+} from './detection-store';
 import { MICROS_PER_DAY, parseInstant } from './time';
+import {
+  THREAT_SORT_FIELDS,
+  ThreatStore,
+  type ThreatClassification,
+  type ThreatQuery,
+  type ThreatSortBy,
+  type ThreatStatus,
+} from './threat-store';
 
 export type { AuditRecord } from './audit-records';
 
@@ -27,6 +48,24 @@ export interface KandjiSimulatorOptions {
   requestsPerHour?: number;
   /** Base of the `next` URLs. Default `http://127.0.0.1:<port>`. */
   publicBaseUrl?: string;
+  /** Detection rows generated at start (detection times over [from, to], default the last 30 days). */
+  detections?: { count: number; fieldSet?: DetectionFieldSet; from?: Date; to?: Date };
+  /** Threat-details records generated at start, detections spread over [from, to]. */
+  threats?: { count: number; from: Date; to: Date };
+  /** Licensed features; a disabled one answers 404 (HTML). Default: both on. */
+  features?: KandjiFeatures;
+  /**
+   * Detections `next` as a full URL carrying `after=` (as the Postman docs say) instead of the
+   * raw cursor string real tenants were reported to return. Default false.
+   */
+  detectionsNextAsUrl?: boolean;
+}
+
+export interface KandjiFeatures {
+  /** Vulnerability Management: `/api/v1/vulnerability-management/detections`. */
+  detections?: boolean;
+  /** EDR: `/api/v1/threat-details`. */
+  threats?: boolean;
 }
 
 export interface RecordedRequest {
@@ -43,7 +82,13 @@ export interface RecordedRequest {
 }
 
 export const AUDIT_EVENTS_PATH = '/api/v1/audit/events';
+export const DETECTIONS_PATH = '/api/v1/vulnerability-management/detections';
+export const THREAT_DETAILS_PATH = '/api/v1/threat-details';
 export const MAX_LIMIT = 500;
+/** Hard maximum (and default) page size of detections. */
+export const DETECTIONS_MAX_SIZE = 300;
+/** Hard maximum (and default) page size of threat-details. */
+export const THREATS_MAX_LIMIT = 1000;
 const HOUR_MS = 3_600_000;
 const SERVER_HEADER = 'gunicorn/20.0.4';
 
@@ -77,6 +122,10 @@ interface PageParams {
 
 export class KandjiSimulator {
   readonly audit: AuditStore;
+  readonly detections: DetectionStore;
+  readonly threats: ThreatStore;
+  private features: Required<KandjiFeatures>;
+  private detectionsNextAsUrl: boolean;
   private _url = '';
   private publicBase = '';
   private tokens: Set<string>;
@@ -95,6 +144,10 @@ export class KandjiSimulator {
   ) {
     const seed = opts.seed ?? 1;
     this.audit = new AuditStore({ seed });
+    this.detections = new DetectionStore({ seed, fieldSet: opts.detections?.fieldSet ?? 'current' });
+    this.threats = new ThreatStore({ seed });
+    this.features = { detections: opts.features?.detections ?? true, threats: opts.features?.threats ?? true };
+    this.detectionsNextAsUrl = opts.detectionsNextAsUrl ?? false;
     this.tokens = new Set(opts.tokens);
     this.requestsPerHour = opts.requestsPerHour ?? 10_000;
     this.faults = new FaultInjector(seededRandom((seed ^ 0x0fa017) >>> 0));
@@ -105,6 +158,11 @@ export class KandjiSimulator {
     const server = http.createServer();
     const sim = new KandjiSimulator(opts, server);
     if (opts.backlog) sim.audit.generateBacklog(opts.backlog);
+    if (opts.detections) {
+      const { count, from, to } = opts.detections;
+      sim.detections.seedDetections(count, { ...(from ? { from } : {}), ...(to ? { to } : {}) });
+    }
+    if (opts.threats) sim.threats.seedThreats(opts.threats.count, opts.threats);
     server.on('request', (req, res) => sim.handle(req, res));
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -135,6 +193,21 @@ export class KandjiSimulator {
 
   setFaults(config: FaultConfig): void {
     this.faults.set(config);
+  }
+
+  /** Turns licensed features on or off (unspecified ones keep their state). */
+  setFeatures(features: KandjiFeatures): void {
+    this.features = { ...this.features, ...withoutUndefined(features) };
+  }
+
+  /** Current licensed features. */
+  get enabledFeatures(): Required<KandjiFeatures> {
+    return { ...this.features };
+  }
+
+  /** See KandjiSimulatorOptions.detectionsNextAsUrl. */
+  setDetectionsNextAsUrl(asUrl: boolean): void {
+    this.detectionsNextAsUrl = asUrl;
   }
 
   setRequestsPerHour(n: number): void {
@@ -256,7 +329,16 @@ export class KandjiSimulator {
     send: (status: number, body: string, contentType: string, headers?: Record<string, string>) => void,
   ): void {
     const path = url.pathname.replace(/\/+$/, '') || '/';
-    if (path !== AUDIT_EVENTS_PATH) {
+    const route =
+      path === AUDIT_EVENTS_PATH
+        ? 'audit'
+        : path === DETECTIONS_PATH && this.features.detections
+          ? 'detections'
+          : path === THREAT_DETAILS_PATH && this.features.threats
+            ? 'threats'
+            : undefined;
+    if (!route) {
+      // Unknown paths and unlicensed features alike: Django's HTML page, before authentication.
       send(404, NOT_FOUND_HTML, 'text/html');
       return;
     }
@@ -274,9 +356,11 @@ export class KandjiSimulator {
       sendJson(405, { detail: `Method "${method}" not allowed.` });
       return;
     }
-    let params: PageParams;
+    let body: string;
     try {
-      params = parsePageParams(url.searchParams);
+      if (route === 'audit') body = this.page(parsePageParams(url.searchParams));
+      else if (route === 'detections') body = this.detectionsPage(url.searchParams);
+      else body = this.threatsPage(url.searchParams);
     } catch (err) {
       if (err instanceof BadRequest) {
         sendJson(400, { detail: err.message });
@@ -284,7 +368,118 @@ export class KandjiSimulator {
       }
       throw err;
     }
-    sendJson(200, this.page(params));
+    sendJson(200, body);
+  }
+
+  /**
+   * One detections page. Page size from `size`, else `limit` (clamped to 300). `after` is the
+   * opaque cursor; `cursor` is ignored (so it returns page 1 again, as reported for real
+   * tenants), as are plain field parameters such as `device_id`.
+   */
+  private detectionsPage(q: URLSearchParams): string {
+    const get = (k: string): string | undefined => {
+      const v = q.get(k);
+      return v === null || v.trim() === '' ? undefined : v.trim();
+    };
+    const sizeName = get('size') !== undefined ? 'size' : 'limit';
+    const rawSize = get(sizeName);
+    let size = DETECTIONS_MAX_SIZE;
+    if (rawSize !== undefined) {
+      if (!/^[+]?\d+$/.test(rawSize) || Number(rawSize) < 1) {
+        throw new BadRequest(`Invalid ${sizeName}: "${rawSize}". Expected a positive integer.`);
+      }
+      size = Math.min(Number(rawSize), DETECTIONS_MAX_SIZE);
+    }
+    let after: string | undefined;
+    const rawAfter = get('after');
+    if (rawAfter !== undefined) {
+      after = decodeDetectionCursor(rawAfter);
+      if (after === undefined) throw new BadRequest('Invalid cursor');
+    }
+    let filter: DetectionFilter | undefined;
+    const rawFilter = q.get('filter');
+    if (rawFilter !== null && rawFilter.trim() !== '') {
+      const parsed = parseDetectionFilter(rawFilter);
+      if ('error' in parsed) throw new BadRequest(parsed.error);
+      filter = parsed.filter;
+    }
+    const page = this.detections.page({ limit: size, ...(after !== undefined ? { after } : {}), ...(filter ? { filter } : {}) });
+    let next: string | null = null;
+    const lastKey = page.keys[page.keys.length - 1];
+    if (page.more && lastKey !== undefined) {
+      next = encodeDetectionCursor(lastKey);
+      if (this.detectionsNextAsUrl) {
+        const qs = new URLSearchParams(q);
+        qs.delete('cursor');
+        qs.set('after', next);
+        next = `${this.publicBase}${DETECTIONS_PATH}?${qs.toString()}`;
+      }
+    }
+    const results = page.keys.map((k) => this.detections.json(k)).join(',');
+    return `{"next":${JSON.stringify(next)},"previous":null,"results":[${results}]}`;
+  }
+
+  /** One threat-details page: DRF LimitOffsetPagination (invalid limit/offset fall back to defaults). */
+  private threatsPage(q: URLSearchParams): string {
+    const get = (k: string): string | undefined => {
+      const v = q.get(k);
+      return v === null || v.trim() === '' ? undefined : v.trim();
+    };
+    const positive = (v: string | undefined): number | undefined => (v !== undefined && /^\d+$/.test(v) && Number(v) > 0 ? Number(v) : undefined);
+    const limit = Math.min(positive(get('limit')) ?? THREATS_MAX_LIMIT, THREATS_MAX_LIMIT);
+    const offset = positive(get('offset')) ?? 0;
+    const query: ThreatQuery = { limit, offset };
+    const sortBy = get('sort_by');
+    if (sortBy !== undefined) {
+      const field = sortBy.startsWith('-') ? sortBy.slice(1) : sortBy;
+      if (!(THREAT_SORT_FIELDS as readonly string[]).includes(field)) {
+        throw new BadRequest(`Invalid sort_by: "${sortBy}". Expected one of: ${THREAT_SORT_FIELDS.join(', ')} (optionally prefixed with -).`);
+      }
+      query.sortBy = sortBy as ThreatSortBy;
+    }
+    const classification = get('classification')?.toLowerCase();
+    if (classification !== undefined) {
+      if (classification !== 'malware' && classification !== 'pup') {
+        throw new BadRequest(`Invalid classification: "${classification}". Expected one of: malware, pup.`);
+      }
+      query.classification = classification.toUpperCase() as ThreatClassification;
+    }
+    const status = get('status')?.toLowerCase();
+    if (status !== undefined) {
+      if (!['quarantined', 'not_quarantined', 'released'].includes(status)) {
+        throw new BadRequest(`Invalid status: "${status}". Expected one of: quarantined, not_quarantined, released.`);
+      }
+      query.status = status.toUpperCase() as ThreatStatus;
+    }
+    const dateRange = get('date_range');
+    if (dateRange !== undefined) {
+      const days = positive(dateRange);
+      if (days === undefined) throw new BadRequest(`Invalid date_range: "${dateRange}". Expected a positive number of days.`);
+      query.dateRangeDays = days;
+    }
+    const deviceId = get('device_id');
+    if (deviceId !== undefined) query.deviceId = deviceId;
+    const term = get('term');
+    if (term !== undefined) query.term = term;
+
+    const res = this.threats.query(query);
+    const pageUrl = (off: number): string => {
+      const qs = new URLSearchParams(q);
+      qs.set('limit', String(limit));
+      if (off > 0) qs.set('offset', String(off));
+      else qs.delete('offset');
+      return `${this.publicBase}${THREAT_DETAILS_PATH}?${qs.toString()}`;
+    };
+    const next = offset + limit < res.count ? pageUrl(offset + limit) : null;
+    const previous = offset > 0 ? pageUrl(Math.max(0, offset - limit)) : null;
+    return JSON.stringify({
+      count: res.count,
+      next,
+      previous,
+      malware_count: res.malware_count,
+      pup_count: res.pup_count,
+      results: res.results,
+    });
   }
 
   /** Builds the JSON text of one page. */
@@ -327,6 +522,10 @@ export class KandjiSimulator {
     this.window.push(now);
     return undefined;
   }
+}
+
+function withoutUndefined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
 function throttleMessage(seconds: number): string {

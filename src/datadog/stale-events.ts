@@ -1,0 +1,47 @@
+/**
+ * Datadog's 18-hour rule: a log whose official time is more than 18 h old is accepted (202) and then dropped at
+ * intake. The Kandji pipeline takes that time from `occurred_at` (audit) or `detection_datetime` (detections).
+ * DD_STALE_EVENTS chooses what to do with such events:
+ * - `ship` (default): send them as they are (Datadog will drop them); count them and warn once per stream;
+ * - `restamp`: keep them: the time field becomes the shipping time, the original moves to
+ *   `kandji_datadog_original_time` (see README for what this does to the built-in pipeline);
+ * - `drop`: count them and do not send them.
+ */
+export const STALE_POLICIES = ['ship', 'restamp', 'drop'] as const;
+export type StalePolicy = (typeof STALE_POLICIES)[number];
+
+/** 18 h, less a margin for the time between our check and Datadog's intake. */
+export const STALE_AFTER_MS = 18 * 3_600_000 - 5 * 60_000;
+export const ORIGINAL_TIME_ATTRIBUTE = 'kandji_datadog_original_time';
+
+/** The field Datadog's Kandji pipeline dates a record by. */
+export function timeFieldOf(record: Record<string, unknown>): 'occurred_at' | 'detection_datetime' | undefined {
+  if (typeof record.occurred_at === 'string') return 'occurred_at';
+  if (typeof record.detection_datetime === 'string') return 'detection_datetime';
+  return undefined;
+}
+
+/** Milliseconds since the epoch of a record's official time, or undefined when it has none we can read. */
+export function officialTimeMs(record: Record<string, unknown>): number | undefined {
+  const field = timeFieldOf(record);
+  if (!field) return undefined;
+  const text = record[field] as string;
+  const ms = Date.parse(/[zZ]|[+-]\d{2}:?\d{2}$/.test(text) ? text : `${text}Z`);
+  return Number.isNaN(ms) ? undefined : ms;
+}
+
+export function isStale(record: Record<string, unknown>, now: number): boolean {
+  const t = officialTimeMs(record);
+  return t !== undefined && now - t > STALE_AFTER_MS;
+}
+
+/** Applies `restamp` to a stale record: a copy with the time field set to `now`, the original kept. */
+export function restamp(record: Record<string, unknown>, now: number): Record<string, unknown> {
+  const field = timeFieldOf(record);
+  if (!field) return record;
+  return {
+    ...record,
+    [field]: new Date(now).toISOString().replace('Z', '000Z'),
+    [ORIGINAL_TIME_ATTRIBUTE]: { field, value: record[field] },
+  };
+}

@@ -1,0 +1,40 @@
+/**
+ * `npm run codec-server`: serves /encode and /decode for the Temporal Web UI (Settings → Codec Server, or the dev
+ * server's --ui-codec-endpoint). Uses KANDJI_DATADOG_ENCRYPTION_KEY like the workers.
+ * CODEC_SERVER_PORT (8888), CODEC_SERVER_HOST (127.0.0.1), CODEC_SERVER_ORIGINS (comma-separated UI origins),
+ * CODEC_SERVER_TOKEN (optional bearer token).
+ */
+import { ConfigError, loadTemporalConfig } from '../config/env';
+import { startCodecServer } from './codec-server';
+import { payloadCodecs } from './data-converter';
+
+async function main(): Promise<void> {
+  let key: string | undefined;
+  try {
+    key = loadTemporalConfig().encryptionKey;
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${err.message}\n`);
+      process.exit(2);
+    }
+    throw err;
+  }
+  const port = Number(process.env.CODEC_SERVER_PORT ?? 8888);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    process.stderr.write(`CODEC_SERVER_PORT: expected a port number, got ${process.env.CODEC_SERVER_PORT}\n`);
+    process.exit(2);
+  }
+  const server = await startCodecServer({
+    codecs: payloadCodecs(key),
+    port,
+    host: process.env.CODEC_SERVER_HOST ?? '127.0.0.1',
+    allowedOrigins: process.env.CODEC_SERVER_ORIGINS?.split(',').map((s) => s.trim()),
+    token: process.env.CODEC_SERVER_TOKEN,
+  });
+  process.stdout.write(`codec server on ${server.url} (encryption ${key ? 'on' : 'off'}); point the Temporal UI's codec endpoint here\n`);
+  const stop = () => void server.close().then(() => process.exit(0));
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+}
+
+void main();
