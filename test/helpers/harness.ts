@@ -4,6 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Client } from '@temporalio/client';
+import type { DataConverter } from '@temporalio/common';
 import { NativeConnection, Runtime, DefaultLogger, bundleWorkflowCode, type Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import type { ActivityDeps } from '../../activities';
 import { loadWorkerConfig, type StreamConfig, type TemporalConfig, type WorkerConfig } from '../../src/config/env';
@@ -83,13 +84,14 @@ export class Harness {
   }
 
   /** Starts a worker (real activities against the simulators). `configOverride` swaps e.g. the token. */
-  async startWorker(configOverride: Partial<WorkerConfig> = {}): Promise<Worker> {
+  async startWorker(configOverride: Partial<WorkerConfig> = {}, dataConverter?: DataConverter): Promise<Worker> {
     const deps = buildActivityDeps({ ...this.config, ...configOverride }, createLogger('silent'));
     const { worker } = await createWorker({
       temporal: this.temporal,
       deps,
       connection: this.connection,
       workflowBundle: await workflowBundle(),
+      dataConverter,
     });
     const running = worker.run();
     this.workers.push({ worker, running, deps });
