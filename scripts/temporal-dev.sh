@@ -8,9 +8,11 @@ cache_root="${KANDJI_DATADOG_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/kandji-datad
 db="${TEMPORAL_DB_FILE:-$cache_root/temporal-dev.db}"
 port="${TEMPORAL_PORT:-7233}"
 mkdir -p "$(dirname "$db")"
+codec=()
+[[ -n "${TEMPORAL_CODEC_ENDPOINT:-}" ]] && codec=(--ui-codec-endpoint "$TEMPORAL_CODEC_ENDPOINT")
 echo "Temporal dev server: gRPC 127.0.0.1:$port, UI http://localhost:$((port + 1000)), db $db" >&2
 exec "$bin" server start-dev --ip 127.0.0.1 --port "$port" --ui-port "$((port + 1000))" \
-  --db-filename "$db" --log-level warn \
+  --db-filename "$db" --log-level warn "${codec[@]}" \
   --dynamic-config-value frontend.enableUpdateWorkflowExecution=true \
   --dynamic-config-value frontend.enableUpdateWorkflowExecutionAsyncAccepted=true \
   --dynamic-config-value frontend.enableExecuteMultiOperation=true
