@@ -13,6 +13,8 @@ export interface TenantDeps {
   hostname?: string;
   /** Audit page size (`limit`), at most 500. */
   auditPageSize?: number;
+  /** How far before the newest shipped event each audit poll re-reads, for events that become visible late. */
+  auditOverlapMs?: number;
 }
 
 export interface ActivityDeps {

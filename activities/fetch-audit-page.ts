@@ -14,26 +14,28 @@ export interface FetchAuditPageInput {
 export interface FetchedAuditPage {
   /** Events the cursor has not passed yet, exactly as Kandji returned them. */
   events: AuditRecord[];
-  /** Events re-read at the boundary and skipped. */
+  /** Events re-read in the overlap window and skipped as already shipped. */
   skipped: number;
+  /** Fresh events older than the newest already shipped: they became visible late, and are shipped now. */
+  late: number;
   /** The cursor to commit once `events` are shipped. `next.page === null` means caught up. */
   next: AuditCursor;
 }
 
 export function fetchAuditPageActivity(deps: ActivityDeps) {
   return async function fetchAuditPage(input: FetchAuditPageInput): Promise<FetchedAuditPage> {
-    const { kandji, auditPageSize } = tenantDeps(deps, input.tenant);
+    const { kandji, auditPageSize, auditOverlapMs = 0 } = tenantDeps(deps, input.tenant);
     return withTypedFailures(async () => {
-      const path = auditRequestPath(input.cursor, auditPageSize);
+      const path = auditRequestPath(input.cursor, auditPageSize, auditOverlapMs);
       const body = await kandji.getJson(path, Context.current().cancellationSignal);
       const page = parseAuditPage(body);
       const nextPage = page.next ? toSameOriginPath(page.next, kandji.baseUrl, AUDIT_EVENTS_PATH) : null;
-      const { fresh, skipped, next } = advanceAuditCursor(input.cursor, page.results, nextPage);
+      const { fresh, skipped, late, next } = advanceAuditCursor(input.cursor, page.results, nextPage, auditOverlapMs);
       deps.logger.debug(
-        { tenant: input.tenant, stream: 'audit', received: page.results.length, fresh: fresh.length, skipped, more: nextPage !== null },
+        { tenant: input.tenant, stream: 'audit', received: page.results.length, fresh: fresh.length, skipped, late, more: nextPage !== null },
         'fetched audit page',
       );
-      return { events: fresh, skipped, next };
+      return { events: fresh, skipped, late, next };
     }, Context.current().info.attempt);
   };
 }

@@ -102,4 +102,21 @@ describe('audit stream, end to end', () => {
     expect(h.kandji.requests.some((r) => r.fault)).toBe(true);
     expect(h.datadog.requests.some((r) => r.fault)).toBe(true);
   });
+
+  it('ships late events (5% up to 30 s late) exactly once, through the overlap window', async () => {
+    h = await Harness.start({ kandji: { backlog: backlog(200), seed: 17 }, env: { KANDJI_AUDIT_OVERLAP: '1m' } });
+    await h.startWorker();
+    await h.startAudit(new Date(Date.now() - 11 * HOUR).toISOString());
+    await waitFor('backlog shipped', () => h.datadog.received.length >= 200, 30_000);
+    h.kandji.audit.startLive({ perSecond: 20, lateFraction: 0.05, maxLateMs: 30_000 });
+    await new Promise((r) => setTimeout(r, 10_000));
+    h.kandji.audit.stopLive();
+    const total = h.kandji.audit.size;
+    await waitFor('every event shipped', () => new Set(h.datadog.received.map((i) => i.id)).size >= total, 30_000);
+    await waitFor('caught up', async () => (await h.status()).state === 'caught_up', 10_000);
+    expect(expectEveryEventOnce(h)).toBe(0);
+    const status = await h.status();
+    expect(status.counts.late).toBeGreaterThan(0);
+    expect(status.counts.shipped).toBe(total);
+  });
 });

@@ -113,6 +113,7 @@ export async function auditStream(input: AuditStreamInput): Promise<AuditStreamR
     status.lastPollAt = now();
     status.counts.pages += 1;
     status.counts.skippedRepeats += page.skipped;
+    status.counts.late += page.late ?? 0;
 
     if (page.events.length > 0) {
       status.counts.fetched += page.events.length;

@@ -28,8 +28,10 @@ export interface StreamCounts {
   fetched: number;
   /** Events Datadog accepted. */
   shipped: number;
-  /** Events re-read at the cursor's boundary and skipped as already shipped. */
+  /** Events re-read in the overlap window and skipped as already shipped. */
   skippedRepeats: number;
+  /** Events that became visible after later ones were shipped, caught by the overlap window. */
+  late: number;
   /** Kandji pages read. */
   pages: number;
   /** Datadog requests that accepted a batch. */
@@ -62,5 +64,5 @@ export interface StreamStatus {
 }
 
 export function emptyCounts(): StreamCounts {
-  return { fetched: 0, shipped: 0, skippedRepeats: 0, pages: 0, batches: 0, deadLettered: 0, stale: 0, trimmed: 0 };
+  return { fetched: 0, shipped: 0, skippedRepeats: 0, late: 0, pages: 0, batches: 0, deadLettered: 0, stale: 0, trimmed: 0 };
 }

@@ -112,6 +112,19 @@ const streamSchema = z.object({
   KANDJI_AUTH_RECHECK_INTERVAL: duration('KANDJI_AUTH_RECHECK_INTERVAL', '5m'),
   KANDJI_ERROR_BACKOFF: duration('KANDJI_ERROR_BACKOFF', '30s'),
   KANDJI_START_DATE: isoTimestamp.optional(),
+  KANDJI_AUDIT_OVERLAP: z
+    .string()
+    .default('5m')
+    .transform((s, ctx) => {
+      try {
+        const ms = parseDuration(s);
+        if (ms > 24 * 3_600_000) throw new Error('must be at most 24h');
+        return ms;
+      } catch (e) {
+        ctx.addIssue({ code: 'custom', message: (e as Error).message });
+        return z.NEVER;
+      }
+    }),
   KANDJI_AUDIT_PAGE_SIZE: z.coerce
     .number({ error: 'expected a whole number from 1 to 500' })
     .int('expected a whole number from 1 to 500')
@@ -186,6 +199,7 @@ export interface StreamConfig {
   errorBackoffMs: number;
   startDate?: string;
   auditPageSize: number;
+  auditOverlapMs: number;
 }
 
 export function loadStreamConfig(env: Env = process.env): StreamConfig {
@@ -198,6 +212,7 @@ export function loadStreamConfig(env: Env = process.env): StreamConfig {
     errorBackoffMs: c.KANDJI_ERROR_BACKOFF,
     startDate: c.KANDJI_START_DATE,
     auditPageSize: c.KANDJI_AUDIT_PAGE_SIZE,
+    auditOverlapMs: c.KANDJI_AUDIT_OVERLAP,
   };
 }
 

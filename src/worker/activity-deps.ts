@@ -13,7 +13,7 @@ export function buildActivityDeps(config: WorkerConfig, logger: Logger): Activit
   const datadog = new DatadogIntakeClient({ intakeUrl: config.datadogIntakeUrl, apiKey: config.datadogApiKey, userAgent });
   const ddtags = formatTags({ kandji_tenant: config.stream.tenant, forwarder_version: FORWARDER_VERSION }, config.extraTags);
   return {
-    tenants: new Map([[config.stream.tenant, { kandji, ddtags, hostname: config.hostname, auditPageSize: config.stream.auditPageSize }]]),
+    tenants: new Map([[config.stream.tenant, { kandji, ddtags, hostname: config.hostname, auditPageSize: config.stream.auditPageSize, auditOverlapMs: config.stream.auditOverlapMs }]]),
     datadog,
     logger,
     stalePolicy: config.stalePolicy,

@@ -84,6 +84,12 @@ function poll(kandji: FakeKandji, cursor: AuditCursor, limit: number): { shipped
 
 const ids = (evs: readonly Ev[]) => evs.map((e) => e.id);
 
+/** The cursor as the tests reason about it: its position, the ids shipped exactly at it, and the page link. */
+function view(c: AuditCursor): { since: string; shippedAtSince: string[]; page: string | null } {
+  const atSince = (c.recent ?? []).filter((e) => e.startsWith(`${c.since} `)).map((e) => e.slice(c.since.length + 1));
+  return { since: c.since, shippedAtSince: [...new Set([...(c.shippedAtSince ?? []), ...atSince])].sort(), page: c.page };
+}
+
 describe('advanceAuditCursor across pages', () => {
   const T0 = '2026-01-31T10:00:00Z';
   const T1 = '2026-01-31T10:00:01.000001Z';
@@ -100,7 +106,7 @@ describe('advanceAuditCursor across pages', () => {
     shipped.push(...r.shipped);
     cursor = r.cursor;
     expect(ids(r.shipped)).toEqual(['e1', 'e2', 'e3']);
-    expect(cursor).toEqual({ since: timestampKey(T2), shippedAtSince: ['e2', 'e3'], page: null });
+    expect(view(cursor)).toEqual({ since: timestampKey(T2), shippedAtSince: ['e2', 'e3'], page: null });
 
     // Nothing new: re-reading from the boundary (inclusive) returns e2, e3 again; both are skipped.
     r = poll(kandji, cursor, 2);
@@ -112,7 +118,7 @@ describe('advanceAuditCursor across pages', () => {
     r = poll(kandji, r.cursor, 2);
     shipped.push(...r.shipped);
     expect(ids(r.shipped)).toEqual(['a0', 'e4']);
-    expect(r.cursor).toEqual({ since: timestampKey(T3), shippedAtSince: ['e4'], page: null });
+    expect(view(r.cursor)).toEqual({ since: timestampKey(T3), shippedAtSince: ['e4'], page: null });
 
     expect(ids(shipped)).toEqual(['e1', 'e2', 'e3', 'a0', 'e4']);
   });
@@ -128,20 +134,20 @@ describe('advanceAuditCursor across pages', () => {
     let r = poll(kandji, initialAuditCursor(T0), 3);
     seen.push(...ids(r.shipped));
     expect(ids(r.shipped)).toEqual(['before', ...tie]);
-    expect(r.cursor).toEqual({ since: timestampKey(T2), shippedAtSince: tie, page: null });
+    expect(view(r.cursor)).toEqual({ since: timestampKey(T2), shippedAtSince: tie, page: null });
 
     // The re-read returns the 7 shipped ids over 3 pages; none is shipped again.
     const before = kandji.requests.length;
     r = poll(kandji, r.cursor, 3);
     expect(r.shipped).toEqual([]);
     expect(kandji.requests.length - before).toBe(3);
-    expect(r.cursor.shippedAtSince).toEqual(tie);
+    expect(view(r.cursor).shippedAtSince).toEqual(tie);
 
     kandji.add({ id: 't8', occurred_at: T2 });
     r = poll(kandji, r.cursor, 3);
     seen.push(...ids(r.shipped));
     expect(ids(r.shipped)).toEqual(['t8']);
-    expect(r.cursor.shippedAtSince).toEqual([...tie, 't8']);
+    expect(view(r.cursor).shippedAtSince).toEqual([...tie, 't8']);
 
     kandji.add({ id: 'after', occurred_at: T3 });
     r = poll(kandji, r.cursor, 3);
@@ -159,12 +165,12 @@ describe('advanceAuditCursor across pages', () => {
     const r1 = advanceAuditCursor(cursor, first.results, first.next);
     expect(ids(r1.fresh)).toEqual(['a', 'b']);
     expect(r1.next.page).toBe(first.next);
-    expect(r1.next.shippedAtSince).toEqual(['a', 'b']);
+    expect(view(r1.next).shippedAtSince).toEqual(['a', 'b']);
     cursor = r1.next;
     // The committed cursor is all that survives (e.g. continue-as-new); reading on from it finishes the group.
     const rest = poll(kandji, JSON.parse(JSON.stringify(cursor)) as AuditCursor, 2);
     expect(ids(rest.shipped)).toEqual(['c', 'd', 'e']);
-    expect(rest.cursor.shippedAtSince).toEqual(tie);
+    expect(view(rest.cursor).shippedAtSince).toEqual(tie);
   });
 
   it('ships every event of a random log exactly once, in order, whatever the page size', () => {
@@ -208,7 +214,7 @@ describe('advanceAuditCursor on one page', () => {
     expect(r.fresh).toEqual([page[0], page[2]]);
     expect(r.fresh[0]).toBe(page[0]); // the records themselves, untouched
     expect(r.skipped).toBe(2);
-    expect(r.next).toEqual({ since: '2026-01-31T10:00:02.000000Z', shippedAtSince: ['b'], page: null });
+    expect(view(r.next)).toEqual({ since: '2026-01-31T10:00:02.000000Z', shippedAtSince: ['b'], page: null });
   });
 
   it('drops events before the cursor and shipped ids at it; keeps unshipped ids at it', () => {
@@ -220,26 +226,29 @@ describe('advanceAuditCursor on one page', () => {
     const r = advanceAuditCursor(cursor, page, '/api/v1/audit/events?cursor=abc');
     expect(ids(r.fresh)).toEqual(['y']);
     expect(r.skipped).toBe(2);
-    expect(r.next).toEqual({ since: cursor.since, shippedAtSince: ['x', 'y'], page: '/api/v1/audit/events?cursor=abc' });
+    expect(view(r.next)).toEqual({ since: cursor.since, shippedAtSince: ['x', 'y'], page: '/api/v1/audit/events?cursor=abc' });
   });
 
   it('distinguishes microseconds', () => {
-    const r = advanceAuditCursor(cursor, [{ id: 'x', occurred_at: '2026-01-31T10:00:00.000001Z' }], null);
-    expect(ids(r.fresh)).toEqual(['x']);
+    const r = advanceAuditCursor(cursor, [{ id: 'w', occurred_at: '2026-01-31T10:00:00.000001Z' }], null);
+    expect(ids(r.fresh)).toEqual(['w']);
     expect(r.next.since).toBe('2026-01-31T10:00:00.000001Z');
-    expect(r.next.shippedAtSince).toEqual(['x']);
+    expect(view(r.next).shippedAtSince).toEqual(['w']);
   });
 
   it('keeps the cursor for an empty page, clearing the page link', () => {
     const r = advanceAuditCursor({ ...cursor, page: '/api/v1/audit/events?cursor=z' }, [], null);
-    expect(r).toEqual({ fresh: [], skipped: 0, next: { since: cursor.since, shippedAtSince: ['x'], page: null } });
+    expect(r.fresh).toEqual([]);
+    expect(r.skipped).toBe(0);
+    expect(view(r.next)).toEqual({ since: cursor.since, shippedAtSince: ['x'], page: null });
   });
 
   it('sorts the ids at the boundary and does not mutate its input', () => {
     const input: AuditCursor = { since: cursor.since, shippedAtSince: ['m'], page: null };
     const frozen = JSON.stringify(input);
     const r = advanceAuditCursor(input, [{ id: 'z', occurred_at: '2026-01-31T10:00:00Z' }, { id: 'b', occurred_at: '2026-01-31T10:00:00Z' }], null);
-    expect(r.next.shippedAtSince).toEqual(['b', 'm', 'z']);
+    expect(view(r.next).shippedAtSince).toEqual(['b', 'm', 'z']);
+    expect(r.next.recent).toEqual([...r.next.recent!].sort());
     expect(JSON.stringify(input)).toBe(frozen);
   });
 });
@@ -247,7 +256,7 @@ describe('advanceAuditCursor on one page', () => {
 describe('auditRequestPath', () => {
   it('reads from since, sorted by occurred_at, 500 a page by default', () => {
     const c = initialAuditCursor('2026-01-31T12:00:00+01:00');
-    expect(c).toEqual({ since: '2026-01-31T11:00:00.000000Z', shippedAtSince: [], page: null });
+    expect(c).toEqual({ since: '2026-01-31T11:00:00.000000Z', from: '2026-01-31T11:00:00.000000Z', recent: [], page: null });
     const path = auditRequestPath(c);
     const url = new URL(path, ORIGIN);
     expect(url.pathname).toBe('/api/v1/audit/events');
@@ -265,7 +274,14 @@ describe('auditRequestPath', () => {
   it('returns the next page verbatim while a backlog drains', () => {
     const page = '/api/v1/audit/events?limit=500&cursor=eyJ2IjoxfQ';
     expect(auditRequestPath({ since: '2026-01-31T11:00:00.000000Z', shippedAtSince: ['a'], page })).toBe(page);
-    expect(auditRequestPath({ since: '2026-01-31T11:00:00.000000Z', shippedAtSince: [], page }, 10)).toBe(page);
+    expect(auditRequestPath({ since: '2026-01-31T11:00:00.000000Z', recent: [], page }, 10, 300_000)).toBe(page);
+  });
+
+  it('re-reads the overlap window on a fresh poll, but never before the start', () => {
+    const c: AuditCursor = { since: '2026-01-31T11:00:00.250000Z', from: '2026-01-31T10:00:00.000000Z', recent: [], page: null };
+    expect(new URL(auditRequestPath(c, 500, 300_000), ORIGIN).searchParams.get('start_date')).toBe('2026-01-31T10:55:00.250000Z');
+    const young = { ...c, from: '2026-01-31T10:58:00.000000Z' };
+    expect(new URL(auditRequestPath(young, 500, 300_000), ORIGIN).searchParams.get('start_date')).toBe('2026-01-31T10:58:00.000000Z');
   });
 });
 
@@ -364,5 +380,47 @@ describe('keyToMillis / millisToKey', () => {
     expect(millisToKey(ms)).toBe('2026-01-31T12:34:56.789000Z');
     expect(keyToMillis(millisToKey(ms))).toBe(ms);
     expect(keyToMillis('2026-01-31T12:34:56.789999Z')).toBe(ms);
+  });
+});
+
+describe('late events and the overlap window', () => {
+  const OVERLAP = 60_000;
+  const at = (s: number) => `2026-01-31T10:${String(Math.floor(s / 60)).padStart(2, '0')}:${String(s % 60).padStart(2, '0')}.000000Z`;
+
+  function pollWithOverlap(kandji: FakeKandji, cursor: AuditCursor): { shipped: Ev[]; late: number; cursor: AuditCursor } {
+    const shipped: Ev[] = [];
+    let late = 0;
+    for (;;) {
+      const page = kandji.get(auditRequestPath(cursor, 3, OVERLAP));
+      const r = advanceAuditCursor(cursor, page.results, page.next, OVERLAP);
+      shipped.push(...r.fresh);
+      late += r.late;
+      cursor = r.next;
+      if (cursor.page === null) return { shipped, late, cursor };
+    }
+  }
+
+  it('ships an event that became visible after later ones, once, and only within the window', () => {
+    const kandji = new FakeKandji();
+    kandji.add({ id: 'a', occurred_at: at(10) }, { id: 'b', occurred_at: at(100) });
+    let r = pollWithOverlap(kandji, initialAuditCursor(at(0)));
+    expect(ids(r.shipped)).toEqual(['a', 'b']);
+    // 'late' happened 30 s before 'b' but shows up only now; 'ancient' is older than the window.
+    kandji.add({ id: 'late', occurred_at: at(70) }, { id: 'ancient', occurred_at: at(20) }, { id: 'c', occurred_at: at(101) });
+    r = pollWithOverlap(kandji, r.cursor);
+    expect(ids(r.shipped)).toEqual(['late', 'c']);
+    expect(r.late).toBe(1);
+    // Nothing repeats on the next polls, and the window forgets ids older than the overlap.
+    r = pollWithOverlap(kandji, r.cursor);
+    expect(r.shipped).toEqual([]);
+    expect(r.cursor.recent!.every((e) => e >= `${at(41)}`)).toBe(true);
+    expect(r.cursor.recent!.map((e) => e.split(' ')[1])).toEqual(['late', 'b', 'c']);
+  });
+
+  it('never ships events before the start position, even inside the window', () => {
+    const kandji = new FakeKandji();
+    kandji.add({ id: 'before-start', occurred_at: at(50) }, { id: 'x', occurred_at: at(61) });
+    const r = pollWithOverlap(kandji, initialAuditCursor(at(60)));
+    expect(ids(r.shipped)).toEqual(['x']);
   });
 });
