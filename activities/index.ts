@@ -5,11 +5,13 @@
 import type { ActivityDeps } from './deps';
 import { fetchAuditPageActivity } from './fetch-audit-page';
 import { shipBatchActivity } from './ship-batch';
+import { sweepSnapshotActivity } from './sweep-snapshot';
 
 export function createActivities(deps: ActivityDeps) {
   return {
     fetchAuditPage: fetchAuditPageActivity(deps),
     shipBatch: shipBatchActivity(deps),
+    sweepSnapshot: sweepSnapshotActivity(deps),
   };
 }
 
@@ -17,3 +19,4 @@ export type Activities = ReturnType<typeof createActivities>;
 export type { ActivityDeps, TenantDeps } from './deps';
 export type { FetchAuditPageInput, FetchedAuditPage } from './fetch-audit-page';
 export type { ShipBatchInput, ShipBatchResult } from './ship-batch';
+export type { SweepSnapshotInput, SweepSnapshotResult } from './sweep-snapshot';

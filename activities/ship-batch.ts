@@ -37,66 +37,98 @@ export interface ShipBatchResult {
 /** Streams already warned about stale events, per worker process: the warning is once per stream. */
 const warnedStale = new Set<string>();
 
-export function shipBatchActivity(deps: ActivityDeps) {
-  return async function shipBatch(input: ShipBatchInput): Promise<ShipBatchResult> {
-    const tenant = tenantDeps(deps, input.tenant);
-    const ctx = Context.current();
-    const log = deps.logger.child({ tenant: input.tenant, stream: input.stream });
-    const now = deps.now?.() ?? Date.now();
-    const policy = deps.stalePolicy ?? 'ship';
-    const identityOf = (r: Record<string, unknown>) => recordIdentity(input.stream, r);
+export interface ShipOptions {
+  /** Progress of an earlier attempt to resume from (heartbeat details). */
+  resume?: ShipProgress;
+  onBatchDone?: (progress: ShipProgress) => void;
+  signal?: AbortSignal;
+  attempt?: number;
+}
 
-    const stale = input.records.filter((r) => isStale(r, now));
-    if (stale.length > 0) {
-      const key = `${input.tenant}/${input.stream}`;
-      if (!warnedStale.has(key)) {
-        warnedStale.add(key);
-        log.warn(
-          { count: stale.length, policy, first: identityOf(stale[0]!) },
-          'events older than 18 h: Datadog drops these at intake (DD_STALE_EVENTS decides: ship, restamp or drop)',
-        );
-      }
+/** Ships records of one stream; used by the shipBatch activity and by snapshot sweeps. */
+export async function shipRecords(deps: ActivityDeps, input: ShipBatchInput, opts: ShipOptions = {}): Promise<ShipBatchResult> {
+  const tenant = tenantDeps(deps, input.tenant);
+  const log = deps.logger.child({ tenant: input.tenant, stream: input.stream });
+  const now = deps.now?.() ?? Date.now();
+  const policy = deps.stalePolicy ?? 'ship';
+  const identityOf = (r: Record<string, unknown>) => recordIdentity(input.stream, r);
+
+  const stale = input.records.filter((r) => isStale(r, now));
+  if (stale.length > 0) {
+    const key = `${input.tenant}/${input.stream}`;
+    if (!warnedStale.has(key)) {
+      warnedStale.add(key);
+      log.warn(
+        { count: stale.length, policy, first: identityOf(stale[0]!) },
+        'events older than 18 h: Datadog drops these at intake (DD_STALE_EVENTS decides: ship, restamp or drop)',
+      );
     }
-    const staleSet = new Set(stale);
-    const toSend = input.records
-      .filter((r) => !(policy === 'drop' && staleSet.has(r)))
-      .map((r) => (policy === 'restamp' && staleSet.has(r) ? restamp(r, now) : r));
+  }
+  const staleSet = new Set(stale);
+  const toSend = input.records
+    .filter((r) => !(policy === 'drop' && staleSet.has(r)))
+    .map((r) => (policy === 'restamp' && staleSet.has(r) ? restamp(r, now) : r));
 
-    let trimmed = 0;
-    const ddtags = `${tenant.ddtags},stream:${input.stream}`;
-    const items = toSend.map((r) => {
-      const item = toLogItem(r, { service: SERVICE_OF_STREAM[input.stream], ddtags, hostname: tenant.hostname });
-      const result = trimOversized(item, { protectedKeys: ['id', 'occurred_at', 'ddsource', 'service', 'ddtags', 'hostname'] });
-      if (result.report) {
-        trimmed += 1;
-        log.warn({ identity: identityOf(r), ...result.report }, 'record over 1 MB: trimmed its largest fields');
-      }
-      return result.item;
-    });
+  let trimmed = 0;
+  const ddtags = `${tenant.ddtags},stream:${input.stream}`;
+  const items = toSend.map((r) => {
+    const item = toLogItem(r, { service: SERVICE_OF_STREAM[input.stream], ddtags, hostname: tenant.hostname });
+    const result = trimOversized(item, { protectedKeys: PROTECTED_KEYS });
+    if (result.report) {
+      trimmed += 1;
+      log.warn({ identity: identityOf(r), ...result.report }, 'record over 1 MB: trimmed its largest fields');
+    }
+    return result.item;
+  });
 
-    const resumed = (ctx.info.heartbeatDetails as ShipProgress | undefined) ?? emptyProgress();
-    const progress = await withTypedFailures(() =>
+  const progress = await withTypedFailures(
+    () =>
       shipItems(
         items,
         toSend.map(identityOf),
-        {
-          send: (body) => deps.datadog.send(body, ctx.cancellationSignal),
-          onBatchDone: (p) => ctx.heartbeat(p),
-        },
-        resumed,
+        { send: (body) => deps.datadog.send(body, opts.signal), onBatchDone: opts.onBatchDone },
+        opts.resume ?? emptyProgress(),
       ),
-      ctx.info.attempt,
-    );
-    for (const dl of progress.deadLetters) {
-      log.error({ identity: dl.identity, status: dl.status, reason: dl.reason }, 'Datadog refused a record; dead-lettered');
-    }
-    log.info({ shipped: progress.accepted, requests: progress.requests, deadLetters: progress.deadLetters.length }, 'shipped to Datadog');
-    return {
-      shipped: progress.accepted,
-      batches: progress.requests,
-      deadLetters: progress.deadLetters,
-      stale: { count: stale.length, policy },
-      trimmed,
-    };
+    opts.attempt,
+  );
+  for (const dl of progress.deadLetters) {
+    log.error({ identity: dl.identity, status: dl.status, reason: dl.reason }, 'Datadog refused a record; dead-lettered');
+  }
+  log.info({ shipped: progress.accepted, requests: progress.requests, deadLetters: progress.deadLetters.length }, 'shipped to Datadog');
+  return {
+    shipped: progress.accepted,
+    batches: progress.requests,
+    deadLetters: progress.deadLetters,
+    stale: { count: stale.length, policy },
+    trimmed,
+  };
+}
+
+/** Fields never trimmed: identity, time and routing of every stream. */
+const PROTECTED_KEYS = [
+  'id',
+  'occurred_at',
+  'device_id',
+  'bundle_id',
+  'cve_id',
+  'detection_datetime',
+  'file_hash',
+  'detection_date',
+  'status',
+  'ddsource',
+  'service',
+  'ddtags',
+  'hostname',
+];
+
+export function shipBatchActivity(deps: ActivityDeps) {
+  return async function shipBatch(input: ShipBatchInput): Promise<ShipBatchResult> {
+    const ctx = Context.current();
+    return shipRecords(deps, input, {
+      resume: ctx.info.heartbeatDetails as ShipProgress | undefined,
+      onBatchDone: (p) => ctx.heartbeat(p),
+      signal: ctx.cancellationSignal,
+      attempt: ctx.info.attempt,
+    });
   };
 }

@@ -1,2 +1,3 @@
 /** Every workflow type the worker registers. Only workflow functions may be exported from here. */
 export { auditStream } from './audit-stream';
+export { snapshotStream } from './snapshot-stream';

@@ -1,6 +1,6 @@
 /** Arguments of a stream workflow. No secrets: tokens and keys stay in the worker's environment. */
 import type { AuditCursor } from './audit-cursor';
-import type { StreamStatus } from './stream-status';
+import type { CarriedStatus } from './stream-runtime';
 
 export interface StreamTimings {
   /** Wait between polls once caught up. */
@@ -16,7 +16,17 @@ export interface AuditStreamInput {
   cursor: AuditCursor;
   timings: StreamTimings;
   /** Carried across continue-as-new; absent on the first start. */
-  carried?: Pick<StreamStatus, 'counts' | 'startedAt' | 'generation' | 'lastShipAt' | 'caughtUpAt' | 'lastError' | 'lastDeadLetter'>;
+  carried?: CarriedStatus;
+}
+
+export interface SnapshotStreamInput {
+  tenant: string;
+  stream: 'detections' | 'threats';
+  /** Fingerprints of what the last complete sweep saw (base64 of sorted 8-byte hashes); '' before the first. */
+  seen: string;
+  cursor: import('./stream-status').SnapshotCursor;
+  timings: StreamTimings;
+  carried?: CarriedStatus;
 }
 
 export const DEFAULT_AUTH_RECHECK_MS = 5 * 60_000;

@@ -4,14 +4,15 @@
  */
 import type { AuditCursor } from './audit-cursor';
 
-export type StreamName = 'audit';
+export type StreamName = 'audit' | 'detections' | 'threats';
 
 export type StreamState =
   | 'starting'
   | 'running' // reading a backlog or shipping
   | 'caught_up' // waiting for the next poll
   | 'retrying' // an activity failed after its retries; the workflow tries again shortly
-  | 'blocked' // credentials rejected; re-checks slowly until they work
+  | 'blocked' // credentials rejected or answers unreadable; re-checks slowly until it works
+  | 'unavailable' // the stream's endpoint answers 404 (feature not licensed); re-checks slowly
   | 'stopped';
 
 export interface StreamError {
@@ -19,7 +20,7 @@ export interface StreamError {
   type: string;
   message: string;
   /** Which step failed. */
-  during: 'fetch' | 'ship';
+  during: 'fetch' | 'ship' | 'sweep';
   at: string;
 }
 
@@ -42,13 +43,26 @@ export interface StreamCounts {
   stale: number;
   /** Records over 1 MB shipped with their largest fields trimmed. */
   trimmed: number;
+  /** Snapshot streams: complete sweeps, and rows that disappeared since the sweep before. */
+  sweeps: number;
+  gone: number;
 }
+
+/** Position of a snapshot stream (detections, threats): when its last complete sweep started, and what it saw. */
+export interface SnapshotCursor {
+  /** Start time of the last complete sweep (ISO); the stream's data is as fresh as this. */
+  since: string;
+  /** Rows (detections) or threat versions known after that sweep. */
+  known: number;
+}
+
+export type StreamCursor = AuditCursor | SnapshotCursor;
 
 export interface StreamStatus {
   tenant: string;
   stream: StreamName;
   state: StreamState;
-  cursor: AuditCursor;
+  cursor: StreamCursor;
   counts: StreamCounts;
   pollIntervalMs: number;
   startedAt: string;
@@ -64,5 +78,5 @@ export interface StreamStatus {
 }
 
 export function emptyCounts(): StreamCounts {
-  return { fetched: 0, shipped: 0, skippedRepeats: 0, late: 0, pages: 0, batches: 0, deadLettered: 0, stale: 0, trimmed: 0 };
+  return { fetched: 0, shipped: 0, skippedRepeats: 0, late: 0, pages: 0, batches: 0, deadLettered: 0, stale: 0, trimmed: 0, sweeps: 0, gone: 0 };
 }

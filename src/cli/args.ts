@@ -11,19 +11,21 @@ export const USAGE = `kandji-datadog — forward Kandji (Iru) security logs to D
 Usage: npm run -s cli -- <command> [options]
 
 Commands:
-  start [--streams audit] [--since TIME]   start the tenant's stream workflows (idempotent: a running stream
+  start [--streams LIST] [--since TIME]    start the tenant's stream workflows (idempotent: a running stream
                                            keeps its cursor; a stopped one resumes where it stopped)
   status [--json]                          state, cursor, lag, counts and last error of each stream
-  stop [--streams audit] [--no-wait]       stop gracefully: the batch in flight is shipped first
+  stop [--streams LIST] [--no-wait]        stop gracefully: the batch in flight is shipped first
 
 Options:
+  --streams LIST  comma-separated: audit, detections, threats (default: KANDJI_STREAMS, else audit,detections;
+                  threats needs the token's threat-details permission)
   --tenant NAME   tenant to act on (default: KANDJI_TENANT, else the subdomain of KANDJI_API_URL)
   --since TIME    first event to read when a stream starts fresh: ISO-8601, e.g. 2026-01-31T08:00:00Z
                   (a time without zone is read as UTC). Default: KANDJI_START_DATE, else 17 hours ago.
   -h, --help      this help
 
 Configuration comes from the environment (see README): TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_TASK_QUEUE,
-KANDJI_API_URL, KANDJI_TENANT, KANDJI_POLL_INTERVAL, KANDJI_START_DATE.
+KANDJI_API_URL, KANDJI_TENANT, KANDJI_STREAMS, KANDJI_POLL_INTERVAL, KANDJI_START_DATE.
 Exit codes: 0 success, 1 failure, 2 bad usage or configuration.`;
 
 const streamList = z
@@ -44,9 +46,9 @@ const since = z.string().refine((s) => {
 const common = { tenant: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/).optional() };
 
 const commands = {
-  start: z.object({ ...common, streams: streamList.default(['audit']), since: since.optional() }),
+  start: z.object({ ...common, streams: streamList.optional(), since: since.optional() }),
   status: z.object({ ...common, json: z.boolean().default(false) }),
-  stop: z.object({ ...common, streams: streamList.default(['audit']), 'no-wait': z.boolean().default(false) }),
+  stop: z.object({ ...common, streams: streamList.optional(), 'no-wait': z.boolean().default(false) }),
 };
 
 export type Command =

@@ -15,11 +15,12 @@ async function run(command: Exclude<Command, { name: 'help' }>, client: Client, 
   switch (command.name) {
     case 'start': {
       const since = startPosition(command.opts.since, stream.startDate);
-      for (const name of command.opts.streams) {
+      for (const name of command.opts.streams ?? stream.streams) {
         const r = await startStream(client, temporal, stream, name, since);
         if (r.outcome === 'already_running') out(`${r.workflowId}: already running; cursor unchanged${r.cursor ? ` (${r.cursor.since})` : ''}`);
         else if (r.resumedFromPreviousRun) out(`${r.workflowId}: started, resuming from the previous run's cursor ${r.cursor.since}`);
-        else out(`${r.workflowId}: started, reading events from ${r.cursor.since}`);
+        else if (name === 'audit') out(`${r.workflowId}: started, reading events from ${r.cursor.since}`);
+        else out(`${r.workflowId}: started; the first sweep ships every current ${name === 'detections' ? 'detection' : 'threat'}`);
       }
       return 0;
     }
@@ -30,7 +31,7 @@ async function run(command: Exclude<Command, { name: 'help' }>, client: Client, 
       return 0;
     }
     case 'stop': {
-      for (const name of command.opts.streams) {
+      for (const name of command.opts.streams ?? stream.streams) {
         const r = await stopStream(client, stream.tenant, name, command.opts['no-wait'] ? 0 : 120_000);
         out(`${stream.tenant}/${name}: ${r === 'not_running' ? 'not running' : r}`);
       }

@@ -8,6 +8,7 @@ import { DATADOG_SITES, intakeUrlForSite, isDatadogSite } from '../datadog/sites
 import { STALE_POLICIES, type StalePolicy } from '../datadog/stale-events';
 import { parseEncryptionKey } from '../temporal/encryption-codec';
 import { timestampKey } from '../../workflows/timestamps';
+import type { StreamName } from '../../workflows/stream-status';
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
@@ -109,6 +110,13 @@ const streamSchema = z.object({
   KANDJI_API_URL: kandjiUrl,
   KANDJI_TENANT: tenantName.optional(),
   KANDJI_POLL_INTERVAL: duration('KANDJI_POLL_INTERVAL', '1m'),
+  KANDJI_DETECTIONS_POLL_INTERVAL: duration('KANDJI_DETECTIONS_POLL_INTERVAL', '15m'),
+  KANDJI_THREATS_POLL_INTERVAL: duration('KANDJI_THREATS_POLL_INTERVAL', '5m'),
+  KANDJI_STREAMS: z
+    .string()
+    .default('audit,detections')
+    .transform((s) => [...new Set(s.split(',').map((x) => x.trim()).filter(Boolean))])
+    .pipe(z.array(z.enum(['audit', 'detections', 'threats'], { error: 'expected a comma-separated list of audit, detections, threats' })).min(1, 'name at least one stream')),
   KANDJI_AUTH_RECHECK_INTERVAL: duration('KANDJI_AUTH_RECHECK_INTERVAL', '5m'),
   KANDJI_ERROR_BACKOFF: duration('KANDJI_ERROR_BACKOFF', '30s'),
   KANDJI_START_DATE: isoTimestamp.optional(),
@@ -194,7 +202,10 @@ export function loadTemporalConfig(env: Env = process.env): TemporalConfig {
 export interface StreamConfig {
   kandjiUrl: string;
   tenant: string;
-  pollIntervalMs: number;
+  /** Streams this tenant runs (KANDJI_STREAMS; threats is opt-in: it needs one more token permission). */
+  streams: StreamName[];
+  /** Wait between polls (audit) or sweeps (detections, threats) once caught up. */
+  pollIntervalsMs: Record<StreamName, number>;
   authRecheckMs: number;
   errorBackoffMs: number;
   startDate?: string;
@@ -207,7 +218,12 @@ export function loadStreamConfig(env: Env = process.env): StreamConfig {
   return {
     kandjiUrl: c.KANDJI_API_URL,
     tenant: c.KANDJI_TENANT ?? tenantFromUrl(c.KANDJI_API_URL),
-    pollIntervalMs: c.KANDJI_POLL_INTERVAL,
+    streams: c.KANDJI_STREAMS,
+    pollIntervalsMs: {
+      audit: c.KANDJI_POLL_INTERVAL,
+      detections: c.KANDJI_DETECTIONS_POLL_INTERVAL,
+      threats: c.KANDJI_THREATS_POLL_INTERVAL,
+    },
     authRecheckMs: c.KANDJI_AUTH_RECHECK_INTERVAL,
     errorBackoffMs: c.KANDJI_ERROR_BACKOFF,
     startDate: c.KANDJI_START_DATE,

@@ -5,8 +5,12 @@
  */
 export const DD_SOURCE = 'kandji';
 
-/** The Datadog `service` each stream ships as; the built-in pipeline routes on these. */
-export const SERVICE_OF_STREAM = { audit: 'audit' } as const;
+/**
+ * The Datadog `service` each stream ships as. The built-in Kandji pipeline routes on `audit` and `detection`;
+ * threat-details rows have no sub-pipeline there, so they get a service of their own (`threat`) rather than
+ * pretending to be the EDR audit records (`service:audit @target_type:file_detection`) the dashboards read.
+ */
+export const SERVICE_OF_STREAM = { audit: 'audit', detections: 'detection', threats: 'threat' } as const;
 
 export type LogItem = Record<string, unknown>;
 

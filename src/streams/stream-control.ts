@@ -5,19 +5,21 @@ import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { auditStream } from '../../workflows/audit-stream';
 import { initialAuditCursor, type AuditCursor } from '../../workflows/audit-cursor';
 import { statusQuery, stopSignal } from '../../workflows/messages';
-import type { AuditStreamInput } from '../../workflows/stream-input';
-import type { StreamName, StreamStatus } from '../../workflows/stream-status';
-import { keyToMillis } from '../../workflows/timestamps';
+import { snapshotStream } from '../../workflows/snapshot-stream';
+import type { AuditStreamInput, SnapshotStreamInput } from '../../workflows/stream-input';
+import type { SnapshotCursor, StreamCursor, StreamName, StreamStatus } from '../../workflows/stream-status';
+import { keyToMillis, timestampKey } from '../../workflows/timestamps';
 import type { StreamConfig, TemporalConfig } from '../config/env';
 import { streamWorkflowId } from '../temporal/workflow-ids';
 
 export type StartOutcome =
-  | { stream: StreamName; workflowId: string; outcome: 'already_running'; cursor?: AuditCursor }
-  | { stream: StreamName; workflowId: string; outcome: 'started'; cursor: AuditCursor; resumedFromPreviousRun: boolean };
+  | { stream: StreamName; workflowId: string; outcome: 'already_running'; cursor?: StreamCursor }
+  | { stream: StreamName; workflowId: string; outcome: 'started'; cursor: StreamCursor; resumedFromPreviousRun: boolean };
 
 /**
  * Starts a stream unless it is already running. Idempotent: a second start neither creates a second workflow nor
  * resets the cursor; a stream that was stopped resumes from the cursor its last run recorded.
+ * `since` is where a fresh audit stream starts; snapshot streams always sweep the whole current list.
  */
 export async function startStream(
   client: Client,
@@ -27,42 +29,45 @@ export async function startStream(
   since: string,
 ): Promise<StartOutcome> {
   const workflowId = streamWorkflowId(stream.tenant, name);
-  const handle = client.workflow.getHandle<typeof auditStream>(workflowId);
-  let cursor = initialAuditCursor(since);
-  let resumedFromPreviousRun = false;
+  const handle = client.workflow.getHandle(workflowId);
+  let previous: { status: StreamStatus; seen?: string } | undefined;
   try {
     const desc = await handle.describe();
     if (desc.status.name === 'RUNNING') {
       const status = await handle.query(statusQuery).catch(() => undefined);
       return { stream: name, workflowId, outcome: 'already_running', cursor: status?.cursor };
     }
-    if (desc.status.name === 'COMPLETED') {
-      const result = await handle.result();
-      cursor = result.status.cursor;
-      resumedFromPreviousRun = true;
-    }
+    if (desc.status.name === 'COMPLETED') previous = (await handle.result()) as { status: StreamStatus; seen?: string };
   } catch (err) {
     if (!(err instanceof WorkflowNotFoundError)) throw err;
   }
-  const input: AuditStreamInput = {
-    tenant: stream.tenant,
-    cursor,
-    timings: {
-      pollIntervalMs: stream.pollIntervalMs,
-      authRecheckMs: stream.authRecheckMs,
-      errorBackoffMs: stream.errorBackoffMs,
-    },
+  const timings = {
+    pollIntervalMs: stream.pollIntervalsMs[name],
+    authRecheckMs: stream.authRecheckMs,
+    errorBackoffMs: stream.errorBackoffMs,
   };
-  const started = await client.workflow.start(auditStream, {
-    workflowId,
-    taskQueue: temporal.taskQueue,
-    args: [input],
-    workflowIdConflictPolicy: 'USE_EXISTING',
-  });
-  if (started.firstExecutionRunId === undefined) {
-    return { stream: name, workflowId, outcome: 'already_running' };
+  const options = { workflowId, taskQueue: temporal.taskQueue, workflowIdConflictPolicy: 'USE_EXISTING' as const };
+  let cursor: StreamCursor;
+  if (name === 'audit') {
+    const input: AuditStreamInput = {
+      tenant: stream.tenant,
+      cursor: (previous?.status.cursor as AuditCursor | undefined) ?? initialAuditCursor(since),
+      timings,
+    };
+    cursor = input.cursor;
+    await client.workflow.start(auditStream, { ...options, args: [input] });
+  } else {
+    const input: SnapshotStreamInput = {
+      tenant: stream.tenant,
+      stream: name,
+      seen: previous?.seen ?? '',
+      cursor: (previous?.status.cursor as SnapshotCursor | undefined) ?? { since: new Date().toISOString(), known: 0 },
+      timings,
+    };
+    cursor = input.cursor;
+    await client.workflow.start(snapshotStream, { ...options, args: [input] });
   }
-  return { stream: name, workflowId, outcome: 'started', cursor, resumedFromPreviousRun };
+  return { stream: name, workflowId, outcome: 'started', cursor, resumedFromPreviousRun: previous !== undefined };
 }
 
 export interface StreamReport {
@@ -77,7 +82,7 @@ export interface StreamReport {
 
 export async function streamReport(client: Client, tenant: string, name: StreamName, now = Date.now()): Promise<StreamReport> {
   const workflowId = streamWorkflowId(tenant, name);
-  const handle = client.workflow.getHandle<typeof auditStream>(workflowId);
+  const handle = client.workflow.getHandle(workflowId);
   let execution: string;
   try {
     execution = (await handle.describe()).status.name;
@@ -87,14 +92,14 @@ export async function streamReport(client: Client, tenant: string, name: StreamN
   }
   let status: StreamStatus | undefined;
   if (execution === 'RUNNING') status = await handle.query(statusQuery);
-  else if (execution === 'COMPLETED') status = (await handle.result()).status;
-  const lagSeconds = status ? Math.max(0, Math.round((now - keyToMillis(status.cursor.since)) / 1000)) : undefined;
+  else if (execution === 'COMPLETED') status = ((await handle.result()) as { status: StreamStatus }).status;
+  const lagSeconds = status ? Math.max(0, Math.round((now - keyToMillis(timestampKey(status.cursor.since))) / 1000)) : undefined;
   return { stream: name, workflowId, execution, status, lagSeconds };
 }
 
 /** Asks a stream to stop after the batch in flight; resolves when it has stopped (or `waitMs` passed). */
 export async function stopStream(client: Client, tenant: string, name: StreamName, waitMs = 60_000): Promise<'stopped' | 'not_running' | 'stopping'> {
-  const handle = client.workflow.getHandle<typeof auditStream>(streamWorkflowId(tenant, name));
+  const handle = client.workflow.getHandle(streamWorkflowId(tenant, name));
   try {
     if ((await handle.describe()).status.name !== 'RUNNING') return 'not_running';
   } catch (err) {

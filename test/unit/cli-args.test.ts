@@ -23,8 +23,8 @@ describe('parseCommand', () => {
   });
 
   describe('start', () => {
-    it('defaults to the audit stream and no since', () => {
-      expect(parseCommand(['start'])).toEqual({ name: 'start', opts: { streams: ['audit'] } });
+    it('defaults to the configured streams (none named here) and no since', () => {
+      expect(parseCommand(['start'])).toEqual({ name: 'start', opts: {} });
       const c = parseCommand(['start']);
       expect(c.name === 'start' && c.opts.since).toBeUndefined();
       expect(c.name === 'start' && c.opts.tenant).toBeUndefined();
@@ -34,9 +34,13 @@ describe('parseCommand', () => {
       expect(parseCommand(['start', '--streams', 'audit'])).toEqual({ name: 'start', opts: { streams: ['audit'] } });
       expect(parseCommand(['start', '--streams', ' audit , audit,'])).toEqual({ name: 'start', opts: { streams: ['audit'] } });
       expect(parseCommand(['start', '--streams=audit'])).toEqual({ name: 'start', opts: { streams: ['audit'] } });
+      expect(parseCommand(['start', '--streams', 'threats,audit,detections'])).toEqual({
+        name: 'start',
+        opts: { streams: ['threats', 'audit', 'detections'] },
+      });
     });
 
-    it.each([['threats'], ['audit,threats'], [''], [','], ['AUDIT']])('rejects --streams %p', (streams) => {
+    it.each([['devices'], ['audit,devices'], [''], [','], ['AUDIT']])('rejects --streams %p', (streams) => {
       const e = usageError(['start', '--streams', streams]);
       expect(e.message).toMatch(/^start: --streams/);
     });
@@ -44,7 +48,7 @@ describe('parseCommand', () => {
     it.each(['2026-01-31T08:00:00Z', '2026-01-31T08:00:00+02:00', '2026-01-31T08:00:00', '2026-01-31', '2026-01-31T08:00:00.123456Z'])(
       'accepts --since %s as given',
       (since) => {
-        expect(parseCommand(['start', '--since', since])).toEqual({ name: 'start', opts: { streams: ['audit'], since } });
+        expect(parseCommand(['start', '--since', since])).toEqual({ name: 'start', opts: { since } });
       },
     );
 
@@ -54,7 +58,7 @@ describe('parseCommand', () => {
     });
 
     it('takes --tenant and validates it', () => {
-      expect(parseCommand(['start', '--tenant', 'acme-2'])).toEqual({ name: 'start', opts: { streams: ['audit'], tenant: 'acme-2' } });
+      expect(parseCommand(['start', '--tenant', 'acme-2'])).toEqual({ name: 'start', opts: { tenant: 'acme-2' } });
       expect(usageError(['start', '--tenant', 'Acme']).message).toMatch(/--tenant/);
     });
 
@@ -89,13 +93,13 @@ describe('parseCommand', () => {
   });
 
   describe('stop', () => {
-    it('defaults to the audit stream, waiting', () => {
-      expect(parseCommand(['stop'])).toEqual({ name: 'stop', opts: { streams: ['audit'], 'no-wait': false } });
-      expect(parseCommand(['stop', '--no-wait'])).toEqual({ name: 'stop', opts: { streams: ['audit'], 'no-wait': true } });
+    it('defaults to the configured streams, waiting', () => {
+      expect(parseCommand(['stop'])).toEqual({ name: 'stop', opts: { 'no-wait': false } });
+      expect(parseCommand(['stop', '--no-wait'])).toEqual({ name: 'stop', opts: { 'no-wait': true } });
     });
 
     it('rejects an unknown stream and --since', () => {
-      usageError(['stop', '--streams', 'threats']);
+      usageError(['stop', '--streams', 'devices']);
       usageError(['stop', '--since', '2026-01-31']);
     });
   });

@@ -55,7 +55,8 @@ describe('loadWorkerConfig', () => {
       stream: {
         kandjiUrl: 'http://127.0.0.1:8080',
         tenant: 'acme-prod',
-        pollIntervalMs: 2_000,
+        streams: ['audit', 'detections'],
+        pollIntervalsMs: { audit: 2_000, detections: 900_000, threats: 300_000 },
         authRecheckMs: 600_000,
         errorBackoffMs: 5_400_000,
         startDate: '2026-01-31T08:00:00Z',
@@ -78,7 +79,8 @@ describe('loadWorkerConfig', () => {
       stream: {
         kandjiUrl: 'https://acme.api.kandji.io',
         tenant: 'acme',
-        pollIntervalMs: 60_000,
+        streams: ['audit', 'detections'],
+        pollIntervalsMs: { audit: 60_000, detections: 900_000, threats: 300_000 },
         authRecheckMs: 300_000,
         errorBackoffMs: 30_000,
         startDate: undefined,
@@ -211,8 +213,8 @@ describe('loadWorkerConfig', () => {
     });
 
     it('reads units and combinations', () => {
-      expect(loadWorkerConfig({ ...base, KANDJI_POLL_INTERVAL: '2s' }).stream.pollIntervalMs).toBe(2_000);
-      expect(loadWorkerConfig({ ...base, KANDJI_POLL_INTERVAL: '1h30m' }).stream.pollIntervalMs).toBe(5_400_000);
+      expect(loadWorkerConfig({ ...base, KANDJI_POLL_INTERVAL: '2s' }).stream.pollIntervalsMs.audit).toBe(2_000);
+      expect(loadWorkerConfig({ ...base, KANDJI_POLL_INTERVAL: '1h30m' }).stream.pollIntervalsMs.audit).toBe(5_400_000);
       expect(loadWorkerConfig({ ...base, KANDJI_ERROR_BACKOFF: '500ms' }).stream.errorBackoffMs).toBe(500);
     });
 
@@ -354,5 +356,21 @@ describe('DD_STALE_EVENTS', () => {
   });
   it('refuses anything else, listing the choices', () => {
     expect(() => loadWorkerConfig({ ...env, DD_STALE_EVENTS: 'keep' })).toThrow(/DD_STALE_EVENTS: expected one of ship, restamp, drop/);
+  });
+});
+
+describe('KANDJI_STREAMS', () => {
+  const env = { KANDJI_API_URL: 'https://acme.api.kandji.io', KANDJI_API_TOKEN: 'tok', DD_API_KEY: 'key' };
+  it('defaults to audit and detections; threats is opt-in', () => {
+    expect(loadWorkerConfig(env).stream.streams).toEqual(['audit', 'detections']);
+    expect(loadWorkerConfig({ ...env, KANDJI_STREAMS: 'audit, threats,audit' }).stream.streams).toEqual(['audit', 'threats']);
+  });
+  it('refuses unknown streams and an empty list', () => {
+    expect(() => loadWorkerConfig({ ...env, KANDJI_STREAMS: 'audit,devices' })).toThrow(/KANDJI_STREAMS: expected a comma-separated list/);
+    expect(() => loadWorkerConfig({ ...env, KANDJI_STREAMS: ' , ' })).toThrow(/KANDJI_STREAMS: name at least one stream/);
+  });
+  it('has a poll interval per stream', () => {
+    const c = loadWorkerConfig({ ...env, KANDJI_DETECTIONS_POLL_INTERVAL: '30m', KANDJI_THREATS_POLL_INTERVAL: '2m' }).stream;
+    expect(c.pollIntervalsMs).toEqual({ audit: 60_000, detections: 1_800_000, threats: 120_000 });
   });
 });

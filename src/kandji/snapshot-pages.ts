@@ -1,0 +1,69 @@
+/**
+ * Reading the two snapshot endpoints page by page, validated only as far as paging needs:
+ * - detections: `after` cursor; `next` is a raw cursor on real tenants and a URL in the docs, so both are accepted
+ *   (a URL must point at the configured origin); page size sent as both `size` and `limit`, since servers differ;
+ *   never `cursor=`, which this endpoint ignores (it would return page 1 forever);
+ * - threat details: limit/offset, oldest first, so threats detected while we page land at the end and do not
+ *   shift the rows still to read.
+ */
+import { z } from 'zod';
+import { RemoteError, snippet } from '../remote-errors';
+import { toSameOriginPath } from './links';
+
+export const DETECTIONS_PATH = '/api/v1/vulnerability-management/detections';
+export const THREATS_PATH = '/api/v1/threat-details';
+export const DETECTIONS_PAGE_SIZE = 300;
+export const THREATS_PAGE_SIZE = 1000;
+
+type Row = Record<string, unknown>;
+
+const envelope = z.looseObject({
+  results: z.array(z.record(z.string(), z.unknown())),
+  next: z.string().nullable().optional(),
+  count: z.number().optional(),
+});
+
+function parseEnvelope(body: unknown, what: string): { results: Row[]; next: string | null; count?: number } {
+  const parsed = envelope.safeParse(body);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const where = issue ? `${issue.path.join('.') || '(body)'}: ${issue.message}` : 'unknown';
+    throw new RemoteError('kandji', 'bad_response', `Kandji ${what} page has an unexpected shape at ${where}; body starts ${snippet(JSON.stringify(body) ?? '', 120)}`);
+  }
+  const original = body as { results: Row[] };
+  return { results: original.results, next: parsed.data.next ?? null, count: parsed.data.count };
+}
+
+export function detectionsRequestPath(after: string | null, size = DETECTIONS_PAGE_SIZE): string {
+  const q = new URLSearchParams({ size: String(size), limit: String(size) });
+  if (after) q.set('after', after);
+  return `${DETECTIONS_PATH}?${q.toString()}`;
+}
+
+/** The `after` value for the next detections page, from `next` as a raw cursor or as a URL; null at the end. */
+export function detectionsNextAfter(next: string | null, baseUrl: string): string | null {
+  if (!next) return null;
+  if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(next) && !next.startsWith('/')) return next;
+  const path = toSameOriginPath(next, baseUrl, DETECTIONS_PATH);
+  const after = new URL(path, baseUrl).searchParams.get('after');
+  if (!after) throw new RemoteError('kandji', 'bad_response', `Kandji detections next link has no after= cursor: ${snippet(path, 200)}`);
+  return after;
+}
+
+export function parseDetectionsPage(body: unknown, baseUrl: string): { rows: Row[]; after: string | null } {
+  const page = parseEnvelope(body, 'detections');
+  return { rows: page.results, after: detectionsNextAfter(page.next, baseUrl) };
+}
+
+export function threatsRequestPath(offset: number, limit = THREATS_PAGE_SIZE): string {
+  const q = new URLSearchParams({ limit: String(limit), offset: String(offset), sort_by: 'detection_date' });
+  return `${THREATS_PATH}?${q.toString()}`;
+}
+
+export function parseThreatsPage(body: unknown): { rows: Row[]; more: boolean; count?: number } {
+  const page = parseEnvelope(body, 'threat details');
+  return { rows: page.results, more: page.next !== null, count: page.count };
+}
+
+/** Rows re-read at each offset step, so a row deleted while paging cannot make us skip another. */
+export const THREATS_PAGE_OVERLAP = 50;
