@@ -9,7 +9,8 @@ import type { StreamName } from '../../workflows/stream-status';
 
 const part = (v: unknown) => (v === null || v === undefined ? '' : String(v));
 
-export function recordIdentity(stream: StreamName, record: Record<string, unknown>): string {
+export function recordIdentity(stream: StreamName, row: object): string {
+  const record = row as Record<string, unknown>;
   switch (stream) {
     case 'audit':
       return part(record.id);
@@ -24,7 +25,8 @@ export function recordIdentity(stream: StreamName, record: Record<string, unknow
  * What makes a snapshot row worth shipping again: a detection only when it (re)appears; a threat also when its
  * status changes (QUARANTINED → RELEASED, …).
  */
-export function versionKey(stream: 'detections' | 'threats', record: Record<string, unknown>): string {
+export function versionKey(stream: 'detections' | 'threats', row: object): string {
+  const record = row as Record<string, unknown>;
   const id = recordIdentity(stream, record);
   return stream === 'threats' ? `${id}|${part(record.status)}` : id;
 }

@@ -16,7 +16,7 @@ import { startStream, streamReport } from '../../src/streams/stream-control';
 import { KandjiSimulator, type KandjiSimulatorOptions } from '../../src/simulators/kandji';
 import { DatadogSimulator } from '../../src/simulators/datadog';
 import { streamWorkflowId } from '../../src/temporal/workflow-ids';
-import type { StreamStatus } from '../../workflows/stream-status';
+import type { StreamName, StreamStatus } from '../../workflows/stream-status';
 
 export const KANDJI_TOKEN = '6f1c2a3b-4d5e-4f60-8a7b-9c0d1e2f3a4b';
 export const DD_API_KEY = 'dd-test-api-key-0123456789abcdef';
@@ -59,6 +59,8 @@ export class Harness {
       KANDJI_API_TOKEN: KANDJI_TOKEN,
       KANDJI_TENANT: `t${randomUUID().slice(0, 8)}`,
       KANDJI_POLL_INTERVAL: '1s',
+      KANDJI_DETECTIONS_POLL_INTERVAL: '1s',
+      KANDJI_THREATS_POLL_INTERVAL: '1s',
       KANDJI_AUTH_RECHECK_INTERVAL: '2s',
       KANDJI_ERROR_BACKOFF: '1s',
       DD_API_KEY,
@@ -112,20 +114,41 @@ export class Harness {
     return startStream(this.client, this.temporal, this.stream, 'audit', since);
   }
 
-  auditHandle() {
-    return this.client.workflow.getHandle(streamWorkflowId(this.tenant, 'audit'));
+  async startSnapshot(name: 'detections' | 'threats') {
+    return startStream(this.client, this.temporal, this.stream, name, new Date().toISOString());
   }
 
-  async status(): Promise<StreamStatus> {
-    const r = await streamReport(this.client, this.tenant, 'audit');
+  handle(name: StreamName) {
+    return this.client.workflow.getHandle(streamWorkflowId(this.tenant, name));
+  }
+
+  auditHandle() {
+    return this.handle('audit');
+  }
+
+  async status(name: StreamName = 'audit'): Promise<StreamStatus> {
+    const r = await streamReport(this.client, this.tenant, name);
     if (!r.status) throw new Error(`no status: ${r.execution}`);
     return r.status;
   }
 
+  /** Waits until the stream has completed `sweeps` sweeps (snapshot streams) and returns its status. */
+  async sweeps(name: 'detections' | 'threats', sweeps: number, timeoutMs = 60_000): Promise<StreamStatus> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const s = await this.status(name).catch(() => undefined);
+      if (s && s.counts.sweeps >= sweeps) return s;
+      if (Date.now() > deadline) throw new Error(`${name}: ${s?.counts.sweeps ?? 0} of ${sweeps} sweeps after ${timeoutMs} ms (state ${s?.state}, last error ${s?.lastError?.message})`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+
   async close(): Promise<void> {
-    await this.auditHandle()
-      .terminate('test over')
-      .catch(() => undefined);
+    for (const name of ['audit', 'detections', 'threats'] as const) {
+      await this.handle(name)
+        .terminate('test over')
+        .catch(() => undefined);
+    }
     for (const w of [...this.workers]) await this.killWorker(w.worker);
     await this.client.connection.close();
     await this.connection.close();
