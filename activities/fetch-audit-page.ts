@@ -27,7 +27,8 @@ export function fetchAuditPageActivity(deps: ActivityDeps) {
     const { kandji, auditPageSize, auditOverlapMs = 0 } = tenantDeps(deps, input.tenant);
     return withTypedFailures(async () => {
       const path = auditRequestPath(input.cursor, auditPageSize, auditOverlapMs);
-      const body = await kandji.getJson(path, Context.current().cancellationSignal);
+      const ctx = Context.current();
+      const body = await kandji.getJson(path, ctx.cancellationSignal, { keepAlive: () => ctx.heartbeat() });
       const page = parseAuditPage(body);
       const nextPage = page.next ? toSameOriginPath(page.next, kandji.baseUrl, AUDIT_EVENTS_PATH) : null;
       const { fresh, skipped, late, next } = advanceAuditCursor(input.cursor, page.results, nextPage, auditOverlapMs);

@@ -100,7 +100,7 @@ export function sweepSnapshotActivity(deps: ActivityDeps) {
       while (!p.done) {
         if (input.stream === 'detections') {
           const path = detectionsRequestPath(p.position as string | null);
-          const page = parseDetectionsPage(await kandji.getJson(path, ctx.cancellationSignal), kandji.baseUrl);
+          const page = parseDetectionsPage(await kandji.getJson(path, ctx.cancellationSignal, { keepAlive: () => ctx.heartbeat(p) }), kandji.baseUrl);
           if (page.after !== null && page.after === p.position) {
             throw new RemoteError('kandji', 'bad_response', 'Kandji detections returned the same next cursor again: the endpoint is not paging');
           }
@@ -109,7 +109,7 @@ export function sweepSnapshotActivity(deps: ActivityDeps) {
           p.done = page.after === null;
         } else {
           const offset = p.position as number;
-          const page = parseThreatsPage(await kandji.getJson(threatsRequestPath(offset), ctx.cancellationSignal));
+          const page = parseThreatsPage(await kandji.getJson(threatsRequestPath(offset), ctx.cancellationSignal, { keepAlive: () => ctx.heartbeat(p) }));
           await take(page.rows);
           // Done at the first short page: `next` is not relied on (Kandji's examples never show one set).
           p.position = offset + Math.max(1, page.rows.length - THREATS_PAGE_OVERLAP);

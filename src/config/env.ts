@@ -120,6 +120,12 @@ const streamSchema = z.object({
   KANDJI_AUTH_RECHECK_INTERVAL: duration('KANDJI_AUTH_RECHECK_INTERVAL', '5m'),
   KANDJI_ERROR_BACKOFF: duration('KANDJI_ERROR_BACKOFF', '30s'),
   KANDJI_START_DATE: isoTimestamp.optional(),
+  KANDJI_REQUESTS_PER_HOUR: z.coerce
+    .number({ error: 'expected a whole number of requests per hour, e.g. 5000' })
+    .int('expected a whole number of requests per hour, e.g. 5000')
+    .min(1, 'expected at least 1 request per hour')
+    .max(10_000, "Kandji allows at most 10,000 requests per hour per tenant, shared by all its tokens")
+    .default(5_000),
   KANDJI_AUDIT_OVERLAP: z
     .string()
     .default('5m')
@@ -211,6 +217,8 @@ export interface StreamConfig {
   startDate?: string;
   auditPageSize: number;
   auditOverlapMs: number;
+  /** All Kandji requests of the tenant, every stream and worker together, per sliding hour. */
+  requestsPerHour: number;
 }
 
 export function loadStreamConfig(env: Env = process.env): StreamConfig {
@@ -229,6 +237,7 @@ export function loadStreamConfig(env: Env = process.env): StreamConfig {
     startDate: c.KANDJI_START_DATE,
     auditPageSize: c.KANDJI_AUDIT_PAGE_SIZE,
     auditOverlapMs: c.KANDJI_AUDIT_OVERLAP,
+    requestsPerHour: c.KANDJI_REQUESTS_PER_HOUR,
   };
 }
 

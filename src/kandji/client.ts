@@ -4,6 +4,7 @@
  */
 import { Agent, request } from 'undici';
 import { RemoteError, kindOfStatus, networkError, retryAfterMs, snippet } from '../remote-errors';
+import { waitAlive, type RequestGate } from './request-budget';
 
 export interface KandjiClientOptions {
   baseUrl: string; // origin, e.g. https://acme.api.kandji.io
@@ -11,7 +12,20 @@ export interface KandjiClientOptions {
   /** Whole-request timeout, ms. */
   timeoutMs?: number;
   userAgent?: string;
+  /** The tenant's request budget: every request waits for a slot first. */
+  gate?: RequestGate;
+  /** How long to keep waiting out 429s inside one call before failing (then Temporal retries). Default 15 min. */
+  maxRateLimitWaitMs?: number;
 }
+
+export interface RequestOptions {
+  signal?: AbortSignal;
+  /** Called while waiting for budget or a 429's Retry-After, to keep the activity's heartbeat alive. */
+  keepAlive?: () => void;
+}
+
+/** Without a Retry-After, a 429 is waited out for this long before trying again. */
+export const DEFAULT_RATE_LIMIT_WAIT_MS = 60_000;
 
 export class KandjiClient {
   private readonly dispatcher: Agent;
@@ -20,7 +34,7 @@ export class KandjiClient {
   private readonly timeoutMs: number;
   private readonly userAgent: string;
 
-  constructor(opts: KandjiClientOptions) {
+  constructor(private readonly opts: KandjiClientOptions) {
     this.baseUrl = new URL(opts.baseUrl).origin;
     this.token = opts.token;
     this.timeoutMs = opts.timeoutMs ?? 30_000;
@@ -28,9 +42,28 @@ export class KandjiClient {
     this.dispatcher = new Agent({ connections: 4, headersTimeout: this.timeoutMs, bodyTimeout: this.timeoutMs });
   }
 
-  /** GETs a path (with query) on the configured origin and returns the parsed JSON body. */
-  async getJson(pathAndQuery: string, signal?: AbortSignal): Promise<unknown> {
+  /**
+   * GETs a path (with query) on the configured origin and returns the parsed JSON body. Waits for the tenant's
+   * budget first; a 429 is waited out here (its Retry-After, else a minute) rather than spending a Temporal retry.
+   */
+  async getJson(pathAndQuery: string, signal?: AbortSignal, opts: RequestOptions = {}): Promise<unknown> {
     if (!pathAndQuery.startsWith('/')) throw new Error(`Kandji path must start with /: ${pathAndQuery}`);
+    let waited = 0;
+    for (;;) {
+      await this.opts.gate?.acquire({ keepAlive: opts.keepAlive, signal });
+      try {
+        return await this.getOnce(pathAndQuery, signal);
+      } catch (err) {
+        const limit = this.opts.maxRateLimitWaitMs ?? 15 * 60_000;
+        if (!(err instanceof RemoteError && err.kind === 'rate_limited') || waited >= limit) throw err;
+        const wait = Math.min(err.details.retryAfterMs ?? DEFAULT_RATE_LIMIT_WAIT_MS, limit - waited);
+        await waitAlive(Math.max(wait, 250), opts.keepAlive, signal);
+        waited += wait;
+      }
+    }
+  }
+
+  private async getOnce(pathAndQuery: string, signal?: AbortSignal): Promise<unknown> {
     const url = this.baseUrl + pathAndQuery;
     const timeout = AbortSignal.timeout(this.timeoutMs);
     const combined = signal ? AbortSignal.any([signal, timeout]) : timeout;

@@ -2,7 +2,9 @@
  * A test world: the real Temporal dev server (from global setup), the Kandji and Datadog simulators, and workers
  * built exactly like production ones (real clients, real activities) but pointed at the simulators.
  */
+import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import path from 'node:path';
 import type { Client } from '@temporalio/client';
 import type { DataConverter } from '@temporalio/common';
 import { NativeConnection, Runtime, DefaultLogger, bundleWorkflowCode, type Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
@@ -38,6 +40,7 @@ export interface HarnessOptions {
 }
 
 export class Harness {
+  readonly processes: ChildProcess[] = [];
   readonly workers: { worker: Worker; running: Promise<void>; deps: ActivityDeps & { close(): Promise<void> } }[] = [];
   private constructor(
     readonly kandji: KandjiSimulator,
@@ -100,6 +103,49 @@ export class Harness {
     return worker;
   }
 
+  /**
+   * Starts a worker in its own process, exactly as `npm run worker` does, configured like this harness.
+   * Resolves once it logs that it started. A second worker process on the same task queue is the real multi-worker
+   * deployment (one process cannot register two workers for one task queue).
+   */
+  async spawnWorkerProcess(extraEnv: Record<string, string> = {}): Promise<ChildProcess> {
+    const env: Record<string, string> = {
+      PATH: process.env.PATH ?? '',
+      HOME: process.env.HOME ?? '',
+      TEMPORAL_ADDRESS: this.temporal.address,
+      TEMPORAL_TASK_QUEUE: this.temporal.taskQueue,
+      KANDJI_API_URL: this.kandji.url,
+      KANDJI_API_TOKEN: this.config.kandjiToken,
+      KANDJI_TENANT: this.tenant,
+      KANDJI_REQUESTS_PER_HOUR: String(this.stream.requestsPerHour),
+      KANDJI_AUDIT_PAGE_SIZE: String(this.stream.auditPageSize),
+      DD_API_KEY: this.config.datadogApiKey,
+      DD_LOGS_URL: this.config.datadogIntakeUrl,
+      LOG_LEVEL: 'info',
+      ...extraEnv,
+    };
+    const child = spawn(process.execPath, [require.resolve('tsx/cli'), path.resolve(__dirname, '../../src/worker/main.ts')], {
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    this.processes.push(child);
+    let output = '';
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`worker process did not start within 60 s:\n${output}`)), 60_000);
+      const onData = (b: Buffer) => {
+        output += b.toString();
+        if (output.includes('worker started')) {
+          clearTimeout(timer);
+          resolve();
+        }
+      };
+      child.stdout!.on('data', onData);
+      child.stderr!.on('data', onData);
+      child.once('exit', (code) => reject(new Error(`worker process exited with ${code}:\n${output}`)));
+    });
+    return child;
+  }
+
   /** Stops a worker abruptly: in-flight activities are cancelled, nothing is awaited gracefully. */
   async killWorker(worker: Worker): Promise<void> {
     const entry = this.workers.find((w) => w.worker === worker);
@@ -150,6 +196,13 @@ export class Harness {
         .catch(() => undefined);
     }
     for (const w of [...this.workers]) await this.killWorker(w.worker);
+    for (const p of this.processes) {
+      if (p.exitCode === null) {
+        const exited = new Promise((r) => p.once('exit', r));
+        p.kill('SIGKILL');
+        await exited;
+      }
+    }
     await this.client.connection.close();
     await this.connection.close();
     await this.kandji.stop();

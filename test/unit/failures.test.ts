@@ -282,7 +282,7 @@ describe('KandjiClient', () => {
 
   beforeAll(async () => {
     srv = await startServer();
-    client = new KandjiClient({ baseUrl: `${srv.base}/ignored/path`, token: TOKEN, timeoutMs: 1_500 });
+    client = new KandjiClient({ baseUrl: `${srv.base}/ignored/path`, token: TOKEN, timeoutMs: 1_500, maxRateLimitWaitMs: 0 });
   });
 
   afterAll(async () => {
@@ -385,6 +385,34 @@ describe('KandjiClient', () => {
       nonRetryable: false,
       nextRetryDelay: 3_000,
     });
+  });
+
+  it('waits out a 429 itself (Retry-After), keeping the activity alive, instead of spending a retry', async () => {
+    let calls = 0;
+    srv.setHandler((_req, res) => {
+      calls += 1;
+      if (calls === 1) {
+        res.writeHead(429, { 'retry-after': '1' });
+        res.end('{"detail":"Request was throttled."}');
+      } else {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end('{"results":[],"next":null}');
+      }
+    });
+    const patient = new KandjiClient({ baseUrl: srv.base, token: TOKEN, timeoutMs: 1_500 });
+    const gated: string[] = [];
+    const gate = { acquire: async () => void gated.push('slot') };
+    const gatedClient = new KandjiClient({ baseUrl: srv.base, token: TOKEN, timeoutMs: 1_500, gate });
+    const started = Date.now();
+    await expect(patient.getJson('/api/v1/audit/events')).resolves.toEqual({ results: [], next: null });
+    expect(calls).toBe(2);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(900);
+    calls = 0;
+    await gatedClient.getJson('/api/v1/audit/events');
+    // Every attempt, the retried one included, took a slot of the tenant's budget.
+    expect(gated).toEqual(['slot', 'slot']);
+    await patient.close();
+    await gatedClient.close();
   });
 
   it('404 → not_found, 400 → rejected, 503 ignores Retry-After', async () => {

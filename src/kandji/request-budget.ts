@@ -1,0 +1,58 @@
+/**
+ * The client side of a tenant's request budget (workflows/request-budget.ts): reserves a slot before every Kandji
+ * request and waits until it is due, keeping the calling activity alive meanwhile.
+ */
+import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import { requestBudget, reserveUpdate } from '../../workflows/request-budget';
+
+export function budgetWorkflowId(tenant: string): string {
+  return `kandji-datadog/${tenant}/request-budget`;
+}
+
+export interface RequestGate {
+  /** Resolves when the next request may be sent. `keepAlive` is called at least every 20 s while waiting. */
+  acquire(opts?: { keepAlive?: () => void; signal?: AbortSignal }): Promise<void>;
+}
+
+/** Waits `ms`, calling `keepAlive` every 20 s and stopping early when `signal` aborts. */
+export async function waitAlive(ms: number, keepAlive?: () => void, signal?: AbortSignal): Promise<void> {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    if (signal?.aborted) throw signal.reason ?? new Error('aborted');
+    const step = Math.min(20_000, end - Date.now());
+    await new Promise<void>((resolve) => {
+      const t = setTimeout(resolve, step);
+      signal?.addEventListener('abort', () => (clearTimeout(t), resolve()), { once: true });
+    });
+    keepAlive?.();
+  }
+}
+
+export class TemporalRequestBudget implements RequestGate {
+  constructor(
+    private readonly client: () => Client,
+    private readonly tenant: string,
+    private readonly perHour: number,
+    private readonly taskQueue: string,
+  ) {}
+
+  async acquire(opts: { keepAlive?: () => void; signal?: AbortSignal } = {}): Promise<void> {
+    const handle = this.client().workflow.getHandle(budgetWorkflowId(this.tenant));
+    let reservation;
+    try {
+      reservation = await handle.executeUpdate(reserveUpdate, { args: [{ count: 1, perHour: this.perHour }] });
+    } catch (err) {
+      if (!(err instanceof WorkflowNotFoundError)) throw err;
+      await this.client()
+        .workflow.start(requestBudget, {
+          workflowId: budgetWorkflowId(this.tenant),
+          taskQueue: this.taskQueue,
+          args: [{ grants: [], perHour: this.perHour }],
+          workflowIdConflictPolicy: 'USE_EXISTING',
+        })
+        .catch(() => undefined);
+      reservation = await handle.executeUpdate(reserveUpdate, { args: [{ count: 1, perHour: this.perHour }] });
+    }
+    if (reservation.waitMs > 0) await waitAlive(reservation.waitMs, opts.keepAlive, opts.signal);
+  }
+}
