@@ -21,11 +21,12 @@ const retry = (maximumAttempts: number, maximumInterval: '1 minute' | '2 minutes
 
 // The activities set a jittered nextRetryDelay themselves (or the remote's Retry-After); these policies bound how
 // long one activity keeps retrying before the workflow records the error in status and tries again.
-const { fetchAuditPage } = proxyActivities<Activities>({
-  startToCloseTimeout: '2 minutes',
-  heartbeatTimeout: '1 minute',
-  retry: retry(8, '1 minute'),
-});
+const fetchActivities = (attempts: number) =>
+  proxyActivities<Activities>({
+    startToCloseTimeout: '2 minutes',
+    heartbeatTimeout: '1 minute',
+    retry: retry(attempts, '1 minute'),
+  });
 const { shipBatch } = proxyActivities<Activities>({
   startToCloseTimeout: '5 minutes',
   heartbeatTimeout: '1 minute',
@@ -39,6 +40,7 @@ export interface AuditStreamResult {
 export async function auditStream(input: AuditStreamInput): Promise<AuditStreamResult> {
   const now = () => new Date().toISOString();
   const rt = createStreamRuntime(input.tenant, 'audit', input.cursor, input.timings, input.carried);
+  const { fetchAuditPage } = fetchActivities(input.timings.fetchAttempts ?? 8);
   const { status } = rt;
   let cursor: AuditCursor = input.cursor;
 

@@ -12,18 +12,19 @@ import type { SnapshotStreamInput } from './stream-input';
 import { createStreamRuntime } from './stream-runtime';
 import type { StreamStatus } from './stream-status';
 
-const { sweepSnapshot } = proxyActivities<Activities>({
-  // A sweep of a large tenant reads hundreds of pages under the request budget.
-  startToCloseTimeout: '2 hours',
-  heartbeatTimeout: '2 minutes',
-  retry: {
-    initialInterval: '1 second',
-    backoffCoefficient: 2,
-    maximumInterval: '2 minutes',
-    maximumAttempts: 10,
-    nonRetryableErrorTypes: [...NON_RETRYABLE_FAILURE_TYPES] as string[],
-  } satisfies ActivityOptions['retry'],
-});
+const sweepActivities = (attempts: number) =>
+  proxyActivities<Activities>({
+    // A sweep of a large tenant reads hundreds of pages under the request budget.
+    startToCloseTimeout: '2 hours',
+    heartbeatTimeout: '2 minutes',
+    retry: {
+      initialInterval: '1 second',
+      backoffCoefficient: 2,
+      maximumInterval: '2 minutes',
+      maximumAttempts: attempts,
+      nonRetryableErrorTypes: [...NON_RETRYABLE_FAILURE_TYPES] as string[],
+    } satisfies ActivityOptions['retry'],
+  });
 
 export interface SnapshotStreamResult {
   status: StreamStatus;
@@ -33,6 +34,7 @@ export interface SnapshotStreamResult {
 export async function snapshotStream(input: SnapshotStreamInput): Promise<SnapshotStreamResult> {
   const now = () => new Date().toISOString();
   const rt = createStreamRuntime(input.tenant, input.stream, input.cursor, input.timings, input.carried);
+  const { sweepSnapshot } = sweepActivities(input.timings.fetchAttempts ?? 10);
   const { status } = rt;
   let seen = input.seen;
 

@@ -9,6 +9,8 @@ export interface StreamTimings {
   authRecheckMs: number;
   /** Wait before trying again after an activity exhausted its retries. */
   errorBackoffMs: number;
+  /** Attempts of a Kandji read before its error shows in status and the stream waits errorBackoffMs. Default 8. */
+  fetchAttempts?: number;
 }
 
 export interface AuditStreamInput {

@@ -120,6 +120,12 @@ const streamSchema = z.object({
   KANDJI_AUTH_RECHECK_INTERVAL: duration('KANDJI_AUTH_RECHECK_INTERVAL', '5m'),
   KANDJI_ERROR_BACKOFF: duration('KANDJI_ERROR_BACKOFF', '30s'),
   KANDJI_START_DATE: isoTimestamp.optional(),
+  KANDJI_FETCH_ATTEMPTS: z.coerce
+    .number({ error: 'expected a whole number of attempts, e.g. 8' })
+    .int('expected a whole number of attempts, e.g. 8')
+    .min(1, 'expected at least 1 attempt')
+    .max(100, 'expected at most 100 attempts')
+    .default(8),
   KANDJI_REQUESTS_PER_HOUR: z.coerce
     .number({ error: 'expected a whole number of requests per hour, e.g. 5000' })
     .int('expected a whole number of requests per hour, e.g. 5000')
@@ -219,6 +225,8 @@ export interface StreamConfig {
   auditOverlapMs: number;
   /** All Kandji requests of the tenant, every stream and worker together, per sliding hour. */
   requestsPerHour: number;
+  /** Attempts of a Kandji read before its error shows in status. */
+  fetchAttempts: number;
 }
 
 export function loadStreamConfig(env: Env = process.env): StreamConfig {
@@ -238,6 +246,7 @@ export function loadStreamConfig(env: Env = process.env): StreamConfig {
     auditPageSize: c.KANDJI_AUDIT_PAGE_SIZE,
     auditOverlapMs: c.KANDJI_AUDIT_OVERLAP,
     requestsPerHour: c.KANDJI_REQUESTS_PER_HOUR,
+    fetchAttempts: c.KANDJI_FETCH_ATTEMPTS,
   };
 }
 

@@ -45,6 +45,7 @@ export async function startStream(
     pollIntervalMs: stream.pollIntervalsMs[name],
     authRecheckMs: stream.authRecheckMs,
     errorBackoffMs: stream.errorBackoffMs,
+    fetchAttempts: stream.fetchAttempts,
   };
   const options = { workflowId, taskQueue: temporal.taskQueue, workflowIdConflictPolicy: 'USE_EXISTING' as const };
   let cursor: StreamCursor;

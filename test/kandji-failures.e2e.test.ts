@@ -1,0 +1,76 @@
+/**
+ * Kandji failure modes as the operator sees them in status: unreadable answers (retried, then `blocked` with the
+ * first bytes of the body), and a `next` link to another host (refused: the token never leaves the configured origin).
+ */
+import { FailureType } from '../workflows/failure-types';
+import { Harness, KANDJI_TOKEN } from './helpers/harness';
+import { waitFor } from './helpers/wait';
+
+const HOUR = 3_600_000;
+
+describe('Kandji failure modes', () => {
+  let h: Harness;
+  afterEach(async () => {
+    await h?.close();
+  });
+
+  it('retries malformed JSON, then blocks with the first bytes of the body, and recovers', async () => {
+    const now = Date.now();
+    h = await Harness.start({
+      kandji: { backlog: { count: 200, from: new Date(now - HOUR), to: new Date(now - 60_000) }, seed: 71 },
+      env: { KANDJI_FETCH_ATTEMPTS: '2', KANDJI_AUTH_RECHECK_INTERVAL: '2s' },
+    });
+    h.kandji.setFaults({ rate: 1, kinds: ['malformed_json'] });
+    await h.startWorker();
+    await h.startAudit(new Date(now - 2 * HOUR).toISOString());
+    const blocked = await waitFor('blocked', async () => {
+      const s = await h.status();
+      return s.state === 'blocked' ? s : undefined;
+    }, 30_000);
+    expect(blocked.lastError?.type).toBe(FailureType.KandjiBadResponse);
+    expect(blocked.lastError?.message).toContain('{"results":[{"id":"01');
+    expect(h.kandji.requestCount()).toBeGreaterThanOrEqual(2);
+    h.kandji.setFaults({ rate: 0 });
+    await waitFor('shipped after recovery', () => h.datadog.received.length >= 200, 30_000);
+  });
+
+  it('shows the first bytes of a 5xx HTML page while retrying', async () => {
+    const now = Date.now();
+    h = await Harness.start({
+      kandji: { backlog: { count: 10, from: new Date(now - HOUR), to: new Date(now - 60_000) }, seed: 72 },
+      env: { KANDJI_FETCH_ATTEMPTS: '1' },
+    });
+    // Kandji's load balancer answers 5xx with HTML: retried with backoff, the page's start shown in status.
+    h.kandji.setFaults({ rate: 1, kinds: ['server_error_html'] });
+    await h.startWorker();
+    await h.startAudit(new Date(now - 2 * HOUR).toISOString());
+    const s = await waitFor('error recorded', async () => (await h.status()).lastError ?? undefined, 30_000);
+    expect(s.type).toBe(FailureType.KandjiUnavailable);
+    expect(s.message).toMatch(/<(!doctype|html)/i);
+    expect((await h.status()).state).toBe('retrying');
+  });
+
+  it('refuses a next link to another host: the token is never sent there', async () => {
+    const now = Date.now();
+    h = await Harness.start({
+      kandji: {
+        backlog: { count: 120, from: new Date(now - HOUR), to: new Date(now - 60_000) },
+        publicBaseUrl: 'https://attacker.example.com',
+        seed: 73,
+      },
+      env: { KANDJI_AUDIT_PAGE_SIZE: '50' },
+    });
+    await h.startWorker();
+    await h.startAudit(new Date(now - 2 * HOUR).toISOString());
+    const s = await waitFor('blocked', async () => {
+      const st = await h.status();
+      return st.state === 'blocked' ? st : undefined;
+    }, 30_000);
+    expect(s.lastError?.type).toBe(FailureType.KandjiUnsafeLink);
+    expect(s.lastError?.message).toContain('attacker.example.com');
+    expect(s.lastError?.message).not.toContain(KANDJI_TOKEN);
+    // Only the first page was read, from the configured origin; nothing was shipped past the refused link.
+    expect(h.kandji.requests.every((r) => r.query.cursor === undefined)).toBe(true);
+    expect(h.datadog.received).toHaveLength(0);
+  });
+});
