@@ -62,9 +62,19 @@ async function main(): Promise<void> {
     tokens: [DEMO_TOKEN],
     seed: 42,
     backlog: { count: 3_000, from: new Date(now - 16 * 3_600_000), to: new Date(now - 5_000) },
+    detections: { count: 2_000 },
+    threats: { count: 300, from: new Date(now - 30 * 86_400_000), to: new Date(now - 60_000) },
   });
   stoppers.push(() => kandji.stop());
-  kandji.audit.startLive({ perSecond: 2 });
+  kandji.audit.startLive({ perSecond: 2, lateFraction: 0.02 });
+  // Now and then vulnerabilities get patched or found, and threats get released.
+  const churn = setInterval(() => {
+    kandji.detections.randomChurn({ add: 5, remove: 3 });
+    kandji.threats.add(1);
+    const quarantined = kandji.threats.all().find((t) => t.status === 'QUARANTINED');
+    if (quarantined) kandji.threats.changeStatus({ device_id: quarantined.device_id, file_hash: quarantined.file_hash }, 'RELEASED');
+  }, 20_000);
+  stoppers.push(async () => clearInterval(churn));
   const datadog = await DatadogSimulator.start({ apiKeys: [DEMO_DD_KEY] });
   stoppers.push(() => datadog.stop());
 
@@ -83,6 +93,9 @@ async function main(): Promise<void> {
     KANDJI_API_TOKEN: DEMO_TOKEN,
     KANDJI_TENANT: 'demo',
     KANDJI_POLL_INTERVAL: '5s',
+    KANDJI_DETECTIONS_POLL_INTERVAL: '30s',
+    KANDJI_THREATS_POLL_INTERVAL: '15s',
+    KANDJI_STREAMS: 'audit,detections,threats',
     DD_API_KEY: DEMO_DD_KEY,
     DD_LOGS_URL: datadog.intakeUrl,
     LOG_LEVEL: 'info',
@@ -99,14 +112,17 @@ async function main(): Promise<void> {
 
   const client = await connectClient(config.temporal);
   stoppers.push(() => client.connection.close());
-  const started = await startStream(client, config.temporal, config.stream, 'audit', startPosition(undefined, undefined));
+  const since = startPosition(undefined, undefined);
+  const started = await startStream(client, config.temporal, config.stream, 'audit', since);
+  for (const name of ['detections', 'threats'] as const) await startStream(client, config.temporal, config.stream, name, since);
 
   say('');
   say(`Temporal Web UI     ${server.uiUrl}/namespaces/default/workflows/${encodeURIComponent(started.workflowId)}`);
-  say(`Kandji simulator    ${kandji.url}/api/v1/audit/events   (token ${DEMO_TOKEN}; ${kandji.audit.size} events, +2/s live)`);
+  say(`Kandji simulator    ${kandji.url}   (token ${DEMO_TOKEN}; ${kandji.audit.size} audit events +2/s, ${kandji.detections.size} detections, ${kandji.threats.size} threats)`);
   say(`Datadog simulator   ${datadog.intakeUrl}`);
   say(`Worker log          ${logFile}`);
   say(`CLI (other shell)   TEMPORAL_ADDRESS=${server.address} KANDJI_API_URL=${kandji.url} KANDJI_TENANT=demo npm run -s cli -- status`);
+  say('Datadog drops logs dated more than 18 h back (DD_STALE_EVENTS=ship, the default); "in Datadog" counts what it kept.');
   say('Ctrl-C stops everything.');
   say('');
 
@@ -115,14 +131,19 @@ async function main(): Promise<void> {
   for (;;) {
     await new Promise((r) => setTimeout(r, 1_000));
     if (stopping) return;
-    const report = await streamReport(client, 'demo', 'audit').catch(() => undefined);
-    const s = report?.status;
-    if (!s) continue;
+    const reports = await Promise.all(
+      (['audit', 'detections', 'threats'] as const).map((n) => streamReport(client, 'demo', n).catch(() => undefined)),
+    );
+    const [audit, detections, threats] = reports.map((r) => r?.status);
+    if (!audit) continue;
+    const report = reports[0]!;
     const line =
-      `audit: ${s.state.padEnd(9)} fetched ${s.counts.fetched}  shipped ${s.counts.shipped}  ` +
-      `in Datadog ${datadog.received.length}  Kandji total ${kandji.audit.size}  ` +
+      `audit ${audit.state} fetched ${audit.counts.fetched} shipped ${audit.counts.shipped} ` +
       `lag ${report.lagSeconds !== undefined ? formatDuration(report.lagSeconds * 1000) : '-'}` +
-      (s.lastError ? `  last error: ${s.lastError.type}` : '');
+      ` | detections ${detections ? `${detections.state} shipped ${detections.counts.shipped}` : '-'}` +
+      ` | threats ${threats ? `${threats.state} shipped ${threats.counts.shipped}` : '-'}` +
+      ` | in Datadog ${datadog.received.length}` +
+      (audit.lastError ? `  last error: ${audit.lastError.type}` : '');
     if (tty) process.stdout.write(`\r${line.padEnd(process.stdout.columns ? process.stdout.columns - 1 : 120)}`);
     else if (Date.now() - lastPrinted > 5_000) {
       say(line);
