@@ -12,7 +12,7 @@ import { buildDataConverter } from '../src/temporal/data-converter';
 
 const dataConverter = buildDataConverter();
 import { workflowBundle } from './helpers/harness';
-import { recordAuditHistory } from './helpers/record-history';
+import { recordAuditHistory, recordSnapshotHistory } from './helpers/record-history';
 
 const HISTORIES = path.join(__dirname, 'histories');
 
@@ -22,6 +22,7 @@ describe('workflow replay', () => {
 
   it('has at least one recorded history per released workflow', () => {
     expect(recorded.some((f) => f.startsWith('audit-stream-'))).toBe(true);
+    expect(recorded.some((f) => f.startsWith('snapshot-stream-'))).toBe(true);
   });
 
   it.each(recorded)('replays %s', async (file) => {
@@ -35,6 +36,16 @@ describe('workflow replay', () => {
     await Worker.runReplayHistory({ workflowBundle: await workflowBundle(), dataConverter }, history);
     if (process.env.RECORD_HISTORIES === '1') {
       fs.writeFileSync(path.join(HISTORIES, `audit-stream-${FORWARDER_VERSION}.binpb`), bytes);
+    }
+  });
+
+  it('replays a freshly recorded snapshot (detections) history', async () => {
+    const bytes = await recordSnapshotHistory();
+    const history = temporal.api.history.v1.History.decode(bytes);
+    expect(history.events.length).toBeGreaterThan(10);
+    await Worker.runReplayHistory({ workflowBundle: await workflowBundle(), dataConverter }, history);
+    if (process.env.RECORD_HISTORIES === '1') {
+      fs.writeFileSync(path.join(HISTORIES, `snapshot-stream-${FORWARDER_VERSION}.binpb`), bytes);
     }
   });
 

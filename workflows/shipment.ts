@@ -1,22 +1,24 @@
 /** Adds what a shipBatch (or sweep) reported to a stream's status. */
 import type { StreamStatus } from './stream-status';
 
+/** Optional fields: results recorded by 0.1.0 workers (in running workflows' histories) lack them. */
 export interface ShipmentReport {
   shipped: number;
   batches: number;
-  deadLetters: { identity: string; reason: string }[];
-  stale: { count: number };
-  trimmed: number;
+  deadLetters?: { identity: string; reason: string }[];
+  stale?: { count: number };
+  trimmed?: number;
 }
 
 export function recordShipment(status: StreamStatus, shipped: ShipmentReport): void {
   const now = new Date().toISOString();
   status.counts.shipped += shipped.shipped;
   status.counts.batches += shipped.batches;
-  status.counts.stale += shipped.stale.count;
-  status.counts.trimmed += shipped.trimmed;
-  status.counts.deadLettered += shipped.deadLetters.length;
-  const dead = shipped.deadLetters[shipped.deadLetters.length - 1];
+  const deadLetters = shipped.deadLetters ?? [];
+  status.counts.stale += shipped.stale?.count ?? 0;
+  status.counts.trimmed += shipped.trimmed ?? 0;
+  status.counts.deadLettered += deadLetters.length;
+  const dead = deadLetters[deadLetters.length - 1];
   if (dead) status.lastDeadLetter = { identity: dead.identity, reason: dead.reason, at: now };
   if (shipped.shipped > 0) status.lastShipAt = now;
 }

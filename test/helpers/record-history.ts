@@ -32,3 +32,20 @@ export async function recordAuditHistory(): Promise<Buffer> {
     await h.close();
   }
 }
+
+/** A short detections stream: two sweeps with churn between them, then stop. */
+export async function recordSnapshotHistory(): Promise<Buffer> {
+  const h = await Harness.start({ kandji: { detections: { count: 400 }, seed: 81 } });
+  try {
+    await h.startWorker();
+    await h.startSnapshot('detections');
+    await h.sweeps('detections', 1);
+    h.kandji.detections.randomChurn({ add: 5, remove: 5 });
+    await h.sweeps('detections', 3);
+    await stopStream(h.client, h.tenant, 'detections', 20_000);
+    const history = await h.handle('detections').fetchHistory();
+    return Buffer.from(temporal.api.history.v1.History.encode(history).finish());
+  } finally {
+    await h.close();
+  }
+}
