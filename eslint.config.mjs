@@ -31,7 +31,7 @@ export default tseslint.config(
         {
           paths: [
             ...nodeBuiltins.map((name) => ({ name, message: 'Workflow code must be deterministic: no Node built-ins in workflows/.' })),
-            ...['undici', 'pino', '@temporalio/client', '@temporalio/worker', '@temporalio/activity', 'zod'].map((name) => ({
+            ...['undici', 'pino', '@temporalio/client', '@temporalio/worker', '@temporalio/activity'].map((name) => ({
               name,
               message: 'Workflow code must not do I/O: talk to the outside world from activities/.',
             })),

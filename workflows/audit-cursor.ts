@@ -24,6 +24,8 @@ export interface AuditCursor {
   shippedAtSince?: string[];
   /** Path and query of Kandji's next page while a backlog drains; null when caught up. */
   page: string | null;
+  /** Backfills only: the end of the window (inclusive); nothing after it is shipped. */
+  until?: string;
 }
 
 /** The fields the cursor needs of an audit event; everything else passes through untouched. */
@@ -35,9 +37,11 @@ export interface AuditEventKey {
 export const AUDIT_EVENTS_PATH = '/api/v1/audit/events';
 export const AUDIT_PAGE_LIMIT = 500;
 
-export function initialAuditCursor(sinceIso: string): AuditCursor {
+export function initialAuditCursor(sinceIso: string, untilIso?: string): AuditCursor {
   const since = timestampKey(sinceIso);
-  return { since, from: since, recent: [], page: null };
+  const cursor: AuditCursor = { since, from: since, recent: [], page: null };
+  if (untilIso) cursor.until = timestampKey(untilIso);
+  return cursor;
 }
 
 /** Start of the window re-read on each fresh poll. */
@@ -50,6 +54,7 @@ function windowStart(cursor: AuditCursor, overlapMs: number): string {
 export function auditRequestPath(cursor: AuditCursor, limit = AUDIT_PAGE_LIMIT, overlapMs = 0): string {
   if (cursor.page) return cursor.page;
   const q = new URLSearchParams({ limit: String(limit), sort_by: 'occurred_at', start_date: windowStart(cursor, overlapMs) });
+  if (cursor.until) q.set('end_date', cursor.until);
   return `${AUDIT_EVENTS_PATH}?${q.toString()}`;
 }
 
@@ -80,7 +85,7 @@ export function advanceAuditCursor<T extends AuditEventKey>(
   let late = 0;
   for (const event of events) {
     const key = timestampKey(event.occurred_at);
-    if (shipped.has(event.id) || key < lowest) continue;
+    if (shipped.has(event.id) || key < lowest || (cursor.until !== undefined && key > cursor.until)) continue;
     if (key < cursor.since) late += 1;
     shipped.add(event.id);
     fresh.push(event);
@@ -91,5 +96,6 @@ export function advanceAuditCursor<T extends AuditEventKey>(
   const recent = [...entries].filter((e) => e.slice(0, e.indexOf(' ')) >= keepFrom).sort();
   const next: AuditCursor = { since, recent, page: nextPage };
   if (cursor.from) next.from = cursor.from;
+  if (cursor.until) next.until = cursor.until;
   return { fresh, skipped: events.length - fresh.length, late, next };
 }

@@ -2,9 +2,19 @@
  * The audit stream: Kandji's audit log (admin actions, EDR threats, vulnerability events, …) to Datadog
  * `service:audit`, for one tenant, forever. The cursor lives here and moves only after Datadog accepted a page.
  */
-import { type ActivityOptions, allHandlersFinished, condition, continueAsNew, proxyActivities, workflowInfo } from '@temporalio/workflow';
+import {
+  type ActivityOptions,
+  allHandlersFinished,
+  condition,
+  continueAsNew,
+  getExternalWorkflowHandle,
+  proxyActivities,
+  startChild,
+  workflowInfo,
+} from '@temporalio/workflow';
 import type { Activities } from '../activities';
-import type { AuditCursor } from './audit-cursor';
+import { initialAuditCursor, type AuditCursor } from './audit-cursor';
+import { backfillFinishedSignal, installBackfillHandlers } from './backfills';
 import { NON_RETRYABLE_FAILURE_TYPES } from './failure-types';
 import { recordShipment } from './shipment';
 import type { AuditStreamInput } from './stream-input';
@@ -43,9 +53,28 @@ export async function auditStream(input: AuditStreamInput): Promise<AuditStreamR
   const { fetchAuditPage } = fetchActivities(input.timings.fetchAttempts ?? 8);
   const { status } = rt;
   let cursor: AuditCursor = input.cursor;
+  const backfill = input.backfill;
+  if (backfill) status.window = { from: backfill.from, to: backfill.to };
+  else {
+    const self = workflowInfo().workflowId;
+    installBackfillHandlers(rt, {
+      // Each backfill is a child workflow with its own cursor over the window; the live tail keeps running.
+      start: async (info) => {
+        const workflowId = `${self}/${info.id}`;
+        await startChild(auditStream, {
+          workflowId,
+          args: [{ tenant: input.tenant, cursor: initialAuditCursor(info.from, info.to), timings: input.timings, backfill: { id: info.id, from: info.from, to: info.to, parentWorkflowId: self } }],
+          parentClosePolicy: 'ABANDON', // survives this run's continue-as-new; reports back by signal
+        });
+        return workflowId;
+      },
+    });
+  }
 
   status.state = 'running';
   while (!rt.stopRequested()) {
+    await rt.whilePaused();
+    if (rt.stopRequested()) break;
     if (workflowInfo().continueAsNewSuggested) {
       await condition(allHandlersFinished);
       await continueAsNew<typeof auditStream>({ ...input, cursor, carried: rt.carried() });
@@ -67,6 +96,7 @@ export async function auditStream(input: AuditStreamInput): Promise<AuditStreamR
     cursor = page.next;
     status.cursor = cursor;
 
+    if (cursor.page === null && backfill) break; // the window is done
     if (cursor.page === null) {
       status.state = 'caught_up';
       status.caughtUpAt = now();
@@ -76,6 +106,12 @@ export async function auditStream(input: AuditStreamInput): Promise<AuditStreamR
   }
 
   status.state = 'stopped';
+  if (backfill) {
+    const state = rt.stopRequested() ? 'cancelled' : 'done';
+    await getExternalWorkflowHandle(backfill.parentWorkflowId)
+      .signal(backfillFinishedSignal, { id: backfill.id, state, shipped: status.counts.shipped })
+      .catch(() => undefined); // the stream may have been stopped meanwhile
+  }
   await condition(allHandlersFinished);
   return { status };
 }

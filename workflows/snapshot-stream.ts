@@ -9,6 +9,7 @@ import type { Activities } from '../activities';
 import { NON_RETRYABLE_FAILURE_TYPES } from './failure-types';
 import { recordShipment } from './shipment';
 import type { SnapshotStreamInput } from './stream-input';
+import { installBackfillHandlers } from './backfills';
 import { createStreamRuntime } from './stream-runtime';
 import type { StreamStatus } from './stream-status';
 
@@ -37,16 +38,34 @@ export async function snapshotStream(input: SnapshotStreamInput): Promise<Snapsh
   const { sweepSnapshot } = sweepActivities(input.timings.fetchAttempts ?? 10);
   const { status } = rt;
   let seen = input.seen;
+  // A current-state list has no past to re-read: a backfill re-ships the current snapshot with the next sweep.
+  const pendingBackfills: string[] = [];
+  let wake = false;
+  installBackfillHandlers(rt, {
+    start: (info) => {
+      pendingBackfills.push(info.id);
+      wake = true;
+      return undefined;
+    },
+  });
 
   status.state = 'running';
   while (!rt.stopRequested()) {
+    await rt.whilePaused();
+    if (rt.stopRequested()) break;
     if (workflowInfo().continueAsNewSuggested) {
       await condition(allHandlersFinished);
       await continueAsNew<typeof snapshotStream>({ ...input, seen, cursor: status.cursor as SnapshotStreamInput['cursor'], carried: rt.carried() });
     }
     const startedAt = now();
-    const sweep = await rt.untilDone('sweep', () => sweepSnapshot({ tenant: input.tenant, stream: input.stream, seen }));
+    const reship = pendingBackfills.splice(0);
+    const sweep = await rt.untilDone('sweep', () =>
+      sweepSnapshot({ tenant: input.tenant, stream: input.stream, seen: reship.length > 0 ? '' : seen }),
+    );
     if (!sweep) break;
+    for (const b of status.backfills ?? []) {
+      if (reship.includes(b.id) && b.state === 'running') Object.assign(b, { state: 'done', shipped: sweep.shipped, finishedAt: now() });
+    }
     seen = sweep.seen;
     status.lastPollAt = startedAt;
     status.cursor = { since: startedAt, known: sweep.known };
@@ -58,7 +77,8 @@ export async function snapshotStream(input: SnapshotStreamInput): Promise<Snapsh
 
     status.state = 'caught_up';
     status.caughtUpAt = now();
-    await rt.pause(input.timings.pollIntervalMs);
+    wake = false;
+    await condition(() => wake || rt.stopRequested() || status.paused === true, input.timings.pollIntervalMs);
     if (!rt.stopRequested()) status.state = 'running';
   }
 

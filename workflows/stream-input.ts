@@ -17,6 +17,8 @@ export interface AuditStreamInput {
   tenant: string;
   cursor: AuditCursor;
   timings: StreamTimings;
+  /** Set when this run is a backfill of a past window (a child of the live stream), not the live tail. */
+  backfill?: { id: string; from: string; to: string; parentWorkflowId: string };
   /** Carried across continue-as-new; absent on the first start. */
   carried?: CarriedStatus;
 }

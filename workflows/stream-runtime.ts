@@ -4,11 +4,14 @@
  */
 import { ActivityFailure, ApplicationFailure, condition, log, setHandler } from '@temporalio/workflow';
 import { FailureType, isAuthFailure } from './failure-types';
-import { statusQuery, stopSignal } from './messages';
+import { describeIssues, emptyPayloadSchema, pauseSignal, pauseUpdate, resumeSignal, resumeUpdate, statusQuery, stopSignal } from './messages';
 import type { StreamTimings } from './stream-input';
 import { emptyCounts, type StreamCursor, type StreamError, type StreamName, type StreamStatus } from './stream-status';
 
-export type CarriedStatus = Pick<StreamStatus, 'counts' | 'startedAt' | 'generation' | 'lastShipAt' | 'caughtUpAt' | 'lastError' | 'lastDeadLetter'>;
+export type CarriedStatus = Pick<
+  StreamStatus,
+  'counts' | 'startedAt' | 'generation' | 'lastShipAt' | 'caughtUpAt' | 'lastError' | 'lastDeadLetter' | 'paused' | 'backfills'
+>;
 
 export interface StreamRuntime {
   status: StreamStatus;
@@ -23,6 +26,10 @@ export interface StreamRuntime {
   untilDone<T>(during: StreamError['during'], step: () => Promise<T>): Promise<T | undefined>;
   /** What continue-as-new carries over. */
   carried(): CarriedStatus;
+  /** Waits while an operator has the stream paused. */
+  whilePaused(): Promise<void>;
+  /** Records a signal whose payload was refused. */
+  rejectSignal(name: string, problem: string): void;
 }
 
 const now = () => new Date().toISOString();
@@ -55,13 +62,34 @@ export function createStreamRuntime(
     lastError: carried?.lastError ?? null,
     lastDeadLetter: carried?.lastDeadLetter ?? null,
     generation: (carried?.generation ?? 0) + 1,
+    paused: carried?.paused ?? false,
+    backfills: carried?.backfills ?? [],
   };
   let stopRequested = false;
   setHandler(statusQuery, () => status);
   setHandler(stopSignal, () => {
     stopRequested = true;
   });
-  const pause = (ms: number) => condition(() => stopRequested, ms);
+  const rejectSignal = (name: string, problem: string) => {
+    status.lastError = { type: 'InvalidSignal', message: `signal "${name}" refused: ${problem}`, during: 'signal', at: now() };
+    log.warn('signal refused', { stream, signal: name, problem });
+  };
+  const setPaused = (paused: boolean) => {
+    status.paused = paused;
+    if (!paused && status.state === 'paused') status.state = 'running';
+    return status.paused ? 'paused' : status.state;
+  };
+  const pauseOrResume = (name: 'pause' | 'resume') => (payload?: unknown) => {
+    const ok = emptyPayloadSchema.safeParse(payload);
+    if (!ok.success) return rejectSignal(name, `expected no payload or {}: ${describeIssues(ok.error)}`);
+    setPaused(name === 'pause');
+  };
+  setHandler(pauseSignal, pauseOrResume('pause'));
+  setHandler(resumeSignal, pauseOrResume('resume'));
+  setHandler(pauseUpdate, () => setPaused(true));
+  setHandler(resumeUpdate, () => setPaused(false));
+  // Waits end early on stop, and on pause so that status shows `paused` at once.
+  const pause = (ms: number) => condition(() => stopRequested || status.paused === true, ms);
 
   return {
     status,
@@ -81,13 +109,27 @@ export function createStreamRuntime(
           status.state = stateAfter(type);
           log.warn('stream step failed; will try again', { stream, during, type, message, state: status.state });
           await pause(status.state === 'retrying' ? timings.errorBackoffMs : timings.authRecheckMs);
+          if (status.paused && !stopRequested) {
+            status.state = 'paused';
+            await condition(() => !status.paused || stopRequested);
+          }
           if (stopRequested) return undefined;
         }
       }
     },
     carried: () => {
-      const { counts, startedAt, generation, lastShipAt, caughtUpAt, lastError, lastDeadLetter } = status;
-      return { counts, startedAt, generation, lastShipAt, caughtUpAt, lastError, lastDeadLetter };
+      const { counts, startedAt, generation, lastShipAt, caughtUpAt, lastError, lastDeadLetter, paused, backfills } = status;
+      return { counts, startedAt, generation, lastShipAt, caughtUpAt, lastError, lastDeadLetter, paused, backfills };
     },
+    async whilePaused() {
+      if (!status.paused || stopRequested) return;
+      const before = status.state;
+      status.state = 'paused';
+      log.info('stream paused', { stream });
+      await condition(() => !status.paused || stopRequested);
+      status.state = before === 'paused' ? 'running' : before;
+      log.info('stream resumed', { stream });
+    },
+    rejectSignal,
   };
 }

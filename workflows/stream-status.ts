@@ -8,6 +8,7 @@ export type StreamName = 'audit' | 'detections' | 'threats';
 
 export type StreamState =
   | 'starting'
+  | 'paused' // by an operator: no Kandji or Datadog calls until resumed; the cursor stays
   | 'running' // reading a backlog or shipping
   | 'caught_up' // waiting for the next poll
   | 'retrying' // an activity failed after its retries; the workflow tries again shortly
@@ -19,8 +20,8 @@ export interface StreamError {
   /** ApplicationFailure type, e.g. KandjiAuthError. */
   type: string;
   message: string;
-  /** Which step failed. */
-  during: 'fetch' | 'ship' | 'sweep';
+  /** Which step failed, or `signal` for a signal with a bad payload (which changed nothing). */
+  during: 'fetch' | 'ship' | 'sweep' | 'signal';
   at: string;
 }
 
@@ -58,6 +59,19 @@ export interface SnapshotCursor {
 
 export type StreamCursor = AuditCursor | SnapshotCursor;
 
+/** A backfill: a past window re-shipped on purpose, by a child workflow (audit) or a full re-sweep (snapshots). */
+export interface BackfillInfo {
+  id: string;
+  workflowId?: string;
+  from: string;
+  to: string;
+  state: 'running' | 'done' | 'cancelled' | 'failed';
+  requestedAt: string;
+  finishedAt?: string;
+  shipped?: number;
+  warning?: string;
+}
+
 export interface StreamStatus {
   tenant: string;
   stream: StreamName;
@@ -73,6 +87,12 @@ export interface StreamStatus {
   lastError: StreamError | null;
   /** The most recent record Datadog refused, for the operator to look up. */
   lastDeadLetter: { identity: string; reason: string; at: string } | null;
+  /** Paused by an operator (state shows `paused` once the batch in flight is done). */
+  paused?: boolean;
+  /** Running backfills and the last finished ones. */
+  backfills?: BackfillInfo[];
+  /** Set on backfill workflows: the window they re-ship. */
+  window?: { from: string; to: string };
   /** Runs since the workflow was first started (continue-as-new count). */
   generation: number;
 }

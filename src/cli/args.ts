@@ -13,15 +13,25 @@ Usage: npm run -s cli -- <command> [options]
 Commands:
   start [--streams LIST] [--since TIME]    start the tenant's stream workflows (idempotent: a running stream
                                            keeps its cursor; a stopped one resumes where it stopped)
-  status [--json]                          state, cursor, lag, counts and last error of each stream
+  status [--json]                          state, cursor, lag, counts, backfills and last error of each stream
   stop [--streams LIST] [--no-wait]        stop gracefully: the batch in flight is shipped first
+  pause [--streams LIST]                   stop calling Kandji and Datadog after the batch in flight; cursor kept
+  resume [--streams LIST]                  continue where pause stopped
+  backfill --from TIME --to TIME [--streams LIST]
+                                           re-ship a past window (audit: exactly that window, by a child
+                                           workflow, while the live tail runs; detections and threats: the
+                                           current snapshot). Re-sends on purpose: Datadog gets those logs again
+  cancel-backfill [--id ID] [--streams LIST]
+                                           cancel running backfills (all, or the one with this id)
+  list                                     every stream workflow of every tenant in the namespace
 
 Options:
   --streams LIST  comma-separated: audit, detections, threats (default: KANDJI_STREAMS, else audit,detections;
                   threats needs the token's threat-details permission)
   --tenant NAME   tenant to act on (default: KANDJI_TENANT, else the subdomain of KANDJI_API_URL)
-  --since TIME    first event to read when a stream starts fresh: ISO-8601, e.g. 2026-01-31T08:00:00Z
-                  (a time without zone is read as UTC). Default: KANDJI_START_DATE, else 17 hours ago.
+  --since TIME    first event to read when a stream starts fresh. Default: KANDJI_START_DATE, else 17 hours ago.
+  --from, --to    the backfill window, both inclusive.
+                  All times are ISO-8601, e.g. 2026-01-31T08:00:00Z; a time without zone is read as UTC.
   -h, --help      this help
 
 Configuration comes from the environment (see README): TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_TASK_QUEUE,
@@ -49,13 +59,23 @@ const commands = {
   start: z.object({ ...common, streams: streamList.optional(), since: since.optional() }),
   status: z.object({ ...common, json: z.boolean().default(false) }),
   stop: z.object({ ...common, streams: streamList.optional(), 'no-wait': z.boolean().default(false) }),
+  pause: z.object({ ...common, streams: streamList.optional() }),
+  resume: z.object({ ...common, streams: streamList.optional() }),
+  backfill: z.object({ ...common, streams: streamList.optional(), from: since, to: since }),
+  'cancel-backfill': z.object({ ...common, streams: streamList.optional(), id: z.string().min(1).optional() }),
+  list: z.object({ json: z.boolean().default(false) }),
 };
 
 export type Command =
   | { name: 'help' }
   | { name: 'start'; opts: z.output<typeof commands.start> }
   | { name: 'status'; opts: z.output<typeof commands.status> }
-  | { name: 'stop'; opts: z.output<typeof commands.stop> };
+  | { name: 'stop'; opts: z.output<typeof commands.stop> }
+  | { name: 'pause'; opts: z.output<typeof commands.pause> }
+  | { name: 'resume'; opts: z.output<typeof commands.resume> }
+  | { name: 'backfill'; opts: z.output<typeof commands.backfill> }
+  | { name: 'cancel-backfill'; opts: z.output<typeof commands['cancel-backfill']> }
+  | { name: 'list'; opts: z.output<typeof commands.list> };
 
 export function parseCommand(argv: string[]): Command {
   let parsed;
@@ -70,6 +90,9 @@ export function parseCommand(argv: string[]): Command {
         tenant: { type: 'string' },
         json: { type: 'boolean' },
         'no-wait': { type: 'boolean' },
+        from: { type: 'string' },
+        to: { type: 'string' },
+        id: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     });

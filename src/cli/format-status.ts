@@ -3,13 +3,13 @@ import { formatDuration } from '../duration';
 import type { StreamReport } from '../streams/stream-control';
 
 export function formatStatusTable(tenant: string, reports: readonly StreamReport[]): string {
-  const rows = [['TENANT', 'STREAM', 'STATE', 'CURSOR', 'LAG', 'SHIPPED', 'LAST SHIP', 'LAST ERROR']];
+  const rows = [['TENANT', 'STREAM', 'STATE', 'CURSOR', 'LAG', 'SHIPPED', 'LAST SUCCESS', 'LAST ERROR']];
   for (const r of reports) {
     const s = r.status;
     rows.push([
       tenant,
       r.stream,
-      s ? s.state : r.execution.toLowerCase(),
+      s ? (s.paused && s.state !== 'paused' ? `${s.state} (pausing)` : s.state) : r.execution.toLowerCase(),
       s ? s.cursor.since : '-',
       r.lagSeconds !== undefined ? formatDuration(r.lagSeconds * 1000) : '-',
       s ? String(s.counts.shipped) : '-',
@@ -18,5 +18,16 @@ export function formatStatusTable(tenant: string, reports: readonly StreamReport
     ]);
   }
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((row) => row[i]!.length)));
-  return rows.map((row) => row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i]!))).join('  ')).join('\n');
+  const table = rows.map((row) => row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i]!))).join('  '));
+  for (const r of reports) {
+    for (const b of r.status?.backfills ?? []) {
+      const progress = (b as { progress?: string }).progress;
+      table.push(
+        `  backfill ${b.id} (${r.stream}) ${b.from} → ${b.to}: ${b.state}` +
+          `${b.shipped !== undefined ? `, ${b.shipped} shipped` : ''}${progress && b.state === 'running' ? `, at ${progress}` : ''}` +
+          `${b.warning ? ` — ${b.warning}` : ''}`,
+      );
+    }
+  }
+  return table.join('\n');
 }

@@ -2,7 +2,16 @@
 import type { Client } from '@temporalio/client';
 import { ConfigError, loadStreamConfig, loadTemporalConfig, type StreamConfig } from '../config/env';
 import { startPosition } from '../streams/start-position';
-import { startStream, stopStream, streamReport } from '../streams/stream-control';
+import {
+  backfillStatus,
+  cancelBackfills,
+  listStreams,
+  requestBackfill,
+  setPaused,
+  startStream,
+  stopStream,
+  streamReport,
+} from '../streams/stream-control';
 import { connectClient } from '../temporal/client';
 import { STREAMS } from '../temporal/workflow-ids';
 import { parseCommand, USAGE, UsageError, type Command } from './args';
@@ -26,8 +35,44 @@ async function run(command: Exclude<Command, { name: 'help' }>, client: Client, 
     }
     case 'status': {
       const reports = await Promise.all(STREAMS.map((s) => streamReport(client, stream.tenant, s)));
+      // Progress of running audit backfills lives in their own workflows.
+      for (const r of reports) {
+        for (const b of r.status?.backfills ?? []) {
+          if (b.state !== 'running' || !b.workflowId) continue;
+          const child = await backfillStatus(client, b.workflowId);
+          if (child) Object.assign(b, { shipped: child.counts.shipped, progress: child.cursor.since });
+        }
+      }
       if (command.opts.json) out(JSON.stringify({ tenant: stream.tenant, streams: reports }, null, 2));
       else out(formatStatusTable(stream.tenant, reports));
+      return 0;
+    }
+    case 'pause':
+    case 'resume': {
+      const states = await setPaused(client, stream.tenant, command.opts.streams ?? stream.streams, command.name === 'pause');
+      for (const [name, state] of Object.entries(states)) out(`${stream.tenant}/${name}: ${state}`);
+      return Object.values(states).includes('not running') ? 1 : 0;
+    }
+    case 'backfill': {
+      out('A backfill re-sends events on purpose: Datadog receives the window\'s logs again (they will appear twice).');
+      for (const name of command.opts.streams ?? stream.streams) {
+        const r = await requestBackfill(client, stream.tenant, name, command.opts.from, command.opts.to);
+        out(`${stream.tenant}/${name}: backfill ${r.id} started${r.workflowId ? ` as ${r.workflowId}` : ' (re-ships the current snapshot with the next sweep)'}`);
+        if (r.warning) out(`  warning: ${r.warning}`);
+      }
+      return 0;
+    }
+    case 'cancel-backfill': {
+      for (const name of command.opts.streams ?? stream.streams) {
+        const ids = await cancelBackfills(client, stream.tenant, name, command.opts.id);
+        out(`${stream.tenant}/${name}: ${ids.length ? `cancelled ${ids.join(', ')}` : 'no running backfill'}`);
+      }
+      return 0;
+    }
+    case 'list': {
+      const rows = await listStreams(client);
+      if (command.opts.json) out(JSON.stringify(rows, null, 2));
+      else for (const r of rows) out(`${r.tenant.padEnd(20)} ${r.stream.padEnd(28)} ${r.execution.padEnd(12)} ${r.type}`);
       return 0;
     }
     case 'stop': {
@@ -54,6 +99,14 @@ async function main(): Promise<number> {
   if (command.name === 'help') {
     out(USAGE);
     return 0;
+  }
+  if (command.name === 'list') {
+    const client = await connectClient(loadTemporalConfig());
+    try {
+      return await run(command, client, undefined as unknown as StreamConfig);
+    } finally {
+      await client.connection.close();
+    }
   }
   let stream: StreamConfig;
   try {

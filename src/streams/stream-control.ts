@@ -4,7 +4,15 @@
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { auditStream } from '../../workflows/audit-stream';
 import { initialAuditCursor, type AuditCursor } from '../../workflows/audit-cursor';
-import { statusQuery, stopSignal } from '../../workflows/messages';
+import {
+  backfillUpdate,
+  cancelBackfillUpdate,
+  pauseUpdate,
+  resumeUpdate,
+  statusQuery,
+  stopSignal,
+  type BackfillAccepted,
+} from '../../workflows/messages';
 import { snapshotStream } from '../../workflows/snapshot-stream';
 import type { AuditStreamInput, SnapshotStreamInput } from '../../workflows/stream-input';
 import type { SnapshotCursor, StreamCursor, StreamName, StreamStatus } from '../../workflows/stream-status';
@@ -113,4 +121,57 @@ export async function stopStream(client: Client, tenant: string, name: StreamNam
     new Promise<boolean>((r) => setTimeout(() => r(false), waitMs).unref()),
   ]);
   return done ? 'stopped' : 'stopping';
+}
+
+/** Pauses or resumes streams; returns each stream's state afterwards (or why it could not). */
+export async function setPaused(client: Client, tenant: string, names: readonly StreamName[], paused: boolean): Promise<Record<string, string>> {
+  const out: Record<string, string> = {};
+  for (const name of names) {
+    const handle = client.workflow.getHandle(streamWorkflowId(tenant, name));
+    try {
+      out[name] = await handle.executeUpdate(paused ? pauseUpdate : resumeUpdate);
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError) out[name] = 'not running';
+      else throw err;
+    }
+  }
+  return out;
+}
+
+/** Asks a stream to re-ship a past window. Bad ranges fail here, with the workflow's validation message. */
+export async function requestBackfill(client: Client, tenant: string, name: StreamName, from: string, to: string): Promise<BackfillAccepted> {
+  return client.workflow.getHandle(streamWorkflowId(tenant, name)).executeUpdate(backfillUpdate, { args: [{ from, to }] });
+}
+
+export async function cancelBackfills(client: Client, tenant: string, name: StreamName, id?: string): Promise<string[]> {
+  return client.workflow.getHandle(streamWorkflowId(tenant, name)).executeUpdate(cancelBackfillUpdate, { args: [id ? { id } : {}] });
+}
+
+/** The status of a backfill workflow (audit backfills run as their own workflow). */
+export async function backfillStatus(client: Client, workflowId: string): Promise<StreamStatus | undefined> {
+  try {
+    const handle = client.workflow.getHandle(workflowId);
+    const desc = await handle.describe();
+    if (desc.status.name === 'RUNNING') return await handle.query(statusQuery);
+    if (desc.status.name === 'COMPLETED') return ((await handle.result()) as { status: StreamStatus }).status;
+  } catch (err) {
+    if (!(err instanceof WorkflowNotFoundError)) throw err;
+  }
+  return undefined;
+}
+
+/** Every stream workflow this service runs in the namespace: tenant, stream, Temporal status. */
+export async function listStreams(client: Client): Promise<{ workflowId: string; tenant: string; stream: string; execution: string; type: string }[]> {
+  const out = [];
+  for await (const wf of client.workflow.list({ query: `WorkflowId STARTS_WITH "kandji-datadog/"` })) {
+    const [, tenant = '', stream = '', ...rest] = wf.workflowId.split('/');
+    out.push({
+      workflowId: wf.workflowId,
+      tenant,
+      stream: rest.length ? `${stream}/${rest.join('/')}` : stream,
+      execution: wf.status.name,
+      type: wf.type,
+    });
+  }
+  return out.sort((a, b) => a.workflowId.localeCompare(b.workflowId));
 }

@@ -24,7 +24,7 @@ export const KANDJI_TOKEN = '6f1c2a3b-4d5e-4f60-8a7b-9c0d1e2f3a4b';
 export const DD_API_KEY = 'dd-test-api-key-0123456789abcdef';
 
 // Worker logs at ERROR only: expected failures (injected faults, rejected tokens) would otherwise flood the output.
-Runtime.install({ logger: new DefaultLogger('ERROR') });
+Runtime.install({ logger: new DefaultLogger((process.env.HARNESS_LOG_LEVEL as 'ERROR' | undefined) ?? 'ERROR') });
 
 let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
 

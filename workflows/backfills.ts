@@ -1,0 +1,103 @@
+/**
+ * Backfill requests on a stream workflow: from a raw signal (the Temporal UI) or an update (the CLI), validated,
+ * recorded in status, and handed to the stream to run. A backfill re-sends a past window on purpose.
+ */
+import { defineSignal, getExternalWorkflowHandle, log, setHandler, uuid4 } from '@temporalio/workflow';
+import {
+  backfillRequestSchema,
+  backfillSignal,
+  backfillUpdate,
+  cancelBackfillSchema,
+  cancelBackfillSignal,
+  cancelBackfillUpdate,
+  describeIssues,
+  stopSignal,
+  type BackfillAccepted,
+  type BackfillRequest,
+} from './messages';
+import type { StreamRuntime } from './stream-runtime';
+import type { BackfillInfo } from './stream-status';
+import { keyToMillis, timestampKey } from './timestamps';
+
+/** Sent by a backfill workflow to its stream when it ends (by workflow id, so it reaches the current run). */
+export const backfillFinishedSignal = defineSignal<[{ id: string; state: BackfillInfo['state']; shipped: number }]>('backfillFinished');
+
+const STALE_MS = 18 * 3_600_000;
+const KEEP_FINISHED = 10;
+
+export interface BackfillHooks {
+  /** Starts the backfill; returns the id of the workflow that runs it, if any. */
+  start(info: BackfillInfo): Promise<string | undefined> | string | undefined;
+}
+
+export function installBackfillHandlers(rt: StreamRuntime, hooks: BackfillHooks): void {
+  const { status } = rt;
+  const list = () => (status.backfills ??= []);
+  const now = () => new Date().toISOString();
+
+  const accept = async (req: BackfillRequest): Promise<BackfillAccepted> => {
+    const from = timestampKey(req.from);
+    const to = timestampKey(req.to);
+    const id = `bf-${uuid4().slice(0, 8)}`;
+    const warning =
+      Date.now() - keyToMillis(from) > STALE_MS
+        ? 'the window reaches back more than 18 h: Datadog drops such logs at intake unless DD_STALE_EVENTS=restamp'
+        : undefined;
+    const info: BackfillInfo = { id, from, to, state: 'running', requestedAt: now(), ...(warning ? { warning } : {}) };
+    list().push(info);
+    info.workflowId = await hooks.start(info);
+    log.info('backfill started', { stream: status.stream, id, from, to, warning });
+    return { id, workflowId: info.workflowId ?? '', ...(warning ? { warning } : {}) };
+  };
+
+  const cancel = async (id?: string): Promise<string[]> => {
+    const running = list().filter((b) => b.state === 'running' && (!id || b.id === id));
+    for (const b of running) {
+      if (b.workflowId) await getExternalWorkflowHandle(b.workflowId).signal(stopSignal);
+      b.state = 'cancelled';
+      b.finishedAt = now();
+    }
+    return running.map((b) => b.id);
+  };
+
+  // Signal handlers never throw: a throw would fail the workflow task and wedge the stream on a typo.
+  setHandler(backfillSignal, async (payload: unknown) => {
+    try {
+      const parsed = backfillRequestSchema.safeParse(payload);
+      if (!parsed.success) return rt.rejectSignal('backfill', `${describeIssues(parsed.error)}; expected {"from": "<ISO>", "to": "<ISO>"}`);
+      await accept(parsed.data);
+    } catch (err) {
+      rt.rejectSignal('backfill', err instanceof Error ? err.message : String(err));
+    }
+  });
+  setHandler(backfillUpdate, accept, {
+    validator: (req) => {
+      const parsed = backfillRequestSchema.safeParse(req);
+      if (!parsed.success) throw new Error(describeIssues(parsed.error));
+    },
+  });
+  setHandler(cancelBackfillSignal, async (payload?: unknown) => {
+    try {
+      const parsed = cancelBackfillSchema.safeParse(payload ?? {});
+      if (!parsed.success) return rt.rejectSignal('cancelBackfill', `${describeIssues(parsed.error)}; expected {} or {"id": "<backfill id>"}`);
+      await cancel(parsed.data.id);
+    } catch (err) {
+      rt.rejectSignal('cancelBackfill', err instanceof Error ? err.message : String(err));
+    }
+  });
+  setHandler(cancelBackfillUpdate, (req) => cancel(req.id), {
+    validator: (req) => {
+      const parsed = cancelBackfillSchema.safeParse(req ?? {});
+      if (!parsed.success) throw new Error(describeIssues(parsed.error));
+    },
+  });
+  setHandler(backfillFinishedSignal, ({ id, state, shipped }) => {
+    const b = list().find((x) => x.id === id);
+    if (!b) return;
+    if (b.state === 'running') b.state = state;
+    b.shipped = shipped;
+    b.finishedAt ??= now();
+    const finished = list().filter((x) => x.state !== 'running');
+    if (finished.length > KEEP_FINISHED) status.backfills = list().filter((x) => x.state === 'running' || finished.slice(-KEEP_FINISHED).includes(x));
+  });
+}
