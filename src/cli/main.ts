@@ -1,6 +1,6 @@
 /** `npm run -s cli -- <command>`: operate the stream workflows. */
 import type { Client } from '@temporalio/client';
-import { ConfigError, loadStreamConfig, loadTemporalConfig, type StreamConfig } from '../config/env';
+import { ConfigError, loadTemporalConfig, loadTenantConfigs, type StreamConfig } from '../config/env';
 import { startPosition } from '../streams/start-position';
 import {
   backfillStatus,
@@ -19,8 +19,36 @@ import { formatStatusTable } from './format-status';
 
 const out = (s: string) => process.stdout.write(`${s}\n`);
 
-async function run(command: Exclude<Command, { name: 'help' }>, client: Client, stream: StreamConfig): Promise<number> {
+async function run(command: Exclude<Command, { name: 'help' }>, client: Client, tenants: StreamConfig[]): Promise<number> {
+  if (command.name === 'list') return runOne(command, client, undefined);
+  if (command.name === 'status' && command.opts.json) {
+    const docs = [];
+    for (const stream of tenants) docs.push(await tenantStatus(client, stream));
+    // One document: the first tenant at top level (single-tenant scripts), every tenant under `tenants`.
+    out(JSON.stringify({ ...docs[0], tenants: docs }, null, 2));
+    return 0;
+  }
+  let code = 0;
+  for (const stream of tenants) code = Math.max(code, await runOne(command, client, stream));
+  return code;
+}
+
+async function tenantStatus(client: Client, stream: StreamConfig) {
+  const reports = await Promise.all(STREAMS.map((s) => streamReport(client, stream.tenant, s)));
+  // Progress of running audit backfills lives in their own workflows.
+  for (const r of reports) {
+    for (const b of r.status?.backfills ?? []) {
+      if (b.state !== 'running' || !b.workflowId) continue;
+      const child = await backfillStatus(client, b.workflowId);
+      if (child) Object.assign(b, { shipped: child.counts.shipped, progress: child.cursor.since });
+    }
+  }
+  return { tenant: stream.tenant, streams: reports };
+}
+
+async function runOne(command: Exclude<Command, { name: 'help' }>, client: Client, maybeStream: StreamConfig | undefined): Promise<number> {
   const temporal = loadTemporalConfig();
+  const stream = maybeStream as StreamConfig;
   switch (command.name) {
     case 'start': {
       const since = startPosition(command.opts.since, stream.startDate);
@@ -34,17 +62,8 @@ async function run(command: Exclude<Command, { name: 'help' }>, client: Client, 
       return 0;
     }
     case 'status': {
-      const reports = await Promise.all(STREAMS.map((s) => streamReport(client, stream.tenant, s)));
-      // Progress of running audit backfills lives in their own workflows.
-      for (const r of reports) {
-        for (const b of r.status?.backfills ?? []) {
-          if (b.state !== 'running' || !b.workflowId) continue;
-          const child = await backfillStatus(client, b.workflowId);
-          if (child) Object.assign(b, { shipped: child.counts.shipped, progress: child.cursor.since });
-        }
-      }
-      if (command.opts.json) out(JSON.stringify({ tenant: stream.tenant, streams: reports }, null, 2));
-      else out(formatStatusTable(stream.tenant, reports));
+      const { streams: reports } = await tenantStatus(client, stream);
+      out(formatStatusTable(stream.tenant, reports));
       return 0;
     }
     case 'pause':
@@ -100,18 +119,19 @@ async function main(): Promise<number> {
     out(USAGE);
     return 0;
   }
-  if (command.name === 'list') {
-    const client = await connectClient(loadTemporalConfig());
-    try {
-      return await run(command, client, undefined as unknown as StreamConfig);
-    } finally {
-      await client.connection.close();
-    }
-  }
-  let stream: StreamConfig;
+  let tenants: StreamConfig[];
+  let temporal;
   try {
-    stream = loadStreamConfig();
-    if (command.opts.tenant) stream = { ...stream, tenant: command.opts.tenant };
+    temporal = loadTemporalConfig();
+    if (command.name === 'list') tenants = [];
+    else {
+      tenants = loadTenantConfigs().map((t) => t.stream);
+      const wanted = command.opts.tenant;
+      if (wanted && process.env.KANDJI_TENANTS_FILE) {
+        tenants = tenants.filter((t) => t.tenant === wanted);
+        if (tenants.length === 0) throw new ConfigError([`--tenant: "${wanted}" is not in KANDJI_TENANTS_FILE`]);
+      } else if (wanted) tenants = tenants.map((t) => ({ ...t, tenant: wanted }));
+    }
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(`${err.message}\n`);
@@ -119,9 +139,10 @@ async function main(): Promise<number> {
     }
     throw err;
   }
-  const client = await connectClient(loadTemporalConfig());
+  const client = await connectClient(temporal);
   try {
-    return await run(command, client, stream);
+    if (command.name === 'list') return await run(command, client, []);
+    return await run(command, client, tenants);
   } finally {
     await client.connection.close();
   }

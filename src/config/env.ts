@@ -7,6 +7,7 @@ import { parseDuration } from '../duration';
 import { DATADOG_SITES, intakeUrlForSite, isDatadogSite } from '../datadog/sites';
 import { STALE_POLICIES, type StalePolicy } from '../datadog/stale-events';
 import { parseEncryptionKey } from '../temporal/encryption-codec';
+import { loadTenantsFile, readTenantToken, type TenantEntry } from './tenants-file';
 import { timestampKey } from '../../workflows/timestamps';
 import type { StreamName } from '../../workflows/stream-status';
 
@@ -154,7 +155,8 @@ const streamSchema = z.object({
 });
 
 const secretsSchema = z.object({
-  KANDJI_API_TOKEN: z.string({ error: 'required: a Kandji API token with the "List Audit Events" permission' }).min(1, 'must not be empty'),
+  KANDJI_API_TOKEN: z.string().min(1, 'must not be empty').optional(),
+  KANDJI_TENANTS_FILE: z.string().min(1).optional(),
   DD_API_KEY: z.string({ error: 'required: a Datadog API key' }).min(1, 'must not be empty'),
   DD_SITE: z
     .string()
@@ -227,6 +229,39 @@ export interface StreamConfig {
   requestsPerHour: number;
   /** Attempts of a Kandji read before its error shows in status. */
   fetchAttempts: number;
+  /** Tags this tenant's logs carry besides DD_TAGS (tenants file). */
+  extraTags?: string[];
+}
+
+/**
+ * Every tenant to serve: from KANDJI_TENANTS_FILE when set (env variables then give the defaults), else the one
+ * tenant of KANDJI_API_URL. No secrets are read here.
+ */
+export function loadTenantConfigs(env: Env = process.env): { stream: StreamConfig; entry?: TenantEntry }[] {
+  if (!env.KANDJI_TENANTS_FILE) return [{ stream: loadStreamConfig(env) }];
+  const entries = loadTenantsFile(env.KANDJI_TENANTS_FILE);
+  const problems: string[] = [];
+  const out: { stream: StreamConfig; entry: TenantEntry }[] = [];
+  for (const entry of entries) {
+    try {
+      const base = loadStreamConfig({ ...env, KANDJI_API_URL: entry.apiUrl, KANDJI_TENANT: entry.name });
+      out.push({
+        entry,
+        stream: {
+          ...base,
+          streams: entry.streams ?? base.streams,
+          pollIntervalsMs: { ...base.pollIntervalsMs, ...entry.pollIntervals },
+          requestsPerHour: entry.requestsPerHour ?? base.requestsPerHour,
+          extraTags: entry.tags ?? [],
+        },
+      });
+    } catch (err) {
+      if (!(err instanceof ConfigError)) throw err;
+      problems.push(...err.problems.map((p) => `KANDJI_TENANTS_FILE: tenant "${entry.name}": ${p.replace(/^KANDJI_API_URL/, 'apiUrl')}`));
+    }
+  }
+  if (problems.length) throw new ConfigError(problems);
+  return out;
 }
 
 export function loadStreamConfig(env: Env = process.env): StreamConfig {
@@ -252,8 +287,11 @@ export function loadStreamConfig(env: Env = process.env): StreamConfig {
 
 export interface WorkerConfig {
   temporal: TemporalConfig;
+  /** The first (or only) tenant. */
   stream: StreamConfig;
   kandjiToken: string;
+  /** Every tenant this worker serves, with its token (secret: never log it). */
+  tenants: { stream: StreamConfig; token: string }[];
   datadogApiKey: string;
   datadogIntakeUrl: string;
   extraTags: string[];
@@ -275,13 +313,21 @@ export function loadWorkerConfig(env: Env = process.env): WorkerConfig {
     }
   };
   const temporal = attempt(() => loadTemporalConfig(env));
-  const stream = attempt(() => loadStreamConfig(env));
+  const configs = attempt(() => loadTenantConfigs(env));
   const secrets = attempt(() => parse(secretsSchema, env));
-  if (problems.length || !temporal || !stream || !secrets) throw new ConfigError(problems);
+  if (!env.KANDJI_TENANTS_FILE && env.KANDJI_API_TOKEN === undefined) {
+    problems.push('KANDJI_API_TOKEN: required: a Kandji API token with the "List Audit Events" permission');
+  }
+  const tenants = (configs ?? []).flatMap(({ stream, entry }) => {
+    const token = entry ? attempt(() => readTenantToken(entry, env)) : secrets?.KANDJI_API_TOKEN;
+    return token ? [{ stream, token }] : [];
+  });
+  if (problems.length || !temporal || !configs || !secrets || !tenants[0]) throw new ConfigError(problems);
   return {
     temporal,
-    stream,
-    kandjiToken: secrets.KANDJI_API_TOKEN,
+    stream: tenants[0].stream,
+    kandjiToken: tenants[0].token,
+    tenants,
     datadogApiKey: secrets.DD_API_KEY,
     datadogIntakeUrl: secrets.DD_LOGS_URL ?? intakeUrlForSite(secrets.DD_SITE as keyof typeof DATADOG_SITES),
     extraTags: (secrets.DD_TAGS ?? '').split(/[,\s]+/).filter(Boolean),

@@ -1,6 +1,6 @@
 /** Builds the activities' real dependencies (Kandji and Datadog clients) from the worker configuration. */
 import type { Logger } from 'pino';
-import type { ActivityDeps } from '../../activities';
+import type { ActivityDeps, TenantDeps } from '../../activities';
 import type { WorkerConfig } from '../config/env';
 import { DatadogIntakeClient } from '../datadog/intake-client';
 import { formatTags } from '../datadog/log-items';
@@ -11,17 +11,31 @@ import { FORWARDER_VERSION } from '../version';
 
 export function buildActivityDeps(config: WorkerConfig, logger: Logger): ActivityDeps & { close(): Promise<void> } {
   const userAgent = `kandji-datadog/${FORWARDER_VERSION}`;
-  const gate = new TemporalRequestBudget(() => Context.current().client, config.stream.tenant, config.stream.requestsPerHour, config.temporal.taskQueue);
-  const kandji = new KandjiClient({ baseUrl: config.stream.kandjiUrl, token: config.kandjiToken, userAgent, gate });
   const datadog = new DatadogIntakeClient({ intakeUrl: config.datadogIntakeUrl, apiKey: config.datadogApiKey, userAgent });
-  const ddtags = formatTags({ kandji_tenant: config.stream.tenant, forwarder_version: FORWARDER_VERSION }, config.extraTags);
+  const clients: KandjiClient[] = [];
+  // The single-tenant fields may be overridden (tests swap the token); they win for the first tenant.
+  const tenants = config.tenants.map((t, i) => (i === 0 ? { stream: config.stream, token: config.kandjiToken } : t));
+  const map = new Map<string, TenantDeps>();
+  for (const { stream, token } of tenants) {
+    const gate = new TemporalRequestBudget(() => Context.current().client, stream.tenant, stream.requestsPerHour, config.temporal.taskQueue);
+    const kandji = new KandjiClient({ baseUrl: stream.kandjiUrl, token, userAgent, gate });
+    clients.push(kandji);
+    const ddtags = formatTags({ kandji_tenant: stream.tenant, forwarder_version: FORWARDER_VERSION }, [...config.extraTags, ...(stream.extraTags ?? [])]);
+    map.set(stream.tenant, {
+      kandji,
+      ddtags,
+      hostname: config.hostname,
+      auditPageSize: stream.auditPageSize,
+      auditOverlapMs: stream.auditOverlapMs,
+    });
+  }
   return {
-    tenants: new Map([[config.stream.tenant, { kandji, ddtags, hostname: config.hostname, auditPageSize: config.stream.auditPageSize, auditOverlapMs: config.stream.auditOverlapMs }]]),
+    tenants: map,
     datadog,
     logger,
     stalePolicy: config.stalePolicy,
     close: async () => {
-      await Promise.all([kandji.close(), datadog.close()]);
+      await Promise.all([...clients.map((c) => c.close()), datadog.close()]);
     },
   };
 }

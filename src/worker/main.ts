@@ -30,8 +30,7 @@ async function main(): Promise<void> {
     {
       temporal: { address: config.temporal.address, namespace: config.temporal.namespace, taskQueue: config.temporal.taskQueue },
       payloadEncryption: config.temporal.encryptionKey !== undefined,
-      tenant: config.stream.tenant,
-      kandji: config.stream.kandjiUrl,
+      tenants: config.tenants.map((t) => ({ tenant: t.stream.tenant, kandji: t.stream.kandjiUrl, streams: t.stream.streams })),
       datadog: new URL(config.datadogIntakeUrl).origin,
     },
     'worker started',

@@ -50,7 +50,9 @@ describe('loadWorkerConfig', () => {
       DD_STALE_EVENTS: 'restamp',
       LOG_LEVEL: 'debug',
     });
-    expect(config).toEqual({
+    const { tenants, ...rest } = config;
+    expect(tenants).toEqual([{ stream: rest.stream, token: rest.kandjiToken }]);
+    expect(rest).toEqual({
       temporal: { address: 'temporal.internal:7233', namespace: 'security', taskQueue: 'kdd' },
       stream: {
         kandjiUrl: 'http://127.0.0.1:8080',
@@ -76,7 +78,9 @@ describe('loadWorkerConfig', () => {
   });
 
   it('fills in defaults', () => {
-    expect(loadWorkerConfig({ ...base })).toEqual({
+    const { tenants, ...rest } = loadWorkerConfig({ ...base });
+    expect(tenants).toEqual([{ stream: rest.stream, token: rest.kandjiToken }]);
+    expect(rest).toEqual({
       temporal: { address: '127.0.0.1:7233', namespace: 'default', taskQueue: 'kandji-datadog' },
       stream: {
         kandjiUrl: 'https://acme.api.kandji.io',
