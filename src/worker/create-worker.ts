@@ -15,6 +15,8 @@ export interface CreateWorkerOptions {
   identity?: string;
   /** Override of the service's data converter (measurements only). */
   dataConverter?: WorkerOptions['dataConverter'];
+  /** How long in-flight activities may finish on shutdown before they are cancelled. Default 20 s. */
+  shutdownGraceTime?: WorkerOptions['shutdownGraceTime'];
 }
 
 export async function createWorker(opts: CreateWorkerOptions): Promise<{ worker: Worker; connection: NativeConnection; ownsConnection: boolean }> {
@@ -29,7 +31,7 @@ export async function createWorker(opts: CreateWorkerOptions): Promise<{ worker:
     dataConverter: opts.dataConverter ?? buildDataConverter(opts.temporal.encryptionKey),
     ...(opts.identity ? { identity: opts.identity } : {}),
     // Let the batch in flight finish on SIGTERM (Kubernetes gives 30 s by default).
-    shutdownGraceTime: '20s',
+    shutdownGraceTime: opts.shutdownGraceTime ?? '20s',
   });
   return { worker, connection, ownsConnection };
 }

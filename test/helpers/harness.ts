@@ -97,6 +97,7 @@ export class Harness {
       connection: this.connection,
       workflowBundle: await workflowBundle(),
       dataConverter,
+      shutdownGraceTime: '2s',
     });
     const running = worker.run();
     this.workers.push({ worker, running, deps });
@@ -151,8 +152,13 @@ export class Harness {
     const entry = this.workers.find((w) => w.worker === worker);
     if (!entry) return;
     if (worker.getState() === 'RUNNING') worker.shutdown();
-    await entry.running.catch(() => undefined);
-    await entry.deps.close();
+    // Bounded: a test's teardown must never hang the suite.
+    const stopped = await Promise.race([
+      entry.running.then(() => true, () => true),
+      new Promise<boolean>((r) => setTimeout(() => r(false), 30_000).unref()),
+    ]);
+    if (!stopped) console.warn('worker did not stop within 30 s of shutdown; moving on');
+    await Promise.race([entry.deps.close(), new Promise((r) => setTimeout(r, 5_000).unref())]);
     this.workers.splice(this.workers.indexOf(entry), 1);
   }
 
