@@ -3,6 +3,7 @@
  * at its slow interval, and recovers by itself once the token works.
  */
 import { FailureType } from '../workflows/failure-types';
+import { setPaused } from '../src/streams/stream-control';
 import { Harness, KANDJI_TOKEN } from './helpers/harness';
 import { waitFor } from './helpers/wait';
 
@@ -73,5 +74,19 @@ describe('audit stream with rejected credentials', () => {
     await waitFor('shipped after the key was fixed', () => h.datadog.received.length >= 200, 30_000);
     expect(new Set(h.datadog.received.map((i) => i.id)).size).toBe(200);
     expect(h.datadog.received).toHaveLength(200);
+  });
+
+  it('re-checks at once on resume, instead of waiting out the slow re-check', async () => {
+    const now = Date.now();
+    h = await Harness.start({
+      kandji: { backlog: { count: 100, from: new Date(now - 3_600_000), to: new Date(now - 60_000) }, tokens: ['some-other-token'] },
+      env: { KANDJI_AUTH_RECHECK_INTERVAL: '10m' },
+    });
+    await h.startWorker();
+    await h.startAudit(new Date(now - 2 * 3_600_000).toISOString());
+    await waitFor('blocked', async () => (await h.status()).state === 'blocked', 30_000);
+    h.kandji.setTokens([KANDJI_TOKEN]);
+    await setPaused(h.client, h.tenant, ['audit'], false);
+    await waitFor('shipped right after resume', () => h.datadog.received.length >= 100, 15_000);
   });
 });

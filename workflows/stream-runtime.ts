@@ -74,7 +74,10 @@ export function createStreamRuntime(
     status.lastError = { type: 'InvalidSignal', message: `signal "${name}" refused: ${problem}`, during: 'signal', at: now() };
     log.warn('signal refused', { stream, signal: name, problem });
   };
+  // `resume` also cuts short the slow re-check of a blocked or unavailable stream: the operator says "try now".
+  let kicked = false;
   const setPaused = (paused: boolean) => {
+    if (!paused) kicked = true;
     status.paused = paused;
     if (!paused && status.state === 'paused') status.state = 'running';
     return status.paused ? 'paused' : status.state;
@@ -108,7 +111,8 @@ export function createStreamRuntime(
           status.lastError = { type, message, during, at: now() };
           status.state = stateAfter(type);
           log.warn('stream step failed; will try again', { stream, during, type, message, state: status.state });
-          await pause(status.state === 'retrying' ? timings.errorBackoffMs : timings.authRecheckMs);
+          kicked = false;
+          await condition(() => stopRequested || status.paused === true || kicked, status.state === 'retrying' ? timings.errorBackoffMs : timings.authRecheckMs);
           if (status.paused && !stopRequested) {
             status.state = 'paused';
             await condition(() => !status.paused || stopRequested);
