@@ -37,21 +37,26 @@ export class TemporalRequestBudget implements RequestGate {
   ) {}
 
   async acquire(opts: { keepAlive?: () => void; signal?: AbortSignal } = {}): Promise<void> {
-    const handle = this.client().workflow.getHandle(budgetWorkflowId(this.tenant));
+    const client = this.client();
+    // The reservation is answered by a workflow task; if this worker is shutting down nobody may poll for it, so the
+    // call must end when the activity is cancelled, or shutdown would wait for it forever.
+    const abortable = <T>(fn: () => Promise<T>): Promise<T> => (opts.signal ? client.withAbortSignal(opts.signal, fn) : fn());
+    const handle = client.workflow.getHandle(budgetWorkflowId(this.tenant));
+    const reserve = () => abortable(() => handle.executeUpdate(reserveUpdate, { args: [{ count: 1, perHour: this.perHour }] }));
     let reservation;
     try {
-      reservation = await handle.executeUpdate(reserveUpdate, { args: [{ count: 1, perHour: this.perHour }] });
+      reservation = await reserve();
     } catch (err) {
       if (!(err instanceof WorkflowNotFoundError)) throw err;
-      await this.client()
-        .workflow.start(requestBudget, {
+      await abortable(() =>
+        client.workflow.start(requestBudget, {
           workflowId: budgetWorkflowId(this.tenant),
           taskQueue: this.taskQueue,
           args: [{ grants: [], perHour: this.perHour }],
           workflowIdConflictPolicy: 'USE_EXISTING',
-        })
-        .catch(() => undefined);
-      reservation = await handle.executeUpdate(reserveUpdate, { args: [{ count: 1, perHour: this.perHour }] });
+        }),
+      ).catch(() => undefined);
+      reservation = await reserve();
     }
     if (reservation.waitMs > 0) await waitAlive(reservation.waitMs, opts.keepAlive, opts.signal);
   }
