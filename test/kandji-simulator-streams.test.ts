@@ -1,3 +1,4 @@
+import { getJson as fetchJson } from './helpers/http';
 import {
   DETECTIONS_PATH,
   KandjiSimulator,
@@ -32,13 +33,7 @@ interface ThreatsPage {
   results: ThreatRecord[];
 }
 
-async function getJson(url: string, headers: Record<string, string> = AUTH): Promise<{ status: number; body: any; res: Response }> {
-  const res = await fetch(url, { headers });
-  const text = await res.text();
-  let body: unknown = text;
-  if ((res.headers.get('content-type') ?? '').includes('application/json')) body = JSON.parse(text);
-  return { status: res.status, body, res };
-}
+const getJson = (url: string, headers: Record<string, string> = AUTH) => fetchJson(url, headers);
 
 /** Follows detections pages the robust way (§10.1): a URL `next` gives `after`, a raw one is `after`. */
 async function sweepDetections(

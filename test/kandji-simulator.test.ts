@@ -1,3 +1,4 @@
+import { getJson as fetchJson } from './helpers/http';
 import { AuditStore, KandjiSimulator, LONG_TIE_RUN, OCCURRED_AT_RE, type AuditRecord } from '../src/simulators/kandji';
 
 const TOKEN = '3f2504e0-4f89-41d3-9a0c-0305e82c3301';
@@ -10,13 +11,7 @@ interface Page {
   next: string | null;
 }
 
-async function getJson(url: string, headers: Record<string, string> = AUTH): Promise<{ status: number; body: any; res: Response }> {
-  const res = await fetch(url, { headers });
-  const text = await res.text();
-  let body: unknown = text;
-  if ((res.headers.get('content-type') ?? '').includes('application/json')) body = JSON.parse(text);
-  return { status: res.status, body, res };
-}
+const getJson = (url: string, headers: Record<string, string> = AUTH) => fetchJson(url, headers);
 
 async function followAll(sim: KandjiSimulator, firstUrl: string): Promise<{ records: AuditRecord[]; pages: number[] }> {
   const records: AuditRecord[] = [];

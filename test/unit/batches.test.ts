@@ -1,4 +1,5 @@
 /** Splitting log items into Datadog intake requests: item and byte limits, order, UTF-8 sizes, halving. */
+import { seededRandom } from '../../src/simulators/faults';
 import { MAX_BATCH_BYTES, MAX_ITEMS_PER_BATCH, splitIntoBatches, type Batch } from '../../src/datadog/batches';
 
 const bytes = (s: string) => Buffer.byteLength(s, 'utf8');
@@ -28,17 +29,7 @@ function checkInvariants(items: unknown[], batches: Batch[], maxItems: number, m
   return parsed;
 }
 
-/** Small deterministic PRNG (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = seededRandom;
 
 describe('limits', () => {
   it('follows Datadog: at most 1,000 items, and aims below 5 MB', () => {
