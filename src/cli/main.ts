@@ -14,13 +14,14 @@ import {
 } from '../streams/stream-control';
 import { connectClient } from '../temporal/client';
 import { STREAMS } from '../temporal/workflow-ids';
+import { backfillRequestSchema, describeIssues } from '../../workflows/messages';
 import { parseCommand, USAGE, UsageError, type Command } from './args';
 import { formatStatusTable } from './format-status';
 
 const out = (s: string) => process.stdout.write(`${s}\n`);
 
 async function run(command: Exclude<Command, { name: 'help' }>, client: Client, tenants: StreamConfig[]): Promise<number> {
-  if (command.name === 'list') return runOne(command, client, undefined);
+  if (command.name === 'list') return listCommand(client, command.opts.json);
   if (command.name === 'status' && command.opts.json) {
     const docs = [];
     for (const stream of tenants) docs.push(await tenantStatus(client, stream));
@@ -46,9 +47,16 @@ async function tenantStatus(client: Client, stream: StreamConfig) {
   return { tenant: stream.tenant, streams: reports };
 }
 
-async function runOne(command: Exclude<Command, { name: 'help' }>, client: Client, maybeStream: StreamConfig | undefined): Promise<number> {
+/** `list` spans every tenant in the namespace, so it needs no tenant configuration. */
+async function listCommand(client: Client, json: boolean): Promise<number> {
+  const rows = await listStreams(client);
+  if (json) out(JSON.stringify(rows, null, 2));
+  else for (const r of rows) out(`${r.tenant.padEnd(20)} ${r.stream.padEnd(28)} ${r.execution.padEnd(12)} ${r.type}`);
+  return 0;
+}
+
+async function runOne(command: Exclude<Command, { name: 'help' | 'list' }>, client: Client, stream: StreamConfig): Promise<number> {
   const temporal = loadTemporalConfig();
-  const stream = maybeStream as StreamConfig;
   switch (command.name) {
     case 'start': {
       const since = startPosition(command.opts.since, stream.startDate);
@@ -73,6 +81,11 @@ async function runOne(command: Exclude<Command, { name: 'help' }>, client: Clien
       return Object.values(states).includes('not running') ? 1 : 0;
     }
     case 'backfill': {
+      const window = backfillRequestSchema.safeParse({ from: command.opts.from, to: command.opts.to });
+      if (!window.success) {
+        process.stderr.write(`backfill: ${describeIssues(window.error)}\n`);
+        return 2;
+      }
       out('A backfill re-sends events on purpose: Datadog receives the window\'s logs again (they will appear twice).');
       for (const name of command.opts.streams ?? stream.streams) {
         const r = await requestBackfill(client, stream.tenant, name, command.opts.from, command.opts.to);
@@ -86,12 +99,6 @@ async function runOne(command: Exclude<Command, { name: 'help' }>, client: Clien
         const ids = await cancelBackfills(client, stream.tenant, name, command.opts.id);
         out(`${stream.tenant}/${name}: ${ids.length ? `cancelled ${ids.join(', ')}` : 'no running backfill'}`);
       }
-      return 0;
-    }
-    case 'list': {
-      const rows = await listStreams(client);
-      if (command.opts.json) out(JSON.stringify(rows, null, 2));
-      else for (const r of rows) out(`${r.tenant.padEnd(20)} ${r.stream.padEnd(28)} ${r.execution.padEnd(12)} ${r.type}`);
       return 0;
     }
     case 'stop': {
@@ -151,7 +158,9 @@ async function main(): Promise<number> {
 main().then(
   (code) => process.exit(code),
   (err: unknown) => {
-    process.stderr.write(`error: ${err instanceof Error ? err.message : String(err)}\n`);
+    // An update refused by the workflow's validator carries the reason in its cause.
+    const cause = err instanceof Error && err.cause instanceof Error ? `: ${err.cause.message}` : '';
+    process.stderr.write(`error: ${err instanceof Error ? err.message : String(err)}${cause}\n`);
     process.exit(1);
   },
 );
