@@ -125,9 +125,11 @@ export class Harness {
       LOG_LEVEL: 'info',
       ...extraEnv,
     };
+    // Its own process group: tsx runs the worker in a grandchild process, and the whole group must go at teardown.
     const child = spawn(process.execPath, [require.resolve('tsx/cli'), path.resolve(__dirname, '../../src/worker/main.ts')], {
       env,
       stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
     });
     this.processes.push(child);
     let output = '';
@@ -203,9 +205,9 @@ export class Harness {
     }
     for (const w of [...this.workers]) await this.killWorker(w.worker);
     for (const p of this.processes) {
-      if (p.exitCode === null) {
+      if (p.exitCode === null && p.pid) {
         const exited = new Promise((r) => p.once('exit', r));
-        p.kill('SIGKILL');
+        process.kill(-p.pid, 'SIGKILL'); // the group: tsx and the worker it started
         await exited;
       }
     }
