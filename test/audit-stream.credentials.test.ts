@@ -22,10 +22,7 @@ describe('audit stream with rejected credentials', () => {
     await h.startWorker();
     await h.startAudit(new Date(now - 2 * 3_600_000).toISOString());
 
-    const blocked = await waitFor('blocked state', async () => {
-      const s = await h.status();
-      return s.state === 'blocked' ? s : undefined;
-    }, 30_000);
+    const blocked = await h.waitForState('blocked', 'audit', 30_000);
     expect(blocked.lastError?.type).toBe(FailureType.KandjiAuth);
     expect(blocked.lastError?.during).toBe('fetch');
     expect(blocked.lastError?.message).toMatch(/401/);
@@ -41,10 +38,7 @@ describe('audit stream with rejected credentials', () => {
 
     h.kandji.setTokens([KANDJI_TOKEN]);
     await waitFor('backlog shipped after the token was fixed', () => h.datadog.received.length >= 300, 30_000);
-    const recovered = await waitFor('caught up', async () => {
-      const s = await h.status();
-      return s.state === 'caught_up' ? s : undefined;
-    }, 15_000);
+    const recovered = await h.waitForState('caught_up', 'audit', 15_000);
     expect(recovered.counts.shipped).toBe(300);
     // The last error stays visible for the operator, with its time.
     expect(recovered.lastError?.type).toBe(FailureType.KandjiAuth);
@@ -59,10 +53,7 @@ describe('audit stream with rejected credentials', () => {
     h.datadog.setApiKeys(['a-different-key']);
     await h.startWorker();
     await h.startAudit(new Date(now - 2 * 3_600_000).toISOString());
-    const blocked = await waitFor('blocked state', async () => {
-      const s = await h.status();
-      return s.state === 'blocked' ? s : undefined;
-    }, 30_000);
+    const blocked = await h.waitForState('blocked', 'audit', 30_000);
     expect(blocked.lastError?.type).toBe(FailureType.DatadogAuth);
     expect(blocked.lastError?.during).toBe('ship');
     const kandjiRequests = h.kandji.requestCount();
@@ -84,7 +75,7 @@ describe('audit stream with rejected credentials', () => {
     });
     await h.startWorker();
     await h.startAudit(new Date(now - 2 * 3_600_000).toISOString());
-    await waitFor('blocked', async () => (await h.status()).state === 'blocked', 30_000);
+    await h.waitForState('blocked', 'audit', 30_000);
     h.kandji.setTokens([KANDJI_TOKEN]);
     await setPaused(h.client, h.tenant, ['audit'], false);
     await waitFor('shipped right after resume', () => h.datadog.received.length >= 100, 15_000);

@@ -57,7 +57,7 @@ describe('audit stream, end to end', () => {
     const total = h.kandji.audit.size;
     expect(total).toBeGreaterThan(5_000);
     await waitFor('live events shipped', () => h.datadog.received.length >= total, 30_000);
-    await waitFor('caught up', async () => (await h.status()).state === 'caught_up', 10_000);
+    await h.waitForState('caught_up', 'audit', 10_000);
 
     expect(expectEveryEventOnce(h)).toBe(0);
     const status = await h.status();
@@ -82,7 +82,7 @@ describe('audit stream, end to end', () => {
 
     await h.startWorker();
     await waitFor('backlog shipped after restart', () => new Set(h.datadog.received.map((i) => i.id)).size >= 5_000, 90_000);
-    await waitFor('caught up', async () => (await h.status()).state === 'caught_up', 20_000);
+    await h.waitForState('caught_up', 'audit', 20_000);
     // Only a batch shipped but not yet recorded in the workflow may repeat: at most one page.
     const repeats = expectEveryEventOnce(h, { allowRepeats: 500 });
     console.info(`restart test: ${shippedBeforeRestart} shipped before the kill, ${repeats} repeated after it`);
@@ -96,7 +96,7 @@ describe('audit stream, end to end', () => {
     await h.startWorker();
     await h.startAudit(new Date(Date.now() - 11 * HOUR).toISOString());
     await waitFor('backlog shipped through faults', () => new Set(h.datadog.received.map((i) => i.id)).size >= 3_000, 110_000);
-    await waitFor('caught up', async () => (await h.status()).state === 'caught_up', 30_000);
+    await h.waitForState('caught_up', 'audit', 30_000);
     // A dropped connection after Datadog accepted a batch is seen as a failure, so that batch may repeat.
     expectEveryEventOnce(h, { allowRepeats: 3_000 });
     expect(h.kandji.requests.some((r) => r.fault)).toBe(true);
@@ -113,7 +113,7 @@ describe('audit stream, end to end', () => {
     h.kandji.audit.stopLive();
     const total = h.kandji.audit.size;
     await waitFor('every event shipped', () => new Set(h.datadog.received.map((i) => i.id)).size >= total, 30_000);
-    await waitFor('caught up', async () => (await h.status()).state === 'caught_up', 10_000);
+    await h.waitForState('caught_up', 'audit', 10_000);
     expect(expectEveryEventOnce(h)).toBe(0);
     const status = await h.status();
     expect(status.counts.late).toBeGreaterThan(0);

@@ -105,10 +105,7 @@ describe('a workflow with payload encryption', () => {
     await h.startWorker();
     await h.startAudit(new Date(now - 2 * 3_600_000).toISOString());
     await waitFor('shipped', () => h.datadog.received.length >= 300, 60_000);
-    const status = await waitFor('caught up', async () => {
-      const s = await h.status();
-      return s.state === 'caught_up' ? s : undefined;
-    }, 30_000);
+    const status = await h.waitForState('caught_up', 'audit', 30_000);
     expect(status.counts.shipped).toBe(300);
 
     const stored = Buffer.concat(await rawHistories(h.client, h.auditHandle().workflowId)).toString('latin1');

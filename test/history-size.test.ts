@@ -20,7 +20,7 @@ async function historyBytes(mode: 'none' | 'gzip' | 'gzip+aes'): Promise<{ bytes
     await h.startWorker({}, mode === 'none' ? { payloadCodecs: [] } : undefined);
     await h.startAudit(new Date(now - 11 * 3_600_000).toISOString());
     await waitFor('all shipped', () => h.datadog.received.length >= EVENTS, 120_000);
-    await waitFor('caught up', async () => (await h.status()).state === 'caught_up', 30_000);
+    await h.waitForState('caught_up', 'audit', 30_000);
     const runs = await rawHistories(h.client, h.auditHandle().workflowId);
     return { bytes: runs.reduce((n, r) => n + r.length, 0), runs: runs.length };
   } finally {

@@ -23,10 +23,7 @@ describe('Kandji failure modes', () => {
     h.kandji.setFaults({ rate: 1, kinds: ['malformed_json'] });
     await h.startWorker();
     await h.startAudit(new Date(now - 2 * HOUR).toISOString());
-    const blocked = await waitFor('blocked', async () => {
-      const s = await h.status();
-      return s.state === 'blocked' ? s : undefined;
-    }, 30_000);
+    const blocked = await h.waitForState('blocked', 'audit', 30_000);
     expect(blocked.lastError?.type).toBe(FailureType.KandjiBadResponse);
     expect(blocked.lastError?.message).toContain('{"results":[{"id":"01');
     expect(h.kandji.requestCount()).toBeGreaterThanOrEqual(2);
@@ -62,10 +59,7 @@ describe('Kandji failure modes', () => {
     });
     await h.startWorker();
     await h.startAudit(new Date(now - 2 * HOUR).toISOString());
-    const s = await waitFor('blocked', async () => {
-      const st = await h.status();
-      return st.state === 'blocked' ? st : undefined;
-    }, 30_000);
+    const s = await h.waitForState('blocked', 'audit', 30_000);
     expect(s.lastError?.type).toBe(FailureType.KandjiUnsafeLink);
     expect(s.lastError?.message).toContain('attacker.example.com');
     expect(s.lastError?.message).not.toContain(KANDJI_TOKEN);

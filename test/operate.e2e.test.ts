@@ -24,7 +24,7 @@ describe('operating a stream', () => {
     await waitFor('backlog shipped', () => h.datadog.received.length >= 300, 30_000);
     h.kandji.audit.startLive({ perSecond: 10 });
     expect(await setPaused(h.client, h.tenant, ['audit'], true)).toEqual({ audit: 'paused' });
-    await waitFor('paused', async () => (await h.status()).state === 'paused', 5_000);
+    await h.waitForState('paused', 'audit', 5_000);
     const kandjiBefore = h.kandji.requestCount();
     const ddBefore = h.datadog.requests.length;
     await new Promise((r) => setTimeout(r, 4_000));
@@ -75,7 +75,7 @@ describe('operating a stream', () => {
     h = await Harness.start({ kandji: { backlog: { count: 50, from: new Date(now - HOUR), to: new Date(now - 60_000) }, seed: 93 } });
     await h.startWorker();
     await h.startAudit(new Date(now - 2 * HOUR).toISOString());
-    await waitFor('caught up', async () => (await h.status()).state === 'caught_up', 30_000);
+    await h.waitForState('caught_up', 'audit', 30_000);
 
     // As the Temporal UI's "Send Signal" would: by name, with whatever JSON was typed.
     await h.auditHandle().signal('backfill', { from: 'yesterday', to: '2026-11-27T10:00:00Z' });

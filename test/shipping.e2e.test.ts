@@ -11,12 +11,7 @@ const HOUR = 3_600_000;
 const recent = (count: number) => ({ count, from: new Date(Date.now() - 2 * HOUR), to: new Date(Date.now() - 60_000) });
 const ids = (items: readonly Record<string, unknown>[]) => items.map((i) => String(i.id));
 
-async function caughtUp(h: Harness) {
-  return waitFor('caught up', async () => {
-    const s = await h.status();
-    return s.state === 'caught_up' ? s : undefined;
-  }, 60_000);
-}
+const caughtUp = (h: Harness) => h.waitForState('caught_up', 'audit', 60_000);
 
 describe('shipping to Datadog', () => {
   let h: Harness;

@@ -137,10 +137,7 @@ describe('an unlicensed stream', () => {
     await h.startWorker();
     await h.startSnapshot('detections');
     await h.startAudit(new Date(now - 2 * 3_600_000).toISOString());
-    const s = await waitFor('unavailable', async () => {
-      const st = await h.status('detections');
-      return st.state === 'unavailable' ? st : undefined;
-    }, 30_000);
+    const s = await h.waitForState('unavailable', 'detections', 30_000);
     expect(s.lastError?.type).toBe('KandjiNotFoundError');
     await waitFor('audit shipped', () => h.datadog.received.filter((i) => i.service === 'audit').length >= 100, 30_000);
   });

@@ -33,5 +33,3 @@ export interface SnapshotStreamInput {
   carried?: CarriedStatus;
 }
 
-export const DEFAULT_AUTH_RECHECK_MS = 5 * 60_000;
-export const DEFAULT_ERROR_BACKOFF_MS = 30_000;

@@ -20,10 +20,9 @@ type Row = Record<string, unknown>;
 const envelope = z.looseObject({
   results: z.array(z.record(z.string(), z.unknown())),
   next: z.string().nullable().optional(),
-  count: z.number().optional(),
 });
 
-function parseEnvelope(body: unknown, what: string): { results: Row[]; next: string | null; count?: number } {
+function parseEnvelope(body: unknown, what: string): { results: Row[]; next: string | null } {
   const parsed = envelope.safeParse(body);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
@@ -31,7 +30,7 @@ function parseEnvelope(body: unknown, what: string): { results: Row[]; next: str
     throw new RemoteError('kandji', 'bad_response', `Kandji ${what} page has an unexpected shape at ${where}; body starts ${snippet(JSON.stringify(body) ?? '', 120)}`);
   }
   const original = body as { results: Row[] };
-  return { results: original.results, next: parsed.data.next ?? null, count: parsed.data.count };
+  return { results: original.results, next: parsed.data.next ?? null };
 }
 
 export function detectionsRequestPath(after: string | null, size = DETECTIONS_PAGE_SIZE): string {
@@ -60,9 +59,10 @@ export function threatsRequestPath(offset: number, limit = THREATS_PAGE_SIZE): s
   return `${THREATS_PATH}?${q.toString()}`;
 }
 
-export function parseThreatsPage(body: unknown): { rows: Row[]; more: boolean; count?: number } {
+/** Threat pages end at the first short page; `next` is not relied on (Kandji's examples never show one set). */
+export function parseThreatsPage(body: unknown): { rows: Row[] } {
   const page = parseEnvelope(body, 'threat details');
-  return { rows: page.results, more: page.next !== null, count: page.count };
+  return { rows: page.results };
 }
 
 /** Rows re-read at each offset step, so a row deleted while paging cannot make us skip another. */

@@ -19,8 +19,7 @@ export interface CreateWorkerOptions {
   shutdownGraceTime?: WorkerOptions['shutdownGraceTime'];
 }
 
-export async function createWorker(opts: CreateWorkerOptions): Promise<{ worker: Worker; connection: NativeConnection; ownsConnection: boolean }> {
-  const ownsConnection = !opts.connection;
+export async function createWorker(opts: CreateWorkerOptions): Promise<{ worker: Worker; connection: NativeConnection }> {
   const connection = opts.connection ?? (await NativeConnection.connect({ address: opts.temporal.address }));
   const worker = await Worker.create({
     connection,
@@ -33,5 +32,5 @@ export async function createWorker(opts: CreateWorkerOptions): Promise<{ worker:
     // Let the batch in flight finish on SIGTERM (Kubernetes gives 30 s by default).
     shutdownGraceTime: opts.shutdownGraceTime ?? '20s',
   });
-  return { worker, connection, ownsConnection };
+  return { worker, connection };
 }

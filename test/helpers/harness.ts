@@ -10,6 +10,7 @@ import type { DataConverter } from '@temporalio/common';
 import { NativeConnection, Runtime, DefaultLogger, bundleWorkflowCode, type Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import type { ActivityDeps } from '../../activities';
 import { loadWorkerConfig, type StreamConfig, type TemporalConfig, type WorkerConfig } from '../../src/config/env';
+import { RESERVED_KEYS } from '../../src/datadog/log-items';
 import { createLogger } from '../../src/telemetry/logger';
 import { buildActivityDeps } from '../../src/worker/activity-deps';
 import { createWorker, WORKFLOWS_PATH } from '../../src/worker/create-worker';
@@ -19,6 +20,7 @@ import { KandjiSimulator, type KandjiSimulatorOptions } from '../../src/simulato
 import { DatadogSimulator } from '../../src/simulators/datadog';
 import { streamWorkflowId } from '../../src/temporal/workflow-ids';
 import type { StreamName, StreamStatus } from '../../workflows/stream-status';
+import { waitFor } from './wait';
 
 export const KANDJI_TOKEN = '6f1c2a3b-4d5e-4f60-8a7b-9c0d1e2f3a4b';
 export const DD_API_KEY = 'dd-test-api-key-0123456789abcdef';
@@ -186,6 +188,14 @@ export class Harness {
     return r.status;
   }
 
+  /** Waits until a stream reports `state` and returns its status. */
+  async waitForState(state: StreamStatus['state'], name: StreamName = 'audit', timeoutMs = 30_000): Promise<StreamStatus> {
+    return waitFor(`${name} ${state}`, async () => {
+      const s = await this.status(name);
+      return s.state === state ? s : undefined;
+    }, timeoutMs);
+  }
+
   /** Waits until the stream has completed `sweeps` sweeps (snapshot streams) and returns its status. */
   async sweeps(name: 'detections' | 'threats', sweeps: number, timeoutMs = 60_000): Promise<StreamStatus> {
     const deadline = Date.now() + timeoutMs;
@@ -221,6 +231,7 @@ export class Harness {
 
 /** Items Datadog received, with the fields we add removed: what is left must deep-equal the Kandji record. */
 export function stripEnvelope(item: Record<string, unknown>): Record<string, unknown> {
-  const { ddsource: _s, service: _v, ddtags: _t, hostname: _h, ...rest } = item;
+  const rest = { ...item };
+  for (const key of RESERVED_KEYS) delete rest[key];
   return rest;
 }
