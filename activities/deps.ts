@@ -5,9 +5,10 @@ import { FailureType } from '../workflows/failure-types';
 import type { KandjiClient } from '../src/kandji/client';
 import type { DatadogIntakeClient } from '../src/datadog/intake-client';
 import type { StalePolicy } from '../src/datadog/stale-events';
+import type { PageStore } from '../src/streams/page-store';
 
 export interface TenantDeps {
-  kandji: Pick<KandjiClient, 'getJson' | 'baseUrl'>;
+  kandji: Pick<KandjiClient, 'getJson' | 'getJsonSized' | 'baseUrl'>;
   /** Tags every log of this tenant carries, already formatted (kandji_tenant, forwarder_version, DD_TAGS). */
   ddtags: string;
   hostname?: string;
@@ -23,6 +24,12 @@ export interface ActivityDeps {
   logger: Logger;
   /** What to do with events past Datadog's 18-hour window (DD_STALE_EVENTS). Default `ship`. */
   stalePolicy?: StalePolicy;
+  /** Pages read and not yet shipped, held in this worker process (records never ride through history). */
+  pages?: PageStore;
+  /** This worker process's own task queue: ship activities for the pages it holds are routed there. */
+  workerQueue?: string;
+  /** Rows per chunk of a snapshot stream's durable state (default SNAPSHOT_CHUNK_ROWS). */
+  snapshotChunkRows?: number;
   /** Clock, for tests. */
   now?: () => number;
 }

@@ -1,9 +1,13 @@
-/** Activity: read one page of Kandji's audit log from the stream's cursor. */
+/**
+ * Activity: read one page of Kandji's audit log from the stream's cursor and keep its records in this worker.
+ * Only a reference goes back to the workflow (page id, this worker's own task queue, counts, and the cursor the
+ * page advances to), so records never ride through Temporal's history whatever their size; the ship activity,
+ * routed to this worker's queue, sends them.
+ */
 import { Context } from '@temporalio/activity';
-import { parseAuditPage, type AuditRecord } from '../src/kandji/audit-page';
-import { toSameOriginPath } from '../src/kandji/links';
-import { AUDIT_EVENTS_PATH, advanceAuditCursor, auditRequestPath, type AuditCursor } from '../workflows/audit-cursor';
-import { tenantDeps, type ActivityDeps } from './deps';
+import type { AuditCursor } from '../workflows/audit-cursor';
+import { readAuditPage } from './audit-pages';
+import type { ActivityDeps } from './deps';
 import { withTypedFailures } from './failures';
 
 export interface FetchAuditPageInput {
@@ -11,32 +15,62 @@ export interface FetchAuditPageInput {
   cursor: AuditCursor;
 }
 
-export interface FetchedAuditPage {
-  /** Events the cursor has not passed yet, exactly as Kandji returned them. */
-  events: AuditRecord[];
+/** What the workflow learns of a page: small, whatever the records. */
+export interface AuditPageRef {
+  /** Id of the page in the worker's page store; null when the page had nothing to ship. */
+  pageId: string | null;
+  /** The task queue of the worker holding the page; null when no worker-specific queue is configured. */
+  workerQueue: string | null;
+  /** Fresh events in the page, and their bytes as received. */
+  count: number;
+  bytes: number;
   /** Events re-read in the overlap window and skipped as already shipped. */
   skipped: number;
-  /** Fresh events older than the newest already shipped: they became visible late, and are shipped now. */
+  /** Fresh events older than the newest already shipped: they became visible late. */
   late: number;
-  /** The cursor to commit once `events` are shipped. `next.page === null` means caught up. */
+  /** The cursor to commit once the page is shipped. `next.page === null` means caught up. */
   next: AuditCursor;
 }
 
+export function fetchAuditPageRefActivity(deps: ActivityDeps) {
+  return async function readAuditPageRef(input: FetchAuditPageInput): Promise<AuditPageRef> {
+    const ctx = Context.current();
+    return withTypedFailures(async () => {
+      const page = await readAuditPage(deps, input.tenant, input.cursor, ctx);
+      // Unique per run and activity, the same across attempts of this activity.
+      const run = ctx.info.workflowExecution;
+      const pageId = page.fresh.length > 0 ? `${run?.workflowId ?? ctx.info.workflowType}/${run?.runId ?? ''}/${ctx.info.activityId}` : null;
+      if (pageId && deps.pages) deps.pages.put(pageId, { records: page.fresh, bytes: page.bytes, meta: { next: page.next } });
+      return {
+        pageId,
+        workerQueue: pageId && deps.pages && deps.workerQueue ? deps.workerQueue : null,
+        count: page.fresh.length,
+        bytes: page.bytes,
+        skipped: page.skipped,
+        late: page.late,
+        next: page.next,
+      };
+    }, ctx.info.attempt);
+  };
+}
+
+export interface FetchedAuditPage {
+  events: Record<string, unknown>[];
+  skipped: number;
+  late: number;
+  next: AuditCursor;
+}
+
+/**
+ * 0.2 activity, kept only for workflow runs started before 0.3 (they return the records themselves); such runs
+ * move to the new shape at their next continue-as-new. Remove once no 0.2 run is left.
+ */
 export function fetchAuditPageActivity(deps: ActivityDeps) {
   return async function fetchAuditPage(input: FetchAuditPageInput): Promise<FetchedAuditPage> {
-    const { kandji, auditPageSize, auditOverlapMs = 0 } = tenantDeps(deps, input.tenant);
+    const ctx = Context.current();
     return withTypedFailures(async () => {
-      const path = auditRequestPath(input.cursor, auditPageSize, auditOverlapMs);
-      const ctx = Context.current();
-      const body = await kandji.getJson(path, ctx.cancellationSignal, { keepAlive: () => ctx.heartbeat() });
-      const page = parseAuditPage(body);
-      const nextPage = page.next ? toSameOriginPath(page.next, kandji.baseUrl, AUDIT_EVENTS_PATH) : null;
-      const { fresh, skipped, late, next } = advanceAuditCursor(input.cursor, page.results, nextPage, auditOverlapMs);
-      deps.logger.debug(
-        { tenant: input.tenant, stream: 'audit', received: page.results.length, fresh: fresh.length, skipped, late, more: nextPage !== null },
-        'fetched audit page',
-      );
+      const { fresh, skipped, late, next } = await readAuditPage(deps, input.tenant, input.cursor, ctx);
       return { events: fresh, skipped, late, next };
-    }, Context.current().info.attempt);
+    }, ctx.info.attempt);
   };
 }

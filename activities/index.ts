@@ -3,12 +3,16 @@
  * can hand in simulators (or anything else) without touching the Temporal server.
  */
 import type { ActivityDeps } from './deps';
-import { fetchAuditPageActivity } from './fetch-audit-page';
+import { fetchAuditPageActivity, fetchAuditPageRefActivity } from './fetch-audit-page';
+import { shipAuditPageActivity } from './ship-audit-page';
 import { shipBatchActivity } from './ship-batch';
 import { sweepSnapshotActivity } from './sweep-snapshot';
 
 export function createActivities(deps: ActivityDeps) {
   return {
+    readAuditPageRef: fetchAuditPageRefActivity(deps),
+    shipAuditPage: shipAuditPageActivity(deps),
+    // 0.2 activities: records in history. Kept for runs started before 0.3, until their next continue-as-new.
     fetchAuditPage: fetchAuditPageActivity(deps),
     shipBatch: shipBatchActivity(deps),
     sweepSnapshot: sweepSnapshotActivity(deps),
@@ -17,6 +21,7 @@ export function createActivities(deps: ActivityDeps) {
 
 export type Activities = ReturnType<typeof createActivities>;
 export type { ActivityDeps, TenantDeps } from './deps';
-export type { FetchAuditPageInput, FetchedAuditPage } from './fetch-audit-page';
+export type { AuditPageRef, FetchAuditPageInput, FetchedAuditPage } from './fetch-audit-page';
+export type { ShipAuditPageInput, ShipAuditPageResult } from './ship-audit-page';
 export type { ShipBatchInput, ShipBatchResult } from './ship-batch';
 export type { SweepSnapshotInput, SweepSnapshotResult } from './sweep-snapshot';

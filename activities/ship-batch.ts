@@ -26,8 +26,10 @@ export interface ShipBatchResult {
   shipped: number;
   /** Intake requests that Datadog accepted. */
   batches: number;
-  /** Records Datadog refused (400) even alone: logged with their identity, not shipped. */
+  /** Records Datadog refused (400) even alone: logged with their identity, not shipped (the first few). */
   deadLetters: DeadLetter[];
+  /** How many records were dead-lettered in all. */
+  deadLettered: number;
   /** Records older than Datadog's 18-hour window, and what was done with them. */
   stale: { count: number; policy: 'ship' | 'restamp' | 'drop' };
   /** Records trimmed to fit Datadog's 1 MB per log. */
@@ -86,19 +88,22 @@ export async function shipRecords(deps: ActivityDeps, input: ShipBatchInput, opt
       shipItems(
         items,
         toSend.map(identityOf),
-        { send: (body) => deps.datadog.send(body, opts.signal), onBatchDone: opts.onBatchDone },
+        {
+          send: (body) => deps.datadog.send(body, opts.signal),
+          onBatchDone: opts.onBatchDone,
+          onDeadLetter: (dl) => log.error({ identity: dl.identity, status: dl.status, reason: dl.reason }, 'Datadog refused a record; dead-lettered'),
+        },
         opts.resume ?? emptyProgress(),
       ),
     opts.attempt,
   );
-  for (const dl of progress.deadLetters) {
-    log.error({ identity: dl.identity, status: dl.status, reason: dl.reason }, 'Datadog refused a record; dead-lettered');
-  }
-  log.info({ shipped: progress.accepted, requests: progress.requests, deadLetters: progress.deadLetters.length }, 'shipped to Datadog');
+  const deadLettered = progress.deadLettered ?? progress.deadLetters.length;
+  log.info({ shipped: progress.accepted, requests: progress.requests, deadLetters: deadLettered }, 'shipped to Datadog');
   return {
     shipped: progress.accepted,
     batches: progress.requests,
     deadLetters: progress.deadLetters,
+    deadLettered,
     stale: { count: stale.length, policy },
     trimmed,
   };

@@ -69,7 +69,7 @@ export function sweepSnapshotActivity(deps: ActivityDeps) {
       rows: 0,
       fresh: 0,
       pages: 0,
-      ship: { shipped: 0, batches: 0, deadLetters: [], trimmed: 0, stale: 0 },
+      ship: { shipped: 0, batches: 0, deadLetters: [], deadLettered: 0, trimmed: 0, stale: 0 },
       done: false,
     };
     let stalePolicy: ShipBatchResult['stale']['policy'] = deps.stalePolicy ?? 'ship';
@@ -90,6 +90,7 @@ export function sweepSnapshotActivity(deps: ActivityDeps) {
         p.ship.shipped += shipped.shipped;
         p.ship.batches += shipped.batches;
         p.ship.deadLetters.push(...shipped.deadLetters);
+        p.ship.deadLettered += shipped.deadLettered;
         p.ship.trimmed += shipped.trimmed;
         p.ship.stale += shipped.stale.count;
         stalePolicy = shipped.stale.policy;
@@ -139,6 +140,7 @@ export function sweepSnapshotActivity(deps: ActivityDeps) {
       shipped: p.ship.shipped,
       batches: p.ship.batches,
       deadLetters: p.ship.deadLetters,
+      deadLettered: p.ship.deadLettered,
       trimmed: p.ship.trimmed,
       stale: { count: p.ship.stale, policy: stalePolicy },
     };

@@ -1,26 +1,45 @@
 /**
  * The audit stream: Kandji's audit log (admin actions, EDR threats, vulnerability events, …) to Datadog
  * `service:audit`, for one tenant, forever. The cursor lives here and moves only after Datadog accepted a page.
+ *
+ * Records never pass through this workflow: `readAuditPageRef` keeps a page in the worker that read it and returns
+ * a reference; `shipAuditPage` runs on that worker's own task queue and sends it. If that worker is gone, the ship
+ * runs on the shared queue and reads the page again from the same cursor. While page N ships, page N+1 is read.
  */
 import {
+  ActivityFailure,
   type ActivityOptions,
   allHandlersFinished,
+  CancellationScope,
   condition,
   continueAsNew,
   getExternalWorkflowHandle,
+  isCancellation,
+  log,
+  patched,
   proxyActivities,
   startChild,
+  TimeoutFailure,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { Activities } from '../activities';
-import { initialAuditCursor, type AuditCursor } from './audit-cursor';
+import type { Activities, AuditPageRef, ShipAuditPageResult } from '../activities';
+import { initialAuditCursor, samePosition, type AuditCursor } from './audit-cursor';
+import { legacyAuditLoop } from './audit-stream-legacy';
 import { backfillFinishedSignal, installBackfillHandlers } from './backfills';
 import { NON_RETRYABLE_FAILURE_TYPES } from './failure-types';
 import { recordShipment } from './shipment';
 import type { AuditStreamInput } from './stream-input';
-import { createStreamRuntime } from './stream-runtime';
+import { createStreamRuntime, type StreamRuntime } from './stream-runtime';
 import type { StreamStatus } from './stream-status';
 
+/** Marks runs of 0.3 and later: records outside history, pipelined pages. */
+export const PAGES_OUTSIDE_HISTORY = 'pages-outside-history';
+
+/** How long a ship waits for the worker holding its page before reading the page again elsewhere. */
+export const DEFAULT_HANDOFF_MS = 30_000;
+
+// The activities set a jittered nextRetryDelay themselves (or the remote's Retry-After); these policies bound how
+// long one activity keeps retrying before the workflow records the error in status and tries again.
 const retry = (maximumAttempts: number, maximumInterval: '1 minute' | '2 minutes'): ActivityOptions['retry'] => ({
   initialInterval: '1 second',
   backoffCoefficient: 2,
@@ -29,30 +48,13 @@ const retry = (maximumAttempts: number, maximumInterval: '1 minute' | '2 minutes
   nonRetryableErrorTypes: [...NON_RETRYABLE_FAILURE_TYPES] as string[],
 });
 
-// The activities set a jittered nextRetryDelay themselves (or the remote's Retry-After); these policies bound how
-// long one activity keeps retrying before the workflow records the error in status and tries again.
-const fetchActivities = (attempts: number) =>
-  proxyActivities<Activities>({
-    startToCloseTimeout: '2 minutes',
-    heartbeatTimeout: '1 minute',
-    retry: retry(attempts, '1 minute'),
-  });
-const { shipBatch } = proxyActivities<Activities>({
-  startToCloseTimeout: '5 minutes',
-  heartbeatTimeout: '1 minute',
-  retry: retry(20, '2 minutes'),
-});
-
 export interface AuditStreamResult {
   status: StreamStatus;
 }
 
 export async function auditStream(input: AuditStreamInput): Promise<AuditStreamResult> {
-  const now = () => new Date().toISOString();
   const rt = createStreamRuntime(input.tenant, 'audit', input.cursor, input.timings, input.carried);
-  const { fetchAuditPage } = fetchActivities(input.timings.fetchAttempts ?? 8);
   const { status } = rt;
-  let cursor: AuditCursor = input.cursor;
   const backfill = input.backfill;
   if (backfill) status.window = { from: backfill.from, to: backfill.to };
   else {
@@ -70,40 +72,14 @@ export async function auditStream(input: AuditStreamInput): Promise<AuditStreamR
       },
     });
   }
+  const continueWith = async (cursor: AuditCursor): Promise<never> => {
+    await condition(allHandlersFinished);
+    return continueAsNew<typeof auditStream>({ ...input, cursor, carried: rt.carried() });
+  };
 
   status.state = 'running';
-  while (!rt.stopRequested()) {
-    await rt.whilePaused();
-    if (rt.stopRequested()) break;
-    if (workflowInfo().continueAsNewSuggested) {
-      await condition(allHandlersFinished);
-      await continueAsNew<typeof auditStream>({ ...input, cursor, carried: rt.carried() });
-    }
-
-    const page = await rt.untilDone('fetch', () => fetchAuditPage({ tenant: input.tenant, cursor }));
-    if (!page) break;
-    status.lastPollAt = now();
-    status.counts.pages += 1;
-    status.counts.skippedRepeats += page.skipped;
-    status.counts.late += page.late ?? 0;
-
-    if (page.events.length > 0) {
-      status.counts.fetched += page.events.length;
-      const shipped = await rt.untilDone('ship', () => shipBatch({ tenant: input.tenant, stream: 'audit', records: page.events }));
-      if (!shipped) break; // stop requested while Datadog was failing: the cursor stays before this page
-      recordShipment(status, shipped);
-    }
-    cursor = page.next;
-    status.cursor = cursor;
-
-    if (cursor.page === null && backfill) break; // the window is done
-    if (cursor.page === null) {
-      status.state = 'caught_up';
-      status.caughtUpAt = now();
-      await rt.pause(input.timings.pollIntervalMs);
-      if (!rt.stopRequested()) status.state = 'running';
-    }
-  }
+  if (patched(PAGES_OUTSIDE_HISTORY)) await pageLoop(input, rt, continueWith);
+  else await legacyAuditLoop(input, rt, continueWith);
 
   status.state = 'stopped';
   if (backfill) {
@@ -114,4 +90,112 @@ export async function auditStream(input: AuditStreamInput): Promise<AuditStreamR
   }
   await condition(allHandlersFinished);
   return { status };
+}
+
+function isScheduleToStartTimeout(err: unknown): boolean {
+  return err instanceof ActivityFailure && err.cause instanceof TimeoutFailure && err.cause.timeoutType === 'SCHEDULE_TO_START';
+}
+
+/** A read of page N+1 started while page N ships; cancelled when page N ends somewhere else than expected. */
+interface ReadAhead {
+  from: AuditCursor;
+  scope: CancellationScope;
+  ref: Promise<AuditPageRef | undefined>;
+}
+
+async function pageLoop(input: AuditStreamInput, rt: StreamRuntime, continueWith: (cursor: AuditCursor) => Promise<never>): Promise<void> {
+  const now = () => new Date().toISOString();
+  const { status } = rt;
+  const { tenant } = input;
+  const { readAuditPageRef } = proxyActivities<Activities>({
+    startToCloseTimeout: '2 minutes',
+    heartbeatTimeout: '1 minute',
+    retry: retry(input.timings.fetchAttempts ?? 8, '1 minute'),
+  });
+  const shipVia = (workerQueue: string | null) =>
+    proxyActivities<Activities>({
+      startToCloseTimeout: '15 minutes',
+      heartbeatTimeout: '1 minute',
+      retry: retry(20, '2 minutes'),
+      ...(workerQueue ? { taskQueue: workerQueue, scheduleToStartTimeout: input.timings.handoffMs ?? DEFAULT_HANDOFF_MS } : {}),
+    }).shipAuditPage;
+
+  const read = (from: AuditCursor) => rt.untilDone('fetch', () => readAuditPageRef({ tenant, cursor: from }));
+  const readAhead = (from: AuditCursor): ReadAhead => {
+    const scope = new CancellationScope();
+    const ref = scope.run(() => read(from));
+    ref.catch(() => undefined); // a cancelled read-ahead is simply dropped
+    return { from, scope, ref };
+  };
+  /** Ships a page from the worker holding it; if that worker is gone, from whichever worker reads it again. */
+  const ship = (ref: AuditPageRef, from: AuditCursor) =>
+    rt.untilDone('ship', async (): Promise<ShipAuditPageResult> => {
+      const args = { tenant, pageId: ref.pageId!, cursor: from };
+      if (ref.workerQueue) {
+        try {
+          return await shipVia(ref.workerQueue)(args);
+        } catch (err) {
+          if (!isScheduleToStartTimeout(err)) throw err;
+          log.info('the worker holding the page is gone; the page will be read again', { pageId: ref.pageId });
+          ref.workerQueue = null;
+        }
+      }
+      return shipVia(null)(args);
+    });
+
+  let cursor: AuditCursor = input.cursor;
+  let ahead: ReadAhead | undefined;
+  const dropAhead = () => {
+    ahead?.scope.cancel();
+    ahead = undefined;
+  };
+
+  while (!rt.stopRequested()) {
+    await rt.whilePaused();
+    if (rt.stopRequested()) break;
+    if (workflowInfo().continueAsNewSuggested) {
+      dropAhead();
+      await continueWith(cursor);
+    }
+
+    let ref: AuditPageRef | undefined;
+    try {
+      ref = ahead && samePosition(ahead.from, cursor) ? await ahead.ref : await read(cursor);
+    } catch (err) {
+      if (!isCancellation(err)) throw err;
+      ref = await read(cursor);
+    }
+    ahead = undefined;
+    if (!ref) break;
+    status.lastPollAt = now();
+    status.counts.pages += 1;
+    status.counts.skippedRepeats += ref.skipped;
+    status.counts.late += ref.late;
+
+    // Read the next page of a backlog while this one ships (a backfill's window ends where Kandji's log does).
+    if (ref.next.page !== null) ahead = readAhead(ref.next);
+
+    let next = ref.next;
+    if (ref.count > 0 && ref.pageId) {
+      status.counts.fetched += ref.count;
+      const shipped = await ship(ref, cursor);
+      if (!shipped) break; // stop requested while Datadog was failing: the cursor stays before this page
+      recordShipment(status, shipped);
+      if (shipped.reread) status.counts.reread = (status.counts.reread ?? 0) + 1;
+      next = shipped.next;
+      if (!samePosition(next, ref.next)) dropAhead(); // the page read again ended elsewhere
+    }
+    cursor = next;
+    status.cursor = cursor;
+
+    if (cursor.page === null && input.backfill) break; // the window is done
+    if (cursor.page === null) {
+      dropAhead();
+      status.state = 'caught_up';
+      status.caughtUpAt = now();
+      await rt.pause(input.timings.pollIntervalMs);
+      if (!rt.stopRequested()) status.state = 'running';
+    }
+  }
+  dropAhead();
 }

@@ -6,6 +6,8 @@ export interface ShipmentReport {
   shipped: number;
   batches: number;
   deadLetters?: { identity: string; reason: string }[];
+  /** All dead letters (deadLetters holds only the first few); absent in 0.2 results. */
+  deadLettered?: number;
   stale?: { count: number };
   trimmed?: number;
 }
@@ -17,7 +19,7 @@ export function recordShipment(status: StreamStatus, shipped: ShipmentReport): v
   const deadLetters = shipped.deadLetters ?? [];
   status.counts.stale += shipped.stale?.count ?? 0;
   status.counts.trimmed += shipped.trimmed ?? 0;
-  status.counts.deadLettered += deadLetters.length;
+  status.counts.deadLettered += shipped.deadLettered ?? deadLetters.length;
   const dead = deadLetters[deadLetters.length - 1];
   if (dead) status.lastDeadLetter = { identity: dead.identity, reason: dead.reason, at: now };
   if (shipped.shipped > 0) status.lastShipAt = now;

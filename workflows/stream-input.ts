@@ -11,6 +11,8 @@ export interface StreamTimings {
   errorBackoffMs: number;
   /** Attempts of a Kandji read before its error shows in status and the stream waits errorBackoffMs. Default 8. */
   fetchAttempts?: number;
+  /** How long a ship waits for the worker holding its page before the page is read again elsewhere. Default 30 s. */
+  handoffMs?: number;
 }
 
 export interface AuditStreamInput {

@@ -2,7 +2,7 @@
  * What every stream workflow shares: its status (answered by the `status` query), the `stop` signal, waits that
  * end early on stop, and running a step until it succeeds while recording failures in status.
  */
-import { ActivityFailure, ApplicationFailure, condition, log, setHandler } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, condition, isCancellation, log, setHandler } from '@temporalio/workflow';
 import { FailureType, isAuthFailure } from './failure-types';
 import { describeIssues, emptyPayloadSchema, pauseSignal, pauseUpdate, resumeSignal, resumeUpdate, statusQuery, stopSignal } from './messages';
 import type { StreamTimings } from './stream-input';
@@ -105,6 +105,7 @@ export function createStreamRuntime(
           if (status.state !== 'running' && status.state !== 'caught_up') status.state = 'running';
           return result;
         } catch (err) {
+          if (isCancellation(err)) throw err; // the step was cancelled on purpose (e.g. a read-ahead dropped)
           const failure = err instanceof ActivityFailure && err.cause instanceof ApplicationFailure ? err.cause : undefined;
           const type = failure?.type ?? (err instanceof Error ? err.name : 'Error');
           const message = failure?.message ?? (err instanceof Error ? err.message : String(err));

@@ -47,6 +47,8 @@ export interface StreamCounts {
   /** Snapshot streams: complete sweeps, and rows that disappeared since the sweep before. */
   sweeps: number;
   gone: number;
+  /** Audit pages read again from Kandji because the worker holding them was gone (one request each). */
+  reread?: number;
 }
 
 /** Position of a snapshot stream (detections, threats): when its last complete sweep started, and what it saw. */

@@ -146,6 +146,7 @@ const streamSchema = z.object({
         return z.NEVER;
       }
     }),
+  KANDJI_PAGE_HANDOFF: duration('KANDJI_PAGE_HANDOFF', '30s'),
   KANDJI_AUDIT_PAGE_SIZE: z.coerce
     .number({ error: 'expected a whole number from 1 to 500' })
     .int('expected a whole number from 1 to 500')
@@ -231,6 +232,8 @@ export interface StreamConfig {
   fetchAttempts: number;
   /** Tags this tenant's logs carry besides DD_TAGS (tenants file). */
   extraTags?: string[];
+  /** How long a ship waits for the worker holding its page before the page is read again elsewhere. */
+  handoffMs: number;
 }
 
 /**
@@ -282,6 +285,7 @@ export function loadStreamConfig(env: Env = process.env): StreamConfig {
     auditOverlapMs: c.KANDJI_AUDIT_OVERLAP,
     requestsPerHour: c.KANDJI_REQUESTS_PER_HOUR,
     fetchAttempts: c.KANDJI_FETCH_ATTEMPTS,
+    handoffMs: c.KANDJI_PAGE_HANDOFF,
   };
 }
 
@@ -298,7 +302,25 @@ export interface WorkerConfig {
   stalePolicy: StalePolicy;
   hostname?: string;
   logLevel: string;
+  /** Bytes of fetched pages a worker holds until they are shipped (WORKER_PAGE_MEMORY_MB). */
+  pageStoreMaxBytes: number;
+  /** Rows per chunk of a snapshot stream's durable state (KANDJI_SNAPSHOT_CHUNK_ROWS). */
+  snapshotChunkRows: number;
 }
+
+const workerTuningSchema = z.object({
+  WORKER_PAGE_MEMORY_MB: z.coerce
+    .number({ error: 'expected a whole number of megabytes, e.g. 512' })
+    .int('expected a whole number of megabytes, e.g. 512')
+    .min(16, 'expected at least 16 MB')
+    .default(512),
+  KANDJI_SNAPSHOT_CHUNK_ROWS: z.coerce
+    .number({ error: 'expected a whole number of rows, e.g. 20000' })
+    .int('expected a whole number of rows, e.g. 20000')
+    .min(100, 'expected at least 100 rows')
+    .max(24_000, 'a chunk of more than 24,000 rows would exceed 256 KB')
+    .default(20_000),
+});
 
 /** Everything the worker needs; collects the problems of every variable before failing. */
 export function loadWorkerConfig(env: Env = process.env): WorkerConfig {
@@ -315,6 +337,7 @@ export function loadWorkerConfig(env: Env = process.env): WorkerConfig {
   const temporal = attempt(() => loadTemporalConfig(env));
   const configs = attempt(() => loadTenantConfigs(env));
   const secrets = attempt(() => parse(secretsSchema, env));
+  const tuning = attempt(() => parse(workerTuningSchema, env));
   if (!env.KANDJI_TENANTS_FILE && env.KANDJI_API_TOKEN === undefined) {
     problems.push('KANDJI_API_TOKEN: required: a Kandji API token with the "List Audit Events" permission');
   }
@@ -322,7 +345,7 @@ export function loadWorkerConfig(env: Env = process.env): WorkerConfig {
     const token = entry ? attempt(() => readTenantToken(entry, env)) : secrets?.KANDJI_API_TOKEN;
     return token ? [{ stream, token }] : [];
   });
-  if (problems.length || !temporal || !configs || !secrets || !tenants[0]) throw new ConfigError(problems);
+  if (problems.length || !temporal || !configs || !secrets || !tuning || !tenants[0]) throw new ConfigError(problems);
   return {
     temporal,
     stream: tenants[0].stream,
@@ -334,5 +357,7 @@ export function loadWorkerConfig(env: Env = process.env): WorkerConfig {
     stalePolicy: secrets.DD_STALE_EVENTS,
     hostname: secrets.DD_HOSTNAME,
     logLevel: secrets.LOG_LEVEL,
+    pageStoreMaxBytes: tuning.WORKER_PAGE_MEMORY_MB * 1024 * 1024,
+    snapshotChunkRows: tuning.KANDJI_SNAPSHOT_CHUNK_ROWS,
   };
 }

@@ -16,13 +16,23 @@ export interface DeadLetter {
 export interface ShipProgress {
   /** Top-level batches fully handled (accepted or dead-lettered). */
   batchesDone: number;
+  /**
+   * Identity of the last item of the last batch fully handled: a resumed attempt starts after it, wherever it now
+   * stands in the list (which may differ from the first attempt's, e.g. after stale filtering by a later clock).
+   */
+  doneIdentity?: string;
   accepted: number;
   requests: number;
+  /** The first MAX_DEAD_LETTERS_KEPT dead letters (all are logged); `deadLettered` counts them all. */
   deadLetters: DeadLetter[];
+  deadLettered?: number;
 }
 
+/** Dead letters kept in progress and results: heartbeats and history stay small however many there are. */
+export const MAX_DEAD_LETTERS_KEPT = 20;
+
 export function emptyProgress(): ShipProgress {
-  return { batchesDone: 0, accepted: 0, requests: 0, deadLetters: [] };
+  return { batchesDone: 0, accepted: 0, requests: 0, deadLetters: [], deadLettered: 0 };
 }
 
 export interface ShipOptions {
@@ -30,6 +40,8 @@ export interface ShipOptions {
   /** Called after each top-level batch, with the progress to resume from. */
   onBatchDone?: (progress: ShipProgress) => void;
   limits?: { maxItems?: number; maxBytes?: number };
+  /** Called for each dead letter (to log it) as it happens. */
+  onDeadLetter?: (dead: DeadLetter) => void;
 }
 
 /**
@@ -42,7 +54,11 @@ export async function shipItems(
   opts: ShipOptions,
   progress: ShipProgress = emptyProgress(),
 ): Promise<ShipProgress> {
-  const batches = splitIntoBatches(items, opts.limits);
+  // Resume after the last item an earlier attempt finished, found by identity (else by batch count: 0.2 heartbeats).
+  let first = 0;
+  if (progress.doneIdentity !== undefined) first = identities.lastIndexOf(progress.doneIdentity) + 1;
+  const batches = splitIntoBatches(first > 0 ? items.slice(first) : items, opts.limits).map((b) => ({ ...b, start: b.start + first }));
+  const startBatch = progress.doneIdentity !== undefined ? 0 : progress.batchesDone;
 
   const sendRange = async (start: number, end: number, body?: string): Promise<void> => {
     try {
@@ -58,18 +74,18 @@ export async function shipItems(
         await sendRange(mid, end);
         return;
       }
-      progress.deadLetters.push({
-        identity: identities[start] ?? `#${start}`,
-        status: err.details.status,
-        reason: err.message,
-      });
+      const dead = { identity: identities[start] ?? `#${start}`, status: err.details.status, reason: err.message };
+      opts.onDeadLetter?.(dead);
+      progress.deadLettered = (progress.deadLettered ?? progress.deadLetters.length) + 1;
+      if (progress.deadLetters.length < MAX_DEAD_LETTERS_KEPT) progress.deadLetters.push(dead);
     }
   };
 
-  for (let i = progress.batchesDone; i < batches.length; i++) {
+  for (let i = startBatch; i < batches.length; i++) {
     const batch: Batch = batches[i]!;
     await sendRange(batch.start, batch.start + batch.count, batch.body);
-    progress.batchesDone = i + 1;
+    progress.batchesDone += 1;
+    progress.doneIdentity = identities[batch.start + batch.count - 1] ?? `#${batch.start + batch.count - 1}`;
     opts.onBatchDone?.(progress);
   }
   return progress;

@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { DefaultLogger, Runtime, type Worker } from '@temporalio/worker';
+import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { loadWorkerConfig } from '../config/env';
 import { DatadogSimulator } from '../simulators/datadog';
 import { KandjiSimulator } from '../simulators/kandji';
@@ -17,6 +17,7 @@ import { freePort, startDevServer, temporalCliPath, type DevServer } from '../te
 import { createLogger } from '../telemetry/logger';
 import { buildActivityDeps } from '../worker/activity-deps';
 import { createWorker } from '../worker/create-worker';
+import type { WorkerGroup } from '../worker/worker-group';
 import { formatDuration } from '../duration';
 
 const DEMO_TOKEN = '00000000-0000-4000-8000-000000000001';
@@ -152,7 +153,7 @@ async function main(): Promise<void> {
   }
 }
 
-async function shutdownWorker(worker: Worker, running: Promise<void>): Promise<void> {
+async function shutdownWorker(worker: WorkerGroup, running: Promise<void>): Promise<void> {
   if (worker.getState() === 'RUNNING') worker.shutdown();
   await running.catch(() => undefined);
 }

@@ -47,6 +47,11 @@ export class KandjiClient {
    * budget first; a 429 is waited out here (its Retry-After, else a minute) rather than spending a Temporal retry.
    */
   async getJson(pathAndQuery: string, signal?: AbortSignal, opts: RequestOptions = {}): Promise<unknown> {
+    return (await this.getJsonSized(pathAndQuery, signal, opts)).body;
+  }
+
+  /** As getJson, with the size of the body as received (bytes of JSON text). */
+  async getJsonSized(pathAndQuery: string, signal?: AbortSignal, opts: RequestOptions = {}): Promise<{ body: unknown; bytes: number }> {
     if (!pathAndQuery.startsWith('/')) throw new Error(`Kandji path must start with /: ${pathAndQuery}`);
     let waited = 0;
     for (;;) {
@@ -63,7 +68,7 @@ export class KandjiClient {
     }
   }
 
-  private async getOnce(pathAndQuery: string, signal?: AbortSignal): Promise<unknown> {
+  private async getOnce(pathAndQuery: string, signal?: AbortSignal): Promise<{ body: unknown; bytes: number }> {
     const url = this.baseUrl + pathAndQuery;
     const timeout = AbortSignal.timeout(this.timeoutMs);
     const combined = signal ? AbortSignal.any([signal, timeout]) : timeout;
@@ -98,7 +103,7 @@ export class KandjiClient {
       });
     }
     try {
-      return JSON.parse(text) as unknown;
+      return { body: JSON.parse(text) as unknown, bytes: Buffer.byteLength(text) };
     } catch {
       throw new RemoteError('kandji', 'bad_response', `Kandji answered ${status} for GET ${path} with a body that is not JSON: ${snippet(text)}`, {
         status,

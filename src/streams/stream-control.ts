@@ -54,6 +54,7 @@ export async function startStream(
     authRecheckMs: stream.authRecheckMs,
     errorBackoffMs: stream.errorBackoffMs,
     fetchAttempts: stream.fetchAttempts,
+    handoffMs: stream.handoffMs,
   };
   const options = { workflowId, taskQueue: temporal.taskQueue, workflowIdConflictPolicy: 'USE_EXISTING' as const };
   let cursor: StreamCursor;

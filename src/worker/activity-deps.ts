@@ -7,7 +7,9 @@ import { formatTags } from '../datadog/log-items';
 import { Context } from '@temporalio/activity';
 import { KandjiClient } from '../kandji/client';
 import { TemporalRequestBudget } from '../kandji/request-budget';
+import { PageStore } from '../streams/page-store';
 import { FORWARDER_VERSION } from '../version';
+import { workerQueueName } from './worker-queue';
 
 export function buildActivityDeps(config: WorkerConfig, logger: Logger): ActivityDeps & { close(): Promise<void> } {
   const userAgent = `kandji-datadog/${FORWARDER_VERSION}`;
@@ -34,6 +36,9 @@ export function buildActivityDeps(config: WorkerConfig, logger: Logger): Activit
     datadog,
     logger,
     stalePolicy: config.stalePolicy,
+    pages: new PageStore({ maxBytes: config.pageStoreMaxBytes }),
+    workerQueue: workerQueueName(config.temporal.taskQueue),
+    snapshotChunkRows: config.snapshotChunkRows,
     close: async () => {
       await Promise.all([...clients.map((c) => c.close()), datadog.close()]);
     },

@@ -1,8 +1,9 @@
-/** Creates the Temporal worker that runs the stream workflows and their activities. */
+/** Creates the Temporal workers that run the stream workflows and their activities. */
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from '../../activities';
 import type { TemporalConfig } from '../config/env';
 import { buildDataConverter } from '../temporal/data-converter';
+import { WorkerGroup } from './worker-group';
 
 export const WORKFLOWS_PATH = require.resolve('../../workflows');
 
@@ -19,18 +20,26 @@ export interface CreateWorkerOptions {
   shutdownGraceTime?: WorkerOptions['shutdownGraceTime'];
 }
 
-export async function createWorker(opts: CreateWorkerOptions): Promise<{ worker: Worker; connection: NativeConnection }> {
+export async function createWorker(opts: CreateWorkerOptions): Promise<{ worker: WorkerGroup; connection: NativeConnection }> {
   const connection = opts.connection ?? (await NativeConnection.connect({ address: opts.temporal.address }));
-  const worker = await Worker.create({
+  const activities = createActivities(opts.deps);
+  const common = {
     connection,
     namespace: opts.temporal.namespace,
-    taskQueue: opts.temporal.taskQueue,
-    ...(opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
-    activities: createActivities(opts.deps),
+    activities,
     dataConverter: opts.dataConverter ?? buildDataConverter(opts.temporal.encryptionKey),
     ...(opts.identity ? { identity: opts.identity } : {}),
     // Let the batch in flight finish on SIGTERM (Kubernetes gives 30 s by default).
     shutdownGraceTime: opts.shutdownGraceTime ?? '20s',
+  };
+  const main = await Worker.create({
+    ...common,
+    taskQueue: opts.temporal.taskQueue,
+    ...(opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
   });
-  return { worker, connection };
+  // Activities only: the ships of pages this process holds. Many streams may ship at once, each a page.
+  const own = opts.deps.workerQueue
+    ? await Worker.create({ ...common, taskQueue: opts.deps.workerQueue, maxConcurrentActivityTaskExecutions: 200 })
+    : undefined;
+  return { worker: new WorkerGroup(main, own), connection };
 }

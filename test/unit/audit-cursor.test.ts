@@ -7,6 +7,7 @@ import {
   initialAuditCursor,
   type AuditCursor,
 } from '../../workflows/audit-cursor';
+import { decodeDigest, idHash } from '../../workflows/overlap-digest';
 import { keyToMillis, millisToKey, timestampKey } from '../../workflows/timestamps';
 
 interface Ev {
@@ -26,6 +27,7 @@ class FakeKandji {
   requests: string[] = [];
 
   add(...evs: Ev[]): void {
+    for (const e of evs) CANDIDATES.add(e.id);
     this.events.push(...evs);
   }
 
@@ -85,9 +87,19 @@ function poll(kandji: FakeKandji, cursor: AuditCursor, limit: number): { shipped
 const ids = (evs: readonly Ev[]) => evs.map((e) => e.id);
 
 /** The cursor as the tests reason about it: its position, the ids shipped exactly at it, and the page link. */
+/** Every id a test uses, so that the digest's hashes can be read back as ids. */
+const CANDIDATES = new Set<string>(['x', 'm', 'a', 'b', 'w', 'y', 'z', 'old']);
+
+/** Ids the cursor remembers as shipped in the digest's second of `since`. */
+function remembered(c: AuditCursor): string[] {
+  const sec = Math.floor(keyToMillis(c.since) / 1000);
+  const hashes = new Set(decodeDigest(c.digest).filter((e) => e.sec === sec).map((e) => e.hash));
+  return [...CANDIDATES].filter((id) => hashes.has(idHash(id))).sort();
+}
+
+/** The cursor as the tests reason about it: its position, the ids shipped in the second of it, and the page link. */
 function view(c: AuditCursor): { since: string; shippedAtSince: string[]; page: string | null } {
-  const atSince = (c.recent ?? []).filter((e) => e.startsWith(`${c.since} `)).map((e) => e.slice(c.since.length + 1));
-  return { since: c.since, shippedAtSince: [...new Set([...(c.shippedAtSince ?? []), ...atSince])].sort(), page: c.page };
+  return { since: c.since, shippedAtSince: remembered(c), page: c.page };
 }
 
 describe('advanceAuditCursor across pages', () => {
@@ -233,7 +245,8 @@ describe('advanceAuditCursor on one page', () => {
     const r = advanceAuditCursor(cursor, [{ id: 'w', occurred_at: '2026-01-31T10:00:00.000001Z' }], null);
     expect(ids(r.fresh)).toEqual(['w']);
     expect(r.next.since).toBe('2026-01-31T10:00:00.000001Z');
-    expect(view(r.next).shippedAtSince).toEqual(['w']);
+    // 'x' (a microsecond earlier) is remembered too: the digest keeps the whole second.
+    expect(view(r.next).shippedAtSince).toEqual(['w', 'x']);
   });
 
   it('keeps the cursor for an empty page, clearing the page link', () => {
@@ -248,7 +261,8 @@ describe('advanceAuditCursor on one page', () => {
     const frozen = JSON.stringify(input);
     const r = advanceAuditCursor(input, [{ id: 'z', occurred_at: '2026-01-31T10:00:00Z' }, { id: 'b', occurred_at: '2026-01-31T10:00:00Z' }], null);
     expect(view(r.next).shippedAtSince).toEqual(['b', 'm', 'z']);
-    expect(r.next.recent).toEqual([...r.next.recent!].sort());
+    const entries = decodeDigest(r.next.digest);
+    expect(entries).toEqual([...entries].sort((a, b) => a.sec - b.sec || (a.hash < b.hash ? -1 : 1)));
     expect(JSON.stringify(input)).toBe(frozen);
   });
 });
@@ -256,7 +270,7 @@ describe('advanceAuditCursor on one page', () => {
 describe('auditRequestPath', () => {
   it('reads from since, sorted by occurred_at, 500 a page by default', () => {
     const c = initialAuditCursor('2026-01-31T12:00:00+01:00');
-    expect(c).toEqual({ since: '2026-01-31T11:00:00.000000Z', from: '2026-01-31T11:00:00.000000Z', recent: [], page: null });
+    expect(c).toEqual({ since: '2026-01-31T11:00:00.000000Z', from: '2026-01-31T11:00:00.000000Z', page: null });
     const path = auditRequestPath(c);
     const url = new URL(path, ORIGIN);
     expect(url.pathname).toBe('/api/v1/audit/events');
@@ -413,8 +427,9 @@ describe('late events and the overlap window', () => {
     // Nothing repeats on the next polls, and the window forgets ids older than the overlap.
     r = pollWithOverlap(kandji, r.cursor);
     expect(r.shipped).toEqual([]);
-    expect(r.cursor.recent!.every((e) => e >= `${at(41)}`)).toBe(true);
-    expect(r.cursor.recent!.map((e) => e.split(' ')[1])).toEqual(['late', 'b', 'c']);
+    const entries = decodeDigest(r.cursor.digest);
+    expect(entries.every((e) => e.sec >= keyToMillis(at(41)) / 1000)).toBe(true);
+    expect(entries.map((e) => e.hash)).toEqual(['late', 'b', 'c'].map(idHash));
   });
 
   it('never ships events before the start position, even inside the window', () => {
@@ -422,5 +437,47 @@ describe('late events and the overlap window', () => {
     kandji.add({ id: 'before-start', occurred_at: at(50) }, { id: 'x', occurred_at: at(61) });
     const r = pollWithOverlap(kandji, initialAuditCursor(at(60)));
     expect(ids(r.shipped)).toEqual(['x']);
+  });
+});
+
+describe('the overlap digest stays bounded whatever the event rate', () => {
+  const OVERLAP = 5 * 60_000;
+  const base = Date.parse('2026-01-31T10:00:00Z');
+  const ev = (i: number, ms: number) => ({ id: `ev-${i}`, occurred_at: new Date(ms).toISOString() });
+
+  it('remembers nothing of a backlog older than the overlap (digestFrom moves past it) but the newest time of each page', () => {
+    let cursor = initialAuditCursor(new Date(base).toISOString());
+    const now = base + 10 * 3_600_000; // the backlog is ten hours old
+    for (let p = 0; p < 20; p++) {
+      const page = Array.from({ length: 500 }, (_, i) => ev(p * 500 + i, base + (p * 500 + i) * 100));
+      const r = advanceAuditCursor(cursor, page, p < 19 ? `/api/v1/audit/events?cursor=${p}` : null, OVERLAP, now);
+      expect(r.fresh).toHaveLength(500);
+      cursor = r.next;
+      expect(decodeDigest(cursor.digest).length).toBeLessThanOrEqual(1);
+    }
+    expect(cursor.digestFrom! > timestampKey(new Date(base + 9_998 * 100).toISOString())).toBe(true);
+    // A fresh poll re-reads nothing before digestFrom, so nothing it forgot is shipped again.
+    const start = new URL(auditRequestPath(cursor, 500, OVERLAP), ORIGIN).searchParams.get('start_date')!;
+    expect(start >= cursor.digestFrom!).toBe(true);
+  });
+
+  it('caps live entries at MAX_DIGEST_ENTRIES and shrinks the window to what it covers', () => {
+    let cursor = initialAuditCursor(new Date(base).toISOString());
+    // 20,000 events within 4 minutes, read as they happen: all recent.
+    for (let p = 0; p < 40; p++) {
+      const page = Array.from({ length: 500 }, (_, i) => ev(p * 500 + i, base + (p * 500 + i) * 12));
+      const r = advanceAuditCursor(cursor, page, null, OVERLAP, base + (p + 1) * 500 * 12);
+      cursor = r.next;
+    }
+    const entries = decodeDigest(cursor.digest);
+    expect(entries.length).toBeLessThanOrEqual(2_048);
+    expect(cursor.digest!.length).toBeLessThanOrEqual(2_048 * 22);
+    // Every entry is at or after digestFrom, and the re-read starts there.
+    expect(entries[0]!.sec * 1000).toBeGreaterThanOrEqual(keyToMillis(cursor.digestFrom!) - 1000);
+    const start = new URL(auditRequestPath(cursor, 500, OVERLAP), ORIGIN).searchParams.get('start_date')!;
+    expect(start).toBe(cursor.digestFrom);
+    // Re-reading the covered window ships nothing again.
+    const tail = Array.from({ length: 20_000 }, (_, i) => ev(i, base + i * 12)).filter((e) => timestampKey(e.occurred_at) >= start);
+    expect(advanceAuditCursor(cursor, tail, null, OVERLAP, base + 240_000).fresh).toEqual([]);
   });
 });

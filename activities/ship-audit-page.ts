@@ -1,0 +1,60 @@
+/**
+ * Activity: ship one audit page to Datadog. Normally it runs on the worker that fetched the page (routed to that
+ * worker's own task queue) and takes the records from its page store. When the page is not there (that worker
+ * died or restarted, or dropped the page to stay within its memory bound) it reads the page again from Kandji with
+ * the same cursor, keeps it (so its own retries do not read it again), ships what it read, and returns the cursor
+ * of what it actually shipped: that is what the workflow commits.
+ */
+import { Context } from '@temporalio/activity';
+import type { AuditRecord } from '../src/kandji/audit-page';
+import type { ShipProgress } from '../src/datadog/shipper';
+import type { AuditCursor } from '../workflows/audit-cursor';
+import { readAuditPage } from './audit-pages';
+import type { ActivityDeps } from './deps';
+import { withTypedFailures } from './failures';
+import { shipRecords, type ShipBatchResult } from './ship-batch';
+
+export interface ShipAuditPageInput {
+  tenant: string;
+  pageId: string;
+  /** The cursor the page was read from: a page that is gone is read again from it. */
+  cursor: AuditCursor;
+}
+
+export interface ShipAuditPageResult extends ShipBatchResult {
+  /** The cursor to commit: where the page shipped actually ends. */
+  next: AuditCursor;
+  /** Whether the page had to be read again from Kandji. */
+  reread: boolean;
+  /** Fresh events in what was shipped (differs from the fetch's count only after a re-read). */
+  count: number;
+}
+
+export function shipAuditPageActivity(deps: ActivityDeps) {
+  return async function shipAuditPage(input: ShipAuditPageInput): Promise<ShipAuditPageResult> {
+    const ctx = Context.current();
+    let page = deps.pages?.get(input.pageId);
+    let reread = false;
+    if (!page) {
+      const read = await withTypedFailures(() => readAuditPage(deps, input.tenant, input.cursor, ctx, ctx.info.heartbeatDetails), ctx.info.attempt);
+      reread = true;
+      page = { records: read.fresh, bytes: read.bytes, meta: { next: read.next }, storedAt: Date.now() };
+      deps.pages?.put(input.pageId, page);
+      deps.logger.info({ tenant: input.tenant, stream: 'audit', pageId: input.pageId, count: read.fresh.length }, 'page was not in this worker: read it again from Kandji');
+    }
+    const records = page.records as AuditRecord[];
+    const { next } = page.meta as { next: AuditCursor };
+    const result = await shipRecords(
+      deps,
+      { tenant: input.tenant, stream: 'audit', records },
+      {
+        resume: ctx.info.heartbeatDetails as ShipProgress | undefined,
+        onBatchDone: (p) => ctx.heartbeat(p),
+        signal: ctx.cancellationSignal,
+        attempt: ctx.info.attempt,
+      },
+    );
+    deps.pages?.delete(input.pageId);
+    return { ...result, next, reread, count: records.length };
+  };
+}

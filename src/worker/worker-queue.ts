@@ -1,0 +1,7 @@
+/** The task queue of one worker process alone: the service's queue, the host, the process and a random part. */
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
+
+export function workerQueueName(taskQueue: string): string {
+  return `${taskQueue}/worker/${hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`;
+}
