@@ -6,7 +6,8 @@ import type { ActivityDeps } from './deps';
 import { fetchAuditPageActivity, fetchAuditPageRefActivity } from './fetch-audit-page';
 import { shipAuditPageActivity } from './ship-audit-page';
 import { shipBatchActivity } from './ship-batch';
-import { sweepSnapshotActivity } from './sweep-snapshot';
+import { sweepSnapshotActivity } from './sweep-snapshot-legacy';
+import { dropSnapshotStateActivity, sweepSnapshotStateActivity } from './sweep-snapshot-state';
 
 export function createActivities(deps: ActivityDeps) {
   return {
@@ -15,6 +16,8 @@ export function createActivities(deps: ActivityDeps) {
     // 0.2 activities: records in history. Kept for runs started before 0.3, until their next continue-as-new.
     fetchAuditPage: fetchAuditPageActivity(deps),
     shipBatch: shipBatchActivity(deps),
+    sweepSnapshotState: sweepSnapshotStateActivity(deps),
+    dropSnapshotState: dropSnapshotStateActivity(),
     sweepSnapshot: sweepSnapshotActivity(deps),
   };
 }
@@ -24,4 +27,5 @@ export type { ActivityDeps, TenantDeps } from './deps';
 export type { AuditPageRef, FetchAuditPageInput, FetchedAuditPage } from './fetch-audit-page';
 export type { ShipAuditPageInput, ShipAuditPageResult } from './ship-audit-page';
 export type { ShipBatchInput, ShipBatchResult } from './ship-batch';
-export type { SweepSnapshotInput, SweepSnapshotResult } from './sweep-snapshot';
+export type { SweepSnapshotInput, SweepSnapshotResult } from './sweep-snapshot-legacy';
+export type { SweepSnapshotStateInput, SweepSnapshotStateResult } from './sweep-snapshot-state';

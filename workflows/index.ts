@@ -2,3 +2,4 @@
 export { auditStream } from './audit-stream';
 export { snapshotStream } from './snapshot-stream';
 export { requestBudget } from './request-budget';
+export { snapshotStateChunk } from './snapshot-state';

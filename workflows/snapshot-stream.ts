@@ -1,72 +1,125 @@
 /**
  * A snapshot stream: Kandji endpoints that list current state rather than events — vulnerability detections
  * (`service:detection`) and EDR threat details (`service:threat`). Each poll sweeps the whole list; rows not seen
- * in the previous sweep are shipped (for threats, also rows whose status changed). The workflow keeps only the
- * fingerprints of what the last sweep saw.
+ * in the previous sweep are shipped (for threats, also rows whose status changed). What the last sweep saw is kept
+ * in chunks outside this workflow (snapshot-state.ts); this workflow keeps only which generation is current.
  */
-import { type ActivityOptions, allHandlersFinished, condition, continueAsNew, proxyActivities, workflowInfo } from '@temporalio/workflow';
+import {
+  type ActivityOptions,
+  allHandlersFinished,
+  condition,
+  continueAsNew,
+  log,
+  patched,
+  proxyActivities,
+  uuid4,
+  workflowInfo,
+} from '@temporalio/workflow';
 import type { Activities } from '../activities';
+import { installBackfillHandlers } from './backfills';
 import { NON_RETRYABLE_FAILURE_TYPES } from './failure-types';
 import { recordShipment } from './shipment';
+import { legacySnapshotLoop } from './snapshot-stream-legacy';
+import type { SnapshotState } from './snapshot-state';
 import type { SnapshotStreamInput } from './stream-input';
-import { installBackfillHandlers } from './backfills';
-import { createStreamRuntime } from './stream-runtime';
+import { createStreamRuntime, type StreamRuntime } from './stream-runtime';
 import type { StreamStatus } from './stream-status';
 
-const sweepActivities = (attempts: number) =>
-  proxyActivities<Activities>({
-    // A sweep of a large tenant reads hundreds of pages under the request budget.
-    startToCloseTimeout: '2 hours',
-    heartbeatTimeout: '2 minutes',
-    retry: {
-      initialInterval: '1 second',
-      backoffCoefficient: 2,
-      maximumInterval: '2 minutes',
-      maximumAttempts: attempts,
-      nonRetryableErrorTypes: [...NON_RETRYABLE_FAILURE_TYPES] as string[],
-    } satisfies ActivityOptions['retry'],
-  });
+/** Marks runs of 0.3 and later: state in chunks, any fleet size. */
+export const STATE_IN_CHUNKS = 'snapshot-state-in-chunks';
 
 export interface SnapshotStreamResult {
   status: StreamStatus;
+  /** 0.2 runs: the fingerprints themselves; '' from 0.3 on. */
   seen: string;
+  /** 0.3 and later: the committed state. */
+  state?: SnapshotState | null;
 }
 
 export async function snapshotStream(input: SnapshotStreamInput): Promise<SnapshotStreamResult> {
-  const now = () => new Date().toISOString();
   const rt = createStreamRuntime(input.tenant, input.stream, input.cursor, input.timings, input.carried);
-  const { sweepSnapshot } = sweepActivities(input.timings.fetchAttempts ?? 10);
   const { status } = rt;
-  let seen = input.seen;
   // A current-state list has no past to re-read: a backfill re-ships the current snapshot with the next sweep.
-  const pendingBackfills: string[] = [];
   let wake = false;
+  const backfills = { pending: [] as string[], woken: () => wake, sleep: () => (wake = false) };
   installBackfillHandlers(rt, {
     start: (info) => {
-      pendingBackfills.push(info.id);
+      backfills.pending.push(info.id);
       wake = true;
       return undefined;
     },
   });
 
   status.state = 'running';
+  let result: SnapshotStreamResult;
+  if (patched(STATE_IN_CHUNKS)) {
+    const state = await sweepLoop(input, rt, backfills);
+    result = { status, seen: '', state };
+  } else {
+    const seen = await legacySnapshotLoop(input, rt, backfills, async (s) => {
+      await condition(allHandlersFinished);
+      return continueAsNew<typeof snapshotStream>({ ...input, seen: s, cursor: status.cursor as SnapshotStreamInput['cursor'], carried: rt.carried() });
+    });
+    result = { status, seen };
+  }
+  status.state = 'stopped';
+  await condition(allHandlersFinished);
+  return result;
+}
+
+const retryPolicy = (attempts: number): ActivityOptions['retry'] => ({
+  initialInterval: '1 second',
+  backoffCoefficient: 2,
+  maximumInterval: '2 minutes',
+  maximumAttempts: attempts,
+  nonRetryableErrorTypes: [...NON_RETRYABLE_FAILURE_TYPES] as string[],
+});
+
+async function sweepLoop(
+  input: SnapshotStreamInput,
+  rt: StreamRuntime,
+  backfills: { pending: string[]; woken(): boolean; sleep(): void },
+): Promise<SnapshotState | null> {
+  const now = () => new Date().toISOString();
+  const { status } = rt;
+  const { sweepSnapshotState } = proxyActivities<Activities>({
+    // A sweep of a large tenant reads thousands of pages under the request budget.
+    startToCloseTimeout: '6 hours',
+    heartbeatTimeout: '1 minute',
+    retry: retryPolicy(input.timings.fetchAttempts ?? 10),
+  });
+  const { dropSnapshotState } = proxyActivities<Activities>({ startToCloseTimeout: '10 minutes', retry: retryPolicy(10) });
+  let state: SnapshotState | null = input.state ?? null;
+  let legacySeen = input.seen || undefined;
+
   while (!rt.stopRequested()) {
     await rt.whilePaused();
     if (rt.stopRequested()) break;
     if (workflowInfo().continueAsNewSuggested) {
       await condition(allHandlersFinished);
-      await continueAsNew<typeof snapshotStream>({ ...input, seen, cursor: status.cursor as SnapshotStreamInput['cursor'], carried: rt.carried() });
+      await continueAsNew<typeof snapshotStream>({
+        ...input,
+        seen: legacySeen ?? '',
+        state,
+        cursor: status.cursor as SnapshotStreamInput['cursor'],
+        carried: rt.carried(),
+      });
     }
     const startedAt = now();
-    const reship = pendingBackfills.splice(0);
+    const reship = backfills.pending.splice(0);
+    const generation = `${status.counts.sweeps + 1}-${uuid4().slice(0, 8)}`;
     const sweep = await rt.untilDone('sweep', () =>
-      sweepSnapshot({ tenant: input.tenant, stream: input.stream, seen: reship.length > 0 ? '' : seen }),
+      sweepSnapshotState({ tenant: input.tenant, stream: input.stream, previous: state, legacySeen, generation, reship: reship.length > 0 }),
     );
     if (!sweep) break;
+    // Commit: from here on the new generation is the state; the old one is dropped.
+    const old = state;
+    state = sweep.state;
+    legacySeen = undefined;
+    if (old) await dropSnapshotState({ state: old }).catch((err: unknown) => log.warn('old snapshot state not dropped', { error: String(err) }));
     for (const b of status.backfills ?? []) {
       if (reship.includes(b.id) && b.state === 'running') Object.assign(b, { state: 'done', shipped: sweep.shipped, finishedAt: now() });
     }
-    seen = sweep.seen;
     status.lastPollAt = startedAt;
     status.cursor = { since: startedAt, known: sweep.known };
     status.counts.pages += sweep.pages;
@@ -77,12 +130,9 @@ export async function snapshotStream(input: SnapshotStreamInput): Promise<Snapsh
 
     status.state = 'caught_up';
     status.caughtUpAt = now();
-    wake = false;
-    await condition(() => wake || rt.stopRequested() || status.paused === true, input.timings.pollIntervalMs);
+    backfills.sleep();
+    await condition(() => backfills.woken() || rt.stopRequested() || status.paused === true, input.timings.pollIntervalMs);
     if (!rt.stopRequested()) status.state = 'running';
   }
-
-  status.state = 'stopped';
-  await condition(allHandlersFinished);
-  return { status, seen };
+  return state;
 }

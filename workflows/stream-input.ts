@@ -28,8 +28,10 @@ export interface AuditStreamInput {
 export interface SnapshotStreamInput {
   tenant: string;
   stream: 'detections' | 'threats';
-  /** Fingerprints of what the last complete sweep saw (base64 of sorted 8-byte hashes); '' before the first. */
+  /** 0.2 state: fingerprints of what the last sweep saw (base64 of sorted 8-byte hashes); '' from 0.3 on. */
   seen: string;
+  /** The committed state of the last complete sweep (chunks outside the workflow); null or absent before it. */
+  state?: import('./snapshot-state').SnapshotState | null;
   cursor: import('./stream-status').SnapshotCursor;
   timings: StreamTimings;
   carried?: CarriedStatus;

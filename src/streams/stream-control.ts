@@ -14,6 +14,7 @@ import {
   type BackfillAccepted,
 } from '../../workflows/messages';
 import { snapshotStream } from '../../workflows/snapshot-stream';
+import type { SnapshotState } from '../../workflows/snapshot-state';
 import type { AuditStreamInput, SnapshotStreamInput } from '../../workflows/stream-input';
 import type { SnapshotCursor, StreamCursor, StreamName, StreamStatus } from '../../workflows/stream-status';
 import { keyToMillis, timestampKey } from '../../workflows/timestamps';
@@ -38,14 +39,14 @@ export async function startStream(
 ): Promise<StartOutcome> {
   const workflowId = streamWorkflowId(stream.tenant, name);
   const handle = client.workflow.getHandle(workflowId);
-  let previous: { status: StreamStatus; seen?: string } | undefined;
+  let previous: { status: StreamStatus; seen?: string; state?: SnapshotState | null } | undefined;
   try {
     const desc = await handle.describe();
     if (desc.status.name === 'RUNNING') {
       const status = await handle.query(statusQuery).catch(() => undefined);
       return { stream: name, workflowId, outcome: 'already_running', cursor: status?.cursor };
     }
-    if (desc.status.name === 'COMPLETED') previous = (await handle.result()) as { status: StreamStatus; seen?: string };
+    if (desc.status.name === 'COMPLETED') previous = (await handle.result()) as typeof previous;
   } catch (err) {
     if (!(err instanceof WorkflowNotFoundError)) throw err;
   }
@@ -71,6 +72,7 @@ export async function startStream(
       tenant: stream.tenant,
       stream: name,
       seen: previous?.seen ?? '',
+      state: previous?.state ?? null,
       cursor: (previous?.status.cursor as SnapshotCursor | undefined) ?? { since: new Date().toISOString(), known: 0 },
       timings,
     };
@@ -165,6 +167,7 @@ export async function backfillStatus(client: Client, workflowId: string): Promis
 export async function listStreams(client: Client): Promise<{ workflowId: string; tenant: string; stream: string; execution: string; type: string }[]> {
   const out = [];
   for await (const wf of client.workflow.list({ query: `WorkflowId STARTS_WITH "kandji-datadog/"` })) {
+    if (wf.type === 'snapshotStateChunk') continue; // a stream's state, not a stream
     const [, tenant = '', stream = '', ...rest] = wf.workflowId.split('/');
     out.push({
       workflowId: wf.workflowId,

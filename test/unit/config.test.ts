@@ -66,6 +66,7 @@ describe('loadWorkerConfig', () => {
         startDate: '2026-01-31T08:00:00Z',
         auditPageSize: 100,
         auditOverlapMs: 120_000,
+        handoffMs: 30_000,
       },
       kandjiToken: TOKEN,
       datadogApiKey: API_KEY,
@@ -74,6 +75,8 @@ describe('loadWorkerConfig', () => {
       hostname: 'forwarder-1',
       logLevel: 'debug',
       stalePolicy: 'restamp',
+      pageStoreMaxBytes: 512 * 1024 * 1024,
+      snapshotChunkRows: 20_000,
     });
   });
 
@@ -94,6 +97,7 @@ describe('loadWorkerConfig', () => {
         startDate: undefined,
         auditPageSize: 500,
         auditOverlapMs: 300_000,
+        handoffMs: 30_000,
       },
       kandjiToken: TOKEN,
       datadogApiKey: API_KEY,
@@ -102,6 +106,8 @@ describe('loadWorkerConfig', () => {
       hostname: undefined,
       logLevel: 'info',
       stalePolicy: 'ship',
+      pageStoreMaxBytes: 512 * 1024 * 1024,
+      snapshotChunkRows: 20_000,
     });
   });
 

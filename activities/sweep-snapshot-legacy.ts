@@ -1,4 +1,7 @@
 /**
+ * 0.2 activity, kept only for workflow runs started before 0.3 (their state is one payload of fingerprints, which
+ * cannot hold more than about 200,000 rows); such runs move to sweepSnapshotState at their next continue-as-new.
+ *
  * Activity: one sweep of a snapshot endpoint (detections or threat details). Kandji returns these as current-state
  * lists, so the stream ships a row when it first appears (a detection that disappears and comes back is new again;
  * a threat is shipped again when its status changes). Rows travel straight from Kandji to Datadog inside this

@@ -1,0 +1,197 @@
+/**
+ * Activity: one sweep of a snapshot endpoint (detections or threat details). Kandji returns these as current-state
+ * lists, so the stream ships a row when it first appears (a detection that disappears and comes back is new again;
+ * a threat is shipped again when its status changes). Rows travel straight from Kandji to Datadog inside this
+ * activity. What the sweep saw is written as a new generation of state chunks (snapshot-chunks.ts) as it goes;
+ * only the generation's name and size go back to the workflow, which commits it.
+ *
+ * A retried sweep resumes where it stopped: the heartbeat holds the paging position, how many chunks are written,
+ * and the fingerprints seen since the last chunk (fewer than a chunk: under 256 KB).
+ */
+import { Context } from '@temporalio/activity';
+import {
+  THREATS_PAGE_OVERLAP,
+  THREATS_PAGE_SIZE,
+  detectionsRequestPath,
+  parseDetectionsPage,
+  parseThreatsPage,
+  threatsRequestPath,
+} from '../src/kandji/snapshot-pages';
+import { Fingerprint64Set, decodeFingerprints, encodeFingerprints, fingerprint64, fromLegacyFingerprints } from '../src/streams/fingerprint64-set';
+import { versionKey } from '../src/streams/record-identity';
+import { RemoteError } from '../src/remote-errors';
+import type { SnapshotState } from '../workflows/snapshot-state';
+import { SnapshotChunks } from './snapshot-chunks';
+import { shipRecords, type ShipBatchResult } from './ship-batch';
+import { tenantDeps, type ActivityDeps } from './deps';
+import { withTypedFailures } from './failures';
+
+/** Fingerprints per state chunk: 20,000 × 8 bytes is 213 KB as base64, under the 256 KB payload bound. */
+export const SNAPSHOT_CHUNK_ROWS = 20_000;
+
+export interface SweepSnapshotStateInput {
+  tenant: string;
+  stream: 'detections' | 'threats';
+  /** The committed state of the last complete sweep; null before the first. */
+  previous: SnapshotState | null;
+  /** A 0.2 state (one payload of fingerprints), read once when a 0.2 run continues as 0.3. */
+  legacySeen?: string;
+  /** Name of the generation this sweep writes. */
+  generation: string;
+  /** Ship every row, as if none had been seen (a requested backfill). */
+  reship?: boolean;
+}
+
+export interface SweepSnapshotStateResult extends ShipBatchResult {
+  /** What this sweep saw, written as chunks: the workflow commits it. */
+  state: SnapshotState;
+  rows: number;
+  /** Rows shipped because they were new (or, for threats, changed status). */
+  fresh: number;
+  /** Rows of the previous sweep not seen this time. */
+  gone: number;
+  /** Rows (threats: row versions) known after this sweep. */
+  known: number;
+  pages: number;
+  /** Rows of the previous state (to tell a suspiciously small sweep). */
+  previousRows: number;
+}
+
+interface Progress {
+  /** detections: the `after` cursor of the next page; threats: the next offset. */
+  position: string | number | null;
+  done: boolean;
+  chunksWritten: number;
+  /** Fingerprints seen since the last chunk written (base64). */
+  pending: string;
+  rows: number;
+  fresh: number;
+  pages: number;
+  matched: number;
+  ship: { shipped: number; batches: number; deadLettered: number; trimmed: number; stale: number };
+}
+
+/** A sweep longer than this many pages means the endpoint is not paging (e.g. it ignores our cursor). */
+const MAX_PAGES_PER_SWEEP = 20_000;
+
+export function sweepSnapshotStateActivity(deps: ActivityDeps) {
+  return async function sweepSnapshotState(input: SweepSnapshotStateInput): Promise<SweepSnapshotStateResult> {
+    const { kandji } = tenantDeps(deps, input.tenant);
+    const ctx = Context.current();
+    const chunkRows = deps.snapshotChunkRows ?? SNAPSHOT_CHUNK_ROWS;
+    const chunks = new SnapshotChunks(ctx.client, ctx.info.workflowExecution?.workflowId ?? input.stream, ctx.info.taskQueue);
+    const log = deps.logger.child({ tenant: input.tenant, stream: input.stream });
+
+    return withTypedFailures(async () => {
+      // What the last complete sweep saw.
+      const previous = new Fingerprint64Set(input.previous?.rows ?? 0);
+      if (input.previous) for await (const part of chunks.readAll(input.previous)) for (const fp of part) previous.add(fp);
+      if (input.legacySeen) for (const fp of fromLegacyFingerprints(input.legacySeen)) previous.add(fp);
+
+      // What this sweep has seen so far: the chunks written by earlier attempts, then the heartbeat's pending part.
+      const resumed = ctx.info.heartbeatDetails as Progress | undefined;
+      const p: Progress = resumed ?? {
+        position: input.stream === 'threats' ? 0 : null,
+        done: false,
+        chunksWritten: 0,
+        pending: '',
+        rows: 0,
+        fresh: 0,
+        pages: 0,
+        matched: 0,
+        ship: { shipped: 0, batches: 0, deadLettered: 0, trimmed: 0, stale: 0 },
+      };
+      const current = new Fingerprint64Set(Math.max(previous.size, 1024));
+      for (let i = 0; i < p.chunksWritten; i++) for (const fp of await chunks.read(input.generation, i)) current.add(fp);
+      let pending: bigint[] = [...decodeFingerprints(p.pending)];
+      for (const fp of pending) current.add(fp);
+      const deadLetters: ShipBatchResult['deadLetters'] = [];
+      let stalePolicy: ShipBatchResult['stale']['policy'] = deps.stalePolicy ?? 'ship';
+      const checkpoint = () => ctx.heartbeat({ ...p, pending: encodeFingerprints(pending) });
+
+      /** Ships the rows of one page not seen before; remembers every row of the page. */
+      const take = async (rows: Record<string, unknown>[]) => {
+        const fresh: Record<string, unknown>[] = [];
+        for (const row of rows) {
+          const fp = fingerprint64(versionKey(input.stream, row));
+          if (!current.add(fp)) continue; // re-read (threat page overlap) or a repeat inside the sweep
+          pending.push(fp);
+          if (previous.has(fp) && !input.reship) p.matched += 1;
+          else fresh.push(row);
+        }
+        p.rows += rows.length;
+        if (fresh.length === 0) return;
+        const shipped = await shipRecords(deps, { tenant: input.tenant, stream: input.stream, records: fresh }, { signal: ctx.cancellationSignal });
+        p.fresh += fresh.length;
+        p.ship.shipped += shipped.shipped;
+        p.ship.batches += shipped.batches;
+        p.ship.deadLettered += shipped.deadLettered;
+        p.ship.trimmed += shipped.trimmed;
+        p.ship.stale += shipped.stale.count;
+        if (deadLetters.length < 20) deadLetters.push(...shipped.deadLetters.slice(0, 20 - deadLetters.length));
+        stalePolicy = shipped.stale.policy;
+      };
+      /** Writes full chunks out of `pending`; `all` also writes the last, partial one. */
+      const flush = async (all: boolean) => {
+        while (pending.length >= chunkRows || (all && pending.length > 0)) {
+          await chunks.write(input.generation, p.chunksWritten, pending.slice(0, chunkRows));
+          p.chunksWritten += 1;
+          pending = pending.slice(chunkRows);
+        }
+      };
+
+      const keepAlive = () => checkpoint();
+      while (!p.done) {
+        if (input.stream === 'detections') {
+          const path = detectionsRequestPath(p.position as string | null);
+          const page = parseDetectionsPage(await kandji.getJson(path, ctx.cancellationSignal, { keepAlive }), kandji.baseUrl);
+          if (page.after !== null && page.after === p.position) {
+            throw new RemoteError('kandji', 'bad_response', 'Kandji detections returned the same next cursor again: the endpoint is not paging');
+          }
+          await take(page.rows);
+          p.position = page.after;
+          p.done = page.after === null;
+        } else {
+          const offset = p.position as number;
+          const page = parseThreatsPage(await kandji.getJson(threatsRequestPath(offset), ctx.cancellationSignal, { keepAlive }));
+          await take(page.rows);
+          // Done at the first short page: `next` is not relied on (Kandji's examples never show one set).
+          p.position = offset + Math.max(1, page.rows.length - THREATS_PAGE_OVERLAP);
+          p.done = page.rows.length < THREATS_PAGE_SIZE;
+        }
+        p.pages += 1;
+        if (p.pages > MAX_PAGES_PER_SWEEP) {
+          throw new RemoteError('kandji', 'bad_response', `Kandji ${input.stream} did not end after ${MAX_PAGES_PER_SWEEP} pages: the endpoint is not paging`);
+        }
+        await flush(p.done);
+        checkpoint();
+      }
+
+      const gone = previous.size - p.matched;
+      log.info({ rows: p.rows, fresh: p.fresh, gone, pages: p.pages, known: current.size, chunks: p.chunksWritten }, 'sweep complete');
+      return {
+        state: { generation: input.generation, chunks: p.chunksWritten, rows: current.size },
+        rows: p.rows,
+        fresh: p.fresh,
+        gone: input.reship ? 0 : gone,
+        known: current.size,
+        pages: p.pages,
+        previousRows: previous.size,
+        shipped: p.ship.shipped,
+        batches: p.ship.batches,
+        deadLetters,
+        deadLettered: p.ship.deadLettered,
+        trimmed: p.ship.trimmed,
+        stale: { count: p.ship.stale, policy: stalePolicy },
+      };
+    }, ctx.info.attempt);
+  };
+}
+
+export function dropSnapshotStateActivity() {
+  /** Ends the chunk workflows of a state that is no longer current. */
+  return async function dropSnapshotState(input: { state: SnapshotState }): Promise<void> {
+    const ctx = Context.current();
+    await new SnapshotChunks(ctx.client, ctx.info.workflowExecution?.workflowId ?? "", ctx.info.taskQueue).drop(input.state);
+  };
+}
