@@ -37,9 +37,8 @@ export function fetchAuditPageRefActivity(deps: ActivityDeps) {
     const ctx = Context.current();
     return withTypedFailures(async () => {
       const page = await readAuditPage(deps, input.tenant, input.cursor, ctx);
-      // Unique per run and activity, the same across attempts of this activity.
-      const run = ctx.info.workflowExecution;
-      const pageId = page.fresh.length > 0 ? `${run?.workflowId ?? ctx.info.workflowType}/${run?.runId ?? ''}/${ctx.info.activityId}` : null;
+      // Unique (run ids are), and the same across attempts of this activity.
+      const pageId = page.fresh.length > 0 ? `${ctx.info.workflowExecution?.runId ?? ctx.info.workflowType}/${ctx.info.activityId}` : null;
       if (pageId && deps.pages) deps.pages.put(pageId, { records: page.fresh, bytes: page.bytes, meta: { next: page.next } });
       return {
         pageId,

@@ -22,8 +22,8 @@ export interface ShipAuditPageInput {
 }
 
 export interface ShipAuditPageResult extends ShipBatchResult {
-  /** The cursor to commit: where the page shipped actually ends. */
-  next: AuditCursor;
+  /** Only when the page was read again: where what was shipped actually ends (else the fetch's `next`). */
+  next?: AuditCursor;
   /** Whether the page had to be read again from Kandji. */
   reread: boolean;
   /** Fresh events in what was shipped (differs from the fetch's count only after a re-read). */
@@ -55,6 +55,6 @@ export function shipAuditPageActivity(deps: ActivityDeps) {
       },
     );
     deps.pages?.delete(input.pageId);
-    return { ...result, next, reread, count: records.length };
+    return { ...result, ...(reread ? { next } : {}), reread, count: records.length };
   };
 }

@@ -26,7 +26,6 @@ import type { Activities, AuditPageRef, ShipAuditPageResult } from '../activitie
 import { initialAuditCursor, samePosition, type AuditCursor } from './audit-cursor';
 import { legacyAuditLoop } from './audit-stream-legacy';
 import { backfillFinishedSignal, installBackfillHandlers } from './backfills';
-import { NON_RETRYABLE_FAILURE_TYPES } from './failure-types';
 import { recordShipment } from './shipment';
 import type { AuditStreamInput } from './stream-input';
 import { createStreamRuntime, type StreamRuntime } from './stream-runtime';
@@ -38,14 +37,15 @@ export const PAGES_OUTSIDE_HISTORY = 'pages-outside-history';
 /** How long a ship waits for the worker holding its page before reading the page again elsewhere. */
 export const DEFAULT_HANDOFF_MS = 30_000;
 
-// The activities set a jittered nextRetryDelay themselves (or the remote's Retry-After); these policies bound how
-// long one activity keeps retrying before the workflow records the error in status and tries again.
+// The activities set a jittered nextRetryDelay themselves (or the remote's Retry-After), and mark the failures that
+// retrying cannot help as non-retryable (failure-types.ts), so the policy needs no list of types (which every
+// scheduled activity would write into history). These policies bound how long one activity keeps retrying before
+// the workflow records the error in status and tries again.
 const retry = (maximumAttempts: number, maximumInterval: '1 minute' | '2 minutes'): ActivityOptions['retry'] => ({
   initialInterval: '1 second',
   backoffCoefficient: 2,
   maximumInterval,
   maximumAttempts,
-  nonRetryableErrorTypes: [...NON_RETRYABLE_FAILURE_TYPES] as string[],
 });
 
 export interface AuditStreamResult {
@@ -182,7 +182,7 @@ async function pageLoop(input: AuditStreamInput, rt: StreamRuntime, continueWith
       if (!shipped) break; // stop requested while Datadog was failing: the cursor stays before this page
       recordShipment(status, shipped);
       if (shipped.reread) status.counts.reread = (status.counts.reread ?? 0) + 1;
-      next = shipped.next;
+      next = shipped.next ?? ref.next;
       if (!samePosition(next, ref.next)) dropAhead(); // the page read again ended elsewhere
     }
     cursor = next;

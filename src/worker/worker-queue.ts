@@ -3,5 +3,5 @@ import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 
 export function workerQueueName(taskQueue: string): string {
-  return `${taskQueue}/worker/${hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`;
+  return `${taskQueue}/w/${hostname()}-${process.pid}-${randomUUID().slice(0, 6)}`;
 }

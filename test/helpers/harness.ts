@@ -167,6 +167,18 @@ export class Harness {
     this.workers.splice(this.workers.indexOf(entry), 1);
   }
 
+  /** Kills a spawned worker process and its group (tsx and the worker it started) with SIGKILL: no shutdown at all. */
+  async sigkill(p: ChildProcess): Promise<void> {
+    if (p.exitCode !== null || p.signalCode !== null || !p.pid) return;
+    const exited = new Promise((r) => p.once('exit', r));
+    try {
+      process.kill(-p.pid, 'SIGKILL');
+    } catch {
+      return; // already gone
+    }
+    await exited;
+  }
+
   async startAudit(since: string) {
     return startStream(this.client, this.temporal, this.stream, 'audit', since);
   }
@@ -215,13 +227,7 @@ export class Harness {
         .catch(() => undefined);
     }
     for (const w of [...this.workers]) await this.killWorker(w.worker);
-    for (const p of this.processes) {
-      if (p.exitCode === null && p.pid) {
-        const exited = new Promise((r) => p.once('exit', r));
-        process.kill(-p.pid, 'SIGKILL'); // the group: tsx and the worker it started
-        await exited;
-      }
-    }
+    for (const p of this.processes) await this.sigkill(p);
     await this.client.connection.close();
     // Throws if a worker never stopped (already reported above); the suite goes on regardless.
     await this.connection.close().catch((err: Error) => console.warn(`native connection not closed: ${err.message}`));
