@@ -7,7 +7,8 @@ import { parseDuration } from '../duration';
 import { DATADOG_SITES, intakeUrlForSite, isDatadogSite } from '../datadog/sites';
 import { STALE_POLICIES, type StalePolicy } from '../datadog/stale-events';
 import { parseEncryptionKey } from '../temporal/encryption-codec';
-import { loadTenantsFile, readTenantToken, type TenantEntry } from './tenants-file';
+import type { TokenProvider } from '../kandji/token-source';
+import { loadTenantsFile, tenantTokenProvider, type TenantEntry } from './tenants-file';
 import { timestampKey } from '../../workflows/timestamps';
 import type { StreamName } from '../../workflows/stream-status';
 
@@ -260,7 +261,9 @@ export function loadTenantConfigs(env: Env = process.env): { stream: StreamConfi
       });
     } catch (err) {
       if (!(err instanceof ConfigError)) throw err;
-      problems.push(...err.problems.map((p) => `KANDJI_TENANTS_FILE: tenant "${entry.name}": ${p.replace(/^KANDJI_API_URL/, 'apiUrl')}`));
+      // Never quote the file's value (", got …"): it could be a token pasted in the wrong field.
+      const fromFile = (p: string) => (p.startsWith('KANDJI_API_URL') ? p.replace(/^KANDJI_API_URL/, 'apiUrl').replace(/, got [\s\S]*$/, '') : p);
+      problems.push(...err.problems.map((p) => `KANDJI_TENANTS_FILE: tenant "${entry.name}": ${fromFile(p)}`));
     }
   }
   if (problems.length) throw new ConfigError(problems);
@@ -293,9 +296,13 @@ export interface WorkerConfig {
   temporal: TemporalConfig;
   /** The first (or only) tenant. */
   stream: StreamConfig;
-  kandjiToken: string;
-  /** Every tenant this worker serves, with its token (secret: never log it). */
-  tenants: { stream: StreamConfig; token: string }[];
+  /** KANDJI_API_TOKEN (single tenant; tests override it to swap the first tenant's token). */
+  kandjiToken?: string;
+  /**
+   * Every tenant this worker serves, with its token (secret: never log it) or, from a tenants file, the function
+   * that reads it when a request needs it (a missing one blocks that tenant only; a token file is re-read on change).
+   */
+  tenants: { stream: StreamConfig; token: string | TokenProvider }[];
   datadogApiKey: string;
   datadogIntakeUrl: string;
   extraTags: string[];
@@ -341,15 +348,15 @@ export function loadWorkerConfig(env: Env = process.env): WorkerConfig {
   if (!env.KANDJI_TENANTS_FILE && env.KANDJI_API_TOKEN === undefined) {
     problems.push('KANDJI_API_TOKEN: required: a Kandji API token with the "List Audit Events" permission');
   }
-  const tenants = (configs ?? []).flatMap(({ stream, entry }) => {
-    const token = entry ? attempt(() => readTenantToken(entry, env)) : secrets?.KANDJI_API_TOKEN;
-    return token ? [{ stream, token }] : [];
+  const tenants = (configs ?? []).flatMap(({ stream, entry }): WorkerConfig['tenants'] => {
+    if (entry) return [{ stream, token: tenantTokenProvider(entry, env) }];
+    return secrets?.KANDJI_API_TOKEN ? [{ stream, token: secrets.KANDJI_API_TOKEN }] : [];
   });
   if (problems.length || !temporal || !configs || !secrets || !tuning || !tenants[0]) throw new ConfigError(problems);
   return {
     temporal,
     stream: tenants[0].stream,
-    kandjiToken: tenants[0].token,
+    ...(env.KANDJI_TENANTS_FILE ? {} : { kandjiToken: secrets.KANDJI_API_TOKEN }),
     tenants,
     datadogApiKey: secrets.DD_API_KEY,
     datadogIntakeUrl: secrets.DD_LOGS_URL ?? intakeUrlForSite(secrets.DD_SITE as keyof typeof DATADOG_SITES),

@@ -16,9 +16,17 @@ export function buildActivityDeps(config: WorkerConfig, logger: Logger): Activit
   const datadog = new DatadogIntakeClient({ intakeUrl: config.datadogIntakeUrl, apiKey: config.datadogApiKey, userAgent });
   const clients: KandjiClient[] = [];
   // The single-tenant fields may be overridden (tests swap the token); they win for the first tenant.
-  const tenants = config.tenants.map((t, i) => (i === 0 ? { stream: config.stream, token: config.kandjiToken } : t));
+  const tenants = config.tenants.map((t, i) => (i === 0 ? { stream: config.stream, token: config.kandjiToken ?? t.token } : t));
   const map = new Map<string, TenantDeps>();
   for (const { stream, token } of tenants) {
+    if (typeof token === 'function') {
+      try {
+        token();
+      } catch (err) {
+        // Not fatal: this tenant's streams show `blocked` with the reason; the others run.
+        logger.warn({ tenant: stream.tenant, reason: (err as Error).message }, 'Kandji token missing: this tenant is blocked until it is there');
+      }
+    }
     const gate = new TemporalRequestBudget(() => Context.current().client, stream.tenant, stream.requestsPerHour, config.temporal.taskQueue);
     const kandji = new KandjiClient({ baseUrl: stream.kandjiUrl, token, userAgent, gate });
     clients.push(kandji);
