@@ -91,20 +91,29 @@ export function tenantFromUrl(origin: string): string {
   return isLoopbackHost(host) ? 'local' : (host.split('.')[0] ?? host).toLowerCase();
 }
 
+const KEY_EXPECTED = 'expected a 32-byte key as 64 hex characters or base64 (e.g. `openssl rand -base64 32`)';
+function isEncryptionKey(s: string): boolean {
+  try {
+    parseEncryptionKey(s);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 const temporalSchema = z.object({
   TEMPORAL_ADDRESS: z.string().min(1).default('127.0.0.1:7233'),
   TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
   TEMPORAL_TASK_QUEUE: z.string().min(1).default('kandji-datadog'),
-  KANDJI_DATADOG_ENCRYPTION_KEY: z
+  KANDJI_DATADOG_ENCRYPTION_KEY: z.string().refine(isEncryptionKey, KEY_EXPECTED).optional(),
+  KANDJI_DATADOG_ENCRYPTION_KEYS: z
     .string()
-    .refine((s) => {
-      try {
-        parseEncryptionKey(s);
-        return true;
-      } catch {
-        return false;
-      }
-    }, 'expected a 32-byte key as 64 hex characters or base64 (e.g. `openssl rand -base64 32`)')
+    .transform((s) => s.split(',').map((k) => k.trim()).filter(Boolean))
+    .pipe(
+      z
+        .array(z.string().refine(isEncryptionKey, `every key: ${KEY_EXPECTED}`))
+        .min(1, 'list at least one key (comma-separated; the first encrypts, every one decrypts)'),
+    )
     .optional(),
 });
 
@@ -201,17 +210,28 @@ export interface TemporalConfig {
   address: string;
   namespace: string;
   taskQueue: string;
-  /** Payload encryption key (secret: never log it). Workers and clients must share it. */
+  /** Payload encryption key (secret: never log it): the one new payloads are encrypted with (`encryptionKeys[0]`). */
   encryptionKey?: string;
+  /**
+   * Every payload key (secrets), when encryption is on: the first encrypts, any decrypts (rotation). From
+   * KANDJI_DATADOG_ENCRYPTION_KEYS, or KANDJI_DATADOG_ENCRYPTION_KEY alone. Workers and clients must share them.
+   */
+  encryptionKeys?: string[];
 }
 
 export function loadTemporalConfig(env: Env = process.env): TemporalConfig {
   const c = parse(temporalSchema, env);
+  if (c.KANDJI_DATADOG_ENCRYPTION_KEY && c.KANDJI_DATADOG_ENCRYPTION_KEYS) {
+    throw new ConfigError([
+      'KANDJI_DATADOG_ENCRYPTION_KEYS: set either it or KANDJI_DATADOG_ENCRYPTION_KEY, not both (list the key of KANDJI_DATADOG_ENCRYPTION_KEY in KANDJI_DATADOG_ENCRYPTION_KEYS)',
+    ]);
+  }
+  const keys = c.KANDJI_DATADOG_ENCRYPTION_KEYS ?? (c.KANDJI_DATADOG_ENCRYPTION_KEY ? [c.KANDJI_DATADOG_ENCRYPTION_KEY] : undefined);
   return {
     address: c.TEMPORAL_ADDRESS,
     namespace: c.TEMPORAL_NAMESPACE,
     taskQueue: c.TEMPORAL_TASK_QUEUE,
-    ...(c.KANDJI_DATADOG_ENCRYPTION_KEY ? { encryptionKey: c.KANDJI_DATADOG_ENCRYPTION_KEY } : {}),
+    ...(keys ? { encryptionKey: keys[0], encryptionKeys: keys } : {}),
   };
 }
 
