@@ -16,10 +16,13 @@ export interface TenantDeps {
   auditPageSize?: number;
   /** How far before the newest shipped event each audit poll re-reads, for events that become visible late. */
   auditOverlapMs?: number;
+  /** This tenant's own Datadog client (its own connection pool); `ActivityDeps.datadog` when absent. */
+  datadog?: Pick<DatadogIntakeClient, 'send'>;
 }
 
 export interface ActivityDeps {
   tenants: ReadonlyMap<string, TenantDeps>;
+  /** The Datadog client of tenants that have none of their own. */
   datadog: Pick<DatadogIntakeClient, 'send'>;
   logger: Logger;
   /** What to do with events past Datadog's 18-hour window (DD_STALE_EVENTS). Default `ship`. */

@@ -89,7 +89,7 @@ export async function shipRecords(deps: ActivityDeps, input: ShipBatchInput, opt
         items,
         toSend.map(identityOf),
         {
-          send: (body) => deps.datadog.send(body, opts.signal),
+          send: (body) => (tenant.datadog ?? deps.datadog).send(body, opts.signal),
           onBatchDone: opts.onBatchDone,
           onDeadLetter: (dl) => log.error({ identity: dl.identity, status: dl.status, reason: dl.reason }, 'Datadog refused a record; dead-lettered'),
         },

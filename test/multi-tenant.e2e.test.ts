@@ -5,19 +5,14 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
-import { NativeConnection } from '@temporalio/worker';
 import { loadWorkerConfig } from '../src/config/env';
 import { loadTenantsFile } from '../src/config/tenants-file';
 import { ConfigError } from '../src/config/env';
 import { DatadogSimulator } from '../src/simulators/datadog';
 import { KandjiSimulator } from '../src/simulators/kandji';
-import { startStream, streamReport } from '../src/streams/stream-control';
-import { connectClient } from '../src/temporal/client';
-import { createLogger } from '../src/telemetry/logger';
-import { buildActivityDeps } from '../src/worker/activity-deps';
-import { createWorker } from '../src/worker/create-worker';
+import { streamReport } from '../src/streams/stream-control';
 import { FailureType } from '../workflows/failure-types';
-import { workflowBundle } from './helpers/harness';
+import { startTenantsWorker } from './helpers/tenants-worker';
 import { waitFor } from './helpers/wait';
 
 const HOUR = 3_600_000;
@@ -37,7 +32,8 @@ describe('tenants file', () => {
       `tenants:\n  - name: acme\n    apiUrl: https://acme.api.kandji.io\n    token: { env: ACME_TOKEN }\n    streams: [audit]\n    pollIntervals: { audit: 30s }\n    tags: [team:secops]\n  - name: globex\n    apiUrl: https://globex.api.eu.kandji.io\n    token: { file: ${tokenFile} }\n    requestsPerHour: 2000\n`,
     );
     const c = loadWorkerConfig({ KANDJI_TENANTS_FILE: yaml, ACME_TOKEN: 'env-token', DD_API_KEY: 'k' });
-    expect(c.tenants.map((t) => [t.stream.tenant, t.token, t.stream.streams, t.stream.requestsPerHour])).toEqual([
+    const tokenOf = (t: (typeof c.tenants)[number]) => (typeof t.token === 'function' ? t.token() : t.token);
+    expect(c.tenants.map((t) => [t.stream.tenant, tokenOf(t), t.stream.streams, t.stream.requestsPerHour])).toEqual([
       ['acme', 'env-token', ['audit'], 5_000],
       ['globex', 'file-token', ['audit', 'detections'], 2_000],
     ]);
@@ -86,41 +82,19 @@ describe('two tenants on one worker', () => {
         ],
       }),
     );
-    const config = loadWorkerConfig({
-      TEMPORAL_ADDRESS: process.env.TEMPORAL_TEST_ADDRESS,
-      TEMPORAL_TASK_QUEUE: `test-${randomUUID()}`,
-      KANDJI_TENANTS_FILE: file,
-      ACME_TOKEN: 'acme-token',
-      GLOBEX_TOKEN: 'revoked-token',
-      KANDJI_AUTH_RECHECK_INTERVAL: '2s',
-      DD_API_KEY: 'dd-key',
-      DD_LOGS_URL: datadog.intakeUrl,
-    });
-    const connection = await NativeConnection.connect({ address: config.temporal.address });
-    const deps = buildActivityDeps(config, createLogger('silent'));
-    const { worker } = await createWorker({ temporal: config.temporal, deps, connection, workflowBundle: await workflowBundle() });
-    const client = await connectClient(config.temporal);
-    const running = worker.run();
+    const w = await startTenantsWorker({ KANDJI_TENANTS_FILE: file, ACME_TOKEN: 'acme-token', GLOBEX_TOKEN: 'revoked-token', DD_API_KEY: 'dd-key', DD_LOGS_URL: datadog.intakeUrl });
     try {
-      for (const t of config.tenants) await startStream(client, config.temporal, t.stream, 'audit', new Date(now - 2 * HOUR).toISOString());
-      const [a, g] = config.tenants.map((t) => t.stream.tenant) as [string, string];
+      await w.startAudits(new Date(now - 2 * HOUR).toISOString());
+      const [a, g] = w.config.tenants.map((t) => t.stream.tenant) as [string, string];
       await waitFor('acme shipped', () => datadog.received.filter((i) => String(i.ddtags).includes(`kandji_tenant:${a}`)).length >= 400, 30_000);
-      const gs = await waitFor('globex blocked', async () => {
-        const r = await streamReport(client, g, 'audit');
-        return r.status?.state === 'blocked' ? r.status : undefined;
-      }, 30_000);
+      const gs = await w.waitForAudit(g, 'blocked');
       expect(gs.lastError?.type).toBe(FailureType.KandjiAuth);
-      const as = (await streamReport(client, a, 'audit')).status!;
+      const as = (await streamReport(w.client, a, 'audit')).status!;
       expect(as.state).toBe('caught_up');
       expect(as.lastError).toBeNull();
       expect(datadog.received.some((i) => String(i.ddtags).includes(`kandji_tenant:${g}`))).toBe(false);
-      for (const t of [a, g]) await client.workflow.getHandle(`kandji-datadog/${t}/audit`).terminate('test over');
     } finally {
-      worker.shutdown();
-      await running;
-      await deps.close();
-      await client.connection.close();
-      await connection.close();
+      await w.close();
       await Promise.all([acme.stop(), globex.stop(), datadog.stop()]);
     }
   });

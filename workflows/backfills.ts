@@ -2,7 +2,7 @@
  * Backfill requests on a stream workflow: from a raw signal (the Temporal UI) or an update (the CLI), validated,
  * recorded in status, and handed to the stream to run. A backfill re-sends a past window on purpose.
  */
-import { defineSignal, getExternalWorkflowHandle, log, setHandler, uuid4 } from '@temporalio/workflow';
+import { ApplicationFailure, defineSignal, getExternalWorkflowHandle, log, patched, setHandler, uuid4 } from '@temporalio/workflow';
 import {
   backfillRequestSchema,
   backfillSignal,
@@ -24,6 +24,8 @@ export const backfillFinishedSignal = defineSignal<[{ id: string; state: Backfil
 
 const STALE_MS = 18 * 3_600_000;
 const KEEP_FINISHED = 10;
+/** At most this many backfills run at once on a stream; more are refused (each spends the tenant's request budget). */
+export const MAX_RUNNING_BACKFILLS = 3;
 
 export interface BackfillHooks {
   /** Starts the backfill; returns the id of the workflow that runs it, if any. */
@@ -35,7 +37,21 @@ export function installBackfillHandlers(rt: StreamRuntime, hooks: BackfillHooks)
   const list = () => (status.backfills ??= []);
   const now = () => new Date().toISOString();
 
+  /** Why a new backfill is refused now, if it is: too many running already. */
+  const tooMany = (): string | undefined => {
+    const running = list().filter((b) => b.state === 'running');
+    if (running.length < MAX_RUNNING_BACKFILLS) return undefined;
+    return (
+      `${running.length} backfills are already running on this stream (${running.map((b) => b.id).join(', ')}), ` +
+      `at most ${MAX_RUNNING_BACKFILLS} at once: wait for one to finish or cancel one (cli cancel-backfill --id <id>)`
+    );
+  };
+
   const accept = async (req: BackfillRequest): Promise<BackfillAccepted> => {
+    // Checked again here (not only by the validator): updates validated together could otherwise all pass. The
+    // patch keeps replays of histories from before the limit (which may hold more) as they were.
+    const refusal = tooMany();
+    if (refusal && patched('backfill-limit')) throw ApplicationFailure.create({ type: 'TooManyBackfills', message: refusal, nonRetryable: true });
     const from = timestampKey(req.from);
     const to = timestampKey(req.to);
     const id = `bf-${uuid4().slice(0, 8)}`;
@@ -74,6 +90,8 @@ export function installBackfillHandlers(rt: StreamRuntime, hooks: BackfillHooks)
     validator: (req) => {
       const parsed = backfillRequestSchema.safeParse(req);
       if (!parsed.success) throw new Error(describeIssues(parsed.error));
+      const refusal = tooMany();
+      if (refusal) throw new Error(refusal);
     },
   });
   setHandler(cancelBackfillSignal, async (payload?: unknown) => {

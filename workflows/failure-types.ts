@@ -5,6 +5,11 @@
 export const FailureType = {
   /** 401/403 from Kandji: token wrong, revoked, or missing a permission. */
   KandjiAuth: 'KandjiAuthError',
+  /**
+   * The tenant's token variable or file is missing, unreadable or empty (tenants file): raised before any request,
+   * not retried; the stream goes `blocked` with the reason and re-checks like a rejected token.
+   */
+  KandjiTokenMissing: 'KandjiTokenMissingError',
   /** 429 from Kandji: the tenant's hourly budget is spent. Retried after Retry-After. */
   KandjiRateLimited: 'KandjiRateLimitedError',
   /** 5xx, timeouts, resets: retried with backoff. */
@@ -35,6 +40,7 @@ export type FailureTypeName = (typeof FailureType)[keyof typeof FailureType];
 
 export const NON_RETRYABLE_FAILURE_TYPES: readonly FailureTypeName[] = [
   FailureType.KandjiAuth,
+  FailureType.KandjiTokenMissing,
   FailureType.KandjiNotFound,
   FailureType.KandjiRequestRejected,
   FailureType.KandjiUnsafeLink,
@@ -44,6 +50,7 @@ export const NON_RETRYABLE_FAILURE_TYPES: readonly FailureTypeName[] = [
   FailureType.UnknownTenant,
 ];
 
+/** Credentials rejected or missing: the stream is `blocked` and re-checks every KANDJI_AUTH_RECHECK_INTERVAL. */
 export function isAuthFailure(type: string): boolean {
-  return type === FailureType.KandjiAuth || type === FailureType.DatadogAuth;
+  return type === FailureType.KandjiAuth || type === FailureType.KandjiTokenMissing || type === FailureType.DatadogAuth;
 }

@@ -7,7 +7,8 @@ import { parseDuration } from '../duration';
 import { DATADOG_SITES, intakeUrlForSite, isDatadogSite } from '../datadog/sites';
 import { STALE_POLICIES, type StalePolicy } from '../datadog/stale-events';
 import { parseEncryptionKey } from '../temporal/encryption-codec';
-import { loadTenantsFile, readTenantToken, type TenantEntry } from './tenants-file';
+import type { TokenProvider } from '../kandji/token-source';
+import { loadTenantsFile, tenantTokenProvider, type TenantEntry } from './tenants-file';
 import { timestampKey } from '../../workflows/timestamps';
 import type { StreamName } from '../../workflows/stream-status';
 
@@ -90,20 +91,29 @@ export function tenantFromUrl(origin: string): string {
   return isLoopbackHost(host) ? 'local' : (host.split('.')[0] ?? host).toLowerCase();
 }
 
+const KEY_EXPECTED = 'expected a 32-byte key as 64 hex characters or base64 (e.g. `openssl rand -base64 32`)';
+function isEncryptionKey(s: string): boolean {
+  try {
+    parseEncryptionKey(s);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 const temporalSchema = z.object({
   TEMPORAL_ADDRESS: z.string().min(1).default('127.0.0.1:7233'),
   TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
   TEMPORAL_TASK_QUEUE: z.string().min(1).default('kandji-datadog'),
-  KANDJI_DATADOG_ENCRYPTION_KEY: z
+  KANDJI_DATADOG_ENCRYPTION_KEY: z.string().refine(isEncryptionKey, KEY_EXPECTED).optional(),
+  KANDJI_DATADOG_ENCRYPTION_KEYS: z
     .string()
-    .refine((s) => {
-      try {
-        parseEncryptionKey(s);
-        return true;
-      } catch {
-        return false;
-      }
-    }, 'expected a 32-byte key as 64 hex characters or base64 (e.g. `openssl rand -base64 32`)')
+    .transform((s) => s.split(',').map((k) => k.trim()).filter(Boolean))
+    .pipe(
+      z
+        .array(z.string().refine(isEncryptionKey, `every key: ${KEY_EXPECTED}`))
+        .min(1, 'list at least one key (comma-separated; the first encrypts, every one decrypts)'),
+    )
     .optional(),
 });
 
@@ -200,17 +210,28 @@ export interface TemporalConfig {
   address: string;
   namespace: string;
   taskQueue: string;
-  /** Payload encryption key (secret: never log it). Workers and clients must share it. */
+  /** Payload encryption key (secret: never log it): the one new payloads are encrypted with (`encryptionKeys[0]`). */
   encryptionKey?: string;
+  /**
+   * Every payload key (secrets), when encryption is on: the first encrypts, any decrypts (rotation). From
+   * KANDJI_DATADOG_ENCRYPTION_KEYS, or KANDJI_DATADOG_ENCRYPTION_KEY alone. Workers and clients must share them.
+   */
+  encryptionKeys?: string[];
 }
 
 export function loadTemporalConfig(env: Env = process.env): TemporalConfig {
   const c = parse(temporalSchema, env);
+  if (c.KANDJI_DATADOG_ENCRYPTION_KEY && c.KANDJI_DATADOG_ENCRYPTION_KEYS) {
+    throw new ConfigError([
+      'KANDJI_DATADOG_ENCRYPTION_KEYS: set either it or KANDJI_DATADOG_ENCRYPTION_KEY, not both (list the key of KANDJI_DATADOG_ENCRYPTION_KEY in KANDJI_DATADOG_ENCRYPTION_KEYS)',
+    ]);
+  }
+  const keys = c.KANDJI_DATADOG_ENCRYPTION_KEYS ?? (c.KANDJI_DATADOG_ENCRYPTION_KEY ? [c.KANDJI_DATADOG_ENCRYPTION_KEY] : undefined);
   return {
     address: c.TEMPORAL_ADDRESS,
     namespace: c.TEMPORAL_NAMESPACE,
     taskQueue: c.TEMPORAL_TASK_QUEUE,
-    ...(c.KANDJI_DATADOG_ENCRYPTION_KEY ? { encryptionKey: c.KANDJI_DATADOG_ENCRYPTION_KEY } : {}),
+    ...(keys ? { encryptionKey: keys[0], encryptionKeys: keys } : {}),
   };
 }
 
@@ -260,7 +281,9 @@ export function loadTenantConfigs(env: Env = process.env): { stream: StreamConfi
       });
     } catch (err) {
       if (!(err instanceof ConfigError)) throw err;
-      problems.push(...err.problems.map((p) => `KANDJI_TENANTS_FILE: tenant "${entry.name}": ${p.replace(/^KANDJI_API_URL/, 'apiUrl')}`));
+      // Never quote the file's value (", got …"): it could be a token pasted in the wrong field.
+      const fromFile = (p: string) => (p.startsWith('KANDJI_API_URL') ? p.replace(/^KANDJI_API_URL/, 'apiUrl').replace(/, got [\s\S]*$/, '') : p);
+      problems.push(...err.problems.map((p) => `KANDJI_TENANTS_FILE: tenant "${entry.name}": ${fromFile(p)}`));
     }
   }
   if (problems.length) throw new ConfigError(problems);
@@ -293,9 +316,13 @@ export interface WorkerConfig {
   temporal: TemporalConfig;
   /** The first (or only) tenant. */
   stream: StreamConfig;
-  kandjiToken: string;
-  /** Every tenant this worker serves, with its token (secret: never log it). */
-  tenants: { stream: StreamConfig; token: string }[];
+  /** KANDJI_API_TOKEN (single tenant; tests override it to swap the first tenant's token). */
+  kandjiToken?: string;
+  /**
+   * Every tenant this worker serves, with its token (secret: never log it) or, from a tenants file, the function
+   * that reads it when a request needs it (a missing one blocks that tenant only; a token file is re-read on change).
+   */
+  tenants: { stream: StreamConfig; token: string | TokenProvider }[];
   datadogApiKey: string;
   datadogIntakeUrl: string;
   extraTags: string[];
@@ -341,15 +368,15 @@ export function loadWorkerConfig(env: Env = process.env): WorkerConfig {
   if (!env.KANDJI_TENANTS_FILE && env.KANDJI_API_TOKEN === undefined) {
     problems.push('KANDJI_API_TOKEN: required: a Kandji API token with the "List Audit Events" permission');
   }
-  const tenants = (configs ?? []).flatMap(({ stream, entry }) => {
-    const token = entry ? attempt(() => readTenantToken(entry, env)) : secrets?.KANDJI_API_TOKEN;
-    return token ? [{ stream, token }] : [];
+  const tenants = (configs ?? []).flatMap(({ stream, entry }): WorkerConfig['tenants'] => {
+    if (entry) return [{ stream, token: tenantTokenProvider(entry, env) }];
+    return secrets?.KANDJI_API_TOKEN ? [{ stream, token: secrets.KANDJI_API_TOKEN }] : [];
   });
   if (problems.length || !temporal || !configs || !secrets || !tuning || !tenants[0]) throw new ConfigError(problems);
   return {
     temporal,
     stream: tenants[0].stream,
-    kandjiToken: tenants[0].token,
+    ...(env.KANDJI_TENANTS_FILE ? {} : { kandjiToken: secrets.KANDJI_API_TOKEN }),
     tenants,
     datadogApiKey: secrets.DD_API_KEY,
     datadogIntakeUrl: secrets.DD_LOGS_URL ?? intakeUrlForSite(secrets.DD_SITE as keyof typeof DATADOG_SITES),

@@ -3,6 +3,10 @@
  * token comes from (an environment variable or a file — never the token itself), its streams, poll intervals,
  * request budget and extra tags. Validated with zod; every error names the tenant and the field.
  *
+ * Error messages name the tenant, the field and what is expected, never a value found in the file: a token pasted
+ * in the wrong place must not end up in a log. Tokens are read when a request needs them (src/kandji/token-source.ts):
+ * a missing one blocks only its tenant.
+ *
  * tenants:
  *   - name: acme
  *     apiUrl: https://acme.api.kandji.io
@@ -13,28 +17,37 @@
  *     tags: [team:secops]
  */
 import fs from 'node:fs';
-import { parse as parseYaml } from 'yaml';
+import { parseDocument, parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { parseDuration } from '../duration';
+import { envTokenProvider, fileTokenProvider, type FileTokenOptions, type TokenProvider } from '../kandji/token-source';
 import { ConfigError } from './env';
 
 const duration = z.string().transform((s, ctx) => {
+  let ms = NaN;
   try {
-    const ms = parseDuration(s);
-    if (ms <= 0) throw new Error('must be more than 0');
-    return ms;
-  } catch (e) {
-    ctx.addIssue({ code: 'custom', message: (e as Error).message });
+    ms = parseDuration(s);
+  } catch {
+    // parseDuration's message quotes the value: not here.
+  }
+  if (!(ms > 0)) {
+    ctx.addIssue({ code: 'custom', message: 'expected a duration of more than 0 with a unit, e.g. 30s, 5m, 1h30m' });
     return z.NEVER;
   }
+  return ms;
 });
+
+const NAME = /^[a-z0-9][a-z0-9-]{0,62}$/;
 
 const tenantSchema = z
   .object({
-    name: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'expected lower-case letters, digits and dashes, e.g. acme'),
+    name: z.string().regex(NAME, 'expected lower-case letters, digits and dashes, e.g. acme'),
     apiUrl: z.string({ error: 'required: the Kandji API URL, e.g. https://acme.api.kandji.io' }),
     token: z.union(
-      [z.object({ env: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'expected an environment variable name') }).strict(), z.object({ file: z.string().min(1) }).strict()],
+      [
+        z.object({ env: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'expected an environment variable name') }).strict(),
+        z.object({ file: z.string().min(1, 'expected the path of the token file') }).strict(),
+      ],
       { error: 'expected { env: VARIABLE_NAME } or { file: /path/to/token } (never the token itself)' },
     ),
     streams: z.array(z.enum(['audit', 'detections', 'threats'])).min(1).optional(),
@@ -57,23 +70,26 @@ export function loadTenantsFile(path: string): TenantEntry[] {
     throw new ConfigError([`KANDJI_TENANTS_FILE: cannot read ${path}: ${(err as Error).message}`]);
   }
   let doc: unknown;
+  const json = /\.json$/i.test(path);
   try {
-    doc = /\.json$/i.test(path) ? JSON.parse(text) : parseYaml(text);
+    doc = json ? JSON.parse(text) : parseYaml(text);
   } catch (err) {
-    throw new ConfigError([`KANDJI_TENANTS_FILE: ${path} is not valid ${/\.json$/i.test(path) ? 'JSON' : 'YAML'}: ${(err as Error).message}`]);
+    // Parser messages quote the offending text (a token, maybe): give only where it is.
+    throw new ConfigError([`KANDJI_TENANTS_FILE: ${path} is not valid ${json ? 'JSON' : 'YAML'}${syntaxErrorPlace(text, err)}`]);
   }
   const top = fileSchema.safeParse(doc);
   if (!top.success) {
-    throw new ConfigError(top.error.issues.map((i) => `KANDJI_TENANTS_FILE: ${i.path.join('.') || '(file)'}: ${i.message}; expected { tenants: [ … ] }`));
+    throw new ConfigError(top.error.issues.map((i) => `KANDJI_TENANTS_FILE: ${i.path.join('.') || '(file)'}: ${issueMessage(i)}; expected { tenants: [ … ] }`));
   }
   const problems: string[] = [];
   const tenants: TenantEntry[] = [];
   top.data.tenants.forEach((raw, index) => {
     const name = (raw as { name?: unknown })?.name;
-    const label = `tenant ${typeof name === 'string' ? `"${name}"` : `#${index + 1}`}`;
+    // Only a valid name is shown: anything else could be a value pasted in the wrong place.
+    const label = `tenant ${typeof name === 'string' && NAME.test(name) ? `"${name}"` : `#${index + 1}`}`;
     const parsed = tenantSchema.safeParse(raw);
     if (!parsed.success) {
-      for (const i of parsed.error.issues) problems.push(`KANDJI_TENANTS_FILE: ${label}: ${i.path.join('.') || '(entry)'}: ${i.message}`);
+      for (const i of parsed.error.issues) problems.push(`KANDJI_TENANTS_FILE: ${label}: ${i.path.join('.') || '(entry)'}: ${issueMessage(i)}`);
       return;
     }
     if (tenants.some((t) => t.name === parsed.data.name)) problems.push(`KANDJI_TENANTS_FILE: ${label}: name: listed twice`);
@@ -83,18 +99,27 @@ export function loadTenantsFile(path: string): TenantEntry[] {
   return tenants;
 }
 
-/** The token of a tenant, from its environment variable or file. */
-export function readTenantToken(entry: TenantEntry, env: Record<string, string | undefined>): string {
-  if ('env' in entry.token) {
-    const v = env[entry.token.env];
-    if (!v) throw new ConfigError([`KANDJI_TENANTS_FILE: tenant "${entry.name}": token: environment variable ${entry.token.env} is not set`]);
-    return v.trim();
-  }
-  try {
-    const v = fs.readFileSync(entry.token.file, 'utf8').trim();
-    if (!v) throw new Error('the file is empty');
-    return v;
-  } catch (err) {
-    throw new ConfigError([`KANDJI_TENANTS_FILE: tenant "${entry.name}": token: cannot read ${entry.token.file}: ${(err as Error).message}`]);
-  }
+/**
+ * Zod's own messages state what was expected (and at most the type received); only unknown keys would quote the
+ * file, so they are named only when they look like a field name.
+ */
+function issueMessage(issue: z.core.$ZodIssue): string {
+  if (issue.code !== 'unrecognized_keys') return issue.message;
+  const names = issue.keys.map((k) => (/^[A-Za-z]{1,40}$/.test(k) ? `"${k}"` : '(a key that is no field name; not shown)'));
+  return `unknown field${names.length > 1 ? 's' : ''} ${names.join(', ')}`;
+}
+
+/** ` near line L, column C` of a syntax error, from the YAML parser (JSON is YAML), without quoting the text. */
+function syntaxErrorPlace(text: string, err: unknown): string {
+  let pos = (err as { linePos?: { line: number; col: number }[] }).linePos?.[0];
+  if (!pos) pos = parseDocument(text, { schema: 'json' }).errors[0]?.linePos?.[0];
+  return pos ? ` near line ${pos.line}, column ${pos.col}` : '';
+}
+
+/**
+ * The token of a tenant, read from its environment variable or file when a request needs it. A missing one fails
+ * that tenant's requests (`KandjiTokenMissingError`: its streams go `blocked`), not the worker.
+ */
+export function tenantTokenProvider(entry: TenantEntry, env: Record<string, string | undefined>, fileOpts?: FileTokenOptions): TokenProvider {
+  return 'env' in entry.token ? envTokenProvider(entry.name, entry.token.env, env) : fileTokenProvider(entry.name, entry.token.file, fileOpts);
 }

@@ -1,6 +1,12 @@
 /**
- * HTTP client of Datadog's logs intake (POST /api/v2/logs): gzip bodies, DD-API-KEY, a timeout on every
- * request, and every failure classified as a RemoteError. Used only by activities.
+ * HTTP client of Datadog's logs intake (POST /api/v2/logs): gzip bodies, DD-API-KEY, timeouts on every request,
+ * and every failure classified as a RemoteError. Used only by activities.
+ *
+ * Each client owns its connection pool (the worker builds one per tenant, so one tenant's backlog or slow answers
+ * never queue another's requests). The timeouts count only time on a connection, never time queued for one:
+ * connecting (`connect.timeout`), waiting for the answer's headers from the moment the request is written
+ * (`headersTimeout`, refreshed while the body uploads) and between body chunks (`bodyTimeout`). A whole-request
+ * timer started before queueing would fail requests that merely waited their turn in a busy pool.
  */
 import { gzipSync } from 'node:zlib';
 import { Agent, request } from 'undici';
@@ -9,7 +15,10 @@ import { RemoteError, kindOfStatus, networkError, retryAfterMs, snippet } from '
 export interface DatadogIntakeOptions {
   intakeUrl: string;
   apiKey: string;
+  /** Connect, answer-headers and body-idle timeout, ms; queueing for a connection is not counted. Default 30 s. */
   timeoutMs?: number;
+  /** Connections of this client's pool. Default 4. */
+  connections?: number;
   userAgent?: string;
 }
 
@@ -19,14 +28,20 @@ export class DatadogIntakeClient {
 
   constructor(private readonly opts: DatadogIntakeOptions) {
     this.timeoutMs = opts.timeoutMs ?? 30_000;
-    this.dispatcher = new Agent({ connections: 4, headersTimeout: this.timeoutMs, bodyTimeout: this.timeoutMs });
+    this.dispatcher = new Agent({
+      connections: opts.connections ?? 4,
+      connect: { timeout: this.timeoutMs },
+      headersTimeout: this.timeoutMs,
+      bodyTimeout: this.timeoutMs,
+    });
   }
 
-  /** Sends one batch (a serialised JSON array). Resolves when Datadog accepted it (202). */
+  /**
+   * Sends one batch (a serialised JSON array). Resolves when Datadog accepted it (202). `signal` (the activity's
+   * cancellation) aborts it whether queued or in flight.
+   */
   async send(jsonArray: string, signal?: AbortSignal): Promise<void> {
     const body = gzipSync(Buffer.from(jsonArray, 'utf8'));
-    const timeout = AbortSignal.timeout(this.timeoutMs);
-    const combined = signal ? AbortSignal.any([signal, timeout]) : timeout;
     let status: number;
     let headers: Record<string, string | string[] | undefined>;
     let text: string;
@@ -34,7 +49,9 @@ export class DatadogIntakeClient {
       const res = await request(this.opts.intakeUrl, {
         method: 'POST',
         dispatcher: this.dispatcher,
-        signal: combined,
+        signal,
+        headersTimeout: this.timeoutMs,
+        bodyTimeout: this.timeoutMs,
         headers: {
           'dd-api-key': this.opts.apiKey,
           'content-type': 'application/json',

@@ -8,7 +8,8 @@ import { waitAlive, type RequestGate } from './request-budget';
 
 export interface KandjiClientOptions {
   baseUrl: string; // origin, e.g. https://acme.api.kandji.io
-  token: string;
+  /** The token, or a function returning the current one (a rotated token file); it may throw to refuse. */
+  token: string | (() => string);
   /** Whole-request timeout, ms. */
   timeoutMs?: number;
   userAgent?: string;
@@ -29,14 +30,15 @@ export const DEFAULT_RATE_LIMIT_WAIT_MS = 60_000;
 
 export class KandjiClient {
   private readonly dispatcher: Agent;
-  private readonly token: string;
+  private readonly token: () => string;
   readonly baseUrl: string;
   private readonly timeoutMs: number;
   private readonly userAgent: string;
 
   constructor(private readonly opts: KandjiClientOptions) {
     this.baseUrl = new URL(opts.baseUrl).origin;
-    this.token = opts.token;
+    const { token } = opts;
+    this.token = typeof token === 'function' ? token : () => token;
     this.timeoutMs = opts.timeoutMs ?? 30_000;
     this.userAgent = opts.userAgent ?? 'kandji-datadog';
     this.dispatcher = new Agent({ connections: 4, headersTimeout: this.timeoutMs, bodyTimeout: this.timeoutMs });
@@ -55,9 +57,12 @@ export class KandjiClient {
     if (!pathAndQuery.startsWith('/')) throw new Error(`Kandji path must start with /: ${pathAndQuery}`);
     let waited = 0;
     for (;;) {
+      // The token first: a missing one fails here, before a slot of the tenant's budget is spent; read again
+      // after the (possibly long) budget wait, so a token rotated meanwhile is the one sent.
+      this.token();
       await this.opts.gate?.acquire({ keepAlive: opts.keepAlive, signal });
       try {
-        return await this.getOnce(pathAndQuery, signal);
+        return await this.getOnce(pathAndQuery, this.token(), signal);
       } catch (err) {
         const limit = this.opts.maxRateLimitWaitMs ?? 15 * 60_000;
         if (!(err instanceof RemoteError && err.kind === 'rate_limited') || waited >= limit) throw err;
@@ -68,7 +73,7 @@ export class KandjiClient {
     }
   }
 
-  private async getOnce(pathAndQuery: string, signal?: AbortSignal): Promise<{ body: unknown; bytes: number }> {
+  private async getOnce(pathAndQuery: string, token: string, signal?: AbortSignal): Promise<{ body: unknown; bytes: number }> {
     const url = this.baseUrl + pathAndQuery;
     const timeout = AbortSignal.timeout(this.timeoutMs);
     const combined = signal ? AbortSignal.any([signal, timeout]) : timeout;
@@ -81,7 +86,7 @@ export class KandjiClient {
         dispatcher: this.dispatcher,
         signal: combined,
         headers: {
-          authorization: `Bearer ${this.token}`,
+          authorization: `Bearer ${token}`,
           accept: 'application/json',
           'user-agent': this.userAgent,
           'cache-control': 'no-cache',

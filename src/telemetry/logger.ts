@@ -19,6 +19,9 @@ export const REDACT_PATHS = [
   'encryptionKey',
   '*.encryptionKey',
   'KANDJI_DATADOG_ENCRYPTION_KEY',
+  'encryptionKeys',
+  '*.encryptionKeys',
+  'KANDJI_DATADOG_ENCRYPTION_KEYS',
 ];
 
 export function createLogger(level = 'info', destination?: pino.DestinationStream): Logger {

@@ -5,5 +5,5 @@ import { buildDataConverter } from './data-converter';
 
 export async function connectClient(temporal: TemporalConfig): Promise<Client> {
   const connection = await Connection.connect({ address: temporal.address, connectTimeout: 5_000 });
-  return new Client({ connection, namespace: temporal.namespace, dataConverter: buildDataConverter(temporal.encryptionKey) });
+  return new Client({ connection, namespace: temporal.namespace, dataConverter: buildDataConverter(temporal.encryptionKeys ?? temporal.encryptionKey) });
 }

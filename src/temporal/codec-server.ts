@@ -2,8 +2,10 @@
  * A codec server for the Temporal Web UI and `temporal` CLI: POST /encode and /decode with
  * `{ "payloads": [{ "metadata": {k: base64}, "data": base64 }] }`, as Temporal's codec-server protocol defines.
  * The UI (configured with --ui-codec-endpoint or in its settings) then shows decoded, decrypted payloads.
- * Binds loopback by default; anyone who can reach it can read decoded payloads, so keep it private or set a token.
+ * Binds loopback by default; anyone who can reach it can read decoded payloads, so it refuses to bind any other
+ * address without a token, and compares tokens in constant time.
  */
+import { createHash, timingSafeEqual } from 'node:crypto';
 import http from 'node:http';
 import type { Payload, PayloadCodec } from '@temporalio/common';
 
@@ -13,8 +15,23 @@ export interface CodecServerOptions {
   host?: string;
   /** Origins allowed by CORS (the UI's), e.g. http://localhost:8233. */
   allowedOrigins?: string[];
-  /** When set, requests must carry `Authorization: Bearer <token>`. */
+  /** When set, requests must carry `Authorization: Bearer <token>`. Required to bind anything but loopback. */
   token?: string;
+}
+
+/** Loopback listen addresses: the only ones the codec server binds without a token. */
+export function isLoopbackListenHost(host: string): boolean {
+  return /^(localhost|127(?:\.\d{1,3}){3}|::1|\[::1\]|::ffff:127(?:\.\d{1,3}){3})$/i.test(host);
+}
+
+const digest = (s: string) => createHash('sha256').update(s, 'utf8').digest();
+
+/**
+ * Whether an Authorization header carries the token, in time independent of where they differ: both sides are
+ * hashed to equal-length digests first (timingSafeEqual needs equal lengths, and the token's length stays hidden).
+ */
+export function bearerMatches(header: string | undefined, token: string): boolean {
+  return timingSafeEqual(digest(header ?? ''), digest(`Bearer ${token}`));
 }
 
 interface JsonPayload {
@@ -40,6 +57,12 @@ export async function runCodec(codecs: PayloadCodec[], op: 'encode' | 'decode', 
 }
 
 export function startCodecServer(opts: CodecServerOptions): Promise<{ url: string; close(): Promise<void> }> {
+  const host = opts.host ?? '127.0.0.1';
+  if (!opts.token && !isLoopbackListenHost(host)) {
+    return Promise.reject(
+      new Error(`codec server: refusing to listen on ${host} without a token: anyone reaching it could read decoded payloads. Set CODEC_SERVER_TOKEN, or listen on 127.0.0.1`),
+    );
+  }
   const allowed = new Set(opts.allowedOrigins ?? ['http://localhost:8233', 'http://127.0.0.1:8233']);
   const server = http.createServer((req, res) => {
     const origin = req.headers.origin;
@@ -53,7 +76,7 @@ export function startCodecServer(opts: CodecServerOptions): Promise<{ url: strin
     if (req.method === 'OPTIONS') return void res.writeHead(204).end();
     const op = req.url === '/encode' ? 'encode' : req.url === '/decode' ? 'decode' : undefined;
     if (!op || req.method !== 'POST') return void res.writeHead(404, { 'content-type': 'application/json' }).end('{"error":"not found"}');
-    if (opts.token && req.headers.authorization !== `Bearer ${opts.token}`) {
+    if (opts.token && !bearerMatches(req.headers.authorization, opts.token)) {
       return void res.writeHead(401, { 'content-type': 'application/json' }).end('{"error":"unauthorized"}');
     }
     const chunks: Buffer[] = [];
@@ -76,11 +99,12 @@ export function startCodecServer(opts: CodecServerOptions): Promise<{ url: strin
       })();
     });
   });
-  return new Promise((resolve) => {
-    server.listen(opts.port ?? 8888, opts.host ?? '127.0.0.1', () => {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port ?? 8888, host, () => {
       const addr = server.address() as { port: number };
       resolve({
-        url: `http://${opts.host ?? '127.0.0.1'}:${addr.port}`,
+        url: `http://${host.includes(':') && !host.startsWith('[') ? `[${host}]` : host}:${addr.port}`,
         close: () => new Promise<void>((r) => server.close(() => r())),
       });
     });

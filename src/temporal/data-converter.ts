@@ -1,17 +1,20 @@
 /**
  * The data converter every worker and client of this service uses: gzip for payloads over 1 KB, then, when
- * KANDJI_DATADOG_ENCRYPTION_KEY is set, AES-256-GCM. Codecs encode in array order and decode in reverse.
+ * encryption keys are set (KANDJI_DATADOG_ENCRYPTION_KEYS or KANDJI_DATADOG_ENCRYPTION_KEY), AES-256-GCM with the
+ * first key, decrypting with whichever key a payload names. Codecs encode in array order and decode in reverse.
  */
 import type { DataConverter, PayloadCodec } from '@temporalio/common';
 import { CompressionCodec } from './compression-codec';
 import { EncryptionCodec, parseEncryptionKey } from './encryption-codec';
 
-export function payloadCodecs(encryptionKey?: string): PayloadCodec[] {
+/** `encryptionKeys`: one key, or a list whose first encrypts and every one decrypts. None: no encryption. */
+export function payloadCodecs(encryptionKeys?: string | readonly string[]): PayloadCodec[] {
   const codecs: PayloadCodec[] = [new CompressionCodec()];
-  if (encryptionKey) codecs.push(new EncryptionCodec(parseEncryptionKey(encryptionKey)));
+  const keys = typeof encryptionKeys === 'string' ? [encryptionKeys] : (encryptionKeys ?? []);
+  if (keys.length) codecs.push(new EncryptionCodec(keys.map(parseEncryptionKey)));
   return codecs;
 }
 
-export function buildDataConverter(encryptionKey?: string): DataConverter {
-  return { payloadCodecs: payloadCodecs(encryptionKey) };
+export function buildDataConverter(encryptionKeys?: string | readonly string[]): DataConverter {
+  return { payloadCodecs: payloadCodecs(encryptionKeys) };
 }

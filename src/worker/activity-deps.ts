@@ -1,4 +1,8 @@
-/** Builds the activities' real dependencies (Kandji and Datadog clients) from the worker configuration. */
+/**
+ * Builds the activities' real dependencies from the worker configuration. Every tenant gets its own Kandji client
+ * and its own Datadog client, each with its own connection pool, so one tenant's backlog, slow answers or missing
+ * token never delays another's requests.
+ */
 import type { Logger } from 'pino';
 import type { ActivityDeps, TenantDeps } from '../../activities';
 import type { WorkerConfig } from '../config/env';
@@ -13,18 +17,29 @@ import { workerQueueName } from './worker-queue';
 
 export function buildActivityDeps(config: WorkerConfig, logger: Logger): ActivityDeps & { close(): Promise<void> } {
   const userAgent = `kandji-datadog/${FORWARDER_VERSION}`;
-  const datadog = new DatadogIntakeClient({ intakeUrl: config.datadogIntakeUrl, apiKey: config.datadogApiKey, userAgent });
-  const clients: KandjiClient[] = [];
+  const newDatadog = () => new DatadogIntakeClient({ intakeUrl: config.datadogIntakeUrl, apiKey: config.datadogApiKey, userAgent });
+  const datadog = newDatadog();
+  const clients: { close(): Promise<void> }[] = [datadog];
   // The single-tenant fields may be overridden (tests swap the token); they win for the first tenant.
-  const tenants = config.tenants.map((t, i) => (i === 0 ? { stream: config.stream, token: config.kandjiToken } : t));
+  const tenants = config.tenants.map((t, i) => (i === 0 ? { stream: config.stream, token: config.kandjiToken ?? t.token } : t));
   const map = new Map<string, TenantDeps>();
   for (const { stream, token } of tenants) {
+    if (typeof token === 'function') {
+      try {
+        token();
+      } catch (err) {
+        // Not fatal: this tenant's streams show `blocked` with the reason; the others run.
+        logger.warn({ tenant: stream.tenant, reason: (err as Error).message }, 'Kandji token missing: this tenant is blocked until it is there');
+      }
+    }
     const gate = new TemporalRequestBudget(() => Context.current().client, stream.tenant, stream.requestsPerHour, config.temporal.taskQueue);
     const kandji = new KandjiClient({ baseUrl: stream.kandjiUrl, token, userAgent, gate });
-    clients.push(kandji);
+    const tenantDatadog = newDatadog();
+    clients.push(kandji, tenantDatadog);
     const ddtags = formatTags({ kandji_tenant: stream.tenant, forwarder_version: FORWARDER_VERSION }, [...config.extraTags, ...(stream.extraTags ?? [])]);
     map.set(stream.tenant, {
       kandji,
+      datadog: tenantDatadog,
       ddtags,
       hostname: config.hostname,
       auditPageSize: stream.auditPageSize,
@@ -40,7 +55,7 @@ export function buildActivityDeps(config: WorkerConfig, logger: Logger): Activit
     workerQueue: workerQueueName(config.temporal.taskQueue),
     snapshotChunkRows: config.snapshotChunkRows,
     close: async () => {
-      await Promise.all([...clients.map((c) => c.close()), datadog.close()]);
+      await Promise.all(clients.map((c) => c.close()));
     },
   };
 }

@@ -27,7 +27,7 @@ export async function createWorker(opts: CreateWorkerOptions): Promise<{ worker:
     connection,
     namespace: opts.temporal.namespace,
     activities,
-    dataConverter: opts.dataConverter ?? buildDataConverter(opts.temporal.encryptionKey),
+    dataConverter: opts.dataConverter ?? buildDataConverter(opts.temporal.encryptionKeys ?? opts.temporal.encryptionKey),
     ...(opts.identity ? { identity: opts.identity } : {}),
     // Let the batch in flight finish on SIGTERM (Kubernetes gives 30 s by default).
     shutdownGraceTime: opts.shutdownGraceTime ?? '20s',

@@ -119,7 +119,7 @@ export class Harness {
       TEMPORAL_ADDRESS: this.temporal.address,
       TEMPORAL_TASK_QUEUE: this.temporal.taskQueue,
       KANDJI_API_URL: this.kandji.url,
-      KANDJI_API_TOKEN: this.config.kandjiToken,
+      KANDJI_API_TOKEN: this.config.kandjiToken ?? '',
       KANDJI_TENANT: this.tenant,
       KANDJI_REQUESTS_PER_HOUR: String(this.stream.requestsPerHour),
       KANDJI_AUDIT_PAGE_SIZE: String(this.stream.auditPageSize),
