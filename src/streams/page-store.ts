@@ -45,7 +45,7 @@ export class PageStore {
 
   /** The page, refreshed as most recently used; undefined when it was never here or was dropped. */
   get(id: string): StoredPage | undefined {
-    this.evict();
+    this.evict(id);
     const page = this.pages.get(id);
     if (!page) return undefined;
     this.pages.delete(id);
