@@ -45,7 +45,7 @@ export class PageStore {
 
   /** The page, refreshed as most recently used; undefined when it was never here or was dropped. */
   get(id: string): StoredPage | undefined {
-    this.evict(id);
+    this.evict(undefined, false);
     const page = this.pages.get(id);
     if (!page) return undefined;
     this.pages.delete(id);
@@ -68,16 +68,18 @@ export class PageStore {
     return this.bytes;
   }
 
-  /** Drops pages too old, then least recently used ones while over the byte bound (never `keep`). */
-  private evict(keep?: string): void {
+  /** Drops pages too old; then, when `byBytes`, least recently used ones while over the byte bound (never `keep`). */
+  private evict(keep?: string, byBytes = true): void {
     const oldest = this.now() - this.maxAgeMs;
-    for (const [id, page] of this.pages) {
-      const tooOld = page.storedAt < oldest;
-      const tooMuch = this.bytes > this.maxBytes && id !== keep;
-      if (!tooOld && !tooMuch) break;
-      if (id === keep) continue;
+    const drop = (id: string) => {
       this.delete(id);
       this.evicted += 1;
+    };
+    for (const [id, page] of this.pages) if (page.storedAt < oldest) drop(id);
+    if (!byBytes) return;
+    for (const id of [...this.pages.keys()]) {
+      if (this.bytes <= this.maxBytes) break;
+      if (id !== keep) drop(id);
     }
   }
 }
