@@ -32,6 +32,8 @@ export interface DatadogSimulatorOptions {
   apiKeys: string[];
   /** Seed for the fault draws (deterministic faults). Default 1. */
   seed?: number;
+  /** Count accepted items without keeping them (benchmarks of millions of logs). Default false. */
+  countOnly?: boolean;
 }
 
 export interface IntakeRequestRecord {
@@ -96,6 +98,9 @@ export class DatadogSimulator {
   private readonly requestLog: IntakeRequestRecord[] = [];
   private readonly staleItems: StaleRecord[] = [];
   private poison: ((item: LogItem) => boolean) | undefined;
+  private readonly countOnly: boolean;
+  private kept = 0;
+  private keptStale = 0;
   private maxPayloadBytes = MAX_UNCOMPRESSED_PAYLOAD_BYTES;
   private maxItems = MAX_ITEMS_PER_REQUEST;
   private clock: () => number = Date.now;
@@ -111,6 +116,17 @@ export class DatadogSimulator {
     this.random = seededRandom(opts.seed ?? 1);
     this.faults = new FaultInjector(this.random);
     this.apiKeys = new Set(opts.apiKeys);
+    this.countOnly = opts.countOnly ?? false;
+  }
+
+  /** Items accepted within the timestamp window so far (also in countOnly mode). */
+  get receivedCount(): number {
+    return this.kept;
+  }
+
+  /** Items accepted but dropped by the timestamp rule so far (also in countOnly mode). */
+  get staleCount(): number {
+    return this.keptStale;
   }
 
   static start(opts: DatadogSimulatorOptions): Promise<DatadogSimulator> {
@@ -202,6 +218,8 @@ export class DatadogSimulator {
   /** Forgets received items, truncation marks, stale drops and request records (in place). */
   clear(): void {
     this.items.length = 0;
+    this.kept = 0;
+    this.keptStale = 0;
     this.staleItems.length = 0;
     this.truncatedItems.length = 0;
     this.requestLog.length = 0;
@@ -368,10 +386,13 @@ export class DatadogSimulator {
     for (const { item, bytes, truncated } of result.items) {
       const { timestampMs } = officialTimestamp(item, receivedAt);
       if (isOutsideIntakeWindow(timestampMs, receivedAt)) {
-        this.staleItems.push({ item, timestampMs });
+        if (!this.countOnly) this.staleItems.push({ item, timestampMs });
+        this.keptStale++;
         staleCount++;
         continue;
       }
+      this.kept++;
+      if (this.countOnly) continue;
       if (truncated) this.truncatedItems.push({ index: this.items.length, originalBytes: bytes });
       this.items.push(item);
     }

@@ -1,0 +1,90 @@
+/**
+ * `npm run bench`: the service's speed and memory figures on this machine, on the real Temporal dev server with
+ * the Kandji and Datadog simulators (the README's table is this output). Not a test: nothing here fails on a
+ * figure; targets missed are marked.
+ *   BENCH_EVENTS (100000), BENCH_DETECTIONS (1000000), BENCH_TENANTS (167), BENCH_PARTS (audit,idle,sweep)
+ */
+import os from 'node:os';
+import { auditBacklog, type BacklogResult } from './bench/audit-backlog';
+import { detectionsSweep, type SweepResult } from './bench/detections-sweep';
+import { idleStreams, type IdleResult } from './bench/idle-streams';
+import { startWorld } from './bench/world';
+
+const num = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
+const parts = new Set((process.env.BENCH_PARTS ?? 'audit,idle,sweep').split(','));
+const mb = (b: number) => `${(b / 1024 / 1024).toFixed(0)} MB`;
+const kb = (b: number) => `${(b / 1024).toFixed(1)} KB`;
+const mark = (ok: boolean) => (ok ? '' : ' ✗');
+const say = (s = '') => process.stdout.write(`${s}\n`);
+
+async function main(): Promise<void> {
+  const world = await startWorld();
+  const backlogs: BacklogResult[] = [];
+  let idle: IdleResult | undefined;
+  let sweep: SweepResult | undefined;
+  try {
+    if (parts.has('audit')) {
+      for (const latency of [
+        { name: 'realistic (Kandji 150 ms, Datadog 80 ms)', kandjiMs: 150, datadogMs: 80 },
+        { name: 'zero', kandjiMs: 0, datadogMs: 0 },
+      ]) {
+        process.stderr.write(`audit backlog, ${latency.name} latency…\n`);
+        backlogs.push(await auditBacklog(world, latency, num('BENCH_EVENTS', 100_000)));
+      }
+    }
+    if (parts.has('idle')) {
+      process.stderr.write('idle streams…\n');
+      idle = await idleStreams(world, num('BENCH_TENANTS', 167));
+    }
+    if (parts.has('sweep')) {
+      process.stderr.write('detections sweep…\n');
+      sweep = await detectionsSweep(world, num('BENCH_DETECTIONS', 1_000_000));
+    }
+  } finally {
+    await world.close();
+  }
+
+  say(`Machine: ${os.cpus().length} × ${os.cpus()[0]?.model.trim()}, ${mb(os.totalmem())} RAM, Node ${process.version}, ${new Date().toISOString().slice(0, 10)}`);
+  say();
+  if (backlogs.length) {
+    const events = backlogs[0]!.events;
+    say(`| ${events.toLocaleString('en')}-event audit backlog | ${backlogs.map((b) => b.latency.name).join(' | ')} |`);
+    say(`|---|${backlogs.map(() => '---').join('|')}|`);
+    const row = (label: string, f: (b: BacklogResult) => string) => say(`| ${label} | ${backlogs.map(f).join(' | ')} |`);
+    row('plain loop, events/s', (b) => b.plainEventsPerSec.toFixed(0));
+    row('kandji-datadog, events/s', (b) => b.productEventsPerSec.toFixed(0));
+    row('ratio (target ≥ 1.0× realistic, ≥ 0.5× zero)', (b) => {
+      const r = b.productEventsPerSec / b.plainEventsPerSec;
+      return `${r.toFixed(2)}×${mark(r >= (b.latency.kandjiMs > 0 ? 1 : 0.5))}`;
+    });
+    row('worker CPU s per 100,000 events', (b) => b.workerCpuSecondsPer100k.toFixed(1));
+    row('history per 10,000 events (target ≤ 100 KB)', (b) => `${kb(b.historyBytesPer10k)}${mark(b.historyBytesPer10k <= 100 * 1024)}`);
+    row('largest payload (target ≤ 256 KB)', (b) => `${b.largestPayloadBytes} B${mark(b.largestPayloadBytes <= 256 * 1024)}`);
+    row('Kandji requests per 100,000 events', (b) => b.kandjiRequestsPer100k.toFixed(0));
+    row('Datadog requests per 100,000 events', (b) => b.datadogRequestsPer100k.toFixed(0));
+    row('worker RSS while draining', (b) => mb(b.workerRssBytes));
+    say();
+  }
+  if (idle) {
+    say(`| ${idle.streams} idle-polling streams (${idle.streams / 3} tenants) | |`);
+    say('|---|---|');
+    say(`| worker RSS (target < 300 MB) | ${mb(idle.rssBytes)}${mark(idle.rssBytes < 300 * 1024 * 1024)} |`);
+    say(`| worker CPU | ${idle.cpuPercent.toFixed(1)}% of a core |`);
+    say();
+  }
+  if (sweep) {
+    say(`| ${sweep.rows.toLocaleString('en')} live detections | |`);
+    say('|---|---|');
+    say(`| first sweep (ships every row) | ${sweep.firstSweepSec.toFixed(0)} s, ${sweep.shipped.toLocaleString('en')} shipped |`);
+    say(`| next sweep (nothing new) | ${sweep.secondSweepSec.toFixed(0)} s |`);
+    say(`| state | ${sweep.chunks} chunks, ${mb(sweep.stateBytes)} of history in all |`);
+    say(`| history per sweep | stream ${kb(sweep.streamHistoryBytesPerSweep)}, state chunks ${mb(sweep.chunkHistoryBytesPerSweep)} |`);
+    say(`| largest payload (target ≤ 256 KB) | ${sweep.largestPayloadBytes} B${mark(sweep.largestPayloadBytes <= 256 * 1024)} |`);
+    say(`| worker RSS during the sweeps | ${mb(sweep.workerRssBytes)} |`);
+  }
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`benchmark failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,79 @@
+/**
+ * Many tenants on one worker: `tenants` tenants × 3 streams, all caught up and polling (audit every 30 s,
+ * detections and threats every minute), against one Kandji simulator. Measures the worker's memory and CPU.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { loadTenantConfigs } from '../../src/config/env';
+import { DatadogSimulator } from '../../src/simulators/datadog';
+import { KandjiSimulator } from '../../src/simulators/kandji';
+import { startStream } from '../../src/streams/stream-control';
+import { STREAMS, streamWorkflowId } from '../../src/temporal/workflow-ids';
+import { statusQuery } from '../../workflows/messages';
+import { sampleRss, WorkerProcess } from './worker-process';
+import { API_KEY, TOKEN, until, workerEnv, type World } from './world';
+
+export interface IdleResult {
+  streams: number;
+  rssBytes: number;
+  cpuPercent: number;
+}
+
+export async function idleStreams(world: World, tenants = 167, measureMs = 60_000): Promise<IdleResult> {
+  const now = Date.now();
+  const kandji = await KandjiSimulator.start({
+    tokens: [TOKEN],
+    seed: 9,
+    requestsPerHour: 10_000_000,
+    backlog: { count: 20, from: new Date(now - 3_600_000), to: new Date(now - 60_000) },
+    detections: { count: 20 },
+    threats: { count: 10, from: new Date(now - 86_400_000), to: new Date(now - 60_000) },
+  });
+  const datadog = await DatadogSimulator.start({ apiKeys: [API_KEY], countOnly: true });
+  const file = path.join(os.tmpdir(), `kandji-datadog-bench-tenants-${process.pid}.json`);
+  const names = Array.from({ length: tenants }, (_, i) => `idle-${i}`);
+  fs.writeFileSync(file, JSON.stringify({ tenants: names.map((name) => ({ name, apiUrl: kandji.url, token: { env: 'BENCH_KANDJI_TOKEN' }, streams: [...STREAMS] })) }));
+  const { env, temporal } = workerEnv(world, kandji.url, datadog.intakeUrl, {
+    KANDJI_TENANTS_FILE: file,
+    BENCH_KANDJI_TOKEN: TOKEN,
+    KANDJI_POLL_INTERVAL: '30s',
+    KANDJI_DETECTIONS_POLL_INTERVAL: '1m',
+    KANDJI_THREATS_POLL_INTERVAL: '1m',
+    DD_STALE_EVENTS: 'restamp',
+  });
+  delete env.KANDJI_API_TOKEN;
+  delete env.KANDJI_TENANT;
+  const worker = await WorkerProcess.start(env);
+  try {
+    const configs = loadTenantConfigs(env);
+    for (const { stream } of configs) for (const name of STREAMS) await startStream(world.client, temporal, stream, name, new Date(now - 2 * 3_600_000).toISOString());
+    // Every stream has caught up once.
+    await until(
+      'every idle stream to catch up',
+      async () => {
+        for (const name of names) {
+          for (const s of STREAMS) {
+            const st = await world.client.workflow.getHandle(streamWorkflowId(name, s)).query(statusQuery).catch(() => undefined);
+            if (!st || st.state !== 'caught_up') return false;
+          }
+        }
+        return true;
+      },
+      10 * 60_000,
+      2_000,
+    );
+    const cpu0 = worker.cpuSeconds();
+    const rss = sampleRss(worker, 1_000);
+    const t = Date.now();
+    await new Promise((r) => setTimeout(r, measureMs));
+    const cpu = worker.cpuSeconds() - cpu0;
+    const result = { streams: tenants * STREAMS.length, rssBytes: rss.stop(), cpuPercent: (100 * cpu) / ((Date.now() - t) / 1000) };
+    for (const name of names) for (const s of STREAMS) await world.client.workflow.getHandle(streamWorkflowId(name, s)).terminate('benchmark over').catch(() => undefined);
+    return result;
+  } finally {
+    await worker.kill();
+    fs.rmSync(file, { force: true });
+    await Promise.all([kandji.stop(), datadog.stop()]);
+  }
+}

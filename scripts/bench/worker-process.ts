@@ -1,0 +1,106 @@
+/**
+ * A worker in a process of its own, started as the image starts it (`node dist/src/worker/main.js` once built,
+ * else through tsx), so that its CPU time and memory can be read from /proc.
+ */
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+
+const ROOT = path.resolve(__dirname, '../..');
+const CLK_TCK = 100;
+
+export class WorkerProcess {
+  private constructor(readonly child: ChildProcess) {}
+
+  static async start(env: Record<string, string>): Promise<WorkerProcess> {
+    const compiled = path.join(ROOT, 'dist/src/worker/main.js');
+    const args = fs.existsSync(compiled) ? [compiled] : [require.resolve('tsx/cli'), path.join(ROOT, 'src/worker/main.ts')];
+    const child = spawn(process.execPath, args, {
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', LOG_LEVEL: 'info', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+      cwd: ROOT,
+    });
+    let output = '';
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`worker did not start within 120 s:\n${output}`)), 120_000);
+      const onData = (b: Buffer) => {
+        output += b.toString();
+        if (output.length > 100_000) output = output.slice(-50_000);
+        if (output.includes('worker started')) {
+          clearTimeout(timer);
+          resolve();
+        }
+      };
+      child.stdout!.on('data', onData);
+      child.stderr!.on('data', onData);
+      child.once('exit', (code) => reject(new Error(`worker exited with ${code}:\n${output}`)));
+    });
+    child.stdout!.resume();
+    child.stderr!.resume();
+    return new WorkerProcess(child);
+  }
+
+  /** Processes of the worker's group (tsx's launcher, when used, and the worker). */
+  private pids(): number[] {
+    try {
+      return execFileSync('ps', ['-o', 'pid=', '-g', String(this.child.pid)], { encoding: 'utf8' })
+        .split('\n')
+        .map((s) => Number(s.trim()))
+        .filter((n) => n > 0);
+    } catch {
+      return [];
+    }
+  }
+
+  /** CPU seconds (user + system) used so far by the group. */
+  cpuSeconds(): number {
+    let ticks = 0;
+    for (const pid of this.pids()) {
+      try {
+        const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+        ticks += Number(fields[11]) + Number(fields[12]);
+      } catch {
+        // gone meanwhile
+      }
+    }
+    return ticks / CLK_TCK;
+  }
+
+  /** Resident memory of the worker process (the largest of the group: tsx's launcher is not counted). */
+  rssBytes(): number {
+    let max = 0;
+    for (const pid of this.pids()) {
+      try {
+        const m = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
+        if (m) max = Math.max(max, Number(m[1]) * 1024);
+      } catch {
+        // gone meanwhile
+      }
+    }
+    return max;
+  }
+
+  async kill(): Promise<void> {
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
+    const exited = new Promise((r) => this.child.once('exit', r));
+    try {
+      process.kill(-this.child.pid!, 'SIGKILL');
+    } catch {
+      return;
+    }
+    await exited;
+  }
+}
+
+/** Samples the worker's RSS every `everyMs` until stopped; returns the highest. */
+export function sampleRss(worker: WorkerProcess, everyMs = 250): { stop(): number } {
+  let max = worker.rssBytes();
+  const timer = setInterval(() => (max = Math.max(max, worker.rssBytes())), everyMs);
+  return {
+    stop: () => {
+      clearInterval(timer);
+      return Math.max(max, worker.rssBytes());
+    },
+  };
+}
