@@ -234,7 +234,8 @@ export function loadTemporalConfig(env: Env = process.env): TemporalConfig {
   try {
     profile = loadConnectionProfile(env);
   } catch (err) {
-    const source = env.TEMPORAL_CONFIG_FILE ? `TEMPORAL_CONFIG_FILE (${env.TEMPORAL_CONFIG_FILE})` : 'TEMPORAL_PROFILE / TEMPORAL_TLS_*';
+    const file = env.TEMPORAL_CONFIG_FILE ? ` of TEMPORAL_CONFIG_FILE (${env.TEMPORAL_CONFIG_FILE})` : '';
+    const source = env.TEMPORAL_PROFILE ? `TEMPORAL_PROFILE (${env.TEMPORAL_PROFILE})${file}` : file ? file.slice(4) : 'TEMPORAL_TLS_*';
     throw new ConfigError([`${source}: ${(err as Error).message}`]);
   }
   const { address, namespace, ...secured } = profile;
