@@ -84,7 +84,11 @@ describe('docker-compose.yml', () => {
     const s = compose.services;
     expect(Object.keys(s).sort()).toEqual(['codec-server', 'postgresql', 'simulators', 'start-streams', 'temporal', 'temporal-namespace', 'temporal-schema', 'temporal-ui', 'worker']);
     expect(s.temporal.depends_on['temporal-schema'].condition).toBe('service_completed_successfully');
-    expect(s['temporal-ui'].environment.TEMPORAL_CODEC_ENDPOINT).toBe(`http://localhost:${s['codec-server'].ports[0].split(':')[1]}`);
+    const codec = s['codec-server'].environment;
+    expect(s['temporal-ui'].environment.TEMPORAL_CODEC_ENDPOINT).toBe(`http://localhost:${codec.CODEC_SERVER_PORT}`);
+    expect(codec.CODEC_SERVER_ORIGINS).toBe(`http://localhost:${s['temporal-ui'].ports[0].split(':')[1]}`);
+    // Without a token the codec server binds loopback only: the host's, for the browser.
+    expect([s['codec-server'].network_mode, codec.CODEC_SERVER_HOST]).toEqual(['host', '127.0.0.1']);
     expect(s['start-streams'].command).toEqual(['node', 'dist/src/cli/main.js', 'start']);
     expect(s.simulators.profiles).toEqual(['simulators']);
     expect(s.simulators.network_mode).toBe('service:worker'); // loopback: the only plain-http hosts the config accepts

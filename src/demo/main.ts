@@ -56,7 +56,7 @@ async function main(): Promise<void> {
   const uiPort = await portOr(grpcPort + 1000);
   // The UI decodes the (gzipped, maybe encrypted) payloads through the codec server, so cursors and counts are readable.
   const codec = await startCodecServer({
-    codecs: payloadCodecs(loadTemporalConfig().encryptionKey),
+    codecs: payloadCodecs(loadTemporalConfig().encryptionKeys),
     port: await portOr(8888),
     host: '127.0.0.1',
     allowedOrigins: [`http://localhost:${uiPort}`],

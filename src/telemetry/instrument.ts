@@ -7,7 +7,16 @@
 import { Context } from '@temporalio/activity';
 import type { Client } from '@temporalio/client';
 import type { ActivityInterceptorsFactory } from '@temporalio/worker';
-import type { ActivityDeps, FetchedAuditPage, ShipBatchResult, SweepSnapshotResult, TenantDeps } from '../../activities';
+import type {
+  ActivityDeps,
+  AuditPageRef,
+  FetchedAuditPage,
+  ShipAuditPageResult,
+  ShipBatchResult,
+  SweepSnapshotResult,
+  SweepSnapshotStateResult,
+  TenantDeps,
+} from '../../activities';
 import type { StreamConfig } from '../config/env';
 import { budgetWorkflowId } from '../kandji/request-budget';
 import { RemoteError } from '../remote-errors';
@@ -28,17 +37,27 @@ export function activityMetricsInterceptor(metrics: ForwarderMetrics): ActivityI
         if (!arg.tenant) return result;
         const tenant = arg.tenant;
         switch (ctx.info.activityType) {
+          case 'readAuditPageRef': {
+            const ref = result as AuditPageRef;
+            metrics.records(tenant, 'audit', 'fetched', ref.count);
+            metrics.records(tenant, 'audit', 'late', ref.late);
+            break;
+          }
           case 'fetchAuditPage': {
             const page = result as FetchedAuditPage;
             metrics.records(tenant, 'audit', 'fetched', page.events.length);
             metrics.records(tenant, 'audit', 'late', page.late);
             break;
           }
+          case 'shipAuditPage':
+            recordShipped(metrics, tenant, 'audit', result as ShipAuditPageResult);
+            break;
           case 'shipBatch':
             recordShipped(metrics, tenant, arg.stream ?? 'audit', result as ShipBatchResult);
             break;
+          case 'sweepSnapshotState':
           case 'sweepSnapshot': {
-            const sweep = result as SweepSnapshotResult;
+            const sweep = result as SweepSnapshotStateResult | SweepSnapshotResult;
             const stream = arg.stream ?? 'detections';
             metrics.records(tenant, stream, 'fetched', sweep.rows);
             recordShipped(metrics, tenant, stream, sweep);
@@ -77,40 +96,42 @@ export function instrumentClients<D extends ActivityDeps>(deps: D, metrics: Forw
   const tenants = new Map<string, TenantDeps>();
   for (const [name, t] of deps.tenants) {
     const kandji = t.kandji;
+    const counted = async <T>(call: () => Promise<T>): Promise<T> => {
+      const { stream } = currentStream();
+      try {
+        const value = await call();
+        metrics.kandjiRequest(name, stream, '200');
+        return value;
+      } catch (err) {
+        metrics.kandjiRequest(name, stream, statusOf(err));
+        throw err;
+      }
+    };
     tenants.set(name, {
       ...t,
       kandji: {
         baseUrl: kandji.baseUrl,
-        getJson: async (...args: Parameters<typeof kandji.getJson>) => {
-          const { stream } = currentStream();
-          try {
-            const body = await kandji.getJson(...args);
-            metrics.kandjiRequest(name, stream, '200');
-            return body;
-          } catch (err) {
-            metrics.kandjiRequest(name, stream, statusOf(err));
-            throw err;
-          }
-        },
+        getJson: (...args: Parameters<typeof kandji.getJson>) => counted(() => kandji.getJson(...args)),
+        getJsonSized: (...args: Parameters<typeof kandji.getJsonSized>) => counted(() => kandji.getJsonSized(...args)),
       },
+      ...(t.datadog ? { datadog: countedDatadog(t.datadog, metrics) } : {}),
     });
   }
-  const datadog = deps.datadog;
+  return { ...deps, tenants, datadog: countedDatadog(deps.datadog, metrics) };
+}
+
+function countedDatadog(datadog: ActivityDeps['datadog'], metrics: ForwarderMetrics): ActivityDeps['datadog'] {
   return {
-    ...deps,
-    tenants,
-    datadog: {
-      send: async (...args: Parameters<typeof datadog.send>) => {
-        const { tenant, stream } = currentStream();
-        const bytes = Buffer.byteLength(args[0], 'utf8');
-        try {
-          await datadog.send(...args);
-          metrics.datadogRequest(tenant, stream, '202', bytes);
-        } catch (err) {
-          metrics.datadogRequest(tenant, stream, statusOf(err), bytes);
-          throw err;
-        }
-      },
+    send: async (...args: Parameters<ActivityDeps['datadog']['send']>) => {
+      const { tenant, stream } = currentStream();
+      const bytes = Buffer.byteLength(args[0], 'utf8');
+      try {
+        await datadog.send(...args);
+        metrics.datadogRequest(tenant, stream, '202', bytes);
+      } catch (err) {
+        metrics.datadogRequest(tenant, stream, statusOf(err), bytes);
+        throw err;
+      }
     },
   };
 }

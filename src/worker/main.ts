@@ -54,14 +54,14 @@ async function main(): Promise<void> {
   const health = proc.healthPort
     ? await startHealthServer(
         {
-          workerRunning: () => worker.getState() === 'RUNNING',
-          workerHealthy: () => worker.getState() !== 'FAILED',
+          workerRunning: () => worker.workers.every((w) => w.getState() === 'RUNNING'),
+          workerHealthy: () => worker.workers.every((w) => w.getState() !== 'FAILED'),
           temporalAnswers: () => connection.workflowService.getSystemInfo({}),
         },
         { port: proc.healthPort, host: proc.listenHost },
       )
     : undefined;
-  const client = new Client({ connection, namespace: config.temporal.namespace, dataConverter: buildDataConverter(config.temporal.encryptionKey) });
+  const client = new Client({ connection, namespace: config.temporal.namespace, dataConverter: buildDataConverter(config.temporal.encryptionKeys ?? config.temporal.encryptionKey) });
   const stopGauges = metrics
     ? startStatusGauges({ client, tenants: config.tenants.map((t) => t.stream), metrics, intervalMs: proc.metricsStatusIntervalMs })
     : undefined;
