@@ -1,3 +1,5 @@
 /** The forwarder's version, sent as the `forwarder_version` tag and the User-Agent. */
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-export const FORWARDER_VERSION: string = (require('../package.json') as { version: string }).version;
+// An import (not a require) so that `npm run build` copies package.json next to the compiled code (dist/).
+import packageJson from '../package.json';
+
+export const FORWARDER_VERSION: string = packageJson.version;

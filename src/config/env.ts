@@ -7,6 +7,7 @@ import { parseDuration } from '../duration';
 import { DATADOG_SITES, intakeUrlForSite, isDatadogSite } from '../datadog/sites';
 import { STALE_POLICIES, type StalePolicy } from '../datadog/stale-events';
 import { parseEncryptionKey } from '../temporal/encryption-codec';
+import { DEFAULT_TEMPORAL_ADDRESS, loadConnectionProfile, type TemporalConnectionProfile } from '../temporal/connection';
 import type { TokenProvider } from '../kandji/token-source';
 import { loadTenantsFile, tenantTokenProvider, type TenantEntry } from './tenants-file';
 import { timestampKey } from '../../workflows/timestamps';
@@ -102,8 +103,9 @@ function isEncryptionKey(s: string): boolean {
 }
 
 const temporalSchema = z.object({
-  TEMPORAL_ADDRESS: z.string().min(1).default('127.0.0.1:7233'),
-  TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+  // Defaults come after the TEMPORAL_CONFIG_FILE profile (see loadTemporalConfig).
+  TEMPORAL_ADDRESS: z.string().min(1).optional(),
+  TEMPORAL_NAMESPACE: z.string().min(1).optional(),
   TEMPORAL_TASK_QUEUE: z.string().min(1).default('kandji-datadog'),
   KANDJI_DATADOG_ENCRYPTION_KEY: z.string().refine(isEncryptionKey, KEY_EXPECTED).optional(),
   KANDJI_DATADOG_ENCRYPTION_KEYS: z
@@ -206,7 +208,7 @@ function parse<S extends z.ZodType>(schema: S, env: Env): z.output<S> {
   );
 }
 
-export interface TemporalConfig {
+export interface TemporalConfig extends Pick<TemporalConnectionProfile, 'tls' | 'apiKey' | 'metadata'> {
   address: string;
   namespace: string;
   taskQueue: string;
@@ -219,6 +221,7 @@ export interface TemporalConfig {
   encryptionKeys?: string[];
 }
 
+/** Temporal's standard client variables and config file profile (src/temporal/connection.ts), then our own. */
 export function loadTemporalConfig(env: Env = process.env): TemporalConfig {
   const c = parse(temporalSchema, env);
   if (c.KANDJI_DATADOG_ENCRYPTION_KEY && c.KANDJI_DATADOG_ENCRYPTION_KEYS) {
@@ -227,11 +230,21 @@ export function loadTemporalConfig(env: Env = process.env): TemporalConfig {
     ]);
   }
   const keys = c.KANDJI_DATADOG_ENCRYPTION_KEYS ?? (c.KANDJI_DATADOG_ENCRYPTION_KEY ? [c.KANDJI_DATADOG_ENCRYPTION_KEY] : undefined);
+  let profile: TemporalConnectionProfile;
+  try {
+    profile = loadConnectionProfile(env);
+  } catch (err) {
+    const file = env.TEMPORAL_CONFIG_FILE ? ` of TEMPORAL_CONFIG_FILE (${env.TEMPORAL_CONFIG_FILE})` : '';
+    const source = env.TEMPORAL_PROFILE ? `TEMPORAL_PROFILE (${env.TEMPORAL_PROFILE})${file}` : file ? file.slice(4) : 'TEMPORAL_TLS_*';
+    throw new ConfigError([`${source}: ${(err as Error).message}`]);
+  }
+  const { address, namespace, ...secured } = profile;
   return {
-    address: c.TEMPORAL_ADDRESS,
-    namespace: c.TEMPORAL_NAMESPACE,
+    address: address ?? DEFAULT_TEMPORAL_ADDRESS,
+    namespace: namespace ?? 'default',
     taskQueue: c.TEMPORAL_TASK_QUEUE,
     ...(keys ? { encryptionKey: keys[0], encryptionKeys: keys } : {}),
+    ...secured,
   };
 }
 

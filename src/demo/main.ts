@@ -7,12 +7,13 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
-import { loadWorkerConfig } from '../config/env';
-import { DatadogSimulator } from '../simulators/datadog';
-import { KandjiSimulator } from '../simulators/kandji';
+import { loadTemporalConfig, loadWorkerConfig } from '../config/env';
+import { startDemoWorld } from '../simulators/demo-world';
 import { startStream, streamReport } from '../streams/stream-control';
 import { startPosition } from '../streams/start-position';
 import { connectClient } from '../temporal/client';
+import { startCodecServer } from '../temporal/codec-server';
+import { payloadCodecs } from '../temporal/data-converter';
 import { freePort, startDevServer, temporalCliPath, type DevServer } from '../temporal/dev-server';
 import { createLogger } from '../telemetry/logger';
 import { buildActivityDeps } from '../worker/activity-deps';
@@ -53,31 +54,22 @@ async function main(): Promise<void> {
 
   const grpcPort = await portOr(7233);
   const uiPort = await portOr(grpcPort + 1000);
+  // The UI decodes the (gzipped, maybe encrypted) payloads through the codec server, so cursors and counts are readable.
+  const codec = await startCodecServer({
+    codecs: payloadCodecs(loadTemporalConfig().encryptionKeys),
+    port: await portOr(8888),
+    host: '127.0.0.1',
+    allowedOrigins: [`http://localhost:${uiPort}`],
+  });
+  stoppers.push(() => codec.close());
   say(`Starting the Temporal dev server on 127.0.0.1:${grpcPort}…`);
-  const server: DevServer = await startDevServer({ port: grpcPort, ui: true, uiPort });
+  const server: DevServer = await startDevServer({ port: grpcPort, ui: true, uiPort, uiCodecEndpoint: codec.url });
   stoppers.push(() => server.stop());
   process.on('exit', () => server.process.kill('SIGKILL'));
 
-  const now = Date.now();
-  const kandji = await KandjiSimulator.start({
-    tokens: [DEMO_TOKEN],
-    seed: 42,
-    backlog: { count: 3_000, from: new Date(now - 16 * 3_600_000), to: new Date(now - 5_000) },
-    detections: { count: 2_000 },
-    threats: { count: 300, from: new Date(now - 30 * 86_400_000), to: new Date(now - 60_000) },
-  });
-  stoppers.push(() => kandji.stop());
-  kandji.audit.startLive({ perSecond: 2, lateFraction: 0.02 });
-  // Now and then vulnerabilities get patched or found, and threats get released.
-  const churn = setInterval(() => {
-    kandji.detections.randomChurn({ add: 5, remove: 3 });
-    kandji.threats.add(1);
-    const quarantined = kandji.threats.all().find((t) => t.status === 'QUARANTINED');
-    if (quarantined) kandji.threats.changeStatus({ device_id: quarantined.device_id, file_hash: quarantined.file_hash }, 'RELEASED');
-  }, 20_000);
-  stoppers.push(async () => clearInterval(churn));
-  const datadog = await DatadogSimulator.start({ apiKeys: [DEMO_DD_KEY] });
-  stoppers.push(() => datadog.stop());
+  const world = await startDemoWorld({ kandjiToken: DEMO_TOKEN, datadogApiKey: DEMO_DD_KEY });
+  stoppers.push(() => world.stop());
+  const { kandji, datadog } = world;
 
   const logFile = path.join(os.tmpdir(), `kandji-datadog-demo-${process.pid}.log`);
   const logStream = fs.createWriteStream(logFile);
@@ -86,7 +78,8 @@ async function main(): Promise<void> {
     logger: new DefaultLogger('WARN', (e) => logger.warn({ ...e.meta, sdk: true }, e.message)),
   });
   const config = loadWorkerConfig({
-    ...process.env,
+    // The demo's own dev server: the shell's Temporal connection settings (API key, TLS, profile) do not apply.
+    ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('TEMPORAL_'))),
     TEMPORAL_ADDRESS: server.address,
     TEMPORAL_NAMESPACE: 'default',
     TEMPORAL_TASK_QUEUE: 'kandji-datadog-demo',
@@ -121,6 +114,7 @@ async function main(): Promise<void> {
   say(`Temporal Web UI     ${server.uiUrl}/namespaces/default/workflows/${encodeURIComponent(started.workflowId)}`);
   say(`Kandji simulator    ${kandji.url}   (token ${DEMO_TOKEN}; ${kandji.audit.size} audit events +2/s, ${kandji.detections.size} detections, ${kandji.threats.size} threats)`);
   say(`Datadog simulator   ${datadog.intakeUrl}`);
+  say(`Codec server        ${codec.url}   (the UI shows payloads decoded through it)`);
   say(`Worker log          ${logFile}`);
   say(`CLI (other shell)   TEMPORAL_ADDRESS=${server.address} KANDJI_API_URL=${kandji.url} KANDJI_TENANT=demo npm run -s cli -- status`);
   say('Datadog drops logs dated more than 18 h back (DD_STALE_EVENTS=ship, the default); "in Datadog" counts what it kept.');

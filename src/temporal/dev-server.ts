@@ -11,6 +11,8 @@ export interface DevServerOptions {
   port?: number; // default: a free port
   uiPort?: number; // with `ui: true`; default port + 1000
   ui?: boolean;
+  /** With `ui: true`: the codec server the UI decodes payloads with (`--ui-codec-endpoint`). */
+  uiCodecEndpoint?: string;
   dbFilename?: string; // default: in memory
   dynamicConfig?: Record<string, string | number | boolean>;
   /** Called with each line the server prints (warnings and errors only at log level warn). */
@@ -49,6 +51,7 @@ export async function startDevServer(opts: DevServerOptions = {}): Promise<DevSe
   const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(port), '--log-level', 'warn'];
   args.push('--http-port', String(await freePort()), '--metrics-port', String(await freePort()));
   if (opts.ui) args.push('--ui-port', String(opts.uiPort ?? port + 1000));
+  if (opts.ui && opts.uiCodecEndpoint) args.push('--ui-codec-endpoint', opts.uiCodecEndpoint);
   else args.push('--headless');
   if (opts.dbFilename) args.push('--db-filename', opts.dbFilename);
   const dynamic: Record<string, string | number | boolean> = {

@@ -18,6 +18,8 @@ export interface CreateWorkerOptions {
   dataConverter?: WorkerOptions['dataConverter'];
   /** How long in-flight activities may finish on shutdown before they are cancelled. Default 20 s. */
   shutdownGraceTime?: WorkerOptions['shutdownGraceTime'];
+  /** Worker interceptors (the worker process adds its activity metrics here). */
+  interceptors?: WorkerOptions['interceptors'];
 }
 
 export async function createWorker(opts: CreateWorkerOptions): Promise<{ worker: WorkerGroup; connection: NativeConnection }> {
@@ -31,6 +33,7 @@ export async function createWorker(opts: CreateWorkerOptions): Promise<{ worker:
     ...(opts.identity ? { identity: opts.identity } : {}),
     // Let the batch in flight finish on SIGTERM (Kubernetes gives 30 s by default).
     shutdownGraceTime: opts.shutdownGraceTime ?? '20s',
+    ...(opts.interceptors ? { interceptors: opts.interceptors } : {}),
   };
   const main = await Worker.create({
     ...common,

@@ -1,14 +1,27 @@
-/** `npm run worker`: runs a worker in the foreground until SIGINT/SIGTERM. */
-import { DefaultLogger, Runtime, type LogLevel } from '@temporalio/worker';
+/**
+ * The worker process (`node dist/src/worker/main.js`, or `npm run worker` in development): runs the stream
+ * workflows and activities until SIGINT/SIGTERM, then lets the batch in flight finish (WORKER_SHUTDOWN_GRACE) and
+ * exits 0. Serves /livez and /readyz (HEALTH_PORT) and Prometheus metrics (METRICS_PORT).
+ */
+import { Client } from '@temporalio/client';
+import { DefaultLogger, NativeConnection, Runtime, type LogLevel } from '@temporalio/worker';
 import { ConfigError, loadWorkerConfig } from '../config/env';
+import { connectionOptions, describeConnection } from '../temporal/connection';
+import { buildDataConverter } from '../temporal/data-converter';
+import { startHealthServer } from '../telemetry/health-server';
+import { activityMetricsInterceptor, instrumentClients, startStatusGauges } from '../telemetry/instrument';
 import { createLogger } from '../telemetry/logger';
+import { meterMetrics } from '../telemetry/metrics';
 import { buildActivityDeps } from './activity-deps';
 import { createWorker } from './create-worker';
+import { loadWorkerProcessOptions } from './process-options';
 
 async function main(): Promise<void> {
   let config;
+  let proc;
   try {
     config = loadWorkerConfig();
+    proc = loadWorkerProcessOptions();
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(`${err.message}\n`);
@@ -23,21 +36,58 @@ async function main(): Promise<void> {
       const level = entry.level === 'TRACE' ? 'trace' : (entry.level.toLowerCase() as 'debug' | 'info' | 'warn' | 'error');
       logger[level]({ ...entry.meta, sdk: true }, entry.message);
     }),
+    // Temporal's worker metrics and ours (src/telemetry/metrics.ts) on one Prometheus endpoint.
+    ...(proc.metricsPort ? { telemetryOptions: { metrics: { prometheus: { bindAddress: `${proc.listenHost}:${proc.metricsPort}` } } } } : {}),
   });
-  const deps = buildActivityDeps(config, logger);
-  const { worker, connection } = await createWorker({ temporal: config.temporal, deps });
+  const metrics = proc.metricsPort ? meterMetrics(Runtime.instance().metricMeter) : undefined;
+  const baseDeps = buildActivityDeps(config, logger);
+  const deps = metrics ? instrumentClients(baseDeps, metrics) : baseDeps;
+  const connection = await NativeConnection.connect(connectionOptions(config.temporal));
+  const { worker } = await createWorker({
+    temporal: config.temporal,
+    deps,
+    connection,
+    ...(proc.workflowBundlePath ? { workflowBundle: { codePath: proc.workflowBundlePath } } : {}),
+    shutdownGraceTime: proc.shutdownGraceMs,
+    ...(metrics ? { interceptors: { activity: [activityMetricsInterceptor(metrics)] } } : {}),
+  });
+  const health = proc.healthPort
+    ? await startHealthServer(
+        {
+          workerRunning: () => worker.workers.every((w) => w.getState() === 'RUNNING'),
+          workerHealthy: () => worker.workers.every((w) => w.getState() !== 'FAILED'),
+          temporalAnswers: () => connection.workflowService.getSystemInfo({}),
+        },
+        { port: proc.healthPort, host: proc.listenHost },
+      )
+    : undefined;
+  const client = new Client({ connection, namespace: config.temporal.namespace, dataConverter: buildDataConverter(config.temporal.encryptionKeys ?? config.temporal.encryptionKey) });
+  const stopGauges = metrics
+    ? startStatusGauges({ client, tenants: config.tenants.map((t) => t.stream), metrics, intervalMs: proc.metricsStatusIntervalMs })
+    : undefined;
   logger.info(
     {
-      temporal: { address: config.temporal.address, namespace: config.temporal.namespace, taskQueue: config.temporal.taskQueue },
+      temporal: {
+        address: config.temporal.address,
+        namespace: config.temporal.namespace,
+        taskQueue: config.temporal.taskQueue,
+        ...describeConnection(config.temporal),
+      },
       payloadEncryption: config.temporal.encryptionKey !== undefined,
       tenants: config.tenants.map((t) => ({ tenant: t.stream.tenant, kandji: t.stream.kandjiUrl, streams: t.stream.streams })),
       datadog: new URL(config.datadogIntakeUrl).origin,
+      workflowBundle: proc.workflowBundlePath ?? 'bundled at start',
+      health: health ? `:${health.port}` : 'off',
+      metrics: proc.metricsPort ? `:${proc.metricsPort}` : 'off',
+      shutdownGraceMs: proc.shutdownGraceMs,
     },
     'worker started',
   );
   try {
     await worker.run();
   } finally {
+    stopGauges?.();
+    await health?.close();
     await connection.close();
     await deps.close();
     logger.info('worker stopped');

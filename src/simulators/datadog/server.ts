@@ -163,6 +163,11 @@ export class DatadogSimulator {
     return this.requestLog;
   }
 
+  /** Requests held back by a `slow` fault right now (arrived, not answered yet). */
+  get requestsInFlight(): number {
+    return this.sleepers.size;
+  }
+
   /**
    * Items accepted (202) but dropped because their official timestamp was more than 18 h before
    * receipt or more than 2 h after it. They are not in `received`.

@@ -1,0 +1,28 @@
+#!/bin/sh
+# Entry point of the kandji-datadog image (tini runs it as PID 1's child, then it becomes the command).
+# Sizes Node's heap to HEAP_PERCENT (default 75) of the container's memory limit, read from the cgroup
+# (v2 memory.max, else v1 memory.limit_in_bytes), unless NODE_OPTIONS already sets --max-old-space-size.
+# No limit (or an unreadable cgroup): Node's default. Then execs the command, so signals reach node directly.
+set -eu
+
+heap_percent="${HEAP_PERCENT:-75}"
+limit_file="${CGROUP_MEMORY_LIMIT_FILE:-}"
+if [ -z "$limit_file" ]; then
+  for f in /sys/fs/cgroup/memory.max /sys/fs/cgroup/memory/memory.limit_in_bytes; do
+    if [ -r "$f" ]; then limit_file="$f"; break; fi
+  done
+fi
+
+case "${NODE_OPTIONS:-}" in
+  *--max-old-space-size*) ;;
+  *)
+    limit="$(cat "$limit_file" 2>/dev/null || true)"
+    # "max" (v2) or a huge number (v1 without limit) mean no limit.
+    if [ -n "$limit" ] && [ "$limit" != "max" ] && [ "$limit" -lt 1099511627776 ] 2>/dev/null; then
+      heap_mb=$((limit / 1048576 * heap_percent / 100))
+      export NODE_OPTIONS="${NODE_OPTIONS:+$NODE_OPTIONS }--max-old-space-size=$heap_mb"
+    fi
+    ;;
+esac
+
+exec "$@"

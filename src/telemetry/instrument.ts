@@ -1,0 +1,176 @@
+/**
+ * Where the forwarder's metrics are recorded, without the activities or the HTTP clients knowing:
+ * - an activity interceptor reads each activity's input (tenant, stream) and result (fetched, shipped, …);
+ * - the Kandji and Datadog clients the activities get are wrapped to count requests by status and bytes;
+ * - a status reader asks each stream for its state and lag, and each tenant's budget workflow for what is left.
+ */
+import { Context } from '@temporalio/activity';
+import type { Client } from '@temporalio/client';
+import type { ActivityInterceptorsFactory } from '@temporalio/worker';
+import type {
+  ActivityDeps,
+  AuditPageRef,
+  FetchedAuditPage,
+  ShipAuditPageResult,
+  ShipBatchResult,
+  SweepSnapshotResult,
+  SweepSnapshotStateResult,
+  TenantDeps,
+} from '../../activities';
+import type { StreamConfig } from '../config/env';
+import { budgetWorkflowId } from '../kandji/request-budget';
+import { RemoteError } from '../remote-errors';
+import { streamReport } from '../streams/stream-control';
+import { budgetQuery } from '../../workflows/request-budget';
+import type { StreamName } from '../../workflows/stream-status';
+import type { ForwarderMetrics } from './metrics';
+
+const STREAM_NAMES: readonly StreamName[] = ['audit', 'detections', 'threats'];
+
+/** Records what each completed activity did, per tenant and stream. */
+export function activityMetricsInterceptor(metrics: ForwarderMetrics): ActivityInterceptorsFactory {
+  return (ctx) => ({
+    inbound: {
+      async execute(input, next) {
+        const result = await next(input);
+        const arg = (input.args[0] ?? {}) as { tenant?: string; stream?: StreamName };
+        if (!arg.tenant) return result;
+        const tenant = arg.tenant;
+        switch (ctx.info.activityType) {
+          case 'readAuditPageRef': {
+            const ref = result as AuditPageRef;
+            metrics.records(tenant, 'audit', 'fetched', ref.count);
+            metrics.records(tenant, 'audit', 'late', ref.late);
+            break;
+          }
+          case 'fetchAuditPage': {
+            const page = result as FetchedAuditPage;
+            metrics.records(tenant, 'audit', 'fetched', page.events.length);
+            metrics.records(tenant, 'audit', 'late', page.late);
+            break;
+          }
+          case 'shipAuditPage':
+            recordShipped(metrics, tenant, 'audit', result as ShipAuditPageResult);
+            break;
+          case 'shipBatch':
+            recordShipped(metrics, tenant, arg.stream ?? 'audit', result as ShipBatchResult);
+            break;
+          case 'sweepSnapshotState':
+          case 'sweepSnapshot': {
+            const sweep = result as SweepSnapshotStateResult | SweepSnapshotResult;
+            const stream = arg.stream ?? 'detections';
+            metrics.records(tenant, stream, 'fetched', sweep.rows);
+            recordShipped(metrics, tenant, stream, sweep);
+            break;
+          }
+        }
+        return result;
+      },
+    },
+  });
+}
+
+function recordShipped(metrics: ForwarderMetrics, tenant: string, stream: StreamName, r: ShipBatchResult): void {
+  metrics.records(tenant, stream, 'shipped', r.shipped);
+  metrics.records(tenant, stream, 'dead_lettered', r.deadLetters.length);
+  metrics.records(tenant, stream, 'stale', r.stale.count);
+  metrics.records(tenant, stream, 'trimmed', r.trimmed);
+}
+
+/** Tenant and stream of the activity this code runs in, from its workflow id `kandji-datadog/<tenant>/<stream>[/…]`. */
+function currentStream(): { tenant: string; stream: StreamName | 'unknown' } {
+  let workflowId = '';
+  try {
+    workflowId = Context.current().info.workflowExecution?.workflowId ?? '';
+  } catch {
+    // not inside an activity
+  }
+  const [, tenant, stream] = workflowId.split('/');
+  return { tenant: tenant || 'unknown', stream: STREAM_NAMES.includes(stream as StreamName) ? (stream as StreamName) : 'unknown' };
+}
+
+const statusOf = (err: unknown) => (err instanceof RemoteError ? String(err.details.status ?? err.kind) : 'error');
+
+/** Wraps the activities' Kandji and Datadog clients so each call is counted (tenant, stream, status, bytes). */
+export function instrumentClients<D extends ActivityDeps>(deps: D, metrics: ForwarderMetrics): D {
+  const tenants = new Map<string, TenantDeps>();
+  for (const [name, t] of deps.tenants) {
+    const kandji = t.kandji;
+    const counted = async <T>(call: () => Promise<T>): Promise<T> => {
+      const { stream } = currentStream();
+      try {
+        const value = await call();
+        metrics.kandjiRequest(name, stream, '200');
+        return value;
+      } catch (err) {
+        metrics.kandjiRequest(name, stream, statusOf(err));
+        throw err;
+      }
+    };
+    tenants.set(name, {
+      ...t,
+      kandji: {
+        baseUrl: kandji.baseUrl,
+        getJson: (...args: Parameters<typeof kandji.getJson>) => counted(() => kandji.getJson(...args)),
+        getJsonSized: (...args: Parameters<typeof kandji.getJsonSized>) => counted(() => kandji.getJsonSized(...args)),
+      },
+      ...(t.datadog ? { datadog: countedDatadog(t.datadog, metrics) } : {}),
+    });
+  }
+  return { ...deps, tenants, datadog: countedDatadog(deps.datadog, metrics) };
+}
+
+function countedDatadog(datadog: ActivityDeps['datadog'], metrics: ForwarderMetrics): ActivityDeps['datadog'] {
+  return {
+    send: async (...args: Parameters<ActivityDeps['datadog']['send']>) => {
+      const { tenant, stream } = currentStream();
+      const bytes = Buffer.byteLength(args[0], 'utf8');
+      try {
+        await datadog.send(...args);
+        metrics.datadogRequest(tenant, stream, '202', bytes);
+      } catch (err) {
+        metrics.datadogRequest(tenant, stream, statusOf(err), bytes);
+        throw err;
+      }
+    },
+  };
+}
+
+/**
+ * Every `intervalMs`, reads each stream's status (state, lag) and each tenant's request budget into the gauges.
+ * Returns a function that stops it. Streams not started yet are skipped; errors wait for the next round.
+ */
+export function startStatusGauges(opts: { client: Client; tenants: StreamConfig[]; metrics: ForwarderMetrics; intervalMs: number }): () => void {
+  const { client, tenants, metrics } = opts;
+  let stopped = false;
+  const round = async () => {
+    for (const tenant of tenants) {
+      for (const name of tenant.streams) {
+        const r = await streamReport(client, tenant.tenant, name).catch(() => undefined);
+        if (!r?.status) continue;
+        metrics.state(tenant.tenant, name, r.status.state);
+        if (r.lagSeconds !== undefined) metrics.lag(tenant.tenant, name, r.lagSeconds);
+      }
+      // Granted slots of the last hour and those already scheduled ahead are both spent.
+      const b = await client.workflow
+        .getHandle(budgetWorkflowId(tenant.tenant))
+        .query(budgetQuery)
+        .catch(() => undefined);
+      if (b) metrics.budgetRemaining(tenant.tenant, b.perHour - b.usedLastHour - b.scheduledAhead);
+    }
+  };
+  let timer: NodeJS.Timeout | undefined;
+  const loop = () => {
+    timer = setTimeout(() => {
+      void round().finally(() => {
+        if (!stopped) loop();
+      });
+    }, opts.intervalMs);
+    timer.unref();
+  };
+  void round().finally(loop);
+  return () => {
+    stopped = true;
+    clearTimeout(timer);
+  };
+}

@@ -1,0 +1,79 @@
+/**
+ * The forwarder's own metrics, all defined here. They go through Temporal's runtime meter, so the worker's
+ * Prometheus endpoint (METRICS_PORT) serves them next to Temporal's worker metrics (`temporal_*`).
+ *
+ * Everything else records through the small `ForwarderMetrics` interface; code that runs without metrics (tests,
+ * the demo) passes nothing and records nothing.
+ */
+import type { MetricMeter } from '@temporalio/common';
+import type { StreamName, StreamState } from '../../workflows/stream-status';
+
+/** Per record of a stream: what happened to it. */
+export type RecordOutcome = 'fetched' | 'shipped' | 'dead_lettered' | 'stale' | 'late' | 'trimmed';
+
+export const RECORD_OUTCOMES: readonly RecordOutcome[] = ['fetched', 'shipped', 'dead_lettered', 'stale', 'late', 'trimmed'];
+
+export const STREAM_STATES: readonly StreamState[] = ['starting', 'paused', 'running', 'caught_up', 'retrying', 'blocked', 'unavailable', 'stopped'];
+
+export interface ForwarderMetrics {
+  /** `count` records of a stream had this outcome. */
+  records(tenant: string, stream: StreamName, outcome: RecordOutcome, count: number): void;
+  /** Age of the stream's cursor (now − newest shipped event time). */
+  lag(tenant: string, stream: StreamName, seconds: number): void;
+  /** The stream's current state (1 for it, 0 for every other state). */
+  state(tenant: string, stream: StreamName, state: StreamState): void;
+  /** One Kandji API call ended: `status` is the HTTP status, or the failure kind when there was none (`network`). */
+  kandjiRequest(tenant: string, stream: StreamName | 'unknown', status: string): void;
+  /** Kandji requests the tenant may still make in the current sliding hour (its KANDJI_REQUESTS_PER_HOUR budget). */
+  budgetRemaining(tenant: string, remaining: number): void;
+  /** One Datadog intake request ended, carrying `bytes` of JSON (before gzip). */
+  datadogRequest(tenant: string, stream: StreamName | 'unknown', status: string, bytes: number): void;
+}
+
+/** Metric names as the Prometheus endpoint shows them (Datadog's openmetrics check maps counters to `<name>.count`). */
+export const METRIC_NAMES = {
+  records: (outcome: RecordOutcome) => `kandji_datadog_records_${outcome}`,
+  lag: 'kandji_datadog_stream_lag_seconds',
+  state: 'kandji_datadog_stream_state',
+  kandjiRequests: 'kandji_datadog_kandji_requests',
+  budgetRemaining: 'kandji_datadog_kandji_budget_remaining',
+  datadogRequests: 'kandji_datadog_datadog_requests',
+  datadogBytes: 'kandji_datadog_datadog_bytes_sent',
+} as const;
+
+const RECORD_HELP: Record<RecordOutcome, string> = {
+  fetched: 'Records read from Kandji that the stream had not shipped yet (audit) or rows read by a sweep (snapshots)',
+  shipped: 'Records Datadog accepted',
+  dead_lettered: 'Records Datadog refused even alone (400): logged with their identity, not shipped',
+  stale: "Records older than Datadog's 18-hour window (handled as DD_STALE_EVENTS says)",
+  late: 'Audit events that became visible in Kandji after later ones were shipped (shipped now, once)',
+  trimmed: "Records over Datadog's 1 MB per log whose largest fields were trimmed",
+};
+
+/** The metrics on a Temporal `MetricMeter` (e.g. `Runtime.instance().metricMeter`). */
+export function meterMetrics(meter: MetricMeter): ForwarderMetrics {
+  const records = Object.fromEntries(
+    RECORD_OUTCOMES.map((o) => [o, meter.createCounter(METRIC_NAMES.records(o), 'records', RECORD_HELP[o])]),
+  ) as Record<RecordOutcome, ReturnType<MetricMeter['createCounter']>>;
+  const lag = meter.createGauge(METRIC_NAMES.lag, 'float', 's', "Age of the stream's cursor: now minus the newest shipped event time");
+  const state = meter.createGauge(METRIC_NAMES.state, 'int', '', 'The stream is in this state (1) or not (0)');
+  const kandjiRequests = meter.createCounter(METRIC_NAMES.kandjiRequests, 'requests', 'Kandji API calls by HTTP status');
+  const budget = meter.createGauge(METRIC_NAMES.budgetRemaining, 'int', 'requests', 'Kandji requests left in the tenant budget over the sliding hour');
+  const ddRequests = meter.createCounter(METRIC_NAMES.datadogRequests, 'requests', 'Datadog intake requests by HTTP status');
+  const ddBytes = meter.createCounter(METRIC_NAMES.datadogBytes, 'bytes', 'JSON bytes sent to the Datadog intake (before gzip)');
+  return {
+    records: (tenant, stream, outcome, count) => {
+      if (count > 0) records[outcome].add(count, { tenant, stream });
+    },
+    lag: (tenant, stream, seconds) => lag.set(seconds, { tenant, stream }),
+    state: (tenant, stream, current) => {
+      for (const s of STREAM_STATES) state.set(s === current ? 1 : 0, { tenant, stream, state: s });
+    },
+    kandjiRequest: (tenant, stream, status) => kandjiRequests.add(1, { tenant, stream, status }),
+    budgetRemaining: (tenant, remaining) => budget.set(Math.max(0, remaining), { tenant }),
+    datadogRequest: (tenant, stream, status, bytes) => {
+      ddRequests.add(1, { tenant, stream, status });
+      if (bytes > 0) ddBytes.add(bytes, { tenant, stream });
+    },
+  };
+}
