@@ -6,7 +6,7 @@
  */
 import { Context } from '@temporalio/activity';
 import type { AuditCursor } from '../workflows/audit-cursor';
-import { readAuditPage } from './audit-pages';
+import { readAuditPages } from './audit-pages';
 import type { ActivityDeps } from './deps';
 import { withTypedFailures } from './failures';
 
@@ -24,6 +24,8 @@ export interface AuditPageRef {
   /** Fresh events in the page, and their bytes as received. */
   count: number;
   bytes: number;
+  /** Kandji pages it took (as many as fill one Datadog batch): a re-read reads exactly as many. */
+  pages: number;
   /** Events re-read in the overlap window and skipped as already shipped. */
   skipped: number;
   /** Fresh events older than the newest already shipped: they became visible late. */
@@ -36,15 +38,16 @@ export function fetchAuditPageRefActivity(deps: ActivityDeps) {
   return async function readAuditPageRef(input: FetchAuditPageInput): Promise<AuditPageRef> {
     const ctx = Context.current();
     return withTypedFailures(async () => {
-      const page = await readAuditPage(deps, input.tenant, input.cursor, ctx);
+      const page = await readAuditPages(deps, input.tenant, input.cursor, ctx);
       // Unique (run ids are), and the same across attempts of this activity.
       const pageId = page.fresh.length > 0 ? `${ctx.info.workflowExecution?.runId ?? ctx.info.workflowType}/${ctx.info.activityId}` : null;
-      if (pageId && deps.pages) deps.pages.put(pageId, { records: page.fresh, bytes: page.bytes, meta: { next: page.next } });
+      if (pageId && deps.pages) deps.pages.put(pageId, { records: page.fresh, bytes: page.bytes, meta: { next: page.next, pages: page.pages } });
       return {
         pageId,
         workerQueue: pageId && deps.pages && deps.workerQueue ? deps.workerQueue : null,
         count: page.fresh.length,
         bytes: page.bytes,
+        pages: page.pages,
         skipped: page.skipped,
         late: page.late,
         next: page.next,
@@ -68,7 +71,7 @@ export function fetchAuditPageActivity(deps: ActivityDeps) {
   return async function fetchAuditPage(input: FetchAuditPageInput): Promise<FetchedAuditPage> {
     const ctx = Context.current();
     return withTypedFailures(async () => {
-      const { fresh, skipped, late, next } = await readAuditPage(deps, input.tenant, input.cursor, ctx);
+      const { fresh, skipped, late, next } = await readAuditPages(deps, input.tenant, input.cursor, ctx, { exactly: 1 });
       return { events: fresh, skipped, late, next };
     }, ctx.info.attempt);
   };

@@ -9,7 +9,7 @@ import { Context } from '@temporalio/activity';
 import type { AuditRecord } from '../src/kandji/audit-page';
 import type { ShipProgress } from '../src/datadog/shipper';
 import type { AuditCursor } from '../workflows/audit-cursor';
-import { readAuditPage } from './audit-pages';
+import { readAuditPages } from './audit-pages';
 import type { ActivityDeps } from './deps';
 import { withTypedFailures } from './failures';
 import { shipRecords, type ShipBatchResult } from './ship-batch';
@@ -19,6 +19,8 @@ export interface ShipAuditPageInput {
   pageId: string;
   /** The cursor the page was read from: a page that is gone is read again from it. */
   cursor: AuditCursor;
+  /** How many Kandji pages it took (absent: 1). */
+  pages?: number;
 }
 
 export interface ShipAuditPageResult extends ShipBatchResult {
@@ -36,7 +38,10 @@ export function shipAuditPageActivity(deps: ActivityDeps) {
     let page = deps.pages?.get(input.pageId);
     let reread = false;
     if (!page) {
-      const read = await withTypedFailures(() => readAuditPage(deps, input.tenant, input.cursor, ctx, ctx.info.heartbeatDetails), ctx.info.attempt);
+      const read = await withTypedFailures(
+        () => readAuditPages(deps, input.tenant, input.cursor, ctx, { exactly: input.pages ?? 1, progress: ctx.info.heartbeatDetails }),
+        ctx.info.attempt,
+      );
       reread = true;
       page = { records: read.fresh, bytes: read.bytes, meta: { next: read.next }, storedAt: Date.now() };
       deps.pages?.put(input.pageId, page);

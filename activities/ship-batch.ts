@@ -10,7 +10,7 @@ import { Context } from '@temporalio/activity';
 import { SERVICE_OF_STREAM, toLogItem } from '../src/datadog/log-items';
 import { emptyProgress, shipItems, type DeadLetter, type ShipProgress } from '../src/datadog/shipper';
 import { isStale, restamp } from '../src/datadog/stale-events';
-import { trimOversized } from '../src/datadog/trim-oversized';
+import { MAX_LOG_BYTES, trimOversized } from '../src/datadog/trim-oversized';
 import { recordIdentity } from '../src/streams/record-identity';
 import type { StreamName } from '../workflows/stream-status';
 import { tenantDeps, type ActivityDeps } from './deps';
@@ -73,14 +73,23 @@ export async function shipRecords(deps: ActivityDeps, input: ShipBatchInput, opt
 
   let trimmed = 0;
   const ddtags = `${tenant.ddtags},stream:${input.stream}`;
+  const serialised: string[] = [];
   const items = toSend.map((r) => {
     const item = toLogItem(r, { service: SERVICE_OF_STREAM[input.stream], ddtags, hostname: tenant.hostname });
-    const result = trimOversized(item, { protectedKeys: PROTECTED_KEYS });
-    if (result.report) {
-      trimmed += 1;
-      log.warn({ identity: identityOf(r), ...result.report }, 'record over 1 MB: trimmed its largest fields');
+    let json = JSON.stringify(item);
+    // Serialised once: only a log that may be over 1 MB (a UTF-16 unit is at most 3 bytes of UTF-8) is measured.
+    if (json.length * 3 > MAX_LOG_BYTES && Buffer.byteLength(json) > MAX_LOG_BYTES) {
+      const result = trimOversized(item, { protectedKeys: PROTECTED_KEYS });
+      if (result.report) {
+        trimmed += 1;
+        log.warn({ identity: identityOf(r), ...result.report }, 'record over 1 MB: trimmed its largest fields');
+        json = JSON.stringify(result.item);
+      }
+      serialised.push(json);
+      return result.item;
     }
-    return result.item;
+    serialised.push(json);
+    return item;
   });
 
   const progress = await withTypedFailures(
@@ -91,6 +100,7 @@ export async function shipRecords(deps: ActivityDeps, input: ShipBatchInput, opt
         {
           send: (body) => (tenant.datadog ?? deps.datadog).send(body, opts.signal),
           onBatchDone: opts.onBatchDone,
+          serialised,
           onDeadLetter: (dl) => log.error({ identity: dl.identity, status: dl.status, reason: dl.reason }, 'Datadog refused a record; dead-lettered'),
         },
         opts.resume ?? emptyProgress(),

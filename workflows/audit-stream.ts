@@ -130,7 +130,7 @@ async function pageLoop(input: AuditStreamInput, rt: StreamRuntime, continueWith
   /** Ships a page from the worker holding it; if that worker is gone, from whichever worker reads it again. */
   const ship = (ref: AuditPageRef, from: AuditCursor) =>
     rt.untilDone('ship', async (): Promise<ShipAuditPageResult> => {
-      const args = { tenant, pageId: ref.pageId!, cursor: from };
+      const args = { tenant, pageId: ref.pageId!, cursor: from, pages: ref.pages };
       if (ref.workerQueue) {
         try {
           return await shipVia(ref.workerQueue)(args);
@@ -168,7 +168,7 @@ async function pageLoop(input: AuditStreamInput, rt: StreamRuntime, continueWith
     ahead = undefined;
     if (!ref) break;
     status.lastPollAt = now();
-    status.counts.pages += 1;
+    status.counts.pages += ref.pages ?? 1;
     status.counts.skippedRepeats += ref.skipped;
     status.counts.late += ref.late;
 

@@ -17,8 +17,10 @@ export interface ReserveRequest {
 }
 
 export interface Reservation {
-  /** Wait this long before sending (ms); 0 when the hour has room. */
+  /** Wait this long before sending (ms); 0 when the hour has room. For several slots: the last one's wait. */
   waitMs: number;
+  /** The wait of each slot reserved, in order (absent in answers of 0.2 workers). */
+  waitsMs?: number[];
 }
 
 export interface BudgetState {
@@ -58,7 +60,8 @@ export async function requestBudget(state: BudgetState): Promise<void> {
       const times = nextGrantTimes(grants, now, perHour, req.count);
       grants.push(...times);
       handled += 1;
-      return { waitMs: Math.max(0, times[times.length - 1]! - now) };
+      const waitsMs = times.map((t) => Math.max(0, t - now));
+      return { waitMs: waitsMs[waitsMs.length - 1]!, waitsMs };
     },
     {
       validator: (req) => {

@@ -17,6 +17,8 @@ export interface Batch {
 export function splitIntoBatches(
   items: readonly unknown[],
   limits: { maxItems?: number; maxBytes?: number } = {},
+  /** The items already serialised (same order), to serialise nothing twice. */
+  serialised?: readonly string[],
 ): Batch[] {
   const maxItems = limits.maxItems ?? MAX_ITEMS_PER_BATCH;
   const maxBytes = limits.maxBytes ?? MAX_BATCH_BYTES;
@@ -31,8 +33,8 @@ export function splitIntoBatches(
     parts = [];
     bytes = 2;
   };
-  for (const item of items) {
-    const json = JSON.stringify(item);
+  for (let i = 0; i < items.length; i++) {
+    const json = serialised?.[i] ?? JSON.stringify(items[i]);
     const size = Buffer.byteLength(json, 'utf8');
     const added = size + (parts.length > 0 ? 1 : 0);
     if (parts.length >= maxItems || (parts.length > 0 && bytes + added > maxBytes)) flush();

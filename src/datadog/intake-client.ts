@@ -8,7 +8,11 @@
  * (`headersTimeout`, refreshed while the body uploads) and between body chunks (`bodyTimeout`). A whole-request
  * timer started before queueing would fail requests that merely waited their turn in a busy pool.
  */
-import { gzipSync } from 'node:zlib';
+import { promisify } from 'node:util';
+import { gzip } from 'node:zlib';
+
+// Compressed on libuv's thread pool, off the event loop: the worker keeps running workflow tasks meanwhile.
+const gzipAsync = promisify(gzip);
 import { Agent, request } from 'undici';
 import { RemoteError, kindOfStatus, networkError, retryAfterMs, snippet } from '../remote-errors';
 
@@ -41,7 +45,7 @@ export class DatadogIntakeClient {
    * cancellation) aborts it whether queued or in flight.
    */
   async send(jsonArray: string, signal?: AbortSignal): Promise<void> {
-    const body = gzipSync(Buffer.from(jsonArray, 'utf8'));
+    const body = await gzipAsync(Buffer.from(jsonArray, 'utf8'));
     let status: number;
     let headers: Record<string, string | string[] | undefined>;
     let text: string;

@@ -40,6 +40,8 @@ export interface ShipOptions {
   /** Called after each top-level batch, with the progress to resume from. */
   onBatchDone?: (progress: ShipProgress) => void;
   limits?: { maxItems?: number; maxBytes?: number };
+  /** The items already serialised (same order), to serialise nothing twice. */
+  serialised?: readonly string[];
   /** Called for each dead letter (to log it) as it happens. */
   onDeadLetter?: (dead: DeadLetter) => void;
 }
@@ -57,12 +59,16 @@ export async function shipItems(
   // Resume after the last item an earlier attempt finished, found by identity (else by batch count: 0.2 heartbeats).
   let first = 0;
   if (progress.doneIdentity !== undefined) first = identities.lastIndexOf(progress.doneIdentity) + 1;
-  const batches = splitIntoBatches(first > 0 ? items.slice(first) : items, opts.limits).map((b) => ({ ...b, start: b.start + first }));
+  const json = opts.serialised;
+  const batches = splitIntoBatches(first > 0 ? items.slice(first) : items, opts.limits, first > 0 ? json?.slice(first) : json).map((b) => ({
+    ...b,
+    start: b.start + first,
+  }));
   const startBatch = progress.doneIdentity !== undefined ? 0 : progress.batchesDone;
 
   const sendRange = async (start: number, end: number, body?: string): Promise<void> => {
     try {
-      await opts.send(body ?? JSON.stringify(items.slice(start, end)));
+      await opts.send(body ?? (json ? `[${json.slice(start, end).join(',')}]` : JSON.stringify(items.slice(start, end))));
       progress.requests += 1;
       progress.accepted += end - start;
     } catch (err) {
