@@ -42,7 +42,7 @@ describe('request budget, end to end', () => {
     await h.startAudit(new Date(now - 6 * HOUR_MS).toISOString());
     await h.startSnapshot('detections');
     // The budget is spent at once: a backlog does not trickle.
-    await waitFor('budget spent', () => h.kandji.requestCount() >= 20, 20_000);
+    await waitFor('budget spent', () => h.kandji.requestCount() >= 20, 45_000);
     await h.killWorker(first);
     // Two workers now: one in this process, one in its own (as `npm run worker`).
     await h.startWorker();
