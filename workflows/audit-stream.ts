@@ -149,6 +149,11 @@ async function pageLoop(input: AuditStreamInput, rt: StreamRuntime, continueWith
     ahead?.scope.cancel();
     ahead = undefined;
   };
+  // A failing step continues as new too, from the committed cursor (the page in flight is simply read again).
+  rt.setContinueAsNew(() => {
+    dropAhead();
+    return continueWith(cursor);
+  });
 
   while (!rt.stopRequested()) {
     await rt.whilePaused();

@@ -91,19 +91,23 @@ async function sweepLoop(
   const { dropSnapshotState } = proxyActivities<Activities>({ startToCloseTimeout: '10 minutes', retry: retryPolicy(10) });
   let state: SnapshotState | null = input.state ?? null;
   let legacySeen = input.seen || undefined;
+  const continueWith = () =>
+    continueAsNew<typeof snapshotStream>({
+      ...input,
+      seen: legacySeen ?? '',
+      state,
+      cursor: status.cursor as SnapshotStreamInput['cursor'],
+      carried: rt.carried(),
+    });
+  // A failing sweep continues as new too, with the committed state.
+  rt.setContinueAsNew(continueWith);
 
   while (!rt.stopRequested()) {
     await rt.whilePaused();
     if (rt.stopRequested()) break;
     if (workflowInfo().continueAsNewSuggested) {
       await condition(allHandlersFinished);
-      await continueAsNew<typeof snapshotStream>({
-        ...input,
-        seen: legacySeen ?? '',
-        state,
-        cursor: status.cursor as SnapshotStreamInput['cursor'],
-        carried: rt.carried(),
-      });
+      await continueWith();
     }
     const startedAt = now();
     const reship = backfills.pending.splice(0);

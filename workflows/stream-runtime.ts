@@ -2,7 +2,7 @@
  * What every stream workflow shares: its status (answered by the `status` query), the `stop` signal, waits that
  * end early on stop, and running a step until it succeeds while recording failures in status.
  */
-import { ActivityFailure, ApplicationFailure, condition, isCancellation, log, setHandler } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, allHandlersFinished, condition, isCancellation, log, setHandler, workflowInfo } from '@temporalio/workflow';
 import { FailureType, isAuthFailure } from './failure-types';
 import { describeIssues, emptyPayloadSchema, pauseSignal, pauseUpdate, resumeSignal, resumeUpdate, statusQuery, stopSignal } from './messages';
 import type { StreamTimings } from './stream-input';
@@ -30,6 +30,11 @@ export interface StreamRuntime {
   whilePaused(): Promise<void>;
   /** Records a signal whose payload was refused. */
   rejectSignal(name: string, problem: string): void;
+  /**
+   * How this stream continues as new with its committed position. Once set, failure loops (`untilDone`) continue as
+   * new when Temporal suggests it, between attempts, so a stream failing for weeks never outgrows its history.
+   */
+  setContinueAsNew(continueWith: () => Promise<never>): void;
 }
 
 const now = () => new Date().toISOString();
@@ -94,8 +99,13 @@ export function createStreamRuntime(
   // Waits end early on stop, and on pause so that status shows `paused` at once.
   const pause = (ms: number) => condition(() => stopRequested || status.paused === true, ms);
 
+  let continueWith: (() => Promise<never>) | undefined;
+
   return {
     status,
+    setContinueAsNew: (f) => {
+      continueWith = f;
+    },
     stopRequested: () => stopRequested,
     pause,
     async untilDone<T>(during: StreamError['during'], step: () => Promise<T>): Promise<T | undefined> {
@@ -119,6 +129,11 @@ export function createStreamRuntime(
             await condition(() => !status.paused || stopRequested);
           }
           if (stopRequested) return undefined;
+          if (continueWith && workflowInfo().continueAsNewSuggested) {
+            log.info('continuing as new between attempts of a failing step', { stream, during, state: status.state });
+            await condition(allHandlersFinished);
+            await continueWith();
+          }
         }
       }
     },
