@@ -3,7 +3,8 @@
  * again when the page is gone).
  */
 import type { Context } from '@temporalio/activity';
-import { parseAuditPage, type AuditRecord } from '../src/kandji/audit-page';
+import { parseAuditPage, type AuditRecord, type InvalidAuditRecord } from '../src/kandji/audit-page';
+import { RemoteError } from '../src/remote-errors';
 import { toSameOriginPath } from '../src/kandji/links';
 import { MAX_BATCH_BYTES, MAX_ITEMS_PER_BATCH } from '../src/datadog/batches';
 import { AUDIT_EVENTS_PATH, AUDIT_PAGE_LIMIT, advanceAuditCursor, auditRequestPath, type AuditCursor } from '../workflows/audit-cursor';
@@ -20,6 +21,13 @@ export interface ReadAuditPage {
   bytes: number;
   /** Kandji pages read. */
   pages: number;
+  /** Events dated later than the reader's clock (shipped; the cursor does not follow them). */
+  future: number;
+  /** Records set aside because they have no usable id or occurred_at (logged; the first few kept). */
+  invalid: InvalidAuditRecord[];
+  invalidCount: number;
+  /** `next` links refused (another host or path): the stream reads on from its own cursor instead. */
+  refusedLinks: number;
 }
 
 /**
@@ -36,13 +44,17 @@ export async function readAuditPages(
 ): Promise<ReadAuditPage> {
   const { auditPageSize = AUDIT_PAGE_LIMIT } = tenantDeps(deps, tenant);
   const maxPages = opts.exactly ?? Math.min(10, Math.ceil(MAX_ITEMS_PER_BATCH / auditPageSize));
-  const out: ReadAuditPage = { fresh: [], skipped: 0, late: 0, next: cursor, bytes: 0, pages: 0 };
+  const out: ReadAuditPage = { fresh: [], skipped: 0, late: 0, next: cursor, bytes: 0, pages: 0, future: 0, invalid: [], invalidCount: 0, refusedLinks: 0 };
   do {
     const page = await readAuditPage(deps, tenant, out.next, ctx, opts.progress);
     out.fresh.push(...page.fresh);
     out.skipped += page.skipped;
     out.late += page.late;
     out.bytes += page.bytes;
+    out.future += page.future;
+    out.invalidCount += page.invalid.length;
+    out.invalid.push(...page.invalid.slice(0, Math.max(0, 5 - out.invalid.length)));
+    out.refusedLinks += page.refusedLinks;
     out.next = page.next;
     out.pages += 1;
     if (opts.exactly === undefined && (out.fresh.length >= MAX_ITEMS_PER_BATCH || out.bytes >= MAX_BATCH_BYTES)) break;
@@ -57,17 +69,29 @@ async function readAuditPage(
   cursor: AuditCursor,
   ctx: Context,
   progress?: unknown,
-): Promise<Omit<ReadAuditPage, 'pages'>> {
+): Promise<Omit<ReadAuditPage, 'pages' | 'invalidCount'>> {
   const { kandji, auditPageSize, auditOverlapMs = 0 } = tenantDeps(deps, tenant);
   const path = auditRequestPath(cursor, auditPageSize, auditOverlapMs);
   const { body, bytes } = await kandji.getJsonSized(path, ctx.cancellationSignal, { keepAlive: () => ctx.heartbeat(progress) });
   const page = parseAuditPage(body);
-  const nextPage = page.next ? toSameOriginPath(page.next, kandji.baseUrl, AUDIT_EVENTS_PATH) : null;
+  const log = deps.logger.child({ tenant, stream: 'audit' });
+  for (const bad of page.invalid) log.error({ identity: bad.identity, reason: bad.reason }, 'Kandji audit record unreadable; dead-lettered');
+  let nextPage: string | null = null;
+  let refusedLinks = 0;
+  if (page.next) {
+    try {
+      nextPage = toSameOriginPath(page.next, kandji.baseUrl, AUDIT_EVENTS_PATH);
+    } catch (err) {
+      if (!(err instanceof RemoteError && err.kind === 'unsafe_link')) throw err;
+      // Never followed (the token only goes to the configured origin); the stream reads on from its own cursor.
+      refusedLinks = 1;
+      log.warn({ reason: err.message }, 'refused a Kandji next link; reading on from the cursor instead');
+    }
+  }
   const now = deps.now?.() ?? Date.now();
-  const { fresh, skipped, late, next } = advanceAuditCursor(cursor, page.results, nextPage, auditOverlapMs, now);
-  deps.logger.debug(
-    { tenant, stream: 'audit', received: page.results.length, fresh: fresh.length, skipped, late, bytes, more: nextPage !== null },
-    'fetched audit page',
-  );
-  return { fresh, skipped, late, next, bytes };
+  const { fresh, skipped, late, future, next, stuck } = advanceAuditCursor(cursor, page.results, nextPage, auditOverlapMs, now, page.next !== null);
+  if (stuck) log.warn({ since: next.since }, 'Kandji returned the same page again and no new next link: waiting for the next poll');
+  if (future > 0) log.warn({ future }, 'audit events dated in the future: shipped, the cursor does not follow them');
+  log.debug({ received: page.results.length, fresh: fresh.length, skipped, late, bytes, more: page.next !== null }, 'fetched audit page');
+  return { fresh, skipped, late, next, bytes, future, invalid: page.invalid, refusedLinks };
 }

@@ -30,7 +30,14 @@ export interface AuditPageRef {
   skipped: number;
   /** Fresh events older than the newest already shipped: they became visible late. */
   late: number;
-  /** The cursor to commit once the page is shipped. `next.page === null` means caught up. */
+  /** Events dated later than the reader's clock: shipped, the cursor does not follow them. */
+  future?: number;
+  /** Records set aside (no usable id or occurred_at), and the last of them. */
+  invalid?: number;
+  lastInvalid?: { identity: string; reason: string };
+  /** Kandji `next` links refused (another host or path). */
+  refusedLinks?: number;
+  /** The cursor to commit once the page is shipped (hasMoreAuditPages says whether a backlog drains). */
   next: AuditCursor;
 }
 
@@ -50,6 +57,10 @@ export function fetchAuditPageRefActivity(deps: ActivityDeps) {
         pages: page.pages,
         skipped: page.skipped,
         late: page.late,
+        future: page.future,
+        invalid: page.invalidCount,
+        lastInvalid: page.invalid[page.invalid.length - 1],
+        refusedLinks: page.refusedLinks,
         next: page.next,
       };
     }, ctx.info.attempt);

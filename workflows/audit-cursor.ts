@@ -35,8 +35,14 @@ export interface AuditCursor {
   recent?: string[];
   /** Legacy (0.1.0): ids shipped at exactly `since`. Read, never written. */
   shippedAtSince?: string[];
-  /** Path and query of Kandji's next page while a backlog drains; null when caught up. */
+  /**
+   * Path and query of Kandji's `next` page, kept only when a whole page shared one time (reading from `since`
+   * again would return that same page); null otherwise. Kandji's `next` may be a bare timestamp (strictly after the
+   * last event's time), so it is never relied on otherwise.
+   */
   page: string | null;
+  /** More events wait after `since` (the last page had a next link): read on at once, from `since` inclusive. */
+  more?: boolean;
   /** Backfills only: the end of the window (inclusive); nothing after it is shipped. */
   until?: string;
 }
@@ -51,6 +57,11 @@ export const AUDIT_EVENTS_PATH = '/api/v1/audit/events';
 export const AUDIT_PAGE_LIMIT = 500;
 /** Allowance for a worker clock that runs ahead when deciding that an event is too old to turn up late. */
 export const CLOCK_MARGIN_MS = 10 * 60_000;
+/**
+ * An event dated later than the reader's clock plus this is shipped but never moves the cursor: one event dated in
+ * the future (a device clock set to 2030) must not hide every event after it.
+ */
+export const FUTURE_SKEW_MS = 15 * 60_000;
 
 export function initialAuditCursor(sinceIso: string, untilIso?: string): AuditCursor {
   const since = timestampKey(sinceIso);
@@ -74,10 +85,19 @@ function windowStart(cursor: AuditCursor, overlapMs: number): string {
   return maxKey(start, cursor.from, cursor.digestFrom);
 }
 
-/** Path and query of the request that reads the next page from this cursor. */
+/** Whether a backlog is draining (read on at once) rather than caught up (wait for the next poll). */
+export function hasMoreAuditPages(cursor: AuditCursor): boolean {
+  return cursor.page !== null || cursor.more === true;
+}
+
+/**
+ * Path and query of the request that reads the next page from this cursor: while a backlog drains, from the newest
+ * shipped time inclusive (its ties are in the digest); on a fresh poll, from the start of the overlap window.
+ */
 export function auditRequestPath(cursor: AuditCursor, limit = AUDIT_PAGE_LIMIT, overlapMs = 0): string {
   if (cursor.page) return cursor.page;
-  const q = new URLSearchParams({ limit: String(limit), sort_by: 'occurred_at', start_date: windowStart(cursor, overlapMs) });
+  const start = cursor.more ? maxKey(cursor.since, cursor.from) : windowStart(cursor, overlapMs);
+  const q = new URLSearchParams({ limit: String(limit), sort_by: 'occurred_at', start_date: start });
   if (cursor.until) q.set('end_date', cursor.until);
   return `${AUDIT_EVENTS_PATH}?${q.toString()}`;
 }
@@ -108,17 +128,21 @@ export function advanceAuditCursor<T extends AuditEventKey>(
   nextPage: string | null,
   overlapMs = 0,
   nowMs?: number,
-): { fresh: T[]; skipped: number; late: number; next: AuditCursor } {
+  /** Whether Kandji has more after this page (default: it gave a next link; a refused link still means more). */
+  more = nextPage !== null,
+): { fresh: T[]; skipped: number; late: number; future: number; next: AuditCursor; stuck: boolean } {
   const entries = digestEntries(cursor);
   const known = new Set(entries.map((e) => e.hash));
   const lowest = windowStart(cursor, overlapMs);
   const tooOldToBeLate = nowMs === undefined ? '' : millisToKey(nowMs - 2 * overlapMs - CLOCK_MARGIN_MS);
   const keys = events.map((e) => timestampKey(e.occurred_at));
   const pageNewest = maxKey(...keys);
+  const ceiling = nowMs === undefined ? undefined : millisToKey(nowMs + FUTURE_SKEW_MS);
   const fresh: T[] = [];
   let since = cursor.since;
   let digestFrom = cursor.digestFrom;
   let late = 0;
+  let future = 0;
   events.forEach((event, i) => {
     const key = keys[i]!;
     const hash = idHash(event.id);
@@ -129,19 +153,27 @@ export function advanceAuditCursor<T extends AuditEventKey>(
     // The newest time of the page is always remembered: its ties may continue on the next page.
     if (key >= tooOldToBeLate || key === pageNewest) entries.push({ sec: secondOf(key), hash });
     else digestFrom = maxKey(digestFrom, keyAfter(key));
-    if (key > since) since = key;
+    // An event dated in the future (a device clock set to 2030) is shipped, but never moves the cursor past now.
+    if (ceiling !== undefined && key > ceiling) future += 1;
+    else if (key > since) since = key;
   });
-  const next: AuditCursor = { since, page: nextPage };
+  // Reading on from `since` again returns this same page when it moved nothing (a whole page of ties at `since`, of
+  // events already shipped, or of records we cannot read): only then is Kandji's own next link followed — unless it
+  // is the link that brought this page (a link that repeats would loop forever).
+  const stuck = more && since === cursor.since && fresh.length === 0;
+  const follow = stuck && nextPage !== null && nextPage !== cursor.page ? nextPage : null;
+  const next: AuditCursor = { since, page: follow };
+  if (more && (!stuck || follow !== null)) next.more = true;
   if (cursor.from) next.from = cursor.from;
   if (cursor.until) next.until = cursor.until;
   if (digestFrom) next.digestFrom = digestFrom;
   const pruned = pruneDigest(entries, secondOf(windowStart(next, overlapMs)));
   if (pruned.coveredFromSec !== undefined) next.digestFrom = maxKey(next.digestFrom, millisToKey(pruned.coveredFromSec * 1000));
   if (pruned.entries.length > 0) next.digest = encodeDigest(pruned.entries);
-  return { fresh, skipped: events.length - fresh.length, late, next };
+  return { fresh, skipped: events.length - fresh.length, late, future, next, stuck: stuck && follow === null };
 }
 
 /** Whether two cursors stand at the same place (the digest aside). */
 export function samePosition(a: AuditCursor, b: AuditCursor): boolean {
-  return a.since === b.since && a.page === b.page && (a.digestFrom ?? '') === (b.digestFrom ?? '');
+  return a.since === b.since && a.page === b.page && !!a.more === !!b.more && (a.digestFrom ?? '') === (b.digestFrom ?? '');
 }

@@ -23,8 +23,9 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities, AuditPageRef, ShipAuditPageResult } from '../activities';
-import { initialAuditCursor, samePosition, type AuditCursor } from './audit-cursor';
+import { hasMoreAuditPages, initialAuditCursor, samePosition, type AuditCursor } from './audit-cursor';
 import { legacyAuditLoop } from './audit-stream-legacy';
+import { installCursorMoves, movedAuditCursor } from './cursor-moves';
 import { backfillFinishedSignal, installBackfillHandlers } from './backfills';
 import { recordShipment } from './shipment';
 import type { AuditStreamInput } from './stream-input';
@@ -78,18 +79,41 @@ export async function auditStream(input: AuditStreamInput): Promise<AuditStreamR
   };
 
   status.state = 'running';
-  if (patched(PAGES_OUTSIDE_HISTORY)) await pageLoop(input, rt, continueWith);
-  else await legacyAuditLoop(input, rt, continueWith);
+  let cancelled = false;
+  if (patched(PAGES_OUTSIDE_HISTORY)) {
+    try {
+      await pageLoop(input, rt, continueWith);
+    } catch (err) {
+      // Cancel (from the UI, or a parent) is a stop: the run completes with its committed cursor, so a later start
+      // resumes from it.
+      if (!isCancellation(err)) throw err;
+      cancelled = true;
+      log.info('stream cancelled: stopping with the committed cursor', { cursor: status.cursor });
+    }
+  } else await legacyAuditLoop(input, rt, continueWith);
 
   status.state = 'stopped';
-  if (backfill) {
-    const state = rt.stopRequested() ? 'cancelled' : 'done';
-    await getExternalWorkflowHandle(backfill.parentWorkflowId)
-      .signal(backfillFinishedSignal, { id: backfill.id, state, shipped: status.counts.shipped })
-      .catch(() => undefined); // the stream may have been stopped meanwhile
-  }
-  await condition(allHandlersFinished);
+  await CancellationScope.nonCancellable(async () => {
+    if (backfill) {
+      const state = rt.stopRequested() || cancelled ? 'cancelled' : 'done';
+      await getExternalWorkflowHandle(backfill.parentWorkflowId)
+        .signal(backfillFinishedSignal, { id: backfill.id, state, shipped: status.counts.shipped })
+        .catch(() => undefined); // the stream may have been stopped meanwhile
+    }
+    await condition(allHandlersFinished);
+  });
   return { status };
+}
+
+/** Counts what a page had that is not shipped as is: future-dated events, unreadable records, refused links. */
+function recordPageProblems(status: StreamStatus, ref: AuditPageRef): void {
+  const c = status.counts;
+  if (ref.future) c.future = (c.future ?? 0) + ref.future;
+  if (ref.refusedLinks) c.refusedLinks = (c.refusedLinks ?? 0) + ref.refusedLinks;
+  if (ref.invalid) {
+    c.deadLettered += ref.invalid;
+    if (ref.lastInvalid) status.lastDeadLetter = { ...ref.lastInvalid, reason: `unreadable in Kandji's answer: ${ref.lastInvalid.reason}`, at: new Date().toISOString() };
+  }
 }
 
 function isScheduleToStartTimeout(err: unknown): boolean {
@@ -154,10 +178,18 @@ async function pageLoop(input: AuditStreamInput, rt: StreamRuntime, continueWith
     dropAhead();
     return continueWith(cursor);
   });
+  const moves = input.backfill ? undefined : installCursorMoves(rt, () => cursor);
 
   while (!rt.stopRequested()) {
     await rt.whilePaused();
     if (rt.stopRequested()) break;
+    const moveTo = moves?.take();
+    if (moveTo) {
+      dropAhead();
+      cursor = movedAuditCursor(cursor, moveTo);
+      status.cursor = cursor;
+      status.counts.cursorMoves = (status.counts.cursorMoves ?? 0) + 1;
+    }
     if (workflowInfo().continueAsNewSuggested) {
       dropAhead();
       await continueWith(cursor);
@@ -176,9 +208,10 @@ async function pageLoop(input: AuditStreamInput, rt: StreamRuntime, continueWith
     status.counts.pages += ref.pages ?? 1;
     status.counts.skippedRepeats += ref.skipped;
     status.counts.late += ref.late;
+    recordPageProblems(status, ref);
 
     // Read the next page of a backlog while this one ships (a backfill's window ends where Kandji's log does).
-    if (ref.next.page !== null) ahead = readAhead(ref.next);
+    if (hasMoreAuditPages(ref.next)) ahead = readAhead(ref.next);
 
     let next = ref.next;
     if (ref.count > 0 && ref.pageId) {
@@ -193,12 +226,12 @@ async function pageLoop(input: AuditStreamInput, rt: StreamRuntime, continueWith
     cursor = next;
     status.cursor = cursor;
 
-    if (cursor.page === null && input.backfill) break; // the window is done
-    if (cursor.page === null) {
+    if (!hasMoreAuditPages(cursor) && input.backfill) break; // the window is done
+    if (!hasMoreAuditPages(cursor)) {
       dropAhead();
       status.state = 'caught_up';
       status.caughtUpAt = now();
-      await rt.pause(input.timings.pollIntervalMs);
+      await rt.pause(input.timings.pollIntervalMs, () => moves?.pending() === true);
       if (!rt.stopRequested()) status.state = 'running';
     }
   }

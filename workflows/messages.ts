@@ -1,12 +1,12 @@
 /**
  * Signals, queries and updates of the stream workflows, defined once for the workflow, the CLI, the Temporal UI
- * and the tests. Signal payloads come from people typing JSON in the UI's "Send Signal", so they are validated with
- * zod: a bad payload is reported in status and logs and changes nothing. Updates carry validators, so a bad request
+ * and the tests. Signal payloads come from people typing JSON in the UI's "Send Signal", so they are validated
+ * (payload-checks.ts): a bad payload is reported in status and logs and changes nothing. Updates carry validators, so a bad request
  * from the CLI fails at the command line.
  */
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import { z } from 'zod';
 import type { StreamStatus } from './stream-status';
+import { describeIssues, isoTime, optionalNonEmptyString, strictObject, type Parsed } from './payload-checks';
 import { timestampKey } from './timestamps';
 
 /** Current state, cursor, counts, backfills and last error of a stream. */
@@ -24,40 +24,43 @@ export const backfillSignal = defineSignal<[unknown]>('backfill');
 /** Cancels running backfills: `{ "id": "<backfill id>" }`, or `{}` for all of them. */
 export const cancelBackfillSignal = defineSignal<[unknown?]>('cancelBackfill');
 
+/**
+ * Moves the audit stream's cursor on purpose: `{ "to": "<ISO>" }`. Later than the cursor skips events (they are
+ * never shipped); earlier rewinds (events from there on are shipped again). Applied after the page in flight.
+ */
+export const moveCursorSignal = defineSignal<[unknown]>('moveCursor');
+
 /** The CLI's way to the same operations, with an answer. */
 export const pauseUpdate = defineUpdate<StreamStatus['state'], []>('pause');
 export const resumeUpdate = defineUpdate<StreamStatus['state'], []>('resume');
 export const backfillUpdate = defineUpdate<BackfillAccepted, [BackfillRequest]>('backfill');
 export const cancelBackfillUpdate = defineUpdate<string[], [{ id?: string }]>('cancelBackfill');
+export const moveCursorUpdate = defineUpdate<CursorMoved, [MoveCursorRequest]>('moveCursor');
 
-const isoTime = z.string().refine((s) => {
-  try {
-    timestampKey(s);
-    return true;
-  } catch {
-    return false;
-  }
-}, 'expected an ISO-8601 time such as 2026-11-27T08:00:00Z (a time without zone is read as UTC)');
+export interface BackfillRequest {
+  from: string;
+  to: string;
+}
 
-export const backfillRequestSchema = z
-  .object({ from: isoTime, to: isoTime })
-  .strict()
-  .refine(
-    (r) => {
-      // zod runs this even when a field was already refused; only compare two valid times.
-      try {
-        return timestampKey(r.from) < timestampKey(r.to);
-      } catch {
-        return true;
-      }
-    },
-    { message: '"from" must be before "to"' },
-  );
+export const backfillRequestSchema = strictObject<BackfillRequest>({ from: isoTime, to: isoTime }, (r) =>
+  timestampKey(r.from) < timestampKey(r.to) ? undefined : '"from" must be before "to"',
+);
 
-export type BackfillRequest = z.infer<typeof backfillRequestSchema>;
+export const cancelBackfillSchema = strictObject<{ id?: string }>({ id: optionalNonEmptyString });
+export interface MoveCursorRequest {
+  to: string;
+}
+export const moveCursorSchema = strictObject<MoveCursorRequest>({ to: isoTime });
 
-export const cancelBackfillSchema = z.object({ id: z.string().min(1).optional() }).strict();
-export const emptyPayloadSchema = z.union([z.undefined(), z.null(), z.object({}).strict()]);
+export interface CursorMoved {
+  /** Where the cursor stood, and where it will read from once the page in flight is done. */
+  from: string;
+  to: string;
+}
+const noFields = strictObject<Record<string, never>>({});
+export const emptyPayloadSchema = {
+  safeParse: (v: unknown): Parsed<Record<string, never> | null | undefined> => (v === undefined || v === null ? { success: true, data: v } : noFields.safeParse(v)),
+};
 
 export interface BackfillAccepted {
   id: string;
@@ -66,7 +69,4 @@ export interface BackfillAccepted {
   warning?: string;
 }
 
-/** Formats a zod error for status and the CLI: `from: expected …; to: …`. */
-export function describeIssues(error: z.ZodError): string {
-  return error.issues.map((i) => (i.path.length ? `${i.path.join('.')}: ${i.message}` : i.message)).join('; ');
-}
+export { describeIssues };

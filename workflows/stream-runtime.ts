@@ -16,8 +16,8 @@ export type CarriedStatus = Pick<
 export interface StreamRuntime {
   status: StreamStatus;
   stopRequested(): boolean;
-  /** Waits `ms`, returning early on stop. */
-  pause(ms: number): Promise<boolean>;
+  /** Waits `ms`, returning early on stop, pause, or when `wake` becomes true. */
+  pause(ms: number, wake?: () => boolean): Promise<boolean>;
   /**
    * Runs one step until it succeeds. After the activity's own retries, the failure is recorded in status and the
    * step is tried again: slowly when credentials were rejected or the endpoint is missing (not licensed), after
@@ -97,7 +97,7 @@ export function createStreamRuntime(
   setHandler(pauseUpdate, () => setPaused(true));
   setHandler(resumeUpdate, () => setPaused(false));
   // Waits end early on stop, and on pause so that status shows `paused` at once.
-  const pause = (ms: number) => condition(() => stopRequested || status.paused === true, ms);
+  const pause = (ms: number, wake?: () => boolean) => condition(() => stopRequested || status.paused === true || wake?.() === true, ms);
 
   let continueWith: (() => Promise<never>) | undefined;
 

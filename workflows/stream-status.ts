@@ -38,7 +38,10 @@ export interface StreamCounts {
   pages: number;
   /** Datadog requests that accepted a batch. */
   batches: number;
-  /** Records Datadog refused even alone (400): logged with their identity by the worker, not shipped. */
+  /**
+   * Records not shipped: Datadog refused them even alone (400), or Kandji's answer held them without a usable id or
+   * occurred_at. Logged with what is known of them by the worker.
+   */
   deadLettered: number;
   /** Records older than Datadog's 18-hour window when shipped (handled per DD_STALE_EVENTS). */
   stale: number;
@@ -49,6 +52,12 @@ export interface StreamCounts {
   gone: number;
   /** Audit pages read again from Kandji because the worker holding them was gone (one request each). */
   reread?: number;
+  /** Audit events dated later than the worker's clock (+15 min): shipped; the cursor does not follow them. */
+  future?: number;
+  /** Kandji `next` links refused (another host or path): the stream read on from its own cursor. */
+  refusedLinks?: number;
+  /** Times an operator moved the cursor (skip ahead or rewind). */
+  cursorMoves?: number;
 }
 
 /** Position of a snapshot stream (detections, threats): when its last complete sweep started, and what it saw. */
@@ -57,6 +66,8 @@ export interface SnapshotCursor {
   since: string;
   /** Rows (detections) or threat versions known after that sweep. */
   known: number;
+  /** The committed state (chunks) of that sweep: kept here so that a closed run's status query gives it back. */
+  state?: import('./snapshot-state').SnapshotState | null;
 }
 
 export type StreamCursor = AuditCursor | SnapshotCursor;

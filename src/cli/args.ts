@@ -21,6 +21,8 @@ Commands:
                                            re-ship a past window (audit: exactly that window, by a child
                                            workflow, while the live tail runs; detections and threats: the
                                            current snapshot). Re-sends on purpose: Datadog gets those logs again
+  move-cursor --to TIME                    move the audit stream's cursor on purpose, after the page in flight:
+                                           later skips events (never shipped), earlier rewinds (shipped again)
   cancel-backfill [--id ID] [--streams LIST]
                                            cancel running backfills (all, or the one with this id)
   list                                     every stream workflow of every tenant in the namespace
@@ -63,6 +65,7 @@ const commands = {
   resume: z.object({ ...common, streams: streamList.optional() }),
   backfill: z.object({ ...common, streams: streamList.optional(), from: since, to: since }),
   'cancel-backfill': z.object({ ...common, streams: streamList.optional(), id: z.string().min(1).optional() }),
+  'move-cursor': z.object({ ...common, to: since }),
   list: z.object({ json: z.boolean().default(false) }),
 };
 
@@ -75,6 +78,7 @@ export type Command =
   | { name: 'resume'; opts: z.output<typeof commands.resume> }
   | { name: 'backfill'; opts: z.output<typeof commands.backfill> }
   | { name: 'cancel-backfill'; opts: z.output<typeof commands['cancel-backfill']> }
+  | { name: 'move-cursor'; opts: z.output<typeof commands['move-cursor']> }
   | { name: 'list'; opts: z.output<typeof commands.list> };
 
 export function parseCommand(argv: string[]): Command {

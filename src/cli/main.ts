@@ -5,6 +5,7 @@ import { startPosition } from '../streams/start-position';
 import {
   backfillStatus,
   cancelBackfills,
+  moveAuditCursor,
   listStreams,
   requestBackfill,
   setPaused,
@@ -63,7 +64,7 @@ async function runOne(command: Exclude<Command, { name: 'help' | 'list' }>, clie
       for (const name of command.opts.streams ?? stream.streams) {
         const r = await startStream(client, temporal, stream, name, since);
         if (r.outcome === 'already_running') out(`${r.workflowId}: already running; cursor unchanged${r.cursor ? ` (${r.cursor.since})` : ''}`);
-        else if (r.resumedFromPreviousRun) out(`${r.workflowId}: started, resuming from the previous run's cursor ${r.cursor.since}`);
+        else if (r.resumedFromPreviousRun) out(`${r.workflowId}: started, resuming at ${r.cursor.since}, from ${r.resumedFrom ?? "the previous run's cursor"}`);
         else if (name === 'audit') out(`${r.workflowId}: started, reading events from ${r.cursor.since}`);
         else out(`${r.workflowId}: started; the first sweep ships every current ${name === 'detections' ? 'detection' : 'threat'}`);
       }
@@ -92,6 +93,12 @@ async function runOne(command: Exclude<Command, { name: 'help' | 'list' }>, clie
         out(`${stream.tenant}/${name}: backfill ${r.id} started${r.workflowId ? ` as ${r.workflowId}` : ' (re-ships the current snapshot with the next sweep)'}`);
         if (r.warning) out(`  warning: ${r.warning}`);
       }
+      return 0;
+    }
+    case 'move-cursor': {
+      const r = await moveAuditCursor(client, stream.tenant, command.opts.to);
+      const direction = r.to > r.from ? 'skipping every event before it (never shipped)' : 'shipping every event from there on again';
+      out(`${stream.tenant}/audit: cursor moves from ${r.from} to ${r.to} after the page in flight, ${direction}`);
       return 0;
     }
     case 'cancel-backfill': {

@@ -2,6 +2,8 @@
  * Starting, inspecting and stopping stream workflows: what the CLI does, as functions tests can call too.
  */
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import { defaultPayloadConverter, type Payload } from '@temporalio/common';
+import { payloadCodecs } from '../temporal/data-converter';
 import { auditStream } from '../../workflows/audit-stream';
 import { initialAuditCursor, type AuditCursor } from '../../workflows/audit-cursor';
 import {
@@ -9,9 +11,11 @@ import {
   cancelBackfillUpdate,
   pauseUpdate,
   resumeUpdate,
+  moveCursorUpdate,
   statusQuery,
   stopSignal,
   type BackfillAccepted,
+  type CursorMoved,
 } from '../../workflows/messages';
 import { snapshotStream } from '../../workflows/snapshot-stream';
 import type { SnapshotState } from '../../workflows/snapshot-state';
@@ -23,7 +27,44 @@ import { streamWorkflowId } from '../temporal/workflow-ids';
 
 export type StartOutcome =
   | { stream: StreamName; workflowId: string; outcome: 'already_running'; cursor?: StreamCursor }
-  | { stream: StreamName; workflowId: string; outcome: 'started'; cursor: StreamCursor; resumedFromPreviousRun: boolean };
+  | {
+      stream: StreamName;
+      workflowId: string;
+      outcome: 'started';
+      cursor: StreamCursor;
+      resumedFromPreviousRun: boolean;
+      /** Where the cursor came from when a previous run existed (its close status, and how it was read). */
+      resumedFrom?: string;
+    };
+
+type RecordedRun = { status: StreamStatus; seen?: string; state?: SnapshotState | null };
+
+/**
+ * What the last run of a stream recorded, whatever its close status (completed, terminated, cancelled, timed out,
+ * failed): its result when it completed; else its answer to the status query (a closed run answers while Temporal
+ * retains it, replayed by a worker); else the position it started from (the input of that run: what it had
+ * committed when it began, so events it shipped since may be shipped again).
+ */
+async function lastRecorded(client: Client, temporal: TemporalConfig, workflowId: string, closeStatus: string): Promise<{ run: RecordedRun; how: string }> {
+  const handle = client.workflow.getHandle(workflowId);
+  if (closeStatus === 'COMPLETED') return { run: (await handle.result()) as RecordedRun, how: 'its result' };
+  try {
+    const status = await client.withDeadline(Date.now() + 15_000, () => handle.query(statusQuery));
+    const snapshot = status.cursor as SnapshotCursor;
+    return { run: { status, state: snapshot.state ?? null }, how: 'its last status' };
+  } catch {
+    // No worker answered: fall back to the run's input.
+  }
+  const history = await handle.fetchHistory();
+  const payloads = history.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads ?? [];
+  let decoded = payloads as Payload[];
+  for (const codec of [...payloadCodecs(temporal.encryptionKeys ?? temporal.encryptionKey)].reverse()) decoded = await codec.decode(decoded);
+  const input = defaultPayloadConverter.fromPayload<{ cursor: StreamCursor; seen?: string; state?: SnapshotState | null; carried?: { counts: StreamStatus['counts'] } }>(decoded[0]!);
+  return {
+    run: { status: { cursor: input.cursor } as StreamStatus, seen: input.seen, state: input.state ?? null },
+    how: 'the position its last run started from (no worker answered the status query)',
+  };
+}
 
 /**
  * Starts a stream unless it is already running. Idempotent: a second start neither creates a second workflow nor
@@ -39,14 +80,17 @@ export async function startStream(
 ): Promise<StartOutcome> {
   const workflowId = streamWorkflowId(stream.tenant, name);
   const handle = client.workflow.getHandle(workflowId);
-  let previous: { status: StreamStatus; seen?: string; state?: SnapshotState | null } | undefined;
+  let previous: RecordedRun | undefined;
+  let resumedFrom: string | undefined;
   try {
     const desc = await handle.describe();
     if (desc.status.name === 'RUNNING') {
       const status = await handle.query(statusQuery).catch(() => undefined);
       return { stream: name, workflowId, outcome: 'already_running', cursor: status?.cursor };
     }
-    if (desc.status.name === 'COMPLETED') previous = (await handle.result()) as typeof previous;
+    const recorded = await lastRecorded(client, temporal, workflowId, desc.status.name);
+    previous = recorded.run;
+    resumedFrom = `the ${desc.status.name.toLowerCase()} run's ${recorded.how}`;
   } catch (err) {
     if (!(err instanceof WorkflowNotFoundError)) throw err;
   }
@@ -79,7 +123,7 @@ export async function startStream(
     cursor = input.cursor;
     await client.workflow.start(snapshotStream, { ...options, args: [input] });
   }
-  return { stream: name, workflowId, outcome: 'started', cursor, resumedFromPreviousRun: previous !== undefined };
+  return { stream: name, workflowId, outcome: 'started', cursor, resumedFromPreviousRun: previous !== undefined, ...(resumedFrom ? { resumedFrom } : {}) };
 }
 
 export interface StreamReport {
@@ -144,6 +188,11 @@ export async function setPaused(client: Client, tenant: string, names: readonly 
 /** Asks a stream to re-ship a past window. Bad ranges fail here, with the workflow's validation message. */
 export async function requestBackfill(client: Client, tenant: string, name: StreamName, from: string, to: string): Promise<BackfillAccepted> {
   return client.workflow.getHandle(streamWorkflowId(tenant, name)).executeUpdate(backfillUpdate, { args: [{ from, to }] });
+}
+
+/** Moves the audit stream's cursor to `to` (skip ahead, or rewind to re-ship). Applied after the page in flight. */
+export async function moveAuditCursor(client: Client, tenant: string, to: string): Promise<CursorMoved> {
+  return client.workflow.getHandle(streamWorkflowId(tenant, 'audit')).executeUpdate(moveCursorUpdate, { args: [{ to }] });
 }
 
 export async function cancelBackfills(client: Client, tenant: string, name: StreamName, id?: string): Promise<string[]> {

@@ -4,6 +4,7 @@ import {
   AUDIT_PAGE_LIMIT,
   advanceAuditCursor,
   auditRequestPath,
+  hasMoreAuditPages,
   initialAuditCursor,
   type AuditCursor,
 } from '../../workflows/audit-cursor';
@@ -25,6 +26,9 @@ const ORIGIN = 'https://acme.api.kandji.io';
 class FakeKandji {
   readonly events: Ev[] = [];
   requests: string[] = [];
+
+  /** `timestamp`: next is strictly after the last event's time, as Kandji's published cursor decodes. */
+  constructor(readonly nextMode: 'keyset' | 'timestamp' = 'keyset') {}
 
   add(...evs: Ev[]): void {
     for (const e of evs) CANDIDATES.add(e.id);
@@ -49,10 +53,10 @@ class FakeKandji {
     const c = url.searchParams.get('cursor');
     let from: number;
     if (c !== null) {
-      const [k, id] = JSON.parse(c) as [string, string];
+      const [k, id] = JSON.parse(c) as [string, string?];
       from = all.findIndex((e) => {
         const ke = timestampKey(e.occurred_at);
-        return ke > k || (ke === k && e.id > id);
+        return ke > k || (id !== undefined && ke === k && e.id > id);
       });
     } else {
       const start = timestampKey(url.searchParams.get('start_date')!);
@@ -62,7 +66,8 @@ class FakeKandji {
     const last = results[results.length - 1];
     let next: string | null = null;
     if (last && results.length >= limit) {
-      const q = new URLSearchParams({ limit: String(limit), cursor: JSON.stringify([timestampKey(last.occurred_at), last.id]) });
+      const key = timestampKey(last.occurred_at);
+      const q = new URLSearchParams({ limit: String(limit), cursor: JSON.stringify(this.nextMode === 'keyset' ? [key, last.id] : [key]) });
       next = `${AUDIT_EVENTS_PATH}?${q.toString()}`;
     }
     // Deep copies: records travel as JSON.
@@ -79,7 +84,7 @@ function poll(kandji: FakeKandji, cursor: AuditCursor, limit: number): { shipped
     expect(r.fresh.length + r.skipped).toBe(page.results.length);
     shipped.push(...r.fresh);
     cursor = r.next;
-    if (cursor.page === null) return { shipped, cursor };
+    if (!hasMoreAuditPages(cursor)) return { shipped, cursor };
   }
   throw new Error('poll did not catch up');
 }
@@ -168,7 +173,7 @@ describe('advanceAuditCursor across pages', () => {
     expect(seen).toEqual(['before', ...tie, 't8', 'after']);
   });
 
-  it('resumes mid tie group from a committed cursor (page link kept)', () => {
+  it('resumes mid tie group from a committed cursor (reading on from since, inclusive)', () => {
     const kandji = new FakeKandji();
     const tie = ['a', 'b', 'c', 'd', 'e'];
     tie.forEach((id) => kandji.add({ id, occurred_at: T2 }));
@@ -176,7 +181,9 @@ describe('advanceAuditCursor across pages', () => {
     const first = kandji.get(auditRequestPath(cursor, 2));
     const r1 = advanceAuditCursor(cursor, first.results, first.next);
     expect(ids(r1.fresh)).toEqual(['a', 'b']);
-    expect(r1.next.page).toBe(first.next);
+    // Kandji's next link is not kept (it may be a bare timestamp): the cursor reads on from `since`, inclusive.
+    expect(r1.next.page).toBeNull();
+    expect(r1.next.more).toBe(true);
     expect(view(r1.next).shippedAtSince).toEqual(['a', 'b']);
     cursor = r1.next;
     // The committed cursor is all that survives (e.g. continue-as-new); reading on from it finishes the group.
@@ -238,7 +245,8 @@ describe('advanceAuditCursor on one page', () => {
     const r = advanceAuditCursor(cursor, page, '/api/v1/audit/events?cursor=abc');
     expect(ids(r.fresh)).toEqual(['y']);
     expect(r.skipped).toBe(2);
-    expect(view(r.next)).toEqual({ since: cursor.since, shippedAtSince: ['x', 'y'], page: '/api/v1/audit/events?cursor=abc' });
+    expect(view(r.next)).toEqual({ since: cursor.since, shippedAtSince: ['x', 'y'], page: null });
+    expect(r.next.more).toBe(true);
   });
 
   it('distinguishes microseconds', () => {
@@ -410,7 +418,7 @@ describe('late events and the overlap window', () => {
       shipped.push(...r.fresh);
       late += r.late;
       cursor = r.next;
-      if (cursor.page === null) return { shipped, late, cursor };
+      if (!hasMoreAuditPages(cursor)) return { shipped, late, cursor };
     }
   }
 
@@ -479,5 +487,63 @@ describe('the overlap digest stays bounded whatever the event rate', () => {
     // Re-reading the covered window ships nothing again.
     const tail = Array.from({ length: 20_000 }, (_, i) => ev(i, base + i * 12)).filter((e) => timestampKey(e.occurred_at) >= start);
     expect(advanceAuditCursor(cursor, tail, null, OVERLAP, base + 240_000).fresh).toEqual([]);
+  });
+});
+
+describe('ties across page boundaries, whatever Kandji\'s next link is', () => {
+  const T = (s: number, us = 0) => `2026-01-31T10:00:${String(s).padStart(2, '0')}.${String(us).padStart(6, '0')}Z`;
+
+  it.each(['keyset', 'timestamp'] as const)('ships bulk-action ties straddling pages exactly once (next: %s)', (mode) => {
+    const kandji = new FakeKandji(mode);
+    // Groups of 1 to 5 events sharing one time, pages of 5: groups straddle page boundaries everywhere.
+    let n = 0;
+    for (let s = 0; s < 40; s++) for (let i = 0; i < 1 + ((s * 3) % 5); i++) kandji.add({ id: `e${String(n++).padStart(4, '0')}`, occurred_at: T(s) });
+    const r = poll(kandji, initialAuditCursor(T(0)), 5);
+    expect(ids(r.shipped).sort()).toEqual(kandji.events.map((e) => e.id).sort());
+    expect(new Set(ids(r.shipped)).size).toBe(n);
+  });
+
+  it('follows the next link only when a whole page shares one time; with a timestamp link the rest of that group is lost (Kandji gives no finer position)', () => {
+    for (const mode of ['keyset', 'timestamp'] as const) {
+      const kandji = new FakeKandji(mode);
+      kandji.add({ id: 'a', occurred_at: T(1) });
+      for (let i = 0; i < 8; i++) kandji.add({ id: `t${i}`, occurred_at: T(2) });
+      kandji.add({ id: 'z', occurred_at: T(3) });
+      const r = poll(kandji, initialAuditCursor(T(0)), 5);
+      const expected = mode === 'keyset' ? 10 : 7; // t4..t6 sit past a page of five ties at one time
+      expect(ids(r.shipped)).toHaveLength(expected);
+      expect(new Set(ids(r.shipped)).size).toBe(expected);
+      expect(ids(r.shipped)).toContain('z');
+    }
+  });
+
+  it('never moves the cursor past the clock plus a small skew: one event dated 2030 does not hide the rest', () => {
+    const now = Date.parse('2026-01-31T10:00:10Z');
+    const cursor = initialAuditCursor(T(0));
+    const page = [
+      { id: 'a', occurred_at: T(1) },
+      { id: 'future', occurred_at: '2030-01-01T00:00:00Z' },
+    ];
+    const r = advanceAuditCursor(cursor, page, null, 300_000, now);
+    expect(ids(r.fresh)).toEqual(['a', 'future']);
+    expect(r.future).toBe(1);
+    expect(r.next.since).toBe(timestampKey(T(1)));
+    // Later events are still read and shipped; the future one is not shipped again.
+    const later = [{ id: 'b', occurred_at: T(5) }, ...page];
+    const r2 = advanceAuditCursor(r.next, later, null, 300_000, now);
+    expect(ids(r2.fresh)).toEqual(['b']);
+  });
+
+  it('stops draining on a next link that repeats, instead of looping', () => {
+    const cursor: AuditCursor = { since: timestampKey(T(2)), page: '/api/v1/audit/events?cursor=same', more: true };
+    const page = [{ id: 'x', occurred_at: T(2) }];
+    const first = advanceAuditCursor({ ...cursor, page: null }, page, '/api/v1/audit/events?cursor=same');
+    expect(first.next.page).toBe(null); // 'x' was fresh: read on from since first
+    const again = advanceAuditCursor({ ...first.next }, page, '/api/v1/audit/events?cursor=same');
+    expect(again.next.page).toBe('/api/v1/audit/events?cursor=same'); // stuck: the link is followed once
+    const loop = advanceAuditCursor(again.next, page, '/api/v1/audit/events?cursor=same');
+    expect(hasMoreAuditPages(loop.next)).toBe(false);
+    expect(loop.stuck).toBe(true);
+    void cursor;
   });
 });

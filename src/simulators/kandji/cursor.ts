@@ -13,6 +13,8 @@ export interface AuditCursor {
   /** Inclusive occurred_at bounds, microseconds. */
   start?: bigint;
   end?: bigint;
+  /** A timestamp-only cursor (`>dt:`): strictly after a time; filters travel as query parameters. */
+  strictTime?: boolean;
 }
 
 interface CursorJson {
@@ -31,8 +33,25 @@ export function encodeCursor(c: AuditCursor): string {
   return Buffer.from(JSON.stringify(json), 'utf8').toString('base64url');
 }
 
+/** Sorts after every id: `after` a time with this id is strictly after that time, whatever the ids there. */
+const AFTER_EVERY_ID = '\uffff';
+
+/**
+ * A cursor as Kandji's published example decodes: `>dt:2025-03-17 22:29:25.301092+00:00`, strictly after a time and
+ * nothing else (no id, no filters). Events sharing that time and not yet returned are skipped by whoever follows it.
+ */
+export function encodeTimestampCursor(t: bigint): string {
+  const iso = formatMicros(t).replace('T', ' ').replace(/Z$/, '+00:00');
+  return Buffer.from(`>dt:${iso}`, 'utf8').toString('base64');
+}
+
 /** Returns undefined for anything that is not a cursor this simulator issued. */
 export function decodeCursor(text: string): AuditCursor | undefined {
+  const timestamp = /^[A-Za-z0-9+/]+={0,2}$/.test(text) ? Buffer.from(text, 'base64').toString('utf8') : '';
+  if (timestamp.startsWith('>dt:')) {
+    const t = parseInstant(timestamp.slice(4).replace(' ', 'T'));
+    return t && !t.dateOnly ? { sortBy: 'occurred_at', after: { t: t.micros, id: AFTER_EVERY_ID }, strictTime: true } : undefined;
+  }
   if (!/^[A-Za-z0-9_-]+={0,2}$/.test(text)) return undefined;
   let raw: unknown;
   try {

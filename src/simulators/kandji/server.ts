@@ -14,7 +14,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { FaultInjector, seededRandom, type FaultConfig, type FaultKind } from '../faults';
 import { AUDIT_SORT_BY, AuditStore, type AuditSortBy } from './audit-store';
-import { decodeCursor, encodeCursor, type AuditCursor } from './cursor';
+import { decodeCursor, encodeCursor, encodeTimestampCursor, type AuditCursor } from './cursor';
 import {
   DetectionStore,
   decodeDetectionCursor,
@@ -23,7 +23,7 @@ import {
   type DetectionFieldSet,
   type DetectionFilter,
 } from './detection-store';
-import { MICROS_PER_DAY, parseInstant } from './time';
+import { MICROS_PER_DAY, formatMicros, parseInstant } from './time';
 import {
   THREAT_SORT_FIELDS,
   ThreatStore,
@@ -59,6 +59,12 @@ export interface KandjiSimulatorOptions {
    * raw cursor string real tenants were reported to return. Default false.
    */
   detectionsNextAsUrl?: boolean;
+  /**
+   * What the audit `next` link carries: `keyset` (default) resumes exactly after the last event returned;
+   * `timestamp` is Kandji's published form, strictly after the last event's time (`>dt:<time>`), so the rest of a
+   * group of events sharing that time is skipped by a client that follows it blindly.
+   */
+  auditNext?: 'keyset' | 'timestamp';
 }
 
 export interface KandjiFeatures {
@@ -126,6 +132,13 @@ export class KandjiSimulator {
   readonly threats: ThreatStore;
   private features: Required<KandjiFeatures>;
   private detectionsNextAsUrl: boolean;
+  /** See KandjiSimulatorOptions.auditNext; may be changed while running. */
+  auditNext: 'keyset' | 'timestamp';
+  /**
+   * Records served at the end of every audit page as they are (JSON values), e.g. one without an `id` or with an
+   * unreadable `occurred_at`: a tenant's data can hold what the API documents never to happen.
+   */
+  brokenAuditRecords: unknown[] = [];
   private _url = '';
   private publicBase = '';
   private tokens: Set<string>;
@@ -148,6 +161,7 @@ export class KandjiSimulator {
     this.threats = new ThreatStore({ seed });
     this.features = { detections: opts.features?.detections ?? true, threats: opts.features?.threats ?? true };
     this.detectionsNextAsUrl = opts.detectionsNextAsUrl ?? false;
+    this.auditNext = opts.auditNext ?? 'keyset';
     this.tokens = new Set(opts.tokens);
     this.requestsPerHour = opts.requestsPerHour ?? 10_000;
     this.faults = new FaultInjector(seededRandom((seed ^ 0x0fa017) >>> 0));
@@ -492,10 +506,12 @@ export class KandjiSimulator {
       const cursor: AuditCursor = { sortBy: p.sortBy, after: { t: last.t, id: last.id } };
       if (p.start !== undefined) cursor.start = p.start;
       if (p.end !== undefined) cursor.end = p.end;
-      const qs = new URLSearchParams({ limit: String(p.limit), sort_by: p.sortBy, cursor: encodeCursor(cursor) });
+      const timestampOnly = this.auditNext === 'timestamp' && p.sortBy === 'occurred_at';
+      const qs = new URLSearchParams({ limit: String(p.limit), sort_by: p.sortBy, cursor: timestampOnly ? encodeTimestampCursor(last.t) : encodeCursor(cursor) });
+      if (timestampOnly && p.end !== undefined) qs.set('end_date', formatMicros(p.end));
       next = `${this.publicBase}${AUDIT_EVENTS_PATH}?${qs.toString()}`;
     }
-    const results = events.map((e) => this.audit.json(e)).join(',');
+    const results = [...events.map((e) => this.audit.json(e)), ...this.brokenAuditRecords.map((r) => JSON.stringify(r))].join(',');
     return `{"results":[${results}],"previous":null,"next":${JSON.stringify(next)}}`;
   }
 
@@ -560,6 +576,8 @@ function parsePageParams(q: URLSearchParams): PageParams {
     const params: PageParams = { limit, sortBy: c.sortBy, after: c.after };
     if (c.start !== undefined) params.start = c.start;
     if (c.end !== undefined) params.end = c.end;
+    const end = get('end_date');
+    if (c.strictTime && end !== undefined) params.end = parseBound('end_date', end, true);
     return params;
   }
   const sortBy = get('sort_by') ?? 'occurred_at';

@@ -1,0 +1,46 @@
+/**
+ * Moving the audit stream's cursor on purpose, from the CLI (an update, refused with a reason when malformed) or
+ * the Temporal UI (a signal with `{ "to": "<ISO>" }`, a malformed payload refused in status). The move is applied
+ * by the stream after the page in flight, so the move never races a shipment.
+ */
+import { log, setHandler } from '@temporalio/workflow';
+import type { AuditCursor } from './audit-cursor';
+import { describeIssues, moveCursorSchema, moveCursorSignal, moveCursorUpdate, type CursorMoved, type MoveCursorRequest } from './messages';
+import type { StreamRuntime } from './stream-runtime';
+import { timestampKey } from './timestamps';
+
+/** The cursor after a move to `to`: reads from `to` on at once; nothing before `to` is re-read by later windows. */
+export function movedAuditCursor(cursor: AuditCursor, to: string): AuditCursor {
+  const moved: AuditCursor = { since: to, page: null, more: true, digestFrom: to };
+  if (cursor.from) moved.from = cursor.from < to ? cursor.from : to;
+  if (cursor.until) moved.until = cursor.until;
+  return moved;
+}
+
+export function installCursorMoves(rt: StreamRuntime, current: () => AuditCursor): { take(): string | undefined; pending(): boolean } {
+  let pending: string | undefined;
+  const accept = (req: MoveCursorRequest): CursorMoved => {
+    pending = timestampKey(req.to);
+    log.info('cursor move requested', { from: current().since, to: pending });
+    return { from: current().since, to: pending };
+  };
+  setHandler(moveCursorUpdate, accept, {
+    validator: (req) => {
+      const parsed = moveCursorSchema.safeParse(req);
+      if (!parsed.success) throw new Error(describeIssues(parsed.error));
+    },
+  });
+  setHandler(moveCursorSignal, (payload: unknown) => {
+    const parsed = moveCursorSchema.safeParse(payload);
+    if (!parsed.success) return rt.rejectSignal('moveCursor', `${describeIssues(parsed.error)}; expected {"to": "<ISO>"}`);
+    accept(parsed.data);
+  });
+  return {
+    pending: () => pending !== undefined,
+    take: () => {
+      const to = pending;
+      pending = undefined;
+      return to;
+    },
+  };
+}
