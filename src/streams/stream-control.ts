@@ -47,11 +47,11 @@ type RecordedRun = { status: StreamStatus; seen?: string; state?: SnapshotState 
  */
 async function lastRecorded(client: Client, temporal: TemporalConfig, workflowId: string, closeStatus: string): Promise<{ run: RecordedRun; how: string }> {
   const handle = client.workflow.getHandle(workflowId);
-  if (closeStatus === 'COMPLETED') return { run: (await handle.result()) as RecordedRun, how: 'its result' };
+  if (closeStatus === 'COMPLETED') return { run: (await handle.result()) as RecordedRun, how: 'result' };
   try {
     const status = await client.withDeadline(Date.now() + 15_000, () => handle.query(statusQuery));
     const snapshot = status.cursor as SnapshotCursor;
-    return { run: { status, state: snapshot.state ?? null }, how: 'its last status' };
+    return { run: { status, state: snapshot.state ?? null }, how: 'last status' };
   } catch {
     // No worker answered: fall back to the run's input.
   }
@@ -62,7 +62,7 @@ async function lastRecorded(client: Client, temporal: TemporalConfig, workflowId
   const input = defaultPayloadConverter.fromPayload<{ cursor: StreamCursor; seen?: string; state?: SnapshotState | null; carried?: { counts: StreamStatus['counts'] } }>(decoded[0]!);
   return {
     run: { status: { cursor: input.cursor } as StreamStatus, seen: input.seen, state: input.state ?? null },
-    how: 'the position its last run started from (no worker answered the status query)',
+    how: 'starting position (no worker answered the status query)',
   };
 }
 
