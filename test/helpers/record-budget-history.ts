@@ -3,11 +3,14 @@
  * (from `extra`) whatever else a version adds, and returns the history of its first run as protobuf bytes. Used by
  * test/request-budget.replay.test.ts (RECORD_HISTORIES=1 saves it as test/histories/request-budget-<version>.binpb).
  */
+import type { WorkflowHandle } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import { requestBudget, reserveUpdate } from '../../workflows/request-budget';
 import { Harness } from './harness';
 
-export async function recordBudgetHistory(extra?: (update: (req: Record<string, unknown>) => Promise<unknown>) => Promise<void>): Promise<Buffer> {
+export async function recordBudgetHistory(
+  extra?: (update: (req: Record<string, unknown>) => Promise<unknown>, handle: WorkflowHandle) => Promise<void>,
+): Promise<Buffer> {
   const h = await Harness.start();
   try {
     await h.startWorker();
@@ -21,7 +24,7 @@ export async function recordBudgetHistory(extra?: (update: (req: Record<string, 
     await update({ count: 2, perHour: 4 });
     await update({ count: 1, perHour: 4 }); // the hour is full now: the answer waits
     await update({ count: 3, perHour: 4 });
-    await extra?.(update);
+    await extra?.(update, handle);
     await handle.query('budget');
     await handle.terminate('recorded');
     const history = await h.client.workflow.getHandle(handle.workflowId, handle.firstExecutionRunId).fetchHistory();
