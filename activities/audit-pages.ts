@@ -5,6 +5,7 @@
 import type { Context } from '@temporalio/activity';
 import { parseAuditPage, type AuditRecord, type InvalidAuditRecord } from '../src/kandji/audit-page';
 import { RemoteError } from '../src/remote-errors';
+import { isBudgetWait } from '../src/kandji/attempt';
 import { toSameOriginPath } from '../src/kandji/links';
 import { MAX_BATCH_BYTES, MAX_ITEMS_PER_BATCH } from '../src/datadog/batches';
 import { AUDIT_EVENTS_PATH, AUDIT_PAGE_LIMIT, advanceAuditCursor, auditRequestPath, type AuditCursor } from '../workflows/audit-cursor';
@@ -46,7 +47,14 @@ export async function readAuditPages(
   const maxPages = opts.exactly ?? Math.min(10, Math.ceil(MAX_ITEMS_PER_BATCH / auditPageSize));
   const out: ReadAuditPage = { fresh: [], skipped: 0, late: 0, next: cursor, bytes: 0, pages: 0, future: 0, invalid: [], invalidCount: 0, refusedLinks: 0 };
   do {
-    const page = await readAuditPage(deps, tenant, out.next, ctx, opts.progress);
+    let page;
+    try {
+      page = await readAuditPage(deps, tenant, out.next, ctx, opts.progress);
+    } catch (err) {
+      // No budget for another page within this attempt: ship what was read (a re-read must read exactly as many).
+      if (out.pages > 0 && opts.exactly === undefined && isBudgetWait(err)) break;
+      throw err;
+    }
     out.fresh.push(...page.fresh);
     out.skipped += page.skipped;
     out.late += page.late;

@@ -4,6 +4,7 @@
  */
 import { ActivityFailure, ApplicationFailure, allHandlersFinished, condition, isCancellation, log, setHandler, workflowInfo } from '@temporalio/workflow';
 import { FailureType, isAuthFailure } from './failure-types';
+import { budgetWaitOf } from './request-budget';
 import { describeIssues, emptyPayloadSchema, pauseSignal, pauseUpdate, resumeSignal, resumeUpdate, statusQuery, stopSignal } from './messages';
 import type { StreamTimings } from './stream-input';
 import { emptyCounts, type StreamCursor, type StreamError, type StreamName, type StreamStatus } from './stream-status';
@@ -117,6 +118,24 @@ export function createStreamRuntime(
         } catch (err) {
           if (isCancellation(err)) throw err; // the step was cancelled on purpose (e.g. a read-ahead dropped)
           const failure = err instanceof ActivityFailure && err.cause instanceof ApplicationFailure ? err.cause : undefined;
+          // The tenant's request budget (or a 429) has no slot within the attempt: wait durably, no error, no retry spent.
+          const budgetWait = budgetWaitOf(failure);
+          if (budgetWait !== undefined) {
+            log.info('waiting for the request budget', { stream, during, waitMs: budgetWait });
+            await condition(() => stopRequested || status.paused === true, budgetWait);
+            if (status.paused && !stopRequested) {
+              const before = status.state;
+              status.state = 'paused';
+              await condition(() => !status.paused || stopRequested);
+              status.state = before;
+            }
+            if (stopRequested) return undefined;
+            if (continueWith && workflowInfo().continueAsNewSuggested) {
+              await condition(allHandlersFinished);
+              await continueWith();
+            }
+            continue;
+          }
           const type = failure?.type ?? (err instanceof Error ? err.name : 'Error');
           const message = failure?.message ?? (err instanceof Error ? err.message : String(err));
           status.lastError = { type, message, during, at: now() };

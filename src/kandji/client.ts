@@ -4,6 +4,7 @@
  */
 import { Agent, request } from 'undici';
 import { RemoteError, kindOfStatus, networkError, retryAfterMs, snippet } from '../remote-errors';
+import { budgetWaitFailure, currentAttempt, type Attempt } from './attempt';
 import { waitAlive, type RequestGate } from './request-budget';
 
 export interface KandjiClientOptions {
@@ -15,8 +16,13 @@ export interface KandjiClientOptions {
   userAgent?: string;
   /** The tenant's request budget: every request waits for a slot first. */
   gate?: RequestGate;
-  /** How long to keep waiting out 429s inside one call before failing (then Temporal retries). Default 15 min. */
+  /**
+   * How long to keep waiting out 429s inside one call before failing (then Temporal retries). Default 15 min, and
+   * never past the calling attempt: a longer wait ends it with a benign KandjiBudgetWait failure instead.
+   */
   maxRateLimitWaitMs?: number;
+  /** The attempt of the calling activity (default: read from the activity context). */
+  attempt?: () => Attempt | undefined;
 }
 
 export interface RequestOptions {
@@ -46,7 +52,9 @@ export class KandjiClient {
 
   /**
    * GETs a path (with query) on the configured origin and returns the parsed JSON body. Waits for the tenant's
-   * budget first; a 429 is waited out here (its Retry-After, else a minute) rather than spending a Temporal retry.
+   * budget first; a 429 is waited out here (its Retry-After, else a minute) rather than spending a Temporal retry,
+   * as long as the attempt outlives the wait; else the attempt ends with a benign KandjiBudgetWait failure and the
+   * workflow waits durably.
    */
   async getJson(pathAndQuery: string, signal?: AbortSignal, opts: RequestOptions = {}): Promise<unknown> {
     return (await this.getJsonSized(pathAndQuery, signal, opts)).body;
@@ -66,8 +74,10 @@ export class KandjiClient {
       } catch (err) {
         const limit = this.opts.maxRateLimitWaitMs ?? 15 * 60_000;
         if (!(err instanceof RemoteError && err.kind === 'rate_limited') || waited >= limit) throw err;
-        const wait = Math.min(err.details.retryAfterMs ?? DEFAULT_RATE_LIMIT_WAIT_MS, limit - waited);
-        await waitAlive(Math.max(wait, 250), opts.keepAlive, signal);
+        const wait = Math.max(250, Math.min(err.details.retryAfterMs ?? DEFAULT_RATE_LIMIT_WAIT_MS, limit - waited));
+        const attempt = (this.opts.attempt ?? currentAttempt)();
+        if (attempt && Date.now() + wait > attempt.deadline) throw budgetWaitFailure(wait, `Kandji answered 429 (rate limited)`);
+        await waitAlive(wait, opts.keepAlive, signal);
         waited += wait;
       }
     }
