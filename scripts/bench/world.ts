@@ -1,4 +1,5 @@
 /** What every benchmark part shares: the dev server, the prebuilt workflow bundle, a client, worker environments. */
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -21,6 +22,8 @@ export interface World {
 }
 
 export async function startWorld(): Promise<World> {
+  // The worker runs as the image runs it: compiled (`npm run build`), with a prebuilt workflow bundle.
+  execFileSync('npm', ['run', '-s', 'build'], { cwd: path.resolve(__dirname, '../..'), stdio: ['ignore', 'ignore', 'inherit'] });
   const server = await startDevServer();
   const { code } = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH });
   const bundlePath = path.join(os.tmpdir(), `kandji-datadog-bench-${process.pid}.js`);
