@@ -16,6 +16,8 @@ export interface CreateWorkerOptions {
   identity?: string;
   /** Override of the service's data converter (measurements only). */
   dataConverter?: WorkerOptions['dataConverter'];
+  /** Workflows kept in memory between tasks (default: the SDK's, sized from the heap). */
+  maxCachedWorkflows?: number;
   /** How long in-flight activities may finish on shutdown before they are cancelled. Default 20 s. */
   shutdownGraceTime?: WorkerOptions['shutdownGraceTime'];
   /** Worker interceptors (the worker process adds its activity metrics here). */
@@ -39,6 +41,7 @@ export async function createWorker(opts: CreateWorkerOptions): Promise<{ worker:
     ...common,
     taskQueue: opts.temporal.taskQueue,
     ...(opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
+    ...(opts.maxCachedWorkflows ? { maxCachedWorkflows: opts.maxCachedWorkflows } : {}),
   });
   // Activities only: the ships of pages this process holds. Many streams may ship at once, each a page.
   const own = opts.deps.workerQueue

@@ -49,6 +49,7 @@ async function main(): Promise<void> {
     connection,
     ...(proc.workflowBundlePath ? { workflowBundle: { codePath: proc.workflowBundlePath } } : {}),
     shutdownGraceTime: proc.shutdownGraceMs,
+    maxCachedWorkflows: proc.maxCachedWorkflows,
     ...(metrics ? { interceptors: { activity: [activityMetricsInterceptor(metrics)] } } : {}),
   });
   const health = proc.healthPort

@@ -26,6 +26,8 @@ export interface WorkerProcessOptions {
   metricsStatusIntervalMs: number;
   /** The prebuilt workflow bundle, when there is one (the compiled worker); else workflows are bundled at start. */
   workflowBundlePath?: string;
+  /** Workflows kept in memory between their tasks (others are replayed from history when they wake). */
+  maxCachedWorkflows: number;
 }
 
 const port = (name: string, fallback: number) =>
@@ -54,7 +56,13 @@ const schema = z.object({
   METRICS_PORT: port('METRICS_PORT', 9464),
   LISTEN_HOST: z.string().min(1).default('0.0.0.0'),
   WORKER_SHUTDOWN_GRACE: duration('WORKER_SHUTDOWN_GRACE', '25s'),
-  METRICS_STATUS_INTERVAL: duration('METRICS_STATUS_INTERVAL', '15s'),
+  // Each round queries every stream of every tenant: with hundreds of streams, more often costs real CPU.
+  METRICS_STATUS_INTERVAL: duration('METRICS_STATUS_INTERVAL', '60s'),
+  WORKER_MAX_CACHED_WORKFLOWS: z.coerce
+    .number({ error: 'WORKER_MAX_CACHED_WORKFLOWS: expected a whole number, e.g. 300' })
+    .int('WORKER_MAX_CACHED_WORKFLOWS: expected a whole number, e.g. 300')
+    .min(2, 'WORKER_MAX_CACHED_WORKFLOWS: expected at least 2')
+    .default(300),
   WORKFLOW_BUNDLE: z.string().min(1).optional(),
 });
 
@@ -71,5 +79,6 @@ export function loadWorkerProcessOptions(env: Env = process.env): WorkerProcessO
     shutdownGraceMs: c.WORKER_SHUTDOWN_GRACE,
     metricsStatusIntervalMs: Math.max(c.METRICS_STATUS_INTERVAL, 1_000),
     ...(bundle ? { workflowBundlePath: bundle } : {}),
+    maxCachedWorkflows: c.WORKER_MAX_CACHED_WORKFLOWS,
   };
 }
