@@ -83,6 +83,8 @@ export interface BackfillInfo {
   finishedAt?: string;
   shipped?: number;
   warning?: string;
+  /** Set when a cancel found the backfill's workflow already closed without having reported how it ended. */
+  note?: string;
 }
 
 export interface StreamStatus {
