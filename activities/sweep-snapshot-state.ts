@@ -18,7 +18,7 @@ import {
   threatsRequestPath,
 } from '../src/kandji/snapshot-pages';
 import { Fingerprint64Set, decodeFingerprints, encodeFingerprints, fingerprint64, fromLegacyFingerprints } from '../src/streams/fingerprint64-set';
-import { versionKey } from '../src/streams/record-identity';
+import { lacksIdentity, versionKey } from '../src/streams/record-identity';
 import { RemoteError } from '../src/remote-errors';
 import type { SnapshotState } from '../workflows/snapshot-state';
 import { SnapshotChunks } from './snapshot-chunks';
@@ -55,6 +55,8 @@ export interface SweepSnapshotStateResult extends ShipBatchResult {
   pages: number;
   /** Rows of the previous state (to tell a suspiciously small sweep). */
   previousRows: number;
+  /** Rows shipped by this sweep whose identity fields were empty (identified by their whole content). */
+  withoutIdentity: number;
 }
 
 interface Progress {
@@ -68,6 +70,8 @@ interface Progress {
   fresh: number;
   pages: number;
   matched: number;
+  /** Absent in heartbeats of earlier versions. */
+  withoutIdentity?: number;
   ship: { shipped: number; batches: number; deadLettered: number; trimmed: number; stale: number };
 }
 
@@ -117,7 +121,10 @@ export function sweepSnapshotStateActivity(deps: ActivityDeps) {
           if (!current.add(fp)) continue; // re-read (threat page overlap) or a repeat inside the sweep
           pending.push(fp);
           if (previous.has(fp) && !input.reship) p.matched += 1;
-          else fresh.push(row);
+          else {
+            fresh.push(row);
+            if (lacksIdentity(input.stream, row)) p.withoutIdentity = (p.withoutIdentity ?? 0) + 1;
+          }
         }
         p.rows += rows.length;
         if (fresh.length === 0) return;
@@ -177,6 +184,7 @@ export function sweepSnapshotStateActivity(deps: ActivityDeps) {
         known: current.size,
         pages: p.pages,
         previousRows: previous.size,
+        withoutIdentity: p.withoutIdentity ?? 0,
         shipped: p.ship.shipped,
         batches: p.ship.batches,
         deadLetters,

@@ -2,8 +2,9 @@
  * Snapshot safety and backfill bookkeeping, against the real dev server and the simulators: one test per guarantee.
  */
 import { cancelBackfills, requestBackfill } from '../src/streams/stream-control';
+import { DetectionStore, type DetectionRow } from '../src/simulators/kandji';
 import { auditWithBlockedBackfills } from './helpers/backfills';
-import { Harness } from './helpers/harness';
+import { Harness, stripEnvelope } from './helpers/harness';
 import { waitFor } from './helpers/wait';
 
 describe('snapshot safety', () => {
@@ -31,5 +32,29 @@ describe('snapshot safety', () => {
     for (const a of accepted.slice(1)) {
       await waitFor(`${a.id} closed`, async () => (await h.client.workflow.getHandle(a.workflowId).describe()).status.name === 'COMPLETED', 30_000);
     }
+  });
+
+  it('ships each row whose identity fields are empty, once', async () => {
+    // DD_STALE_EVENTS=ship: logs go as they are (Datadog drops the old ones at intake; counted here all the same).
+    h = await Harness.start({ kandji: { detections: { count: 100 }, seed: 134 } });
+    // Five distinct rows without device_id or cve_id (one also without bundle_id), as a tenant may return them.
+    const blank: DetectionRow[] = new DetectionStore({ seed: 7 })
+      .seedDetections(5)
+      .map((r, i) => ({ ...r, device_id: '', cve_id: '', ...(i === 0 ? { bundle_id: null } : {}) }));
+    h.kandji.detections.addWithoutIdentity(blank);
+    expect(h.kandji.detections.size).toBe(105);
+    await h.startWorker();
+    await h.startSnapshot('detections');
+    const first = await h.sweeps('detections', 1);
+    const s = await h.sweeps('detections', first.counts.sweeps + 2);
+    expect(s.counts.shipped).toBe(105);
+    expect(s.counts.shippedWithoutIdentity).toBe(5);
+    expect(s.cursor).toMatchObject({ known: 105 });
+
+    const items = [...h.datadog.received, ...h.datadog.droppedAsStale.map((d) => d.item)].filter((i) => i.service === 'detection');
+    expect(items).toHaveLength(105);
+    const anonymous = items.filter((i) => i.device_id === '').map(stripEnvelope);
+    expect(anonymous).toHaveLength(5);
+    for (const row of blank) expect(anonymous).toContainEqual(row);
   });
 });

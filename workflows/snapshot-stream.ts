@@ -130,6 +130,7 @@ async function sweepLoop(
     status.counts.fetched += sweep.fresh;
     status.counts.sweeps += 1;
     status.counts.gone += sweep.gone;
+    if (sweep.withoutIdentity > 0) status.counts.shippedWithoutIdentity = (status.counts.shippedWithoutIdentity ?? 0) + sweep.withoutIdentity;
     recordShipment(status, sweep);
 
     status.state = 'caught_up';

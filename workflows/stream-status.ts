@@ -58,6 +58,8 @@ export interface StreamCounts {
   refusedLinks?: number;
   /** Times an operator moved the cursor (skip ahead or rewind). */
   cursorMoves?: number;
+  /** Snapshot streams: rows shipped whose identity fields were empty, identified by a hash of the whole row. */
+  shippedWithoutIdentity?: number;
 }
 
 /** Position of a snapshot stream (detections, threats): when its last complete sweep started, and what it saw. */
