@@ -3,14 +3,54 @@
  */
 import { cancelBackfills, requestBackfill } from '../src/streams/stream-control';
 import { DetectionStore, type DetectionRow } from '../src/simulators/kandji';
+import { recordIdentity } from '../src/streams/record-identity';
 import { auditWithBlockedBackfills } from './helpers/backfills';
 import { Harness, stripEnvelope } from './helpers/harness';
 import { waitFor } from './helpers/wait';
+
+const HOUR = 3_600_000;
+const detectionItems = (h: Harness) => h.datadog.received.filter((i) => i.service === 'detection');
+const count = <T>(xs: readonly T[]) => xs.reduce((m, x) => m.set(x, (m.get(x) ?? 0) + 1), new Map<T, number>());
 
 describe('snapshot safety', () => {
   let h: Harness;
   afterEach(async () => {
     await h?.close();
+  });
+
+  it('runs a re-ship requested just before a continue-as-new in the next run', async () => {
+    // A long poll interval: after its first sweep the stream waits, and only the backfill wakes it.
+    h = await Harness.start({
+      kandji: { detections: { count: 200 }, seed: 131 },
+      env: { DD_STALE_EVENTS: 'restamp', KANDJI_DETECTIONS_POLL_INTERVAL: '1h' },
+    });
+    await h.startWorker();
+    await h.startSnapshot('detections');
+    const first = await h.sweeps('detections', 1);
+    expect(first.counts.shipped).toBe(200);
+    expect(first.generation).toBe(1);
+
+    // Grow the history past the test server's continue-as-new threshold (120 events) with signals that change
+    // nothing (cancel with no backfill running), so the next workflow task is told to continue as new.
+    const handle = h.handle('detections');
+    for (let i = 0; (await handle.describe()).historyLength < 130; i++) {
+      if (i > 200) throw new Error('history did not grow');
+      await handle.signal('cancelBackfill', {});
+    }
+    expect((await h.status('detections')).generation).toBe(1);
+
+    const from = new Date(Date.now() - HOUR).toISOString();
+    const { id } = await requestBackfill(h.client, h.tenant, 'detections', from, new Date().toISOString());
+    const done = await waitFor('the re-ship done', async () => {
+      const s = await h.status('detections');
+      return s.backfills?.find((b) => b.id === id)?.state === 'done' ? s : undefined;
+    }, 60_000);
+    // It ran in the next run: the request's run continued as new before sweeping again.
+    expect(done.generation).toBe(2);
+    const shipped = count(detectionItems(h).map((i) => recordIdentity('detections', i)));
+    expect(shipped.size).toBe(200);
+    expect([...shipped.values()].every((n) => n === 2)).toBe(true);
+    expect(done.backfills?.find((b) => b.id === id)?.shipped).toBe(200);
   });
 
   it('cancels every running backfill when one of them has already closed without reporting', async () => {

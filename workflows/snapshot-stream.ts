@@ -41,7 +41,11 @@ export async function snapshotStream(input: SnapshotStreamInput): Promise<Snapsh
   const { status } = rt;
   // A current-state list has no past to re-read: a backfill re-ships the current snapshot with the next sweep.
   let wake = false;
-  const backfills = { pending: [] as string[], woken: () => wake, sleep: () => (wake = false) };
+  // Re-ships requested of an earlier run and not done yet. Runs continued by earlier versions did not carry them:
+  // their running snapshot backfills (which have no workflow of their own) are exactly those.
+  const carriedReships =
+    input.reship ?? (input.carried?.backfills ?? []).filter((b) => b.state === 'running' && !b.workflowId).map((b) => b.id);
+  const backfills = { pending: [...carriedReships], woken: () => wake, sleep: () => (wake = false) };
   installBackfillHandlers(rt, {
     start: (info) => {
       backfills.pending.push(info.id);
@@ -58,7 +62,13 @@ export async function snapshotStream(input: SnapshotStreamInput): Promise<Snapsh
   } else {
     const seen = await legacySnapshotLoop(input, rt, backfills, async (s) => {
       await condition(allHandlersFinished);
-      return continueAsNew<typeof snapshotStream>({ ...input, seen: s, cursor: status.cursor as SnapshotStreamInput['cursor'], carried: rt.carried() });
+      return continueAsNew<typeof snapshotStream>({
+        ...input,
+        seen: s,
+        cursor: status.cursor as SnapshotStreamInput['cursor'],
+        carried: rt.carried(),
+        reship: [...backfills.pending],
+      });
     });
     result = { status, seen };
   }
@@ -89,8 +99,12 @@ async function sweepLoop(
     retry: retryPolicy(input.timings.fetchAttempts ?? 10),
   });
   const { dropSnapshotState } = proxyActivities<Activities>({ startToCloseTimeout: '10 minutes', retry: retryPolicy(10) });
+  const drop = (old: SnapshotState, what: string) =>
+    dropSnapshotState({ state: old }).catch((err: unknown) => log.warn(`${what} snapshot state not dropped`, { error: String(err) }));
   let state: SnapshotState | null = input.state ?? null;
   let legacySeen = input.seen || undefined;
+  // Re-ships taken by the sweep in flight: a failing sweep that continues as new carries them too.
+  let inFlight: string[] = [];
   const continueWith = () =>
     continueAsNew<typeof snapshotStream>({
       ...input,
@@ -98,6 +112,7 @@ async function sweepLoop(
       state,
       cursor: status.cursor as SnapshotStreamInput['cursor'],
       carried: rt.carried(),
+      reship: [...inFlight, ...backfills.pending],
     });
   // A failing sweep continues as new too, with the committed state.
   rt.setContinueAsNew(continueWith);
@@ -111,27 +126,40 @@ async function sweepLoop(
     }
     const startedAt = now();
     const reship = backfills.pending.splice(0);
+    inFlight = reship;
     const generation = `${status.counts.sweeps + 1}-${uuid4().slice(0, 8)}`;
     const sweep = await rt.untilDone('sweep', () =>
-      sweepSnapshotState({ tenant: input.tenant, stream: input.stream, previous: state, legacySeen, generation, reship: reship.length > 0 }),
+      sweepSnapshotState({
+        tenant: input.tenant,
+        stream: input.stream,
+        previous: state,
+        legacySeen,
+        generation,
+        reship: reship.length > 0,
+      }),
     );
-    if (!sweep) break;
+    if (!sweep) {
+      backfills.pending.unshift(...reship);
+      break;
+    }
+    inFlight = [];
+    status.lastPollAt = startedAt;
+    status.counts.pages += sweep.pages;
+    status.counts.fetched += sweep.fresh;
+    status.counts.sweeps += 1;
+    if (sweep.withoutIdentity > 0) status.counts.shippedWithoutIdentity = (status.counts.shippedWithoutIdentity ?? 0) + sweep.withoutIdentity;
+    recordShipment(status, sweep);
+
     // Commit: from here on the new generation is the state; the old one is dropped.
     const old = state;
     state = sweep.state;
     legacySeen = undefined;
-    if (old) await dropSnapshotState({ state: old }).catch((err: unknown) => log.warn('old snapshot state not dropped', { error: String(err) }));
+    if (old) await drop(old, 'old');
     for (const b of status.backfills ?? []) {
       if (reship.includes(b.id) && b.state === 'running') Object.assign(b, { state: 'done', shipped: sweep.shipped, finishedAt: now() });
     }
-    status.lastPollAt = startedAt;
     status.cursor = { since: startedAt, known: sweep.known };
-    status.counts.pages += sweep.pages;
-    status.counts.fetched += sweep.fresh;
-    status.counts.sweeps += 1;
     status.counts.gone += sweep.gone;
-    if (sweep.withoutIdentity > 0) status.counts.shippedWithoutIdentity = (status.counts.shippedWithoutIdentity ?? 0) + sweep.withoutIdentity;
-    recordShipment(status, sweep);
 
     status.state = 'caught_up';
     status.caughtUpAt = now();
