@@ -40,6 +40,11 @@ export interface SweepSnapshotStateInput {
   generation: string;
   /** Ship every row, as if none had been seen (a requested backfill). */
   reship?: boolean;
+  /**
+   * A sweep the workflow has not committed yet (it saw a small fraction of `previous`, and waits for the next sweep
+   * to confirm it). Its new rows were shipped, so they are not shipped again; it counts for nothing else.
+   */
+  unconfirmed?: SnapshotState | null;
 }
 
 export interface SweepSnapshotStateResult extends ShipBatchResult {
@@ -91,6 +96,9 @@ export function sweepSnapshotStateActivity(deps: ActivityDeps) {
       const previous = new Fingerprint64Set(input.previous?.rows ?? 0);
       if (input.previous) for await (const part of chunks.readAll(input.previous)) for (const fp of part) previous.add(fp);
       if (input.legacySeen) for (const fp of fromLegacyFingerprints(input.legacySeen)) previous.add(fp);
+      // Shipped by a sweep still waiting for confirmation: not shipped again, not counted as previous rows.
+      const unconfirmed = new Fingerprint64Set(input.unconfirmed?.rows ?? 0);
+      if (input.unconfirmed) for await (const part of chunks.readAll(input.unconfirmed)) for (const fp of part) unconfirmed.add(fp);
 
       // What this sweep has seen so far: the chunks written by earlier attempts, then the heartbeat's pending part.
       const resumed = ctx.info.heartbeatDetails as Progress | undefined;
@@ -121,7 +129,7 @@ export function sweepSnapshotStateActivity(deps: ActivityDeps) {
           if (!current.add(fp)) continue; // re-read (threat page overlap) or a repeat inside the sweep
           pending.push(fp);
           if (previous.has(fp) && !input.reship) p.matched += 1;
-          else {
+          else if (!unconfirmed.has(fp) || input.reship) {
             fresh.push(row);
             if (lacksIdentity(input.stream, row)) p.withoutIdentity = (p.withoutIdentity ?? 0) + 1;
           }

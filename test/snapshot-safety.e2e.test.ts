@@ -4,6 +4,7 @@
 import { cancelBackfills, requestBackfill } from '../src/streams/stream-control';
 import { DetectionStore, type DetectionRow } from '../src/simulators/kandji';
 import { recordIdentity } from '../src/streams/record-identity';
+import { streamWorkflowId } from '../src/temporal/workflow-ids';
 import { auditWithBlockedBackfills } from './helpers/backfills';
 import { Harness, stripEnvelope } from './helpers/harness';
 import { waitFor } from './helpers/wait';
@@ -72,6 +73,52 @@ describe('snapshot safety', () => {
     for (const a of accepted.slice(1)) {
       await waitFor(`${a.id} closed`, async () => (await h.client.workflow.getHandle(a.workflowId).describe()).status.name === 'COMPLETED', 30_000);
     }
+  });
+
+  it('does not commit a transient empty answer (nothing is shipped again), and commits a real removal once confirmed', async () => {
+    h = await Harness.start({ kandji: { detections: { count: 400 }, seed: 133 }, env: { DD_STALE_EVENTS: 'restamp' } });
+    await h.startWorker();
+    await h.startSnapshot('detections');
+    const first = await h.sweeps('detections', 1);
+    expect(first.counts.shipped).toBe(400);
+
+    // One sweep sees an empty list; the next sees everything again.
+    h.kandji.answerDetectionsEmpty(1);
+    const held = await waitFor('a sweep held unconfirmed', async () => {
+      const s = await h.status('detections');
+      return (s.counts.unconfirmedSweeps ?? 0) >= 1 ? s : undefined;
+    }, 60_000);
+    expect(held.counts.unconfirmedSweeps).toBe(1);
+    const later = await h.sweeps('detections', held.counts.sweeps + 2);
+    expect(later.counts.shipped).toBe(400);
+    expect(later.counts.gone).toBe(0);
+    expect(later.cursor).toMatchObject({ known: 400 });
+    expect(later.counts.unconfirmedSweeps).toBe(1);
+
+    // A real removal of 90% is held once, then confirmed by the next sweep and committed.
+    const removed = h.kandji.detections.remove(h.kandji.detections.identities().slice(0, 360));
+    expect(removed).toHaveLength(360);
+    const committed = await waitFor('the removal committed', async () => {
+      const s = await h.status('detections');
+      return (s.cursor as { known: number }).known === 40 ? s : undefined;
+    }, 60_000);
+    expect(committed.counts.unconfirmedSweeps).toBe(2);
+    expect(committed.counts.gone).toBe(360);
+    const end = await h.sweeps('detections', committed.counts.sweeps + 1);
+    expect(end.counts.shipped).toBe(400);
+
+    const shipped = count(detectionItems(h).map((i) => recordIdentity('detections', i)));
+    expect(shipped.size).toBe(400);
+    expect([...shipped.values()].every((n) => n === 1)).toBe(true);
+
+    // Held generations were dropped: only the committed one (one chunk) is left.
+    const prefix = `${streamWorkflowId(h.tenant, 'detections')}/state/`;
+    const running = await waitFor('old generations dropped', async () => {
+      const ids: string[] = [];
+      for await (const wf of h.client.workflow.list({ query: `WorkflowId STARTS_WITH "${prefix}" AND ExecutionStatus = "Running"` })) ids.push(wf.workflowId);
+      return ids.length === 1 ? ids : undefined;
+    }, 30_000, 500);
+    expect(running).toHaveLength(1);
   });
 
   it('ships each row whose identity fields are empty, once', async () => {

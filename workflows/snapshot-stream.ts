@@ -27,6 +27,31 @@ import type { StreamStatus } from './stream-status';
 
 /** Marks runs of 0.3 and later: state in chunks, any fleet size. */
 export const STATE_IN_CHUNKS = 'snapshot-state-in-chunks';
+/** Marks runs that hold a suspiciously small sweep until the next one confirms it (instead of committing it). */
+export const CONFIRM_SHORT_SWEEPS = 'snapshot-confirm-short-sweeps';
+
+/**
+ * A sweep that sees less than this fraction of the committed state's rows (when that state holds at least
+ * SHORT_SWEEP_MIN_ROWS) is not committed until the next sweep agrees with it: a transient empty or short answer from
+ * Kandji would otherwise replace the state, and every row it forgot would be shipped again by the sweep after.
+ */
+export const SHORT_SWEEP_FRACTION = 0.5;
+export const SHORT_SWEEP_MIN_ROWS = 100;
+/** Two sweeps agree when their sizes differ by at most this fraction of the larger (or SWEEPS_AGREE_ROWS rows). */
+export const SWEEPS_AGREE_FRACTION = 0.1;
+export const SWEEPS_AGREE_ROWS = 10;
+/** How soon a short sweep is checked by another one (or the poll interval, when shorter). */
+export const CONFIRM_SWEEP_DELAY_MS = 60_000;
+
+/** Whether a sweep of `known` rows is suspiciously small next to a committed state of `previousRows`. */
+export function isShortSweep(known: number, previousRows: number): boolean {
+  return previousRows >= SHORT_SWEEP_MIN_ROWS && known < previousRows * SHORT_SWEEP_FRACTION;
+}
+
+/** Whether two sweeps saw about as many rows. */
+export function sweepsAgree(a: number, b: number): boolean {
+  return Math.abs(a - b) <= Math.max(SWEEPS_AGREE_ROWS, SWEEPS_AGREE_FRACTION * Math.max(a, b));
+}
 
 export interface SnapshotStreamResult {
   status: StreamStatus;
@@ -103,6 +128,8 @@ async function sweepLoop(
     dropSnapshotState({ state: old }).catch((err: unknown) => log.warn(`${what} snapshot state not dropped`, { error: String(err) }));
   let state: SnapshotState | null = input.state ?? null;
   let legacySeen = input.seen || undefined;
+  // A short sweep waiting for the next one to confirm it (its rows were shipped; it is not the state).
+  let unconfirmed = input.unconfirmed ?? null;
   // Re-ships taken by the sweep in flight: a failing sweep that continues as new carries them too.
   let inFlight: string[] = [];
   const continueWith = () =>
@@ -113,6 +140,7 @@ async function sweepLoop(
       cursor: status.cursor as SnapshotStreamInput['cursor'],
       carried: rt.carried(),
       reship: [...inFlight, ...backfills.pending],
+      unconfirmed,
     });
   // A failing sweep continues as new too, with the committed state.
   rt.setContinueAsNew(continueWith);
@@ -136,6 +164,7 @@ async function sweepLoop(
         legacySeen,
         generation,
         reship: reship.length > 0,
+        ...(unconfirmed ? { unconfirmed: unconfirmed.state } : {}),
       }),
     );
     if (!sweep) {
@@ -150,11 +179,37 @@ async function sweepLoop(
     if (sweep.withoutIdentity > 0) status.counts.shippedWithoutIdentity = (status.counts.shippedWithoutIdentity ?? 0) + sweep.withoutIdentity;
     recordShipment(status, sweep);
 
-    // Commit: from here on the new generation is the state; the old one is dropped.
+    // A sweep that saw a small fraction of the state is committed only once the next sweep agrees with it (the
+    // patch keeps replays of earlier runs, which committed every sweep, as they were).
+    const short = isShortSweep(sweep.known, sweep.previousRows);
+    const confirming = (short || unconfirmed !== null) && patched(CONFIRM_SHORT_SWEEPS);
+    if (confirming && short && !(unconfirmed && sweepsAgree(sweep.known, unconfirmed.known))) {
+      // Not committed: the state stays; this sweep's generation is held (what it shipped is not shipped again) in
+      // place of any earlier short one, and the next sweep comes soon. Its re-ships are done again by that sweep.
+      const replaced = unconfirmed;
+      unconfirmed = { state: sweep.state, known: sweep.known };
+      if (replaced) await drop(replaced.state, 'unconfirmed');
+      status.counts.unconfirmedSweeps = (status.counts.unconfirmedSweeps ?? 0) + 1;
+      backfills.pending.unshift(...reship);
+      log.warn('sweep saw a small fraction of the last one; not committed until the next sweep confirms it', {
+        stream: input.stream,
+        known: sweep.known,
+        previousRows: sweep.previousRows,
+      });
+      status.state = 'running';
+      await condition(() => rt.stopRequested() || status.paused === true, Math.min(input.timings.pollIntervalMs, CONFIRM_SWEEP_DELAY_MS));
+      continue;
+    }
+    // Commit: from here on the new generation is the state; the old one (and a held short sweep) is dropped.
     const old = state;
     state = sweep.state;
     legacySeen = undefined;
     if (old) await drop(old, 'old');
+    if (confirming && unconfirmed) {
+      const held = unconfirmed;
+      unconfirmed = null;
+      await drop(held.state, 'unconfirmed');
+    }
     for (const b of status.backfills ?? []) {
       if (reship.includes(b.id) && b.state === 'running') Object.assign(b, { state: 'done', shipped: sweep.shipped, finishedAt: now() });
     }
@@ -167,5 +222,7 @@ async function sweepLoop(
     await condition(() => backfills.woken() || rt.stopRequested() || status.paused === true, input.timings.pollIntervalMs);
     if (!rt.stopRequested()) status.state = 'running';
   }
+  // A short sweep still held when the stream stops is dropped: it was never the state.
+  if (unconfirmed) await drop(unconfirmed.state, 'unconfirmed');
   return state;
 }

@@ -40,5 +40,7 @@ export interface SnapshotStreamInput {
    * Absent from runs continued by earlier versions: the running snapshot backfills in `carried` are then taken.
    */
   reship?: string[];
+  /** A sweep that saw a small fraction of the committed state, held (not committed) until the next sweep confirms it. */
+  unconfirmed?: { state: import('./snapshot-state').SnapshotState; known: number } | null;
 }
 

@@ -1,5 +1,6 @@
 /** Snapshot rows whose identity fields are empty are told apart by their whole content, never collapsed into one. */
 import { lacksIdentity, recordIdentity, stableJson, versionKey } from '../../src/streams/record-identity';
+import { isShortSweep, sweepsAgree } from '../../workflows/snapshot-stream';
 
 describe('record identity', () => {
   it('keeps the identity fields when they are present (a null bundle_id included)', () => {
@@ -27,5 +28,22 @@ describe('record identity', () => {
 
   it('writes stable JSON', () => {
     expect(stableJson({ b: [1, { d: 2, c: null }], a: 'x', u: undefined })).toBe('{"a":"x","b":[1,{"c":null,"d":2}]}');
+  });
+});
+
+describe('short sweeps', () => {
+  it('are those under half of a committed state of at least 100 rows', () => {
+    expect(isShortSweep(0, 99)).toBe(false);
+    expect(isShortSweep(0, 100)).toBe(true);
+    expect(isShortSweep(49, 100)).toBe(true);
+    expect(isShortSweep(50, 100)).toBe(false);
+  });
+
+  it('are confirmed by a sweep of about the same size', () => {
+    expect(sweepsAgree(0, 0)).toBe(true);
+    expect(sweepsAgree(40, 48)).toBe(true);
+    expect(sweepsAgree(1_000, 1_100)).toBe(true);
+    expect(sweepsAgree(1_000, 1_200)).toBe(false);
+    expect(sweepsAgree(0, 40)).toBe(false);
   });
 });
