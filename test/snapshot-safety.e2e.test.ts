@@ -54,6 +54,35 @@ describe('snapshot safety', () => {
     expect(done.backfills?.find((b) => b.id === id)?.shipped).toBe(200);
   });
 
+  it('runs a re-ship whose sweep kept failing until the failure loop continued as new', async () => {
+    h = await Harness.start({
+      kandji: { detections: { count: 150 }, seed: 135 },
+      env: { DD_STALE_EVENTS: 'restamp', KANDJI_DETECTIONS_POLL_INTERVAL: '1h' },
+    });
+    await h.startWorker();
+    await h.startSnapshot('detections');
+    expect((await h.sweeps('detections', 1)).counts.shipped).toBe(150);
+
+    // The endpoint goes away (404, re-checked every 2 s) just as a re-ship is requested: its sweep fails until the
+    // failure loop continues as new (the test server's threshold is 120 events), then the endpoint comes back.
+    h.kandji.setFeatures({ detections: false });
+    const { id } = await requestBackfill(h.client, h.tenant, 'detections', new Date(Date.now() - HOUR).toISOString(), new Date().toISOString());
+    await waitFor('a continue-as-new while unavailable', async () => {
+      const s = await h.status('detections');
+      return s.generation > 1 && s.state === 'unavailable';
+    }, 90_000, 250);
+    h.kandji.setFeatures({ detections: true });
+
+    const done = await waitFor('the re-ship done', async () => {
+      const s = await h.status('detections');
+      return s.backfills?.find((b) => b.id === id)?.state === 'done' ? s : undefined;
+    }, 60_000);
+    expect(done.counts.sweeps).toBe(2);
+    const shipped = count(detectionItems(h).map((i) => recordIdentity('detections', i)));
+    expect(shipped.size).toBe(150);
+    expect([...shipped.values()].every((n) => n === 2)).toBe(true);
+  });
+
   it('cancels every running backfill when one of them has already closed without reporting', async () => {
     // Backfills start and stay running (blocked), as long ones would.
     let from: string, to: string;
