@@ -172,12 +172,15 @@ async function sweepLoop(
       break;
     }
     inFlight = [];
-    status.lastPollAt = startedAt;
-    status.counts.pages += sweep.pages;
-    status.counts.fetched += sweep.fresh;
-    status.counts.sweeps += 1;
-    if (sweep.withoutIdentity > 0) status.counts.shippedWithoutIdentity = (status.counts.shippedWithoutIdentity ?? 0) + sweep.withoutIdentity;
-    recordShipment(status, sweep);
+    /** Counts the sweep in status: once the generations it replaces are dropped (a status shows no stale work). */
+    const recordSweep = () => {
+      status.lastPollAt = startedAt;
+      status.counts.pages += sweep.pages;
+      status.counts.fetched += sweep.fresh;
+      status.counts.sweeps += 1;
+      if (sweep.withoutIdentity > 0) status.counts.shippedWithoutIdentity = (status.counts.shippedWithoutIdentity ?? 0) + sweep.withoutIdentity;
+      recordShipment(status, sweep);
+    };
 
     // A sweep that saw a small fraction of the state is committed only once the next sweep agrees with it (the
     // patch keeps replays of earlier runs, which committed every sweep, as they were).
@@ -189,6 +192,7 @@ async function sweepLoop(
       const replaced = unconfirmed;
       unconfirmed = { state: sweep.state, known: sweep.known };
       if (replaced) await drop(replaced.state, 'unconfirmed');
+      recordSweep();
       status.counts.unconfirmedSweeps = (status.counts.unconfirmedSweeps ?? 0) + 1;
       backfills.pending.unshift(...reship);
       log.warn('sweep saw a small fraction of the last one; not committed until the next sweep confirms it', {
@@ -213,6 +217,7 @@ async function sweepLoop(
     for (const b of status.backfills ?? []) {
       if (reship.includes(b.id) && b.state === 'running') Object.assign(b, { state: 'done', shipped: sweep.shipped, finishedAt: now() });
     }
+    recordSweep();
     status.cursor = { since: startedAt, known: sweep.known };
     status.counts.gone += sweep.gone;
 
