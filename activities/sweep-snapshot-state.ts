@@ -18,7 +18,7 @@ import {
   threatsRequestPath,
 } from '../src/kandji/snapshot-pages';
 import { Fingerprint64Set, decodeFingerprints, encodeFingerprints, fingerprint64, fromLegacyFingerprints } from '../src/streams/fingerprint64-set';
-import { versionKey } from '../src/streams/record-identity';
+import { lacksIdentity, versionKey } from '../src/streams/record-identity';
 import { RemoteError } from '../src/remote-errors';
 import type { SnapshotState } from '../workflows/snapshot-state';
 import { SnapshotChunks } from './snapshot-chunks';
@@ -40,6 +40,11 @@ export interface SweepSnapshotStateInput {
   generation: string;
   /** Ship every row, as if none had been seen (a requested backfill). */
   reship?: boolean;
+  /**
+   * A sweep the workflow has not committed yet (it saw a small fraction of `previous`, and waits for the next sweep
+   * to confirm it). Its new rows were shipped, so they are not shipped again; it counts for nothing else.
+   */
+  unconfirmed?: SnapshotState | null;
 }
 
 export interface SweepSnapshotStateResult extends ShipBatchResult {
@@ -55,6 +60,8 @@ export interface SweepSnapshotStateResult extends ShipBatchResult {
   pages: number;
   /** Rows of the previous state (to tell a suspiciously small sweep). */
   previousRows: number;
+  /** Rows shipped by this sweep whose identity fields were empty (identified by their whole content). */
+  withoutIdentity: number;
 }
 
 interface Progress {
@@ -68,6 +75,8 @@ interface Progress {
   fresh: number;
   pages: number;
   matched: number;
+  /** Absent in heartbeats of earlier versions. */
+  withoutIdentity?: number;
   ship: { shipped: number; batches: number; deadLettered: number; trimmed: number; stale: number };
 }
 
@@ -87,6 +96,9 @@ export function sweepSnapshotStateActivity(deps: ActivityDeps) {
       const previous = new Fingerprint64Set(input.previous?.rows ?? 0);
       if (input.previous) for await (const part of chunks.readAll(input.previous)) for (const fp of part) previous.add(fp);
       if (input.legacySeen) for (const fp of fromLegacyFingerprints(input.legacySeen)) previous.add(fp);
+      // Shipped by a sweep still waiting for confirmation: not shipped again, not counted as previous rows.
+      const unconfirmed = new Fingerprint64Set(input.unconfirmed?.rows ?? 0);
+      if (input.unconfirmed) for await (const part of chunks.readAll(input.unconfirmed)) for (const fp of part) unconfirmed.add(fp);
 
       // What this sweep has seen so far: the chunks written by earlier attempts, then the heartbeat's pending part.
       const resumed = ctx.info.heartbeatDetails as Progress | undefined;
@@ -117,7 +129,10 @@ export function sweepSnapshotStateActivity(deps: ActivityDeps) {
           if (!current.add(fp)) continue; // re-read (threat page overlap) or a repeat inside the sweep
           pending.push(fp);
           if (previous.has(fp) && !input.reship) p.matched += 1;
-          else fresh.push(row);
+          else if (!unconfirmed.has(fp) || input.reship) {
+            fresh.push(row);
+            if (lacksIdentity(input.stream, row)) p.withoutIdentity = (p.withoutIdentity ?? 0) + 1;
+          }
         }
         p.rows += rows.length;
         if (fresh.length === 0) return;
@@ -177,6 +192,7 @@ export function sweepSnapshotStateActivity(deps: ActivityDeps) {
         known: current.size,
         pages: p.pages,
         previousRows: previous.size,
+        withoutIdentity: p.withoutIdentity ?? 0,
         shipped: p.ship.shipped,
         batches: p.ship.batches,
         deadLetters,

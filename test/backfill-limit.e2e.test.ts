@@ -2,10 +2,9 @@
 import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { cancelBackfills, requestBackfill } from '../src/streams/stream-control';
 import { MAX_RUNNING_BACKFILLS } from '../workflows/backfills';
-import { Harness } from './helpers/harness';
+import type { Harness } from './helpers/harness';
+import { auditWithBlockedBackfills } from './helpers/backfills';
 import { waitFor } from './helpers/wait';
-
-const HOUR = 3_600_000;
 
 describe('backfill limit', () => {
   let h: Harness;
@@ -15,15 +14,9 @@ describe('backfill limit', () => {
 
   it('refuses a fourth running backfill from the CLI (update) and the UI (signal), and accepts one again after a cancel', async () => {
     expect(MAX_RUNNING_BACKFILLS).toBe(3);
-    const now = Date.now();
-    h = await Harness.start({ kandji: { backlog: { count: 50, from: new Date(now - HOUR), to: new Date(now - 60_000) }, seed: 121 } });
-    await h.startWorker();
-    await h.startAudit(new Date(now - 2 * HOUR).toISOString());
-    await h.waitForState('caught_up');
-    // Kandji now refuses the token: backfills start and stay running (blocked), as long ones would.
-    h.kandji.setTokens([]);
-    const from = new Date(now - HOUR).toISOString();
-    const to = new Date(now - 30 * 60_000).toISOString();
+    // Backfills start and stay running (blocked), as long ones would.
+    let from: string, to: string;
+    ({ h, from, to } = await auditWithBlockedBackfills(121));
     const accepted = [];
     for (let i = 0; i < 3; i++) accepted.push(await requestBackfill(h.client, h.tenant, 'audit', from, to));
 

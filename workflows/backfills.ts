@@ -69,7 +69,18 @@ export function installBackfillHandlers(rt: StreamRuntime, hooks: BackfillHooks)
   const cancel = async (id?: string): Promise<string[]> => {
     const running = list().filter((b) => b.state === 'running' && (!id || b.id === id));
     for (const b of running) {
-      if (b.workflowId) await getExternalWorkflowHandle(b.workflowId).signal(stopSignal);
+      if (b.workflowId) {
+        try {
+          await getExternalWorkflowHandle(b.workflowId).signal(stopSignal);
+        } catch (err) {
+          // Its workflow is closed already (finished, failed or terminated) without its report having reached us:
+          // there is nothing left to stop. The others are cancelled all the same; a report arriving later wins.
+          if (b.state !== 'running') continue; // its report arrived while the signal was on its way
+          b.note = 'its workflow had already closed when cancelled; how it ended was not reported';
+          log.warn('backfill to cancel had already ended', { stream: status.stream, id: b.id, error: err instanceof Error ? err.message : String(err) });
+        }
+      }
+      if (b.state !== 'running') continue; // ended (and reported) while the signal was on its way
       b.state = 'cancelled';
       b.finishedAt = now();
     }
@@ -112,7 +123,8 @@ export function installBackfillHandlers(rt: StreamRuntime, hooks: BackfillHooks)
   setHandler(backfillFinishedSignal, ({ id, state, shipped }) => {
     const b = list().find((x) => x.id === id);
     if (!b) return;
-    if (b.state === 'running') b.state = state;
+    // A cancel that found the workflow closed could not tell how it ended: its own report says.
+    if (b.state === 'running' || b.note !== undefined) b.state = state;
     b.shipped = shipped;
     b.finishedAt ??= now();
     const finished = list().filter((x) => x.state !== 'running');

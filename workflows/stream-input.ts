@@ -35,5 +35,12 @@ export interface SnapshotStreamInput {
   cursor: import('./stream-status').SnapshotCursor;
   timings: StreamTimings;
   carried?: CarriedStatus;
+  /**
+   * Ids of requested backfills (re-ships of the current snapshot) not yet done, carried across continue-as-new.
+   * Absent from runs continued by earlier versions: the running snapshot backfills in `carried` are then taken.
+   */
+  reship?: string[];
+  /** A sweep that saw a small fraction of the committed state, held (not committed) until the next sweep confirms it. */
+  unconfirmed?: { state: import('./snapshot-state').SnapshotState; known: number } | null;
 }
 

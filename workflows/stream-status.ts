@@ -58,6 +58,13 @@ export interface StreamCounts {
   refusedLinks?: number;
   /** Times an operator moved the cursor (skip ahead or rewind). */
   cursorMoves?: number;
+  /**
+   * Snapshot streams: sweeps that saw less than half of the rows of the committed state (a transient empty or short
+   * answer from Kandji, or a real mass removal) and were not committed until the next sweep agreed with them.
+   */
+  unconfirmedSweeps?: number;
+  /** Snapshot streams: rows shipped whose identity fields were empty, identified by a hash of the whole row. */
+  shippedWithoutIdentity?: number;
 }
 
 /** Position of a snapshot stream (detections, threats): when its last complete sweep started, and what it saw. */
@@ -83,6 +90,8 @@ export interface BackfillInfo {
   finishedAt?: string;
   shipped?: number;
   warning?: string;
+  /** Set when a cancel found the backfill's workflow already closed without having reported how it ended. */
+  note?: string;
 }
 
 export interface StreamStatus {

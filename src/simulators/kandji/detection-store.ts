@@ -325,6 +325,7 @@ export class DetectionStore {
   private readonly byKey = new Map<string, Entry>();
   /** Rows removed by remove()/randomChurn(), which churn may bring back. */
   private readonly removed = new Map<string, DetectionRow>();
+  private anonymousRows = 0;
   private _fieldSet: DetectionFieldSet;
 
   constructor(opts: DetectionStoreOptions = {}) {
@@ -441,6 +442,22 @@ export class DetectionStore {
       for (const e of fresh) this.entries.splice(lowerBound(this.entries, e.key), 0, e);
     }
     return inserted;
+  }
+
+  /**
+   * Inserts rows whose identity fields may be empty (Kandji has been seen to omit them), each kept as a row of its
+   * own under a store key of its own (never replacing another). Returns those keys, usable with get() and remove().
+   */
+  addWithoutIdentity(rows: readonly DetectionRow[]): string[] {
+    const keys: string[] = [];
+    for (const row of rows) {
+      const key = `${detectionIdentity(row)}#${String(this.anonymousRows++).padStart(8, '0')}`;
+      const entry: Entry = { key, row };
+      this.byKey.set(key, entry);
+      this.entries.splice(lowerBound(this.entries, key), 0, entry);
+      keys.push(key);
+    }
+    return keys;
   }
 
   /** Removes rows by identity (unknown identities are ignored). Returns the rows removed. */

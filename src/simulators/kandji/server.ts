@@ -139,6 +139,8 @@ export class KandjiSimulator {
    * unreadable `occurred_at`: a tenant's data can hold what the API documents never to happen.
    */
   brokenAuditRecords: unknown[] = [];
+  /** Sweeps of detections still to be answered with an empty list (see answerDetectionsEmpty). */
+  private emptyDetectionSweeps = 0;
   private _url = '';
   private publicBase = '';
   private tokens: Set<string>;
@@ -217,6 +219,14 @@ export class KandjiSimulator {
   /** Current licensed features. */
   get enabledFeatures(): Required<KandjiFeatures> {
     return { ...this.features };
+  }
+
+  /**
+   * The next `sweeps` reads of the first detections page (no `after`) answer an empty list (200, no `next`), as a
+   * tenant's transient empty answer would; later reads answer normally again.
+   */
+  answerDetectionsEmpty(sweeps = 1): void {
+    this.emptyDetectionSweeps = sweeps;
   }
 
   /** See KandjiSimulatorOptions.detectionsNextAsUrl. */
@@ -416,6 +426,10 @@ export class KandjiSimulator {
       const parsed = parseDetectionFilter(rawFilter);
       if ('error' in parsed) throw new BadRequest(parsed.error);
       filter = parsed.filter;
+    }
+    if (after === undefined && this.emptyDetectionSweeps > 0) {
+      this.emptyDetectionSweeps -= 1;
+      return '{"next":null,"previous":null,"results":[]}';
     }
     const page = this.detections.page({ limit: size, ...(after !== undefined ? { after } : {}), ...(filter ? { filter } : {}) });
     let next: string | null = null;
