@@ -218,7 +218,8 @@ async function sweepLoop(
       if (reship.includes(b.id) && b.state === 'running') Object.assign(b, { state: 'done', shipped: sweep.shipped, finishedAt: now() });
     }
     recordSweep();
-    status.cursor = { since: startedAt, known: sweep.known };
+    // The committed state rides in status too: a later start reads it back even from a terminated run.
+    status.cursor = { since: startedAt, known: sweep.known, state };
     status.counts.gone += sweep.gone;
 
     status.state = 'caught_up';
