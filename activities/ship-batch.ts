@@ -1,7 +1,8 @@
 /**
  * Activity: ship Kandji records to Datadog as log items.
  * - records over 1 MB are trimmed (largest fields first) rather than truncated by Datadog;
- * - records past Datadog's 18-hour window follow DD_STALE_EVENTS (ship / restamp / drop);
+ * - records past Datadog's 18-hour window follow the stream's stale policy (ship / restamp / drop;
+ *   DD_STALE_EVENTS_<STREAM>, the tenants file's `staleEvents`, DD_STALE_EVENTS; detections default to restamp);
  * - batches stay within the intake limits; a 413 halves a batch; a 400 is bisected to the rejected record(s),
  *   which are dead-lettered (logged with their identity and counted) while the rest ship — only when Datadog took
  *   other records of the batch; a systemic refusal blocks the stream instead (src/datadog/shipper.ts);
@@ -12,7 +13,7 @@ import { Context } from '@temporalio/activity';
 import { SERVICE_OF_STREAM, toLogItem } from '../src/datadog/log-items';
 import { createHash } from 'node:crypto';
 import { DatadogRefusedAll, emptyProgress, shipItems, type DeadLetter, type ShipProgress } from '../src/datadog/shipper';
-import { isStale, restamp } from '../src/datadog/stale-events';
+import { isStale, restamp, stalePolicyFor } from '../src/datadog/stale-events';
 import { MAX_LOG_BYTES, trimOversized } from '../src/datadog/trim-oversized';
 import { recordIdentity } from '../src/streams/record-identity';
 import type { StreamName } from '../workflows/stream-status';
@@ -70,7 +71,7 @@ export async function shipRecords(deps: ActivityDeps, input: ShipBatchInput, opt
   const tenant = tenantDeps(deps, input.tenant);
   const log = deps.logger.child({ tenant: input.tenant, stream: input.stream });
   const now = deps.now?.() ?? Date.now();
-  const policy = deps.stalePolicy ?? 'ship';
+  const policy = stalePolicyFor(input.stream, tenant.stalePolicies, deps.stalePolicies, deps.stalePolicy);
   const identityOf = (r: Record<string, unknown>) => recordIdentity(input.stream, r);
 
   const stale = input.records.filter((r) => isStale(r, now));
@@ -80,7 +81,7 @@ export async function shipRecords(deps: ActivityDeps, input: ShipBatchInput, opt
       warnedStale.add(key);
       log.warn(
         { count: stale.length, policy, first: identityOf(stale[0]!) },
-        'events older than 18 h: Datadog drops these at intake (DD_STALE_EVENTS decides: ship, restamp or drop)',
+        `events older than 18 h: Datadog drops these at intake (DD_STALE_EVENTS_${input.stream.toUpperCase()} or DD_STALE_EVENTS decides: ship, restamp or drop)`,
       );
     }
   }
