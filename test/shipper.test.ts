@@ -4,10 +4,14 @@
  * everything, a wrong path, a proxy) dead-letters nothing and stops with Datadog's answer; more than 50 refused
  * records in one call stop too; progress heartbeated during a bisection resumes without re-sending anything taken.
  */
+import { ApplicationFailure } from '@temporalio/common';
+import type { ActivityDeps, TenantDeps } from '../activities/deps';
+import { shipRecords } from '../activities/ship-batch';
 import { DatadogIntakeClient } from '../src/datadog/intake-client';
 import { DatadogRefusedAll, MAX_DEAD_LETTERS_PER_PAGE, shipItems, type ShipProgress } from '../src/datadog/shipper';
 import { RemoteError } from '../src/remote-errors';
 import { DatadogSimulator } from '../src/simulators/datadog';
+import { createLogger } from '../src/telemetry/logger';
 
 describe('shipItems against the intake simulator', () => {
   let dd: DatadogSimulator;
@@ -153,5 +157,29 @@ describe('shipItems against the intake simulator', () => {
     expect(done.deadLetters.map((d) => d.identity)).toEqual(['e0700']);
     expect(ids()).toHaveLength(999);
     expect(new Set(ids()).size).toBe(999);
+  });
+
+  it('shipRecords blocks with DatadogRefusedAllError; the next attempt at the same page (a new activity) re-sends nothing Datadog took', async () => {
+    const deps: ActivityDeps = {
+      tenants: new Map([['acme', { kandji: {} as TenantDeps['kandji'], ddtags: 'kandji_tenant:acme', datadog: client }]]),
+      datadog: client,
+      logger: createLogger('silent'),
+    };
+    const at = new Date(Date.now() - 60_000).toISOString();
+    const records = Array.from({ length: 1_000 }, (_, i) => ({ id: `r${String(i).padStart(4, '0')}`, occurred_at: at, action: 'update' }));
+    const poisoned = new Set(records.filter((_, i) => i % 16 === 9).map((r) => r.id));
+    dd.setPoison((item) => poisoned.has(String(item.id)));
+    const err = await shipRecords(deps, { tenant: 'acme', stream: 'audit', records }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ApplicationFailure);
+    expect((err as ApplicationFailure).type).toBe('DatadogRefusedAllError');
+    const takenBefore = dd.received.length;
+    expect(takenBefore).toBeGreaterThan(0);
+    dd.setPoison(undefined);
+    const result = await shipRecords(deps, { tenant: 'acme', stream: 'audit', records });
+    expect(result.deadLettered).toBe(MAX_DEAD_LETTERS_PER_PAGE);
+    expect(result.shipped).toBe(1_000 - MAX_DEAD_LETTERS_PER_PAGE);
+    const ids = dd.received.map((i) => String(i.id));
+    expect(ids).toHaveLength(1_000 - MAX_DEAD_LETTERS_PER_PAGE);
+    expect(new Set(ids).size).toBe(ids.length);
   });
 });
