@@ -79,7 +79,10 @@ describe('shipping to Datadog', () => {
     h.datadog.setOutage(true, 404);
     await h.startWorker();
     await h.startAudit(new Date(Date.now() - 3 * HOUR).toISOString());
-    const blocked = await h.waitForState('blocked', 'audit', 60_000);
+    const blocked = await h.waitForState('blocked', 'audit', 120_000).catch(async (e: Error) => {
+      const s = await h.status();
+      throw new Error(`${e.message} (state ${s.state}, last error ${JSON.stringify(s.lastError)}, Datadog requests ${h.datadog.requests.length})`);
+    });
     expect(blocked.lastError?.type).toBe('DatadogRefusedAllError');
     expect(blocked.lastError?.message).toMatch(/404/);
     expect(h.datadog.requests).toHaveLength(1); // never bisected, never retried by Temporal
