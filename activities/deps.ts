@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import { FailureType } from '../workflows/failure-types';
 import type { KandjiClient } from '../src/kandji/client';
 import type { DatadogIntakeClient } from '../src/datadog/intake-client';
-import type { StalePolicy } from '../src/datadog/stale-events';
+import type { StalePolicies, StalePolicy } from '../src/datadog/stale-events';
 import type { PageStore } from '../src/streams/page-store';
 
 export interface TenantDeps {
@@ -18,6 +18,8 @@ export interface TenantDeps {
   auditOverlapMs?: number;
   /** This tenant's own Datadog client (its own connection pool); `ActivityDeps.datadog` when absent. */
   datadog?: Pick<DatadogIntakeClient, 'send'>;
+  /** This tenant's own stale policies (tenants file `staleEvents`); they win over the worker's. */
+  stalePolicies?: StalePolicies;
 }
 
 export interface ActivityDeps {
@@ -25,8 +27,13 @@ export interface ActivityDeps {
   /** The Datadog client of tenants that have none of their own. */
   datadog: Pick<DatadogIntakeClient, 'send'>;
   logger: Logger;
-  /** What to do with events past Datadog's 18-hour window (DD_STALE_EVENTS). Default `ship`. */
+  /**
+   * What to do with events past Datadog's 18-hour window, every stream (DD_STALE_EVENTS). Unset: each stream's
+   * default (`restamp` for detections, `ship` otherwise; see stalePolicyFor).
+   */
   stalePolicy?: StalePolicy;
+  /** The same per stream (DD_STALE_EVENTS_AUDIT, _DETECTIONS, _THREATS); wins over `stalePolicy`. */
+  stalePolicies?: StalePolicies;
   /** Pages read and not yet shipped, held in this worker process (records never ride through history). */
   pages?: PageStore;
   /** This worker process's own task queue: ship activities for the pages it holds are routed there. */

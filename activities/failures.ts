@@ -3,6 +3,7 @@
  * retryable or not, with `nextRetryDelay` where the remote said when to come back.
  */
 import { ApplicationFailure } from '@temporalio/common';
+import { DatadogRefusedAll } from '../src/datadog/shipper';
 import { RemoteError, type RemoteFailureKind } from '../src/remote-errors';
 import { FailureType, NON_RETRYABLE_FAILURE_TYPES, type FailureTypeName } from '../workflows/failure-types';
 
@@ -58,11 +59,22 @@ export function toApplicationFailure(err: RemoteError, attempt = 1): Application
   });
 }
 
+/** Datadog refuses everything: not retried by Temporal; the stream shows `blocked` with Datadog's answer. */
+export function refusedAllFailure(err: DatadogRefusedAll): ApplicationFailure {
+  return ApplicationFailure.create({
+    type: FailureType.DatadogRefusedAll,
+    message: err.message,
+    nonRetryable: true,
+    details: [{ status: err.status ?? null, body: err.bodySnippet ?? null }],
+  });
+}
+
 /** Runs `fn`, rethrowing remote failures as typed ApplicationFailures. Other errors pass unchanged. */
 export async function withTypedFailures<T>(fn: () => Promise<T>, attempt = 1): Promise<T> {
   try {
     return await fn();
   } catch (err) {
+    if (err instanceof DatadogRefusedAll) throw refusedAllFailure(err);
     if (err instanceof RemoteError) throw toApplicationFailure(err, attempt);
     throw err;
   }

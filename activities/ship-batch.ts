@@ -1,15 +1,19 @@
 /**
  * Activity: ship Kandji records to Datadog as log items.
  * - records over 1 MB are trimmed (largest fields first) rather than truncated by Datadog;
- * - records past Datadog's 18-hour window follow DD_STALE_EVENTS (ship / restamp / drop);
+ * - records past Datadog's 18-hour window follow the stream's stale policy (ship / restamp / drop;
+ *   DD_STALE_EVENTS_<STREAM>, the tenants file's `staleEvents`, DD_STALE_EVENTS; detections default to restamp);
  * - batches stay within the intake limits; a 413 halves a batch; a 400 is bisected to the rejected record(s),
- *   which are dead-lettered (logged with their identity and counted) while the rest ship;
- * - progress is heartbeated, so a retry after a crash does not resend batches Datadog already took.
+ *   which are dead-lettered (logged with their identity and counted) while the rest ship — only when Datadog took
+ *   other records of the batch; a systemic refusal blocks the stream instead (src/datadog/shipper.ts);
+ * - progress is heartbeated after every request, so a retry after a crash does not resend what Datadog took; after
+ *   a systemic refusal it is kept in this worker, so the next attempt at the same records resumes from it too.
  */
 import { Context } from '@temporalio/activity';
 import { SERVICE_OF_STREAM, toLogItem } from '../src/datadog/log-items';
-import { emptyProgress, shipItems, type DeadLetter, type ShipProgress } from '../src/datadog/shipper';
-import { isStale, restamp } from '../src/datadog/stale-events';
+import { createHash } from 'node:crypto';
+import { DatadogRefusedAll, emptyProgress, shipItems, type DeadLetter, type ShipProgress } from '../src/datadog/shipper';
+import { isStale, restamp, stalePolicyFor } from '../src/datadog/stale-events';
 import { MAX_LOG_BYTES, trimOversized } from '../src/datadog/trim-oversized';
 import { recordIdentity } from '../src/streams/record-identity';
 import type { StreamName } from '../workflows/stream-status';
@@ -39,9 +43,24 @@ export interface ShipBatchResult {
 /** Streams already warned about stale events, per worker process: the warning is once per stream. */
 const warnedStale = new Set<string>();
 
+/**
+ * Progress of shipments stopped by a systemic refusal, by tenant, stream and the identities shipped: the next
+ * attempt at the same records (a new activity after the stream's re-check: no heartbeat to resume from) starts
+ * where that one stopped and re-sends nothing Datadog took. Per worker process, a few entries.
+ */
+const stoppedShipments = new Map<string, ShipProgress>();
+const MAX_STOPPED_SHIPMENTS = 64;
+
+function shipmentKey(tenant: string, stream: string, identities: readonly string[]): string {
+  const h = createHash('sha256');
+  for (const id of identities) h.update(id).update('\n');
+  return `${tenant}/${stream}/${h.digest('base64url')}`;
+}
+
 export interface ShipOptions {
   /** Progress of an earlier attempt to resume from (heartbeat details). */
   resume?: ShipProgress;
+  /** Called with the progress to resume from after every request that settled records (to heartbeat it). */
   onBatchDone?: (progress: ShipProgress) => void;
   signal?: AbortSignal;
   attempt?: number;
@@ -52,7 +71,7 @@ export async function shipRecords(deps: ActivityDeps, input: ShipBatchInput, opt
   const tenant = tenantDeps(deps, input.tenant);
   const log = deps.logger.child({ tenant: input.tenant, stream: input.stream });
   const now = deps.now?.() ?? Date.now();
-  const policy = deps.stalePolicy ?? 'ship';
+  const policy = stalePolicyFor(input.stream, tenant.stalePolicies, deps.stalePolicies, deps.stalePolicy);
   const identityOf = (r: Record<string, unknown>) => recordIdentity(input.stream, r);
 
   const stale = input.records.filter((r) => isStale(r, now));
@@ -62,7 +81,7 @@ export async function shipRecords(deps: ActivityDeps, input: ShipBatchInput, opt
       warnedStale.add(key);
       log.warn(
         { count: stale.length, policy, first: identityOf(stale[0]!) },
-        'events older than 18 h: Datadog drops these at intake (DD_STALE_EVENTS decides: ship, restamp or drop)',
+        `events older than 18 h: Datadog drops these at intake (DD_STALE_EVENTS_${input.stream.toUpperCase()} or DD_STALE_EVENTS decides: ship, restamp or drop)`,
       );
     }
   }
@@ -92,21 +111,32 @@ export async function shipRecords(deps: ActivityDeps, input: ShipBatchInput, opt
     return item;
   });
 
-  const progress = await withTypedFailures(
-    () =>
-      shipItems(
+  const identities = toSend.map(identityOf);
+  const key = shipmentKey(input.tenant, input.stream, identities);
+  const start = opts.resume ?? stoppedShipments.get(key) ?? emptyProgress();
+  stoppedShipments.delete(key);
+  const progress = await withTypedFailures(async () => {
+    try {
+      return await shipItems(
         items,
-        toSend.map(identityOf),
+        identities,
         {
           send: (body) => (tenant.datadog ?? deps.datadog).send(body, opts.signal),
-          onBatchDone: opts.onBatchDone,
+          onProgress: opts.onBatchDone,
           serialised,
           onDeadLetter: (dl) => log.error({ identity: dl.identity, status: dl.status, reason: dl.reason }, 'Datadog refused a record; dead-lettered'),
         },
-        opts.resume ?? emptyProgress(),
-      ),
-    opts.attempt,
-  );
+        start,
+      );
+    } catch (err) {
+      if (err instanceof DatadogRefusedAll) {
+        log.error({ status: err.status, accepted: start.accepted, reason: err.message }, 'Datadog refuses everything: the stream is blocked until it takes records again');
+        if (stoppedShipments.size >= MAX_STOPPED_SHIPMENTS) stoppedShipments.delete(stoppedShipments.keys().next().value!);
+        stoppedShipments.set(key, start);
+      }
+      throw err;
+    }
+  }, opts.attempt);
   const deadLettered = progress.deadLettered ?? progress.deadLetters.length;
   log.info({ shipped: progress.accepted, requests: progress.requests, deadLetters: deadLettered }, 'shipped to Datadog');
   return {

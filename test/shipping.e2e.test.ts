@@ -1,9 +1,12 @@
 /**
- * Datadog shipping through the real workflow: 413 splits, 400 bisects to a dead letter, oversized records are
- * trimmed, the 18-hour policies, and a Datadog outage that loses nothing and costs no extra Kandji request.
+ * Datadog shipping through the real workflow: 413 splits, 400 bisects to a dead letter, a systemic refusal (400 to
+ * everything, a 404) blocks the stream and loses nothing, oversized records (compressible or not) are trimmed, the
+ * 18-hour policies, and a Datadog outage that loses nothing and costs no extra Kandji request.
  */
+import { randomBytes } from 'node:crypto';
 import { TRIMMED_ATTRIBUTE } from '../src/datadog/trim-oversized';
 import { ORIGINAL_TIME_ATTRIBUTE } from '../src/datadog/stale-events';
+import { setPaused } from '../src/streams/stream-control';
 import { Harness, stripEnvelope } from './helpers/harness';
 import { waitFor } from './helpers/wait';
 
@@ -48,6 +51,48 @@ describe('shipping to Datadog', () => {
     expect(h.datadog.requests.filter((r) => r.status === 400).length).toBeLessThanOrEqual(20);
   });
 
+  it('two minutes of 400s to everything lose nothing: blocked with the answer, then every event ships once', async () => {
+    h = await Harness.start({ kandji: { backlog: recent(2_000), seed: 28 } });
+    h.datadog.setOutage(true, 400); // a proxy answering 400 to everything
+    const started = Date.now();
+    await h.startWorker();
+    await h.startAudit(new Date(Date.now() - 3 * HOUR).toISOString());
+    const blocked = await h.waitForState('blocked', 'audit', 60_000);
+    expect(blocked.lastError?.type).toBe('DatadogRefusedAllError');
+    expect(blocked.lastError?.message).toMatch(/400/);
+    await new Promise((r) => setTimeout(r, Math.max(0, 120_000 - (Date.now() - started))));
+    const during = await h.status();
+    expect(during.counts.deadLettered).toBe(0);
+    expect(during.counts.shipped).toBe(0);
+    expect(h.datadog.received).toHaveLength(0);
+    h.datadog.setOutage(false);
+    // The stream re-checks (KANDJI_AUTH_RECHECK_INTERVAL) and ships.
+    await waitFor('all shipped after the refusals', () => h.datadog.received.length >= 2_000, 180_000);
+    const status = await caughtUp(h);
+    expect(ids(h.datadog.received).sort()).toEqual(ids(h.kandji.audit.all()).sort());
+    expect(status.counts.deadLettered).toBe(0);
+    expect(status.counts.shipped).toBe(2_000);
+  }, 420_000);
+
+  it('a 404 on the intake (wrong DD_LOGS_URL path) blocks at once, unbisected; the operator resumes once it is fixed', async () => {
+    h = await Harness.start({ kandji: { backlog: recent(600), seed: 29 }, env: { KANDJI_AUTH_RECHECK_INTERVAL: '1h' } });
+    h.datadog.setOutage(true, 404);
+    await h.startWorker();
+    await h.startAudit(new Date(Date.now() - 3 * HOUR).toISOString());
+    const blocked = await h.waitForState('blocked', 'audit', 120_000).catch(async (e: Error) => {
+      const s = await h.status();
+      throw new Error(`${e.message} (state ${s.state}, last error ${JSON.stringify(s.lastError)}, Datadog requests ${h.datadog.requests.length})`);
+    });
+    expect(blocked.lastError?.type).toBe('DatadogRefusedAllError');
+    expect(blocked.lastError?.message).toMatch(/404/);
+    expect(h.datadog.requests).toHaveLength(1); // never bisected, never retried by Temporal
+    h.datadog.setOutage(false);
+    await setPaused(h.client, h.tenant, ['audit'], false); // "resume": try now
+    const status = await caughtUp(h);
+    expect(ids(h.datadog.received).sort()).toEqual(ids(h.kandji.audit.all()).sort());
+    expect(status.counts.deadLettered).toBe(0);
+  });
+
   it('trims a record over 1 MB instead of letting Datadog truncate it', async () => {
     h = await Harness.start({ kandji: { backlog: recent(50), seed: 23 } });
     const [template] = h.kandji.audit.all().filter((r) => r.target_type === 'file_detection');
@@ -78,11 +123,42 @@ describe('shipping to Datadog', () => {
     expect(status.counts.shipped).toBe(51);
   });
 
+  it('trims records of 1 to 3 MB of incompressible content (random bytes, base64) to fit, once each', async () => {
+    h = await Harness.start({ kandji: { backlog: recent(20), seed: 30 } });
+    const base = h.kandji.audit.all()[0]!;
+    const sizes = [1_100_000, 2_000_000, 3_000_000];
+    const huge = sizes.map((bytes, i) => ({
+      ...base,
+      id: `01ZZZZZZZZZZZZZZZZZZZZZZZ${i}`,
+      new_state: { ...(base.new_state as object), blob: randomBytes(Math.ceil((bytes * 3) / 4)).toString('base64'), name: `big-${i}` },
+    }));
+    h.kandji.audit.append(huge);
+    await h.startWorker();
+    await h.startAudit(new Date(Date.now() - 3 * HOUR).toISOString());
+    const status = await caughtUp(h);
+    expect(status.counts.trimmed).toBe(3);
+    expect(status.counts.shipped).toBe(23);
+    expect(h.datadog.truncated).toHaveLength(0);
+    expect(ids(h.datadog.received).sort()).toEqual(ids(h.kandji.audit.all()).sort());
+    for (const [i, original] of huge.entries()) {
+      const shipped = h.datadog.received.find((item) => item.id === original.id)!;
+      expect(Buffer.byteLength(JSON.stringify(shipped))).toBeLessThan(1_000_000);
+      const report = shipped[TRIMMED_ATTRIBUTE] as { original_bytes: number; fields: { path: string }[] };
+      expect(report.original_bytes).toBeGreaterThan(sizes[i]!);
+      expect(report.fields.map((f) => f.path)).toEqual(['new_state.blob']);
+      const { [TRIMMED_ATTRIBUTE]: _t, new_state: ns, ...rest } = stripEnvelope(shipped);
+      const { new_state: originalState, ...originalRest } = original;
+      expect(rest).toEqual(originalRest);
+      expect((ns as { name: string }).name).toBe(`big-${i}`);
+      expect((originalState as { blob: string }).blob.startsWith(String((ns as { blob: string }).blob).slice(0, 1_000))).toBe(true);
+    }
+  });
+
   describe('events older than 18 hours', () => {
     const old = () => ({ count: 40, from: new Date(Date.now() - 20 * HOUR), to: new Date(Date.now() - 19 * HOUR) });
     const start = () => new Date(Date.now() - 21 * HOUR).toISOString();
 
-    it('ship (default): sends them as they are; Datadog drops them; they are counted', async () => {
+    it('ship (audit\'s default): sends them as they are; Datadog drops them; they are counted', async () => {
       h = await Harness.start({ kandji: { backlog: old(), seed: 24 } });
       await h.startWorker();
       await h.startAudit(start());

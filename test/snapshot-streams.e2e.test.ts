@@ -8,7 +8,7 @@ import { waitFor } from './helpers/wait';
 
 /**
  * Everything Datadog accepted (202), including logs its 18-hour rule then drops: detections carry their first
- * detection time, usually days old, so with DD_STALE_EVENTS=ship (the default) most land in droppedAsStale.
+ * detection time, usually days old, so with DD_STALE_EVENTS_DETECTIONS=ship most land in droppedAsStale.
  */
 const accepted = (h: Harness) => [...h.datadog.received, ...h.datadog.droppedAsStale.map((d) => d.item)];
 const count = <T>(xs: readonly T[]) => xs.reduce((m, x) => m.set(x, (m.get(x) ?? 0) + 1), new Map<T, number>());
@@ -20,7 +20,7 @@ describe('detections stream', () => {
   });
 
   it('ships each detection once per appearance, unchanged, with churn during the sweeps', async () => {
-    h = await Harness.start({ kandji: { detections: { count: 1_500, fieldSet: 'mixed' }, seed: 51 } });
+    h = await Harness.start({ kandji: { detections: { count: 1_500, fieldSet: 'mixed' }, seed: 51 }, env: { DD_STALE_EVENTS_DETECTIONS: 'ship' } }); // unchanged: not restamped
     const appearances = count(h.kandji.detections.all().map((r) => recordIdentity('detections', r)));
     await h.startWorker();
     await h.startSnapshot('detections');

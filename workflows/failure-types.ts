@@ -30,6 +30,12 @@ export const FailureType = {
   DatadogUnavailable: 'DatadogUnavailableError',
   /** 400: Datadog refused the payload. */
   DatadogRejected: 'DatadogRejectedError',
+  /**
+   * Datadog (or a proxy before it) refuses everything: nothing of a batch was accepted, more than 50 records of a
+   * page were refused, or it answered 404/405/407/415 (a wrong DD_LOGS_URL, a proxy). Not a record's fault: nothing
+   * is dead-lettered, the stream goes `blocked` with the answer and re-checks like rejected credentials.
+   */
+  DatadogRefusedAll: 'DatadogRefusedAllError',
   /** 413: a single item alone is over Datadog's payload limit. */
   DatadogPayloadTooLarge: 'DatadogPayloadTooLargeError',
   /** Not an error: the tenant's request budget (or a 429) has no slot within this attempt; details[0].waitMs says when. */ KandjiBudgetWait: 'KandjiBudgetWaitError',
@@ -47,6 +53,7 @@ export const NON_RETRYABLE_FAILURE_TYPES: readonly FailureTypeName[] = [
   FailureType.KandjiUnsafeLink,
   FailureType.DatadogAuth,
   FailureType.DatadogRejected,
+  FailureType.DatadogRefusedAll,
   FailureType.DatadogPayloadTooLarge,
   FailureType.UnknownTenant,
 ];

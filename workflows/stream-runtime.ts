@@ -42,7 +42,7 @@ const now = () => new Date().toISOString();
 
 /** How a failure type leaves the stream: `blocked` (needs someone), `unavailable` (not licensed), or retrying. */
 function stateAfter(type: string): StreamStatus['state'] {
-  if (isAuthFailure(type) || type === FailureType.KandjiBadResponse || type === FailureType.KandjiUnsafeLink) return 'blocked';
+  if (isAuthFailure(type) || type === FailureType.KandjiBadResponse || type === FailureType.KandjiUnsafeLink || type === FailureType.DatadogRefusedAll) return 'blocked';
   if (type === FailureType.KandjiNotFound) return 'unavailable';
   return 'retrying';
 }

@@ -5,7 +5,7 @@
 import { z } from 'zod';
 import { parseDuration } from '../duration';
 import { DATADOG_SITES, intakeUrlForSite, isDatadogSite } from '../datadog/sites';
-import { STALE_POLICIES, type StalePolicy } from '../datadog/stale-events';
+import { STALE_POLICIES, stalePolicyFor, type StalePolicies, type StalePolicy } from '../datadog/stale-events';
 import { parseEncryptionKey } from '../temporal/encryption-codec';
 import { DEFAULT_TEMPORAL_ADDRESS, loadConnectionProfile, type TemporalConnectionProfile } from '../temporal/connection';
 import type { TokenProvider } from '../kandji/token-source';
@@ -191,7 +191,10 @@ const secretsSchema = z.object({
     })
     .optional(),
   DD_TAGS: z.string().optional(),
-  DD_STALE_EVENTS: z.enum(STALE_POLICIES, { error: `expected one of ${STALE_POLICIES.join(', ')}` }).default('ship'),
+  DD_STALE_EVENTS: z.enum(STALE_POLICIES, { error: `expected one of ${STALE_POLICIES.join(', ')}` }).optional(),
+  DD_STALE_EVENTS_AUDIT: z.enum(STALE_POLICIES, { error: `expected one of ${STALE_POLICIES.join(', ')}` }).optional(),
+  DD_STALE_EVENTS_DETECTIONS: z.enum(STALE_POLICIES, { error: `expected one of ${STALE_POLICIES.join(', ')}` }).optional(),
+  DD_STALE_EVENTS_THREATS: z.enum(STALE_POLICIES, { error: `expected one of ${STALE_POLICIES.join(', ')}` }).optional(),
   DD_HOSTNAME: z.string().optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
@@ -335,11 +338,17 @@ export interface WorkerConfig {
    * Every tenant this worker serves, with its token (secret: never log it) or, from a tenants file, the function
    * that reads it when a request needs it (a missing one blocks that tenant only; a token file is re-read on change).
    */
-  tenants: { stream: StreamConfig; token: string | TokenProvider }[];
+  tenants: { stream: StreamConfig; token: string | TokenProvider; stalePolicies?: StalePolicies }[];
   datadogApiKey: string;
   datadogIntakeUrl: string;
   extraTags: string[];
-  stalePolicy: StalePolicy;
+  /** DD_STALE_EVENTS as set (every stream), if it is. */
+  stalePolicy?: StalePolicy;
+  /**
+   * Each stream's policy for events past Datadog's 18-hour window: DD_STALE_EVENTS_<STREAM>, else DD_STALE_EVENTS,
+   * else the stream's default (detections `restamp`, audit and threats `ship`). A tenant's `staleEvents` wins.
+   */
+  stalePolicies: Record<StreamName, StalePolicy>;
   hostname?: string;
   logLevel: string;
   /** Bytes of fetched pages a worker holds until they are shipped (WORKER_PAGE_MEMORY_MB). */
@@ -382,7 +391,7 @@ export function loadWorkerConfig(env: Env = process.env): WorkerConfig {
     problems.push('KANDJI_API_TOKEN: required: a Kandji API token with the "List Audit Events" permission');
   }
   const tenants = (configs ?? []).flatMap(({ stream, entry }): WorkerConfig['tenants'] => {
-    if (entry) return [{ stream, token: tenantTokenProvider(entry, env) }];
+    if (entry) return [{ stream, token: tenantTokenProvider(entry, env), ...(entry.staleEvents ? { stalePolicies: entry.staleEvents } : {}) }];
     return secrets?.KANDJI_API_TOKEN ? [{ stream, token: secrets.KANDJI_API_TOKEN }] : [];
   });
   if (problems.length || !temporal || !configs || !secrets || !tuning || !tenants[0]) throw new ConfigError(problems);
@@ -395,6 +404,11 @@ export function loadWorkerConfig(env: Env = process.env): WorkerConfig {
     datadogIntakeUrl: secrets.DD_LOGS_URL ?? intakeUrlForSite(secrets.DD_SITE as keyof typeof DATADOG_SITES),
     extraTags: (secrets.DD_TAGS ?? '').split(/[,\s]+/).filter(Boolean),
     stalePolicy: secrets.DD_STALE_EVENTS,
+    stalePolicies: {
+      audit: stalePolicyFor('audit', undefined, { audit: secrets.DD_STALE_EVENTS_AUDIT }, secrets.DD_STALE_EVENTS),
+      detections: stalePolicyFor('detections', undefined, { detections: secrets.DD_STALE_EVENTS_DETECTIONS }, secrets.DD_STALE_EVENTS),
+      threats: stalePolicyFor('threats', undefined, { threats: secrets.DD_STALE_EVENTS_THREATS }, secrets.DD_STALE_EVENTS),
+    },
     hostname: secrets.DD_HOSTNAME,
     logLevel: secrets.LOG_LEVEL,
     pageStoreMaxBytes: tuning.WORKER_PAGE_MEMORY_MB * 1024 * 1024,

@@ -15,11 +15,13 @@
  *     pollIntervals: { audit: 1m, detections: 15m, threats: 5m }
  *     requestsPerHour: 5000
  *     tags: [team:secops]
+ *     staleEvents: { detections: restamp }     # per stream: ship, restamp or drop (else DD_STALE_EVENTS_<STREAM>, …)
  */
 import fs from 'node:fs';
 import { parseDocument, parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { parseDuration } from '../duration';
+import { STALE_POLICIES } from '../datadog/stale-events';
 import { envTokenProvider, fileTokenProvider, type FileTokenOptions, type TokenProvider } from '../kandji/token-source';
 import { ConfigError } from './env';
 
@@ -36,6 +38,8 @@ const duration = z.string().transform((s, ctx) => {
   }
   return ms;
 });
+
+const stalePolicy = z.enum(STALE_POLICIES, { error: `expected one of ${STALE_POLICIES.join(', ')}` });
 
 const NAME = /^[a-z0-9][a-z0-9-]{0,62}$/;
 
@@ -54,6 +58,7 @@ const tenantSchema = z
     pollIntervals: z.object({ audit: duration.optional(), detections: duration.optional(), threats: duration.optional() }).strict().optional(),
     requestsPerHour: z.number().int().min(1).max(10_000).optional(),
     tags: z.array(z.string().regex(/^[^,\s]+$/, 'a tag has no commas or spaces, e.g. team:secops')).optional(),
+    staleEvents: z.object({ audit: stalePolicy.optional(), detections: stalePolicy.optional(), threats: stalePolicy.optional() }).strict().optional(),
   })
   .strict();
 

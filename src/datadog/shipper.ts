@@ -1,10 +1,21 @@
 /**
  * Ships log items to the intake without losing, repeating or mangling any: batches within Datadog's limits,
- * a 413 halves the batch, and a 400 is bisected down to the item(s) Datadog rejects, which become dead letters
- * while the rest ship. Other failures (auth, rate limits, outages) propagate for the caller to retry.
+ * a 413 halves the batch, and a 400 is bisected down to the item(s) Datadog refuses. Other failures (auth, rate
+ * limits, outages) propagate for the caller to retry.
+ *
+ * A refused item becomes a dead letter only when Datadog accepted other items of the same top-level batch: that
+ * proves the endpoint works and the item itself is what it refuses. When nothing of a batch is accepted, or the
+ * page has more than MAX_DEAD_LETTERS_PER_PAGE refused items, the refusal is systemic (a wrong DD_LOGS_URL, a proxy
+ * answering 400 to everything) and shipping stops with a DatadogRefusedAll carrying Datadog's answer. 404, 405,
+ * 407 and 415 are answers of the endpoint or a proxy, never of one record: they stop shipping at once.
+ *
+ * Progress is reported after every request and is resumable by identity: everything up to `doneIdentity` is
+ * settled (accepted, dead-lettered, or refused and waiting for proof), and `open` describes the top-level batch being
+ * bisected, so a resumed attempt never re-sends what Datadog accepted. Bisection costs at most two requests per
+ * level, log2(batch size) levels per refused item.
  */
 import { RemoteError } from '../remote-errors';
-import { splitIntoBatches, type Batch } from './batches';
+import { splitIntoBatches } from './batches';
 
 export interface DeadLetter {
   /** The record's identity (audit: its id; detections: device_id|bundle_id|cve_id). */
@@ -17,8 +28,8 @@ export interface ShipProgress {
   /** Top-level batches fully handled (accepted or dead-lettered). */
   batchesDone: number;
   /**
-   * Identity of the last item of the last batch fully handled: a resumed attempt starts after it, wherever it now
-   * stands in the list (which may differ from the first attempt's, e.g. after stale filtering by a later clock).
+   * Identity of the last item settled: a resumed attempt starts after it, wherever it now stands in the list
+   * (which may differ from the first attempt's, e.g. after stale filtering by a later clock).
    */
   doneIdentity?: string;
   accepted: number;
@@ -26,10 +37,41 @@ export interface ShipProgress {
   /** The first MAX_DEAD_LETTERS_KEPT dead letters (all are logged); `deadLettered` counts them all. */
   deadLetters: DeadLetter[];
   deadLettered?: number;
+  /**
+   * The top-level batch being bisected, when an attempt stopped inside one: where it ends, how many of its items
+   * Datadog accepted, and its refused items still waiting for that proof.
+   */
+  open?: OpenBatch;
+}
+
+export interface OpenBatch {
+  /** Identity of the item before the batch (none: it starts the list). */
+  before?: string;
+  lastIdentity: string;
+  accepted: number;
+  unproven: DeadLetter[];
 }
 
 /** Dead letters kept in progress and results: heartbeats and history stay small however many there are. */
 export const MAX_DEAD_LETTERS_KEPT = 20;
+
+/** More refused items than this in one call (one page) is systemic: shipping stops rather than dead-letter them. */
+export const MAX_DEAD_LETTERS_PER_PAGE = 50;
+
+/** Answers of an endpoint or a proxy, never of one record: never bisected. */
+export const ENDPOINT_ERROR_STATUSES: readonly number[] = [404, 405, 407, 415];
+
+/** Datadog (or whatever answers at DD_LOGS_URL) refuses everything: no record of a batch was accepted. */
+export class DatadogRefusedAll extends Error {
+  constructor(
+    message: string,
+    readonly status: number | undefined,
+    readonly bodySnippet: string | undefined,
+  ) {
+    super(message);
+    this.name = 'DatadogRefusedAll';
+  }
+}
 
 export function emptyProgress(): ShipProgress {
   return { batchesDone: 0, accepted: 0, requests: 0, deadLetters: [], deadLettered: 0 };
@@ -37,18 +79,31 @@ export function emptyProgress(): ShipProgress {
 
 export interface ShipOptions {
   send: (body: string) => Promise<void>;
-  /** Called after each top-level batch, with the progress to resume from. */
-  onBatchDone?: (progress: ShipProgress) => void;
+  /** Called after every request that settled items, with the progress to resume from (to heartbeat it). */
+  onProgress?: (progress: ShipProgress) => void;
   limits?: { maxItems?: number; maxBytes?: number };
   /** The items already serialised (same order), to serialise nothing twice. */
   serialised?: readonly string[];
-  /** Called for each dead letter (to log it) as it happens. */
+  /** Called for each dead letter (to log it) once it is one. */
   onDeadLetter?: (dead: DeadLetter) => void;
+  /** Refused items allowed per call before it counts as systemic. Default MAX_DEAD_LETTERS_PER_PAGE. */
+  maxDeadLetters?: number;
+}
+
+/** A 400 (or a 413 of a batch) may be one record's fault: bisect it. Any other 4xx is the endpoint's. */
+function splittable(err: unknown): err is RemoteError {
+  if (!(err instanceof RemoteError) || !(err.kind === 'rejected' || err.kind === 'too_large')) return false;
+  return !ENDPOINT_ERROR_STATUSES.includes(err.details.status ?? 0);
+}
+
+function answerOf(err: RemoteError): string {
+  return err.details.status !== undefined ? `${err.details.status}: ${err.details.bodySnippet ?? ''}`.trim() : err.message;
 }
 
 /**
  * Ships `items` (identities alongside), resuming from `progress` (e.g. a heartbeat of an earlier attempt).
- * Resolves with the final progress once every item is accepted or dead-lettered.
+ * Resolves with the final progress once every item is accepted or dead-lettered; rejects with DatadogRefusedAll
+ * when the refusals are systemic (then `progress` holds what was settled, to resume from).
  */
 export async function shipItems(
   items: readonly Record<string, unknown>[],
@@ -56,43 +111,115 @@ export async function shipItems(
   opts: ShipOptions,
   progress: ShipProgress = emptyProgress(),
 ): Promise<ShipProgress> {
-  // Resume after the last item an earlier attempt finished, found by identity (else by batch count: 0.2 heartbeats).
+  const json = opts.serialised;
+  const maxDead = opts.maxDeadLetters ?? MAX_DEAD_LETTERS_PER_PAGE;
+  const idOf = (i: number) => identities[i] ?? `#${i}`;
+  const bodyOf = (start: number, end: number) => (json ? `[${json.slice(start, end).join(',')}]` : JSON.stringify(items.slice(start, end)));
+  progress.deadLettered ??= progress.deadLetters.length;
+
+  // Resume after the last item an earlier attempt settled, found by identity (else by batch count: 0.2 heartbeats).
   let first = 0;
   if (progress.doneIdentity !== undefined) first = identities.lastIndexOf(progress.doneIdentity) + 1;
-  const json = opts.serialised;
-  const batches = splitIntoBatches(first > 0 ? items.slice(first) : items, opts.limits, first > 0 ? json?.slice(first) : json).map((b) => ({
-    ...b,
-    start: b.start + first,
-  }));
-  const startBatch = progress.doneIdentity !== undefined ? 0 : progress.batchesDone;
+  else if (progress.batchesDone > 0) first = splitIntoBatches(items, opts.limits, json).slice(0, progress.batchesDone).reduce((n, b) => n + b.count, 0);
 
-  const sendRange = async (start: number, end: number, body?: string): Promise<void> => {
+  const deadLetter = (dead: DeadLetter) => {
+    opts.onDeadLetter?.(dead);
+    progress.deadLettered = (progress.deadLettered ?? 0) + 1;
+    if (progress.deadLetters.length < MAX_DEAD_LETTERS_KEPT) progress.deadLetters.push(dead);
+  };
+  const settled = (last: number) => {
+    progress.doneIdentity = idOf(last);
+    opts.onProgress?.(progress);
+  };
+
+  /**
+   * Stops shipping. A batch with nothing accepted is given back whole (its refused items will be sent again: none
+   * was taken), so a resumed attempt starts at its first item.
+   */
+  const refusedAll = (open: OpenBatch, message: string, status: number | undefined, body: string | undefined): never => {
+    if (open.accepted === 0) {
+      progress.doneIdentity = open.before;
+      if (open.before === undefined) progress.batchesDone = 0;
+      progress.open = undefined;
+    }
+    throw new DatadogRefusedAll(message, status, body);
+  };
+
+  /** Ships [start, end) of the open top-level batch, bisecting refusals; items settle left to right. */
+  const shipRange = async (open: OpenBatch, start: number, end: number, body?: string): Promise<void> => {
     try {
-      await opts.send(body ?? (json ? `[${json.slice(start, end).join(',')}]` : JSON.stringify(items.slice(start, end))));
+      await opts.send(body ?? bodyOf(start, end));
       progress.requests += 1;
       progress.accepted += end - start;
+      open.accepted += end - start;
+      // Proof the endpoint works: the refused items seen so far were refused for themselves.
+      for (const dead of open.unproven.splice(0)) deadLetter(dead);
+      settled(end - 1);
+      return;
     } catch (err) {
-      const splittable = err instanceof RemoteError && (err.kind === 'rejected' || err.kind === 'too_large');
-      if (!splittable) throw err;
+      if (!splittable(err)) {
+        if (err instanceof RemoteError && err.kind === 'rejected') {
+          refusedAll(
+            open,
+            `Datadog's intake (or a proxy before it) answered ${answerOf(err)} — an answer about the endpoint, not a record: check DD_LOGS_URL / DD_SITE and any proxy; nothing was dead-lettered`,
+            err.details.status,
+            err.details.bodySnippet,
+          );
+        }
+        throw err;
+      }
       if (end - start > 1) {
         const mid = start + Math.ceil((end - start) / 2);
-        await sendRange(start, mid);
-        await sendRange(mid, end);
+        await shipRange(open, start, mid);
+        await shipRange(open, mid, end);
         return;
       }
-      const dead = { identity: identities[start] ?? `#${start}`, status: err.details.status, reason: err.message };
-      opts.onDeadLetter?.(dead);
-      progress.deadLettered = (progress.deadLettered ?? progress.deadLetters.length) + 1;
-      if (progress.deadLetters.length < MAX_DEAD_LETTERS_KEPT) progress.deadLetters.push(dead);
+      if ((progress.deadLettered ?? 0) + open.unproven.length >= maxDead) {
+        refusedAll(
+          open,
+          `Datadog refused more than ${maxDead} records of one page, each alone (last answer ${answerOf(err)}): that is systemic, not bad records; nothing more is dead-lettered and shipping resumes here`,
+          err.details.status,
+          err.details.bodySnippet,
+        );
+      }
+      const dead = { identity: idOf(start), status: err.details.status, reason: err.message };
+      if (open.accepted > 0) deadLetter(dead);
+      else open.unproven.push(dead);
+      settled(start);
     }
   };
 
-  for (let i = startBatch; i < batches.length; i++) {
-    const batch: Batch = batches[i]!;
-    await sendRange(batch.start, batch.start + batch.count, batch.body);
+  /** Ships one top-level batch [start, end); throws DatadogRefusedAll when nothing of it was accepted. */
+  const shipBatch = async (open: OpenBatch, start: number, end: number, body?: string) => {
+    progress.open = open;
+    if (start < end) await shipRange(open, start, end, body);
+    if (open.accepted === 0 && open.unproven.length > 0) {
+      const last = open.unproven.at(-1)!;
+      refusedAll(
+        open,
+        `Datadog refused every record of a batch of ${open.unproven.length}, each alone (${last.reason}); with nothing accepted that says nothing about the records, so none is dead-lettered: shipping waits until Datadog takes them`,
+        last.status,
+        undefined,
+      );
+    }
+    progress.open = undefined;
     progress.batchesDone += 1;
-    progress.doneIdentity = identities[batch.start + batch.count - 1] ?? `#${batch.start + batch.count - 1}`;
-    opts.onBatchDone?.(progress);
+    opts.onProgress?.(progress);
+  };
+
+  // An earlier attempt stopped inside a batch: finish that batch first, with what it already knew.
+  const open = progress.open;
+  if (open) {
+    const end = identities.lastIndexOf(open.lastIdentity) + 1;
+    await shipBatch(open, first, Math.max(first, end));
+    first = Math.max(first, end);
+  }
+
+  const batches = splitIntoBatches(first > 0 ? items.slice(first) : items, opts.limits, first > 0 ? json?.slice(first) : json);
+  for (const batch of batches) {
+    const start = first + batch.start;
+    const end = start + batch.count;
+    await shipBatch({ before: start > 0 ? idOf(start - 1) : undefined, lastIdentity: idOf(end - 1), accepted: 0, unproven: [] }, start, end, batch.body);
   }
   return progress;
 }

@@ -1,14 +1,36 @@
 /**
  * Datadog's 18-hour rule: a log whose official time is more than 18 h old is accepted (202) and then dropped at
  * intake. The Kandji pipeline takes that time from `occurred_at` (audit) or `detection_datetime` (detections).
- * DD_STALE_EVENTS chooses what to do with such events:
- * - `ship` (default): send them as they are (Datadog will drop them); count them and warn once per stream;
+ * The stream's policy chooses what to do with such events (stalePolicyFor):
+ * - `ship` (default of audit and threats): send them as they are (Datadog will drop them); count them and warn once
+ *   per stream;
  * - `restamp`: keep them: the time field becomes the shipping time, the original moves to
  *   `kandji_datadog_original_time` (see README for what this does to the built-in pipeline);
  * - `drop`: count them and do not send them.
+ * Detections default to `restamp`: a detection's time is when it was first seen, usually days ago, so `ship`
+ * would have Datadog drop nearly every detection of a fleet.
  */
 export const STALE_POLICIES = ['ship', 'restamp', 'drop'] as const;
 export type StalePolicy = (typeof STALE_POLICIES)[number];
+
+export type StreamOfPolicy = 'audit' | 'detections' | 'threats';
+export type StalePolicies = Partial<Record<StreamOfPolicy, StalePolicy>>;
+
+/** What each stream does when nothing is configured. */
+export const DEFAULT_STALE_POLICIES: Record<StreamOfPolicy, StalePolicy> = { audit: 'ship', detections: 'restamp', threats: 'ship' };
+
+/**
+ * The policy of a stream: the first that is set of the tenant's own (tenants file `staleEvents`), the worker's per
+ * stream (DD_STALE_EVENTS_<STREAM>), the worker's for every stream (DD_STALE_EVENTS), else the stream's default.
+ */
+export function stalePolicyFor(
+  stream: StreamOfPolicy,
+  tenant: StalePolicies | undefined,
+  perStream: StalePolicies | undefined,
+  all: StalePolicy | undefined,
+): StalePolicy {
+  return tenant?.[stream] ?? perStream?.[stream] ?? all ?? DEFAULT_STALE_POLICIES[stream];
+}
 
 /** 18 h, less a margin for the time between our check and Datadog's intake. */
 export const STALE_AFTER_MS = 18 * 3_600_000 - 5 * 60_000;

@@ -21,9 +21,9 @@ export function buildActivityDeps(config: WorkerConfig, logger: Logger): Activit
   const datadog = newDatadog();
   const clients: { close(): Promise<void> }[] = [datadog];
   // The single-tenant fields may be overridden (tests swap the token); they win for the first tenant.
-  const tenants = config.tenants.map((t, i) => (i === 0 ? { stream: config.stream, token: config.kandjiToken ?? t.token } : t));
+  const tenants = config.tenants.map((t, i) => (i === 0 ? { ...t, stream: config.stream, token: config.kandjiToken ?? t.token } : t));
   const map = new Map<string, TenantDeps>();
-  for (const { stream, token } of tenants) {
+  for (const { stream, token, stalePolicies } of tenants) {
     if (typeof token === 'function') {
       try {
         token();
@@ -44,6 +44,7 @@ export function buildActivityDeps(config: WorkerConfig, logger: Logger): Activit
       hostname: config.hostname,
       auditPageSize: stream.auditPageSize,
       auditOverlapMs: stream.auditOverlapMs,
+      ...(stalePolicies ? { stalePolicies } : {}),
     });
   }
   return {
@@ -51,6 +52,7 @@ export function buildActivityDeps(config: WorkerConfig, logger: Logger): Activit
     datadog,
     logger,
     stalePolicy: config.stalePolicy,
+    stalePolicies: config.stalePolicies,
     pages: new PageStore({ maxBytes: config.pageStoreMaxBytes }),
     workerQueue: workerQueueName(config.temporal.taskQueue),
     snapshotChunkRows: config.snapshotChunkRows,

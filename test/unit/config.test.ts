@@ -1,4 +1,7 @@
 /** Worker configuration from the environment, and human durations. */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { ConfigError, isLoopbackHost, loadStreamConfig, loadTemporalConfig, loadWorkerConfig, tenantFromUrl } from '../../src/config/env';
 import { formatDuration, parseDuration } from '../../src/duration';
 
@@ -75,6 +78,7 @@ describe('loadWorkerConfig', () => {
       hostname: 'forwarder-1',
       logLevel: 'debug',
       stalePolicy: 'restamp',
+      stalePolicies: { audit: 'restamp', detections: 'restamp', threats: 'restamp' },
       pageStoreMaxBytes: 512 * 1024 * 1024,
       snapshotChunkRows: 20_000,
     });
@@ -105,7 +109,8 @@ describe('loadWorkerConfig', () => {
       extraTags: [],
       hostname: undefined,
       logLevel: 'info',
-      stalePolicy: 'ship',
+      stalePolicy: undefined,
+      stalePolicies: { audit: 'ship', detections: 'restamp', threats: 'ship' },
       pageStoreMaxBytes: 512 * 1024 * 1024,
       snapshotChunkRows: 20_000,
     });
@@ -370,6 +375,16 @@ describe('DD_STALE_EVENTS', () => {
   });
   it('refuses anything else, listing the choices', () => {
     expect(() => loadWorkerConfig({ ...env, DD_STALE_EVENTS: 'keep' })).toThrow(/DD_STALE_EVENTS: expected one of ship, restamp, drop/);
+    expect(() => loadWorkerConfig({ ...env, DD_STALE_EVENTS_DETECTIONS: 'keep' })).toThrow(/DD_STALE_EVENTS_DETECTIONS: expected one of ship, restamp, drop/);
+  });
+  it('is per stream: DD_STALE_EVENTS_<STREAM>, else DD_STALE_EVENTS, else restamp for detections and ship otherwise', () => {
+    expect(loadWorkerConfig(env).stalePolicies).toEqual({ audit: 'ship', detections: 'restamp', threats: 'ship' });
+    expect(loadWorkerConfig({ ...env, DD_STALE_EVENTS: 'ship' }).stalePolicies).toEqual({ audit: 'ship', detections: 'ship', threats: 'ship' });
+    expect(loadWorkerConfig({ ...env, DD_STALE_EVENTS: 'drop', DD_STALE_EVENTS_AUDIT: 'restamp', DD_STALE_EVENTS_THREATS: 'ship' }).stalePolicies).toEqual({
+      audit: 'restamp',
+      detections: 'drop',
+      threats: 'ship',
+    });
   });
 });
 
@@ -386,5 +401,29 @@ describe('KANDJI_STREAMS', () => {
   it('has a poll interval per stream', () => {
     const c = loadWorkerConfig({ ...env, KANDJI_DETECTIONS_POLL_INTERVAL: '30m', KANDJI_THREATS_POLL_INTERVAL: '2m' }).stream;
     expect(c.pollIntervalsMs).toEqual({ audit: 60_000, detections: 1_800_000, threats: 120_000 });
+  });
+});
+
+describe('staleEvents in the tenants file', () => {
+  const write = (text: string) => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kdd-stale-'));
+    const file = path.join(dir, 'tenants.yaml');
+    fs.writeFileSync(file, text);
+    return file;
+  };
+  const tenant = (extra: string) =>
+    write(`tenants:\n  - name: acme\n    apiUrl: https://acme.api.kandji.io\n    token: { env: ACME_TOKEN }\n${extra}  - name: globex\n    apiUrl: https://globex.api.kandji.io\n    token: { env: GLOBEX_TOKEN }\n`);
+
+  it("a tenant's own policy per stream; other tenants keep the worker's", () => {
+    const config = loadWorkerConfig({ KANDJI_TENANTS_FILE: tenant('    staleEvents: { detections: ship, audit: restamp }\n'), DD_API_KEY: 'k' });
+    expect(config.tenants.map((t) => t.stalePolicies)).toEqual([{ detections: 'ship', audit: 'restamp' }, undefined]);
+    expect(config.stalePolicies).toEqual({ audit: 'ship', detections: 'restamp', threats: 'ship' });
+  });
+
+  it('refuses an unknown policy or stream, naming the tenant and field', () => {
+    expect(() => loadWorkerConfig({ KANDJI_TENANTS_FILE: tenant('    staleEvents: { detections: keep }\n'), DD_API_KEY: 'k' })).toThrow(
+      /tenant "acme": staleEvents\.detections: expected one of ship, restamp, drop/,
+    );
+    expect(() => loadWorkerConfig({ KANDJI_TENANTS_FILE: tenant('    staleEvents: { alerts: ship }\n'), DD_API_KEY: 'k' })).toThrow(/tenant "acme": staleEvents: unknown field "alerts"/);
   });
 });

@@ -10,6 +10,7 @@ import { failureTypeOf, toApplicationFailure, withTypedFailures, backoffWithJitt
 import { RemoteError, kindOfStatus, networkError, retryAfterMs, snippet, type RemoteFailureKind } from '../../src/remote-errors';
 import { KandjiClient } from '../../src/kandji/client';
 import { DatadogIntakeClient } from '../../src/datadog/intake-client';
+import { DatadogRefusedAll } from '../../src/datadog/shipper';
 import { NON_RETRYABLE_FAILURE_TYPES } from '../../workflows/failure-types';
 
 const ALL_KINDS: RemoteFailureKind[] = ['auth', 'rate_limited', 'unavailable', 'bad_response', 'not_found', 'rejected', 'too_large', 'unsafe_link'];
@@ -104,6 +105,17 @@ describe('withTypedFailures', () => {
     });
     await expect(p).rejects.toBeInstanceOf(ApplicationFailure);
     await expect(p).rejects.toMatchObject({ type: 'DatadogPayloadTooLargeError', nonRetryable: true, message: 'Datadog answered 413' });
+  });
+
+  it('rethrows a systemic Datadog refusal as a non-retryable DatadogRefusedAllError with the answer', async () => {
+    const err = await withTypedFailures(() => Promise.reject(new DatadogRefusedAll('Datadog answered 400: <html>proxy</html>', 400, '<html>proxy</html>'))).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ApplicationFailure);
+    const f = err as ApplicationFailure;
+    expect(f.type).toBe('DatadogRefusedAllError');
+    expect(f.nonRetryable).toBe(true);
+    expect(f.message).toContain('400: <html>proxy</html>');
+    expect(f.details).toEqual([{ status: 400, body: '<html>proxy</html>' }]);
+    expect(NON_RETRYABLE_FAILURE_TYPES).toContain('DatadogRefusedAllError');
   });
 
   it('passes other errors through unchanged (same object)', async () => {
