@@ -28,6 +28,11 @@ import { withTypedFailures } from './failures';
 
 /** Fingerprints per state chunk: 20,000 × 8 bytes is 213 KB as base64, under the 256 KB payload bound. */
 export const SNAPSHOT_CHUNK_ROWS = 20_000;
+/**
+ * A state this small rides inline in the workflow (5.3 KB as base64) instead of in a chunk workflow: a tenant with a
+ * handful of detections does not start and drop a workflow at every sweep.
+ */
+export const INLINE_STATE_ROWS = 500;
 
 export interface SweepSnapshotStateInput {
   tenant: string;
@@ -71,6 +76,8 @@ interface Progress {
   chunksWritten: number;
   /** Fingerprints seen since the last chunk written (base64). */
   pending: string;
+  /** A small final state kept inline rather than written as a chunk (base64). */
+  inline?: string;
   rows: number;
   fresh: number;
   pages: number;
@@ -94,6 +101,7 @@ export function sweepSnapshotStateActivity(deps: ActivityDeps) {
     return withTypedFailures(async () => {
       // What the last complete sweep saw.
       const previous = new Fingerprint64Set(input.previous?.rows ?? 0);
+      if (input.previous?.inline) for (const fp of decodeFingerprints(input.previous.inline)) previous.add(fp);
       if (input.previous) for await (const part of chunks.readAll(input.previous)) for (const fp of part) previous.add(fp);
       if (input.legacySeen) for (const fp of fromLegacyFingerprints(input.legacySeen)) previous.add(fp);
       // Shipped by a sweep still waiting for confirmation: not shipped again, not counted as previous rows.
@@ -117,6 +125,7 @@ export function sweepSnapshotStateActivity(deps: ActivityDeps) {
       for (let i = 0; i < p.chunksWritten; i++) for (const fp of await chunks.read(input.generation, i)) current.add(fp);
       let pending: bigint[] = [...decodeFingerprints(p.pending)];
       for (const fp of pending) current.add(fp);
+      for (const fp of decodeFingerprints(p.inline ?? '')) current.add(fp);
       const deadLetters: ShipBatchResult['deadLetters'] = [];
       let stalePolicy: ShipBatchResult['stale']['policy'] = deps.stalePolicy ?? 'ship';
       const checkpoint = () => ctx.heartbeat({ ...p, pending: encodeFingerprints(pending) });
@@ -148,6 +157,11 @@ export function sweepSnapshotStateActivity(deps: ActivityDeps) {
       };
       /** Writes full chunks out of `pending`; `all` also writes the last, partial one. */
       const flush = async (all: boolean) => {
+        if (all && p.chunksWritten === 0 && pending.length <= INLINE_STATE_ROWS) {
+          p.inline = encodeFingerprints(pending);
+          pending = [];
+          return;
+        }
         while (pending.length >= chunkRows || (all && pending.length > 0)) {
           await chunks.write(input.generation, p.chunksWritten, pending.slice(0, chunkRows));
           p.chunksWritten += 1;
@@ -185,7 +199,7 @@ export function sweepSnapshotStateActivity(deps: ActivityDeps) {
       const gone = previous.size - p.matched;
       log.info({ rows: p.rows, fresh: p.fresh, gone, pages: p.pages, known: current.size, chunks: p.chunksWritten }, 'sweep complete');
       return {
-        state: { generation: input.generation, chunks: p.chunksWritten, rows: current.size },
+        state: { generation: input.generation, chunks: p.chunksWritten, rows: current.size, ...(p.inline !== undefined ? { inline: p.inline } : {}) },
         rows: p.rows,
         fresh: p.fresh,
         gone: input.reship ? 0 : gone,

@@ -13,6 +13,8 @@ export interface SnapshotState {
   chunks: number;
   /** Rows (threats: row versions) it holds. */
   rows: number;
+  /** A small state (at most 500 fingerprints, base64) kept here instead of in chunks; `chunks` is then 0. */
+  inline?: string;
 }
 
 export interface SnapshotChunkInput {

@@ -124,8 +124,10 @@ async function sweepLoop(
     retry: retryPolicy(input.timings.fetchAttempts ?? 10),
   });
   const { dropSnapshotState } = proxyActivities<Activities>({ startToCloseTimeout: '10 minutes', retry: retryPolicy(10) });
-  const drop = (old: SnapshotState, what: string) =>
-    dropSnapshotState({ state: old }).catch((err: unknown) => log.warn(`${what} snapshot state not dropped`, { error: String(err) }));
+  const drop = async (old: SnapshotState, what: string) => {
+    if (old.chunks === 0) return; // an inline state has no chunk workflows
+    await dropSnapshotState({ state: old }).catch((err: unknown) => log.warn(`${what} snapshot state not dropped`, { error: String(err) }));
+  };
   let state: SnapshotState | null = input.state ?? null;
   let legacySeen = input.seen || undefined;
   // A short sweep waiting for the next one to confirm it (its rows were shipped; it is not the state).
