@@ -9,17 +9,9 @@
  * after each page, so a retried sweep resumes where it stopped.
  */
 import { Context } from '@temporalio/activity';
-import {
-  THREATS_PAGE_OVERLAP,
-  THREATS_PAGE_SIZE,
-  detectionsRequestPath,
-  parseDetectionsPage,
-  parseThreatsPage,
-  threatsRequestPath,
-} from '../src/kandji/snapshot-pages';
+import { readSnapshotPage } from '../src/kandji/snapshot-pages';
 import { FingerprintSet, fingerprint } from '../src/streams/fingerprints';
 import { versionKey } from '../src/streams/record-identity';
-import { RemoteError } from '../src/remote-errors';
 import { shipRecords, type ShipBatchResult } from './ship-batch';
 import { tenantDeps, type ActivityDeps } from './deps';
 import { withTypedFailures } from './failures';
@@ -55,9 +47,6 @@ interface SweepProgress {
   ship: Omit<ShipBatchResult, 'stale'> & { stale: number };
   done: boolean;
 }
-
-/** A sweep longer than this many pages means the endpoint is not paging (e.g. it ignores our cursor). */
-const MAX_PAGES_PER_SWEEP = 20_000;
 
 export function sweepSnapshotActivity(deps: ActivityDeps) {
   return async function sweepSnapshot(input: SweepSnapshotInput): Promise<SweepSnapshotResult> {
@@ -102,27 +91,11 @@ export function sweepSnapshotActivity(deps: ActivityDeps) {
 
     await withTypedFailures(async () => {
       while (!p.done) {
-        if (input.stream === 'detections') {
-          const path = detectionsRequestPath(p.position as string | null);
-          const page = parseDetectionsPage(await kandji.getJson(path, ctx.cancellationSignal, { keepAlive: () => ctx.heartbeat(p) }), kandji.baseUrl);
-          if (page.after !== null && page.after === p.position) {
-            throw new RemoteError('kandji', 'bad_response', 'Kandji detections returned the same next cursor again: the endpoint is not paging');
-          }
-          await take(page.rows);
-          p.position = page.after;
-          p.done = page.after === null;
-        } else {
-          const offset = p.position as number;
-          const page = parseThreatsPage(await kandji.getJson(threatsRequestPath(offset), ctx.cancellationSignal, { keepAlive: () => ctx.heartbeat(p) }));
-          await take(page.rows);
-          // Done at the first short page: `next` is not relied on (Kandji's examples never show one set).
-          p.position = offset + Math.max(1, page.rows.length - THREATS_PAGE_OVERLAP);
-          p.done = page.rows.length < THREATS_PAGE_SIZE;
-        }
+        const page = await readSnapshotPage(kandji, input.stream, p.position, p.pages, { signal: ctx.cancellationSignal, keepAlive: () => ctx.heartbeat(p) });
+        await take(page.rows);
+        p.position = page.next;
+        p.done = page.done;
         p.pages += 1;
-        if (p.pages > MAX_PAGES_PER_SWEEP) {
-          throw new RemoteError('kandji', 'bad_response', `Kandji ${input.stream} did not end after ${MAX_PAGES_PER_SWEEP} pages: the endpoint is not paging`);
-        }
         p.seen = current.encode();
         ctx.heartbeat(p);
       }

@@ -9,17 +9,9 @@
  * and the fingerprints seen since the last chunk (fewer than a chunk: under 256 KB).
  */
 import { Context } from '@temporalio/activity';
-import {
-  THREATS_PAGE_OVERLAP,
-  THREATS_PAGE_SIZE,
-  detectionsRequestPath,
-  parseDetectionsPage,
-  parseThreatsPage,
-  threatsRequestPath,
-} from '../src/kandji/snapshot-pages';
+import { readSnapshotPage } from '../src/kandji/snapshot-pages';
 import { Fingerprint64Set, decodeFingerprints, encodeFingerprints, fingerprint64, fromLegacyFingerprints } from '../src/streams/fingerprint64-set';
 import { lacksIdentity, versionKey } from '../src/streams/record-identity';
-import { RemoteError } from '../src/remote-errors';
 import type { SnapshotState } from '../workflows/snapshot-state';
 import { SnapshotChunks } from './snapshot-chunks';
 import { shipRecords, type ShipBatchResult } from './ship-batch';
@@ -86,9 +78,6 @@ interface Progress {
   withoutIdentity?: number;
   ship: { shipped: number; batches: number; deadLettered: number; trimmed: number; stale: number };
 }
-
-/** A sweep longer than this many pages means the endpoint is not paging (e.g. it ignores our cursor). */
-const MAX_PAGES_PER_SWEEP = 20_000;
 
 export function sweepSnapshotStateActivity(deps: ActivityDeps) {
   return async function sweepSnapshotState(input: SweepSnapshotStateInput): Promise<SweepSnapshotStateResult> {
@@ -171,27 +160,11 @@ export function sweepSnapshotStateActivity(deps: ActivityDeps) {
 
       const keepAlive = () => checkpoint();
       while (!p.done) {
-        if (input.stream === 'detections') {
-          const path = detectionsRequestPath(p.position as string | null);
-          const page = parseDetectionsPage(await kandji.getJson(path, ctx.cancellationSignal, { keepAlive }), kandji.baseUrl);
-          if (page.after !== null && page.after === p.position) {
-            throw new RemoteError('kandji', 'bad_response', 'Kandji detections returned the same next cursor again: the endpoint is not paging');
-          }
-          await take(page.rows);
-          p.position = page.after;
-          p.done = page.after === null;
-        } else {
-          const offset = p.position as number;
-          const page = parseThreatsPage(await kandji.getJson(threatsRequestPath(offset), ctx.cancellationSignal, { keepAlive }));
-          await take(page.rows);
-          // Done at the first short page: `next` is not relied on (Kandji's examples never show one set).
-          p.position = offset + Math.max(1, page.rows.length - THREATS_PAGE_OVERLAP);
-          p.done = page.rows.length < THREATS_PAGE_SIZE;
-        }
+        const page = await readSnapshotPage(kandji, input.stream, p.position, p.pages, { signal: ctx.cancellationSignal, keepAlive: keepAlive });
+        await take(page.rows);
+        p.position = page.next;
+        p.done = page.done;
         p.pages += 1;
-        if (p.pages > MAX_PAGES_PER_SWEEP) {
-          throw new RemoteError('kandji', 'bad_response', `Kandji ${input.stream} did not end after ${MAX_PAGES_PER_SWEEP} pages: the endpoint is not paging`);
-        }
         await flush(p.done);
         checkpoint();
       }

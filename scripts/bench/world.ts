@@ -53,6 +53,9 @@ export function workerEnv(world: World, kandjiUrl: string, intakeUrl: string, ex
     DD_API_KEY: API_KEY,
     DD_LOGS_URL: intakeUrl,
     WORKFLOW_BUNDLE: world.bundlePath,
+    // Metrics on as deployed, on a port of its own; no health endpoint.
+    METRICS_PORT: String(20_000 + Math.floor(Math.random() * 20_000)),
+    HEALTH_PORT: '0',
     ...extra,
   };
   const temporal: TemporalConfig = { address: env.TEMPORAL_ADDRESS!, namespace: 'default', taskQueue: env.TEMPORAL_TASK_QUEUE! };

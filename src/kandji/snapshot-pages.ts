@@ -67,3 +67,36 @@ export function parseThreatsPage(body: unknown): { rows: Row[] } {
 
 /** Rows re-read at each offset step, so a row deleted while paging cannot make us skip another. */
 export const THREATS_PAGE_OVERLAP = 50;
+
+/** A sweep longer than this many pages means the endpoint is not paging (e.g. it ignores our cursor). */
+export const MAX_PAGES_PER_SWEEP = 20_000;
+
+type JsonGetter = { getJson(path: string, signal?: AbortSignal, opts?: { keepAlive?: () => void }): Promise<unknown>; baseUrl: string };
+
+/**
+ * Reads one page of a snapshot endpoint at `position` (detections: the `after` cursor, null first; threats: the
+ * offset, 0 first) and says where the next one starts and whether this was the last. `pages` is how many the sweep
+ * has read before this one.
+ */
+export async function readSnapshotPage(
+  kandji: JsonGetter,
+  stream: 'detections' | 'threats',
+  position: string | number | null,
+  pages: number,
+  opts: { signal?: AbortSignal; keepAlive?: () => void } = {},
+): Promise<{ rows: Row[]; next: string | number | null; done: boolean }> {
+  if (pages >= MAX_PAGES_PER_SWEEP) {
+    throw new RemoteError('kandji', 'bad_response', `Kandji ${stream} did not end after ${MAX_PAGES_PER_SWEEP} pages: the endpoint is not paging`);
+  }
+  if (stream === 'detections') {
+    const page = parseDetectionsPage(await kandji.getJson(detectionsRequestPath(position as string | null), opts.signal, opts), kandji.baseUrl);
+    if (page.after !== null && page.after === position) {
+      throw new RemoteError('kandji', 'bad_response', 'Kandji detections returned the same next cursor again: the endpoint is not paging');
+    }
+    return { rows: page.rows, next: page.after, done: page.after === null };
+  }
+  const offset = position as number;
+  const page = parseThreatsPage(await kandji.getJson(threatsRequestPath(offset), opts.signal, opts));
+  // Done at the first short page: `next` is not relied on (Kandji's examples never show one set).
+  return { rows: page.rows, next: offset + Math.max(1, page.rows.length - THREATS_PAGE_OVERLAP), done: page.rows.length < THREATS_PAGE_SIZE };
+}
