@@ -89,7 +89,9 @@ describe('records never ride through workflow history', () => {
     const readsAtFirstFailure = auditReads();
     await new Promise((r) => setTimeout(r, 5_000));
     const readsBeforeKill = auditReads();
-    expect(readsBeforeKill).toBe(readsAtFirstFailure);
+    // Datadog's retries read nothing again: at most the read-ahead of the next unit, once.
+    expect(h.datadog.requests.filter((r) => r.status === 503).length).toBeGreaterThan(2);
+    expect(readsBeforeKill - readsAtFirstFailure).toBeLessThanOrEqual(1);
     await h.sigkill(child);
 
     h.datadog.setOutage(false);
