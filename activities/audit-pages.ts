@@ -70,20 +70,24 @@ export async function readAuditPages(
   return out;
 }
 
-/** `progress`: heartbeat details to keep while waiting (a ship attempt's progress must survive a slow read). */
-async function readAuditPage(
+/**
+ * Reads one Kandji page from `cursor`. `progress`: heartbeat details to keep while waiting (a ship attempt's progress
+ * must survive a slow read). `quiet`: a re-read (the late sweep) does not log unreadable records again.
+ */
+export async function readAuditPage(
   deps: ActivityDeps,
   tenant: string,
   cursor: AuditCursor,
   ctx: Context,
   progress?: unknown,
+  opts: { quiet?: boolean } = {},
 ): Promise<Omit<ReadAuditPage, 'pages' | 'invalidCount'>> {
   const { kandji, auditPageSize, auditOverlapMs = 0 } = tenantDeps(deps, tenant);
   const path = auditRequestPath(cursor, auditPageSize, auditOverlapMs);
   const { body, bytes } = await kandji.getJsonSized(path, ctx.cancellationSignal, { keepAlive: () => ctx.heartbeat(progress) });
   const page = parseAuditPage(body);
   const log = deps.logger.child({ tenant, stream: 'audit' });
-  for (const bad of page.invalid) log.error({ identity: bad.identity, reason: bad.reason }, 'Kandji audit record unreadable; dead-lettered');
+  if (!opts.quiet) for (const bad of page.invalid) log.error({ identity: bad.identity, reason: bad.reason }, 'Kandji audit record unreadable; dead-lettered');
   let nextPage: string | null = null;
   let refusedLinks = 0;
   if (page.next) {

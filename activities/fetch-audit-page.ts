@@ -5,9 +5,9 @@
  * routed to this worker's queue, sends them.
  */
 import { Context } from '@temporalio/activity';
-import type { AuditCursor } from '../workflows/audit-cursor';
+import { windowStart, type AuditCursor } from '../workflows/audit-cursor';
 import { readAuditPages } from './audit-pages';
-import type { ActivityDeps } from './deps';
+import { tenantDeps, type ActivityDeps } from './deps';
 import { withTypedFailures } from './failures';
 
 export interface FetchAuditPageInput {
@@ -39,6 +39,8 @@ export interface AuditPageRef {
   refusedLinks?: number;
   /** The cursor to commit once the page is shipped (hasMoreAuditPages says whether a backlog drains). */
   next: AuditCursor;
+  /** Where the polls from `next` start re-reading (the overlap window): late events before it are the sweep's. */
+  settled?: string;
 }
 
 export function fetchAuditPageRefActivity(deps: ActivityDeps) {
@@ -62,6 +64,7 @@ export function fetchAuditPageRefActivity(deps: ActivityDeps) {
         lastInvalid: page.invalid[page.invalid.length - 1],
         refusedLinks: page.refusedLinks,
         next: page.next,
+        settled: windowStart(page.next, tenantDeps(deps, input.tenant).auditOverlapMs ?? 0),
       };
     }, ctx.info.attempt);
   };

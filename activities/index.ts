@@ -6,6 +6,7 @@ import type { ActivityDeps } from './deps';
 import { fetchAuditPageActivity, fetchAuditPageRefActivity } from './fetch-audit-page';
 import { shipAuditPageActivity } from './ship-audit-page';
 import { shipBatchActivity } from './ship-batch';
+import { sweepLateAuditHourActivity } from './sweep-late-audit-hour';
 import { sweepSnapshotActivity } from './sweep-snapshot-legacy';
 import { dropSnapshotStateActivity, sweepSnapshotStateActivity } from './sweep-snapshot-state';
 
@@ -13,6 +14,7 @@ export function createActivities(deps: ActivityDeps) {
   return {
     readAuditPageRef: fetchAuditPageRefActivity(deps),
     shipAuditPage: shipAuditPageActivity(deps),
+    sweepLateAuditHour: sweepLateAuditHourActivity(deps),
     // 0.2 activities: records in history. Kept for runs started before 0.3, until their next continue-as-new.
     fetchAuditPage: fetchAuditPageActivity(deps),
     shipBatch: shipBatchActivity(deps),
@@ -27,5 +29,6 @@ export type { ActivityDeps, TenantDeps } from './deps';
 export type { AuditPageRef, FetchAuditPageInput, FetchedAuditPage } from './fetch-audit-page';
 export type { ShipAuditPageInput, ShipAuditPageResult } from './ship-audit-page';
 export type { ShipBatchInput, ShipBatchResult } from './ship-batch';
+export type { SweepLateAuditHourInput, SweepLateAuditHourResult } from './sweep-late-audit-hour';
 export type { SweepSnapshotInput, SweepSnapshotResult } from './sweep-snapshot-legacy';
 export type { SweepSnapshotStateInput, SweepSnapshotStateResult } from './sweep-snapshot-state';

@@ -9,6 +9,8 @@ import { Context } from '@temporalio/activity';
 import type { AuditRecord } from '../src/kandji/audit-page';
 import type { ShipProgress } from '../src/datadog/shipper';
 import type { AuditCursor } from '../workflows/audit-cursor';
+import { ledgerDelta, type LedgerDelta } from '../workflows/late-ledger';
+import { timestampKey } from '../workflows/timestamps';
 import { readAuditPages } from './audit-pages';
 import type { ActivityDeps } from './deps';
 import { withTypedFailures } from './failures';
@@ -30,6 +32,8 @@ export interface ShipAuditPageResult extends ShipBatchResult {
   reread: boolean;
   /** Fresh events in what was shipped (differs from the fetch's count only after a re-read). */
   count: number;
+  /** The events this page handled, for the stream's late-event ledger (hours within Datadog's window only). */
+  ledger?: LedgerDelta;
 }
 
 export function shipAuditPageActivity(deps: ActivityDeps) {
@@ -60,6 +64,7 @@ export function shipAuditPageActivity(deps: ActivityDeps) {
       },
     );
     deps.pages?.delete(input.pageId);
-    return { ...result, ...(reread ? { next } : {}), reread, count: records.length };
+    const ledger = ledgerDelta(records.map((r) => ({ id: r.id, key: timestampKey(r.occurred_at) })), deps.now?.() ?? Date.now());
+    return { ...result, ...(reread ? { next } : {}), reread, count: records.length, ledger };
   };
 }

@@ -79,8 +79,8 @@ export function keyAfter(key: string): string {
   return millisToKey(Math.floor(keyToMillis(key) / 1000) * 1000 + 1000);
 }
 
-/** Start of the window re-read on each fresh poll. */
-function windowStart(cursor: AuditCursor, overlapMs: number): string {
+/** Start of the window re-read on each fresh poll: late events before it are left to the late sweep (late-ledger.ts). */
+export function windowStart(cursor: AuditCursor, overlapMs: number): string {
   const start = overlapMs > 0 ? millisToKey(keyToMillis(cursor.since) - overlapMs) : cursor.since;
   return maxKey(start, cursor.from, cursor.digestFrom);
 }

@@ -8,7 +8,6 @@
  */
 import {
   ActivityFailure,
-  type ActivityOptions,
   allHandlersFinished,
   CancellationScope,
   condition,
@@ -24,8 +23,11 @@ import {
 } from '@temporalio/workflow';
 import type { Activities, AuditPageRef, ShipAuditPageResult } from '../activities';
 import { hasMoreAuditPages, initialAuditCursor, samePosition, type AuditCursor } from './audit-cursor';
+import { activityRetry } from './activity-retry';
 import { legacyAuditLoop } from './audit-stream-legacy';
 import { installCursorMoves, movedAuditCursor } from './cursor-moves';
+import type { LateLedger } from './late-ledger';
+import { createLateSweep } from './late-sweep';
 import { backfillFinishedSignal, installBackfillHandlers } from './backfills';
 import { recordShipment } from './shipment';
 import type { AuditStreamInput } from './stream-input';
@@ -34,20 +36,11 @@ import type { StreamStatus } from './stream-status';
 
 /** Marks runs of 0.3 and later: records outside history, pipelined pages. */
 export const PAGES_OUTSIDE_HISTORY = 'pages-outside-history';
+/** Marks runs of 0.4 and later: the late sweep (late-sweep.ts). */
+export const LATE_SWEEPS = 'late-sweeps';
 
 /** How long a ship waits for the worker holding its page before reading the page again elsewhere. */
 export const DEFAULT_HANDOFF_MS = 30_000;
-
-// The activities set a jittered nextRetryDelay themselves (or the remote's Retry-After), and mark the failures that
-// retrying cannot help as non-retryable (failure-types.ts), so the policy needs no list of types (which every
-// scheduled activity would write into history). These policies bound how long one activity keeps retrying before
-// the workflow records the error in status and tries again.
-const retry = (maximumAttempts: number, maximumInterval: '1 minute' | '2 minutes'): ActivityOptions['retry'] => ({
-  initialInterval: '1 second',
-  backoffCoefficient: 2,
-  maximumInterval,
-  maximumAttempts,
-});
 
 export interface AuditStreamResult {
   status: StreamStatus;
@@ -73,9 +66,9 @@ export async function auditStream(input: AuditStreamInput): Promise<AuditStreamR
       },
     });
   }
-  const continueWith = async (cursor: AuditCursor): Promise<never> => {
+  const continueWith = async (cursor: AuditCursor, late?: LateLedger): Promise<never> => {
     await condition(allHandlersFinished);
-    return continueAsNew<typeof auditStream>({ ...input, cursor, carried: rt.carried() });
+    return continueAsNew<typeof auditStream>({ ...input, cursor, carried: rt.carried(), ...(late ? { late } : {}) });
   };
 
   status.state = 'running';
@@ -127,20 +120,20 @@ interface ReadAhead {
   ref: Promise<AuditPageRef | undefined>;
 }
 
-async function pageLoop(input: AuditStreamInput, rt: StreamRuntime, continueWith: (cursor: AuditCursor) => Promise<never>): Promise<void> {
+async function pageLoop(input: AuditStreamInput, rt: StreamRuntime, continueWith: (cursor: AuditCursor, late?: LateLedger) => Promise<never>): Promise<void> {
   const now = () => new Date().toISOString();
   const { status } = rt;
   const { tenant } = input;
   const { readAuditPageRef } = proxyActivities<Activities>({
     startToCloseTimeout: '2 minutes',
     heartbeatTimeout: '1 minute',
-    retry: retry(input.timings.fetchAttempts ?? 8, '1 minute'),
+    retry: activityRetry(input.timings.fetchAttempts ?? 8, '1 minute'),
   });
   const shipVia = (workerQueue: string | null) =>
     proxyActivities<Activities>({
       startToCloseTimeout: '15 minutes',
       heartbeatTimeout: '1 minute',
-      retry: retry(20, '2 minutes'),
+      retry: activityRetry(20),
       ...(workerQueue ? { taskQueue: workerQueue, scheduleToStartTimeout: input.timings.handoffMs ?? DEFAULT_HANDOFF_MS } : {}),
     }).shipAuditPage;
 
@@ -168,6 +161,8 @@ async function pageLoop(input: AuditStreamInput, rt: StreamRuntime, continueWith
     });
 
   let cursor: AuditCursor = input.cursor;
+  // Backfills re-ship a window on purpose: only the live tail looks for late events.
+  const late = !input.backfill && patched(LATE_SWEEPS) ? createLateSweep(input, rt) : undefined;
   let ahead: ReadAhead | undefined;
   const dropAhead = () => {
     ahead?.scope.cancel();
@@ -176,7 +171,7 @@ async function pageLoop(input: AuditStreamInput, rt: StreamRuntime, continueWith
   // A failing step continues as new too, from the committed cursor (the page in flight is simply read again).
   rt.setContinueAsNew(() => {
     dropAhead();
-    return continueWith(cursor);
+    return continueWith(cursor, late?.ledger());
   });
   const moves = input.backfill ? undefined : installCursorMoves(rt, () => cursor);
 
@@ -186,13 +181,15 @@ async function pageLoop(input: AuditStreamInput, rt: StreamRuntime, continueWith
     const moveTo = moves?.take();
     if (moveTo) {
       dropAhead();
-      cursor = movedAuditCursor(cursor, moveTo);
+      const moved = movedAuditCursor(cursor, moveTo);
+      late?.cursorMoved(cursor.since, moved.since);
+      cursor = moved;
       status.cursor = cursor;
       status.counts.cursorMoves = (status.counts.cursorMoves ?? 0) + 1;
     }
     if (workflowInfo().continueAsNewSuggested) {
       dropAhead();
-      await continueWith(cursor);
+      await continueWith(cursor, late?.ledger());
     }
 
     let ref: AuditPageRef | undefined;
@@ -209,6 +206,7 @@ async function pageLoop(input: AuditStreamInput, rt: StreamRuntime, continueWith
     status.counts.skippedRepeats += ref.skipped;
     status.counts.late += ref.late;
     recordPageProblems(status, ref);
+    late?.read(ref.settled);
 
     // Read the next page of a backlog while this one ships (a backfill's window ends where Kandji's log does).
     if (hasMoreAuditPages(ref.next)) ahead = readAhead(ref.next);
@@ -219,6 +217,7 @@ async function pageLoop(input: AuditStreamInput, rt: StreamRuntime, continueWith
       const shipped = await ship(ref, cursor);
       if (!shipped) break; // stop requested while Datadog was failing: the cursor stays before this page
       recordShipment(status, shipped);
+      late?.shipped(shipped.ledger);
       if (shipped.reread) status.counts.reread = (status.counts.reread ?? 0) + 1;
       next = shipped.next ?? ref.next;
       if (!samePosition(next, ref.next)) dropAhead(); // the page read again ended elsewhere
@@ -231,6 +230,9 @@ async function pageLoop(input: AuditStreamInput, rt: StreamRuntime, continueWith
       dropAhead();
       status.state = 'caught_up';
       status.caughtUpAt = now();
+      await late?.sweepDue();
+      if (rt.stopRequested()) break;
+      status.state = 'caught_up'; // a sweep step that failed and recovered left it at running
       await rt.pause(input.timings.pollIntervalMs, () => moves?.pending() === true);
       if (!rt.stopRequested()) status.state = 'running';
     }

@@ -5,7 +5,6 @@
  * in chunks outside this workflow (snapshot-state.ts); this workflow keeps only which generation is current.
  */
 import {
-  type ActivityOptions,
   allHandlersFinished,
   condition,
   continueAsNew,
@@ -17,7 +16,7 @@ import {
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import { installBackfillHandlers } from './backfills';
-import { NON_RETRYABLE_FAILURE_TYPES } from './failure-types';
+import { activityRetry } from './activity-retry';
 import { recordShipment } from './shipment';
 import { legacySnapshotLoop } from './snapshot-stream-legacy';
 import type { SnapshotState } from './snapshot-state';
@@ -102,14 +101,6 @@ export async function snapshotStream(input: SnapshotStreamInput): Promise<Snapsh
   return result;
 }
 
-const retryPolicy = (attempts: number): ActivityOptions['retry'] => ({
-  initialInterval: '1 second',
-  backoffCoefficient: 2,
-  maximumInterval: '2 minutes',
-  maximumAttempts: attempts,
-  nonRetryableErrorTypes: [...NON_RETRYABLE_FAILURE_TYPES] as string[],
-});
-
 async function sweepLoop(
   input: SnapshotStreamInput,
   rt: StreamRuntime,
@@ -121,9 +112,9 @@ async function sweepLoop(
     // A sweep of a large tenant reads thousands of pages under the request budget.
     startToCloseTimeout: '6 hours',
     heartbeatTimeout: '1 minute',
-    retry: retryPolicy(input.timings.fetchAttempts ?? 10),
+    retry: activityRetry(input.timings.fetchAttempts ?? 10),
   });
-  const { dropSnapshotState } = proxyActivities<Activities>({ startToCloseTimeout: '10 minutes', retry: retryPolicy(10) });
+  const { dropSnapshotState } = proxyActivities<Activities>({ startToCloseTimeout: '10 minutes', retry: activityRetry(10) });
   const drop = async (old: SnapshotState, what: string) => {
     if (old.chunks === 0) return; // an inline state has no chunk workflows
     await dropSnapshotState({ state: old }).catch((err: unknown) => log.warn(`${what} snapshot state not dropped`, { error: String(err) }));

@@ -1,5 +1,6 @@
 /** Arguments of a stream workflow. No secrets: tokens and keys stay in the worker's environment. */
 import type { AuditCursor } from './audit-cursor';
+import type { LateLedger } from './late-ledger';
 import type { CarriedStatus } from './stream-runtime';
 
 export interface StreamTimings {
@@ -13,6 +14,8 @@ export interface StreamTimings {
   fetchAttempts?: number;
   /** How long a ship waits for the worker holding its page before the page is read again elsewhere. Default 30 s. */
   handoffMs?: number;
+  /** Audit: ages (after an hour ended) at which the late sweep re-reads the hour; [] turns it off. Default in late-ledger.ts. */
+  lateSweepTiersMs?: number[];
 }
 
 export interface AuditStreamInput {
@@ -23,6 +26,8 @@ export interface AuditStreamInput {
   backfill?: { id: string; from: string; to: string; parentWorkflowId: string };
   /** Carried across continue-as-new; absent on the first start. */
   carried?: CarriedStatus;
+  /** The late-event ledger (late-ledger.ts), carried across continue-as-new; absent on the first start. */
+  late?: LateLedger;
 }
 
 export interface SnapshotStreamInput {

@@ -11,7 +11,7 @@ import { emptyCounts, type StreamCursor, type StreamError, type StreamName, type
 
 export type CarriedStatus = Pick<
   StreamStatus,
-  'counts' | 'startedAt' | 'generation' | 'lastShipAt' | 'caughtUpAt' | 'lastError' | 'lastDeadLetter' | 'paused' | 'backfills'
+  'counts' | 'startedAt' | 'generation' | 'lastShipAt' | 'caughtUpAt' | 'lastError' | 'lastDeadLetter' | 'paused' | 'backfills' | 'lastLateSweep'
 >;
 
 export interface StreamRuntime {
@@ -70,6 +70,7 @@ export function createStreamRuntime(
     generation: (carried?.generation ?? 0) + 1,
     paused: carried?.paused ?? false,
     backfills: carried?.backfills ?? [],
+    ...(carried?.lastLateSweep ? { lastLateSweep: carried.lastLateSweep } : {}),
   };
   let stopRequested = false;
   setHandler(statusQuery, () => status);
@@ -157,8 +158,8 @@ export function createStreamRuntime(
       }
     },
     carried: () => {
-      const { counts, startedAt, generation, lastShipAt, caughtUpAt, lastError, lastDeadLetter, paused, backfills } = status;
-      return { counts, startedAt, generation, lastShipAt, caughtUpAt, lastError, lastDeadLetter, paused, backfills };
+      const { counts, startedAt, generation, lastShipAt, caughtUpAt, lastError, lastDeadLetter, paused, backfills, lastLateSweep } = status;
+      return { counts, startedAt, generation, lastShipAt, caughtUpAt, lastError, lastDeadLetter, paused, backfills, ...(lastLateSweep ? { lastLateSweep } : {}) };
     },
     async whilePaused() {
       if (!status.paused || stopRequested) return;

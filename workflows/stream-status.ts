@@ -56,6 +56,10 @@ export interface StreamCounts {
   future?: number;
   /** Kandji `next` links refused (another host or path): the stream read on from its own cursor. */
   refusedLinks?: number;
+  /** Audit: events found by the late sweep (visible later than the overlap window) and shipped. */
+  lateFound?: number;
+  /** Audit: events sent again because an hour had too many late events to list them (they may be in Datadog twice). */
+  lateResent?: number;
   /** Times an operator moved the cursor (skip ahead or rewind). */
   cursorMoves?: number;
   /**
@@ -106,6 +110,8 @@ export interface StreamStatus {
   lastShipAt: string | null;
   /** Last time a poll reached the end of Kandji's log. */
   caughtUpAt: string | null;
+  /** Audit: the late sweep's last re-read of a past hour (the hour, and when). */
+  lastLateSweep?: { hour: string; at: string };
   lastError: StreamError | null;
   /** The most recent record Datadog refused, for the operator to look up. */
   lastDeadLetter: { identity: string; reason: string; at: string } | null;

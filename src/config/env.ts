@@ -145,6 +145,24 @@ const streamSchema = z.object({
     .min(1, 'expected at least 1 request per hour')
     .max(10_000, "Kandji allows at most 10,000 requests per hour per tenant, shared by all its tokens")
     .default(5_000),
+  // The late sweep reads each past hour once when the polls leave it, then again after each of these delays (at most
+  // 17 h: Datadog takes logs up to 18 h old), or `off`. Default: 1h,3h,7h,12h,16.5h (workflows/late-ledger.ts).
+  KANDJI_AUDIT_LATE_SWEEPS: z
+    .string()
+    .optional()
+    .transform((s, ctx) => {
+      if (s === undefined || s.trim() === '') return undefined;
+      if (s.trim() === 'off') return [];
+      try {
+        const delays = s.split(',').map((t) => parseDuration(t));
+        if (delays.some((t) => t > 17 * 3_600_000)) throw new Error('each delay must be at most 17h (Datadog takes logs up to 18 h old)');
+        if (delays.some((t, i) => t <= (i > 0 ? delays[i - 1]! : 0))) throw new Error('list the delays in increasing order, e.g. 1h,3h,7h,12h,16.5h');
+        return [0, ...delays];
+      } catch (e) {
+        ctx.addIssue({ code: 'custom', message: `${(e as Error).message} (or \`off\`)` });
+        return z.NEVER;
+      }
+    }),
   KANDJI_AUDIT_OVERLAP: z
     .string()
     .default('5m')
@@ -271,6 +289,8 @@ export interface StreamConfig {
   extraTags?: string[];
   /** How long a ship waits for the worker holding its page before the page is read again elsewhere. */
   handoffMs: number;
+  /** Ages (after an hour ended) at which the late sweep re-reads it; [] = off; absent = the default tiers. */
+  lateSweepTiersMs?: number[];
 }
 
 /**
@@ -325,6 +345,7 @@ export function loadStreamConfig(env: Env = process.env): StreamConfig {
     requestsPerHour: c.KANDJI_REQUESTS_PER_HOUR,
     fetchAttempts: c.KANDJI_FETCH_ATTEMPTS,
     handoffMs: c.KANDJI_PAGE_HANDOFF,
+    ...(c.KANDJI_AUDIT_LATE_SWEEPS ? { lateSweepTiersMs: c.KANDJI_AUDIT_LATE_SWEEPS } : {}),
   };
 }
 

@@ -100,6 +100,7 @@ export async function startStream(
     errorBackoffMs: stream.errorBackoffMs,
     fetchAttempts: stream.fetchAttempts,
     handoffMs: stream.handoffMs,
+    ...(name === 'audit' && stream.lateSweepTiersMs ? { lateSweepTiersMs: stream.lateSweepTiersMs } : {}),
   };
   const options = { workflowId, taskQueue: temporal.taskQueue, workflowIdConflictPolicy: 'USE_EXISTING' as const };
   let cursor: StreamCursor;
