@@ -52,8 +52,14 @@ export interface LedgerHour {
   at?: number;
 }
 
-/** A table per hour: what one ship or sweep adds to the ledger. */
+/**
+ * What one ship or sweep adds to the ledger, per hour: a table (encodeCells), or — shorter for the few events of a
+ * poll — `k:` and the keys themselves (base 36, comma-separated).
+ */
 export type LedgerDelta = Record<string, string>;
+
+/** Below this many events of one hour, a delta lists their keys (about 10 characters each) instead of a table. */
+const KEY_LIST_MAX = 40;
 
 /** One table: CELLS × [count, key sum mod 2^52, check sum mod 2^32]. */
 export type Cells = number[][];
@@ -170,17 +176,33 @@ export function newLateLedger(cursor: { since: string; from?: string; digest?: s
 export function ledgerDelta(events: readonly { id: string; key: string }[], nowMs: number): LedgerDelta {
   const oldest = hourOfMillis(nowMs - LATE_HORIZON_MS);
   const newest = hourOfMillis(nowMs);
-  const tables = new Map<string, Cells>();
+  const keys = new Map<string, number[]>();
   for (const e of events) {
     const hour = hourOf(e.key);
     if (hour < oldest || hour > newest) continue;
-    let cells = tables.get(hour);
-    if (!cells) tables.set(hour, (cells = emptyCells()));
-    addKey(cells, idKey(e.id));
+    let list = keys.get(hour);
+    if (!list) keys.set(hour, (list = []));
+    list.push(idKey(e.id));
   }
   const out: LedgerDelta = {};
-  for (const [hour, cells] of [...tables].sort(([a], [b]) => (a < b ? -1 : 1))) out[hour] = encodeCells(cells);
+  for (const [hour, list] of [...keys].sort(([a], [b]) => (a < b ? -1 : 1))) {
+    if (list.length <= KEY_LIST_MAX) {
+      out[hour] = `k:${list.map((k) => k.toString(36)).join(',')}`;
+      continue;
+    }
+    const cells = emptyCells();
+    for (const key of list) addKey(cells, key);
+    out[hour] = encodeCells(cells);
+  }
   return out;
+}
+
+/** The table of a delta's hour, whichever form it has. */
+function deltaCells(text: string): Cells {
+  if (!text.startsWith('k:')) return decodeCells(text);
+  const cells = emptyCells();
+  for (const k of text.slice(2).split(',')) if (k) addKey(cells, parseInt(k, 36));
+  return cells;
 }
 
 /** The ledger with a ship's or a sweep's tables added (hours before `from` are ignored). */
@@ -190,7 +212,7 @@ export function addToLedger(ledger: LateLedger, delta: LedgerDelta | undefined):
   for (const [hour, text] of Object.entries(delta)) {
     if (hourEndKey(hour) <= ledger.from) continue;
     const before = hours[hour] ?? {};
-    hours[hour] = { ...before, cells: encodeCells(combineCells(decodeCells(before.cells), decodeCells(text))) };
+    hours[hour] = { ...before, cells: encodeCells(combineCells(decodeCells(before.cells), deltaCells(text))) };
   }
   return { ...ledger, hours };
 }

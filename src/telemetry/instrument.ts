@@ -13,6 +13,7 @@ import type {
   FetchedAuditPage,
   ShipAuditPageResult,
   ShipBatchResult,
+  SweepLateAuditHourResult,
   SweepSnapshotResult,
   SweepSnapshotStateResult,
   TenantDeps,
@@ -52,6 +53,13 @@ export function activityMetricsInterceptor(metrics: ForwarderMetrics): ActivityI
           case 'shipAuditPage':
             recordShipped(metrics, tenant, 'audit', result as ShipAuditPageResult);
             break;
+          case 'sweepLateAuditHour': {
+            const sweep = result as SweepLateAuditHourResult;
+            metrics.records(tenant, 'audit', 'late', sweep.found);
+            metrics.records(tenant, 'audit', 'late_resent', sweep.resent);
+            recordShipped(metrics, tenant, 'audit', sweep.shipment);
+            break;
+          }
           case 'shipBatch':
             recordShipped(metrics, tenant, arg.stream ?? 'audit', result as ShipBatchResult);
             break;

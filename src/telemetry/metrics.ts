@@ -9,9 +9,9 @@ import type { MetricMeter } from '@temporalio/common';
 import type { StreamName, StreamState } from '../../workflows/stream-status';
 
 /** Per record of a stream: what happened to it. */
-export type RecordOutcome = 'fetched' | 'shipped' | 'dead_lettered' | 'stale' | 'late' | 'trimmed';
+export type RecordOutcome = 'fetched' | 'shipped' | 'dead_lettered' | 'stale' | 'late' | 'late_resent' | 'trimmed';
 
-export const RECORD_OUTCOMES: readonly RecordOutcome[] = ['fetched', 'shipped', 'dead_lettered', 'stale', 'late', 'trimmed'];
+export const RECORD_OUTCOMES: readonly RecordOutcome[] = ['fetched', 'shipped', 'dead_lettered', 'stale', 'late', 'late_resent', 'trimmed'];
 
 export const STREAM_STATES: readonly StreamState[] = ['starting', 'paused', 'running', 'caught_up', 'retrying', 'blocked', 'unavailable', 'stopped'];
 
@@ -46,7 +46,8 @@ const RECORD_HELP: Record<RecordOutcome, string> = {
   shipped: 'Records Datadog accepted',
   dead_lettered: 'Records Datadog refused even alone (400): logged with their identity, not shipped',
   stale: "Records older than Datadog's 18-hour window (handled as DD_STALE_EVENTS says)",
-  late: 'Audit events that became visible in Kandji after later ones were shipped (shipped now, once)',
+  late: 'Audit events that became visible in Kandji after later ones were shipped (shipped now, once), by the polls or the late sweep',
+  late_resent: 'Audit events sent again because an hour held too many late events to list them (may be in Datadog twice)',
   trimmed: "Records over Datadog's 1 MB per log whose largest fields were trimmed",
 };
 

@@ -80,6 +80,15 @@ describe('the late ledger', () => {
     const next = addToLedger(ledger, delta);
     expect(Object.keys(next.hours).sort()).toEqual(['2026-11-30T06', '2026-11-30T11']);
     expect(differenceOf(tableOf(['b']), decodeCells(next.hours['2026-11-30T06']!.cells))).toEqual({ added: [], removed: [], complete: true });
+    // A page of many events of one hour reports a table; either form adds up to the same ledger.
+    const many = ids(300).map((id) => ({ id, key: key('2026-11-30T07:30:00Z') }));
+    const big = ledgerDelta(many, now);
+    expect(big['2026-11-30T07']!.startsWith('k:')).toBe(false);
+    const inOne = addToLedger(ledger, big);
+    let inSmall = ledger;
+    for (let i = 0; i < many.length; i += 30) inSmall = addToLedger(inSmall, ledgerDelta(many.slice(i, i + 30), now));
+    expect(inSmall.hours['2026-11-30T07']!.cells).toBe(inOne.hours['2026-11-30T07']!.cells);
+    expect(differenceOf(tableOf(ids(300)), decodeCells(inSmall.hours['2026-11-30T07']!.cells)).added).toEqual([]);
   });
 
   it('sweeps each settled hour at each tier once, counted from its first sweep, and forgets hours past the horizon', () => {
