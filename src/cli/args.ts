@@ -1,7 +1,7 @@
 /** Command-line arguments of the CLI, parsed with node:util and validated with zod. */
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
-import { timestampKey } from '../../workflows/timestamps';
+import { isoTime, tenantName } from '../config/edge-schemas';
 import { STREAMS } from '../temporal/workflow-ids';
 
 export class UsageError extends Error {}
@@ -46,26 +46,17 @@ const streamList = z
   .pipe(z.array(z.enum(STREAMS as [string, ...string[]])).min(1))
   .transform((xs) => [...new Set(xs)] as (typeof STREAMS)[number][]);
 
-const since = z.string().refine((s) => {
-  try {
-    timestampKey(s);
-    return true;
-  } catch {
-    return false;
-  }
-}, 'expected an ISO-8601 time, e.g. 2026-01-31T08:00:00Z (a time without zone is read as UTC)');
-
-const common = { tenant: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/).optional() };
+const common = { tenant: tenantName.optional() };
 
 const commands = {
-  start: z.object({ ...common, streams: streamList.optional(), since: since.optional() }),
+  start: z.object({ ...common, streams: streamList.optional(), since: isoTime.optional() }),
   status: z.object({ ...common, json: z.boolean().default(false) }),
   stop: z.object({ ...common, streams: streamList.optional(), 'no-wait': z.boolean().default(false) }),
   pause: z.object({ ...common, streams: streamList.optional() }),
   resume: z.object({ ...common, streams: streamList.optional() }),
-  backfill: z.object({ ...common, streams: streamList.optional(), from: since, to: since }),
+  backfill: z.object({ ...common, streams: streamList.optional(), from: isoTime, to: isoTime }),
   'cancel-backfill': z.object({ ...common, streams: streamList.optional(), id: z.string().min(1).optional() }),
-  'move-cursor': z.object({ ...common, to: since }),
+  'move-cursor': z.object({ ...common, to: isoTime }),
   list: z.object({ json: z.boolean().default(false) }),
 };
 
