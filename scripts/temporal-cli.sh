@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Builds the temporal CLI (which carries `temporal server start-dev`) from the Go module proxy, once,
 # into a cache outside the repository, and prints its path on stdout. Reuses the cached binary when present.
-# Fallbacks, in order (see shared/reference/temporal.md §1.4): -checklinkname=0, then v1.5.0, then v1.4.1.
+# Fallbacks, in order: -checklinkname=0, then v1.5.0, then v1.4.1. Since Go 1.23 the linker refuses a //go:linkname
+# reference to a standard-library internal that does not allow it, and a dependency of a temporal CLI version may make
+# one; -checklinkname=0 turns that check off (https://github.com/golang/go/issues/67401).
 # Override: TEMPORAL_CLI_PATH=/path/to/temporal skips all of this.
 set -euo pipefail
 

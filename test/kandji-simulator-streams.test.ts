@@ -35,7 +35,7 @@ interface ThreatsPage {
 
 const getJson = (url: string, headers: Record<string, string> = AUTH) => fetchJson(url, headers);
 
-/** Follows detections pages the robust way (§10.1): a URL `next` gives `after`, a raw one is `after`. */
+/** Follows detections pages the robust way, as Kandji's `next` is a URL or a raw cursor: a URL `next` gives `after`, a raw one is `after`. */
 async function sweepDetections(
   sim: KandjiSimulator,
   query: Record<string, string>,
@@ -286,7 +286,7 @@ describe('threat-details', () => {
     return { records, pages };
   }
 
-  test('records look like §7.1: naive timestamps, "" for unset dates, nulls for departed devices', () => {
+  test('records look like real threat details: naive timestamps, "" for unset dates, nulls for departed devices', () => {
     const all = sim.threats.all();
     expect(all).toHaveLength(1230);
     expect(new Set(all.map(threatIdentity)).size).toBe(1230);

@@ -16,8 +16,9 @@ import {
 import { connectClient } from '../temporal/client';
 import { STREAMS } from '../temporal/workflow-ids';
 import { backfillRequestSchema, describeIssues } from '../../workflows/messages';
-import { parseCommand, USAGE, UsageError, type Command } from './args';
+import { parseCommand, UsageError, type Command } from './args';
 import { formatStatusTable } from './format-status';
+import { helpText } from './help';
 
 const out = (s: string) => process.stdout.write(`${s}\n`);
 
@@ -124,13 +125,13 @@ async function main(): Promise<number> {
     command = parseCommand(process.argv.slice(2));
   } catch (err) {
     if (err instanceof UsageError) {
-      process.stderr.write(`${err.message}\n\n${USAGE}\n`);
+      process.stderr.write(`${err.message}\n\n${helpText(err.command)}\n`);
       return 2;
     }
     throw err;
   }
   if (command.name === 'help') {
-    out(USAGE);
+    out(helpText(command.command));
     return 0;
   }
   let tenants: StreamConfig[];

@@ -9,8 +9,8 @@ import { STALE_POLICIES, stalePolicyFor, type StalePolicies, type StalePolicy } 
 import { parseEncryptionKey } from '../temporal/encryption-codec';
 import { DEFAULT_TEMPORAL_ADDRESS, loadConnectionProfile, type TemporalConnectionProfile } from '../temporal/connection';
 import type { TokenProvider } from '../kandji/token-source';
+import { durationMs, isoTime, tenantName } from './edge-schemas';
 import { loadTenantsFile, tenantTokenProvider, type TenantEntry } from './tenants-file';
-import { timestampKey } from '../../workflows/timestamps';
 import type { StreamName } from '../../workflows/stream-status';
 
 export class ConfigError extends Error {
@@ -29,29 +29,7 @@ export function isLoopbackHost(hostname: string): boolean {
   return LOOPBACK.test(hostname);
 }
 
-const duration = (name: string, fallback: string) =>
-  z
-    .string()
-    .default(fallback)
-    .transform((s, ctx) => {
-      try {
-        const ms = parseDuration(s);
-        if (ms <= 0) throw new Error(`must be more than 0`);
-        return ms;
-      } catch (e) {
-        ctx.addIssue({ code: 'custom', message: `${name}: ${(e as Error).message}` });
-        return z.NEVER;
-      }
-    });
-
-const isoTimestamp = z.string().refine((s) => {
-  try {
-    timestampKey(s);
-    return true;
-  } catch {
-    return false;
-  }
-}, 'expected an ISO-8601 time such as 2026-01-31T12:00:00Z (a time without zone is read as UTC)');
+const duration = (name: string, fallback: string) => durationMs({ name, moreThanZero: true }).prefault(fallback);
 
 const kandjiUrl = z
   .string({ error: 'required: the Kandji API URL, e.g. https://acme.api.kandji.io' })
@@ -83,9 +61,6 @@ const kandjiUrl = z
     }
     return url.origin;
   });
-
-/** Tenant name: from KANDJI_TENANT, else the subdomain of KANDJI_API_URL. Used in workflow ids and tags. */
-const tenantName = z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'expected lower-case letters, digits and dashes, e.g. acme');
 
 export function tenantFromUrl(origin: string): string {
   const host = new URL(origin).hostname;
@@ -121,6 +96,7 @@ const temporalSchema = z.object({
 
 const streamSchema = z.object({
   KANDJI_API_URL: kandjiUrl,
+  // The tenant: from KANDJI_TENANT, else the subdomain of KANDJI_API_URL. Used in workflow ids and tags.
   KANDJI_TENANT: tenantName.optional(),
   KANDJI_POLL_INTERVAL: duration('KANDJI_POLL_INTERVAL', '1m'),
   KANDJI_DETECTIONS_POLL_INTERVAL: duration('KANDJI_DETECTIONS_POLL_INTERVAL', '15m'),
@@ -132,7 +108,7 @@ const streamSchema = z.object({
     .pipe(z.array(z.enum(['audit', 'detections', 'threats'], { error: 'expected a comma-separated list of audit, detections, threats' })).min(1, 'name at least one stream')),
   KANDJI_AUTH_RECHECK_INTERVAL: duration('KANDJI_AUTH_RECHECK_INTERVAL', '5m'),
   KANDJI_ERROR_BACKOFF: duration('KANDJI_ERROR_BACKOFF', '30s'),
-  KANDJI_START_DATE: isoTimestamp.optional(),
+  KANDJI_START_DATE: isoTime.optional(),
   KANDJI_FETCH_ATTEMPTS: z.coerce
     .number({ error: 'expected a whole number of attempts, e.g. 8' })
     .int('expected a whole number of attempts, e.g. 8')
@@ -163,19 +139,7 @@ const streamSchema = z.object({
         return z.NEVER;
       }
     }),
-  KANDJI_AUDIT_OVERLAP: z
-    .string()
-    .default('5m')
-    .transform((s, ctx) => {
-      try {
-        const ms = parseDuration(s);
-        if (ms > 24 * 3_600_000) throw new Error('must be at most 24h');
-        return ms;
-      } catch (e) {
-        ctx.addIssue({ code: 'custom', message: (e as Error).message });
-        return z.NEVER;
-      }
-    }),
+  KANDJI_AUDIT_OVERLAP: durationMs({ name: 'KANDJI_AUDIT_OVERLAP', atMost: '24h' }).prefault('5m'),
   KANDJI_PAGE_HANDOFF: duration('KANDJI_PAGE_HANDOFF', '30s'),
   KANDJI_AUDIT_PAGE_SIZE: z.coerce
     .number({ error: 'expected a whole number from 1 to 500' })

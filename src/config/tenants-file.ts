@@ -20,32 +20,19 @@
 import fs from 'node:fs';
 import { parseDocument, parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import { parseDuration } from '../duration';
 import { STALE_POLICIES } from '../datadog/stale-events';
 import { envTokenProvider, fileTokenProvider, type FileTokenOptions, type TokenProvider } from '../kandji/token-source';
+import { durationMs, TENANT_NAME, tenantName } from './edge-schemas';
 import { ConfigError } from './env';
 
-const duration = z.string().transform((s, ctx) => {
-  let ms = NaN;
-  try {
-    ms = parseDuration(s);
-  } catch {
-    // parseDuration's message quotes the value: not here.
-  }
-  if (!(ms > 0)) {
-    ctx.addIssue({ code: 'custom', message: 'expected a duration of more than 0 with a unit, e.g. 30s, 5m, 1h30m' });
-    return z.NEVER;
-  }
-  return ms;
-});
+// One message whatever is wrong: parseDuration's quotes the value, which must not be shown here.
+const duration = durationMs({ moreThanZero: true, message: 'expected a duration of more than 0 with a unit, e.g. 30s, 5m, 1h30m' });
 
 const stalePolicy = z.enum(STALE_POLICIES, { error: `expected one of ${STALE_POLICIES.join(', ')}` });
 
-const NAME = /^[a-z0-9][a-z0-9-]{0,62}$/;
-
 const tenantSchema = z
   .object({
-    name: z.string().regex(NAME, 'expected lower-case letters, digits and dashes, e.g. acme'),
+    name: tenantName,
     apiUrl: z.string({ error: 'required: the Kandji API URL, e.g. https://acme.api.kandji.io' }),
     token: z.union(
       [
@@ -91,7 +78,7 @@ export function loadTenantsFile(path: string): TenantEntry[] {
   top.data.tenants.forEach((raw, index) => {
     const name = (raw as { name?: unknown })?.name;
     // Only a valid name is shown: anything else could be a value pasted in the wrong place.
-    const label = `tenant ${typeof name === 'string' && NAME.test(name) ? `"${name}"` : `#${index + 1}`}`;
+    const label = `tenant ${typeof name === 'string' && TENANT_NAME.test(name) ? `"${name}"` : `#${index + 1}`}`;
     const parsed = tenantSchema.safeParse(raw);
     if (!parsed.success) {
       for (const i of parsed.error.issues) problems.push(`KANDJI_TENANTS_FILE: ${label}: ${i.path.join('.') || '(entry)'}: ${issueMessage(i)}`);

@@ -1,4 +1,8 @@
-/** Datadog sites and their logs intake hosts (shared/reference/datadog-logs.md §1). */
+/**
+ * Datadog sites and their logs intake hosts: the v2 intake is `https://http-intake.logs.<site>/api/v2/logs` on every
+ * site (US1 `datadoghq.com`, EU1 `datadoghq.eu`, US1-FED `ddog-gov.com`, …), as the endpoint table of
+ * https://docs.datadoghq.com/api/latest/logs/#send-logs lists them.
+ */
 export const DATADOG_SITES = {
   'datadoghq.com': 'http-intake.logs.datadoghq.com', // US1
   'us3.datadoghq.com': 'http-intake.logs.us3.datadoghq.com',

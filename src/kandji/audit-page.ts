@@ -6,7 +6,7 @@
  */
 import { z } from 'zod';
 import { RemoteError, snippet } from '../remote-errors';
-import { timestampKey } from '../../workflows/timestamps';
+import { isIsoTime } from '../config/edge-schemas';
 
 export type AuditRecord = { id: string; occurred_at: string } & Record<string, unknown>;
 
@@ -33,11 +33,7 @@ function problemOf(record: unknown): string | undefined {
   const r = record as Record<string, unknown>;
   if (typeof r.id !== 'string' || r.id === '') return 'no string id';
   if (typeof r.occurred_at !== 'string') return 'no occurred_at';
-  try {
-    timestampKey(r.occurred_at);
-  } catch {
-    return `occurred_at is not an ISO-8601 timestamp: ${snippet(JSON.stringify(r.occurred_at), 60)}`;
-  }
+  if (!isIsoTime(r.occurred_at)) return `occurred_at is not an ISO-8601 timestamp: ${snippet(JSON.stringify(r.occurred_at), 60)}`;
   return undefined;
 }
 

@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { ConfigError } from '../config/env';
-import { parseDuration } from '../duration';
+import { durationMs } from '../config/edge-schemas';
 
 type Env = Record<string, string | undefined>;
 
@@ -38,18 +38,7 @@ const port = (name: string, fallback: number) =>
     .max(65_535, `${name}: expected a port number (0 turns it off)`)
     .default(fallback);
 
-const duration = (name: string, fallback: string) =>
-  z
-    .string()
-    .default(fallback)
-    .transform((s, ctx) => {
-      try {
-        return parseDuration(s);
-      } catch (e) {
-        ctx.addIssue({ code: 'custom', message: `${name}: ${(e as Error).message}` });
-        return z.NEVER;
-      }
-    });
+const duration = (name: string, fallback: string) => durationMs({ name }).prefault(fallback);
 
 const schema = z.object({
   HEALTH_PORT: port('HEALTH_PORT', 8080),

@@ -182,7 +182,7 @@ describe('loadWorkerConfig', () => {
   });
 
   describe('DD_SITE', () => {
-    // shared/reference/datadog-logs.md §1
+    // The intake host of each site: https://docs.datadoghq.com/api/latest/logs/#send-logs
     it.each([
       ['datadoghq.com', 'http-intake.logs.datadoghq.com'],
       ['us3.datadoghq.com', 'http-intake.logs.us3.datadoghq.com'],

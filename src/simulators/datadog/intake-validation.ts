@@ -1,6 +1,7 @@
 /**
  * Decodes and validates one `POST /api/v2/logs` body, the way the Datadog intake does
- * (shared/reference/datadog-logs.md §2–3). Pure functions: no HTTP, no state.
+ * (https://docs.datadoghq.com/api/latest/logs/#send-logs: payload, log and array limits, and
+ * Content-Encoding). Pure functions: no HTTP, no state.
  */
 import * as zlib from 'node:zlib';
 import { MAX_ITEMS_PER_REQUEST, MAX_SINGLE_LOG_BYTES, MAX_UNCOMPRESSED_PAYLOAD_BYTES } from './limits';

@@ -1,7 +1,9 @@
 /**
- * Limits of the Datadog Logs HTTP intake (v2), as documented in
- * shared/reference/datadog-logs.md §3. Datadog writes "5 MB" and "1 MB"; the Agent and Vector
- * use decimal megabytes (5,000,000 B), so the simulator does too.
+ * Limits of the Datadog Logs HTTP intake (v2), as documented at
+ * https://docs.datadoghq.com/api/latest/logs/#send-logs: at most 5 MB per payload (uncompressed),
+ * 1 MB per log (a larger one is accepted and truncated) and 1,000 entries per array; 413 for a
+ * payload over 5 MB. Datadog writes "5 MB" and "1 MB"; the Agent and Vector use decimal megabytes
+ * (5,000,000 B), so the simulator does too.
  */
 
 /** Largest accepted payload, measured after decompression. Larger → 413. */
@@ -23,8 +25,10 @@ export const MAX_RAW_BODY_BYTES_COMPRESSED = 2 * MAX_UNCOMPRESSED_PAYLOAD_BYTES;
 export const INTAKE_PATH = '/api/v2/logs';
 
 /**
- * Timestamp window (§3): Datadog accepts (202) but drops logs whose official timestamp is more
- * than 18 h before receipt, or more than 2 h after it.
+ * Timestamp window: Datadog accepts (202) but drops logs whose official timestamp is more than
+ * 18 h before receipt, or more than 2 h after it ("Log events can be submitted up to 18 hours in the
+ * past and two hours in the future":
+ * https://docs.datadoghq.com/logs/log_configuration/processors/log_date_remapper/).
  */
 export const MAX_LOG_AGE_MS = 18 * 60 * 60 * 1000;
 export const MAX_LOG_FUTURE_MS = 2 * 60 * 60 * 1000;

@@ -1,6 +1,7 @@
 /**
  * DatadogSimulator: a real HTTP server on 127.0.0.1 that behaves like the Datadog Logs intake
- * `POST /api/v2/logs` (shared/reference/datadog-logs.md §2–4), with injectable faults.
+ * `POST /api/v2/logs` (https://docs.datadoghq.com/api/latest/logs/#send-logs: DD-API-KEY header,
+ * JSON array or object body, optional gzip/deflate, 202 on success), with injectable faults.
  *
  * Order of checks for one request:
  *   outage → route (404) → method (405) → fault draw → read body → API key (401/403)

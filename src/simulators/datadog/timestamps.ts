@@ -1,6 +1,10 @@
 /**
- * The official timestamp Datadog gives a log (shared/reference/datadog-logs.md §3, §7.4), and
- * the 18 h / 2 h intake window. Pure functions: no HTTP, no state, no clock.
+ * The official timestamp Datadog gives a log, and the 18 h / 2 h intake window. Datadog's Kandji
+ * integration pipeline (https://docs.datadoghq.com/integrations/kandji/) remaps `occurred_at`
+ * (audit) or `detection_datetime` (detections) as the date; without them Datadog reads its default
+ * date attributes, and without any, stamps the log when received
+ * (https://docs.datadoghq.com/logs/log_configuration/processors/log_date_remapper/).
+ * Pure functions: no HTTP, no state, no clock.
  */
 import { MAX_LOG_AGE_MS, MAX_LOG_FUTURE_MS } from './limits';
 import type { LogItem } from './intake-validation';

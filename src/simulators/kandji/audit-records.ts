@@ -1,7 +1,8 @@
 /**
  * Deterministic generator of realistic Kandji audit records (`GET /api/v1/audit/events`),
- * shaped after the vendor examples and Datadog's test samples (kandji-api.md §5,
- * datadog-logs.md §8). The same seed always yields the same records in the same order.
+ * shaped after the examples of Kandji's API documentation (https://api-docs.kandji.io/) and the
+ * log samples of Datadog's Kandji integration (https://docs.datadoghq.com/integrations/kandji/).
+ * The same seed always yields the same records in the same order.
  */
 import { seededRandom } from '../faults';
 import { formatMicros } from './time';

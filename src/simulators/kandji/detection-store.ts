@@ -1,7 +1,7 @@
 /**
  * Vulnerability-management detections (`GET /api/v1/vulnerability-management/detections`,
- * kandji-api.md §6): a current-state list with one row per (device, application, CVE), no id
- * and no status. A row exists while the vulnerable software is present; rows come and go.
+ * https://api-docs.kandji.io/): a current-state list with one row per (device, application, CVE),
+ * no id and no status. A row exists while the vulnerable software is present; rows come and go.
  *
  * Identity is `device_id|bundle_id|cve_id` (`detectionIdentity`; a null bundle_id counts as
  * ""), as Datadog builds its finding uid. Rows are kept unique by identity and ordered by it;
@@ -16,7 +16,10 @@ import { seededRandom } from '../faults';
 import { chance, fleetForSeed, int, pick, serial, uuid, type Fleet, type Rand } from './audit-records';
 import { dateToMicros, formatMicros, formatNaiveMicros, nowMicros } from './time';
 
-/** Which field-name set rows use (§6.1): the real-tenant one, the Postman one, or both (per row). */
+/**
+ * Which field-name set rows use: the one real tenants answer with, the older one of the example in Kandji's Postman
+ * API documentation, or both (per row). The two name the same values differently.
+ */
 export type DetectionFieldSet = 'current' | 'legacy' | 'mixed';
 
 interface DetectionRowBase {
@@ -36,7 +39,7 @@ interface DetectionRowBase {
   cvss_score: number;
 }
 
-/** The real-tenant field set (§6.3). */
+/** The field set real tenants answer with. */
 export interface CurrentDetectionRow extends DetectionRowBase {
   description: string;
   severity: string;
@@ -47,7 +50,7 @@ export interface CurrentDetectionRow extends DetectionRowBase {
   cve_modified_at: string;
 }
 
-/** The older field set of the Postman example (§6.2). */
+/** The older field set of the example in Kandji's Postman API documentation. */
 export interface LegacyDetectionRow extends DetectionRowBase {
   cve_description: string;
   cvss_severity: string;

@@ -1,6 +1,6 @@
 /**
- * A Kandji API simulator: a real HTTP server on 127.0.0.1 (node:http) serving, the way
- * kandji-api.md §2-7 describes them:
+ * A Kandji API simulator: a real HTTP server on 127.0.0.1 (node:http) serving, the way Kandji's
+ * API documentation (https://api-docs.kandji.io/) and real tenants answer them:
  * - `GET /api/v1/audit/events`: cursor pagination with a full `next` URL, `start_date` /
  *   `end_date` filters at microsecond precision;
  * - `GET /api/v1/vulnerability-management/detections`: a current-state list paged by an

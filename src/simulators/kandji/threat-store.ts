@@ -1,5 +1,5 @@
 /**
- * EDR threat details (`GET /api/v1/threat-details`, kandji-api.md §7): one record per file
+ * EDR threat details (`GET /api/v1/threat-details`, https://api-docs.kandji.io/): one record per file
  * detection on a device, with a mutable status (QUARANTINED, NOT_QUARANTINED, RELEASED).
  * Timestamps are naive (`2023-04-21T17:23:13.883134`, UTC in this simulator) and unset dates
  * are "". Some records belong to devices that left the tenant: `device_name` "" and
