@@ -20,6 +20,15 @@ export function formatStatusTable(tenant: string, reports: readonly StreamReport
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((row) => row[i]!.length)));
   const table = rows.map((row) => row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i]!))).join('  '));
   for (const r of reports) {
+    const c = r.status?.counts;
+    if (c && (c.late > 0 || c.lateFound || c.lateResent || r.status?.lastLateSweep)) {
+      const sweep = r.status?.lastLateSweep;
+      table.push(
+        `  late events (${r.stream}): ${c.late} caught by the polls, ${c.lateFound ?? 0} by the late sweep` +
+          `${c.lateResent ? `, ${c.lateResent} sent again (hours too busy to list)` : ''}` +
+          `${sweep ? `; last swept hour ${sweep.hour}:00Z at ${sweep.at}` : ''}`,
+      );
+    }
     for (const b of r.status?.backfills ?? []) {
       const progress = (b as { progress?: string }).progress;
       table.push(
