@@ -29,7 +29,7 @@ describe('late audit events', () => {
     const now = Date.now();
     h = await Harness.start({
       kandji: { backlog: { count: 1_500, from: new Date(now - 17.5 * HOUR), to: new Date(now - MINUTE), tieFraction: 0.2 }, seed: 91, auditNext },
-      env: { KANDJI_AUDIT_PAGE_SIZE: '200', KANDJI_AUDIT_LATE_SWEEPS: '3s,6s,12s,20s' },
+      env: { KANDJI_AUDIT_PAGE_SIZE: '200', KANDJI_AUDIT_LATE_SWEEPS: '3s,6s,10s,15s,20s' },
     });
     await h.startWorker();
     await h.startAudit(new Date(now - 18 * HOUR).toISOString());
@@ -60,7 +60,7 @@ describe('late audit events', () => {
     const now = Date.now();
     h = await Harness.start({
       kandji: { backlog: { count: 600, from: new Date(now - 5 * HOUR), to: new Date(now - MINUTE) }, seed: 92 },
-      env: { KANDJI_AUDIT_LATE_SWEEPS: '3s,6s' },
+      env: { KANDJI_AUDIT_LATE_SWEEPS: '3s,6s,10s' },
     });
     await h.startWorker();
     await h.startAudit(new Date(now - 6 * HOUR).toISOString());
@@ -70,7 +70,7 @@ describe('late audit events', () => {
     const hourStart = Math.floor((now - 3 * HOUR) / HOUR) * HOUR;
     const burst = Array.from({ length: 300 }, (_, i) => h.kandji.audit.appendLate(Date.now() - (hourStart + 1_000 + i * 10_000)));
     await waitFor('the burst shipped', () => burst.every((e) => receivedIds(h).includes(e.id)), 60_000);
-    await new Promise((r) => setTimeout(r, 8_000));
+    await new Promise((r) => setTimeout(r, 11_000));
     const s = await h.status();
     expect(s.counts.lateResent).toBeGreaterThanOrEqual(300);
     // Every event arrived; the only repeats are the other events of that hour, sent once more (and only once).
@@ -89,7 +89,7 @@ describe('late audit events', () => {
     const now = Date.now();
     h = await Harness.start({
       kandji: { backlog: { count: 300, from: new Date(now - 4 * HOUR), to: new Date(now - MINUTE) }, seed: 93 },
-      env: { KANDJI_AUDIT_LATE_SWEEPS: '2s' },
+      env: { KANDJI_AUDIT_LATE_SWEEPS: '2s,4s,8s' },
     });
     await h.startWorker();
     // Start 2 hours back: the 100-odd events before that are never shipped, late sweep or not.

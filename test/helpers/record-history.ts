@@ -1,5 +1,6 @@
 /**
- * Runs a short, eventful audit stream (auth failure and recovery, backlog, live events, caught-up sleep, stop)
+ * Runs a short, eventful audit stream (auth failure and recovery, backlog, live events, caught-up sleep, a late
+ * event found by the late sweep, stop)
  * on the harness and returns its history as protobuf bytes (the wire form of temporal.api.history.v1.History). Binary rather than
  * JSON because the SDK's JSON history reader trips over two copies of protobufjs in this dependency tree.
  * Used by the replay test (RECORD_HISTORIES=1 saves it).
@@ -13,7 +14,8 @@ export async function recordAuditHistory(): Promise<Buffer> {
   const now = Date.now();
   const h = await Harness.start({
     kandji: { backlog: { count: 1_200, from: new Date(now - 3_600_000), to: new Date(now - 60_000) }, tokens: ['wrong'] },
-    env: { KANDJI_AUTH_RECHECK_INTERVAL: '1s', KANDJI_AUDIT_PAGE_SIZE: '200' },
+    // Late sweeps seconds apart (not hours), so that one finds an event that turns up 90 minutes late.
+    env: { KANDJI_AUTH_RECHECK_INTERVAL: '1s', KANDJI_AUDIT_PAGE_SIZE: '200', KANDJI_AUDIT_LATE_SWEEPS: '1s,2s,4s,8s,16s,32s' },
   });
   try {
     await h.startWorker();
@@ -25,6 +27,8 @@ export async function recordAuditHistory(): Promise<Buffer> {
     await new Promise((r) => setTimeout(r, 2_500));
     h.kandji.audit.stopLive();
     await waitFor('caught up', async () => (await h.status()).state === 'caught_up', 10_000);
+    const late = h.kandji.audit.appendLate(90 * 60_000);
+    await waitFor('late event shipped by the late sweep', () => h.datadog.received.some((r) => r.id === late.id), 20_000);
     await stopStream(h.client, h.tenant, 'audit', 20_000);
     const history = await h.auditHandle().fetchHistory();
     return Buffer.from(temporal.api.history.v1.History.encode(history).finish());
