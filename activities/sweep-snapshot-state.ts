@@ -99,7 +99,7 @@ export function sweepSnapshotStateActivity(deps: ActivityDeps) {
 
       // What this sweep has seen so far: the chunks written by earlier attempts, then the heartbeat's pending part.
       const resumed = ctx.info.heartbeatDetails as Progress | undefined;
-      const p: Progress = resumed ?? {
+      const sweep: Progress = resumed ?? {
         position: input.stream === 'threats' ? 0 : null,
         done: false,
         chunksWritten: 0,
@@ -111,81 +111,81 @@ export function sweepSnapshotStateActivity(deps: ActivityDeps) {
         ship: { shipped: 0, batches: 0, deadLettered: 0, trimmed: 0, stale: 0 },
       };
       const current = new Fingerprint64Set(Math.max(previous.size, 1024));
-      for (let i = 0; i < p.chunksWritten; i++) for (const fp of await chunks.read(input.generation, i)) current.add(fp);
-      let pending: bigint[] = [...decodeFingerprints(p.pending)];
+      for (let i = 0; i < sweep.chunksWritten; i++) for (const fp of await chunks.read(input.generation, i)) current.add(fp);
+      let pending: bigint[] = [...decodeFingerprints(sweep.pending)];
       for (const fp of pending) current.add(fp);
-      for (const fp of decodeFingerprints(p.inline ?? '')) current.add(fp);
+      for (const fp of decodeFingerprints(sweep.inline ?? '')) current.add(fp);
       const deadLetters: ShipBatchResult['deadLetters'] = [];
       let stalePolicy: ShipBatchResult['stale']['policy'] = deps.stalePolicy ?? 'ship';
-      const checkpoint = () => ctx.heartbeat({ ...p, pending: encodeFingerprints(pending) });
+      const checkpoint = () => ctx.heartbeat({ ...sweep, pending: encodeFingerprints(pending) });
 
       /** Ships the rows of one page not seen before; remembers every row of the page. */
-      const take = async (rows: Record<string, unknown>[]) => {
+      const shipUnseen = async (rows: Record<string, unknown>[]) => {
         const fresh: Record<string, unknown>[] = [];
         for (const row of rows) {
           const fp = fingerprint64(versionKey(input.stream, row));
           if (!current.add(fp)) continue; // re-read (threat page overlap) or a repeat inside the sweep
           pending.push(fp);
-          if (previous.has(fp) && !input.reship) p.matched += 1;
+          if (previous.has(fp) && !input.reship) sweep.matched += 1;
           else if (!unconfirmed.has(fp) || input.reship) {
             fresh.push(row);
-            if (lacksIdentity(input.stream, row)) p.withoutIdentity = (p.withoutIdentity ?? 0) + 1;
+            if (lacksIdentity(input.stream, row)) sweep.withoutIdentity = (sweep.withoutIdentity ?? 0) + 1;
           }
         }
-        p.rows += rows.length;
+        sweep.rows += rows.length;
         if (fresh.length === 0) return;
         const shipped = await shipRecords(deps, { tenant: input.tenant, stream: input.stream, records: fresh }, { signal: ctx.cancellationSignal });
-        p.fresh += fresh.length;
-        p.ship.shipped += shipped.shipped;
-        p.ship.batches += shipped.batches;
-        p.ship.deadLettered += shipped.deadLettered;
-        p.ship.trimmed += shipped.trimmed;
-        p.ship.stale += shipped.stale.count;
+        sweep.fresh += fresh.length;
+        sweep.ship.shipped += shipped.shipped;
+        sweep.ship.batches += shipped.batches;
+        sweep.ship.deadLettered += shipped.deadLettered;
+        sweep.ship.trimmed += shipped.trimmed;
+        sweep.ship.stale += shipped.stale.count;
         if (deadLetters.length < 20) deadLetters.push(...shipped.deadLetters.slice(0, 20 - deadLetters.length));
         stalePolicy = shipped.stale.policy;
       };
       /** Writes full chunks out of `pending`; `all` also writes the last, partial one. */
       const flush = async (all: boolean) => {
-        if (all && p.chunksWritten === 0 && pending.length <= INLINE_STATE_ROWS) {
-          p.inline = encodeFingerprints(pending);
+        if (all && sweep.chunksWritten === 0 && pending.length <= INLINE_STATE_ROWS) {
+          sweep.inline = encodeFingerprints(pending);
           pending = [];
           return;
         }
         while (pending.length >= chunkRows || (all && pending.length > 0)) {
-          await chunks.write(input.generation, p.chunksWritten, pending.slice(0, chunkRows));
-          p.chunksWritten += 1;
+          await chunks.write(input.generation, sweep.chunksWritten, pending.slice(0, chunkRows));
+          sweep.chunksWritten += 1;
           pending = pending.slice(chunkRows);
         }
       };
 
       const keepAlive = () => checkpoint();
-      while (!p.done) {
-        const page = await readSnapshotPage(kandji, input.stream, p.position, p.pages, { signal: ctx.cancellationSignal, keepAlive: keepAlive });
-        await take(page.rows);
-        p.position = page.next;
-        p.done = page.done;
-        p.pages += 1;
-        await flush(p.done);
+      while (!sweep.done) {
+        const page = await readSnapshotPage(kandji, input.stream, sweep.position, sweep.pages, { signal: ctx.cancellationSignal, keepAlive: keepAlive });
+        await shipUnseen(page.rows);
+        sweep.position = page.next;
+        sweep.done = page.done;
+        sweep.pages += 1;
+        await flush(sweep.done);
         checkpoint();
       }
 
-      const gone = previous.size - p.matched;
-      log.info({ rows: p.rows, fresh: p.fresh, gone, pages: p.pages, known: current.size, chunks: p.chunksWritten }, 'sweep complete');
+      const gone = previous.size - sweep.matched;
+      log.info({ rows: sweep.rows, fresh: sweep.fresh, gone, pages: sweep.pages, known: current.size, chunks: sweep.chunksWritten }, 'sweep complete');
       return {
-        state: { generation: input.generation, chunks: p.chunksWritten, rows: current.size, ...(p.inline !== undefined ? { inline: p.inline } : {}) },
-        rows: p.rows,
-        fresh: p.fresh,
+        state: { generation: input.generation, chunks: sweep.chunksWritten, rows: current.size, ...(sweep.inline !== undefined ? { inline: sweep.inline } : {}) },
+        rows: sweep.rows,
+        fresh: sweep.fresh,
         gone: input.reship ? 0 : gone,
         known: current.size,
-        pages: p.pages,
+        pages: sweep.pages,
         previousRows: previous.size,
-        withoutIdentity: p.withoutIdentity ?? 0,
-        shipped: p.ship.shipped,
-        batches: p.ship.batches,
+        withoutIdentity: sweep.withoutIdentity ?? 0,
+        shipped: sweep.ship.shipped,
+        batches: sweep.ship.batches,
         deadLetters,
-        deadLettered: p.ship.deadLettered,
-        trimmed: p.ship.trimmed,
-        stale: { count: p.ship.stale, policy: stalePolicy },
+        deadLettered: sweep.ship.deadLettered,
+        trimmed: sweep.ship.trimmed,
+        stale: { count: sweep.ship.stale, policy: stalePolicy },
       };
     }, ctx.info.attempt);
   };

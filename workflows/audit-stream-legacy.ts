@@ -21,7 +21,7 @@ const retry = (maximumAttempts: number, maximumInterval: '1 minute' | '2 minutes
 
 export async function legacyAuditLoop(
   input: AuditStreamInput,
-  rt: StreamRuntime,
+  runtime: StreamRuntime,
   continueWith: (cursor: AuditCursor) => Promise<never>,
 ): Promise<void> {
   const now = () => new Date().toISOString();
@@ -35,17 +35,17 @@ export async function legacyAuditLoop(
     heartbeatTimeout: '1 minute',
     retry: retry(20, '2 minutes'),
   });
-  const { status } = rt;
+  const { status } = runtime;
   let cursor: AuditCursor = input.cursor;
-  while (!rt.stopRequested()) {
-    await rt.whilePaused();
-    if (rt.stopRequested()) break;
+  while (!runtime.stopRequested()) {
+    await runtime.whilePaused();
+    if (runtime.stopRequested()) break;
     if (workflowInfo().continueAsNewSuggested) {
       await condition(allHandlersFinished);
       await continueWith(cursor);
     }
 
-    const page = await rt.untilDone('fetch', () => fetchAuditPage({ tenant: input.tenant, cursor }));
+    const page = await runtime.untilDone('fetch', () => fetchAuditPage({ tenant: input.tenant, cursor }));
     if (!page) break;
     status.lastPollAt = now();
     status.counts.pages += 1;
@@ -54,7 +54,7 @@ export async function legacyAuditLoop(
 
     if (page.events.length > 0) {
       status.counts.fetched += page.events.length;
-      const shipped = await rt.untilDone('ship', () => shipBatch({ tenant: input.tenant, stream: 'audit', records: page.events }));
+      const shipped = await runtime.untilDone('ship', () => shipBatch({ tenant: input.tenant, stream: 'audit', records: page.events }));
       if (!shipped) break;
       recordShipment(status, shipped);
     }
@@ -65,8 +65,8 @@ export async function legacyAuditLoop(
     if (cursor.page === null) {
       status.state = 'caught_up';
       status.caughtUpAt = now();
-      await rt.pause(input.timings.pollIntervalMs);
-      if (!rt.stopRequested()) status.state = 'running';
+      await runtime.sleep(input.timings.pollIntervalMs);
+      if (!runtime.stopRequested()) status.state = 'running';
     }
   }
 }

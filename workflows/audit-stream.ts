@@ -47,13 +47,13 @@ export interface AuditStreamResult {
 }
 
 export async function auditStream(input: AuditStreamInput): Promise<AuditStreamResult> {
-  const rt = createStreamRuntime(input.tenant, 'audit', input.cursor, input.timings, input.carried);
-  const { status } = rt;
+  const runtime = createStreamRuntime(input.tenant, 'audit', input.cursor, input.timings, input.carried);
+  const { status } = runtime;
   const backfill = input.backfill;
   if (backfill) status.window = { from: backfill.from, to: backfill.to };
   else {
     const self = workflowInfo().workflowId;
-    installBackfillHandlers(rt, {
+    installBackfillHandlers(runtime, {
       // Each backfill is a child workflow with its own cursor over the window; the live tail keeps running.
       start: async (info) => {
         const workflowId = `${self}/${info.id}`;
@@ -68,14 +68,14 @@ export async function auditStream(input: AuditStreamInput): Promise<AuditStreamR
   }
   const continueWith = async (cursor: AuditCursor, late?: LateLedger): Promise<never> => {
     await condition(allHandlersFinished);
-    return continueAsNew<typeof auditStream>({ ...input, cursor, carried: rt.carried(), ...(late ? { late } : {}) });
+    return continueAsNew<typeof auditStream>({ ...input, cursor, carried: runtime.carried(), ...(late ? { late } : {}) });
   };
 
   status.state = 'running';
   let cancelled = false;
   if (patched(PAGES_OUTSIDE_HISTORY)) {
     try {
-      await pageLoop(input, rt, continueWith);
+      await pageLoop(input, runtime, continueWith);
     } catch (err) {
       // Cancel (from the UI, or a parent) is a stop: the run completes with its committed cursor, so a later start
       // resumes from it.
@@ -83,12 +83,12 @@ export async function auditStream(input: AuditStreamInput): Promise<AuditStreamR
       cancelled = true;
       log.info('stream cancelled: stopping with the committed cursor', { cursor: status.cursor });
     }
-  } else await legacyAuditLoop(input, rt, continueWith);
+  } else await legacyAuditLoop(input, runtime, continueWith);
 
   status.state = 'stopped';
   await CancellationScope.nonCancellable(async () => {
     if (backfill) {
-      const state = rt.stopRequested() || cancelled ? 'cancelled' : 'done';
+      const state = runtime.stopRequested() || cancelled ? 'cancelled' : 'done';
       await getExternalWorkflowHandle(backfill.parentWorkflowId)
         .signal(backfillFinishedSignal, { id: backfill.id, state, shipped: status.counts.shipped })
         .catch(() => undefined); // the stream may have been stopped meanwhile
@@ -120,9 +120,9 @@ interface ReadAhead {
   ref: Promise<AuditPageRef | undefined>;
 }
 
-async function pageLoop(input: AuditStreamInput, rt: StreamRuntime, continueWith: (cursor: AuditCursor, late?: LateLedger) => Promise<never>): Promise<void> {
+async function pageLoop(input: AuditStreamInput, runtime: StreamRuntime, continueWith: (cursor: AuditCursor, late?: LateLedger) => Promise<never>): Promise<void> {
   const now = () => new Date().toISOString();
-  const { status } = rt;
+  const { status } = runtime;
   const { tenant } = input;
   const { readAuditPageRef } = proxyActivities<Activities>({
     startToCloseTimeout: '2 minutes',
@@ -137,7 +137,7 @@ async function pageLoop(input: AuditStreamInput, rt: StreamRuntime, continueWith
       ...(workerQueue ? { taskQueue: workerQueue, scheduleToStartTimeout: input.timings.handoffMs ?? DEFAULT_HANDOFF_MS } : {}),
     }).shipAuditPage;
 
-  const read = (from: AuditCursor) => rt.untilDone('fetch', () => readAuditPageRef({ tenant, cursor: from }));
+  const read = (from: AuditCursor) => runtime.untilDone('fetch', () => readAuditPageRef({ tenant, cursor: from }));
   const readAhead = (from: AuditCursor): ReadAhead => {
     const scope = new CancellationScope();
     const ref = scope.run(() => read(from));
@@ -146,7 +146,7 @@ async function pageLoop(input: AuditStreamInput, rt: StreamRuntime, continueWith
   };
   /** Ships a page from the worker holding it; if that worker is gone, from whichever worker reads it again. */
   const ship = (ref: AuditPageRef, from: AuditCursor) =>
-    rt.untilDone('ship', async (): Promise<ShipAuditPageResult> => {
+    runtime.untilDone('ship', async (): Promise<ShipAuditPageResult> => {
       const args = { tenant, pageId: ref.pageId!, cursor: from, pages: ref.pages };
       if (ref.workerQueue) {
         try {
@@ -162,35 +162,32 @@ async function pageLoop(input: AuditStreamInput, rt: StreamRuntime, continueWith
 
   let cursor: AuditCursor = input.cursor;
   // Backfills re-ship a window on purpose: only the live tail looks for late events.
-  const late = !input.backfill && patched(LATE_SWEEPS) ? createLateSweep(input, rt) : undefined;
+  const late = !input.backfill && patched(LATE_SWEEPS) ? createLateSweep(input, runtime) : undefined;
   let ahead: ReadAhead | undefined;
   const dropAhead = () => {
     ahead?.scope.cancel();
     ahead = undefined;
   };
   // A failing step continues as new too, from the committed cursor (the page in flight is simply read again).
-  rt.setContinueAsNew(() => {
+  runtime.setContinueAsNew(() => {
     dropAhead();
     return continueWith(cursor, late?.ledger());
   });
-  const moves = input.backfill ? undefined : installCursorMoves(rt, () => cursor);
+  const moves = input.backfill ? undefined : installCursorMoves(runtime, () => cursor);
 
-  while (!rt.stopRequested()) {
-    await rt.whilePaused();
-    if (rt.stopRequested()) break;
-    const moveTo = moves?.take();
-    if (moveTo) {
-      dropAhead();
-      const moved = movedAuditCursor(cursor, moveTo);
-      late?.cursorMoved(cursor.since, moved.since);
-      cursor = moved;
-      status.cursor = cursor;
-      status.counts.cursorMoves = (status.counts.cursorMoves ?? 0) + 1;
-    }
-    if (workflowInfo().continueAsNewSuggested) {
-      dropAhead();
-      await continueWith(cursor, late?.ledger());
-    }
+  // An operator's moveCursor takes effect between pages.
+  const applyCursorMove = () => {
+    const moveTo = moves?.nextMove();
+    if (!moveTo) return;
+    dropAhead();
+    const moved = movedAuditCursor(cursor, moveTo);
+    late?.cursorMoved(cursor.since, moved.since);
+    cursor = moved;
+    status.cursor = cursor;
+    status.counts.cursorMoves = (status.counts.cursorMoves ?? 0) + 1;
+  };
+
+  while (await runtime.nextRound(applyCursorMove)) {
 
     let ref: AuditPageRef | undefined;
     try {
@@ -231,10 +228,10 @@ async function pageLoop(input: AuditStreamInput, rt: StreamRuntime, continueWith
       status.state = 'caught_up';
       status.caughtUpAt = now();
       await late?.sweepDue();
-      if (rt.stopRequested()) break;
+      if (runtime.stopRequested()) break;
       status.state = 'caught_up'; // a sweep step that failed and recovered left it at running
-      await rt.pause(input.timings.pollIntervalMs, () => moves?.pending() === true);
-      if (!rt.stopRequested()) status.state = 'running';
+      await runtime.sleep(input.timings.pollIntervalMs, () => moves?.pending() === true);
+      if (!runtime.stopRequested()) status.state = 'running';
     }
   }
   dropAhead();

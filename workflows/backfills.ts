@@ -32,8 +32,8 @@ export interface BackfillHooks {
   start(info: BackfillInfo): Promise<string | undefined> | string | undefined;
 }
 
-export function installBackfillHandlers(rt: StreamRuntime, hooks: BackfillHooks): void {
-  const { status } = rt;
+export function installBackfillHandlers(runtime: StreamRuntime, hooks: BackfillHooks): void {
+  const { status } = runtime;
   const list = () => (status.backfills ??= []);
   const now = () => new Date().toISOString();
 
@@ -91,10 +91,10 @@ export function installBackfillHandlers(rt: StreamRuntime, hooks: BackfillHooks)
   setHandler(backfillSignal, async (payload: unknown) => {
     try {
       const parsed = backfillRequestSchema.safeParse(payload);
-      if (!parsed.success) return rt.rejectSignal('backfill', `${describeIssues(parsed.error)}; expected {"from": "<ISO>", "to": "<ISO>"}`);
+      if (!parsed.success) return runtime.rejectSignal('backfill', `${describeIssues(parsed.error)}; expected {"from": "<ISO>", "to": "<ISO>"}`);
       await accept(parsed.data);
     } catch (err) {
-      rt.rejectSignal('backfill', err instanceof Error ? err.message : String(err));
+      runtime.rejectSignal('backfill', err instanceof Error ? err.message : String(err));
     }
   });
   setHandler(backfillUpdate, accept, {
@@ -108,10 +108,10 @@ export function installBackfillHandlers(rt: StreamRuntime, hooks: BackfillHooks)
   setHandler(cancelBackfillSignal, async (payload?: unknown) => {
     try {
       const parsed = cancelBackfillSchema.safeParse(payload ?? {});
-      if (!parsed.success) return rt.rejectSignal('cancelBackfill', `${describeIssues(parsed.error)}; expected {} or {"id": "<backfill id>"}`);
+      if (!parsed.success) return runtime.rejectSignal('cancelBackfill', `${describeIssues(parsed.error)}; expected {} or {"id": "<backfill id>"}`);
       await cancel(parsed.data.id);
     } catch (err) {
-      rt.rejectSignal('cancelBackfill', err instanceof Error ? err.message : String(err));
+      runtime.rejectSignal('cancelBackfill', err instanceof Error ? err.message : String(err));
     }
   });
   setHandler(cancelBackfillUpdate, (req) => cancel(req.id), {

@@ -17,7 +17,7 @@ export function movedAuditCursor(cursor: AuditCursor, to: string): AuditCursor {
   return moved;
 }
 
-export function installCursorMoves(rt: StreamRuntime, current: () => AuditCursor): { take(): string | undefined; pending(): boolean } {
+export function installCursorMoves(runtime: StreamRuntime, current: () => AuditCursor): { nextMove(): string | undefined; pending(): boolean } {
   let pending: string | undefined;
   const accept = (req: MoveCursorRequest): CursorMoved => {
     pending = timestampKey(req.to);
@@ -32,12 +32,12 @@ export function installCursorMoves(rt: StreamRuntime, current: () => AuditCursor
   });
   setHandler(moveCursorSignal, (payload: unknown) => {
     const parsed = moveCursorSchema.safeParse(payload);
-    if (!parsed.success) return rt.rejectSignal('moveCursor', `${describeIssues(parsed.error)}; expected {"to": "<ISO>"}`);
+    if (!parsed.success) return runtime.rejectSignal('moveCursor', `${describeIssues(parsed.error)}; expected {"to": "<ISO>"}`);
     accept(parsed.data);
   });
   return {
     pending: () => pending !== undefined,
-    take: () => {
+    nextMove: () => {
       const to = pending;
       pending = undefined;
       return to;

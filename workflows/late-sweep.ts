@@ -28,7 +28,7 @@ export interface LateSweep {
   sweepDue(): Promise<void>;
 }
 
-export function createLateSweep(input: AuditStreamInput, rt: StreamRuntime): LateSweep | undefined {
+export function createLateSweep(input: AuditStreamInput, runtime: StreamRuntime): LateSweep | undefined {
   const tiers = input.timings.lateSweepTiersMs ?? DEFAULT_SWEEP_TIERS_MS;
   if (tiers.length === 0) return undefined; // turned off (KANDJI_AUDIT_LATE_SWEEPS=off)
   const { sweepLateAuditHour } = proxyActivities<Activities>({
@@ -36,7 +36,7 @@ export function createLateSweep(input: AuditStreamInput, rt: StreamRuntime): Lat
     heartbeatTimeout: '1 minute',
     retry: activityRetry(20, '2 minutes'),
   });
-  const { status } = rt;
+  const { status } = runtime;
   let ledger = input.late ?? newLateLedger(input.cursor);
   let settled: string | undefined;
   return {
@@ -55,8 +55,8 @@ export function createLateSweep(input: AuditStreamInput, rt: StreamRuntime): Lat
       if (!settled) return;
       ledger = pruneLedger(ledger, Date.now());
       for (const hour of dueLateHours(ledger, settled, Date.now(), tiers).slice(0, MAX_HOURS_PER_POLL)) {
-        if (rt.stopRequested() || status.paused) return;
-        const swept = await rt.untilDone('sweep', () => sweepLateAuditHour({ tenant: input.tenant, hour, from: ledger.from, cells: ledger.hours[hour]?.cells }));
+        if (runtime.stopRequested() || status.paused) return;
+        const swept = await runtime.untilDone('sweep', () => sweepLateAuditHour({ tenant: input.tenant, hour, from: ledger.from, cells: ledger.hours[hour]?.cells }));
         if (!swept) return; // stop requested while it was failing
         ledger = markSwept(addToLedger(ledger, { [hour]: swept.delta }), [hour], Date.now(), tiers);
         recordShipment(status, swept.shipment);

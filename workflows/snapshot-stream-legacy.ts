@@ -13,7 +13,7 @@ import type { StreamRuntime } from './stream-runtime';
 
 export async function legacySnapshotLoop(
   input: SnapshotStreamInput,
-  rt: StreamRuntime,
+  runtime: StreamRuntime,
   backfills: { pending: string[]; woken(): boolean; sleep(): void },
   continueWith: (seen: string) => Promise<never>,
 ): Promise<string> {
@@ -29,18 +29,18 @@ export async function legacySnapshotLoop(
       nonRetryableErrorTypes: [...NON_RETRYABLE_FAILURE_TYPES] as string[],
     } satisfies ActivityOptions['retry'],
   });
-  const { status } = rt;
+  const { status } = runtime;
   let seen = input.seen;
-  while (!rt.stopRequested()) {
-    await rt.whilePaused();
-    if (rt.stopRequested()) break;
+  while (!runtime.stopRequested()) {
+    await runtime.whilePaused();
+    if (runtime.stopRequested()) break;
     if (workflowInfo().continueAsNewSuggested) {
       await condition(allHandlersFinished);
       await continueWith(seen);
     }
     const startedAt = now();
     const reship = backfills.pending.splice(0);
-    const sweep = await rt.untilDone('sweep', () =>
+    const sweep = await runtime.untilDone('sweep', () =>
       sweepSnapshot({ tenant: input.tenant, stream: input.stream, seen: reship.length > 0 ? '' : seen }),
     );
     if (!sweep) break;
@@ -59,8 +59,8 @@ export async function legacySnapshotLoop(
     status.state = 'caught_up';
     status.caughtUpAt = now();
     backfills.sleep();
-    await condition(() => backfills.woken() || rt.stopRequested() || status.paused === true, input.timings.pollIntervalMs);
-    if (!rt.stopRequested()) status.state = 'running';
+    await condition(() => backfills.woken() || runtime.stopRequested() || status.paused === true, input.timings.pollIntervalMs);
+    if (!runtime.stopRequested()) status.state = 'running';
   }
   return seen;
 }

@@ -12,7 +12,6 @@ import {
   patched,
   proxyActivities,
   uuid4,
-  workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import { installBackfillHandlers } from './backfills';
@@ -61,8 +60,8 @@ export interface SnapshotStreamResult {
 }
 
 export async function snapshotStream(input: SnapshotStreamInput): Promise<SnapshotStreamResult> {
-  const rt = createStreamRuntime(input.tenant, input.stream, input.cursor, input.timings, input.carried);
-  const { status } = rt;
+  const runtime = createStreamRuntime(input.tenant, input.stream, input.cursor, input.timings, input.carried);
+  const { status } = runtime;
   // A current-state list has no past to re-read: a backfill re-ships the current snapshot with the next sweep.
   let wake = false;
   // Re-ships requested of an earlier run and not done yet. Runs continued by earlier versions did not carry them:
@@ -70,7 +69,7 @@ export async function snapshotStream(input: SnapshotStreamInput): Promise<Snapsh
   const carriedReships =
     input.reship ?? (input.carried?.backfills ?? []).filter((b) => b.state === 'running' && !b.workflowId).map((b) => b.id);
   const backfills = { pending: [...carriedReships], woken: () => wake, sleep: () => (wake = false) };
-  installBackfillHandlers(rt, {
+  installBackfillHandlers(runtime, {
     start: (info) => {
       backfills.pending.push(info.id);
       wake = true;
@@ -81,16 +80,16 @@ export async function snapshotStream(input: SnapshotStreamInput): Promise<Snapsh
   status.state = 'running';
   let result: SnapshotStreamResult;
   if (patched(STATE_IN_CHUNKS)) {
-    const state = await sweepLoop(input, rt, backfills);
+    const state = await sweepLoop(input, runtime, backfills);
     result = { status, seen: '', state };
   } else {
-    const seen = await legacySnapshotLoop(input, rt, backfills, async (s) => {
+    const seen = await legacySnapshotLoop(input, runtime, backfills, async (s) => {
       await condition(allHandlersFinished);
       return continueAsNew<typeof snapshotStream>({
         ...input,
         seen: s,
         cursor: status.cursor as SnapshotStreamInput['cursor'],
-        carried: rt.carried(),
+        carried: runtime.carried(),
         reship: [...backfills.pending],
       });
     });
@@ -103,11 +102,11 @@ export async function snapshotStream(input: SnapshotStreamInput): Promise<Snapsh
 
 async function sweepLoop(
   input: SnapshotStreamInput,
-  rt: StreamRuntime,
+  runtime: StreamRuntime,
   backfills: { pending: string[]; woken(): boolean; sleep(): void },
 ): Promise<SnapshotState | null> {
   const now = () => new Date().toISOString();
-  const { status } = rt;
+  const { status } = runtime;
   const { sweepSnapshotState } = proxyActivities<Activities>({
     // A sweep of a large tenant reads thousands of pages under the request budget.
     startToCloseTimeout: '6 hours',
@@ -131,25 +130,19 @@ async function sweepLoop(
       seen: legacySeen ?? '',
       state,
       cursor: status.cursor as SnapshotStreamInput['cursor'],
-      carried: rt.carried(),
+      carried: runtime.carried(),
       reship: [...inFlight, ...backfills.pending],
       unconfirmed,
     });
   // A failing sweep continues as new too, with the committed state.
-  rt.setContinueAsNew(continueWith);
+  runtime.setContinueAsNew(continueWith);
 
-  while (!rt.stopRequested()) {
-    await rt.whilePaused();
-    if (rt.stopRequested()) break;
-    if (workflowInfo().continueAsNewSuggested) {
-      await condition(allHandlersFinished);
-      await continueWith();
-    }
+  while (await runtime.nextRound()) {
     const startedAt = now();
     const reship = backfills.pending.splice(0);
     inFlight = reship;
     const generation = `${status.counts.sweeps + 1}-${uuid4().slice(0, 8)}`;
-    const sweep = await rt.untilDone('sweep', () =>
+    const sweep = await runtime.untilDone('sweep', () =>
       sweepSnapshotState({
         tenant: input.tenant,
         stream: input.stream,
@@ -194,7 +187,7 @@ async function sweepLoop(
         previousRows: sweep.previousRows,
       });
       status.state = 'running';
-      await condition(() => rt.stopRequested() || status.paused === true, Math.min(input.timings.pollIntervalMs, CONFIRM_SWEEP_DELAY_MS));
+      await condition(() => runtime.stopRequested() || status.paused === true, Math.min(input.timings.pollIntervalMs, CONFIRM_SWEEP_DELAY_MS));
       continue;
     }
     // Commit: from here on the new generation is the state; the old one (and a held short sweep) is dropped.
@@ -218,8 +211,8 @@ async function sweepLoop(
     status.state = 'caught_up';
     status.caughtUpAt = now();
     backfills.sleep();
-    await condition(() => backfills.woken() || rt.stopRequested() || status.paused === true, input.timings.pollIntervalMs);
-    if (!rt.stopRequested()) status.state = 'running';
+    await condition(() => backfills.woken() || runtime.stopRequested() || status.paused === true, input.timings.pollIntervalMs);
+    if (!runtime.stopRequested()) status.state = 'running';
   }
   // A short sweep still held when the stream stops is dropped: it was never the state.
   if (unconfirmed) await drop(unconfirmed.state, 'unconfirmed');

@@ -17,8 +17,14 @@ export type CarriedStatus = Pick<
 export interface StreamRuntime {
   status: StreamStatus;
   stopRequested(): boolean;
-  /** Waits `ms`, returning early on stop, pause, or when `wake` becomes true. */
-  pause(ms: number, wake?: () => boolean): Promise<boolean>;
+  /** Waits `ms` (a durable timer), returning early on stop, on an operator's pause, or when `wake` becomes true. */
+  sleep(ms: number, wake?: () => boolean): Promise<boolean>;
+  /**
+   * The top of a stream's main loop: waits while an operator has the stream paused, applies `before` (operator
+   * requests that take effect between rounds), and continues as new when Temporal suggests it (setContinueAsNew).
+   * False once a stop was requested.
+   */
+  nextRound(before?: () => void): Promise<boolean>;
   /**
    * Runs one step until it succeeds. After the activity's own retries, the failure is recorded in status and the
    * step is tried again: slowly when credentials were rejected or the endpoint is missing (not licensed), after
@@ -82,9 +88,9 @@ export function createStreamRuntime(
     log.warn('signal refused', { stream, signal: name, problem });
   };
   // `resume` also cuts short the slow re-check of a blocked or unavailable stream: the operator says "try now".
-  let kicked = false;
+  let recheckNow = false;
   const setPaused = (paused: boolean) => {
-    if (!paused) kicked = true;
+    if (!paused) recheckNow = true;
     status.paused = paused;
     if (!paused && status.state === 'paused') status.state = 'running';
     return status.paused ? 'paused' : status.state;
@@ -99,9 +105,18 @@ export function createStreamRuntime(
   setHandler(pauseUpdate, () => setPaused(true));
   setHandler(resumeUpdate, () => setPaused(false));
   // Waits end early on stop, and on pause so that status shows `paused` at once.
-  const pause = (ms: number, wake?: () => boolean) => condition(() => stopRequested || status.paused === true || wake?.() === true, ms);
+  const sleep = (ms: number, wake?: () => boolean) => condition(() => stopRequested || status.paused === true || wake?.() === true, ms);
 
   let continueWith: (() => Promise<never>) | undefined;
+  async function whilePaused(): Promise<void> {
+    if (!status.paused || stopRequested) return;
+    const before = status.state;
+    status.state = 'paused';
+    log.info('stream paused', { stream });
+    await condition(() => !status.paused || stopRequested);
+    status.state = before === 'paused' ? 'running' : before;
+    log.info('stream resumed', { stream });
+  }
 
   return {
     status,
@@ -109,7 +124,17 @@ export function createStreamRuntime(
       continueWith = f;
     },
     stopRequested: () => stopRequested,
-    pause,
+    sleep,
+    async nextRound(before) {
+      await whilePaused();
+      if (stopRequested) return false;
+      before?.();
+      if (continueWith && workflowInfo().continueAsNewSuggested) {
+        await condition(allHandlersFinished);
+        await continueWith();
+      }
+      return true;
+    },
     async untilDone<T>(during: StreamError['during'], step: () => Promise<T>): Promise<T | undefined> {
       for (;;) {
         try {
@@ -142,8 +167,8 @@ export function createStreamRuntime(
           status.lastError = { type, message, during, at: now() };
           status.state = stateAfter(type);
           log.warn('stream step failed; will try again', { stream, during, type, message, state: status.state });
-          kicked = false;
-          await condition(() => stopRequested || status.paused === true || kicked, status.state === 'retrying' ? timings.errorBackoffMs : timings.authRecheckMs);
+          recheckNow = false;
+          await condition(() => stopRequested || status.paused === true || recheckNow, status.state === 'retrying' ? timings.errorBackoffMs : timings.authRecheckMs);
           if (status.paused && !stopRequested) {
             status.state = 'paused';
             await condition(() => !status.paused || stopRequested);
@@ -161,15 +186,7 @@ export function createStreamRuntime(
       const { counts, startedAt, generation, lastShipAt, caughtUpAt, lastError, lastDeadLetter, paused, backfills, lastLateSweep } = status;
       return { counts, startedAt, generation, lastShipAt, caughtUpAt, lastError, lastDeadLetter, paused, backfills, ...(lastLateSweep ? { lastLateSweep } : {}) };
     },
-    async whilePaused() {
-      if (!status.paused || stopRequested) return;
-      const before = status.state;
-      status.state = 'paused';
-      log.info('stream paused', { stream });
-      await condition(() => !status.paused || stopRequested);
-      status.state = before === 'paused' ? 'running' : before;
-      log.info('stream resumed', { stream });
-    },
+    whilePaused,
     rejectSignal,
   };
 }

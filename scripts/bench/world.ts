@@ -6,7 +6,7 @@ import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import type { Client } from '@temporalio/client';
 import { bundleWorkflowCode } from '@temporalio/worker';
-import { loadStreamConfig, type TemporalConfig } from '../../src/config/env';
+import { loadTenantConfig, type TemporalConfig } from '../../src/config/env';
 import { connectClient } from '../../src/temporal/client';
 import { startDevServer, type DevServer } from '../../src/temporal/dev-server';
 import { WORKFLOWS_PATH } from '../../src/worker/create-worker';
@@ -59,7 +59,7 @@ export function workerEnv(world: World, kandjiUrl: string, intakeUrl: string, ex
     ...extra,
   };
   const temporal: TemporalConfig = { address: env.TEMPORAL_ADDRESS!, namespace: 'default', taskQueue: env.TEMPORAL_TASK_QUEUE! };
-  return { env, temporal, stream: loadStreamConfig(env) };
+  return { env, temporal, stream: loadTenantConfig(env) };
 }
 
 export async function until(what: string, check: () => boolean | Promise<boolean>, timeoutMs: number, everyMs = 50): Promise<void> {

@@ -1,6 +1,6 @@
 /** `npm run -s cli -- <command>`: operate the stream workflows. */
 import type { Client } from '@temporalio/client';
-import { ConfigError, loadTemporalConfig, loadTenantConfigs, type StreamConfig } from '../config/env';
+import { ConfigError, loadTemporalConfig, loadTenantConfigs, type TenantConfig } from '../config/env';
 import { startPosition } from '../streams/start-position';
 import {
   backfillStatus,
@@ -22,22 +22,22 @@ import { helpText } from './help';
 
 const out = (s: string) => process.stdout.write(`${s}\n`);
 
-async function run(command: Exclude<Command, { name: 'help' }>, client: Client, tenants: StreamConfig[]): Promise<number> {
+async function run(command: Exclude<Command, { name: 'help' }>, client: Client, tenants: TenantConfig[]): Promise<number> {
   if (command.name === 'list') return listCommand(client, command.opts.json);
   if (command.name === 'status' && command.opts.json) {
     const docs = [];
-    for (const stream of tenants) docs.push(await tenantStatus(client, stream));
+    for (const tenant of tenants) docs.push(await tenantStatus(client, tenant));
     // One document: the first tenant at top level (single-tenant scripts), every tenant under `tenants`.
     out(JSON.stringify({ ...docs[0], tenants: docs }, null, 2));
     return 0;
   }
   let code = 0;
-  for (const stream of tenants) code = Math.max(code, await runOne(command, client, stream));
+  for (const tenant of tenants) code = Math.max(code, await runOne(command, client, tenant));
   return code;
 }
 
-async function tenantStatus(client: Client, stream: StreamConfig) {
-  const reports = await Promise.all(STREAMS.map((s) => streamReport(client, stream.tenant, s)));
+async function tenantStatus(client: Client, tenant: TenantConfig) {
+  const reports = await Promise.all(STREAMS.map((s) => streamReport(client, tenant.tenant, s)));
   // Progress of running audit backfills lives in their own workflows.
   for (const r of reports) {
     for (const b of r.status?.backfills ?? []) {
@@ -46,7 +46,7 @@ async function tenantStatus(client: Client, stream: StreamConfig) {
       if (child) Object.assign(b, { shipped: child.counts.shipped, progress: child.cursor.since });
     }
   }
-  return { tenant: stream.tenant, streams: reports };
+  return { tenant: tenant.tenant, streams: reports };
 }
 
 /** `list` spans every tenant in the namespace, so it needs no tenant configuration. */
@@ -57,13 +57,13 @@ async function listCommand(client: Client, json: boolean): Promise<number> {
   return 0;
 }
 
-async function runOne(command: Exclude<Command, { name: 'help' | 'list' }>, client: Client, stream: StreamConfig): Promise<number> {
+async function runOne(command: Exclude<Command, { name: 'help' | 'list' }>, client: Client, tenant: TenantConfig): Promise<number> {
   const temporal = loadTemporalConfig();
   switch (command.name) {
     case 'start': {
-      const since = startPosition(command.opts.since, stream.startDate);
-      for (const name of command.opts.streams ?? stream.streams) {
-        const r = await startStream(client, temporal, stream, name, since);
+      const since = startPosition(command.opts.since, tenant.startDate);
+      for (const name of command.opts.streams ?? tenant.streams) {
+        const r = await startStream(client, temporal, tenant, name, since);
         if (r.outcome === 'already_running') out(`${r.workflowId}: already running; cursor unchanged${r.cursor ? ` (${r.cursor.since})` : ''}`);
         else if (r.resumedFromPreviousRun) out(`${r.workflowId}: started, resuming at ${r.cursor.since}, from ${r.resumedFrom ?? "the previous run's cursor"}`);
         else if (name === 'audit') out(`${r.workflowId}: started, reading events from ${r.cursor.since}`);
@@ -72,14 +72,14 @@ async function runOne(command: Exclude<Command, { name: 'help' | 'list' }>, clie
       return 0;
     }
     case 'status': {
-      const { streams: reports } = await tenantStatus(client, stream);
-      out(formatStatusTable(stream.tenant, reports));
+      const { streams: reports } = await tenantStatus(client, tenant);
+      out(formatStatusTable(tenant.tenant, reports));
       return 0;
     }
     case 'pause':
     case 'resume': {
-      const states = await setPaused(client, stream.tenant, command.opts.streams ?? stream.streams, command.name === 'pause');
-      for (const [name, state] of Object.entries(states)) out(`${stream.tenant}/${name}: ${state}`);
+      const states = await setPaused(client, tenant.tenant, command.opts.streams ?? tenant.streams, command.name === 'pause');
+      for (const [name, state] of Object.entries(states)) out(`${tenant.tenant}/${name}: ${state}`);
       return Object.values(states).includes('not running') ? 1 : 0;
     }
     case 'backfill': {
@@ -89,30 +89,30 @@ async function runOne(command: Exclude<Command, { name: 'help' | 'list' }>, clie
         return 2;
       }
       out('A backfill re-sends events on purpose: Datadog receives the window\'s logs again (they will appear twice).');
-      for (const name of command.opts.streams ?? stream.streams) {
-        const r = await requestBackfill(client, stream.tenant, name, command.opts.from, command.opts.to);
-        out(`${stream.tenant}/${name}: backfill ${r.id} started${r.workflowId ? ` as ${r.workflowId}` : ' (re-ships the current snapshot with the next sweep)'}`);
+      for (const name of command.opts.streams ?? tenant.streams) {
+        const r = await requestBackfill(client, tenant.tenant, name, command.opts.from, command.opts.to);
+        out(`${tenant.tenant}/${name}: backfill ${r.id} started${r.workflowId ? ` as ${r.workflowId}` : ' (re-ships the current snapshot with the next sweep)'}`);
         if (r.warning) out(`  warning: ${r.warning}`);
       }
       return 0;
     }
     case 'move-cursor': {
-      const r = await moveAuditCursor(client, stream.tenant, command.opts.to);
+      const r = await moveAuditCursor(client, tenant.tenant, command.opts.to);
       const direction = r.to > r.from ? 'skipping every event before it (never shipped)' : 'shipping every event from there on again';
-      out(`${stream.tenant}/audit: cursor moves from ${r.from} to ${r.to} after the page in flight, ${direction}`);
+      out(`${tenant.tenant}/audit: cursor moves from ${r.from} to ${r.to} after the page in flight, ${direction}`);
       return 0;
     }
     case 'cancel-backfill': {
-      for (const name of command.opts.streams ?? stream.streams) {
-        const ids = await cancelBackfills(client, stream.tenant, name, command.opts.id);
-        out(`${stream.tenant}/${name}: ${ids.length ? `cancelled ${ids.join(', ')}` : 'no running backfill'}`);
+      for (const name of command.opts.streams ?? tenant.streams) {
+        const ids = await cancelBackfills(client, tenant.tenant, name, command.opts.id);
+        out(`${tenant.tenant}/${name}: ${ids.length ? `cancelled ${ids.join(', ')}` : 'no running backfill'}`);
       }
       return 0;
     }
     case 'stop': {
-      for (const name of command.opts.streams ?? stream.streams) {
-        const r = await stopStream(client, stream.tenant, name, command.opts['no-wait'] ? 0 : 120_000);
-        out(`${stream.tenant}/${name}: ${r === 'not_running' ? 'not running' : r}`);
+      for (const name of command.opts.streams ?? tenant.streams) {
+        const r = await stopStream(client, tenant.tenant, name, command.opts['no-wait'] ? 0 : 120_000);
+        out(`${tenant.tenant}/${name}: ${r === 'not_running' ? 'not running' : r}`);
       }
       return 0;
     }
@@ -134,7 +134,7 @@ async function main(): Promise<number> {
     out(helpText(command.command));
     return 0;
   }
-  let tenants: StreamConfig[];
+  let tenants: TenantConfig[];
   let temporal;
   try {
     temporal = loadTemporalConfig();

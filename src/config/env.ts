@@ -233,7 +233,7 @@ export function loadTemporalConfig(env: Env = process.env): TemporalConfig {
   };
 }
 
-export interface StreamConfig {
+export interface TenantConfig {
   kandjiUrl: string;
   tenant: string;
   /** Streams this tenant runs (KANDJI_STREAMS; threats is opt-in: it needs one more token permission). */
@@ -261,14 +261,14 @@ export interface StreamConfig {
  * Every tenant to serve: from KANDJI_TENANTS_FILE when set (env variables then give the defaults), else the one
  * tenant of KANDJI_API_URL. No secrets are read here.
  */
-export function loadTenantConfigs(env: Env = process.env): { stream: StreamConfig; entry?: TenantEntry }[] {
-  if (!env.KANDJI_TENANTS_FILE) return [{ stream: loadStreamConfig(env) }];
+export function loadTenantConfigs(env: Env = process.env): { stream: TenantConfig; entry?: TenantEntry }[] {
+  if (!env.KANDJI_TENANTS_FILE) return [{ stream: loadTenantConfig(env) }];
   const entries = loadTenantsFile(env.KANDJI_TENANTS_FILE);
   const problems: string[] = [];
-  const out: { stream: StreamConfig; entry: TenantEntry }[] = [];
+  const out: { stream: TenantConfig; entry: TenantEntry }[] = [];
   for (const entry of entries) {
     try {
-      const base = loadStreamConfig({ ...env, KANDJI_API_URL: entry.apiUrl, KANDJI_TENANT: entry.name });
+      const base = loadTenantConfig({ ...env, KANDJI_API_URL: entry.apiUrl, KANDJI_TENANT: entry.name });
       out.push({
         entry,
         stream: {
@@ -290,7 +290,7 @@ export function loadTenantConfigs(env: Env = process.env): { stream: StreamConfi
   return out;
 }
 
-export function loadStreamConfig(env: Env = process.env): StreamConfig {
+export function loadTenantConfig(env: Env = process.env): TenantConfig {
   const c = parse(streamSchema, env);
   return {
     kandjiUrl: c.KANDJI_API_URL,
@@ -316,14 +316,14 @@ export function loadStreamConfig(env: Env = process.env): StreamConfig {
 export interface WorkerConfig {
   temporal: TemporalConfig;
   /** The first (or only) tenant. */
-  stream: StreamConfig;
+  stream: TenantConfig;
   /** KANDJI_API_TOKEN (single tenant; tests override it to swap the first tenant's token). */
   kandjiToken?: string;
   /**
    * Every tenant this worker serves, with its token (secret: never log it) or, from a tenants file, the function
    * that reads it when a request needs it (a missing one blocks that tenant only; a token file is re-read on change).
    */
-  tenants: { stream: StreamConfig; token: string | TokenProvider; stalePolicies?: StalePolicies }[];
+  tenants: { stream: TenantConfig; token: string | TokenProvider; stalePolicies?: StalePolicies }[];
   datadogApiKey: string;
   datadogIntakeUrl: string;
   extraTags: string[];

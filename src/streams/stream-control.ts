@@ -1,9 +1,8 @@
 /**
  * Starting, inspecting and stopping stream workflows: what the CLI does, as functions tests can call too.
  */
-import { WorkflowNotFoundError, type Client } from '@temporalio/client';
-import { defaultPayloadConverter, type Payload } from '@temporalio/common';
-import { payloadCodecs } from '../temporal/data-converter';
+import { WorkflowNotFoundError, type Client, type WorkflowHandle } from '@temporalio/client';
+import { decodeFromPayloadsAtIndex } from '@temporalio/common/lib/internal-non-workflow';
 import { auditStream } from '../../workflows/audit-stream';
 import { initialAuditCursor, type AuditCursor } from '../../workflows/audit-cursor';
 import {
@@ -22,7 +21,7 @@ import type { SnapshotState } from '../../workflows/snapshot-state';
 import type { AuditStreamInput, SnapshotStreamInput } from '../../workflows/stream-input';
 import type { SnapshotCursor, StreamCursor, StreamName, StreamStatus } from '../../workflows/stream-status';
 import { keyToMillis, timestampKey } from '../../workflows/timestamps';
-import type { StreamConfig, TemporalConfig } from '../config/env';
+import type { TenantConfig, TemporalConfig } from '../config/env';
 import { streamWorkflowId } from '../temporal/workflow-ids';
 
 export type StartOutcome =
@@ -39,15 +38,27 @@ export type StartOutcome =
 
 type RecordedRun = { status: StreamStatus; seen?: string; state?: SnapshotState | null };
 
+/** Either stream workflow: both answer `statusQuery` and complete with `{ status, … }`. */
+type StreamWorkflow = typeof auditStream | typeof snapshotStream;
+
+const streamHandle = (client: Client, workflowId: string): WorkflowHandle<StreamWorkflow> => client.workflow.getHandle<StreamWorkflow>(workflowId);
+
+/** The status of a stream (or backfill) workflow: asked of it while it runs, else the one its completed run returned. */
+async function runningOrFinalStatus(handle: WorkflowHandle<StreamWorkflow>, execution: string): Promise<StreamStatus | undefined> {
+  if (execution === 'RUNNING') return handle.query(statusQuery);
+  if (execution === 'COMPLETED') return (await handle.result()).status;
+  return undefined;
+}
+
 /**
  * What the last run of a stream recorded, whatever its close status (completed, terminated, cancelled, timed out,
  * failed): its result when it completed; else its answer to the status query (a closed run answers while Temporal
  * retains it, replayed by a worker); else the position it started from (the input of that run: what it had
  * committed when it began, so events it shipped since may be shipped again).
  */
-async function lastRecorded(client: Client, temporal: TemporalConfig, workflowId: string, closeStatus: string): Promise<{ run: RecordedRun; how: string }> {
-  const handle = client.workflow.getHandle(workflowId);
-  if (closeStatus === 'COMPLETED') return { run: (await handle.result()) as RecordedRun, how: 'result' };
+async function lastRecorded(client: Client, workflowId: string, closeStatus: string): Promise<{ run: RecordedRun; how: string }> {
+  const handle = streamHandle(client, workflowId);
+  if (closeStatus === 'COMPLETED') return { run: await handle.result(), how: 'result' };
   try {
     const status = await client.withDeadline(Date.now() + 15_000, () => handle.query(statusQuery));
     const snapshot = status.cursor as SnapshotCursor;
@@ -57,11 +68,11 @@ async function lastRecorded(client: Client, temporal: TemporalConfig, workflowId
   }
   const history = await handle.fetchHistory();
   const payloads = history.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads ?? [];
-  let decoded = payloads as Payload[];
-  for (const codec of [...payloadCodecs(temporal.encryptionKeys ?? temporal.encryptionKey)].reverse()) decoded = await codec.decode(decoded);
-  const input = defaultPayloadConverter.fromPayload<{ cursor: StreamCursor; seen?: string; state?: SnapshotState | null; carried?: { counts: StreamStatus['counts'] } }>(decoded[0]!);
+  // Decoded by the client's own data converter (the service's codecs: compression, encryption).
+  const input = await decodeFromPayloadsAtIndex<AuditStreamInput | SnapshotStreamInput>(client.options.loadedDataConverter, 0, payloads);
+  const snapshot = 'seen' in input ? input : undefined;
   return {
-    run: { status: { cursor: input.cursor } as StreamStatus, seen: input.seen, state: input.state ?? null },
+    run: { status: { cursor: input.cursor } as StreamStatus, seen: snapshot?.seen, state: snapshot?.state ?? null },
     how: 'starting position (no worker answered the status query)',
   };
 }
@@ -74,7 +85,7 @@ async function lastRecorded(client: Client, temporal: TemporalConfig, workflowId
 export async function startStream(
   client: Client,
   temporal: TemporalConfig,
-  stream: StreamConfig,
+  stream: TenantConfig,
   name: StreamName,
   since: string,
 ): Promise<StartOutcome> {
@@ -88,7 +99,7 @@ export async function startStream(
       const status = await handle.query(statusQuery).catch(() => undefined);
       return { stream: name, workflowId, outcome: 'already_running', cursor: status?.cursor };
     }
-    const recorded = await lastRecorded(client, temporal, workflowId, desc.status.name);
+    const recorded = await lastRecorded(client, workflowId, desc.status.name);
     previous = recorded.run;
     resumedFrom = `the ${desc.status.name.toLowerCase()} run's ${recorded.how}`;
   } catch (err) {
@@ -139,7 +150,7 @@ export interface StreamReport {
 
 export async function streamReport(client: Client, tenant: string, name: StreamName, now = Date.now()): Promise<StreamReport> {
   const workflowId = streamWorkflowId(tenant, name);
-  const handle = client.workflow.getHandle(workflowId);
+  const handle = streamHandle(client, workflowId);
   let execution: string;
   try {
     execution = (await handle.describe()).status.name;
@@ -147,9 +158,7 @@ export async function streamReport(client: Client, tenant: string, name: StreamN
     if (err instanceof WorkflowNotFoundError) return { stream: name, workflowId, execution: 'NOT_STARTED' };
     throw err;
   }
-  let status: StreamStatus | undefined;
-  if (execution === 'RUNNING') status = await handle.query(statusQuery);
-  else if (execution === 'COMPLETED') status = ((await handle.result()) as { status: StreamStatus }).status;
+  const status = await runningOrFinalStatus(handle, execution);
   const lagSeconds = status ? Math.max(0, Math.round((now - keyToMillis(timestampKey(status.cursor.since))) / 1000)) : undefined;
   return { stream: name, workflowId, execution, status, lagSeconds };
 }
@@ -203,10 +212,8 @@ export async function cancelBackfills(client: Client, tenant: string, name: Stre
 /** The status of a backfill workflow (audit backfills run as their own workflow). */
 export async function backfillStatus(client: Client, workflowId: string): Promise<StreamStatus | undefined> {
   try {
-    const handle = client.workflow.getHandle(workflowId);
-    const desc = await handle.describe();
-    if (desc.status.name === 'RUNNING') return await handle.query(statusQuery);
-    if (desc.status.name === 'COMPLETED') return ((await handle.result()) as { status: StreamStatus }).status;
+    const handle = streamHandle(client, workflowId);
+    return await runningOrFinalStatus(handle, (await handle.describe()).status.name);
   } catch (err) {
     if (!(err instanceof WorkflowNotFoundError)) throw err;
   }

@@ -18,7 +18,7 @@ import type {
   SweepSnapshotStateResult,
   TenantDeps,
 } from '../../activities';
-import type { StreamConfig } from '../config/env';
+import type { TenantConfig } from '../config/env';
 import { budgetWorkflowId } from '../kandji/request-budget';
 import { RemoteError } from '../remote-errors';
 import { streamReport } from '../streams/stream-control';
@@ -148,7 +148,7 @@ function countedDatadog(datadog: ActivityDeps['datadog'], metrics: ForwarderMetr
  * Every `intervalMs`, reads each stream's status (state, lag) and each tenant's request budget into the gauges.
  * Returns a function that stops it. Streams not started yet are skipped; errors wait for the next round.
  */
-export function startStatusGauges(opts: { client: Client; tenants: StreamConfig[]; metrics: ForwarderMetrics; intervalMs: number }): () => void {
+export function startStatusGauges(opts: { client: Client; tenants: TenantConfig[]; metrics: ForwarderMetrics; intervalMs: number }): () => void {
   const { client, tenants, metrics } = opts;
   let stopped = false;
   const round = async () => {

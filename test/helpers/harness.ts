@@ -10,7 +10,7 @@ import type { DataConverter } from '@temporalio/common';
 import { NativeConnection, Runtime, DefaultLogger, bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import type { WorkerGroup as Worker } from '../../src/worker/worker-group';
 import type { ActivityDeps } from '../../activities';
-import { loadWorkerConfig, type StreamConfig, type TemporalConfig, type WorkerConfig } from '../../src/config/env';
+import { loadWorkerConfig, type TenantConfig, type TemporalConfig, type WorkerConfig } from '../../src/config/env';
 import { RESERVED_KEYS } from '../../src/datadog/log-items';
 import { createLogger } from '../../src/telemetry/logger';
 import { buildActivityDeps } from '../../src/worker/activity-deps';
@@ -83,7 +83,7 @@ export class Harness {
     return this.config.temporal;
   }
 
-  get stream(): StreamConfig {
+  get stream(): TenantConfig {
     return this.config.stream;
   }
 

@@ -2,7 +2,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { ConfigError, isLoopbackHost, loadStreamConfig, loadTemporalConfig, loadWorkerConfig, tenantFromUrl } from '../../src/config/env';
+import { ConfigError, isLoopbackHost, loadTenantConfig, loadTemporalConfig, loadWorkerConfig, tenantFromUrl } from '../../src/config/env';
 import { formatDuration, parseDuration } from '../../src/duration';
 
 const TOKEN = 'kdj-token-SECRET-a1b2c3d4e5f60718';
@@ -296,9 +296,9 @@ describe('loadWorkerConfig', () => {
   });
 });
 
-describe('loadStreamConfig / loadTemporalConfig', () => {
+describe('loadTenantConfig / loadTemporalConfig', () => {
   it('need no secrets', () => {
-    expect(loadStreamConfig({ KANDJI_API_URL: 'https://acme.api.kandji.io' }).tenant).toBe('acme');
+    expect(loadTenantConfig({ KANDJI_API_URL: 'https://acme.api.kandji.io' }).tenant).toBe('acme');
     expect(loadTemporalConfig({})).toEqual({ address: '127.0.0.1:7233', namespace: 'default', taskQueue: 'kandji-datadog' });
   });
 });
