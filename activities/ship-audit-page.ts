@@ -23,6 +23,8 @@ export interface ShipAuditPageInput {
   cursor: AuditCursor;
   /** How many Kandji pages it took (absent: 1). */
   pages?: number;
+  /** Where the stream's late-event ledger starts: events before it are left out of `ledger`. */
+  lateFrom?: string;
 }
 
 export interface ShipAuditPageResult extends ShipBatchResult {
@@ -64,7 +66,7 @@ export function shipAuditPageActivity(deps: ActivityDeps) {
       },
     );
     deps.pages?.delete(input.pageId);
-    const ledger = ledgerDelta(records.map((r) => ({ id: r.id, key: timestampKey(r.occurred_at) })), deps.now?.() ?? Date.now());
+    const ledger = ledgerDelta(records.map((r) => ({ id: r.id, key: timestampKey(r.occurred_at) })), deps.now?.() ?? Date.now(), input.lateFrom);
     return { ...result, ...(reread ? { next } : {}), reread, count: records.length, ledger };
   };
 }

@@ -147,7 +147,8 @@ async function pageLoop(input: AuditStreamInput, runtime: StreamRuntime, continu
   /** Ships a page from the worker holding it; if that worker is gone, from whichever worker reads it again. */
   const ship = (ref: AuditPageRef, from: AuditCursor) =>
     runtime.untilDone('ship', async (): Promise<ShipAuditPageResult> => {
-      const args = { tenant, pageId: ref.pageId!, cursor: from, pages: ref.pages };
+      const lateFrom = late?.ledger().from;
+      const args = { tenant, pageId: ref.pageId!, cursor: from, pages: ref.pages, ...(lateFrom ? { lateFrom } : {}) };
       if (ref.workerQueue) {
         try {
           return await shipVia(ref.workerQueue)(args);

@@ -171,15 +171,15 @@ export function newLateLedger(cursor: { since: string; from?: string; digest?: s
 
 /**
  * Tables of the events a ship handled, by hour, for the hours a sweep may still read (within the horizon of
- * `nowMs`, not in the future): what the ship activity reports to the workflow.
+ * `nowMs`, not in the future, not before the ledger's `from`): what the ship activity reports to the workflow.
  */
-export function ledgerDelta(events: readonly { id: string; key: string }[], nowMs: number): LedgerDelta {
+export function ledgerDelta(events: readonly { id: string; key: string }[], nowMs: number, from = ''): LedgerDelta {
   const oldest = hourOfMillis(nowMs - LATE_HORIZON_MS);
   const newest = hourOfMillis(nowMs);
   const keys = new Map<string, number[]>();
   for (const e of events) {
     const hour = hourOf(e.key);
-    if (hour < oldest || hour > newest) continue;
+    if (hour < oldest || hour > newest || e.key < from) continue;
     let list = keys.get(hour);
     if (!list) keys.set(hour, (list = []));
     list.push(idKey(e.id));
