@@ -45,7 +45,8 @@ export const BACKOFF_CAP_MS = { kandji: 60_000, datadog: 120_000 } as const;
 /**
  * Turns a RemoteError into the ApplicationFailure the workflow and Temporal's retry policy act on. A retryable
  * failure carries `nextRetryDelay`: the remote's Retry-After when it gave one, else jittered exponential backoff
- * (Temporal's own backoff has no jitter, and many workers retrying in step would hit the remote together).
+ * (Temporal's own backoff has no jitter, and many workers retrying in step would hit the remote together). The
+ * RemoteError is its `cause` (with the network error under it, if any): Temporal records the chain with the failure.
  */
 export function toApplicationFailure(err: RemoteError, attempt = 1): ApplicationFailure {
   const type = failureTypeOf(err);
@@ -56,6 +57,7 @@ export function toApplicationFailure(err: RemoteError, attempt = 1): Application
     nonRetryable,
     nextRetryDelay: nonRetryable ? undefined : (err.details.retryAfterMs ?? backoffWithJitterMs(attempt, BACKOFF_CAP_MS[err.service])),
     details: [{ status: err.details.status ?? null, body: err.details.bodySnippet ?? null }],
+    cause: err,
   });
 }
 
@@ -66,6 +68,7 @@ export function refusedAllFailure(err: DatadogRefusedAll): ApplicationFailure {
     message: err.message,
     nonRetryable: true,
     details: [{ status: err.status ?? null, body: err.bodySnippet ?? null }],
+    cause: err,
   });
 }
 

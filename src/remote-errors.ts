@@ -18,8 +18,9 @@ export class RemoteError extends Error {
     readonly kind: RemoteFailureKind,
     message: string,
     readonly details: { status?: number; bodySnippet?: string; retryAfterMs?: number } = {},
+    options?: ErrorOptions,
   ) {
-    super(message);
+    super(message, options);
     this.name = 'RemoteError';
   }
 }
@@ -63,9 +64,12 @@ export function kindOfStatus(status: number): RemoteFailureKind {
   return 'rejected';
 }
 
-/** Network-level failures (reset, refused, timeout, socket closed) are all worth retrying. */
+/**
+ * Network-level failures (reset, refused, timeout, socket closed) are all worth retrying. The client's own error
+ * stays as `cause`: its code and stack say where the connection broke.
+ */
 export function networkError(service: 'kandji' | 'datadog', err: unknown): RemoteError {
   const e = err as { code?: string; message?: string; name?: string };
   const what = e.code ?? e.name ?? 'network error';
-  return new RemoteError(service, 'unavailable', `${service} request failed: ${what}${e.message ? ` (${e.message})` : ''}`);
+  return new RemoteError(service, 'unavailable', `${service} request failed: ${what}${e.message ? ` (${e.message})` : ''}`, {}, { cause: err });
 }
