@@ -17,7 +17,8 @@ export class RemoteError extends Error {
     readonly service: 'kandji' | 'datadog',
     readonly kind: RemoteFailureKind,
     message: string,
-    readonly details: { status?: number; bodySnippet?: string; retryAfterMs?: number } = {},
+    /** `network`: no answer came (reset, refused, timeout); `status` is then absent. */
+    readonly details: { status?: number; bodySnippet?: string; retryAfterMs?: number; network?: boolean } = {},
     options?: ErrorOptions,
   ) {
     super(message, options);
@@ -71,5 +72,5 @@ export function kindOfStatus(status: number): RemoteFailureKind {
 export function networkError(service: 'kandji' | 'datadog', err: unknown): RemoteError {
   const e = err as { code?: string; message?: string; name?: string };
   const what = e.code ?? e.name ?? 'network error';
-  return new RemoteError(service, 'unavailable', `${service} request failed: ${what}${e.message ? ` (${e.message})` : ''}`, {}, { cause: err });
+  return new RemoteError(service, 'unavailable', `${service} request failed: ${what}${e.message ? ` (${e.message})` : ''}`, { network: true }, { cause: err });
 }

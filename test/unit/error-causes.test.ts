@@ -4,14 +4,13 @@
  * a 429 that ends an attempt as a budget wait and for a Datadog refusal that blocks the stream. No link of a chain
  * carries the credentials.
  */
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { ApplicationFailure, defaultFailureConverter, defaultPayloadConverter } from '@temporalio/common';
 import { withTypedFailures } from '../../activities/failures';
 import { DatadogIntakeClient } from '../../src/datadog/intake-client';
 import { DatadogRefusedAll, shipItems } from '../../src/datadog/shipper';
 import { KandjiClient } from '../../src/kandji/client';
 import { RemoteError } from '../../src/remote-errors';
+import { answering, closedOrigin, stop } from '../helpers/one-answer-server';
 
 const TOKEN = 'kdj-tok-SECRET-cause-7a1e';
 const API_KEY = 'dd-key-SECRET-cause-9b2f';
@@ -40,26 +39,6 @@ async function caught(p: Promise<unknown>): Promise<Error> {
     return err as Error;
   }
   throw new Error('expected the call to fail');
-}
-
-/** An origin nothing listens on: connections are refused at once. */
-async function closedOrigin(): Promise<string> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((r) => server.close(() => r()));
-  return `http://127.0.0.1:${port}`;
-}
-
-async function answering(status: number, headers: Record<string, string>, body: string): Promise<{ server: Server; origin: string }> {
-  const server = createServer((_req, res) => res.writeHead(status, headers).end(body));
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return { server, origin: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
-}
-
-async function stop(server: Server): Promise<void> {
-  server.closeAllConnections();
-  await new Promise<void>((r) => server.close(() => r()));
 }
 
 describe('a network error from undici', () => {
