@@ -1,21 +1,8 @@
 /** The service's JSON log lines: errors are written whole (type, message, stack, causes), secrets never. */
-import { Writable } from 'node:stream';
 import { ApplicationFailure } from '@temporalio/common';
 import { toApplicationFailure } from '../../activities/failures';
 import { networkError } from '../../src/remote-errors';
-import { createLogger } from '../../src/telemetry/logger';
-
-/** A logger writing into an array of parsed lines. */
-function capturing(): { logger: ReturnType<typeof createLogger>; lines: Record<string, any>[] } {
-  const lines: Record<string, any>[] = [];
-  const sink = new Writable({
-    write(chunk: Buffer, _enc, done) {
-      for (const l of chunk.toString('utf8').split('\n')) if (l) lines.push(JSON.parse(l));
-      done();
-    },
-  });
-  return { logger: createLogger('debug', sink), lines };
-}
+import { capturingLogger as capturing } from '../helpers/capture-logger';
 
 describe('createLogger', () => {
   it('writes an error under `error` with its failure type, message, stack and cause chain', () => {
