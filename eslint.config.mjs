@@ -23,6 +23,17 @@ export default tseslint.config(
     rules: { '@typescript-eslint/no-explicit-any': 'off' },
   },
   {
+    // Activity log lines carry the workflow and activity ids: they go through activityLogger, not the bare logger.
+    files: ['activities/**/*.ts'],
+    ignores: ['activities/activity-logger.ts'],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        { selector: "MemberExpression[property.name='logger']", message: 'Log through activityLogger(deps, { … }) so the line carries the workflow and activity ids.' },
+      ],
+    },
+  },
+  {
     // Workflow code is replayed and must be deterministic: no Node built-ins, no I/O, no clients.
     files: ['workflows/**/*.ts'],
     rules: {

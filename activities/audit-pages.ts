@@ -10,6 +10,7 @@ import { toSameOriginPath } from '../src/kandji/links';
 import { MAX_BATCH_BYTES, MAX_ITEMS_PER_BATCH } from '../src/datadog/batches';
 import { AUDIT_EVENTS_PATH, AUDIT_PAGE_LIMIT, advanceAuditCursor, auditRequestPath, type AuditCursor } from '../workflows/audit-cursor';
 import { tenantDeps, type ActivityDeps } from './deps';
+import { activityLogger } from './activity-logger';
 
 export interface ReadAuditPage {
   /** Events the cursor has not passed yet, exactly as Kandji returned them. */
@@ -86,7 +87,7 @@ export async function readAuditPage(
   const path = auditRequestPath(cursor, auditPageSize, auditOverlapMs);
   const { body, bytes } = await kandji.getJsonSized(path, ctx.cancellationSignal, { keepAlive: () => ctx.heartbeat(progress) });
   const page = parseAuditPage(body);
-  const log = deps.logger.child({ tenant, stream: 'audit' });
+  const log = activityLogger(deps, { tenant, stream: 'audit' });
   if (!opts.quiet) for (const bad of page.invalid) log.error({ identity: bad.identity, reason: bad.reason }, 'Kandji audit record unreadable; dead-lettered');
   let nextPage: string | null = null;
   let refusedLinks = 0;

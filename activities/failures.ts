@@ -2,7 +2,7 @@
  * Maps each failure mode of Kandji and Datadog to one ApplicationFailure type (workflows/failure-types.ts),
  * retryable or not, with `nextRetryDelay` where the remote said when to come back.
  */
-import { ApplicationFailure } from '@temporalio/common';
+import { ApplicationFailure, ApplicationFailureCategory } from '@temporalio/common';
 import { DatadogRefusedAll } from '../src/datadog/shipper';
 import { RemoteError, type RemoteFailureKind } from '../src/remote-errors';
 import { FailureType, NON_RETRYABLE_FAILURE_TYPES, type FailureTypeName } from '../workflows/failure-types';
@@ -33,6 +33,23 @@ export function failureTypeOf(err: RemoteError): FailureTypeName {
   return (err.service === 'kandji' ? KANDJI : DATADOG)[err.kind];
 }
 
+/** Answers by which a remote says "later": request timeout, rate limit, bad gateway, overloaded, gateway timeout. */
+const LATER_STATUSES = [408, 429, 502, 503, 504];
+
+/**
+ * Whether a remote failure is expected and heals by itself within the activity's retries: a rate limit, an answer
+ * that says "later", or a connection that broke before any answer. These are marked BENIGN: the SDK logs such a
+ * failed attempt at debug instead of warn and records no activity failure metric for it, so they page no one.
+ * They stay visible: the per-status request counters count them, and when the retries run out the stream workflow
+ * logs the step's failure at warn and its status shows `retrying`. Rejected credentials or requests, a 500, an
+ * unreadable answer or a missing snapshot chunk need someone to look: ordinary failures.
+ */
+export function isSelfHealing(err: RemoteError): boolean {
+  if (err.kind === 'rate_limited') return true;
+  if (err.kind !== 'unavailable') return false;
+  return err.details.network === true || LATER_STATUSES.includes(err.details.status ?? 0);
+}
+
 /** Backoff before retry `attempt` (1-based): exponential from 1 s, capped, with "equal jitter" in [d/2, d]. */
 export function backoffWithJitterMs(attempt: number, capMs: number, random: () => number = Math.random): number {
   const d = Math.min(capMs, 1_000 * 2 ** Math.max(0, attempt - 1));
@@ -45,7 +62,8 @@ export const BACKOFF_CAP_MS = { kandji: 60_000, datadog: 120_000 } as const;
 /**
  * Turns a RemoteError into the ApplicationFailure the workflow and Temporal's retry policy act on. A retryable
  * failure carries `nextRetryDelay`: the remote's Retry-After when it gave one, else jittered exponential backoff
- * (Temporal's own backoff has no jitter, and many workers retrying in step would hit the remote together).
+ * (Temporal's own backoff has no jitter, and many workers retrying in step would hit the remote together). The
+ * RemoteError is its `cause` (with the network error under it, if any): Temporal records the chain with the failure.
  */
 export function toApplicationFailure(err: RemoteError, attempt = 1): ApplicationFailure {
   const type = failureTypeOf(err);
@@ -56,6 +74,8 @@ export function toApplicationFailure(err: RemoteError, attempt = 1): Application
     nonRetryable,
     nextRetryDelay: nonRetryable ? undefined : (err.details.retryAfterMs ?? backoffWithJitterMs(attempt, BACKOFF_CAP_MS[err.service])),
     details: [{ status: err.details.status ?? null, body: err.details.bodySnippet ?? null }],
+    cause: err,
+    ...(isSelfHealing(err) ? { category: ApplicationFailureCategory.BENIGN } : {}),
   });
 }
 
@@ -66,6 +86,7 @@ export function refusedAllFailure(err: DatadogRefusedAll): ApplicationFailure {
     message: err.message,
     nonRetryable: true,
     details: [{ status: err.status ?? null, body: err.bodySnippet ?? null }],
+    cause: err,
   });
 }
 

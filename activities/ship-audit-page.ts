@@ -13,6 +13,7 @@ import { ledgerDelta, type LedgerDelta } from '../workflows/late-ledger';
 import { timestampKey } from '../workflows/timestamps';
 import { readAuditPages } from './audit-pages';
 import type { ActivityDeps } from './deps';
+import { activityLogger } from './activity-logger';
 import { withTypedFailures } from './failures';
 import { shipRecords, type ShipBatchResult } from './ship-batch';
 
@@ -51,7 +52,7 @@ export function shipAuditPageActivity(deps: ActivityDeps) {
       reread = true;
       page = { records: read.fresh, bytes: read.bytes, meta: { next: read.next }, storedAt: Date.now() };
       deps.pages?.put(input.pageId, page);
-      deps.logger.info({ tenant: input.tenant, stream: 'audit', pageId: input.pageId, count: read.fresh.length }, 'page was not in this worker: read it again from Kandji');
+      activityLogger(deps, { tenant: input.tenant, stream: 'audit' }).info({ pageId: input.pageId, count: read.fresh.length }, 'page was not in this worker: read it again from Kandji');
     }
     const records = page.records as AuditRecord[];
     const { next } = page.meta as { next: AuditCursor };

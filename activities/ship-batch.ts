@@ -18,6 +18,7 @@ import { MAX_LOG_BYTES, trimOversized } from '../src/datadog/trim-oversized';
 import { recordIdentity } from '../src/streams/record-identity';
 import type { StreamName } from '../workflows/stream-status';
 import { tenantDeps, type ActivityDeps } from './deps';
+import { activityLogger } from './activity-logger';
 import { withTypedFailures } from './failures';
 
 export interface ShipBatchInput {
@@ -69,7 +70,7 @@ export interface ShipOptions {
 /** Ships records of one stream; used by the shipBatch activity and by snapshot sweeps. */
 export async function shipRecords(deps: ActivityDeps, input: ShipBatchInput, opts: ShipOptions = {}): Promise<ShipBatchResult> {
   const tenant = tenantDeps(deps, input.tenant);
-  const log = deps.logger.child({ tenant: input.tenant, stream: input.stream });
+  const log = activityLogger(deps, { tenant: input.tenant, stream: input.stream });
   const now = deps.now?.() ?? Date.now();
   const policy = stalePolicyFor(input.stream, tenant.stalePolicies, deps.stalePolicies, deps.stalePolicy);
   const identityOf = (r: Record<string, unknown>) => recordIdentity(input.stream, r);

@@ -31,7 +31,7 @@ export class SnapshotChunks {
     } catch (err) {
       if (err instanceof WorkflowNotFoundError) {
         // Retried: a chunk that cannot be read is never taken for an empty state (that would re-ship everything).
-        throw new RemoteError('kandji', 'unavailable', `snapshot state chunk ${id} is missing: it was deleted or never written`);
+        throw new RemoteError('kandji', 'unavailable', `snapshot state chunk ${id} is missing: it was deleted or never written`, {}, { cause: err });
       }
       throw err;
     }

@@ -15,6 +15,7 @@ import { addKey, combineCells, decodeCells, differenceOf, emptyCells, encodeCell
 import { timestampKey } from '../workflows/timestamps';
 import { readAuditPage } from './audit-pages';
 import type { ActivityDeps } from './deps';
+import { activityLogger } from './activity-logger';
 import { withTypedFailures } from './failures';
 import { shipRecords, type ShipBatchResult } from './ship-batch';
 
@@ -57,7 +58,7 @@ export function sweepLateAuditHourActivity(deps: ActivityDeps) {
     const diff = differenceOf(read, handled);
     const lateKeys = new Set(diff.added);
     const toShip = diff.complete ? events.filter((e) => lateKeys.has(idKey(e.id))) : events;
-    const log = deps.logger.child({ tenant: input.tenant, stream: 'audit', hour: input.hour });
+    const log = activityLogger(deps, { tenant: input.tenant, stream: 'audit', hour: input.hour });
     if (!diff.complete) log.warn({ read: events.length, listed: diff.added.length }, 'too many late events in one hour to list: sending the whole hour again');
     else if (toShip.length > 0) log.info({ found: toShip.length, read: events.length }, 'late audit events found by the late sweep: shipping them');
 

@@ -14,6 +14,7 @@ import { FingerprintSet, fingerprint } from '../src/streams/fingerprints';
 import { versionKey } from '../src/streams/record-identity';
 import { shipRecords, type ShipBatchResult } from './ship-batch';
 import { tenantDeps, type ActivityDeps } from './deps';
+import { activityLogger } from './activity-logger';
 import { withTypedFailures } from './failures';
 
 export interface SweepSnapshotInput {
@@ -102,10 +103,7 @@ export function sweepSnapshotActivity(deps: ActivityDeps) {
     }, ctx.info.attempt);
 
     const gone = previous.missingFrom(current);
-    deps.logger.info(
-      { tenant: input.tenant, stream: input.stream, rows: p.rows, fresh: p.fresh, gone, pages: p.pages, known: current.size },
-      'sweep complete',
-    );
+    activityLogger(deps, { tenant: input.tenant, stream: input.stream }).info({ rows: p.rows, fresh: p.fresh, gone, pages: p.pages, known: current.size }, 'sweep complete');
     return {
       seen: current.encode(),
       rows: p.rows,

@@ -16,6 +16,7 @@ import type { SnapshotState } from '../workflows/snapshot-state';
 import { SnapshotChunks } from './snapshot-chunks';
 import { shipRecords, type ShipBatchResult } from './ship-batch';
 import { tenantDeps, type ActivityDeps } from './deps';
+import { activityLogger } from './activity-logger';
 import { withTypedFailures } from './failures';
 
 /** Fingerprints per state chunk: 20,000 × 8 bytes is 213 KB as base64, under the 256 KB payload bound. */
@@ -85,7 +86,7 @@ export function sweepSnapshotStateActivity(deps: ActivityDeps) {
     const ctx = Context.current();
     const chunkRows = deps.snapshotChunkRows ?? SNAPSHOT_CHUNK_ROWS;
     const chunks = new SnapshotChunks(ctx.client, ctx.info.workflowExecution?.workflowId ?? input.stream, ctx.info.taskQueue);
-    const log = deps.logger.child({ tenant: input.tenant, stream: input.stream });
+    const log = activityLogger(deps, { tenant: input.tenant, stream: input.stream });
 
     return withTypedFailures(async () => {
       // What the last complete sweep saw.

@@ -17,9 +17,11 @@ export class RemoteError extends Error {
     readonly service: 'kandji' | 'datadog',
     readonly kind: RemoteFailureKind,
     message: string,
-    readonly details: { status?: number; bodySnippet?: string; retryAfterMs?: number } = {},
+    /** `network`: no answer came (reset, refused, timeout); `status` is then absent. */
+    readonly details: { status?: number; bodySnippet?: string; retryAfterMs?: number; network?: boolean } = {},
+    options?: ErrorOptions,
   ) {
-    super(message);
+    super(message, options);
     this.name = 'RemoteError';
   }
 }
@@ -63,9 +65,12 @@ export function kindOfStatus(status: number): RemoteFailureKind {
   return 'rejected';
 }
 
-/** Network-level failures (reset, refused, timeout, socket closed) are all worth retrying. */
+/**
+ * Network-level failures (reset, refused, timeout, socket closed) are all worth retrying. The client's own error
+ * stays as `cause`: its code and stack say where the connection broke.
+ */
 export function networkError(service: 'kandji' | 'datadog', err: unknown): RemoteError {
   const e = err as { code?: string; message?: string; name?: string };
   const what = e.code ?? e.name ?? 'network error';
-  return new RemoteError(service, 'unavailable', `${service} request failed: ${what}${e.message ? ` (${e.message})` : ''}`);
+  return new RemoteError(service, 'unavailable', `${service} request failed: ${what}${e.message ? ` (${e.message})` : ''}`, { network: true }, { cause: err });
 }

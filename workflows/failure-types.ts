@@ -1,6 +1,8 @@
 /**
  * The ApplicationFailure types the activities raise, one per failure mode of Kandji and Datadog.
  * Shared by the activities (which throw them), the workflow (which reacts to them) and the tests.
+ * Expected, self-healing ones (rate limits, "later" answers, broken connections, budget waits) are raised with the
+ * BENIGN category (activities/failures.ts, isSelfHealing): same type and retries, no warn log or failure metric.
  */
 export const FailureType = {
   /** 401/403 from Kandji: token wrong, revoked, or missing a permission. */

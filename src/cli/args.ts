@@ -16,8 +16,9 @@ export class UsageError extends Error {
   constructor(
     message: string,
     readonly command?: CommandName,
+    options?: ErrorOptions,
   ) {
-    super(message);
+    super(message, options);
   }
 }
 
@@ -95,7 +96,8 @@ export function parseCommand(argv: string[]): Command {
   } catch (err) {
     // Which command it was about, to show its help: read again without refusing anything.
     const name = parseArgs({ args: argv, allowPositionals: true, strict: false, options: OPTIONS }).positionals[0];
-    throw isCommand(name) ? new UsageError(`${name}: ${(err as Error).message}`, name) : new UsageError((err as Error).message);
+    const message = (err as Error).message;
+    throw isCommand(name) ? new UsageError(`${name}: ${message}`, name, { cause: err }) : new UsageError(message, undefined, { cause: err });
   }
   const [name, ...rest] = parsed.positionals;
   if (name === 'help' || (!name && parsed.values.help)) {

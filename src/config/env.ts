@@ -14,8 +14,11 @@ import { loadTenantsFile, tenantTokenProvider, type TenantEntry } from './tenant
 import type { StreamName } from '../../workflows/stream-status';
 
 export class ConfigError extends Error {
-  constructor(readonly problems: string[]) {
-    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+  constructor(
+    readonly problems: string[],
+    options?: ErrorOptions,
+  ) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`, options);
     this.name = 'ConfigError';
   }
 }
@@ -221,7 +224,7 @@ export function loadTemporalConfig(env: Env = process.env): TemporalConfig {
   } catch (err) {
     const file = env.TEMPORAL_CONFIG_FILE ? ` of TEMPORAL_CONFIG_FILE (${env.TEMPORAL_CONFIG_FILE})` : '';
     const source = env.TEMPORAL_PROFILE ? `TEMPORAL_PROFILE (${env.TEMPORAL_PROFILE})${file}` : file ? file.slice(4) : 'TEMPORAL_TLS_*';
-    throw new ConfigError([`${source}: ${(err as Error).message}`]);
+    throw new ConfigError([`${source}: ${(err as Error).message}`], { cause: err });
   }
   const { address, namespace, ...secured } = profile;
   return {

@@ -59,14 +59,15 @@ export function loadTenantsFile(path: string): TenantEntry[] {
   try {
     text = fs.readFileSync(path, 'utf8');
   } catch (err) {
-    throw new ConfigError([`KANDJI_TENANTS_FILE: cannot read ${path}: ${(err as Error).message}`]);
+    throw new ConfigError([`KANDJI_TENANTS_FILE: cannot read ${path}: ${(err as Error).message}`], { cause: err });
   }
   let doc: unknown;
   const json = /\.json$/i.test(path);
   try {
     doc = json ? JSON.parse(text) : parseYaml(text);
   } catch (err) {
-    // Parser messages quote the offending text (a token, maybe): give only where it is.
+    // Parser messages quote the offending text (a token, maybe): give only where it is, and no `cause` (it would
+    // carry that text along).
     throw new ConfigError([`KANDJI_TENANTS_FILE: ${path} is not valid ${json ? 'JSON' : 'YAML'}${syntaxErrorPlace(text, err)}`]);
   }
   const top = fileSchema.safeParse(doc);

@@ -67,8 +67,9 @@ export class DatadogRefusedAll extends Error {
     message: string,
     readonly status: number | undefined,
     readonly bodySnippet: string | undefined,
+    options?: ErrorOptions,
   ) {
-    super(message);
+    super(message, options);
     this.name = 'DatadogRefusedAll';
   }
 }
@@ -136,13 +137,14 @@ export async function shipItems(
    * Stops shipping. A batch with nothing accepted is given back whole (its refused items will be sent again: none
    * was taken), so a resumed attempt starts at its first item.
    */
-  const refusedAll = (open: OpenBatch, message: string, status: number | undefined, body: string | undefined): never => {
+  const refusedAll = (open: OpenBatch, message: string, status: number | undefined, body: string | undefined, cause?: RemoteError): never => {
     if (open.accepted === 0) {
       progress.doneIdentity = open.before;
       if (open.before === undefined) progress.batchesDone = 0;
       progress.open = undefined;
     }
-    throw new DatadogRefusedAll(message, status, body);
+    // The refusal at hand, when there is one, is the cause: what Datadog answered, kept whole.
+    throw new DatadogRefusedAll(message, status, body, cause && { cause });
   };
 
   /** Ships [start, end) of the open top-level batch, bisecting refusals; items settle left to right. */
@@ -164,6 +166,7 @@ export async function shipItems(
             `Datadog's intake (or a proxy before it) answered ${answerOf(err)} — an answer about the endpoint, not a record: check DD_LOGS_URL / DD_SITE and any proxy; nothing was dead-lettered`,
             err.details.status,
             err.details.bodySnippet,
+            err,
           );
         }
         throw err;
@@ -180,6 +183,7 @@ export async function shipItems(
           `Datadog refused more than ${maxDead} records of one page, each alone (last answer ${answerOf(err)}): that is systemic, not bad records; nothing more is dead-lettered and shipping resumes here`,
           err.details.status,
           err.details.bodySnippet,
+          err,
         );
       }
       const dead = { identity: idOf(start), status: err.details.status, reason: err.message };

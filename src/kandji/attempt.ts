@@ -51,9 +51,9 @@ export function currentAttempt(now = Date.now()): Attempt | undefined {
 /**
  * The failure that ends an attempt which would otherwise wait longer than it may live: benign (logged at debug, no
  * failure metrics), not retried by Temporal (it would spend one of the activity's attempts), and handled by the
- * stream workflow as a durable wait of `waitMs`, not as an error.
+ * stream workflow as a durable wait of `waitMs`, not as an error. `cause`: the 429 that started the wait, if any.
  */
-export function budgetWaitFailure(waitMs: number, reason: string): ApplicationFailure {
+export function budgetWaitFailure(waitMs: number, reason: string, cause?: Error): ApplicationFailure {
   const ms = Math.max(0, Math.ceil(waitMs));
   return ApplicationFailure.create({
     type: FailureType.KandjiBudgetWait,
@@ -61,6 +61,7 @@ export function budgetWaitFailure(waitMs: number, reason: string): ApplicationFa
     nonRetryable: true,
     category: ApplicationFailureCategory.BENIGN,
     details: [{ waitMs: ms }],
+    cause,
   });
 }
 

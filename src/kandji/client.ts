@@ -76,7 +76,7 @@ export class KandjiClient {
         if (!(err instanceof RemoteError && err.kind === 'rate_limited') || waited >= limit) throw err;
         const wait = Math.max(250, Math.min(err.details.retryAfterMs ?? DEFAULT_RATE_LIMIT_WAIT_MS, limit - waited));
         const attempt = (this.opts.attempt ?? currentAttempt)();
-        if (attempt && Date.now() + wait > attempt.deadline) throw budgetWaitFailure(wait, `Kandji answered 429 (rate limited)`);
+        if (attempt && Date.now() + wait > attempt.deadline) throw budgetWaitFailure(wait, `Kandji answered 429 (rate limited)`, err);
         await waitAlive(wait, opts.keepAlive, signal);
         waited += wait;
       }

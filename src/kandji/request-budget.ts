@@ -157,6 +157,7 @@ export class TemporalRequestBudget implements RequestGate {
             type: FailureType.KandjiUnavailable,
             message: `the request budget of tenant ${this.tenant} did not answer within ${RESERVE_TIMEOUT_MS / 1_000} s (is a worker polling ${this.taskQueue}?)`,
             nextRetryDelay: 5_000,
+            cause: err instanceof Error ? err : undefined,
           });
         }
         throw err;

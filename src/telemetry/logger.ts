@@ -24,6 +24,18 @@ export const REDACT_PATHS = [
   'KANDJI_DATADOG_ENCRYPTION_KEYS',
 ];
 
+/**
+ * Errors logged under `error` (the SDK's own lines, e.g. "Activity failed") or `err`: their type, message, stack and
+ * every `cause` below them, nested. Plain JSON would keep only an Error's enumerable fields: no message, no stack.
+ * An ApplicationFailure is typed by its failure type (KandjiRateLimitedError, …) rather than by its class.
+ */
+export function serializeError(value: unknown): unknown {
+  const out = pino.stdSerializers.errWithCause(value as Error) as unknown;
+  if (out === value || typeof out !== 'object' || out === null) return out;
+  const failureType = (value as { type?: unknown }).type;
+  return typeof failureType === 'string' ? { ...out, type: failureType } : out;
+}
+
 export function createLogger(level = 'info', destination?: pino.DestinationStream): Logger {
   return pino(
     {
@@ -32,6 +44,7 @@ export function createLogger(level = 'info', destination?: pino.DestinationStrea
       redact: { paths: REDACT_PATHS, censor: '[redacted]' },
       base: { service: 'kandji-datadog' },
       timestamp: pino.stdTimeFunctions.isoTime,
+      serializers: { err: serializeError, error: serializeError },
     },
     destination,
   );
