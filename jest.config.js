@@ -1,6 +1,7 @@
 /**
  * The tiers, by folder (README "Tests, in tiers"), as three jest projects:
- * - unit: test/unit (pure code, no server): seconds; `npm run test:unit`;
+ * - unit: test/unit (pure code, mocked activity contexts) and test/workflows (the real workflow code with fake
+ *   activities on Temporal's time-skipping test server): seconds; `npm run test:unit`;
  * - simulators: test/simulators, the Kandji and Datadog simulators themselves;
  * - e2e: test/e2e, against one real Temporal dev server (started by the global setup below, for this tier only)
  *   and the simulators.
@@ -17,7 +18,7 @@ const shared = {
 /** @type {import('jest').Config} */
 module.exports = {
   projects: [
-    { ...shared, displayName: 'unit', roots: ['<rootDir>/test/unit'] },
+    { ...shared, displayName: 'unit', roots: ['<rootDir>/test/unit', '<rootDir>/test/workflows'] },
     { ...shared, displayName: 'simulators', roots: ['<rootDir>/test/simulators'] },
     {
       ...shared,
