@@ -4,13 +4,15 @@
  * (`env.sleep`), so a 15-minute poll takes milliseconds and the production timings are tested as they are.
  */
 import { execFileSync } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { Client, type WorkflowHandle, type WorkflowStartOptions } from '@temporalio/client';
 import type { Workflow } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { DefaultLogger, Runtime, Worker, bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { DefaultLogger, Runtime, Worker, bundleWorkflowCode } from '@temporalio/worker';
 import { loadStreamConfig } from '../../src/config/env';
 import { buildDataConverter } from '../../src/temporal/data-converter';
 import type { StreamTimings } from '../../workflows/stream-input';
@@ -31,12 +33,17 @@ Runtime.install({
 /** The production data converter (gzip codec), on both the client and the worker. */
 const dataConverter = buildDataConverter();
 
+const ROOT = path.resolve(__dirname, '../..');
+/** Where scripts/temporal-cli.sh and scripts/temporal-test-server.sh keep what they fetch. */
+const CACHE = process.env.KANDJI_DATADOG_CACHE ?? path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), '.cache'), 'kandji-datadog');
+const BUNDLES = path.join(CACHE, 'workflow-bundles');
+
 /**
  * Starts the time-skipping test server from the launcher scripts/temporal-test-server.sh installs (once, from
  * Maven Central): the SDK's own download of it needs internet access.
  */
 async function startTimeSkipping(): Promise<TestWorkflowEnvironment> {
-  const script = path.resolve(__dirname, '../../scripts/temporal-test-server.sh');
+  const script = path.join(ROOT, 'scripts/temporal-test-server.sh');
   const launcher = execFileSync('bash', [script], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim();
   return TestWorkflowEnvironment.createTimeSkipping({
     server: { executable: { type: 'existing-path', path: launcher } },
@@ -52,12 +59,37 @@ export function clockNeutralClient(env: TestWorkflowEnvironment): Client {
   return new Client({ connection: env.connection, dataConverter });
 }
 
-let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
-
-/** The real workflow code (workflows/index.ts), bundled once per test file. */
-function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
-  bundle ??= bundleWorkflowCode({ workflowsPath: require.resolve('../../workflows'), logger: new DefaultLogger('WARN') });
-  return bundle;
+/**
+ * The real workflow code (workflows/index.ts) as the worker bundles it. Bundling costs seconds of CPU, so a bundle is
+ * kept in the cache by a hash of what it is made of: every file of workflows/ (which may import nothing else at run
+ * time but @temporalio/workflow: lint) and package-lock.json (the SDK's version). Bundles unused for a week go.
+ */
+async function workflowBundle(): Promise<{ code: string }> {
+  const hash = createHash('sha256');
+  const dir = path.join(ROOT, 'workflows');
+  for (const name of fs.readdirSync(dir, { recursive: true }).map(String).sort()) {
+    const file = path.join(dir, name);
+    if (fs.statSync(file).isFile()) hash.update(name).update('\0').update(fs.readFileSync(file)).update('\0');
+  }
+  hash.update(fs.readFileSync(path.join(ROOT, 'package-lock.json')));
+  const cached = path.join(BUNDLES, `${hash.digest('hex').slice(0, 24)}.js`);
+  try {
+    const code = fs.readFileSync(cached, 'utf8');
+    fs.utimesSync(cached, new Date(), new Date());
+    return { code };
+  } catch {
+    // not bundled yet
+  }
+  const { code } = await bundleWorkflowCode({ workflowsPath: require.resolve('../../workflows'), logger: new DefaultLogger('WARN') });
+  fs.mkdirSync(BUNDLES, { recursive: true });
+  const partial = `${cached}.${process.pid}.partial`;
+  fs.writeFileSync(partial, code);
+  fs.renameSync(partial, cached); // whole or not at all, whichever test file gets there first
+  for (const name of fs.readdirSync(BUNDLES)) {
+    const file = path.join(BUNDLES, name);
+    if (Date.now() - fs.statSync(file).mtimeMs > 7 * 86_400_000) fs.rmSync(file, { force: true });
+  }
+  return { code };
 }
 
 /** A test file's world: the test server, and a worker of the real workflows with the file's fake activities. */
