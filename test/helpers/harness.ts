@@ -19,6 +19,7 @@ import { connectClient } from '../../src/temporal/client';
 import { startStream, streamReport } from '../../src/streams/stream-control';
 import { KandjiSimulator, type KandjiSimulatorOptions } from '../../src/simulators/kandji';
 import { DatadogSimulator } from '../../src/simulators/datadog';
+import { freePort } from '../../src/temporal/dev-server';
 import { streamWorkflowId } from '../../src/temporal/workflow-ids';
 import type { StreamName, StreamStatus } from '../../workflows/stream-status';
 import { waitFor } from './wait';
@@ -126,6 +127,10 @@ export class Harness {
       DD_API_KEY: this.config.datadogApiKey,
       DD_LOGS_URL: this.config.datadogIntakeUrl,
       LOG_LEVEL: 'info',
+      // Ports of its own: at the defaults (8080, 9464), two worker processes of test files running side by side, or
+      // of two test runs on one machine, collide and the second exits ("Address already in use").
+      HEALTH_PORT: String(await freePort()),
+      METRICS_PORT: String(await freePort()),
       ...extraEnv,
     };
     // Its own process group: tsx runs the worker in a grandchild process, and the whole group must go at teardown.

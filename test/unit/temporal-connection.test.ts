@@ -1,7 +1,7 @@
 /**
  * Temporal connection settings as every Temporal tool reads them (@temporalio/envconfig): environment over the
  * TOML profile, an API key that turns TLS on and reaches the options the SDK connects with, files that must exist.
- * The TLS and mTLS connections themselves are exercised in test/production-worker.e2e.test.ts.
+ * The TLS and mTLS connections themselves are exercised in test/e2e/production-worker.e2e.test.ts.
  */
 import fs from 'node:fs';
 import os from 'node:os';

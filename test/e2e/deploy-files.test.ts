@@ -1,0 +1,172 @@
+/**
+ * The deployment files, checked with what runs without a container engine or a cluster: hadolint (Dockerfile),
+ * the Compose specification schema (docker-compose.yml), the Kubernetes schemas (deploy/kubernetes/), all offline
+ * from PyPI packages (scripts/deploy-tools.sh), plus the promises between them: grace periods longer than the
+ * worker's shutdown grace, probe and scrape ports that are the ones the worker listens on, commands that exist,
+ * placeholders only in the examples. Running the image itself is test/production-worker.e2e.test.ts.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parse, parseAllDocuments } from 'yaml';
+import { parseDuration } from '../../src/duration';
+import { dockerfileExec, imageCommand, ROOT } from '../helpers/image-command';
+
+const read = (f: string) => fs.readFileSync(path.join(ROOT, f), 'utf8');
+const K8S = 'deploy/kubernetes';
+
+let bin: string;
+const tool = (name: string, args: string[]) => spawnSync(path.join(bin, name), args, { cwd: ROOT, encoding: 'utf8' });
+
+beforeAll(() => {
+  bin = execFileSync('bash', [path.join(ROOT, 'scripts/deploy-tools.sh')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim();
+}, 600_000);
+
+/** `node dist/src/x.js …` must be a compiled entry point: its source src/x.ts exists. */
+function expectEntryPoint(command: string[]): void {
+  expect(command[0]).toBe('node');
+  const compiled = command[1]!;
+  expect(compiled).toMatch(/^dist\/.*\.js$/);
+  expect(fs.existsSync(path.join(ROOT, compiled.replace(/^dist\//, '').replace(/\.js$/, '.ts')))).toBe(true);
+}
+
+describe('Dockerfile', () => {
+  it('passes hadolint', () => {
+    const r = tool('hadolint', ['Dockerfile']);
+    expect(r.stdout + r.stderr).toBe('');
+    expect(r.status).toBe(0);
+  });
+
+  it('builds on glibc Node 22, installs production dependencies only, runs as non-root under tini', () => {
+    const d = read('Dockerfile');
+    expect(d.match(/^FROM (\S+)/gm)).toEqual(['FROM node:22-bookworm-slim', 'FROM node:22-bookworm-slim']);
+    expect(d).toMatch(/apt-get install -y --no-install-recommends ca-certificates tini/);
+    expect(d).toMatch(/npm ci --omit=dev/);
+    expect(d).toMatch(/^COPY --from=build \/app\/dist \.\/dist$/m);
+    expect(d).toMatch(/^USER 1000:1000$/m);
+    expect(dockerfileExec('ENTRYPOINT').slice(0, 2)).toEqual(['/usr/bin/tini', '--']);
+    expectEntryPoint(dockerfileExec('CMD'));
+    // What the build stage copies is what .dockerignore lets through.
+    for (const copied of ['tsconfig.build.json', 'workflows', 'activities', 'src', 'scripts', 'deploy/docker/entrypoint.sh']) {
+      expect(read('.dockerignore')).toContain(`!${copied}`);
+    }
+  });
+
+  it("sizes Node's heap to 75% of the container memory limit (cgroup memory.max), and leaves it alone without one", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kdd-cgroup-'));
+    const limitFile = path.join(dir, 'memory.max');
+    const heapMb = (limit: string, extra: Record<string, string> = {}) => {
+      fs.writeFileSync(limitFile, `${limit}\n`);
+      const [cmd, ...args] = imageCommand(['node', '-p', 'process.env.NODE_OPTIONS + " " + Math.round(require("v8").getHeapStatistics().heap_size_limit / 1048576)']);
+      return execFileSync(cmd!, args, { env: { PATH: process.env.PATH ?? '', CGROUP_MEMORY_LIMIT_FILE: limitFile, ...extra }, encoding: 'utf8' }).trim();
+    };
+    const [options, limitMb] = heapMb(String(1024 * 1048576)).split(' ');
+    expect(options).toBe('--max-old-space-size=768');
+    expect(Number(limitMb)).toBeGreaterThanOrEqual(768); // V8 adds its young generation on top
+    expect(Number(limitMb)).toBeLessThan(900);
+    expect(heapMb('max').split(' ')[0]).toBe('undefined');
+    expect(heapMb(String(1024 * 1048576), { NODE_OPTIONS: '--max-old-space-size=300' }).split(' ')[0]).toBe('--max-old-space-size=300');
+    fs.rmSync(dir, { recursive: true });
+  });
+});
+
+describe('docker-compose.yml', () => {
+  const compose = parse(read('docker-compose.yml'));
+
+  it('is valid against the Compose specification', () => {
+    const r = tool('check-jsonschema', ['--builtin-schema', 'vendor.compose-spec', 'docker-compose.yml']);
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+  });
+
+  it('has the whole stack: PostgreSQL, schema setup, Temporal, namespace, UI with the codec server, worker, cli start, simulators profile', () => {
+    const s = compose.services;
+    expect(Object.keys(s).sort()).toEqual(['codec-server', 'postgresql', 'simulators', 'start-streams', 'temporal', 'temporal-namespace', 'temporal-schema', 'temporal-ui', 'worker']);
+    expect(s.temporal.depends_on['temporal-schema'].condition).toBe('service_completed_successfully');
+    const codec = s['codec-server'].environment;
+    expect(s['temporal-ui'].environment.TEMPORAL_CODEC_ENDPOINT).toBe(`http://localhost:${codec.CODEC_SERVER_PORT}`);
+    expect(codec.CODEC_SERVER_ORIGINS).toBe(`http://localhost:${s['temporal-ui'].ports[0].split(':')[1]}`);
+    // Without a token the codec server binds loopback only: the host's, for the browser.
+    expect([s['codec-server'].network_mode, codec.CODEC_SERVER_HOST]).toEqual(['host', '127.0.0.1']);
+    expect(s['start-streams'].command).toEqual(['node', 'dist/src/cli/main.js', 'start']);
+    expect(s.simulators.profiles).toEqual(['simulators']);
+    expect(s.simulators.network_mode).toBe('service:worker'); // loopback: the only plain-http hosts the config accepts
+    for (const name of ['codec-server', 'start-streams', 'simulators']) expectEntryPoint(s[name].command);
+    for (const name of ['codec-server', 'worker', 'start-streams', 'simulators']) expect(s[name].build).toBe('.');
+    // The batch in flight finishes before compose kills the worker.
+    expect(parseDuration(s.worker.stop_grace_period)).toBeGreaterThan(parseDuration(s.worker.environment.WORKER_SHUTDOWN_GRACE));
+  });
+
+  it('takes every secret from .env, and .env.example names each with a placeholder only', () => {
+    const example = read('.env.example');
+    const required = [...read('docker-compose.yml').matchAll(/\$\{(\w+):\?/g)].map((m) => m[1]!);
+    expect(required.length).toBeGreaterThan(0);
+    for (const name of new Set(required)) expect(example).toMatch(new RegExp(`^${name}=`, 'm'));
+    for (const [, name, value] of example.matchAll(/^(\w*(?:TOKEN|KEY|PASSWORD)\w*)=(.*)$/gm)) {
+      expect([name, value === '' || value!.startsWith('replace-with-')]).toEqual([name, true]);
+    }
+  });
+});
+
+describe('deploy/kubernetes', () => {
+  const files = fs.readdirSync(path.join(ROOT, K8S)).filter((f) => f.endsWith('.yaml'));
+  const manifests = files.filter((f) => f !== 'kustomization.yaml');
+  const doc = (f: string) => parse(read(`${K8S}/${f}`));
+  const deployment = doc('deployment.yaml');
+  const config = doc('configmap.yaml').data;
+  const pod = deployment.spec.template.spec;
+  const container = pod.containers[0];
+
+  it('validates every manifest against the Kubernetes schemas (strict, offline)', () => {
+    const r = tool('kubernetes-validate', ['--strict', '--quiet', ...manifests.map((f) => `${K8S}/${f}`)]);
+    expect(r.stdout + r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    expect(manifests.every((f) => parseAllDocuments(read(`${K8S}/${f}`)).length === 1)).toBe(true);
+  });
+
+  it('the kustomization lists every manifest but the Secret example', () => {
+    const k = doc('kustomization.yaml');
+    expect([...k.resources].sort()).toEqual(manifests.filter((f) => f !== 'secret.example.yaml').sort());
+    expect(Object.values(doc('secret.example.yaml').stringData).every((v) => String(v).startsWith('replace-with-'))).toBe(true);
+  });
+
+  it('runs 2 workers with resources, probes on the health port, and a grace period longer than the shutdown grace', () => {
+    expect(deployment.spec.replicas).toBe(2);
+    expect(container.resources.requests).toBeDefined();
+    expect(container.resources.limits.memory).toBeDefined();
+    expectEntryPoint(container.args);
+    const port = (name: string) => container.ports.find((p: { name: string }) => p.name === name).containerPort;
+    expect(port('health')).toBe(Number(config.HEALTH_PORT));
+    expect(port('metrics')).toBe(Number(config.METRICS_PORT));
+    expect(container.livenessProbe.httpGet).toEqual({ path: '/livez', port: 'health' });
+    expect(container.readinessProbe.httpGet).toEqual({ path: '/readyz', port: 'health' });
+    expect(pod.terminationGracePeriodSeconds * 1000).toBeGreaterThan(parseDuration(config.WORKER_SHUTDOWN_GRACE));
+    const pdb = doc('poddisruptionbudget.yaml');
+    expect(pdb.spec.selector.matchLabels).toEqual(deployment.spec.selector.matchLabels);
+  });
+
+  it('meets the restricted security profile: non-root, read-only root filesystem with an emptyDir /tmp, no privilege escalation, no capabilities, RuntimeDefault seccomp', () => {
+    for (const spec of [pod, doc('job-start-streams.yaml').spec.template.spec]) {
+      expect(spec.securityContext).toMatchObject({ runAsNonRoot: true, runAsUser: 1000, seccompProfile: { type: 'RuntimeDefault' } });
+      for (const c of spec.containers) {
+        expect(c.securityContext).toEqual({ allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, runAsNonRoot: true, capabilities: { drop: ['ALL'] } });
+        const tmp = c.volumeMounts.find((m: { mountPath: string }) => m.mountPath === '/tmp');
+        expect(spec.volumes.find((v: { name: string }) => v.name === tmp.name).emptyDir).toBeDefined();
+      }
+    }
+  });
+
+  it('the Job runs `cli start`; the Datadog Agent scrapes the metrics port', () => {
+    expect(doc('job-start-streams.yaml').spec.template.spec.containers[0].args).toEqual(['node', 'dist/src/cli/main.js', 'start']);
+    const checks = JSON.parse(deployment.spec.template.metadata.annotations[`ad.datadoghq.com/${container.name}.checks`]);
+    const instance = checks.openmetrics.instances[0];
+    expect(instance.openmetrics_endpoint).toBe(`http://%%host%%:${config.METRICS_PORT}/metrics`);
+    // Every metric the dashboard charts is one the annotation brings in.
+    const dashboard = read('deploy/datadog/forwarder-health-dashboard.json');
+    const mapped = Object.values(instance.metrics[0] as Record<string, string>);
+    for (const [, metric] of dashboard.matchAll(/kandji_datadog\.([a-z_.]+?)(?:\.count)?\{/g)) {
+      expect([metric, mapped.includes(metric!) || metric!.startsWith('temporal_')]).toEqual([metric, true]);
+    }
+  });
+});

@@ -1,0 +1,185 @@
+/**
+ * The fast workflow tier (test/workflows/): the real workflow code on Temporal's time-skipping test server, with
+ * activities replaced by plain functions. Timers run on the server's clock, which the tests move forward
+ * (`env.sleep`), so a 15-minute poll takes milliseconds and the production timings are tested as they are.
+ */
+import { execFileSync } from 'node:child_process';
+import { createHash, randomUUID } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Client, type WorkflowHandle, type WorkflowStartOptions } from '@temporalio/client';
+import type { Workflow } from '@temporalio/common';
+import { temporal } from '@temporalio/proto';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { DefaultLogger, Runtime, Worker, bundleWorkflowCode } from '@temporalio/worker';
+import { loadTenantConfig } from '../../src/config/env';
+import { buildDataConverter } from '../../src/temporal/data-converter';
+import type { StreamTimings } from '../../workflows/stream-input';
+import { statusQuery } from '../../workflows/messages';
+import type { StreamName, StreamStatus } from '../../workflows/stream-status';
+import { waitFor } from './wait';
+
+const EventType = temporal.api.enums.v1.EventType;
+type EventType = temporal.api.enums.v1.EventType;
+
+// Failing steps log warnings by design; show only errors.
+Runtime.install({
+  logger: new DefaultLogger('ERROR'),
+  // The test server does not advertise every capability of a real one; the SDK core warns about that on stderr.
+  telemetryOptions: { logging: { filter: { core: 'ERROR', other: 'ERROR' } } },
+});
+
+/** The production data converter (gzip codec), on both the client and the worker. */
+const dataConverter = buildDataConverter();
+
+const ROOT = path.resolve(__dirname, '../..');
+/** Where scripts/temporal-cli.sh and scripts/temporal-test-server.sh keep what they fetch. */
+const CACHE = process.env.KANDJI_DATADOG_CACHE ?? path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), '.cache'), 'kandji-datadog');
+const BUNDLES = path.join(CACHE, 'workflow-bundles');
+
+/**
+ * Starts the time-skipping test server from the launcher scripts/temporal-test-server.sh installs (once, from
+ * Maven Central): the SDK's own download of it needs internet access.
+ */
+async function startTimeSkipping(): Promise<TestWorkflowEnvironment> {
+  const script = path.join(ROOT, 'scripts/temporal-test-server.sh');
+  const launcher = execFileSync('bash', [script], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim();
+  return TestWorkflowEnvironment.createTimeSkipping({
+    server: { executable: { type: 'existing-path', path: launcher } },
+    client: { dataConverter },
+  });
+}
+
+/**
+ * A client that leaves the server's clock alone: the environment's own client lets the clock run ahead to the next
+ * timer while it waits for a workflow's result, which would make other streams poll meanwhile.
+ */
+export function clockNeutralClient(env: TestWorkflowEnvironment): Client {
+  return new Client({ connection: env.connection, dataConverter });
+}
+
+/**
+ * The real workflow code (workflows/index.ts) as the worker bundles it. Bundling costs seconds of CPU, so a bundle is
+ * kept in the cache by a hash of what it is made of: every file of workflows/ (which may import nothing else at run
+ * time but @temporalio/workflow: lint) and package-lock.json (the SDK's version). Bundles unused for a week go.
+ */
+async function workflowBundle(): Promise<{ code: string }> {
+  const hash = createHash('sha256');
+  const dir = path.join(ROOT, 'workflows');
+  for (const name of fs.readdirSync(dir, { recursive: true }).map(String).sort()) {
+    const file = path.join(dir, name);
+    if (fs.statSync(file).isFile()) hash.update(name).update('\0').update(fs.readFileSync(file)).update('\0');
+  }
+  hash.update(fs.readFileSync(path.join(ROOT, 'package-lock.json')));
+  const cached = path.join(BUNDLES, `${hash.digest('hex').slice(0, 24)}.js`);
+  try {
+    const code = fs.readFileSync(cached, 'utf8');
+    fs.utimesSync(cached, new Date(), new Date());
+    return { code };
+  } catch {
+    // not bundled yet
+  }
+  const { code } = await bundleWorkflowCode({ workflowsPath: require.resolve('../../workflows'), logger: new DefaultLogger('WARN') });
+  fs.mkdirSync(BUNDLES, { recursive: true });
+  const partial = `${cached}.${process.pid}.partial`;
+  fs.writeFileSync(partial, code);
+  fs.renameSync(partial, cached); // whole or not at all, whichever test file gets there first
+  for (const name of fs.readdirSync(BUNDLES)) {
+    const file = path.join(BUNDLES, name);
+    if (Date.now() - fs.statSync(file).mtimeMs > 7 * 86_400_000) fs.rmSync(file, { force: true });
+  }
+  return { code };
+}
+
+/** A test file's world: the test server, and a worker of the real workflows with the file's fake activities. */
+export interface WorkflowTestWorld {
+  readonly env: TestWorkflowEnvironment;
+  /** Starts a workflow on the worker's task queue; it is terminated after the test, passed or not. */
+  start<W extends Workflow>(workflow: W, options: Omit<WorkflowStartOptions<W>, 'taskQueue'>): Promise<WorkflowHandle<W>>;
+}
+
+/**
+ * Sets up a test file's world (jest hooks): one time-skipping server and one worker for the file; every workflow a
+ * test started ends with the test (one left running would keep the worker busy for the next tests).
+ */
+export function workflowTestWorld(activities: object): WorkflowTestWorld {
+  const taskQueue = `wf-test-${randomUUID()}`;
+  let env: TestWorkflowEnvironment | undefined;
+  let worker: Worker | undefined;
+  let running: Promise<void> | undefined;
+  const started: WorkflowHandle[] = [];
+
+  beforeAll(async () => {
+    env = await startTimeSkipping();
+    worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: await workflowBundle(), activities, dataConverter });
+    running = worker.run();
+  });
+  afterEach(async () => {
+    await Promise.all(started.splice(0).map((h) => h.terminate().catch(() => undefined)));
+  });
+  afterAll(async () => {
+    if (worker?.getState() === 'RUNNING') worker.shutdown();
+    await running;
+    await env?.teardown();
+  });
+
+  const world: WorkflowTestWorld = {
+    get env() {
+      if (!env) throw new Error('the test environment starts in beforeAll');
+      return env;
+    },
+    async start(workflow, options) {
+      const handle = await world.env.client.workflow.start(workflow, { ...options, taskQueue } as WorkflowStartOptions<typeof workflow>);
+      started.push(handle);
+      return handle;
+    },
+  };
+  return world;
+}
+
+/**
+ * The timings a stream workflow gets in production when nothing is configured: the defaults of
+ * KANDJI_POLL_INTERVAL (1 min), KANDJI_DETECTIONS_POLL_INTERVAL (15 min), KANDJI_THREATS_POLL_INTERVAL (5 min),
+ * KANDJI_AUTH_RECHECK_INTERVAL (5 min), KANDJI_ERROR_BACKOFF (30 s), read through the real configuration code.
+ */
+export function defaultTimings(stream: StreamName): StreamTimings {
+  const c = loadTenantConfig({ KANDJI_API_URL: 'https://acme.api.kandji.io' });
+  return {
+    pollIntervalMs: c.pollIntervalsMs[stream],
+    authRecheckMs: c.authRecheckMs,
+    errorBackoffMs: c.errorBackoffMs,
+    fetchAttempts: c.fetchAttempts,
+    handoffMs: c.handoffMs,
+  };
+}
+
+/**
+ * Waits until the server holds no workflow task of `handle` still to run or complete: what the workflow did last
+ * (a timer started, an activity scheduled) is recorded, so a clock moved forward now applies to it.
+ */
+export async function settled(handle: WorkflowHandle): Promise<void> {
+  await waitFor(
+    'the workflow task to complete',
+    async () => {
+      const events = (await handle.fetchHistory()).events ?? [];
+      const last = (type: EventType) => events.map((e) => e.eventType).lastIndexOf(type);
+      return last(EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED) > last(EventType.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED);
+    },
+    15_000,
+    20,
+  );
+}
+
+/** Polls a stream's `status` query (in real time: the server's clock stays put) until `ok` holds; returns it. */
+export function statusWhere(handle: WorkflowHandle, what: string, ok: (status: StreamStatus) => boolean): Promise<StreamStatus> {
+  return waitFor(
+    what,
+    async () => {
+      const status = await handle.query(statusQuery);
+      return ok(status) ? status : undefined;
+    },
+    15_000,
+    20,
+  );
+}
