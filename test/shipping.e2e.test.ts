@@ -81,7 +81,7 @@ describe('shipping to Datadog', () => {
     h.datadog.setOutage(true, 404);
     await h.startWorker();
     await h.startAudit(new Date(Date.now() - 3 * HOUR).toISOString());
-    const blocked = await h.waitForState('blocked', 'audit', 120_000).catch(async (e: Error) => {
+    const blocked = await h.waitForState('blocked', 'audit', 60_000).catch(async (e: Error) => {
       const s = await h.status();
       throw new Error(`${e.message} (state ${s.state}, last error ${JSON.stringify(s.lastError)}, Datadog requests ${h.datadog.requests.length})`);
     });
