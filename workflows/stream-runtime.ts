@@ -3,11 +3,12 @@
  * end early on stop, and running a step until it succeeds while recording failures in status.
  */
 import { ActivityFailure, ApplicationFailure, allHandlersFinished, condition, isCancellation, log, setHandler, workflowInfo } from '@temporalio/workflow';
+import { FailingSteps, isFailedState, type FailedState } from './failing-steps';
 import { FailureType, isAuthFailure } from './failure-types';
 import { budgetWaitOf } from './request-budget';
 import { describeIssues, emptyPayloadSchema, pauseSignal, pauseUpdate, resumeSignal, resumeUpdate, statusQuery, stopSignal } from './messages';
 import type { StreamTimings } from './stream-input';
-import { emptyCounts, type StreamCursor, type StreamError, type StreamName, type StreamStatus } from './stream-status';
+import { emptyCounts, type StreamCursor, type StreamError, type StreamName, type StreamState, type StreamStatus } from './stream-status';
 
 export type CarriedStatus = Pick<
   StreamStatus,
@@ -28,7 +29,8 @@ export interface StreamRuntime {
   /**
    * Runs one step until it succeeds. After the activity's own retries, the failure is recorded in status and the
    * step is tried again: slowly when credentials were rejected or the endpoint is missing (not licensed), after
-   * the error backoff otherwise. Returns undefined only when a stop was requested meanwhile.
+   * the error backoff otherwise. Returns undefined only when a stop was requested meanwhile. Steps may run at once:
+   * status shows the most pressing of those failing (failing-steps.ts), `running` once none is.
    */
   untilDone<T>(during: StreamError['during'], step: () => Promise<T>): Promise<T | undefined>;
   /** What continue-as-new carries over. */
@@ -47,7 +49,7 @@ export interface StreamRuntime {
 const now = () => new Date().toISOString();
 
 /** How a failure type leaves the stream: `blocked` (needs someone), `unavailable` (not licensed), or retrying. */
-function stateAfter(type: string): StreamStatus['state'] {
+function stateAfter(type: string): FailedState {
   if (isAuthFailure(type) || type === FailureType.KandjiBadResponse || type === FailureType.KandjiUnsafeLink || type === FailureType.DatadogRefusedAll) return 'blocked';
   if (type === FailureType.KandjiNotFound) return 'unavailable';
   return 'retrying';
@@ -114,8 +116,75 @@ export function createStreamRuntime(
     status.state = 'paused';
     log.info('stream paused', { stream });
     await condition(() => !status.paused || stopRequested);
-    status.state = before === 'paused' ? 'running' : before;
+    settle(before);
     log.info('stream resumed', { stream });
+  }
+
+  const failing = new FailingSteps();
+  /**
+   * Sets the state once a step's own wait or attempt is over: the most pressing failure of the steps still failing,
+   * else `otherwise` (a failure state some other step recorded is not kept once that step is no longer failing).
+   */
+  const settle = (otherwise: StreamState) => {
+    const shown = failing.shown();
+    if (shown) {
+      status.state = shown.state;
+      status.lastError = shown.error;
+    } else status.state = isFailedState(otherwise) || otherwise === 'paused' ? 'running' : otherwise;
+  };
+
+  /** The failure loop of one step (`key`): see StreamRuntime.untilDone. */
+  async function attemptUntilDone<T>(key: number, during: StreamError['during'], step: () => Promise<T>): Promise<T | undefined> {
+    for (;;) {
+      try {
+        const result = await step();
+        failing.clear(key);
+        // Another step may still be failing: a read-ahead that succeeds says nothing of the ship refused beside it.
+        // A pause another step waits out keeps showing.
+        if (!(status.state === 'paused' && status.paused)) settle(status.state === 'caught_up' ? 'caught_up' : 'running');
+        return result;
+      } catch (err) {
+        if (isCancellation(err)) throw err; // the step was cancelled on purpose (e.g. a read-ahead dropped)
+        const failure = err instanceof ActivityFailure && err.cause instanceof ApplicationFailure ? err.cause : undefined;
+        // The tenant's request budget (or a 429) has no slot within the attempt: wait durably, no error, no retry spent.
+        const budgetWait = budgetWaitOf(failure);
+        if (budgetWait !== undefined) {
+          log.info('waiting for the request budget', { stream, during, waitMs: budgetWait });
+          await condition(() => stopRequested || status.paused === true, budgetWait);
+          if (status.paused && !stopRequested) {
+            const before = status.state;
+            status.state = 'paused';
+            await condition(() => !status.paused || stopRequested);
+            settle(before);
+          }
+          if (stopRequested) return undefined;
+          if (continueWith && workflowInfo().continueAsNewSuggested) {
+            await condition(allHandlersFinished);
+            await continueWith();
+          }
+          continue;
+        }
+        const type = failure?.type ?? (err instanceof Error ? err.name : 'Error');
+        const message = failure?.message ?? (err instanceof Error ? err.message : String(err));
+        const state = stateAfter(type);
+        failing.fail(key, { state, error: { type, message, during, at: now() } });
+        settle(state);
+        log.warn('stream step failed; will try again', { stream, during, type, message, state, shown: status.state });
+        recheckNow = false;
+        // This step's own failure sets its pace, whatever another step's failure shows in status.
+        await condition(() => stopRequested || status.paused === true || recheckNow, state === 'retrying' ? timings.errorBackoffMs : timings.authRecheckMs);
+        if (status.paused && !stopRequested) {
+          status.state = 'paused';
+          await condition(() => !status.paused || stopRequested);
+        }
+        if (stopRequested) return undefined;
+        if (continueWith && workflowInfo().continueAsNewSuggested) {
+          log.info('continuing as new between attempts of a failing step', { stream, during, state });
+          await condition(allHandlersFinished);
+          await continueWith();
+        }
+      }
+    }
   }
 
   return {
@@ -136,50 +205,12 @@ export function createStreamRuntime(
       return true;
     },
     async untilDone<T>(during: StreamError['during'], step: () => Promise<T>): Promise<T | undefined> {
-      for (;;) {
-        try {
-          const result = await step();
-          if (status.state !== 'running' && status.state !== 'caught_up') status.state = 'running';
-          return result;
-        } catch (err) {
-          if (isCancellation(err)) throw err; // the step was cancelled on purpose (e.g. a read-ahead dropped)
-          const failure = err instanceof ActivityFailure && err.cause instanceof ApplicationFailure ? err.cause : undefined;
-          // The tenant's request budget (or a 429) has no slot within the attempt: wait durably, no error, no retry spent.
-          const budgetWait = budgetWaitOf(failure);
-          if (budgetWait !== undefined) {
-            log.info('waiting for the request budget', { stream, during, waitMs: budgetWait });
-            await condition(() => stopRequested || status.paused === true, budgetWait);
-            if (status.paused && !stopRequested) {
-              const before = status.state;
-              status.state = 'paused';
-              await condition(() => !status.paused || stopRequested);
-              status.state = before;
-            }
-            if (stopRequested) return undefined;
-            if (continueWith && workflowInfo().continueAsNewSuggested) {
-              await condition(allHandlersFinished);
-              await continueWith();
-            }
-            continue;
-          }
-          const type = failure?.type ?? (err instanceof Error ? err.name : 'Error');
-          const message = failure?.message ?? (err instanceof Error ? err.message : String(err));
-          status.lastError = { type, message, during, at: now() };
-          status.state = stateAfter(type);
-          log.warn('stream step failed; will try again', { stream, during, type, message, state: status.state });
-          recheckNow = false;
-          await condition(() => stopRequested || status.paused === true || recheckNow, status.state === 'retrying' ? timings.errorBackoffMs : timings.authRecheckMs);
-          if (status.paused && !stopRequested) {
-            status.state = 'paused';
-            await condition(() => !status.paused || stopRequested);
-          }
-          if (stopRequested) return undefined;
-          if (continueWith && workflowInfo().continueAsNewSuggested) {
-            log.info('continuing as new between attempts of a failing step', { stream, during, state: status.state });
-            await condition(allHandlersFinished);
-            await continueWith();
-          }
-        }
+      const key = failing.open();
+      try {
+        return await attemptUntilDone(key, during, step);
+      } finally {
+        // Whichever way it ended (done, stopped, cancelled, continued as new), this step no longer fails.
+        failing.clear(key);
       }
     },
     carried: () => {
