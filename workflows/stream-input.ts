@@ -1,7 +1,7 @@
 /** Arguments of a stream workflow. No secrets: tokens and keys stay in the worker's environment. */
 import type { AuditCursor } from './audit-cursor';
 import type { LateLedger } from './late-ledger';
-import type { CarriedStatus } from './stream-runtime';
+import type { CarriedStatus } from './stream-status';
 
 export interface StreamTimings {
   /** Wait between polls once caught up. */

@@ -8,12 +8,8 @@ import { FailureType, isAuthFailure } from './failure-types';
 import { budgetWaitOf } from './request-budget';
 import { describeIssues, emptyPayloadSchema, pauseSignal, pauseUpdate, resumeSignal, resumeUpdate, statusQuery, stopSignal } from './messages';
 import type { StreamTimings } from './stream-input';
-import { emptyCounts, type StreamCursor, type StreamError, type StreamName, type StreamState, type StreamStatus } from './stream-status';
+import { emptyCounts, type CarriedStatus, type StreamCursor, type StreamError, type StreamName, type StreamState, type StreamStatus } from './stream-status';
 
-export type CarriedStatus = Pick<
-  StreamStatus,
-  'counts' | 'startedAt' | 'generation' | 'lastShipAt' | 'caughtUpAt' | 'lastError' | 'lastDeadLetter' | 'paused' | 'backfills' | 'lastLateSweep'
->;
 
 export interface StreamRuntime {
   status: StreamStatus;

@@ -96,7 +96,8 @@ describe('shipping to Datadog', () => {
   });
 
   it('stays blocked by a 404 when the page read ahead arrives after the refusal', async () => {
-    h = await Harness.start({ kandji: { backlog: recent(600), seed: 31 }, env: { KANDJI_AUTH_RECHECK_INTERVAL: '1h' } });
+    // More than one Datadog batch (a read takes up to 1,000 events), so that the stream reads ahead.
+    h = await Harness.start({ kandji: { backlog: recent(1_600), seed: 31 }, env: { KANDJI_AUTH_RECHECK_INTERVAL: '1h' } });
     h.datadog.setOutage(true, 404);
     // Kandji answers late, so the read of page 2 (started as page 1 ships) ends well after Datadog refused page 1.
     h.kandji.setFaults({ rate: 1, kinds: ['slow'], slowMs: 2_000 });
