@@ -12,6 +12,7 @@ COPY tsconfig.json tsconfig.build.json ./
 COPY workflows ./workflows
 COPY activities ./activities
 COPY src ./src
+COPY simulators ./simulators
 COPY scripts ./scripts
 # Compiles to dist/ and bundles the workflow code once (dist/workflow-bundle.js): no webpack at worker start.
 RUN npm run build

@@ -8,7 +8,7 @@ import { RemoteError } from '../src/remote-errors';
 import { isBudgetWait } from '../src/kandji/attempt';
 import { toSameOriginPath } from '../src/kandji/links';
 import { MAX_BATCH_BYTES, MAX_ITEMS_PER_BATCH } from '../src/datadog/batches';
-import { AUDIT_EVENTS_PATH, AUDIT_PAGE_LIMIT, advanceAuditCursor, auditRequestPath, hasMoreAuditPages, type AuditCursor } from '../workflows/audit-cursor';
+import { AUDIT_EVENTS_PATH, AUDIT_PAGE_LIMIT, advanceAuditCursor, auditRequestPath, hasMoreAuditPages, type AuditCursor } from '../workflows/shared/audit-cursor';
 import { tenantDeps, type ActivityDeps } from './deps';
 import { activityLogger } from './activity-logger';
 

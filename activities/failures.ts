@@ -5,7 +5,7 @@
 import { ApplicationFailure, ApplicationFailureCategory } from '@temporalio/common';
 import { DatadogRefusedAll } from '../src/datadog/shipper';
 import { RemoteError, type RemoteFailureKind } from '../src/remote-errors';
-import { FailureType, NON_RETRYABLE_FAILURE_TYPES, type FailureTypeName } from '../workflows/failure-types';
+import { FailureType, NON_RETRYABLE_FAILURE_TYPES, type FailureTypeName } from '../workflows/shared/failure-types';
 
 const KANDJI: Record<RemoteFailureKind, FailureTypeName> = {
   auth: FailureType.KandjiAuth,

@@ -3,7 +3,7 @@
  * can hand in simulators (or anything else) without touching the Temporal server.
  */
 import type { ActivityDeps } from './deps';
-import { fetchAuditPageActivity, fetchAuditPageRefActivity } from './fetch-audit-page';
+import { fetchAuditPageActivity, readAuditPageRefActivity } from './read-audit-page-ref';
 import { shipAuditPageActivity } from './ship-audit-page';
 import { shipBatchActivity } from './ship-batch';
 import { sweepLateAuditHourActivity } from './sweep-late-audit-hour';
@@ -12,7 +12,7 @@ import { dropSnapshotStateActivity, sweepSnapshotStateActivity } from './sweep-s
 
 export function createActivities(deps: ActivityDeps) {
   return {
-    readAuditPageRef: fetchAuditPageRefActivity(deps),
+    readAuditPageRef: readAuditPageRefActivity(deps),
     shipAuditPage: shipAuditPageActivity(deps),
     sweepLateAuditHour: sweepLateAuditHourActivity(deps),
     // 0.2 activities: records in history. Kept for runs started before 0.3, until their next continue-as-new.
@@ -26,7 +26,7 @@ export function createActivities(deps: ActivityDeps) {
 
 export type Activities = ReturnType<typeof createActivities>;
 export type { ActivityDeps, TenantDeps } from './deps';
-export type { AuditPageRef, FetchAuditPageInput, FetchedAuditPage } from './fetch-audit-page';
+export type { AuditPageRef, ReadAuditPageRefInput, FetchedAuditPage } from './read-audit-page-ref';
 export type { ShipAuditPageInput, ShipAuditPageResult } from './ship-audit-page';
 export type { ShipBatchInput, ShipBatchResult } from './ship-batch';
 export type { SweepLateAuditHourInput, SweepLateAuditHourResult } from './sweep-late-audit-hour';

@@ -8,9 +8,9 @@
 import { Context } from '@temporalio/activity';
 import type { AuditRecord } from '../src/kandji/audit-page';
 import type { ShipProgress } from '../src/datadog/shipper';
-import type { AuditCursor } from '../workflows/audit-cursor';
-import { ledgerDelta, type LedgerDelta } from '../workflows/late-ledger';
-import { timestampKey } from '../workflows/timestamps';
+import type { AuditCursor } from '../workflows/shared/audit-cursor';
+import { ledgerDelta, type LedgerDelta } from '../workflows/shared/late-ledger';
+import { timestampKey } from '../workflows/shared/timestamps';
 import { readAuditPages } from './audit-pages';
 import type { ActivityDeps } from './deps';
 import { activityLogger } from './activity-logger';

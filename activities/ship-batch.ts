@@ -16,7 +16,7 @@ import { DatadogRefusedAll, emptyProgress, shipItems, type DeadLetter, type Ship
 import { isStale, restamp, stalePolicyFor } from '../src/datadog/stale-events';
 import { MAX_LOG_BYTES, trimOversized } from '../src/datadog/trim-oversized';
 import { recordIdentity } from '../src/streams/record-identity';
-import type { StreamName } from '../workflows/stream-status';
+import type { StreamName } from '../workflows/shared/stream-status';
 import { tenantDeps, type ActivityDeps } from './deps';
 import { activityLogger } from './activity-logger';
 import { withTypedFailures } from './failures';

@@ -10,9 +10,9 @@
 import { Context } from '@temporalio/activity';
 import type { AuditRecord } from '../src/kandji/audit-page';
 import type { ShipProgress } from '../src/datadog/shipper';
-import { hasMoreAuditPages, type AuditCursor } from '../workflows/audit-cursor';
-import { addKey, combineCells, decodeCells, differenceOf, emptyCells, encodeCells, hourEndKey, hourStartKey, idKey } from '../workflows/late-ledger';
-import { timestampKey } from '../workflows/timestamps';
+import { hasMoreAuditPages, type AuditCursor } from '../workflows/shared/audit-cursor';
+import { addKey, combineCells, decodeCells, differenceOf, emptyCells, encodeCells, hourEndKey, hourStartKey, idKey } from '../workflows/shared/late-ledger';
+import { timestampKey } from '../workflows/shared/timestamps';
 import { readAuditPage } from './audit-pages';
 import type { ActivityDeps } from './deps';
 import { activityLogger } from './activity-logger';

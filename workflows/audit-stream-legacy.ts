@@ -5,10 +5,10 @@
  */
 import { type ActivityOptions, allHandlersFinished, condition, proxyActivities, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities';
-import type { AuditCursor } from './audit-cursor';
-import { NON_RETRYABLE_FAILURE_TYPES } from './failure-types';
+import type { AuditCursor } from './shared/audit-cursor';
+import { NON_RETRYABLE_FAILURE_TYPES } from './shared/failure-types';
 import { recordShipment } from './shipment';
-import type { AuditStreamInput } from './stream-input';
+import type { AuditStreamInput } from './shared/stream-input';
 import type { StreamRuntime } from './stream-runtime';
 
 const retry = (maximumAttempts: number, maximumInterval: '1 minute' | '2 minutes'): ActivityOptions['retry'] => ({

@@ -22,17 +22,17 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities, AuditPageRef, ShipAuditPageResult } from '../activities';
-import { hasMoreAuditPages, initialAuditCursor, samePosition, type AuditCursor } from './audit-cursor';
+import { hasMoreAuditPages, initialAuditCursor, samePosition, type AuditCursor } from './shared/audit-cursor';
 import { activityRetry } from './activity-retry';
 import { legacyAuditLoop } from './audit-stream-legacy';
 import { installCursorMoves, movedAuditCursor } from './cursor-moves';
-import type { LateLedger } from './late-ledger';
+import type { LateLedger } from './shared/late-ledger';
 import { createLateSweep } from './late-sweep';
 import { backfillFinishedSignal, installBackfillHandlers } from './backfills';
 import { recordShipment } from './shipment';
-import type { AuditStreamInput } from './stream-input';
+import type { AuditStreamInput } from './shared/stream-input';
 import { createStreamRuntime, type StreamRuntime } from './stream-runtime';
-import type { StreamStatus } from './stream-status';
+import type { StreamStatus } from './shared/stream-status';
 
 /** Marks runs of 0.3 and later: records outside history, pipelined pages. */
 export const PAGES_OUTSIDE_HISTORY = 'pages-outside-history';

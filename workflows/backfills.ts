@@ -14,10 +14,10 @@ import {
   stopSignal,
   type BackfillAccepted,
   type BackfillRequest,
-} from './messages';
+} from './shared/messages';
 import type { StreamRuntime } from './stream-runtime';
-import type { BackfillInfo } from './stream-status';
-import { keyToMillis, timestampKey } from './timestamps';
+import type { BackfillInfo } from './shared/stream-status';
+import { keyToMillis, timestampKey } from './shared/timestamps';
 
 /** Sent by a backfill workflow to its stream when it ends (by workflow id, so it reaches the current run). */
 export const backfillFinishedSignal = defineSignal<[{ id: string; state: BackfillInfo['state']; shipped: number }]>('backfillFinished');

@@ -4,10 +4,10 @@
  * by the stream after the page in flight, so the move never races a shipment.
  */
 import { log, setHandler } from '@temporalio/workflow';
-import type { AuditCursor } from './audit-cursor';
-import { describeIssues, moveCursorSchema, moveCursorSignal, moveCursorUpdate, type CursorMoved, type MoveCursorRequest } from './messages';
+import type { AuditCursor } from './shared/audit-cursor';
+import { describeIssues, moveCursorSchema, moveCursorSignal, moveCursorUpdate, type CursorMoved, type MoveCursorRequest } from './shared/messages';
 import type { StreamRuntime } from './stream-runtime';
-import { timestampKey } from './timestamps';
+import { timestampKey } from './shared/timestamps';
 
 /** The cursor after a move to `to`: reads from `to` on at once; nothing before `to` is re-read by later windows. */
 export function movedAuditCursor(cursor: AuditCursor, to: string): AuditCursor {

@@ -7,7 +7,7 @@
  * pressing failure still waiting (blocked, then unavailable, then retrying; the latest among equals), and a stream
  * is running again only once no step is failing. Plain data: no Temporal API, the same in every replay.
  */
-import type { StreamError, StreamState } from './stream-status';
+import type { StreamError, StreamState } from './shared/stream-status';
 
 export type FailedState = Extract<StreamState, 'blocked' | 'unavailable' | 'retrying'>;
 

@@ -7,10 +7,10 @@
  */
 import { proxyActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities';
-import { addToLedger, DEFAULT_SWEEP_TIERS_MS, dueLateHours, markSwept, newLateLedger, pruneLedger, restartLateLedger, type LateLedger, type LedgerDelta } from './late-ledger';
+import { addToLedger, DEFAULT_SWEEP_TIERS_MS, dueLateHours, markSwept, newLateLedger, pruneLedger, restartLateLedger, type LateLedger, type LedgerDelta } from './shared/late-ledger';
 import { activityRetry } from './activity-retry';
 import { recordShipment } from './shipment';
-import type { AuditStreamInput } from './stream-input';
+import type { AuditStreamInput } from './shared/stream-input';
 import type { StreamRuntime } from './stream-runtime';
 
 /** Hours swept between two polls at most: the live tail never waits behind a long sweep. */

@@ -15,7 +15,7 @@
  *   backfill queues behind every claim.
  * So a dead attempt costs at most the few slots it booked within its own lifetime, never a future hour.
  */
-import { FailureType } from './failure-types';
+import { FailureType } from './shared/failure-types';
 import { allHandlersFinished, condition, continueAsNew, defineQuery, defineSignal, defineUpdate, setHandler, workflowInfo } from '@temporalio/workflow';
 
 export const HOUR_MS = 3_600_000;

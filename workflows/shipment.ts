@@ -1,5 +1,5 @@
 /** Adds what a shipBatch (or sweep) reported to a stream's status. */
-import type { StreamStatus } from './stream-status';
+import type { StreamStatus } from './shared/stream-status';
 
 /** Optional fields: results recorded by 0.1.0 workers (in running workflows' histories) lack them. */
 export interface ShipmentReport {

@@ -6,9 +6,9 @@
  */
 import { type ActivityOptions, allHandlersFinished, condition, proxyActivities, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities';
-import { NON_RETRYABLE_FAILURE_TYPES } from './failure-types';
+import { NON_RETRYABLE_FAILURE_TYPES } from './shared/failure-types';
 import { recordShipment } from './shipment';
-import type { SnapshotStreamInput } from './stream-input';
+import type { SnapshotStreamInput } from './shared/stream-input';
 import type { StreamRuntime } from './stream-runtime';
 
 export async function legacySnapshotLoop(

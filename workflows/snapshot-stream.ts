@@ -19,9 +19,9 @@ import { activityRetry } from './activity-retry';
 import { recordShipment } from './shipment';
 import { legacySnapshotLoop } from './snapshot-stream-legacy';
 import type { SnapshotState } from './snapshot-state';
-import type { SnapshotStreamInput } from './stream-input';
+import type { SnapshotStreamInput } from './shared/stream-input';
 import { createStreamRuntime, type StreamRuntime } from './stream-runtime';
-import type { StreamStatus } from './stream-status';
+import type { StreamStatus } from './shared/stream-status';
 
 /** Marks runs of 0.3 and later: state in chunks, any fleet size. */
 export const STATE_IN_CHUNKS = 'snapshot-state-in-chunks';

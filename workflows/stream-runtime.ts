@@ -4,11 +4,11 @@
  */
 import { ActivityFailure, ApplicationFailure, allHandlersFinished, condition, isCancellation, log, setHandler, workflowInfo } from '@temporalio/workflow';
 import { FailingSteps, isFailedState, type FailedState } from './failing-steps';
-import { FailureType, isAuthFailure } from './failure-types';
+import { FailureType, isAuthFailure } from './shared/failure-types';
 import { budgetWaitOf } from './request-budget';
-import { describeIssues, emptyPayloadSchema, pauseSignal, pauseUpdate, resumeSignal, resumeUpdate, statusQuery, stopSignal } from './messages';
-import type { StreamTimings } from './stream-input';
-import { emptyCounts, type CarriedStatus, type StreamCursor, type StreamError, type StreamName, type StreamState, type StreamStatus } from './stream-status';
+import { describeIssues, emptyPayloadSchema, pauseSignal, pauseUpdate, resumeSignal, resumeUpdate, statusQuery, stopSignal } from './shared/messages';
+import type { StreamTimings } from './shared/stream-input';
+import { emptyCounts, type CarriedStatus, type StreamCursor, type StreamError, type StreamName, type StreamState, type StreamStatus } from './shared/stream-status';
 
 
 export interface StreamRuntime {

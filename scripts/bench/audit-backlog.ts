@@ -2,8 +2,8 @@
  * A 100,000-event audit backlog, drained by the plain loop and by the whole product on identical data (one Kandji
  * simulator, read twice), at a given latency of Kandji pages and Datadog posts.
  */
-import { DatadogSimulator } from '../../src/simulators/datadog';
-import { KandjiSimulator } from '../../src/simulators/kandji';
+import { DatadogSimulator } from '../../simulators/datadog';
+import { KandjiSimulator } from '../../simulators/kandji';
 import { startStream } from '../../src/streams/stream-control';
 import { streamWorkflowId } from '../../src/temporal/workflow-ids';
 import { largestPayloadBytes } from '../../test/helpers/history-payloads';

@@ -2,11 +2,11 @@
  * A detections stream over 1,000,000 live detections: the first sweep (ships every row), then a second sweep
  * (ships nothing), with the state's size and the history each sweep writes.
  */
-import { DatadogSimulator } from '../../src/simulators/datadog';
-import { KandjiSimulator } from '../../src/simulators/kandji';
+import { DatadogSimulator } from '../../simulators/datadog';
+import { KandjiSimulator } from '../../simulators/kandji';
 import { startStream } from '../../src/streams/stream-control';
 import { streamWorkflowId } from '../../src/temporal/workflow-ids';
-import { statusQuery } from '../../workflows/messages';
+import { statusQuery } from '../../workflows/shared/messages';
 import { largestPayloadBytes } from '../../test/helpers/history-payloads';
 import { rawHistories } from '../../test/helpers/raw-history';
 import { sampleRss, WorkerProcess } from './worker-process';

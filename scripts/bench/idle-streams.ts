@@ -6,11 +6,11 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { loadTenantConfigs } from '../../src/config/env';
-import { DatadogSimulator } from '../../src/simulators/datadog';
-import { KandjiSimulator } from '../../src/simulators/kandji';
+import { DatadogSimulator } from '../../simulators/datadog';
+import { KandjiSimulator } from '../../simulators/kandji';
 import { startStream } from '../../src/streams/stream-control';
 import { STREAMS, streamWorkflowId } from '../../src/temporal/workflow-ids';
-import { statusQuery } from '../../workflows/messages';
+import { statusQuery } from '../../workflows/shared/messages';
 import { sampleRss, WorkerProcess } from './worker-process';
 import { API_KEY, TOKEN, until, workerEnv, type World } from './world';
 

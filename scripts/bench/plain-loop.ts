@@ -7,7 +7,7 @@ import { toLogItem } from '../../src/datadog/log-items';
 import { parseAuditPage } from '../../src/kandji/audit-page';
 import { KandjiClient } from '../../src/kandji/client';
 import { toSameOriginPath } from '../../src/kandji/links';
-import { AUDIT_EVENTS_PATH } from '../../workflows/audit-cursor';
+import { AUDIT_EVENTS_PATH } from '../../workflows/shared/audit-cursor';
 
 export async function plainLoop(opts: { kandjiUrl: string; token: string; intakeUrl: string; apiKey: string; since: string }): Promise<number> {
   const kandji = new KandjiClient({ baseUrl: opts.kandjiUrl, token: opts.token });

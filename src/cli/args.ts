@@ -9,7 +9,7 @@ import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { isoTime, tenantName } from '../config/edge-schemas';
 import { STREAMS } from '../temporal/workflow-ids';
-import type { StreamName } from '../../workflows/stream-status';
+import type { StreamName } from '../../workflows/shared/stream-status';
 
 export class UsageError extends Error {
   /** The command the error is about, when known: its help is the one to show. */

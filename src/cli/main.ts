@@ -15,7 +15,7 @@ import {
 } from '../streams/stream-control';
 import { connectClient } from '../temporal/client';
 import { STREAMS } from '../temporal/workflow-ids';
-import { backfillRequestSchema, describeIssues } from '../../workflows/messages';
+import { backfillRequestSchema, describeIssues } from '../../workflows/shared/messages';
 import { parseCommand, UsageError, type Command } from './args';
 import { formatStatusTable } from './format-status';
 import { helpText } from './help';

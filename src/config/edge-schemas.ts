@@ -8,7 +8,7 @@
  */
 import { z } from 'zod';
 import { parseDuration } from '../duration';
-import { timestampKey } from '../../workflows/timestamps';
+import { timestampKey } from '../../workflows/shared/timestamps';
 
 /** A tenant name, as it appears in workflow ids and tags: lower-case letters, digits and dashes, 1 to 63 of them. */
 export const TENANT_NAME = /^[a-z0-9][a-z0-9-]{0,62}$/;

@@ -11,7 +11,7 @@ import { DEFAULT_TEMPORAL_ADDRESS, loadConnectionProfile, type TemporalConnectio
 import type { TokenProvider } from '../kandji/token-source';
 import { durationMs, isoTime, tenantName } from './edge-schemas';
 import { loadTenantsFile, tenantTokenProvider, type TenantEntry } from './tenants-file';
-import type { StreamName } from '../../workflows/stream-status';
+import type { StreamName } from '../../workflows/shared/stream-status';
 
 export class ConfigError extends Error {
   constructor(

@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { loadTemporalConfig, loadWorkerConfig } from '../config/env';
-import { startDemoWorld } from '../simulators/demo-world';
+import { startDemoWorld } from '../../simulators/demo-world';
 import { startStream, streamReport } from '../streams/stream-control';
 import { startPosition } from '../streams/start-position';
 import { connectClient } from '../temporal/client';

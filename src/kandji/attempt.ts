@@ -5,7 +5,7 @@
  */
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure, ApplicationFailureCategory } from '@temporalio/common';
-import { FailureType } from '../../workflows/failure-types';
+import { FailureType } from '../../workflows/shared/failure-types';
 import type { BudgetPriority } from '../../workflows/request-budget';
 
 export interface Attempt {

@@ -5,7 +5,7 @@
 import { Agent, request } from 'undici';
 import { RemoteError, kindOfStatus, networkError, retryAfterMs, snippet } from '../remote-errors';
 import { budgetWaitFailure, currentAttempt, type Attempt } from './attempt';
-import { waitAlive, type RequestGate } from './request-budget';
+import { waitAlive, type RequestGate } from './budget-reservations';
 
 export interface KandjiClientOptions {
   baseUrl: string; // origin, e.g. https://acme.api.kandji.io

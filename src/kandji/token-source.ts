@@ -7,7 +7,7 @@
  */
 import fs from 'node:fs';
 import { ApplicationFailure } from '@temporalio/common';
-import { FailureType } from '../../workflows/failure-types';
+import { FailureType } from '../../workflows/shared/failure-types';
 
 /** Returns the current token or throws a `KandjiTokenMissingError` ApplicationFailure. */
 export type TokenProvider = () => string;

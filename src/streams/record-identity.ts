@@ -11,7 +11,7 @@
  * ships once, and one that changes in any field counts as a new row.
  */
 import { createHash } from 'node:crypto';
-import type { StreamName } from '../../workflows/stream-status';
+import type { StreamName } from '../../workflows/shared/stream-status';
 
 const part = (v: unknown) => (v === null || v === undefined ? '' : String(v));
 

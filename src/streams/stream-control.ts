@@ -4,7 +4,7 @@
 import { WorkflowNotFoundError, type Client, type WorkflowHandle } from '@temporalio/client';
 import { decodeFromPayloadsAtIndex } from '@temporalio/common/lib/internal-non-workflow';
 import { auditStream } from '../../workflows/audit-stream';
-import { initialAuditCursor, type AuditCursor } from '../../workflows/audit-cursor';
+import { initialAuditCursor, type AuditCursor } from '../../workflows/shared/audit-cursor';
 import {
   backfillUpdate,
   cancelBackfillUpdate,
@@ -15,12 +15,12 @@ import {
   stopSignal,
   type BackfillAccepted,
   type CursorMoved,
-} from '../../workflows/messages';
+} from '../../workflows/shared/messages';
 import { snapshotStream } from '../../workflows/snapshot-stream';
 import type { SnapshotState } from '../../workflows/snapshot-state';
-import type { AuditStreamInput, SnapshotStreamInput } from '../../workflows/stream-input';
-import type { SnapshotCursor, StreamCursor, StreamName, StreamStatus } from '../../workflows/stream-status';
-import { keyToMillis, timestampKey } from '../../workflows/timestamps';
+import type { AuditStreamInput, SnapshotStreamInput } from '../../workflows/shared/stream-input';
+import type { SnapshotCursor, StreamCursor, StreamName, StreamStatus } from '../../workflows/shared/stream-status';
+import { keyToMillis, timestampKey } from '../../workflows/shared/timestamps';
 import type { TenantConfig, TemporalConfig } from '../config/env';
 import { streamWorkflowId } from '../temporal/workflow-ids';
 

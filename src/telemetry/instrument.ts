@@ -19,11 +19,11 @@ import type {
   TenantDeps,
 } from '../../activities';
 import type { TenantConfig } from '../config/env';
-import { budgetWorkflowId } from '../kandji/request-budget';
+import { budgetWorkflowId } from '../kandji/budget-reservations';
 import { RemoteError } from '../remote-errors';
 import { streamReport } from '../streams/stream-control';
 import { budgetQuery } from '../../workflows/request-budget';
-import type { StreamName } from '../../workflows/stream-status';
+import type { StreamName } from '../../workflows/shared/stream-status';
 import type { ForwarderMetrics } from './metrics';
 
 const STREAM_NAMES: readonly StreamName[] = ['audit', 'detections', 'threats'];

@@ -6,7 +6,7 @@
  * the demo) passes nothing and records nothing.
  */
 import type { MetricMeter } from '@temporalio/common';
-import type { StreamName, StreamState } from '../../workflows/stream-status';
+import type { StreamName, StreamState } from '../../workflows/shared/stream-status';
 
 /** Per record of a stream: what happened to it. */
 export type RecordOutcome = 'fetched' | 'shipped' | 'dead_lettered' | 'stale' | 'late' | 'late_resent' | 'trimmed';

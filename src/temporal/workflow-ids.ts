@@ -1,5 +1,5 @@
 /** Workflow ids: one long-running workflow per tenant and stream. */
-import type { StreamName } from '../../workflows/stream-status';
+import type { StreamName } from '../../workflows/shared/stream-status';
 
 export const STREAMS: readonly StreamName[] = ['audit', 'detections', 'threats'];
 

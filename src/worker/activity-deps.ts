@@ -10,7 +10,7 @@ import { DatadogIntakeClient } from '../datadog/intake-client';
 import { formatTags } from '../datadog/log-items';
 import { Context } from '@temporalio/activity';
 import { KandjiClient } from '../kandji/client';
-import { TemporalRequestBudget } from '../kandji/request-budget';
+import { TemporalRequestBudget } from '../kandji/budget-reservations';
 import { PageStore } from '../streams/page-store';
 import { FORWARDER_VERSION } from '../version';
 import { workerQueueName } from './worker-queue';

@@ -2,7 +2,7 @@
  * A wrong Kandji token must not make the stream spin: the workflow goes `blocked` with the auth error, re-checks
  * at its slow interval, and recovers by itself once the token works.
  */
-import { FailureType } from '../../workflows/failure-types';
+import { FailureType } from '../../workflows/shared/failure-types';
 import { setPaused } from '../../src/streams/stream-control';
 import { Harness, KANDJI_TOKEN } from '../helpers/harness';
 import { waitFor } from '../helpers/wait';

@@ -3,7 +3,7 @@
  * on purpose (skip ahead or rewind) with an update, as the CLI does.
  */
 import { moveAuditCursor } from '../../src/streams/stream-control';
-import { moveCursorSignal } from '../../workflows/messages';
+import { moveCursorSignal } from '../../workflows/shared/messages';
 import { Harness } from '../helpers/harness';
 import { waitFor } from '../helpers/wait';
 

@@ -48,7 +48,7 @@ describe('Dockerfile', () => {
     expect(dockerfileExec('ENTRYPOINT').slice(0, 2)).toEqual(['/usr/bin/tini', '--']);
     expectEntryPoint(dockerfileExec('CMD'));
     // What the build stage copies is what .dockerignore lets through.
-    for (const copied of ['tsconfig.build.json', 'workflows', 'activities', 'src', 'scripts', 'deploy/docker/entrypoint.sh']) {
+    for (const copied of ['tsconfig.build.json', 'workflows', 'activities', 'src', 'simulators', 'scripts', 'deploy/docker/entrypoint.sh']) {
       expect(read('.dockerignore')).toContain(`!${copied}`);
     }
   });

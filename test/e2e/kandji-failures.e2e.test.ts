@@ -2,7 +2,7 @@
  * Kandji failure modes as the operator sees them in status: unreadable answers (retried, then `blocked` with the
  * first bytes of the body), and a `next` link to another host (refused: the token never leaves the configured origin).
  */
-import { FailureType } from '../../workflows/failure-types';
+import { FailureType } from '../../workflows/shared/failure-types';
 import { Harness, KANDJI_TOKEN } from '../helpers/harness';
 import { waitFor } from '../helpers/wait';
 

@@ -8,10 +8,10 @@ import { randomUUID } from 'node:crypto';
 import { loadWorkerConfig } from '../../src/config/env';
 import { loadTenantsFile } from '../../src/config/tenants-file';
 import { ConfigError } from '../../src/config/env';
-import { DatadogSimulator } from '../../src/simulators/datadog';
-import { KandjiSimulator } from '../../src/simulators/kandji';
+import { DatadogSimulator } from '../../simulators/datadog';
+import { KandjiSimulator } from '../../simulators/kandji';
 import { streamReport } from '../../src/streams/stream-control';
-import { FailureType } from '../../workflows/failure-types';
+import { FailureType } from '../../workflows/shared/failure-types';
 import { startTenantsWorker } from '../helpers/tenants-worker';
 import { waitFor } from '../helpers/wait';
 

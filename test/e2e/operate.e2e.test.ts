@@ -4,7 +4,7 @@
  */
 import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { requestBackfill, setPaused } from '../../src/streams/stream-control';
-import { timestampKey } from '../../workflows/timestamps';
+import { timestampKey } from '../../workflows/shared/timestamps';
 import { Harness } from '../helpers/harness';
 import { waitFor } from '../helpers/wait';
 

@@ -11,7 +11,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { freePort } from '../../src/temporal/dev-server';
 import { METRIC_NAMES } from '../../src/telemetry/metrics';
-import { SPARE_SLOTS } from '../../src/kandji/request-budget';
+import { SPARE_SLOTS } from '../../src/kandji/budget-reservations';
 import { DD_API_KEY, Harness, KANDJI_TOKEN } from '../helpers/harness';
 import { buildOnce, imageCommand, killGroup, ROOT, startImageCommand, type ImageProcess } from '../helpers/image-command';
 import { metricSum, scrape, type Sample } from '../helpers/prometheus';

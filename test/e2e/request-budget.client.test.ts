@@ -7,7 +7,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ApplicationFailure, ApplicationFailureCategory } from '@temporalio/common';
 import { KandjiClient } from '../../src/kandji/client';
-import { FailureType } from '../../workflows/failure-types';
+import { FailureType } from '../../workflows/shared/failure-types';
 import { budgetWaitOf } from '../../workflows/request-budget';
 
 describe('KandjiClient 429 within the attempt', () => {

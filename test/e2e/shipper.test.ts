@@ -10,7 +10,7 @@ import { shipRecords } from '../../activities/ship-batch';
 import { DatadogIntakeClient } from '../../src/datadog/intake-client';
 import { DatadogRefusedAll, MAX_DEAD_LETTERS_PER_PAGE, shipItems, type ShipProgress } from '../../src/datadog/shipper';
 import { RemoteError } from '../../src/remote-errors';
-import { DatadogSimulator } from '../../src/simulators/datadog';
+import { DatadogSimulator } from '../../simulators/datadog';
 import { createLogger } from '../../src/telemetry/logger';
 
 describe('shipItems against the intake simulator', () => {

@@ -2,7 +2,7 @@
  * Snapshot safety and backfill bookkeeping, against the real dev server and the simulators: one test per guarantee.
  */
 import { cancelBackfills, requestBackfill } from '../../src/streams/stream-control';
-import { DetectionStore, type DetectionRow } from '../../src/simulators/kandji';
+import { DetectionStore, type DetectionRow } from '../../simulators/kandji';
 import { recordIdentity } from '../../src/streams/record-identity';
 import { streamWorkflowId } from '../../src/temporal/workflow-ids';
 import { auditWithBlockedBackfills } from '../helpers/backfills';

@@ -6,10 +6,10 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
-import { DatadogSimulator } from '../../src/simulators/datadog';
-import { KandjiSimulator } from '../../src/simulators/kandji';
+import { DatadogSimulator } from '../../simulators/datadog';
+import { KandjiSimulator } from '../../simulators/kandji';
 import { streamReport } from '../../src/streams/stream-control';
-import { FailureType } from '../../workflows/failure-types';
+import { FailureType } from '../../workflows/shared/failure-types';
 import { startTenantsWorker } from '../helpers/tenants-worker';
 import { waitFor } from '../helpers/wait';
 

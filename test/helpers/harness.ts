@@ -17,11 +17,11 @@ import { buildActivityDeps } from '../../src/worker/activity-deps';
 import { createWorker, WORKFLOWS_PATH } from '../../src/worker/create-worker';
 import { connectClient } from '../../src/temporal/client';
 import { startStream, streamReport } from '../../src/streams/stream-control';
-import { KandjiSimulator, type KandjiSimulatorOptions } from '../../src/simulators/kandji';
-import { DatadogSimulator } from '../../src/simulators/datadog';
+import { KandjiSimulator, type KandjiSimulatorOptions } from '../../simulators/kandji';
+import { DatadogSimulator } from '../../simulators/datadog';
 import { freePort } from '../../src/temporal/dev-server';
 import { streamWorkflowId } from '../../src/temporal/workflow-ids';
-import type { StreamName, StreamStatus } from '../../workflows/stream-status';
+import type { StreamName, StreamStatus } from '../../workflows/shared/stream-status';
 import { waitFor } from './wait';
 
 export const KANDJI_TOKEN = '6f1c2a3b-4d5e-4f60-8a7b-9c0d1e2f3a4b';

@@ -8,7 +8,7 @@ import { connectClient } from '../../src/temporal/client';
 import { createLogger } from '../../src/telemetry/logger';
 import { buildActivityDeps } from '../../src/worker/activity-deps';
 import { createWorker } from '../../src/worker/create-worker';
-import type { StreamStatus } from '../../workflows/stream-status';
+import type { StreamStatus } from '../../workflows/shared/stream-status';
 import { workflowBundle } from './harness';
 import { waitFor } from './wait';
 

@@ -15,9 +15,9 @@ import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Runtime, Worker, bundleWorkflowCode } from '@temporalio/worker';
 import { loadTenantConfig } from '../../src/config/env';
 import { buildDataConverter } from '../../src/temporal/data-converter';
-import type { StreamTimings } from '../../workflows/stream-input';
-import { statusQuery } from '../../workflows/messages';
-import type { StreamName, StreamStatus } from '../../workflows/stream-status';
+import type { StreamTimings } from '../../workflows/shared/stream-input';
+import { statusQuery } from '../../workflows/shared/messages';
+import type { StreamName, StreamStatus } from '../../workflows/shared/stream-status';
 import { waitFor } from './wait';
 
 const EventType = temporal.api.enums.v1.EventType;

@@ -7,8 +7,8 @@ import {
   officialTimestamp,
   parseIso8601,
   parseTimestamp,
-  type LogItem,
-} from '../../src/simulators/datadog';
+  type ReceivedLog,
+} from '../../simulators/datadog';
 
 const KEY = 'rules-api-key';
 const HOUR = 3_600_000;
@@ -32,7 +32,7 @@ async function post(payload: unknown, encoding?: 'gzip'): Promise<Reply> {
   return { status: res.statusCode, text: await res.body.text() };
 }
 
-const items = (n: number, prefix = 'log'): LogItem[] =>
+const items = (n: number, prefix = 'log'): ReceivedLog[] =>
   Array.from({ length: n }, (_, i) => ({ ddsource: 'kandji', service: 'audit', message: `${prefix}-${i}`, id: `${prefix}-${i}` }));
 
 function expectErrors(reply: Reply, status: number): string {
@@ -60,7 +60,7 @@ beforeEach(() => {
 });
 
 describe('poison', () => {
-  const isPoison = (item: LogItem): boolean => item.poison === true;
+  const isPoison = (item: ReceivedLog): boolean => item.poison === true;
 
   it('400 with an HTTPLogErrors body when any item matches, and nothing of the request is stored', async () => {
     sim.setPoison(isPoison);
@@ -74,12 +74,12 @@ describe('poison', () => {
 
   it('stores a batch without poison, so a client can bisect down to the poison item', async () => {
     sim.setPoison(isPoison);
-    const batch: LogItem[] = [...items(5, 'x')];
+    const batch: ReceivedLog[] = [...items(5, 'x')];
     batch.splice(2, 0, { id: 'bad', poison: true });
 
     // A naive bisection: halve the refused batch until the poison item is alone.
-    const pending: LogItem[][] = [batch];
-    const refused: LogItem[][] = [];
+    const pending: ReceivedLog[][] = [batch];
+    const refused: ReceivedLog[][] = [];
     while (pending.length > 0) {
       const part = pending.shift()!;
       const r = await post(part);
@@ -141,7 +141,7 @@ describe('timestamp window (18 h past, 2 h future)', () => {
   beforeEach(() => sim.setClock(() => NOW));
 
   it('drops too-old and too-new logs but still answers 202; keeps the rest in order', async () => {
-    const batch: LogItem[] = [
+    const batch: ReceivedLog[] = [
       { id: 'old', occurred_at: iso(NOW - 18 * HOUR - 1_000) },
       { id: 'recent', occurred_at: iso(NOW - 17 * HOUR - 59 * MINUTE) },
       { id: 'future', occurred_at: iso(NOW + 2 * HOUR + MINUTE) },

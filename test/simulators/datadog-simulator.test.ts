@@ -1,6 +1,6 @@
 import * as zlib from 'node:zlib';
 import { request } from 'undici';
-import { DatadogSimulator, MAX_UNCOMPRESSED_PAYLOAD_BYTES } from '../../src/simulators/datadog';
+import { DatadogSimulator, MAX_UNCOMPRESSED_PAYLOAD_BYTES } from '../../simulators/datadog';
 
 const KEY = 'test-api-key';
 

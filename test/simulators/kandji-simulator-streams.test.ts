@@ -12,7 +12,7 @@ import {
   type AuditRecord,
   type DetectionRow,
   type ThreatRecord,
-} from '../../src/simulators/kandji';
+} from '../../simulators/kandji';
 
 const TOKEN = '3f2504e0-4f89-41d3-9a0c-0305e82c3301';
 const AUTH = { Authorization: `Bearer ${TOKEN}` };

@@ -1,5 +1,5 @@
 import { getJson as fetchJson } from '../helpers/http';
-import { AuditStore, KandjiSimulator, LONG_TIE_RUN, OCCURRED_AT_RE, type AuditRecord } from '../../src/simulators/kandji';
+import { AuditStore, KandjiSimulator, LONG_TIE_RUN, OCCURRED_AT_RE, type AuditRecord } from '../../simulators/kandji';
 
 const TOKEN = '3f2504e0-4f89-41d3-9a0c-0305e82c3301';
 const AUTH = { Authorization: `Bearer ${TOKEN}` };

@@ -7,9 +7,9 @@ import {
   hasMoreAuditPages,
   initialAuditCursor,
   type AuditCursor,
-} from '../../workflows/audit-cursor';
-import { decodeDigest, idHash } from '../../workflows/overlap-digest';
-import { keyToMillis, millisToKey, timestampKey } from '../../workflows/timestamps';
+} from '../../workflows/shared/audit-cursor';
+import { decodeDigest, idHash } from '../../workflows/shared/overlap-digest';
+import { keyToMillis, millisToKey, timestampKey } from '../../workflows/shared/timestamps';
 
 interface Ev {
   id: string;

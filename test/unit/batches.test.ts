@@ -1,5 +1,5 @@
 /** Splitting log items into Datadog intake requests: item and byte limits, order, UTF-8 sizes, halving. */
-import { seededRandom } from '../../src/simulators/faults';
+import { seededRandom } from '../../simulators/faults';
 import { MAX_BATCH_BYTES, MAX_ITEMS_PER_BATCH, splitIntoBatches, type Batch } from '../../src/datadog/batches';
 
 const bytes = (s: string) => Buffer.byteLength(s, 'utf8');

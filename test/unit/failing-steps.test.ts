@@ -3,7 +3,7 @@
  * ships): the most pressing one still failing, never one whose step has since succeeded.
  */
 import { FailingSteps, isFailedState, type FailedState, type StepFailure } from '../../workflows/failing-steps';
-import type { StreamState } from '../../workflows/stream-status';
+import type { StreamState } from '../../workflows/shared/stream-status';
 
 const failure = (state: FailedState, type: string): StepFailure => ({
   state,

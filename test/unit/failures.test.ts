@@ -11,7 +11,7 @@ import { RemoteError, kindOfStatus, networkError, retryAfterMs, snippet, type Re
 import { KandjiClient } from '../../src/kandji/client';
 import { DatadogIntakeClient } from '../../src/datadog/intake-client';
 import { DatadogRefusedAll } from '../../src/datadog/shipper';
-import { NON_RETRYABLE_FAILURE_TYPES } from '../../workflows/failure-types';
+import { NON_RETRYABLE_FAILURE_TYPES } from '../../workflows/shared/failure-types';
 
 const ALL_KINDS: RemoteFailureKind[] = ['auth', 'rate_limited', 'unavailable', 'bad_response', 'not_found', 'rejected', 'too_large', 'unsafe_link'];
 

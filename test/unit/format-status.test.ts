@@ -1,6 +1,6 @@
 import { formatStatusTable } from '../../src/cli/format-status';
 import type { StreamReport } from '../../src/streams/stream-control';
-import { emptyCounts, type StreamStatus } from '../../workflows/stream-status';
+import { emptyCounts, type StreamStatus } from '../../workflows/shared/stream-status';
 
 const status = (over: Partial<StreamStatus>): StreamStatus => ({
   tenant: 'acme',

@@ -16,10 +16,10 @@ import { decodeFingerprints } from '../../src/streams/fingerprint64-set';
 import { PageStore } from '../../src/streams/page-store';
 import { recordIdentity } from '../../src/streams/record-identity';
 import { createLogger } from '../../src/telemetry/logger';
-import { auditRequestPath, initialAuditCursor, type AuditCursor } from '../../workflows/audit-cursor';
-import { FailureType } from '../../workflows/failure-types';
-import type { StreamName } from '../../workflows/stream-status';
-import { timestampKey } from '../../workflows/timestamps';
+import { auditRequestPath, initialAuditCursor, type AuditCursor } from '../../workflows/shared/audit-cursor';
+import { FailureType } from '../../workflows/shared/failure-types';
+import type { StreamName } from '../../workflows/shared/stream-status';
+import { timestampKey } from '../../workflows/shared/timestamps';
 
 const T0 = Date.parse('2026-03-01T00:00:00Z');
 const NOW = T0 + 3_600_000;

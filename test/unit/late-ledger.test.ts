@@ -16,8 +16,8 @@ import {
   pruneLedger,
   restartLateLedger,
   type Cells,
-} from '../../workflows/late-ledger';
-import { millisToKey } from '../../workflows/timestamps';
+} from '../../workflows/shared/late-ledger';
+import { millisToKey } from '../../workflows/shared/timestamps';
 
 const tableOf = (ids: string[]): Cells => {
   const cells = emptyCells();

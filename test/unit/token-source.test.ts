@@ -6,7 +6,7 @@ import path from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
 import { envTokenProvider, fileTokenProvider } from '../../src/kandji/token-source';
 import { KandjiClient } from '../../src/kandji/client';
-import { FailureType, NON_RETRYABLE_FAILURE_TYPES, isAuthFailure } from '../../workflows/failure-types';
+import { FailureType, NON_RETRYABLE_FAILURE_TYPES, isAuthFailure } from '../../workflows/shared/failure-types';
 
 const TOKEN_A = '6f1c2a3b-4d5e-4f60-8a7b-000000000001';
 const TOKEN_B = '6f1c2a3b-4d5e-4f60-8a7b-000000000002';

@@ -9,12 +9,12 @@ import { randomUUID } from 'node:crypto';
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { WorkflowHandle } from '@temporalio/client';
-import type { AuditPageRef, FetchAuditPageInput, ShipAuditPageInput, ShipAuditPageResult } from '../../activities';
-import { initialAuditCursor, type AuditCursor } from '../../workflows/audit-cursor';
+import type { AuditPageRef, ReadAuditPageRefInput, ShipAuditPageInput, ShipAuditPageResult } from '../../activities';
+import { initialAuditCursor, type AuditCursor } from '../../workflows/shared/audit-cursor';
 import { auditStream } from '../../workflows/audit-stream';
-import { FailureType } from '../../workflows/failure-types';
-import { backfillUpdate, cancelBackfillUpdate, pauseUpdate, resumeSignal, resumeUpdate, statusQuery } from '../../workflows/messages';
-import { keyToMillis, millisToKey, timestampKey } from '../../workflows/timestamps';
+import { FailureType } from '../../workflows/shared/failure-types';
+import { backfillUpdate, cancelBackfillUpdate, pauseUpdate, resumeSignal, resumeUpdate, statusQuery } from '../../workflows/shared/messages';
+import { keyToMillis, millisToKey, timestampKey } from '../../workflows/shared/timestamps';
 import { clockNeutralClient, defaultTimings, settled, statusWhere, workflowTestWorld } from '../helpers/workflow-env';
 import { waitFor } from '../helpers/wait';
 
@@ -61,7 +61,7 @@ class FakeTenant {
     this.calls.push({ kind, backfill: cursor.until !== undefined, cursor, at: Context.current().info.currentAttemptScheduledTimestampMs });
   }
 
-  async read({ cursor }: FetchAuditPageInput): Promise<AuditPageRef> {
+  async read({ cursor }: ReadAuditPageRefInput): Promise<AuditPageRef> {
     this.record('read', cursor);
     if (this.failRead) throw this.failRead();
     const after = eventAt(cursor.since);
@@ -87,7 +87,7 @@ class FakeTenant {
 const tenants = new Map<string, FakeTenant>();
 const tenantOf = (name: string) => tenants.get(name) ?? (() => { throw new Error(`no fake tenant ${name}`); })();
 const activities = {
-  readAuditPageRef: (input: FetchAuditPageInput) => tenantOf(input.tenant).read(input),
+  readAuditPageRef: (input: ReadAuditPageRefInput) => tenantOf(input.tenant).read(input),
   shipAuditPage: (input: ShipAuditPageInput) => tenantOf(input.tenant).ship(input),
 };
 

@@ -7,10 +7,10 @@ import { randomUUID } from 'node:crypto';
 import { Context } from '@temporalio/activity';
 import type { WorkflowHandle } from '@temporalio/client';
 import type { SweepSnapshotStateInput, SweepSnapshotStateResult } from '../../activities';
-import { backfillUpdate } from '../../workflows/messages';
+import { backfillUpdate } from '../../workflows/shared/messages';
 import { snapshotStream } from '../../workflows/snapshot-stream';
 import type { SnapshotState } from '../../workflows/snapshot-state';
-import type { SnapshotCursor } from '../../workflows/stream-status';
+import type { SnapshotCursor } from '../../workflows/shared/stream-status';
 import { defaultTimings, settled, statusWhere, workflowTestWorld } from '../helpers/workflow-env';
 import { waitFor } from '../helpers/wait';
 

@@ -6,7 +6,7 @@
 import { AUDIT_SORT_BY, type AuditSortBy } from './audit-store';
 import { formatMicros, parseInstant } from './time';
 
-export interface AuditCursor {
+export interface KeysetPosition {
   sortBy: AuditSortBy;
   /** Key of the last event returned. */
   after: { t: bigint; id: string };
@@ -26,7 +26,7 @@ interface CursorJson {
   end?: string;
 }
 
-export function encodeCursor(c: AuditCursor): string {
+export function encodeCursor(c: KeysetPosition): string {
   const json: CursorJson = { v: 1, sort_by: c.sortBy, occurred_at: formatMicros(c.after.t), id: c.after.id };
   if (c.start !== undefined) json.start = formatMicros(c.start);
   if (c.end !== undefined) json.end = formatMicros(c.end);
@@ -46,7 +46,7 @@ export function encodeTimestampCursor(t: bigint): string {
 }
 
 /** Returns undefined for anything that is not a cursor this simulator issued. */
-export function decodeCursor(text: string): AuditCursor | undefined {
+export function decodeCursor(text: string): KeysetPosition | undefined {
   const timestamp = /^[A-Za-z0-9+/]+={0,2}$/.test(text) ? Buffer.from(text, 'base64').toString('utf8') : '';
   if (timestamp.startsWith('>dt:')) {
     const t = parseInstant(timestamp.slice(4).replace(' ', 'T'));
@@ -79,7 +79,7 @@ export function decodeCursor(text: string): AuditCursor | undefined {
   const start = bound('start');
   const end = bound('end');
   if (start === null || end === null) return undefined;
-  const cursor: AuditCursor = { sortBy: sortBy as AuditSortBy, after: { t: t.micros, id } };
+  const cursor: KeysetPosition = { sortBy: sortBy as AuditSortBy, after: { t: t.micros, id } };
   if (start !== undefined) cursor.start = start;
   if (end !== undefined) cursor.end = end;
   return cursor;

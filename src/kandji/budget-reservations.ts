@@ -7,7 +7,7 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { releaseSignal, requestBudget, reserveUpdate, type Reservation, type ReserveRequest } from '../../workflows/request-budget';
-import { FailureType } from '../../workflows/failure-types';
+import { FailureType } from '../../workflows/shared/failure-types';
 import { budgetWaitFailure, currentAttempt, type Attempt } from './attempt';
 
 export function budgetWorkflowId(tenant: string): string {

@@ -5,12 +5,12 @@
  * routed to this worker's queue, sends them.
  */
 import { Context } from '@temporalio/activity';
-import { windowStart, type AuditCursor } from '../workflows/audit-cursor';
+import { windowStart, type AuditCursor } from '../workflows/shared/audit-cursor';
 import { readAuditPages } from './audit-pages';
 import { tenantDeps, type ActivityDeps } from './deps';
 import { withTypedFailures } from './failures';
 
-export interface FetchAuditPageInput {
+export interface ReadAuditPageRefInput {
   tenant: string;
   cursor: AuditCursor;
 }
@@ -43,8 +43,8 @@ export interface AuditPageRef {
   settled?: string;
 }
 
-export function fetchAuditPageRefActivity(deps: ActivityDeps) {
-  return async function readAuditPageRef(input: FetchAuditPageInput): Promise<AuditPageRef> {
+export function readAuditPageRefActivity(deps: ActivityDeps) {
+  return async function readAuditPageRef(input: ReadAuditPageRefInput): Promise<AuditPageRef> {
     const ctx = Context.current();
     return withTypedFailures(async () => {
       const page = await readAuditPages(deps, input.tenant, input.cursor, ctx);
@@ -82,7 +82,7 @@ export interface FetchedAuditPage {
  * move to the new shape at their next continue-as-new. Remove once no 0.2 run is left.
  */
 export function fetchAuditPageActivity(deps: ActivityDeps) {
-  return async function fetchAuditPage(input: FetchAuditPageInput): Promise<FetchedAuditPage> {
+  return async function fetchAuditPage(input: ReadAuditPageRefInput): Promise<FetchedAuditPage> {
     const ctx = Context.current();
     return withTypedFailures(async () => {
       const { fresh, skipped, late, next } = await readAuditPages(deps, input.tenant, input.cursor, ctx, { exactly: 1 });

@@ -44,6 +44,6 @@ export type { AuditSortBy, AuditQuery, BacklogOptions, LiveOptions, StoredEvent 
 export { AuditRecordFactory, AUDIT_TARGET_TYPES, ulid } from './audit-records';
 export type { AuditRecord, AuditTargetType, MakeRecordOptions } from './audit-records';
 export { encodeCursor, decodeCursor } from './cursor';
-export type { AuditCursor } from './cursor';
+export type { KeysetPosition } from './cursor';
 export { formatMicros, formatNaiveMicros, parseInstant, OCCURRED_AT_RE, NAIVE_TIMESTAMP_RE } from './time';
 export type { ParsedInstant } from './time';

@@ -1,5 +1,5 @@
 /**
- * `node dist/src/simulators/main.js` (`npm run simulators`): the Kandji and Datadog simulators of the demo as a
+ * `node dist/simulators/main.js` (`npm run simulators`): the Kandji and Datadog simulators of the demo as a
  * process of their own, for the compose stack's `simulators` profile. They listen on 127.0.0.1 only (the compose
  * services share the worker's network namespace), on KANDJI_SIMULATOR_PORT (8081) and DATADOG_SIMULATOR_PORT
  * (8082), and accept KANDJI_API_TOKEN and DD_API_KEY.

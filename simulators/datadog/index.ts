@@ -11,7 +11,7 @@ export {
   parseItems,
   validateIntake,
   normaliseEncoding,
-  type LogItem,
+  type ReceivedLog,
   type AcceptedItem,
   type IntakeResult,
   type IntakeRejection,

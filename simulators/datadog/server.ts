@@ -15,7 +15,7 @@ import type { AddressInfo } from 'node:net';
 import { FaultInjector, seededRandom, type FaultConfig } from '../faults';
 import { htmlErrorPage, httpLogErrors } from './errors';
 import { readBody, sendBody, sendHtml, sendJson } from './http-io';
-import { normaliseEncoding, payloadTooLargeDetail, validateIntake, type LogItem } from './intake-validation';
+import { normaliseEncoding, payloadTooLargeDetail, validateIntake, type ReceivedLog } from './intake-validation';
 import {
   INTAKE_PATH,
   MAX_ITEMS_PER_REQUEST,
@@ -24,7 +24,7 @@ import {
 } from './limits';
 import { isOutsideIntakeWindow, officialTimestamp } from './timestamps';
 
-export type { LogItem } from './intake-validation';
+export type { ReceivedLog } from './intake-validation';
 
 export interface DatadogSimulatorOptions {
   /** Port on 127.0.0.1; 0 or absent picks a free one. */
@@ -74,7 +74,7 @@ export interface TruncatedRecord {
 
 /** A log Datadog accepted (202) but dropped because its timestamp is outside the intake window. */
 export interface StaleRecord {
-  item: LogItem;
+  item: ReceivedLog;
   /** The official timestamp it was given (see `officialTimestamp`). */
   timestampMs: number;
 }
@@ -94,11 +94,11 @@ export class DatadogSimulator {
   private dropAfterAccept = 0;
   private apiKeys: Set<string>;
   private outage: { on: boolean; status: number } = { on: false, status: 503 };
-  private readonly items: LogItem[] = [];
+  private readonly items: ReceivedLog[] = [];
   private readonly truncatedItems: TruncatedRecord[] = [];
   private readonly requestLog: IntakeRequestRecord[] = [];
   private readonly staleItems: StaleRecord[] = [];
-  private poison: ((item: LogItem) => boolean) | undefined;
+  private poison: ((item: ReceivedLog) => boolean) | undefined;
   private readonly countOnly: boolean;
   private kept = 0;
   private keptStale = 0;
@@ -150,7 +150,7 @@ export class DatadogSimulator {
   }
 
   /** Every accepted item within the timestamp window, in arrival order. */
-  get received(): readonly LogItem[] {
+  get received(): readonly ReceivedLog[] {
     return this.items;
   }
 
@@ -181,7 +181,7 @@ export class DatadogSimulator {
    * While set, a request with at least one item for which `predicate` returns true is answered
    * 400 (HTTPLogErrors body) and nothing of it is stored. `undefined` turns it off.
    */
-  setPoison(predicate: ((item: LogItem) => boolean) | undefined): void {
+  setPoison(predicate: ((item: ReceivedLog) => boolean) | undefined): void {
     this.poison = predicate;
   }
 
@@ -232,7 +232,7 @@ export class DatadogSimulator {
   }
 
   /** Resolves once at least `count` items have been received; rejects after `timeoutMs`. */
-  async waitForItems(count: number, timeoutMs = 5000): Promise<readonly LogItem[]> {
+  async waitForItems(count: number, timeoutMs = 5000): Promise<readonly ReceivedLog[]> {
     const deadline = Date.now() + timeoutMs;
     while (this.items.length < count) {
       if (Date.now() > deadline) {

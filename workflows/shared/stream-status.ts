@@ -78,7 +78,7 @@ export interface SnapshotCursor {
   /** Rows (detections) or threat versions known after that sweep. */
   known: number;
   /** The committed state (chunks) of that sweep: kept here so that a closed run's status query gives it back. */
-  state?: import('./snapshot-state').SnapshotState | null;
+  state?: import('../snapshot-state').SnapshotState | null;
 }
 
 export type StreamCursor = AuditCursor | SnapshotCursor;

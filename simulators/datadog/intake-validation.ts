@@ -6,7 +6,7 @@
 import * as zlib from 'node:zlib';
 import { MAX_ITEMS_PER_REQUEST, MAX_SINGLE_LOG_BYTES, MAX_UNCOMPRESSED_PAYLOAD_BYTES } from './limits';
 
-export type LogItem = Record<string, unknown>;
+export type ReceivedLog = Record<string, unknown>;
 
 /** A rejected request: the HTTP status and the `detail` to put in the HTTPLogErrors body. */
 export interface IntakeRejection {
@@ -18,7 +18,7 @@ export interface IntakeRejection {
 }
 
 export interface AcceptedItem {
-  item: LogItem;
+  item: ReceivedLog;
   /** Size of the item serialized as JSON (UTF-8 bytes). */
   bytes: number;
   /** True when `bytes` > MAX_SINGLE_LOG_BYTES: Datadog accepts it but truncates it. */
@@ -95,7 +95,7 @@ export function decodeBody(raw: Buffer, encoding: string, limit = MAX_UNCOMPRESS
   return { ok: true, body };
 }
 
-function isPlainObject(value: unknown): value is LogItem {
+function isPlainObject(value: unknown): value is ReceivedLog {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 

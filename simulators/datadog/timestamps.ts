@@ -7,7 +7,7 @@
  * Pure functions: no HTTP, no state, no clock.
  */
 import { MAX_LOG_AGE_MS, MAX_LOG_FUTURE_MS } from './limits';
-import type { LogItem } from './intake-validation';
+import type { ReceivedLog } from './intake-validation';
 
 /** Attributes the Kandji pipeline's date remapper reads, in the order they are tried. */
 export const KANDJI_DATE_ATTRIBUTES = ['occurred_at', 'detection_datetime'] as const;
@@ -80,7 +80,7 @@ export interface OfficialTimestamp {
  * `detection_datetime`, then the default timestamp attributes, whose value parses; otherwise
  * `receivedAtMs`. Only top-level attributes are read.
  */
-export function officialTimestamp(item: LogItem, receivedAtMs: number): OfficialTimestamp {
+export function officialTimestamp(item: ReceivedLog, receivedAtMs: number): OfficialTimestamp {
   for (const source of [...KANDJI_DATE_ATTRIBUTES, ...DEFAULT_TIMESTAMP_ATTRIBUTES]) {
     if (!Object.prototype.hasOwnProperty.call(item, source)) continue;
     const timestampMs = parseTimestamp(item[source]);

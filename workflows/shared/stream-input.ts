@@ -36,7 +36,7 @@ export interface SnapshotStreamInput {
   /** 0.2 state: fingerprints of what the last sweep saw (base64 of sorted 8-byte hashes); '' from 0.3 on. */
   seen: string;
   /** The committed state of the last complete sweep (chunks outside the workflow); null or absent before it. */
-  state?: import('./snapshot-state').SnapshotState | null;
+  state?: import('../snapshot-state').SnapshotState | null;
   cursor: import('./stream-status').SnapshotCursor;
   timings: StreamTimings;
   carried?: CarriedStatus;
@@ -46,6 +46,6 @@ export interface SnapshotStreamInput {
    */
   reship?: string[];
   /** A sweep that saw a small fraction of the committed state, held (not committed) until the next sweep confirms it. */
-  unconfirmed?: { state: import('./snapshot-state').SnapshotState; known: number } | null;
+  unconfirmed?: { state: import('../snapshot-state').SnapshotState; known: number } | null;
 }
 

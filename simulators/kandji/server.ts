@@ -14,7 +14,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { FaultInjector, seededRandom, type FaultConfig, type FaultKind } from '../faults';
 import { AUDIT_SORT_BY, AuditStore, type AuditSortBy } from './audit-store';
-import { decodeCursor, encodeCursor, encodeTimestampCursor, type AuditCursor } from './cursor';
+import { decodeCursor, encodeCursor, encodeTimestampCursor, type KeysetPosition } from './cursor';
 import {
   DetectionStore,
   decodeDetectionCursor,
@@ -517,7 +517,7 @@ export class KandjiSimulator {
     const last = events[events.length - 1];
     // A full page always gets a next URL (it may lead to an empty page); a short page never does.
     if (last && events.length >= p.limit) {
-      const cursor: AuditCursor = { sortBy: p.sortBy, after: { t: last.t, id: last.id } };
+      const cursor: KeysetPosition = { sortBy: p.sortBy, after: { t: last.t, id: last.id } };
       if (p.start !== undefined) cursor.start = p.start;
       if (p.end !== undefined) cursor.end = p.end;
       const timestampOnly = this.auditNext === 'timestamp' && p.sortBy === 'occurred_at';
