@@ -14,7 +14,9 @@ import type { ActivityDeps } from './deps';
 /** Who is logging: the workflow run and the activity attempt. The task token is left out (it completes the activity). */
 export function activityLogFields(info: Info): Record<string, string | number> {
   return {
-    ...(info.workflowExecution ? { workflowId: info.workflowExecution.workflowId, workflowRunId: info.workflowExecution.runId } : {}),
+    ...(info.workflowExecution
+      ? { workflowId: info.workflowExecution.workflowId, workflowRunId: info.workflowExecution.runId }
+      : {}),
     ...(info.workflowType ? { workflowType: info.workflowType } : {}),
     activityId: info.activityId,
     activityType: info.activityType,

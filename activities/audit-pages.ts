@@ -3,14 +3,21 @@
  * again when the page is gone).
  */
 import type { Context } from '@temporalio/activity';
-import { parseAuditPage, type AuditRecord, type InvalidAuditRecord } from '../src/kandji/audit-page';
-import { RemoteError } from '../src/remote-errors';
-import { isBudgetWait } from '../src/kandji/attempt';
-import { toSameOriginPath } from '../src/kandji/links';
-import { MAX_BATCH_BYTES, MAX_ITEMS_PER_BATCH } from '../src/datadog/batches';
-import { AUDIT_EVENTS_PATH, AUDIT_PAGE_LIMIT, advanceAuditCursor, auditRequestPath, hasMoreAuditPages, type AuditCursor } from '../workflows/shared/audit-cursor';
-import { tenantDeps, type ActivityDeps } from './deps';
 import { activityLogger } from './activity-logger';
+import { tenantDeps, type ActivityDeps } from './deps';
+import { MAX_BATCH_BYTES, MAX_ITEMS_PER_BATCH } from '../src/datadog/batches';
+import { isBudgetWait } from '../src/kandji/attempt';
+import { parseAuditPage, type AuditRecord, type InvalidAuditRecord } from '../src/kandji/audit-page';
+import { toSameOriginPath } from '../src/kandji/links';
+import { RemoteError } from '../src/remote-errors';
+import {
+  AUDIT_EVENTS_PATH,
+  AUDIT_PAGE_LIMIT,
+  advanceAuditCursor,
+  auditRequestPath,
+  hasMoreAuditPages,
+  type AuditCursor,
+} from '../workflows/shared/audit-cursor';
 
 export interface ReadAuditPage {
   /** Events the cursor has not passed yet, exactly as Kandji returned them. */
@@ -46,7 +53,18 @@ export async function readAuditPages(
 ): Promise<ReadAuditPage> {
   const { auditPageSize = AUDIT_PAGE_LIMIT } = tenantDeps(deps, tenant);
   const maxPages = opts.exactly ?? Math.min(10, Math.ceil(MAX_ITEMS_PER_BATCH / auditPageSize));
-  const out: ReadAuditPage = { fresh: [], skipped: 0, late: 0, next: cursor, bytes: 0, pages: 0, future: 0, invalid: [], invalidCount: 0, refusedLinks: 0 };
+  const out: ReadAuditPage = {
+    fresh: [],
+    skipped: 0,
+    late: 0,
+    next: cursor,
+    bytes: 0,
+    pages: 0,
+    future: 0,
+    invalid: [],
+    invalidCount: 0,
+    refusedLinks: 0,
+  };
   do {
     let page;
     try {
@@ -85,10 +103,14 @@ export async function readAuditPage(
 ): Promise<Omit<ReadAuditPage, 'pages' | 'invalidCount'>> {
   const { kandji, auditPageSize, auditOverlapMs = 0 } = tenantDeps(deps, tenant);
   const path = auditRequestPath(cursor, auditPageSize, auditOverlapMs);
-  const { body, bytes } = await kandji.getJsonSized(path, ctx.cancellationSignal, { keepAlive: () => ctx.heartbeat(progress) });
+  const { body, bytes } = await kandji.getJsonSized(path, ctx.cancellationSignal, {
+    keepAlive: () => ctx.heartbeat(progress),
+  });
   const page = parseAuditPage(body);
   const log = activityLogger(deps, { tenant, stream: 'audit' });
-  if (!opts.quiet) for (const bad of page.invalid) log.error({ identity: bad.identity, reason: bad.reason }, 'Kandji audit record unreadable; dead-lettered');
+  if (!opts.quiet)
+    for (const bad of page.invalid)
+      log.error({ identity: bad.identity, reason: bad.reason }, 'Kandji audit record unreadable; dead-lettered');
   let nextPage: string | null = null;
   let refusedLinks = 0;
   if (page.next) {
@@ -102,9 +124,23 @@ export async function readAuditPage(
     }
   }
   const now = deps.now?.() ?? Date.now();
-  const { fresh, skipped, late, future, next, stuck } = advanceAuditCursor(cursor, page.results, nextPage, auditOverlapMs, now, page.next !== null);
-  if (stuck) log.warn({ since: next.since }, 'Kandji returned the same page again and no new next link: waiting for the next poll');
+  const { fresh, skipped, late, future, next, stuck } = advanceAuditCursor(
+    cursor,
+    page.results,
+    nextPage,
+    auditOverlapMs,
+    now,
+    page.next !== null,
+  );
+  if (stuck)
+    log.warn(
+      { since: next.since },
+      'Kandji returned the same page again and no new next link: waiting for the next poll',
+    );
   if (future > 0) log.warn({ future }, 'audit events dated in the future: shipped, the cursor does not follow them');
-  log.debug({ received: page.results.length, fresh: fresh.length, skipped, late, bytes, more: page.next !== null }, 'fetched audit page');
+  log.debug(
+    { received: page.results.length, fresh: fresh.length, skipped, late, bytes, more: page.next !== null },
+    'fetched audit page',
+  );
   return { fresh, skipped, late, next, bytes, future, invalid: page.invalid, refusedLinks };
 }

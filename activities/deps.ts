@@ -1,11 +1,11 @@
 /** What the activities need from the outside world, handed to createActivities by the worker or a test. */
 import { ApplicationFailure } from '@temporalio/common';
 import type { Logger } from 'pino';
-import { FailureType } from '../workflows/shared/failure-types';
-import type { KandjiClient } from '../src/kandji/client';
 import type { DatadogIntakeClient } from '../src/datadog/intake-client';
 import type { StalePolicies, StalePolicy } from '../src/datadog/stale-events';
+import type { KandjiClient } from '../src/kandji/client';
 import type { PageStore } from '../src/streams/page-store';
+import { FailureType } from '../workflows/shared/failure-types';
 
 export interface TenantDeps {
   kandji: Pick<KandjiClient, 'getJson' | 'getJsonSized' | 'baseUrl'>;

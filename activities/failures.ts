@@ -72,7 +72,9 @@ export function toApplicationFailure(err: RemoteError, attempt = 1): Application
     type,
     message: err.message,
     nonRetryable,
-    nextRetryDelay: nonRetryable ? undefined : (err.details.retryAfterMs ?? backoffWithJitterMs(attempt, BACKOFF_CAP_MS[err.service])),
+    nextRetryDelay: nonRetryable
+      ? undefined
+      : (err.details.retryAfterMs ?? backoffWithJitterMs(attempt, BACKOFF_CAP_MS[err.service])),
     details: [{ status: err.details.status ?? null, body: err.details.bodySnippet ?? null }],
     cause: err,
     ...(isSelfHealing(err) ? { category: ApplicationFailureCategory.BENIGN } : {}),

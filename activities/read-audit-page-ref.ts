@@ -5,10 +5,10 @@
  * routed to this worker's queue, sends them.
  */
 import { Context } from '@temporalio/activity';
-import { windowStart, type AuditCursor } from '../workflows/shared/audit-cursor';
 import { readAuditPages } from './audit-pages';
 import { tenantDeps, type ActivityDeps } from './deps';
 import { withTypedFailures } from './failures';
+import { windowStart, type AuditCursor } from '../workflows/shared/audit-cursor';
 
 export interface ReadAuditPageRefInput {
   tenant: string;
@@ -49,8 +49,16 @@ export function readAuditPageRefActivity(deps: ActivityDeps) {
     return withTypedFailures(async () => {
       const page = await readAuditPages(deps, input.tenant, input.cursor, ctx);
       // Unique (run ids are), and the same across attempts of this activity.
-      const pageId = page.fresh.length > 0 ? `${ctx.info.workflowExecution?.runId ?? ctx.info.workflowType}/${ctx.info.activityId}` : null;
-      if (pageId && deps.pages) deps.pages.put(pageId, { records: page.fresh, bytes: page.bytes, meta: { next: page.next, pages: page.pages } });
+      const pageId =
+        page.fresh.length > 0
+          ? `${ctx.info.workflowExecution?.runId ?? ctx.info.workflowType}/${ctx.info.activityId}`
+          : null;
+      if (pageId && deps.pages)
+        deps.pages.put(pageId, {
+          records: page.fresh,
+          bytes: page.bytes,
+          meta: { next: page.next, pages: page.pages },
+        });
       return {
         pageId,
         workerQueue: pageId && deps.pages && deps.workerQueue ? deps.workerQueue : null,
@@ -85,7 +93,9 @@ export function fetchAuditPageActivity(deps: ActivityDeps) {
   return async function fetchAuditPage(input: ReadAuditPageRefInput): Promise<FetchedAuditPage> {
     const ctx = Context.current();
     return withTypedFailures(async () => {
-      const { fresh, skipped, late, next } = await readAuditPages(deps, input.tenant, input.cursor, ctx, { exactly: 1 });
+      const { fresh, skipped, late, next } = await readAuditPages(deps, input.tenant, input.cursor, ctx, {
+        exactly: 1,
+      });
       return { events: fresh, skipped, late, next };
     }, ctx.info.attempt);
   };

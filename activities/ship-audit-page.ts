@@ -6,16 +6,16 @@
  * of what it actually shipped: that is what the workflow commits.
  */
 import { Context } from '@temporalio/activity';
-import type { AuditRecord } from '../src/kandji/audit-page';
+import { activityLogger } from './activity-logger';
+import { readAuditPages } from './audit-pages';
+import type { ActivityDeps } from './deps';
+import { withTypedFailures } from './failures';
+import { shipRecords, type ShipBatchResult } from './ship-batch';
 import type { ShipProgress } from '../src/datadog/shipper';
+import type { AuditRecord } from '../src/kandji/audit-page';
 import type { AuditCursor } from '../workflows/shared/audit-cursor';
 import { ledgerDelta, type LedgerDelta } from '../workflows/shared/late-ledger';
 import { timestampKey } from '../workflows/shared/timestamps';
-import { readAuditPages } from './audit-pages';
-import type { ActivityDeps } from './deps';
-import { activityLogger } from './activity-logger';
-import { withTypedFailures } from './failures';
-import { shipRecords, type ShipBatchResult } from './ship-batch';
 
 export interface ShipAuditPageInput {
   tenant: string;
@@ -46,13 +46,20 @@ export function shipAuditPageActivity(deps: ActivityDeps) {
     let reread = false;
     if (!page) {
       const read = await withTypedFailures(
-        () => readAuditPages(deps, input.tenant, input.cursor, ctx, { exactly: input.pages ?? 1, progress: ctx.info.heartbeatDetails }),
+        () =>
+          readAuditPages(deps, input.tenant, input.cursor, ctx, {
+            exactly: input.pages ?? 1,
+            progress: ctx.info.heartbeatDetails,
+          }),
         ctx.info.attempt,
       );
       reread = true;
       page = { records: read.fresh, bytes: read.bytes, meta: { next: read.next }, storedAt: Date.now() };
       deps.pages?.put(input.pageId, page);
-      activityLogger(deps, { tenant: input.tenant, stream: 'audit' }).info({ pageId: input.pageId, count: read.fresh.length }, 'page was not in this worker: read it again from Kandji');
+      activityLogger(deps, { tenant: input.tenant, stream: 'audit' }).info(
+        { pageId: input.pageId, count: read.fresh.length },
+        'page was not in this worker: read it again from Kandji',
+      );
     }
     const records = page.records as AuditRecord[];
     const { next } = page.meta as { next: AuditCursor };
@@ -67,7 +74,11 @@ export function shipAuditPageActivity(deps: ActivityDeps) {
       },
     );
     deps.pages?.delete(input.pageId);
-    const ledger = ledgerDelta(records.map((r) => ({ id: r.id, key: timestampKey(r.occurred_at) })), deps.now?.() ?? Date.now(), input.lateFrom);
+    const ledger = ledgerDelta(
+      records.map((r) => ({ id: r.id, key: timestampKey(r.occurred_at) })),
+      deps.now?.() ?? Date.now(),
+      input.lateFrom,
+    );
     return { ...result, ...(reread ? { next } : {}), reread, count: records.length, ledger };
   };
 }

@@ -9,17 +9,23 @@
  * - progress is heartbeated after every request, so a retry after a crash does not resend what Datadog took; after
  *   a systemic refusal it is kept in this worker, so the next attempt at the same records resumes from it too.
  */
-import { Context } from '@temporalio/activity';
-import { SERVICE_OF_STREAM, toLogItem } from '../src/datadog/log-items';
 import { createHash } from 'node:crypto';
-import { DatadogRefusedAll, emptyProgress, shipItems, type DeadLetter, type ShipProgress } from '../src/datadog/shipper';
+import { Context } from '@temporalio/activity';
+import { activityLogger } from './activity-logger';
+import { tenantDeps, type ActivityDeps } from './deps';
+import { withTypedFailures } from './failures';
+import { SERVICE_OF_STREAM, toLogItem } from '../src/datadog/log-items';
+import {
+  DatadogRefusedAll,
+  emptyProgress,
+  shipItems,
+  type DeadLetter,
+  type ShipProgress,
+} from '../src/datadog/shipper';
 import { isStale, restamp, stalePolicyFor } from '../src/datadog/stale-events';
 import { MAX_LOG_BYTES, trimOversized } from '../src/datadog/trim-oversized';
 import { recordIdentity } from '../src/streams/record-identity';
 import type { StreamName } from '../workflows/shared/stream-status';
-import { tenantDeps, type ActivityDeps } from './deps';
-import { activityLogger } from './activity-logger';
-import { withTypedFailures } from './failures';
 
 export interface ShipBatchInput {
   tenant: string;
@@ -68,7 +74,11 @@ export interface ShipOptions {
 }
 
 /** Ships records of one stream; used by the shipBatch activity and by snapshot sweeps. */
-export async function shipRecords(deps: ActivityDeps, input: ShipBatchInput, opts: ShipOptions = {}): Promise<ShipBatchResult> {
+export async function shipRecords(
+  deps: ActivityDeps,
+  input: ShipBatchInput,
+  opts: ShipOptions = {},
+): Promise<ShipBatchResult> {
   const tenant = tenantDeps(deps, input.tenant);
   const log = activityLogger(deps, { tenant: input.tenant, stream: input.stream });
   const now = deps.now?.() ?? Date.now();
@@ -125,21 +135,32 @@ export async function shipRecords(deps: ActivityDeps, input: ShipBatchInput, opt
           send: (body) => (tenant.datadog ?? deps.datadog).send(body, opts.signal),
           onProgress: opts.onBatchDone,
           serialised,
-          onDeadLetter: (dl) => log.error({ identity: dl.identity, status: dl.status, reason: dl.reason }, 'Datadog refused a record; dead-lettered'),
+          onDeadLetter: (dl) =>
+            log.error(
+              { identity: dl.identity, status: dl.status, reason: dl.reason },
+              'Datadog refused a record; dead-lettered',
+            ),
         },
         start,
       );
     } catch (err) {
       if (err instanceof DatadogRefusedAll) {
-        log.error({ status: err.status, accepted: start.accepted, reason: err.message }, 'Datadog refuses everything: the stream is blocked until it takes records again');
-        if (stoppedShipments.size >= MAX_STOPPED_SHIPMENTS) stoppedShipments.delete(stoppedShipments.keys().next().value!);
+        log.error(
+          { status: err.status, accepted: start.accepted, reason: err.message },
+          'Datadog refuses everything: the stream is blocked until it takes records again',
+        );
+        if (stoppedShipments.size >= MAX_STOPPED_SHIPMENTS)
+          stoppedShipments.delete(stoppedShipments.keys().next().value!);
         stoppedShipments.set(key, start);
       }
       throw err;
     }
   }, opts.attempt);
   const deadLettered = progress.deadLettered ?? progress.deadLetters.length;
-  log.info({ shipped: progress.accepted, requests: progress.requests, deadLetters: deadLettered }, 'shipped to Datadog');
+  log.info(
+    { shipped: progress.accepted, requests: progress.requests, deadLetters: deadLettered },
+    'shipped to Datadog',
+  );
   return {
     shipped: progress.accepted,
     batches: progress.requests,

@@ -3,9 +3,15 @@
  * Temporal client of the activity's worker. Each chunk is one payload of at most ~256 KB.
  */
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
-import { chunkQuery, chunkWorkflowId, dropChunkSignal, snapshotStateChunk, type SnapshotState } from '../workflows/snapshot-state';
-import { decodeFingerprints, encodeFingerprints } from '../src/streams/fingerprint64-set';
 import { RemoteError } from '../src/remote-errors';
+import { decodeFingerprints, encodeFingerprints } from '../src/streams/fingerprint64-set';
+import {
+  chunkQuery,
+  chunkWorkflowId,
+  dropChunkSignal,
+  snapshotStateChunk,
+  type SnapshotState,
+} from '../workflows/snapshot-state';
 
 export class SnapshotChunks {
   constructor(
@@ -31,7 +37,13 @@ export class SnapshotChunks {
     } catch (err) {
       if (err instanceof WorkflowNotFoundError) {
         // Retried: a chunk that cannot be read is never taken for an empty state (that would re-ship everything).
-        throw new RemoteError('kandji', 'unavailable', `snapshot state chunk ${id} is missing: it was deleted or never written`, {}, { cause: err });
+        throw new RemoteError(
+          'kandji',
+          'unavailable',
+          `snapshot state chunk ${id} is missing: it was deleted or never written`,
+          {},
+          { cause: err },
+        );
       }
       throw err;
     }

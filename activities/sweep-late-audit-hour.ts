@@ -8,16 +8,26 @@
  * of the hour becomes what was read.
  */
 import { Context } from '@temporalio/activity';
-import type { AuditRecord } from '../src/kandji/audit-page';
-import type { ShipProgress } from '../src/datadog/shipper';
-import { hasMoreAuditPages, type AuditCursor } from '../workflows/shared/audit-cursor';
-import { addKey, combineCells, decodeCells, differenceOf, emptyCells, encodeCells, hourEndKey, hourStartKey, idKey } from '../workflows/shared/late-ledger';
-import { timestampKey } from '../workflows/shared/timestamps';
+import { activityLogger } from './activity-logger';
 import { readAuditPage } from './audit-pages';
 import type { ActivityDeps } from './deps';
-import { activityLogger } from './activity-logger';
 import { withTypedFailures } from './failures';
 import { shipRecords, type ShipBatchResult } from './ship-batch';
+import type { ShipProgress } from '../src/datadog/shipper';
+import type { AuditRecord } from '../src/kandji/audit-page';
+import { hasMoreAuditPages, type AuditCursor } from '../workflows/shared/audit-cursor';
+import {
+  addKey,
+  combineCells,
+  decodeCells,
+  differenceOf,
+  emptyCells,
+  encodeCells,
+  hourEndKey,
+  hourStartKey,
+  idKey,
+} from '../workflows/shared/late-ledger';
+import { timestampKey } from '../workflows/shared/timestamps';
 
 export interface SweepLateAuditHourInput {
   tenant: string;
@@ -50,7 +60,10 @@ export function sweepLateAuditHourActivity(deps: ActivityDeps) {
     const hourStart = hourStartKey(input.hour);
     const start = input.from && input.from > hourStart ? input.from : hourStart;
     const end = hourEndKey(input.hour);
-    const { events, pages } = await withTypedFailures(() => readHour(deps, input.tenant, start, end, ctx, progress), ctx.info.attempt);
+    const { events, pages } = await withTypedFailures(
+      () => readHour(deps, input.tenant, start, end, ctx, progress),
+      ctx.info.attempt,
+    );
 
     const read = emptyCells();
     for (const e of events) addKey(read, idKey(e.id));
@@ -59,13 +72,26 @@ export function sweepLateAuditHourActivity(deps: ActivityDeps) {
     const lateKeys = new Set(diff.added);
     const toShip = diff.complete ? events.filter((e) => lateKeys.has(idKey(e.id))) : events;
     const log = activityLogger(deps, { tenant: input.tenant, stream: 'audit', hour: input.hour });
-    if (!diff.complete) log.warn({ read: events.length, listed: diff.added.length }, 'too many late events in one hour to list: sending the whole hour again');
-    else if (toShip.length > 0) log.info({ found: toShip.length, read: events.length }, 'late audit events found by the late sweep: shipping them');
+    if (!diff.complete)
+      log.warn(
+        { read: events.length, listed: diff.added.length },
+        'too many late events in one hour to list: sending the whole hour again',
+      );
+    else if (toShip.length > 0)
+      log.info(
+        { found: toShip.length, read: events.length },
+        'late audit events found by the late sweep: shipping them',
+      );
 
     const shipment = await shipRecords(
       deps,
       { tenant: input.tenant, stream: 'audit', records: toShip },
-      { resume: progress, onBatchDone: (p) => ctx.heartbeat(p), signal: ctx.cancellationSignal, attempt: ctx.info.attempt },
+      {
+        resume: progress,
+        onBatchDone: (p) => ctx.heartbeat(p),
+        signal: ctx.cancellationSignal,
+        attempt: ctx.info.attempt,
+      },
     );
     let delta = emptyCells();
     if (diff.complete) for (const e of toShip) addKey(delta, idKey(e.id));
@@ -83,7 +109,14 @@ export function sweepLateAuditHourActivity(deps: ActivityDeps) {
 }
 
 /** Every readable event with `start` ≤ occurred_at < `end`, read in ascending time from `start` inclusive. */
-async function readHour(deps: ActivityDeps, tenant: string, start: string, end: string, ctx: Context, progress: unknown): Promise<{ events: AuditRecord[]; pages: number }> {
+async function readHour(
+  deps: ActivityDeps,
+  tenant: string,
+  start: string,
+  end: string,
+  ctx: Context,
+  progress: unknown,
+): Promise<{ events: AuditRecord[]; pages: number }> {
   // `until` filters at `end` inclusive (whether Kandji's end_date is inclusive is not documented): events at `end`
   // belong to the next hour and are dropped here.
   let cursor: AuditCursor = { since: start, from: start, until: end, page: null, more: true };

@@ -9,13 +9,13 @@
  * after each page, so a retried sweep resumes where it stopped.
  */
 import { Context } from '@temporalio/activity';
+import { activityLogger } from './activity-logger';
+import { tenantDeps, type ActivityDeps } from './deps';
+import { withTypedFailures } from './failures';
+import { shipRecords, type ShipBatchResult } from './ship-batch';
 import { readSnapshotPage } from '../src/kandji/snapshot-pages';
 import { FingerprintSet, fingerprint } from '../src/streams/fingerprints';
 import { versionKey } from '../src/streams/record-identity';
-import { shipRecords, type ShipBatchResult } from './ship-batch';
-import { tenantDeps, type ActivityDeps } from './deps';
-import { activityLogger } from './activity-logger';
-import { withTypedFailures } from './failures';
 
 export interface SweepSnapshotInput {
   tenant: string;
@@ -78,7 +78,11 @@ export function sweepSnapshotActivity(deps: ActivityDeps) {
       }
       p.rows += rows.length;
       if (fresh.length > 0) {
-        const shipped = await shipRecords(deps, { tenant: input.tenant, stream: input.stream, records: fresh }, { signal: ctx.cancellationSignal });
+        const shipped = await shipRecords(
+          deps,
+          { tenant: input.tenant, stream: input.stream, records: fresh },
+          { signal: ctx.cancellationSignal },
+        );
         p.fresh += fresh.length;
         p.ship.shipped += shipped.shipped;
         p.ship.batches += shipped.batches;
@@ -92,7 +96,10 @@ export function sweepSnapshotActivity(deps: ActivityDeps) {
 
     await withTypedFailures(async () => {
       while (!p.done) {
-        const page = await readSnapshotPage(kandji, input.stream, p.position, p.pages, { signal: ctx.cancellationSignal, keepAlive: () => ctx.heartbeat(p) });
+        const page = await readSnapshotPage(kandji, input.stream, p.position, p.pages, {
+          signal: ctx.cancellationSignal,
+          keepAlive: () => ctx.heartbeat(p),
+        });
         await take(page.rows);
         p.position = page.next;
         p.done = page.done;
@@ -103,7 +110,10 @@ export function sweepSnapshotActivity(deps: ActivityDeps) {
     }, ctx.info.attempt);
 
     const gone = previous.missingFrom(current);
-    activityLogger(deps, { tenant: input.tenant, stream: input.stream }).info({ rows: p.rows, fresh: p.fresh, gone, pages: p.pages, known: current.size }, 'sweep complete');
+    activityLogger(deps, { tenant: input.tenant, stream: input.stream }).info(
+      { rows: p.rows, fresh: p.fresh, gone, pages: p.pages, known: current.size },
+      'sweep complete',
+    );
     return {
       seen: current.encode(),
       rows: p.rows,

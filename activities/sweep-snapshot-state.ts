@@ -9,15 +9,21 @@
  * and the fingerprints seen since the last chunk (fewer than a chunk: under 256 KB).
  */
 import { Context } from '@temporalio/activity';
+import { activityLogger } from './activity-logger';
+import { tenantDeps, type ActivityDeps } from './deps';
+import { withTypedFailures } from './failures';
+import { shipRecords, type ShipBatchResult } from './ship-batch';
+import { SnapshotChunks } from './snapshot-chunks';
 import { readSnapshotPage } from '../src/kandji/snapshot-pages';
-import { Fingerprint64Set, decodeFingerprints, encodeFingerprints, fingerprint64, fromLegacyFingerprints } from '../src/streams/fingerprint64-set';
+import {
+  Fingerprint64Set,
+  decodeFingerprints,
+  encodeFingerprints,
+  fingerprint64,
+  fromLegacyFingerprints,
+} from '../src/streams/fingerprint64-set';
 import { lacksIdentity, versionKey } from '../src/streams/record-identity';
 import type { SnapshotState } from '../workflows/snapshot-state';
-import { SnapshotChunks } from './snapshot-chunks';
-import { shipRecords, type ShipBatchResult } from './ship-batch';
-import { tenantDeps, type ActivityDeps } from './deps';
-import { activityLogger } from './activity-logger';
-import { withTypedFailures } from './failures';
 
 /** Fingerprints per state chunk: 20,000 × 8 bytes is 213 KB as base64, under the 256 KB payload bound. */
 export const SNAPSHOT_CHUNK_ROWS = 20_000;
@@ -85,18 +91,24 @@ export function sweepSnapshotStateActivity(deps: ActivityDeps) {
     const { kandji } = tenantDeps(deps, input.tenant);
     const ctx = Context.current();
     const chunkRows = deps.snapshotChunkRows ?? SNAPSHOT_CHUNK_ROWS;
-    const chunks = new SnapshotChunks(ctx.client, ctx.info.workflowExecution?.workflowId ?? input.stream, ctx.info.taskQueue);
+    const chunks = new SnapshotChunks(
+      ctx.client,
+      ctx.info.workflowExecution?.workflowId ?? input.stream,
+      ctx.info.taskQueue,
+    );
     const log = activityLogger(deps, { tenant: input.tenant, stream: input.stream });
 
     return withTypedFailures(async () => {
       // What the last complete sweep saw.
       const previous = new Fingerprint64Set(input.previous?.rows ?? 0);
       if (input.previous?.inline) for (const fp of decodeFingerprints(input.previous.inline)) previous.add(fp);
-      if (input.previous) for await (const part of chunks.readAll(input.previous)) for (const fp of part) previous.add(fp);
+      if (input.previous)
+        for await (const part of chunks.readAll(input.previous)) for (const fp of part) previous.add(fp);
       if (input.legacySeen) for (const fp of fromLegacyFingerprints(input.legacySeen)) previous.add(fp);
       // Shipped by a sweep still waiting for confirmation: not shipped again, not counted as previous rows.
       const unconfirmed = new Fingerprint64Set(input.unconfirmed?.rows ?? 0);
-      if (input.unconfirmed) for await (const part of chunks.readAll(input.unconfirmed)) for (const fp of part) unconfirmed.add(fp);
+      if (input.unconfirmed)
+        for await (const part of chunks.readAll(input.unconfirmed)) for (const fp of part) unconfirmed.add(fp);
 
       // What this sweep has seen so far: the chunks written by earlier attempts, then the heartbeat's pending part.
       const resumed = ctx.info.heartbeatDetails as Progress | undefined;
@@ -112,7 +124,8 @@ export function sweepSnapshotStateActivity(deps: ActivityDeps) {
         ship: { shipped: 0, batches: 0, deadLettered: 0, trimmed: 0, stale: 0 },
       };
       const current = new Fingerprint64Set(Math.max(previous.size, 1024));
-      for (let i = 0; i < sweep.chunksWritten; i++) for (const fp of await chunks.read(input.generation, i)) current.add(fp);
+      for (let i = 0; i < sweep.chunksWritten; i++)
+        for (const fp of await chunks.read(input.generation, i)) current.add(fp);
       let pending: bigint[] = [...decodeFingerprints(sweep.pending)];
       for (const fp of pending) current.add(fp);
       for (const fp of decodeFingerprints(sweep.inline ?? '')) current.add(fp);
@@ -135,7 +148,11 @@ export function sweepSnapshotStateActivity(deps: ActivityDeps) {
         }
         sweep.rows += rows.length;
         if (fresh.length === 0) return;
-        const shipped = await shipRecords(deps, { tenant: input.tenant, stream: input.stream, records: fresh }, { signal: ctx.cancellationSignal });
+        const shipped = await shipRecords(
+          deps,
+          { tenant: input.tenant, stream: input.stream, records: fresh },
+          { signal: ctx.cancellationSignal },
+        );
         sweep.fresh += fresh.length;
         sweep.ship.shipped += shipped.shipped;
         sweep.ship.batches += shipped.batches;
@@ -161,7 +178,10 @@ export function sweepSnapshotStateActivity(deps: ActivityDeps) {
 
       const keepAlive = () => checkpoint();
       while (!sweep.done) {
-        const page = await readSnapshotPage(kandji, input.stream, sweep.position, sweep.pages, { signal: ctx.cancellationSignal, keepAlive: keepAlive });
+        const page = await readSnapshotPage(kandji, input.stream, sweep.position, sweep.pages, {
+          signal: ctx.cancellationSignal,
+          keepAlive: keepAlive,
+        });
         await shipUnseen(page.rows);
         sweep.position = page.next;
         sweep.done = page.done;
@@ -171,9 +191,24 @@ export function sweepSnapshotStateActivity(deps: ActivityDeps) {
       }
 
       const gone = previous.size - sweep.matched;
-      log.info({ rows: sweep.rows, fresh: sweep.fresh, gone, pages: sweep.pages, known: current.size, chunks: sweep.chunksWritten }, 'sweep complete');
+      log.info(
+        {
+          rows: sweep.rows,
+          fresh: sweep.fresh,
+          gone,
+          pages: sweep.pages,
+          known: current.size,
+          chunks: sweep.chunksWritten,
+        },
+        'sweep complete',
+      );
       return {
-        state: { generation: input.generation, chunks: sweep.chunksWritten, rows: current.size, ...(sweep.inline !== undefined ? { inline: sweep.inline } : {}) },
+        state: {
+          generation: input.generation,
+          chunks: sweep.chunksWritten,
+          rows: current.size,
+          ...(sweep.inline !== undefined ? { inline: sweep.inline } : {}),
+        },
         rows: sweep.rows,
         fresh: sweep.fresh,
         gone: input.reship ? 0 : gone,
@@ -196,6 +231,8 @@ export function dropSnapshotStateActivity() {
   /** Ends the chunk workflows of a state that is no longer current. */
   return async function dropSnapshotState(input: { state: SnapshotState }): Promise<void> {
     const ctx = Context.current();
-    await new SnapshotChunks(ctx.client, ctx.info.workflowExecution?.workflowId ?? "", ctx.info.taskQueue).drop(input.state);
+    await new SnapshotChunks(ctx.client, ctx.info.workflowExecution?.workflowId ?? '', ctx.info.taskQueue).drop(
+      input.state,
+    );
   };
 }

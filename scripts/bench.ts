@@ -44,13 +44,16 @@ async function main(): Promise<void> {
     await world.close();
   }
 
-  say(`Machine: ${os.cpus().length} × ${os.cpus()[0]?.model.trim()}, ${mb(os.totalmem())} RAM, Node ${process.version}, ${new Date().toISOString().slice(0, 10)}`);
+  say(
+    `Machine: ${os.cpus().length} × ${os.cpus()[0]?.model.trim()}, ${mb(os.totalmem())} RAM, Node ${process.version}, ${new Date().toISOString().slice(0, 10)}`,
+  );
   say();
   if (backlogs.length) {
     const events = backlogs[0]!.events;
     say(`| ${events.toLocaleString('en')}-event audit backlog | ${backlogs.map((b) => b.latency.name).join(' | ')} |`);
     say(`|---|${backlogs.map(() => '---').join('|')}|`);
-    const row = (label: string, f: (b: BacklogResult) => string) => say(`| ${label} | ${backlogs.map(f).join(' | ')} |`);
+    const row = (label: string, f: (b: BacklogResult) => string) =>
+      say(`| ${label} | ${backlogs.map(f).join(' | ')} |`);
     row('plain loop, events/s', (b) => b.plainEventsPerSec.toFixed(0));
     row('kandji-datadog, events/s', (b) => b.productEventsPerSec.toFixed(0));
     row('ratio (target ≥ 1.0× realistic, ≥ 0.5× zero)', (b) => {
@@ -58,8 +61,14 @@ async function main(): Promise<void> {
       return `${r.toFixed(2)}×${mark(r >= (b.latency.kandjiMs > 0 ? 1 : 0.5))}`;
     });
     row('worker CPU s per 100,000 events', (b) => b.workerCpuSecondsPer100k.toFixed(1));
-    row('history per 10,000 events (target ≤ 100 KB)', (b) => `${kb(b.historyBytesPer10k)}${mark(b.historyBytesPer10k <= 100 * 1024)}`);
-    row('largest payload (target ≤ 256 KB)', (b) => `${b.largestPayloadBytes} B${mark(b.largestPayloadBytes <= 256 * 1024)}`);
+    row(
+      'history per 10,000 events (target ≤ 100 KB)',
+      (b) => `${kb(b.historyBytesPer10k)}${mark(b.historyBytesPer10k <= 100 * 1024)}`,
+    );
+    row(
+      'largest payload (target ≤ 256 KB)',
+      (b) => `${b.largestPayloadBytes} B${mark(b.largestPayloadBytes <= 256 * 1024)}`,
+    );
     row('Kandji requests per 100,000 events', (b) => b.kandjiRequestsPer100k.toFixed(0));
     row('Datadog requests per 100,000 events', (b) => b.datadogRequestsPer100k.toFixed(0));
     row('worker RSS while draining', (b) => mb(b.workerRssBytes));
@@ -75,11 +84,17 @@ async function main(): Promise<void> {
   if (sweep) {
     say(`| ${sweep.rows.toLocaleString('en')} live detections | |`);
     say('|---|---|');
-    say(`| first sweep (ships every row) | ${sweep.firstSweepSec.toFixed(0)} s, ${sweep.shipped.toLocaleString('en')} shipped |`);
+    say(
+      `| first sweep (ships every row) | ${sweep.firstSweepSec.toFixed(0)} s, ${sweep.shipped.toLocaleString('en')} shipped |`,
+    );
     say(`| next sweep (nothing new) | ${sweep.secondSweepSec.toFixed(0)} s |`);
     say(`| state | ${sweep.chunks} chunks, ${mb(sweep.stateBytes)} of history in all |`);
-    say(`| history per sweep | stream ${kb(sweep.streamHistoryBytesPerSweep)}, state chunks ${mb(sweep.chunkHistoryBytesPerSweep)} |`);
-    say(`| largest payload (target ≤ 256 KB) | ${sweep.largestPayloadBytes} B${mark(sweep.largestPayloadBytes <= 256 * 1024)} |`);
+    say(
+      `| history per sweep | stream ${kb(sweep.streamHistoryBytesPerSweep)}, state chunks ${mb(sweep.chunkHistoryBytesPerSweep)} |`,
+    );
+    say(
+      `| largest payload (target ≤ 256 KB) | ${sweep.largestPayloadBytes} B${mark(sweep.largestPayloadBytes <= 256 * 1024)} |`,
+    );
     say(`| worker RSS during the sweeps | ${mb(sweep.workerRssBytes)} |`);
   }
 }

@@ -14,7 +14,9 @@ async function main(): Promise<void> {
   const out = process.argv[2] ?? DEFAULT_WORKFLOW_BUNDLE;
   await fs.mkdir(path.dirname(out), { recursive: true });
   await fs.writeFile(out, code);
-  process.stdout.write(`workflow bundle: ${path.relative(process.cwd(), out)} (${(code.length / 1024).toFixed(0)} KiB)\n`);
+  process.stdout.write(
+    `workflow bundle: ${path.relative(process.cwd(), out)} (${(code.length / 1024).toFixed(0)} KiB)\n`,
+  );
 }
 
 main().catch((err: unknown) => {

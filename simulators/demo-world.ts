@@ -12,7 +12,12 @@ export interface DemoWorld {
   stop(): Promise<void>;
 }
 
-export async function startDemoWorld(opts: { kandjiToken: string; datadogApiKey: string; kandjiPort?: number; datadogPort?: number }): Promise<DemoWorld> {
+export async function startDemoWorld(opts: {
+  kandjiToken: string;
+  datadogApiKey: string;
+  kandjiPort?: number;
+  datadogPort?: number;
+}): Promise<DemoWorld> {
   const now = Date.now();
   const kandji = await KandjiSimulator.start({
     port: opts.kandjiPort,
@@ -28,7 +33,8 @@ export async function startDemoWorld(opts: { kandjiToken: string; datadogApiKey:
     kandji.detections.randomChurn({ add: 5, remove: 3 });
     kandji.threats.add(1);
     const quarantined = kandji.threats.all().find((t) => t.status === 'QUARANTINED');
-    if (quarantined) kandji.threats.changeStatus({ device_id: quarantined.device_id, file_hash: quarantined.file_hash }, 'RELEASED');
+    if (quarantined)
+      kandji.threats.changeStatus({ device_id: quarantined.device_id, file_hash: quarantined.file_hash }, 'RELEASED');
   }, 20_000);
   const datadog = await DatadogSimulator.start({ port: opts.datadogPort, apiKeys: [opts.datadogApiKey] });
   return {

@@ -47,7 +47,8 @@ export class FaultInjector {
   constructor(private readonly random: () => number) {}
 
   set(config: FaultConfig): void {
-    if (!(config.rate >= 0 && config.rate <= 1)) throw new RangeError(`fault rate must be in [0,1], got ${config.rate}`);
+    if (!(config.rate >= 0 && config.rate <= 1))
+      throw new RangeError(`fault rate must be in [0,1], got ${config.rate}`);
     this.config = { ...config };
   }
 

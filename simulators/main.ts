@@ -29,7 +29,10 @@ async function main(): Promise<void> {
     datadogPort: port('DATADOG_SIMULATOR_PORT', 8082),
   });
   process.stdout.write(`Kandji simulator ${world.kandji.url}, Datadog simulator ${world.datadog.intakeUrl}\n`);
-  const report = setInterval(() => process.stdout.write(`Datadog simulator: ${world.datadog.received.length} logs received\n`), 60_000);
+  const report = setInterval(
+    () => process.stdout.write(`Datadog simulator: ${world.datadog.received.length} logs received\n`),
+    60_000,
+  );
   const stop = () => {
     clearInterval(report);
     void world.stop().then(() => process.exit(0));

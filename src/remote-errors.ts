@@ -36,7 +36,10 @@ export function snippet(body: string, max = 200): string {
  * Reads Retry-After (seconds or an HTTP date) or a Datadog-style `x-ratelimit-reset` (seconds) into milliseconds.
  * `now` is injectable for tests.
  */
-export function retryAfterMs(headers: Record<string, string | string[] | undefined>, now = Date.now()): number | undefined {
+export function retryAfterMs(
+  headers: Record<string, string | string[] | undefined>,
+  now = Date.now(),
+): number | undefined {
   const first = (name: string) => {
     const v = headers[name];
     return Array.isArray(v) ? v[0] : v;
@@ -72,5 +75,11 @@ export function kindOfStatus(status: number): RemoteFailureKind {
 export function networkError(service: 'kandji' | 'datadog', err: unknown): RemoteError {
   const e = err as { code?: string; message?: string; name?: string };
   const what = e.code ?? e.name ?? 'network error';
-  return new RemoteError(service, 'unavailable', `${service} request failed: ${what}${e.message ? ` (${e.message})` : ''}`, { network: true }, { cause: err });
+  return new RemoteError(
+    service,
+    'unavailable',
+    `${service} request failed: ${what}${e.message ? ` (${e.message})` : ''}`,
+    { network: true },
+    { cause: err },
+  );
 }

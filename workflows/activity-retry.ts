@@ -8,6 +8,9 @@
  */
 import type { ActivityOptions } from '@temporalio/workflow';
 
-export function activityRetry(maximumAttempts: number, maximumInterval: '1 minute' | '2 minutes' = '2 minutes'): ActivityOptions['retry'] {
+export function activityRetry(
+  maximumAttempts: number,
+  maximumInterval: '1 minute' | '2 minutes' = '2 minutes',
+): ActivityOptions['retry'] {
   return { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval, maximumAttempts };
 }

@@ -3,12 +3,18 @@
  * runs started by those versions replay and finish their run; at their next continue-as-new they take the 0.3
  * loop (audit-stream.ts). Do not change: its commands must match the recorded histories.
  */
-import { type ActivityOptions, allHandlersFinished, condition, proxyActivities, workflowInfo } from '@temporalio/workflow';
+import {
+  type ActivityOptions,
+  allHandlersFinished,
+  condition,
+  proxyActivities,
+  workflowInfo,
+} from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import type { AuditCursor } from './shared/audit-cursor';
 import { NON_RETRYABLE_FAILURE_TYPES } from './shared/failure-types';
-import { recordShipment } from './shipment';
 import type { AuditStreamInput } from './shared/stream-input';
+import { recordShipment } from './shipment';
 import type { StreamRuntime } from './stream-runtime';
 
 const retry = (maximumAttempts: number, maximumInterval: '1 minute' | '2 minutes'): ActivityOptions['retry'] => ({
@@ -54,7 +60,9 @@ export async function legacyAuditLoop(
 
     if (page.events.length > 0) {
       status.counts.fetched += page.events.length;
-      const shipped = await runtime.untilDone('ship', () => shipBatch({ tenant: input.tenant, stream: 'audit', records: page.events }));
+      const shipped = await runtime.untilDone('ship', () =>
+        shipBatch({ tenant: input.tenant, stream: 'audit', records: page.events }),
+      );
       if (!shipped) break;
       recordShipment(status, shipped);
     }

@@ -22,17 +22,17 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities, AuditPageRef, ShipAuditPageResult } from '../activities';
-import { hasMoreAuditPages, initialAuditCursor, samePosition, type AuditCursor } from './shared/audit-cursor';
 import { activityRetry } from './activity-retry';
 import { legacyAuditLoop } from './audit-stream-legacy';
-import { installCursorMoves, movedAuditCursor } from './cursor-moves';
-import type { LateLedger } from './shared/late-ledger';
-import { createLateSweep } from './late-sweep';
 import { backfillFinishedSignal, installBackfillHandlers } from './backfills';
-import { recordShipment } from './shipment';
+import { installCursorMoves, movedAuditCursor } from './cursor-moves';
+import { createLateSweep } from './late-sweep';
+import { hasMoreAuditPages, initialAuditCursor, samePosition, type AuditCursor } from './shared/audit-cursor';
+import type { LateLedger } from './shared/late-ledger';
 import type { AuditStreamInput } from './shared/stream-input';
-import { createStreamRuntime, type StreamRuntime } from './stream-runtime';
 import type { StreamStatus } from './shared/stream-status';
+import { recordShipment } from './shipment';
+import { createStreamRuntime, type StreamRuntime } from './stream-runtime';
 
 /** Marks runs of 0.3 and later: records outside history, pipelined pages. */
 export const PAGES_OUTSIDE_HISTORY = 'pages-outside-history';
@@ -59,7 +59,14 @@ export async function auditStream(input: AuditStreamInput): Promise<AuditStreamR
         const workflowId = `${self}/${info.id}`;
         await startChild(auditStream, {
           workflowId,
-          args: [{ tenant: input.tenant, cursor: initialAuditCursor(info.from, info.to), timings: input.timings, backfill: { id: info.id, from: info.from, to: info.to, parentWorkflowId: self } }],
+          args: [
+            {
+              tenant: input.tenant,
+              cursor: initialAuditCursor(info.from, info.to),
+              timings: input.timings,
+              backfill: { id: info.id, from: info.from, to: info.to, parentWorkflowId: self },
+            },
+          ],
           parentClosePolicy: 'ABANDON', // survives this run's continue-as-new; reports back by signal
         });
         return workflowId;
@@ -68,7 +75,12 @@ export async function auditStream(input: AuditStreamInput): Promise<AuditStreamR
   }
   const continueWith = async (cursor: AuditCursor, late?: LateLedger): Promise<never> => {
     await condition(allHandlersFinished);
-    return continueAsNew<typeof auditStream>({ ...input, cursor, carried: runtime.carried(), ...(late ? { late } : {}) });
+    return continueAsNew<typeof auditStream>({
+      ...input,
+      cursor,
+      carried: runtime.carried(),
+      ...(late ? { late } : {}),
+    });
   };
 
   status.state = 'running';
@@ -105,12 +117,21 @@ function recordPageProblems(status: StreamStatus, ref: AuditPageRef): void {
   if (ref.refusedLinks) c.refusedLinks = (c.refusedLinks ?? 0) + ref.refusedLinks;
   if (ref.invalid) {
     c.deadLettered += ref.invalid;
-    if (ref.lastInvalid) status.lastDeadLetter = { ...ref.lastInvalid, reason: `unreadable in Kandji's answer: ${ref.lastInvalid.reason}`, at: new Date().toISOString() };
+    if (ref.lastInvalid)
+      status.lastDeadLetter = {
+        ...ref.lastInvalid,
+        reason: `unreadable in Kandji's answer: ${ref.lastInvalid.reason}`,
+        at: new Date().toISOString(),
+      };
   }
 }
 
 function isScheduleToStartTimeout(err: unknown): boolean {
-  return err instanceof ActivityFailure && err.cause instanceof TimeoutFailure && err.cause.timeoutType === 'SCHEDULE_TO_START';
+  return (
+    err instanceof ActivityFailure &&
+    err.cause instanceof TimeoutFailure &&
+    err.cause.timeoutType === 'SCHEDULE_TO_START'
+  );
 }
 
 /** A read of page N+1 started while page N ships; cancelled when page N ends somewhere else than expected. */
@@ -120,7 +141,11 @@ interface ReadAhead {
   ref: Promise<AuditPageRef | undefined>;
 }
 
-async function pageLoop(input: AuditStreamInput, runtime: StreamRuntime, continueWith: (cursor: AuditCursor, late?: LateLedger) => Promise<never>): Promise<void> {
+async function pageLoop(
+  input: AuditStreamInput,
+  runtime: StreamRuntime,
+  continueWith: (cursor: AuditCursor, late?: LateLedger) => Promise<never>,
+): Promise<void> {
   const now = () => new Date().toISOString();
   const { status } = runtime;
   const { tenant } = input;
@@ -134,7 +159,9 @@ async function pageLoop(input: AuditStreamInput, runtime: StreamRuntime, continu
       startToCloseTimeout: '15 minutes',
       heartbeatTimeout: '1 minute',
       retry: activityRetry(20),
-      ...(workerQueue ? { taskQueue: workerQueue, scheduleToStartTimeout: input.timings.handoffMs ?? DEFAULT_HANDOFF_MS } : {}),
+      ...(workerQueue
+        ? { taskQueue: workerQueue, scheduleToStartTimeout: input.timings.handoffMs ?? DEFAULT_HANDOFF_MS }
+        : {}),
     }).shipAuditPage;
 
   const read = (from: AuditCursor) => runtime.untilDone('fetch', () => readAuditPageRef({ tenant, cursor: from }));
@@ -189,7 +216,6 @@ async function pageLoop(input: AuditStreamInput, runtime: StreamRuntime, continu
   };
 
   while (await runtime.nextRound(applyCursorMove)) {
-
     let ref: AuditPageRef | undefined;
     try {
       ref = ahead && samePosition(ahead.from, cursor) ? await ahead.ref : await read(cursor);

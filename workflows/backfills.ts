@@ -2,7 +2,15 @@
  * Backfill requests on a stream workflow: from a raw signal (the Temporal UI) or an update (the CLI), validated,
  * recorded in status, and handed to the stream to run. A backfill re-sends a past window on purpose.
  */
-import { ApplicationFailure, defineSignal, getExternalWorkflowHandle, log, patched, setHandler, uuid4 } from '@temporalio/workflow';
+import {
+  ApplicationFailure,
+  defineSignal,
+  getExternalWorkflowHandle,
+  log,
+  patched,
+  setHandler,
+  uuid4,
+} from '@temporalio/workflow';
 import {
   backfillRequestSchema,
   backfillSignal,
@@ -15,12 +23,13 @@ import {
   type BackfillAccepted,
   type BackfillRequest,
 } from './shared/messages';
-import type { StreamRuntime } from './stream-runtime';
 import type { BackfillInfo } from './shared/stream-status';
 import { keyToMillis, timestampKey } from './shared/timestamps';
+import type { StreamRuntime } from './stream-runtime';
 
 /** Sent by a backfill workflow to its stream when it ends (by workflow id, so it reaches the current run). */
-export const backfillFinishedSignal = defineSignal<[{ id: string; state: BackfillInfo['state']; shipped: number }]>('backfillFinished');
+export const backfillFinishedSignal =
+  defineSignal<[{ id: string; state: BackfillInfo['state']; shipped: number }]>('backfillFinished');
 
 const STALE_MS = 18 * 3_600_000;
 const KEEP_FINISHED = 10;
@@ -51,7 +60,8 @@ export function installBackfillHandlers(runtime: StreamRuntime, hooks: BackfillH
     // Checked again here (not only by the validator): updates validated together could otherwise all pass. The
     // patch keeps replays of histories from before the limit (which may hold more) as they were.
     const refusal = tooMany();
-    if (refusal && patched('backfill-limit')) throw ApplicationFailure.create({ type: 'TooManyBackfills', message: refusal, nonRetryable: true });
+    if (refusal && patched('backfill-limit'))
+      throw ApplicationFailure.create({ type: 'TooManyBackfills', message: refusal, nonRetryable: true });
     const from = timestampKey(req.from);
     const to = timestampKey(req.to);
     const id = `bf-${uuid4().slice(0, 8)}`;
@@ -77,7 +87,11 @@ export function installBackfillHandlers(runtime: StreamRuntime, hooks: BackfillH
           // there is nothing left to stop. The others are cancelled all the same; a report arriving later wins.
           if (b.state !== 'running') continue; // its report arrived while the signal was on its way
           b.note = 'its workflow had already closed when cancelled; how it ended was not reported';
-          log.warn('backfill to cancel had already ended', { stream: status.stream, id: b.id, error: err instanceof Error ? err.message : String(err) });
+          log.warn('backfill to cancel had already ended', {
+            stream: status.stream,
+            id: b.id,
+            error: err instanceof Error ? err.message : String(err),
+          });
         }
       }
       if (b.state !== 'running') continue; // ended (and reported) while the signal was on its way
@@ -91,7 +105,11 @@ export function installBackfillHandlers(runtime: StreamRuntime, hooks: BackfillH
   setHandler(backfillSignal, async (payload: unknown) => {
     try {
       const parsed = backfillRequestSchema.safeParse(payload);
-      if (!parsed.success) return runtime.rejectSignal('backfill', `${describeIssues(parsed.error)}; expected {"from": "<ISO>", "to": "<ISO>"}`);
+      if (!parsed.success)
+        return runtime.rejectSignal(
+          'backfill',
+          `${describeIssues(parsed.error)}; expected {"from": "<ISO>", "to": "<ISO>"}`,
+        );
       await accept(parsed.data);
     } catch (err) {
       runtime.rejectSignal('backfill', err instanceof Error ? err.message : String(err));
@@ -108,7 +126,11 @@ export function installBackfillHandlers(runtime: StreamRuntime, hooks: BackfillH
   setHandler(cancelBackfillSignal, async (payload?: unknown) => {
     try {
       const parsed = cancelBackfillSchema.safeParse(payload ?? {});
-      if (!parsed.success) return runtime.rejectSignal('cancelBackfill', `${describeIssues(parsed.error)}; expected {} or {"id": "<backfill id>"}`);
+      if (!parsed.success)
+        return runtime.rejectSignal(
+          'cancelBackfill',
+          `${describeIssues(parsed.error)}; expected {} or {"id": "<backfill id>"}`,
+        );
       await cancel(parsed.data.id);
     } catch (err) {
       runtime.rejectSignal('cancelBackfill', err instanceof Error ? err.message : String(err));
@@ -128,6 +150,7 @@ export function installBackfillHandlers(runtime: StreamRuntime, hooks: BackfillH
     b.shipped = shipped;
     b.finishedAt ??= now();
     const finished = list().filter((x) => x.state !== 'running');
-    if (finished.length > KEEP_FINISHED) status.backfills = list().filter((x) => x.state === 'running' || finished.slice(-KEEP_FINISHED).includes(x));
+    if (finished.length > KEEP_FINISHED)
+      status.backfills = list().filter((x) => x.state === 'running' || finished.slice(-KEEP_FINISHED).includes(x));
   });
 }

@@ -5,9 +5,16 @@
  */
 import { log, setHandler } from '@temporalio/workflow';
 import type { AuditCursor } from './shared/audit-cursor';
-import { describeIssues, moveCursorSchema, moveCursorSignal, moveCursorUpdate, type CursorMoved, type MoveCursorRequest } from './shared/messages';
-import type { StreamRuntime } from './stream-runtime';
+import {
+  describeIssues,
+  moveCursorSchema,
+  moveCursorSignal,
+  moveCursorUpdate,
+  type CursorMoved,
+  type MoveCursorRequest,
+} from './shared/messages';
 import { timestampKey } from './shared/timestamps';
+import type { StreamRuntime } from './stream-runtime';
 
 /** The cursor after a move to `to`: reads from `to` on at once; nothing before `to` is re-read by later windows. */
 export function movedAuditCursor(cursor: AuditCursor, to: string): AuditCursor {
@@ -17,7 +24,10 @@ export function movedAuditCursor(cursor: AuditCursor, to: string): AuditCursor {
   return moved;
 }
 
-export function installCursorMoves(runtime: StreamRuntime, current: () => AuditCursor): { nextMove(): string | undefined; pending(): boolean } {
+export function installCursorMoves(
+  runtime: StreamRuntime,
+  current: () => AuditCursor,
+): { nextMove(): string | undefined; pending(): boolean } {
   let pending: string | undefined;
   const accept = (req: MoveCursorRequest): CursorMoved => {
     pending = timestampKey(req.to);
@@ -32,7 +42,8 @@ export function installCursorMoves(runtime: StreamRuntime, current: () => AuditC
   });
   setHandler(moveCursorSignal, (payload: unknown) => {
     const parsed = moveCursorSchema.safeParse(payload);
-    if (!parsed.success) return runtime.rejectSignal('moveCursor', `${describeIssues(parsed.error)}; expected {"to": "<ISO>"}`);
+    if (!parsed.success)
+      return runtime.rejectSignal('moveCursor', `${describeIssues(parsed.error)}; expected {"to": "<ISO>"}`);
     accept(parsed.data);
   });
   return {

@@ -7,10 +7,20 @@
  */
 import { proxyActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities';
-import { addToLedger, DEFAULT_SWEEP_TIERS_MS, dueLateHours, markSwept, newLateLedger, pruneLedger, restartLateLedger, type LateLedger, type LedgerDelta } from './shared/late-ledger';
 import { activityRetry } from './activity-retry';
-import { recordShipment } from './shipment';
+import {
+  addToLedger,
+  DEFAULT_SWEEP_TIERS_MS,
+  dueLateHours,
+  markSwept,
+  newLateLedger,
+  pruneLedger,
+  restartLateLedger,
+  type LateLedger,
+  type LedgerDelta,
+} from './shared/late-ledger';
 import type { AuditStreamInput } from './shared/stream-input';
+import { recordShipment } from './shipment';
 import type { StreamRuntime } from './stream-runtime';
 
 /** Hours swept between two polls at most: the live tail never waits behind a long sweep. */
@@ -56,7 +66,9 @@ export function createLateSweep(input: AuditStreamInput, runtime: StreamRuntime)
       ledger = pruneLedger(ledger, Date.now());
       for (const hour of dueLateHours(ledger, settled, Date.now(), tiers).slice(0, MAX_HOURS_PER_POLL)) {
         if (runtime.stopRequested() || status.paused) return;
-        const swept = await runtime.untilDone('sweep', () => sweepLateAuditHour({ tenant: input.tenant, hour, from: ledger.from, cells: ledger.hours[hour]?.cells }));
+        const swept = await runtime.untilDone('sweep', () =>
+          sweepLateAuditHour({ tenant: input.tenant, hour, from: ledger.from, cells: ledger.hours[hour]?.cells }),
+        );
         if (!swept) return; // stop requested while it was failing
         ledger = markSwept(addToLedger(ledger, { [hour]: swept.delta }), [hour], Date.now(), tiers);
         recordShipment(status, swept.shipment);

@@ -15,8 +15,17 @@
  *   backfill queues behind every claim.
  * So a dead attempt costs at most the few slots it booked within its own lifetime, never a future hour.
  */
+import {
+  allHandlersFinished,
+  condition,
+  continueAsNew,
+  defineQuery,
+  defineSignal,
+  defineUpdate,
+  setHandler,
+  workflowInfo,
+} from '@temporalio/workflow';
 import { FailureType } from './shared/failure-types';
-import { allHandlersFinished, condition, continueAsNew, defineQuery, defineSignal, defineUpdate, setHandler, workflowInfo } from '@temporalio/workflow';
 
 export const HOUR_MS = 3_600_000;
 
@@ -76,13 +85,20 @@ export interface ReleaseRequest {
 
 export const reserveUpdate = defineUpdate<Reservation, [ReserveRequest]>('reserve');
 export const releaseSignal = defineSignal<[ReleaseRequest]>('release');
-export const budgetQuery = defineQuery<{ perHour: number; usedLastHour: number; scheduledAhead: number; waiting?: number }>('budget');
+export const budgetQuery = defineQuery<{
+  perHour: number;
+  usedLastHour: number;
+  scheduledAhead: number;
+  waiting?: number;
+}>('budget');
 
 /**
  * The wait a KandjiBudgetWait failure asks for (an attempt that would have waited for budget or a 429 longer than it
  * may live), or undefined for any other failure. The stream workflows wait that long durably, as no error.
  */
-export function budgetWaitOf(failure: { type?: string | null; details?: unknown[] | null } | undefined): number | undefined {
+export function budgetWaitOf(
+  failure: { type?: string | null; details?: unknown[] | null } | undefined,
+): number | undefined {
   if (failure?.type !== FailureType.KandjiBudgetWait) return undefined;
   const ms = (failure.details?.[0] as { waitMs?: unknown } | undefined)?.waitMs;
   return typeof ms === 'number' && ms >= 0 ? ms : 0;
@@ -118,7 +134,8 @@ function upperBound(xs: readonly number[], x: number): number {
 export function fitsAt(grants: readonly number[], t: number, perHour: number): boolean {
   const inHourTo = (x: number) => upperBound(grants, x) - upperBound(grants, x - HOUR_MS);
   if (inHourTo(t) + 1 > perHour) return false;
-  for (let i = upperBound(grants, t); i < grants.length && grants[i]! < t + HOUR_MS; i++) if (inHourTo(grants[i]!) + 1 > perHour) return false;
+  for (let i = upperBound(grants, t); i < grants.length && grants[i]! < t + HOUR_MS; i++)
+    if (inHourTo(grants[i]!) + 1 > perHour) return false;
   return true;
 }
 
@@ -128,7 +145,12 @@ export function fitsAt(grants: readonly number[], t: number, perHour: number): b
  * every grant and claim it must respect (nextGrantTimes), or, for a caller redeeming its claim, where it was promised
  * if the hour still has room there.
  */
-export function serveReservation(grants: number[], claims: BudgetClaim[], req: ReserveRequest, now: number): Reservation {
+export function serveReservation(
+  grants: number[],
+  claims: BudgetClaim[],
+  req: ReserveRequest,
+  now: number,
+): Reservation {
   const priority = req.priority ?? 'live';
   const maxWait = req.maxWaitMs ?? Infinity;
   const own = req.owner === undefined ? -1 : claims.findIndex((c) => c.owner === req.owner);
@@ -181,11 +203,16 @@ export async function requestBudget(state: BudgetState): Promise<void> {
     },
     {
       validator: (req) => {
-        if (!(Number.isInteger(req?.count) && req.count >= 1 && req.count <= 100)) throw new Error('count must be an integer from 1 to 100');
-        if (!(Number.isInteger(req?.perHour) && req.perHour >= 1)) throw new Error('perHour must be a positive integer');
-        if (req.maxWaitMs !== undefined && !(typeof req.maxWaitMs === 'number' && req.maxWaitMs >= 0)) throw new Error('maxWaitMs must be a number ≥ 0');
-        if (req.owner !== undefined && !(typeof req.owner === 'string' && req.owner.length <= 1_000)) throw new Error('owner must be a string');
-        if (req.priority !== undefined && req.priority !== 'live' && req.priority !== 'backfill') throw new Error('priority must be live or backfill');
+        if (!(Number.isInteger(req?.count) && req.count >= 1 && req.count <= 100))
+          throw new Error('count must be an integer from 1 to 100');
+        if (!(Number.isInteger(req?.perHour) && req.perHour >= 1))
+          throw new Error('perHour must be a positive integer');
+        if (req.maxWaitMs !== undefined && !(typeof req.maxWaitMs === 'number' && req.maxWaitMs >= 0))
+          throw new Error('maxWaitMs must be a number ≥ 0');
+        if (req.owner !== undefined && !(typeof req.owner === 'string' && req.owner.length <= 1_000))
+          throw new Error('owner must be a string');
+        if (req.priority !== undefined && req.priority !== 'live' && req.priority !== 'backfill')
+          throw new Error('priority must be live or backfill');
       },
     },
   );

@@ -4,11 +4,17 @@
  * (snapshot-stream.ts), which reads their fingerprints once. Do not change: its commands must match the recorded
  * histories.
  */
-import { type ActivityOptions, allHandlersFinished, condition, proxyActivities, workflowInfo } from '@temporalio/workflow';
+import {
+  type ActivityOptions,
+  allHandlersFinished,
+  condition,
+  proxyActivities,
+  workflowInfo,
+} from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import { NON_RETRYABLE_FAILURE_TYPES } from './shared/failure-types';
-import { recordShipment } from './shipment';
 import type { SnapshotStreamInput } from './shared/stream-input';
+import { recordShipment } from './shipment';
 import type { StreamRuntime } from './stream-runtime';
 
 export async function legacySnapshotLoop(
@@ -45,7 +51,8 @@ export async function legacySnapshotLoop(
     );
     if (!sweep) break;
     for (const b of status.backfills ?? []) {
-      if (reship.includes(b.id) && b.state === 'running') Object.assign(b, { state: 'done', shipped: sweep.shipped, finishedAt: now() });
+      if (reship.includes(b.id) && b.state === 'running')
+        Object.assign(b, { state: 'done', shipped: sweep.shipped, finishedAt: now() });
     }
     seen = sweep.seen;
     status.lastPollAt = startedAt;
@@ -59,7 +66,10 @@ export async function legacySnapshotLoop(
     status.state = 'caught_up';
     status.caughtUpAt = now();
     backfills.sleep();
-    await condition(() => backfills.woken() || runtime.stopRequested() || status.paused === true, input.timings.pollIntervalMs);
+    await condition(
+      () => backfills.woken() || runtime.stopRequested() || status.paused === true,
+      input.timings.pollIntervalMs,
+    );
     if (!runtime.stopRequested()) status.state = 'running';
   }
   return seen;

@@ -14,14 +14,14 @@ import {
   uuid4,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
-import { installBackfillHandlers } from './backfills';
 import { activityRetry } from './activity-retry';
-import { recordShipment } from './shipment';
-import { legacySnapshotLoop } from './snapshot-stream-legacy';
-import type { SnapshotState } from './snapshot-state';
+import { installBackfillHandlers } from './backfills';
 import type { SnapshotStreamInput } from './shared/stream-input';
-import { createStreamRuntime, type StreamRuntime } from './stream-runtime';
 import type { StreamStatus } from './shared/stream-status';
+import { recordShipment } from './shipment';
+import type { SnapshotState } from './snapshot-state';
+import { legacySnapshotLoop } from './snapshot-stream-legacy';
+import { createStreamRuntime, type StreamRuntime } from './stream-runtime';
 
 /** Marks runs of 0.3 and later: state in chunks, any fleet size. */
 export const STATE_IN_CHUNKS = 'snapshot-state-in-chunks';
@@ -67,7 +67,8 @@ export async function snapshotStream(input: SnapshotStreamInput): Promise<Snapsh
   // Re-ships requested of an earlier run and not done yet. Runs continued by earlier versions did not carry them:
   // their running snapshot backfills (which have no workflow of their own) are exactly those.
   const carriedReships =
-    input.reship ?? (input.carried?.backfills ?? []).filter((b) => b.state === 'running' && !b.workflowId).map((b) => b.id);
+    input.reship ??
+    (input.carried?.backfills ?? []).filter((b) => b.state === 'running' && !b.workflowId).map((b) => b.id);
   const backfills = { pending: [...carriedReships], woken: () => wake, sleep: () => (wake = false) };
   installBackfillHandlers(runtime, {
     start: (info) => {
@@ -113,10 +114,15 @@ async function sweepLoop(
     heartbeatTimeout: '1 minute',
     retry: activityRetry(input.timings.fetchAttempts ?? 10),
   });
-  const { dropSnapshotState } = proxyActivities<Activities>({ startToCloseTimeout: '10 minutes', retry: activityRetry(10) });
+  const { dropSnapshotState } = proxyActivities<Activities>({
+    startToCloseTimeout: '10 minutes',
+    retry: activityRetry(10),
+  });
   const drop = async (old: SnapshotState, what: string) => {
     if (old.chunks === 0) return; // an inline state has no chunk workflows
-    await dropSnapshotState({ state: old }).catch((err: unknown) => log.warn(`${what} snapshot state not dropped`, { error: String(err) }));
+    await dropSnapshotState({ state: old }).catch((err: unknown) =>
+      log.warn(`${what} snapshot state not dropped`, { error: String(err) }),
+    );
   };
   let state: SnapshotState | null = input.state ?? null;
   let legacySeen = input.seen || undefined;
@@ -164,7 +170,8 @@ async function sweepLoop(
       status.counts.pages += sweep.pages;
       status.counts.fetched += sweep.fresh;
       status.counts.sweeps += 1;
-      if (sweep.withoutIdentity > 0) status.counts.shippedWithoutIdentity = (status.counts.shippedWithoutIdentity ?? 0) + sweep.withoutIdentity;
+      if (sweep.withoutIdentity > 0)
+        status.counts.shippedWithoutIdentity = (status.counts.shippedWithoutIdentity ?? 0) + sweep.withoutIdentity;
       recordShipment(status, sweep);
     };
 
@@ -187,7 +194,10 @@ async function sweepLoop(
         previousRows: sweep.previousRows,
       });
       status.state = 'running';
-      await condition(() => runtime.stopRequested() || status.paused === true, Math.min(input.timings.pollIntervalMs, CONFIRM_SWEEP_DELAY_MS));
+      await condition(
+        () => runtime.stopRequested() || status.paused === true,
+        Math.min(input.timings.pollIntervalMs, CONFIRM_SWEEP_DELAY_MS),
+      );
       continue;
     }
     // Commit: from here on the new generation is the state; the old one (and a held short sweep) is dropped.
@@ -201,7 +211,8 @@ async function sweepLoop(
       await drop(held.state, 'unconfirmed');
     }
     for (const b of status.backfills ?? []) {
-      if (reship.includes(b.id) && b.state === 'running') Object.assign(b, { state: 'done', shipped: sweep.shipped, finishedAt: now() });
+      if (reship.includes(b.id) && b.state === 'running')
+        Object.assign(b, { state: 'done', shipped: sweep.shipped, finishedAt: now() });
     }
     recordSweep();
     // The committed state rides in status too: a later start reads it back even from a terminated run.
@@ -211,7 +222,10 @@ async function sweepLoop(
     status.state = 'caught_up';
     status.caughtUpAt = now();
     backfills.sleep();
-    await condition(() => backfills.woken() || runtime.stopRequested() || status.paused === true, input.timings.pollIntervalMs);
+    await condition(
+      () => backfills.woken() || runtime.stopRequested() || status.paused === true,
+      input.timings.pollIntervalMs,
+    );
     if (!runtime.stopRequested()) status.state = 'running';
   }
   // A short sweep still held when the stream stops is dropped: it was never the state.

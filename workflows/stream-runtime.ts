@@ -2,14 +2,39 @@
  * What every stream workflow shares: its status (answered by the `status` query), the `stop` signal, waits that
  * end early on stop, and running a step until it succeeds while recording failures in status.
  */
-import { ActivityFailure, ApplicationFailure, allHandlersFinished, condition, isCancellation, log, setHandler, workflowInfo } from '@temporalio/workflow';
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  allHandlersFinished,
+  condition,
+  isCancellation,
+  log,
+  setHandler,
+  workflowInfo,
+} from '@temporalio/workflow';
 import { FailingSteps, isFailedState, type FailedState } from './failing-steps';
-import { FailureType, isAuthFailure } from './shared/failure-types';
 import { budgetWaitOf } from './request-budget';
-import { describeIssues, emptyPayloadSchema, pauseSignal, pauseUpdate, resumeSignal, resumeUpdate, statusQuery, stopSignal } from './shared/messages';
+import { FailureType, isAuthFailure } from './shared/failure-types';
+import {
+  describeIssues,
+  emptyPayloadSchema,
+  pauseSignal,
+  pauseUpdate,
+  resumeSignal,
+  resumeUpdate,
+  statusQuery,
+  stopSignal,
+} from './shared/messages';
 import type { StreamTimings } from './shared/stream-input';
-import { emptyCounts, type CarriedStatus, type StreamCursor, type StreamError, type StreamName, type StreamState, type StreamStatus } from './shared/stream-status';
-
+import {
+  emptyCounts,
+  type CarriedStatus,
+  type StreamCursor,
+  type StreamError,
+  type StreamName,
+  type StreamState,
+  type StreamStatus,
+} from './shared/stream-status';
 
 export interface StreamRuntime {
   status: StreamStatus;
@@ -46,7 +71,13 @@ const now = () => new Date().toISOString();
 
 /** How a failure type leaves the stream: `blocked` (needs someone), `unavailable` (not licensed), or retrying. */
 function stateAfter(type: string): FailedState {
-  if (isAuthFailure(type) || type === FailureType.KandjiBadResponse || type === FailureType.KandjiUnsafeLink || type === FailureType.DatadogRefusedAll) return 'blocked';
+  if (
+    isAuthFailure(type) ||
+    type === FailureType.KandjiBadResponse ||
+    type === FailureType.KandjiUnsafeLink ||
+    type === FailureType.DatadogRefusedAll
+  )
+    return 'blocked';
   if (type === FailureType.KandjiNotFound) return 'unavailable';
   return 'retrying';
 }
@@ -82,7 +113,12 @@ export function createStreamRuntime(
     stopRequested = true;
   });
   const rejectSignal = (name: string, problem: string) => {
-    status.lastError = { type: 'InvalidSignal', message: `signal "${name}" refused: ${problem}`, during: 'signal', at: now() };
+    status.lastError = {
+      type: 'InvalidSignal',
+      message: `signal "${name}" refused: ${problem}`,
+      during: 'signal',
+      at: now(),
+    };
     log.warn('signal refused', { stream, signal: name, problem });
   };
   // `resume` also cuts short the slow re-check of a blocked or unavailable stream: the operator says "try now".
@@ -103,7 +139,8 @@ export function createStreamRuntime(
   setHandler(pauseUpdate, () => setPaused(true));
   setHandler(resumeUpdate, () => setPaused(false));
   // Waits end early on stop, and on pause so that status shows `paused` at once.
-  const sleep = (ms: number, wake?: () => boolean) => condition(() => stopRequested || status.paused === true || wake?.() === true, ms);
+  const sleep = (ms: number, wake?: () => boolean) =>
+    condition(() => stopRequested || status.paused === true || wake?.() === true, ms);
 
   let continueWith: (() => Promise<never>) | undefined;
   async function whilePaused(): Promise<void> {
@@ -130,18 +167,24 @@ export function createStreamRuntime(
   };
 
   /** The failure loop of one step (`key`): see StreamRuntime.untilDone. */
-  async function attemptUntilDone<T>(key: number, during: StreamError['during'], step: () => Promise<T>): Promise<T | undefined> {
+  async function attemptUntilDone<T>(
+    key: number,
+    during: StreamError['during'],
+    step: () => Promise<T>,
+  ): Promise<T | undefined> {
     for (;;) {
       try {
         const result = await step();
         failing.clear(key);
         // Another step may still be failing: a read-ahead that succeeds says nothing of the ship refused beside it.
         // A pause another step waits out keeps showing.
-        if (!(status.state === 'paused' && status.paused)) settle(status.state === 'caught_up' ? 'caught_up' : 'running');
+        if (!(status.state === 'paused' && status.paused))
+          settle(status.state === 'caught_up' ? 'caught_up' : 'running');
         return result;
       } catch (err) {
         if (isCancellation(err)) throw err; // the step was cancelled on purpose (e.g. a read-ahead dropped)
-        const failure = err instanceof ActivityFailure && err.cause instanceof ApplicationFailure ? err.cause : undefined;
+        const failure =
+          err instanceof ActivityFailure && err.cause instanceof ApplicationFailure ? err.cause : undefined;
         // The tenant's request budget (or a 429) has no slot within the attempt: wait durably, no error, no retry spent.
         const budgetWait = budgetWaitOf(failure);
         if (budgetWait !== undefined) {
@@ -168,7 +211,10 @@ export function createStreamRuntime(
         log.warn('stream step failed; will try again', { stream, during, type, message, state, shown: status.state });
         recheckNow = false;
         // This step's own failure sets its pace, whatever another step's failure shows in status.
-        await condition(() => stopRequested || status.paused === true || recheckNow, state === 'retrying' ? timings.errorBackoffMs : timings.authRecheckMs);
+        await condition(
+          () => stopRequested || status.paused === true || recheckNow,
+          state === 'retrying' ? timings.errorBackoffMs : timings.authRecheckMs,
+        );
         if (status.paused && !stopRequested) {
           status.state = 'paused';
           await condition(() => !status.paused || stopRequested);
@@ -210,8 +256,30 @@ export function createStreamRuntime(
       }
     },
     carried: () => {
-      const { counts, startedAt, generation, lastShipAt, caughtUpAt, lastError, lastDeadLetter, paused, backfills, lastLateSweep } = status;
-      return { counts, startedAt, generation, lastShipAt, caughtUpAt, lastError, lastDeadLetter, paused, backfills, ...(lastLateSweep ? { lastLateSweep } : {}) };
+      const {
+        counts,
+        startedAt,
+        generation,
+        lastShipAt,
+        caughtUpAt,
+        lastError,
+        lastDeadLetter,
+        paused,
+        backfills,
+        lastLateSweep,
+      } = status;
+      return {
+        counts,
+        startedAt,
+        generation,
+        lastShipAt,
+        caughtUpAt,
+        lastError,
+        lastDeadLetter,
+        paused,
+        backfills,
+        ...(lastLateSweep ? { lastLateSweep } : {}),
+      };
     },
     whilePaused,
     rejectSignal,

@@ -2,15 +2,15 @@
  * A 100,000-event audit backlog, drained by the plain loop and by the whole product on identical data (one Kandji
  * simulator, read twice), at a given latency of Kandji pages and Datadog posts.
  */
+import { plainLoop } from './plain-loop';
+import { sampleRss, WorkerProcess } from './worker-process';
+import { API_KEY, TOKEN, until, workerEnv, type World } from './world';
 import { DatadogSimulator } from '../../simulators/datadog';
 import { KandjiSimulator } from '../../simulators/kandji';
 import { startStream } from '../../src/streams/stream-control';
 import { streamWorkflowId } from '../../src/temporal/workflow-ids';
 import { largestPayloadBytes } from '../../test/helpers/history-payloads';
 import { rawHistories } from '../../test/helpers/raw-history';
-import { plainLoop } from './plain-loop';
-import { sampleRss, WorkerProcess } from './worker-process';
-import { API_KEY, TOKEN, until, workerEnv, type World } from './world';
 
 export interface Latency {
   name: string;
@@ -37,7 +37,12 @@ export async function auditBacklog(world: World, latency: Latency, events = 100_
   const now = Date.now();
   const from = new Date(now - 10 * 3_600_000);
   const since = new Date(from.getTime() - 60_000).toISOString();
-  const kandji = await KandjiSimulator.start({ tokens: [TOKEN], seed: 7, requestsPerHour: 1_000_000, backlog: { count: events, from, to: new Date(now - 60_000) } });
+  const kandji = await KandjiSimulator.start({
+    tokens: [TOKEN],
+    seed: 7,
+    requestsPerHour: 1_000_000,
+    backlog: { count: events, from, to: new Date(now - 60_000) },
+  });
   kandji.setFaults(slow(latency.kandjiMs));
   const plainDd = await DatadogSimulator.start({ apiKeys: [API_KEY], countOnly: true });
   const productDd = await DatadogSimulator.start({ apiKeys: [API_KEY], countOnly: true });
@@ -45,7 +50,13 @@ export async function auditBacklog(world: World, latency: Latency, events = 100_
   productDd.setFaults(slow(latency.datadogMs));
   try {
     let t = Date.now();
-    const plainShipped = await plainLoop({ kandjiUrl: kandji.url, token: TOKEN, intakeUrl: plainDd.intakeUrl, apiKey: API_KEY, since });
+    const plainShipped = await plainLoop({
+      kandjiUrl: kandji.url,
+      token: TOKEN,
+      intakeUrl: plainDd.intakeUrl,
+      apiKey: API_KEY,
+      since,
+    });
     const plainSec = (Date.now() - t) / 1000;
     if (plainShipped !== events) throw new Error(`plain loop shipped ${plainShipped} of ${events}`);
 
@@ -57,7 +68,11 @@ export async function auditBacklog(world: World, latency: Latency, events = 100_
       const rss = sampleRss(worker);
       t = Date.now();
       await startStream(world.client, temporal, stream, 'audit', since);
-      await until('the product to ship the backlog', () => productDd.receivedCount + productDd.staleCount >= events, 30 * 60_000);
+      await until(
+        'the product to ship the backlog',
+        () => productDd.receivedCount + productDd.staleCount >= events,
+        30 * 60_000,
+      );
       const productSec = (Date.now() - t) / 1000;
       const cpu = worker.cpuSeconds() - cpu0;
       const rssMax = rss.stop();
@@ -71,7 +86,10 @@ export async function auditBacklog(world: World, latency: Latency, events = 100_
         plainEventsPerSec: events / plainSec,
         productEventsPerSec: events / productSec,
         workerCpuSecondsPer100k: per(cpu, 100_000),
-        historyBytesPer10k: per(runs.reduce((n, r) => n + r.length, 0), 10_000),
+        historyBytesPer10k: per(
+          runs.reduce((n, r) => n + r.length, 0),
+          10_000,
+        ),
         largestPayloadBytes: largestPayloadBytes(runs),
         kandjiRequestsPer100k: per(reads, 100_000),
         datadogRequestsPer100k: per(productDd.requests.length, 100_000),

@@ -2,15 +2,15 @@
  * A detections stream over 1,000,000 live detections: the first sweep (ships every row), then a second sweep
  * (ships nothing), with the state's size and the history each sweep writes.
  */
+import { sampleRss, WorkerProcess } from './worker-process';
+import { API_KEY, TOKEN, until, workerEnv, type World } from './world';
 import { DatadogSimulator } from '../../simulators/datadog';
 import { KandjiSimulator } from '../../simulators/kandji';
 import { startStream } from '../../src/streams/stream-control';
 import { streamWorkflowId } from '../../src/temporal/workflow-ids';
-import { statusQuery } from '../../workflows/shared/messages';
 import { largestPayloadBytes } from '../../test/helpers/history-payloads';
 import { rawHistories } from '../../test/helpers/raw-history';
-import { sampleRss, WorkerProcess } from './worker-process';
-import { API_KEY, TOKEN, until, workerEnv, type World } from './world';
+import { statusQuery } from '../../workflows/shared/messages';
 
 export interface SweepResult {
   rows: number;
@@ -26,7 +26,12 @@ export interface SweepResult {
 }
 
 export async function detectionsSweep(world: World, rows = 1_000_000): Promise<SweepResult> {
-  const kandji = await KandjiSimulator.start({ tokens: [TOKEN], seed: 5, requestsPerHour: 10_000_000, detections: { count: rows } });
+  const kandji = await KandjiSimulator.start({
+    tokens: [TOKEN],
+    seed: 5,
+    requestsPerHour: 10_000_000,
+    detections: { count: rows },
+  });
   const datadog = await DatadogSimulator.start({ apiKeys: [API_KEY], countOnly: true });
   const { env, temporal, stream } = workerEnv(world, kandji.url, datadog.intakeUrl, {
     KANDJI_STREAMS: 'detections',
@@ -40,19 +45,33 @@ export async function detectionsSweep(world: World, rows = 1_000_000): Promise<S
     const rss = sampleRss(worker, 1_000);
     const t0 = Date.now();
     await startStream(world.client, temporal, stream, 'detections', new Date().toISOString());
-    await until('the first sweep', async () => ((await status().catch(() => undefined))?.counts.sweeps ?? 0) >= 1, 60 * 60_000, 1_000);
+    await until(
+      'the first sweep',
+      async () => ((await status().catch(() => undefined))?.counts.sweeps ?? 0) >= 1,
+      60 * 60_000,
+      1_000,
+    );
     const t1 = Date.now();
     await until('the second sweep', async () => (await status()).counts.sweeps >= 2, 60 * 60_000, 500);
     const t2 = Date.now();
     const s = await status();
     await world.client.workflow.getHandle(id).signal('stop');
-    await until('the stream to stop', async () => (await world.client.workflow.getHandle(id).describe()).status.name !== 'RUNNING', 5 * 60_000, 500);
+    await until(
+      'the stream to stop',
+      async () => (await world.client.workflow.getHandle(id).describe()).status.name !== 'RUNNING',
+      5 * 60_000,
+      500,
+    );
 
     const chunkIds: string[] = [];
-    for await (const wf of world.client.workflow.list({ query: `WorkflowId STARTS_WITH "${id}/state/"` })) chunkIds.push(wf.workflowId);
+    for await (const wf of world.client.workflow.list({ query: `WorkflowId STARTS_WITH "${id}/state/"` }))
+      chunkIds.push(wf.workflowId);
     const chunkHistories = (await Promise.all(chunkIds.map((c) => rawHistories(world.client, c)))).flat();
     const running = [];
-    for await (const wf of world.client.workflow.list({ query: `WorkflowId STARTS_WITH "${id}/state/" AND ExecutionStatus = "Running"` })) running.push(wf.workflowId);
+    for await (const wf of world.client.workflow.list({
+      query: `WorkflowId STARTS_WITH "${id}/state/" AND ExecutionStatus = "Running"`,
+    }))
+      running.push(wf.workflowId);
     const current = (await Promise.all(running.map((c) => rawHistories(world.client, c)))).flat();
     const streamRuns = await rawHistories(world.client, id);
     return {

@@ -5,14 +5,14 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { loadTenantConfigs } from '../../src/config/env';
+import { sampleRss, WorkerProcess } from './worker-process';
+import { API_KEY, TOKEN, until, workerEnv, type World } from './world';
 import { DatadogSimulator } from '../../simulators/datadog';
 import { KandjiSimulator } from '../../simulators/kandji';
+import { loadTenantConfigs } from '../../src/config/env';
 import { startStream } from '../../src/streams/stream-control';
 import { STREAMS, streamWorkflowId } from '../../src/temporal/workflow-ids';
 import { statusQuery } from '../../workflows/shared/messages';
-import { sampleRss, WorkerProcess } from './worker-process';
-import { API_KEY, TOKEN, until, workerEnv, type World } from './world';
 
 export interface IdleResult {
   streams: number;
@@ -33,7 +33,17 @@ export async function idleStreams(world: World, tenants = 167, measureMs = 60_00
   const datadog = await DatadogSimulator.start({ apiKeys: [API_KEY], countOnly: true });
   const file = path.join(os.tmpdir(), `kandji-datadog-bench-tenants-${process.pid}.json`);
   const names = Array.from({ length: tenants }, (_, i) => `idle-${i}`);
-  fs.writeFileSync(file, JSON.stringify({ tenants: names.map((name) => ({ name, apiUrl: kandji.url, token: { env: 'BENCH_KANDJI_TOKEN' }, streams: [...STREAMS] })) }));
+  fs.writeFileSync(
+    file,
+    JSON.stringify({
+      tenants: names.map((name) => ({
+        name,
+        apiUrl: kandji.url,
+        token: { env: 'BENCH_KANDJI_TOKEN' },
+        streams: [...STREAMS],
+      })),
+    }),
+  );
   const { env, temporal } = workerEnv(world, kandji.url, datadog.intakeUrl, {
     KANDJI_TENANTS_FILE: file,
     BENCH_KANDJI_TOKEN: TOKEN,
@@ -47,14 +57,19 @@ export async function idleStreams(world: World, tenants = 167, measureMs = 60_00
   const worker = await WorkerProcess.start(env);
   try {
     const configs = loadTenantConfigs(env);
-    for (const { stream } of configs) for (const name of STREAMS) await startStream(world.client, temporal, stream, name, new Date(now - 2 * 3_600_000).toISOString());
+    for (const { stream } of configs)
+      for (const name of STREAMS)
+        await startStream(world.client, temporal, stream, name, new Date(now - 2 * 3_600_000).toISOString());
     // Every stream has caught up once.
     await until(
       'every idle stream to catch up',
       async () => {
         for (const name of names) {
           for (const s of STREAMS) {
-            const st = await world.client.workflow.getHandle(streamWorkflowId(name, s)).query(statusQuery).catch(() => undefined);
+            const st = await world.client.workflow
+              .getHandle(streamWorkflowId(name, s))
+              .query(statusQuery)
+              .catch(() => undefined);
             if (!st || st.state !== 'caught_up') return false;
           }
         }
@@ -68,8 +83,17 @@ export async function idleStreams(world: World, tenants = 167, measureMs = 60_00
     const t = Date.now();
     await new Promise((r) => setTimeout(r, measureMs));
     const cpu = worker.cpuSeconds() - cpu0;
-    const result = { streams: tenants * STREAMS.length, rssBytes: rss.stop(), cpuPercent: (100 * cpu) / ((Date.now() - t) / 1000) };
-    for (const name of names) for (const s of STREAMS) await world.client.workflow.getHandle(streamWorkflowId(name, s)).terminate('benchmark over').catch(() => undefined);
+    const result = {
+      streams: tenants * STREAMS.length,
+      rssBytes: rss.stop(),
+      cpuPercent: (100 * cpu) / ((Date.now() - t) / 1000),
+    };
+    for (const name of names)
+      for (const s of STREAMS)
+        await world.client.workflow
+          .getHandle(streamWorkflowId(name, s))
+          .terminate('benchmark over')
+          .catch(() => undefined);
     return result;
   } finally {
     await worker.kill();

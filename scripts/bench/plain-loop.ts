@@ -9,10 +9,17 @@ import { KandjiClient } from '../../src/kandji/client';
 import { toSameOriginPath } from '../../src/kandji/links';
 import { AUDIT_EVENTS_PATH } from '../../workflows/shared/audit-cursor';
 
-export async function plainLoop(opts: { kandjiUrl: string; token: string; intakeUrl: string; apiKey: string; since: string }): Promise<number> {
+export async function plainLoop(opts: {
+  kandjiUrl: string;
+  token: string;
+  intakeUrl: string;
+  apiKey: string;
+  since: string;
+}): Promise<number> {
   const kandji = new KandjiClient({ baseUrl: opts.kandjiUrl, token: opts.token });
   const datadog = new DatadogIntakeClient({ intakeUrl: opts.intakeUrl, apiKey: opts.apiKey });
-  let path: string | null = `${AUDIT_EVENTS_PATH}?${new URLSearchParams({ limit: '500', sort_by: 'occurred_at', start_date: opts.since })}`;
+  let path: string | null =
+    `${AUDIT_EVENTS_PATH}?${new URLSearchParams({ limit: '500', sort_by: 'occurred_at', start_date: opts.since })}`;
   let buffer: Record<string, unknown>[] = [];
   let shipped = 0;
   try {

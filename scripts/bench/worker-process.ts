@@ -14,7 +14,9 @@ export class WorkerProcess {
 
   static async start(env: Record<string, string>): Promise<WorkerProcess> {
     const compiled = path.join(ROOT, 'dist/src/worker/main.js');
-    const args = fs.existsSync(compiled) ? [compiled] : [require.resolve('tsx/cli'), path.join(ROOT, 'src/worker/main.ts')];
+    const args = fs.existsSync(compiled)
+      ? [compiled]
+      : [require.resolve('tsx/cli'), path.join(ROOT, 'src/worker/main.ts')];
     const child = spawn(process.execPath, args, {
       env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', LOG_LEVEL: 'info', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,9 +1,9 @@
 /** What every benchmark part shares: the dev server, the prebuilt workflow bundle, a client, worker environments. */
 import { execFileSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { randomUUID } from 'node:crypto';
 import type { Client } from '@temporalio/client';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import { loadTenantConfig, type TemporalConfig } from '../../src/config/env';
@@ -23,7 +23,10 @@ export interface World {
 
 export async function startWorld(): Promise<World> {
   // The worker runs as the image runs it: compiled (`npm run build`), with a prebuilt workflow bundle.
-  execFileSync('npm', ['run', '-s', 'build'], { cwd: path.resolve(__dirname, '../..'), stdio: ['ignore', 'ignore', 'inherit'] });
+  execFileSync('npm', ['run', '-s', 'build'], {
+    cwd: path.resolve(__dirname, '../..'),
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
   const server = await startDevServer();
   const { code } = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH });
   const bundlePath = path.join(os.tmpdir(), `kandji-datadog-bench-${process.pid}.js`);
@@ -58,11 +61,20 @@ export function workerEnv(world: World, kandjiUrl: string, intakeUrl: string, ex
     HEALTH_PORT: '0',
     ...extra,
   };
-  const temporal: TemporalConfig = { address: env.TEMPORAL_ADDRESS!, namespace: 'default', taskQueue: env.TEMPORAL_TASK_QUEUE! };
+  const temporal: TemporalConfig = {
+    address: env.TEMPORAL_ADDRESS!,
+    namespace: 'default',
+    taskQueue: env.TEMPORAL_TASK_QUEUE!,
+  };
   return { env, temporal, stream: loadTenantConfig(env) };
 }
 
-export async function until(what: string, check: () => boolean | Promise<boolean>, timeoutMs: number, everyMs = 50): Promise<void> {
+export async function until(
+  what: string,
+  check: () => boolean | Promise<boolean>,
+  timeoutMs: number,
+  everyMs = 50,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await check())) {
     if (Date.now() > deadline) throw new Error(`benchmark: timed out waiting for ${what}`);

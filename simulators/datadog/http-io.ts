@@ -55,7 +55,12 @@ export function sendBody(
   res.end(buf);
 }
 
-export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+export function sendJson(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void {
   sendBody(res, status, 'application/json', JSON.stringify(body), headers);
 }
 

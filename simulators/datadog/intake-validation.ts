@@ -89,7 +89,11 @@ export function decodeBody(raw: Buffer, encoding: string, limit = MAX_UNCOMPRESS
       }
       break;
     default:
-      return { ok: false, status: 400, detail: `unsupported Content-Encoding "${encoding}" (use identity, gzip or deflate)` };
+      return {
+        ok: false,
+        status: 400,
+        detail: `unsupported Content-Encoding "${encoding}" (use identity, gzip or deflate)`,
+      };
   }
   if (body.length > limit) return tooLarge(limit, body.length);
   return { ok: true, body };

@@ -381,7 +381,15 @@ export class DatadogSimulator {
       const poisonIndexes = result.items.flatMap(({ item }, i) => (poison(item) ? [i] : []));
       if (poisonIndexes.length > 0) {
         const detail = `payload refused: log ${poisonIndexes.length === 1 ? 'entry' : 'entries'} ${poisonIndexes.join(', ')} rejected`;
-        record({ status: 400, compressedBytes, uncompressedBytes: result.uncompressedBytes, itemCount: 0, detail, poisonIndexes, ...faultTag });
+        record({
+          status: 400,
+          compressedBytes,
+          uncompressedBytes: result.uncompressedBytes,
+          itemCount: 0,
+          detail,
+          poisonIndexes,
+          ...faultTag,
+        });
         sendJson(res, 400, httpLogErrors(400, detail));
         return;
       }
@@ -417,7 +425,6 @@ export class DatadogSimulator {
     sendJson(res, 202, {});
   }
 }
-
 
 function positiveInteger(name: string, n: number): number {
   if (!Number.isSafeInteger(n) || n < 1) throw new RangeError(`${name} must be a positive integer, got ${n}`);

@@ -6,14 +6,21 @@
  * (https://docs.datadoghq.com/logs/log_configuration/processors/log_date_remapper/).
  * Pure functions: no HTTP, no state, no clock.
  */
-import { MAX_LOG_AGE_MS, MAX_LOG_FUTURE_MS } from './limits';
 import type { ReceivedLog } from './intake-validation';
+import { MAX_LOG_AGE_MS, MAX_LOG_FUTURE_MS } from './limits';
 
 /** Attributes the Kandji pipeline's date remapper reads, in the order they are tried. */
 export const KANDJI_DATE_ATTRIBUTES = ['occurred_at', 'detection_datetime'] as const;
 
 /** Datadog's default timestamp attributes, in the order they are tried. */
-export const DEFAULT_TIMESTAMP_ATTRIBUTES = ['timestamp', 'date', '_timestamp', 'Timestamp', 'eventTime', 'published_date'] as const;
+export const DEFAULT_TIMESTAMP_ATTRIBUTES = [
+  'timestamp',
+  'date',
+  '_timestamp',
+  'Timestamp',
+  'eventTime',
+  'published_date',
+] as const;
 
 const ISO_8601 =
   /^(\d{4})-(\d{2})-(\d{2})(?:[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d+))?)?(?:\s*([Zz]|[+-]\d{2}(?::?\d{2})?))?)?$/;

@@ -10,13 +10,7 @@ import { formatMicros } from './time';
 export type AuditRecord = { id: string; action: string; occurred_at: string; [k: string]: unknown };
 
 export type AuditTargetType =
-  | 'admin'
-  | 'file_detection'
-  | 'vulnerability'
-  | 'device'
-  | 'blueprint'
-  | 'library_item'
-  | 'api_token';
+  'admin' | 'file_detection' | 'vulnerability' | 'device' | 'blueprint' | 'library_item' | 'api_token';
 
 export const AUDIT_TARGET_TYPES: readonly AuditTargetType[] = [
   'admin',
@@ -122,7 +116,16 @@ const OS = [
   { version: '15.3.1', family: 'sequoia', platform: 'sequoia', name: 'Sequoia' },
   { version: '13.6.9', family: 'ventura', platform: 'ventura', name: 'Ventura' },
 ];
-export const BLUEPRINT_NAMES = ['Engineering', 'Sales', 'Executives', 'Kiosk', 'Threat', 'Blueprint-Test', 'Contractors', 'Lab'];
+export const BLUEPRINT_NAMES = [
+  'Engineering',
+  'Sales',
+  'Executives',
+  'Kiosk',
+  'Threat',
+  'Blueprint-Test',
+  'Contractors',
+  'Lab',
+];
 const LIBRARY_ITEM_NAMES = [
   'GitHub',
   'Apple Configurator',
@@ -139,7 +142,15 @@ const LIBRARY_ITEM_NAMES = [
   'Install Homebrew (script)',
   'Screen Saver',
 ];
-const LIBRARY_ITEM_TYPES = ['custom-app', 'custom-script', 'custom-profile', 'auto-app', 'profile', 'avert', 'app-store-app'];
+const LIBRARY_ITEM_TYPES = [
+  'custom-app',
+  'custom-script',
+  'custom-profile',
+  'auto-app',
+  'profile',
+  'avert',
+  'app-store-app',
+];
 const API_PERMISSIONS = [
   { path: '/api/v1/audit/events', http_method: 'GET' },
   { path: '/api/v1/devices', http_method: 'GET' },
@@ -173,12 +184,14 @@ export const THREATS: ReadonlyArray<{ family: string; classification: 'Malware' 
   {
     family: 'Pirrit',
     classification: 'PUP',
-    description: 'Pirrit is potentially unwanted adware that modifies browser settings and displays intrusive advertisements.',
+    description:
+      'Pirrit is potentially unwanted adware that modifies browser settings and displays intrusive advertisements.',
   },
   {
     family: 'MacKeeper',
     classification: 'PUP',
-    description: 'MacKeeper is a potentially unwanted system utility known for aggressive upselling and scareware tactics.',
+    description:
+      'MacKeeper is a potentially unwanted system utility known for aggressive upselling and scareware tactics.',
   },
   {
     family: 'XLoader',
@@ -477,7 +490,11 @@ export class AuditRecordFactory {
         args,
         command_line: args.join(' '),
         parent: { pid: int(r, 1, 600), name: pick(r, ['launchd', 'bash', 'zsh', 'Finder', 'osascript']) },
-        code_signature: { exists: chance(r, 0.5), signing_id: `com.${file.name.toLowerCase()}.app`, team_id: hex(r, 10, true) },
+        code_signature: {
+          exists: chance(r, 0.5),
+          signing_id: `com.${file.name.toLowerCase()}.app`,
+          team_id: hex(r, 10, true),
+        },
         env: Object.fromEntries(Array.from({ length: int(r, 5, 25) }, (_, i) => [`VAR_${i}`, hex(r, int(r, 16, 64))])),
       };
     }
@@ -568,9 +585,11 @@ export class AuditRecordFactory {
     const blueprint = pick(r, this.fleet.blueprints);
     const action = pick(r, ['create', 'create', 'create', 'update', 'delete']);
     const byDevice = action === 'create' && chance(r, 0.6);
-    const actor = byDevice ? { id: device.id, type: 'device' } : chance(r, 0.5)
-      ? { id: pick(r, this.fleet.admins).id, type: 'user' }
-      : { id: 'kandji', type: 'kandji' };
+    const actor = byDevice
+      ? { id: device.id, type: 'device' }
+      : chance(r, 0.5)
+        ? { id: pick(r, this.fleet.admins).id, type: 'user' }
+        : { id: 'kandji', type: 'kandji' };
     const rec: AuditRecord = {
       id,
       action,

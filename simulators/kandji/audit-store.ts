@@ -143,7 +143,12 @@ export class AuditStore {
       for (const e of added) this.entries.push(e);
     } else if (added.length <= 32) {
       // A few late records: binary-search insertion instead of a full re-sort.
-      for (const e of added) this.entries.splice(partitionPoint(this.entries, (x) => cmpTime(x, e) < 0), 0, e);
+      for (const e of added)
+        this.entries.splice(
+          partitionPoint(this.entries, (x) => cmpTime(x, e) < 0),
+          0,
+          e,
+        );
     } else {
       this.entries = this.entries.concat(added).sort(cmpTime);
     }
@@ -293,7 +298,11 @@ export class AuditStore {
     const arr = this.entries;
     if (sortBy === 'occurred_at') {
       let i = start === undefined ? 0 : partitionPoint(arr, (e) => e.t < start);
-      if (after) i = Math.max(i, partitionPoint(arr, (e) => cmpTime(e, after) <= 0));
+      if (after)
+        i = Math.max(
+          i,
+          partitionPoint(arr, (e) => cmpTime(e, after) <= 0),
+        );
       for (; i < arr.length && out.length < limit; i++) {
         const e = arr[i] as Entry;
         if (end !== undefined && e.t > end) break;

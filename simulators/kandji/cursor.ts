@@ -50,7 +50,9 @@ export function decodeCursor(text: string): KeysetPosition | undefined {
   const timestamp = /^[A-Za-z0-9+/]+={0,2}$/.test(text) ? Buffer.from(text, 'base64').toString('utf8') : '';
   if (timestamp.startsWith('>dt:')) {
     const t = parseInstant(timestamp.slice(4).replace(' ', 'T'));
-    return t && !t.dateOnly ? { sortBy: 'occurred_at', after: { t: t.micros, id: AFTER_EVERY_ID }, strictTime: true } : undefined;
+    return t && !t.dateOnly
+      ? { sortBy: 'occurred_at', after: { t: t.micros, id: AFTER_EVERY_ID }, strictTime: true }
+      : undefined;
   }
   if (!/^[A-Za-z0-9_-]+={0,2}$/.test(text)) return undefined;
   let raw: unknown;

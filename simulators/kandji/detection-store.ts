@@ -119,7 +119,8 @@ export function parseDetectionFilter(text: string): { filter: DetectionFilter } 
   } catch (err) {
     return { error: `Invalid filter: ${(err as Error).message}` };
   }
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return { error: 'Invalid filter: expected a JSON object.' };
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
+    return { error: 'Invalid filter: expected a JSON object.' };
   const clauses: Array<{ keys: string[]; values: unknown[] }> = [];
   for (const [field, cond] of Object.entries(raw as Record<string, unknown>)) {
     if (!DETECTION_FIELDS.includes(field)) return { error: `Invalid filter field: "${field}".` };
@@ -137,9 +138,7 @@ export function parseDetectionFilter(text: string): { filter: DetectionFilter } 
     a === b || (a !== null && b !== null && a !== undefined && String(a) === String(b));
   const filter: DetectionFilter = (row) => {
     const rec = row as unknown as Record<string, unknown>;
-    return clauses.every(({ keys, values }) =>
-      keys.some((k) => k in rec && values.some((v) => equal(rec[k], v))),
-    );
+    return clauses.every(({ keys, values }) => keys.some((k) => k in rec && values.some((v) => equal(rec[k], v))));
   };
   return { filter };
 }
@@ -178,17 +177,71 @@ interface App {
 }
 
 const APPS: readonly App[] = [
-  { name: 'Google Chrome', bundle_id: 'com.google.Chrome', path: '/Applications/Google Chrome.app', versions: ['139.0.7258.155', '140.0.7339.81', '140.0.7339.133'], pools: ['chromium'] },
-  { name: 'Safari', bundle_id: 'com.apple.Safari', path: '/Applications/Safari.app', versions: ['17.6', '18.3', '18.5'], pools: ['webkit'] },
-  { name: 'zoom.us', bundle_id: 'us.zoom.xos', path: '/Applications/zoom.us.app', versions: ['6.1.11', '6.2.5'], pools: ['zoom'] },
-  { name: 'Firefox', bundle_id: 'org.mozilla.firefox', path: '/Applications/Firefox.app', versions: ['128.0.3', '131.0.2'], pools: ['firefox'] },
-  { name: 'Microsoft Word', bundle_id: 'com.microsoft.Word', path: '/Applications/Microsoft Word.app', versions: ['16.88', '16.89.1'], pools: ['office'] },
+  {
+    name: 'Google Chrome',
+    bundle_id: 'com.google.Chrome',
+    path: '/Applications/Google Chrome.app',
+    versions: ['139.0.7258.155', '140.0.7339.81', '140.0.7339.133'],
+    pools: ['chromium'],
+  },
+  {
+    name: 'Safari',
+    bundle_id: 'com.apple.Safari',
+    path: '/Applications/Safari.app',
+    versions: ['17.6', '18.3', '18.5'],
+    pools: ['webkit'],
+  },
+  {
+    name: 'zoom.us',
+    bundle_id: 'us.zoom.xos',
+    path: '/Applications/zoom.us.app',
+    versions: ['6.1.11', '6.2.5'],
+    pools: ['zoom'],
+  },
+  {
+    name: 'Firefox',
+    bundle_id: 'org.mozilla.firefox',
+    path: '/Applications/Firefox.app',
+    versions: ['128.0.3', '131.0.2'],
+    pools: ['firefox'],
+  },
+  {
+    name: 'Microsoft Word',
+    bundle_id: 'com.microsoft.Word',
+    path: '/Applications/Microsoft Word.app',
+    versions: ['16.88', '16.89.1'],
+    pools: ['office'],
+  },
   // Electron apps embed Chromium: one CVE can hit Chrome, Slack and VS Code on the same device,
   // and only bundle_id tells those rows apart.
-  { name: 'Slack', bundle_id: 'com.tinyspeck.slackmacgap', path: '/Applications/Slack.app', versions: ['4.39.95', '4.41.97'], pools: ['chromium', 'electron'] },
-  { name: 'Visual Studio Code', bundle_id: 'com.microsoft.VSCode', path: '/Applications/Visual Studio Code.app', versions: ['1.92.2', '1.94.0'], pools: ['chromium', 'electron'] },
-  { name: 'python3', bundle_id: null, path: '/usr/local/bin/python3', versions: ['3.11.4', '3.12.1'], pools: ['python'] },
-  { name: 'openssl', bundle_id: null, path: '/opt/homebrew/bin/openssl', versions: ['3.0.13', '3.3.1'], pools: ['openssl'] },
+  {
+    name: 'Slack',
+    bundle_id: 'com.tinyspeck.slackmacgap',
+    path: '/Applications/Slack.app',
+    versions: ['4.39.95', '4.41.97'],
+    pools: ['chromium', 'electron'],
+  },
+  {
+    name: 'Visual Studio Code',
+    bundle_id: 'com.microsoft.VSCode',
+    path: '/Applications/Visual Studio Code.app',
+    versions: ['1.92.2', '1.94.0'],
+    pools: ['chromium', 'electron'],
+  },
+  {
+    name: 'python3',
+    bundle_id: null,
+    path: '/usr/local/bin/python3',
+    versions: ['3.11.4', '3.12.1'],
+    pools: ['python'],
+  },
+  {
+    name: 'openssl',
+    bundle_id: null,
+    path: '/opt/homebrew/bin/openssl',
+    versions: ['3.0.13', '3.3.1'],
+    pools: ['openssl'],
+  },
 ];
 
 const POOL_DESCRIPTIONS: Readonly<Record<PoolName, (r: Rand) => string>> = {
@@ -211,7 +264,8 @@ const POOL_DESCRIPTIONS: Readonly<Record<PoolName, (r: Rand) => string>> = {
   firefox: (r) =>
     `Memory safety bugs present in Firefox ${int(r, 128, 132)}. Some of these bugs showed evidence of memory corruption and we ` +
     'presume that with enough effort some of these could have been exploited to run arbitrary code.',
-  office: (r) => `Microsoft ${pick(r, ['Office', 'Word'])} ${pick(r, ['Remote Code Execution', 'Information Disclosure', 'Elevation of Privilege'])} Vulnerability`,
+  office: (r) =>
+    `Microsoft ${pick(r, ['Office', 'Word'])} ${pick(r, ['Remote Code Execution', 'Information Disclosure', 'Elevation of Privilege'])} Vulnerability`,
   electron: (r) =>
     `Electron before ${int(r, 28, 32)}.${int(r, 0, 9)}.${int(r, 0, 9)} allows a ${pick(r, ['context isolation bypass', 'renderer sandbox escape', 'ASAR integrity bypass'])} ` +
     'via crafted content loaded in a renderer process.',
@@ -229,7 +283,16 @@ const POOL_DESCRIPTIONS: Readonly<Record<PoolName, (r: Rand) => string>> = {
     ])} Impact summary: applications that use the affected API may be vulnerable to a Denial of Service.`,
 };
 
-const POOL_NAMES: readonly PoolName[] = ['chromium', 'webkit', 'zoom', 'firefox', 'office', 'electron', 'python', 'openssl'];
+const POOL_NAMES: readonly PoolName[] = [
+  'chromium',
+  'webkit',
+  'zoom',
+  'firefox',
+  'office',
+  'electron',
+  'python',
+  'openssl',
+];
 const CVES_PER_POOL = 40;
 
 interface Cve {
@@ -549,7 +612,15 @@ export class DetectionStore {
     const apps: number[] = [];
     for (let a = 0; a < APPS.length; a++) if (hash(`${id}/${a}`) % 100 < 55) apps.push(a);
     if (apps.length === 0) apps.push(h % APPS.length);
-    const host: Host = { id, name, serial: serialNo, model, osVersion, blueprint: { id: blueprint.id, name: blueprint.name }, apps };
+    const host: Host = {
+      id,
+      name,
+      serial: serialNo,
+      model,
+      osVersion,
+      blueprint: { id: blueprint.id, name: blueprint.name },
+      apps,
+    };
     this.hosts.push(host);
     return host;
   }
@@ -559,7 +630,13 @@ export class DetectionStore {
     const r = this.r;
     const base = pick(r, this.fleet.devices);
     const n = this.hosts.length;
-    return this.addHost(uuid(r), `${base.name.split(' (')[0] ?? base.name} (${n})`, serial(r), base.model, base.os.version);
+    return this.addHost(
+      uuid(r),
+      `${base.name.split(' (')[0] ?? base.name} (${n})`,
+      serial(r),
+      base.model,
+      base.os.version,
+    );
   }
 
   /** A new row (identity absent from the store and from `pending`) detected at `t`. */

@@ -27,7 +27,14 @@ export type {
   DetectionPageQuery,
   DetectionPage,
 } from './detection-store';
-export { ThreatStore, threatIdentity, naiveToMicros, THREAT_SORT_FIELDS, THREAT_STATUSES, DEFAULT_THREAT_SORT } from './threat-store';
+export {
+  ThreatStore,
+  threatIdentity,
+  naiveToMicros,
+  THREAT_SORT_FIELDS,
+  THREAT_STATUSES,
+  DEFAULT_THREAT_SORT,
+} from './threat-store';
 export type {
   ThreatRecord,
   ThreatClassification,

@@ -23,7 +23,6 @@ import {
   type DetectionFieldSet,
   type DetectionFilter,
 } from './detection-store';
-import { MICROS_PER_DAY, formatMicros, parseInstant } from './time';
 import {
   THREAT_SORT_FIELDS,
   ThreatStore,
@@ -32,6 +31,7 @@ import {
   type ThreatSortBy,
   type ThreatStatus,
 } from './threat-store';
+import { MICROS_PER_DAY, formatMicros, parseInstant } from './time';
 
 export type { AuditRecord } from './audit-records';
 
@@ -431,7 +431,11 @@ export class KandjiSimulator {
       this.emptyDetectionSweeps -= 1;
       return '{"next":null,"previous":null,"results":[]}';
     }
-    const page = this.detections.page({ limit: size, ...(after !== undefined ? { after } : {}), ...(filter ? { filter } : {}) });
+    const page = this.detections.page({
+      limit: size,
+      ...(after !== undefined ? { after } : {}),
+      ...(filter ? { filter } : {}),
+    });
     let next: string | null = null;
     const lastKey = page.keys[page.keys.length - 1];
     if (page.more && lastKey !== undefined) {
@@ -453,7 +457,8 @@ export class KandjiSimulator {
       const v = q.get(k);
       return v === null || v.trim() === '' ? undefined : v.trim();
     };
-    const positive = (v: string | undefined): number | undefined => (v !== undefined && /^\d+$/.test(v) && Number(v) > 0 ? Number(v) : undefined);
+    const positive = (v: string | undefined): number | undefined =>
+      v !== undefined && /^\d+$/.test(v) && Number(v) > 0 ? Number(v) : undefined;
     const limit = Math.min(positive(get('limit')) ?? THREATS_MAX_LIMIT, THREATS_MAX_LIMIT);
     const offset = positive(get('offset')) ?? 0;
     const query: ThreatQuery = { limit, offset };
@@ -461,7 +466,9 @@ export class KandjiSimulator {
     if (sortBy !== undefined) {
       const field = sortBy.startsWith('-') ? sortBy.slice(1) : sortBy;
       if (!(THREAT_SORT_FIELDS as readonly string[]).includes(field)) {
-        throw new BadRequest(`Invalid sort_by: "${sortBy}". Expected one of: ${THREAT_SORT_FIELDS.join(', ')} (optionally prefixed with -).`);
+        throw new BadRequest(
+          `Invalid sort_by: "${sortBy}". Expected one of: ${THREAT_SORT_FIELDS.join(', ')} (optionally prefixed with -).`,
+        );
       }
       query.sortBy = sortBy as ThreatSortBy;
     }
@@ -482,7 +489,8 @@ export class KandjiSimulator {
     const dateRange = get('date_range');
     if (dateRange !== undefined) {
       const days = positive(dateRange);
-      if (days === undefined) throw new BadRequest(`Invalid date_range: "${dateRange}". Expected a positive number of days.`);
+      if (days === undefined)
+        throw new BadRequest(`Invalid date_range: "${dateRange}". Expected a positive number of days.`);
       query.dateRangeDays = days;
     }
     const deviceId = get('device_id');
@@ -521,18 +529,26 @@ export class KandjiSimulator {
       if (p.start !== undefined) cursor.start = p.start;
       if (p.end !== undefined) cursor.end = p.end;
       const timestampOnly = this.auditNext === 'timestamp' && p.sortBy === 'occurred_at';
-      const qs = new URLSearchParams({ limit: String(p.limit), sort_by: p.sortBy, cursor: timestampOnly ? encodeTimestampCursor(last.t) : encodeCursor(cursor) });
+      const qs = new URLSearchParams({
+        limit: String(p.limit),
+        sort_by: p.sortBy,
+        cursor: timestampOnly ? encodeTimestampCursor(last.t) : encodeCursor(cursor),
+      });
       if (timestampOnly && p.end !== undefined) qs.set('end_date', formatMicros(p.end));
       next = `${this.publicBase}${AUDIT_EVENTS_PATH}?${qs.toString()}`;
     }
-    const results = [...events.map((e) => this.audit.json(e)), ...this.brokenAuditRecords.map((r) => JSON.stringify(r))].join(',');
+    const results = [
+      ...events.map((e) => this.audit.json(e)),
+      ...this.brokenAuditRecords.map((r) => JSON.stringify(r)),
+    ].join(',');
     return `{"results":[${results}],"previous":null,"next":${JSON.stringify(next)}}`;
   }
 
   private authenticate(header: string | undefined): { ok: boolean; detail?: string } {
     if (!header) return { ok: false, detail: 'Authentication credentials were not provided.' };
     const parts = header.trim().split(/\s+/);
-    if (parts[0]?.toLowerCase() !== 'bearer') return { ok: false, detail: 'Authentication credentials were not provided.' };
+    if (parts[0]?.toLowerCase() !== 'bearer')
+      return { ok: false, detail: 'Authentication credentials were not provided.' };
     if (parts.length === 1) return { ok: false, detail: 'Invalid token header. No credentials provided.' };
     if (parts.length > 2) return { ok: false, detail: 'Invalid token header. Token string should not contain spaces.' };
     return this.tokens.has(parts[1] as string) ? { ok: true } : { ok: false, detail: 'Invalid token.' };
@@ -564,7 +580,10 @@ function throttleMessage(seconds: number): string {
 
 function parseBound(name: string, value: string, endOfDay: boolean): bigint {
   const parsed = parseInstant(value);
-  if (!parsed) throw new BadRequest(`Invalid ${name}: "${value}". Use a datetime like 2024-11-26T22:58:26.239570Z or a date like 2024-11-26.`);
+  if (!parsed)
+    throw new BadRequest(
+      `Invalid ${name}: "${value}". Use a datetime like 2024-11-26T22:58:26.239570Z or a date like 2024-11-26.`,
+    );
   // A bare end_date covers that whole day (inclusive); a bare start_date starts at midnight UTC.
   return parsed.dateOnly && endOfDay ? parsed.micros + MICROS_PER_DAY - 1n : parsed.micros;
 }
@@ -577,7 +596,8 @@ function parsePageParams(q: URLSearchParams): PageParams {
   let limit = MAX_LIMIT;
   const rawLimit = get('limit');
   if (rawLimit !== undefined) {
-    if (!/^[+]?\d+$/.test(rawLimit)) throw new BadRequest(`Invalid limit: "${rawLimit}". Expected an integer between 1 and ${MAX_LIMIT}.`);
+    if (!/^[+]?\d+$/.test(rawLimit))
+      throw new BadRequest(`Invalid limit: "${rawLimit}". Expected an integer between 1 and ${MAX_LIMIT}.`);
     const n = Number(rawLimit);
     if (n < 1) throw new BadRequest(`Invalid limit: "${rawLimit}". Expected an integer between 1 and ${MAX_LIMIT}.`);
     limit = Math.min(n, MAX_LIMIT);

@@ -14,7 +14,18 @@
  * depend on the clock.
  */
 import { seededRandom } from '../faults';
-import { chance, fleetForSeed, hex, int, pick, MALWARE_FILES, THREATS, type Device, type Fleet, type Rand } from './audit-records';
+import {
+  chance,
+  fleetForSeed,
+  hex,
+  int,
+  pick,
+  MALWARE_FILES,
+  THREATS,
+  type Device,
+  type Fleet,
+  type Rand,
+} from './audit-records';
 import { dateToMicros, formatNaiveMicros, nowMicros } from './time';
 
 export type ThreatClassification = 'MALWARE' | 'PUP';
@@ -114,7 +125,19 @@ interface Entry {
   record: ThreatRecord;
 }
 
-const PROCESS_NAMES = ['chmod', 'bash', 'zsh', 'curl', 'Finder', 'Safari', 'Google Chrome', 'installer', 'mv', 'osascript', 'unzip'];
+const PROCESS_NAMES = [
+  'chmod',
+  'bash',
+  'zsh',
+  'curl',
+  'Finder',
+  'Safari',
+  'Google Chrome',
+  'installer',
+  'mv',
+  'osascript',
+  'unzip',
+];
 const RELEASE_NOTES = [
   'False positive: internal build tool.',
   'Approved by security team after review.',
@@ -172,7 +195,8 @@ export class ThreatStore {
     const times: bigint[] = [];
     for (let i = 0; i < count; i++) times.push(from + BigInt(Math.floor(this.r() * span)));
     times.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-    for (let i = 1; i < times.length; i++) if ((times[i] as bigint) <= (times[i - 1] as bigint)) times[i] = (times[i - 1] as bigint) + 1n;
+    for (let i = 1; i < times.length; i++)
+      if ((times[i] as bigint) <= (times[i - 1] as bigint)) times[i] = (times[i - 1] as bigint) + 1n;
     const out = times.map((t) => this.generate(t, to));
     this.insert(out);
     return out;
@@ -225,7 +249,8 @@ export class ThreatStore {
   /** Filters, counts, sorts and slices (see ThreatQuery). */
   query(q: ThreatQuery = {}): ThreatQueryResult {
     const now = q.now ?? nowMicros();
-    const since = q.dateRangeDays !== undefined ? now - BigInt(Math.round(q.dateRangeDays * 86_400_000)) * 1000n : undefined;
+    const since =
+      q.dateRangeDays !== undefined ? now - BigInt(Math.round(q.dateRangeDays * 86_400_000)) * 1000n : undefined;
     const term = q.term?.toLowerCase();
     const base = this.entries.filter((e) => {
       const r = e.record;
@@ -266,7 +291,12 @@ export class ThreatStore {
     }
     const offset = q.offset ?? 0;
     const limit = q.limit ?? sorted.length;
-    return { count: matched.length, malware_count, pup_count, results: sorted.slice(offset, offset + limit).map((e) => e.record) };
+    return {
+      count: matched.length,
+      malware_count,
+      pup_count,
+      results: sorted.slice(offset, offset + limit).map((e) => e.record),
+    };
   }
 
   // -------------------------------------------------------------------------------------------
@@ -340,14 +370,16 @@ export class ThreatStore {
     const blueprint = this.fleet.blueprints[hashString(device.id) % this.fleet.blueprints.length] ?? null;
     const posture = blueprint ? this.posture.get(blueprint.id) : undefined;
     const mode = classification === 'MALWARE' ? posture?.malware : posture?.pup;
-    let status: ThreatStatus = mode === 'detect' ? 'NOT_QUARANTINED' : chance(r, 0.95) ? 'QUARANTINED' : 'NOT_QUARANTINED';
+    let status: ThreatStatus =
+      mode === 'detect' ? 'NOT_QUARANTINED' : chance(r, 0.95) ? 'QUARANTINED' : 'NOT_QUARANTINED';
     let quarantinedAt: bigint | undefined;
     let releasedAt: bigint | undefined;
     if (status === 'QUARANTINED') {
       quarantinedAt = t + BigInt(int(r, 200_000, 3_000_000));
       if (!fresh && chance(r, 0.1) && latest > quarantinedAt) {
         status = 'RELEASED';
-        releasedAt = quarantinedAt + BigInt(Math.floor(r() * Math.min(Number(latest - quarantinedAt), 3 * 86_400_000_000)));
+        releasedAt =
+          quarantinedAt + BigInt(Math.floor(r() * Math.min(Number(latest - quarantinedAt), 3 * 86_400_000_000)));
       }
     }
     const released = releasedAt !== undefined;

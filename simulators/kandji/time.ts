@@ -12,7 +12,7 @@ export const MICROS_PER_DAY = 86_400_000_000n;
 /** Floor division for bigint (bigint `/` truncates toward zero). */
 function floorDiv(a: bigint, b: bigint): bigint {
   const q = a / b;
-  return (a % b !== 0n && (a < 0n) !== (b < 0n)) ? q - 1n : q;
+  return a % b !== 0n && a < 0n !== b < 0n ? q - 1n : q;
 }
 
 function pad(n: number | bigint, width: number): string {

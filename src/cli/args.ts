@@ -7,9 +7,9 @@
  */
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
+import type { StreamName } from '../../workflows/shared/stream-status';
 import { isoTime, tenantName } from '../config/edge-schemas';
 import { STREAMS } from '../temporal/workflow-ids';
-import type { StreamName } from '../../workflows/shared/stream-status';
 
 export class UsageError extends Error {
   /** The command the error is about, when known: its help is the one to show. */
@@ -24,10 +24,15 @@ export class UsageError extends Error {
 
 /** Stream names, comma-separated: known ones only, de-duplicated in the order given. */
 const streamList = z.string().transform((text, ctx) => {
-  const names = text.split(',').map((x) => x.trim()).filter(Boolean);
+  const names = text
+    .split(',')
+    .map((x) => x.trim())
+    .filter(Boolean);
   const unknown = names.filter((n) => !(STREAMS as readonly string[]).includes(n));
   if (names.length === 0 || unknown.length) {
-    const what = unknown.length ? `unknown stream${unknown.length > 1 ? 's' : ''} ${unknown.map((n) => JSON.stringify(n)).join(', ')}` : 'no stream named';
+    const what = unknown.length
+      ? `unknown stream${unknown.length > 1 ? 's' : ''} ${unknown.map((n) => JSON.stringify(n)).join(', ')}`
+      : 'no stream named';
     ctx.addIssue({ code: 'custom', message: `${what}; expected ${STREAMS.join(', ')}` });
     return z.NEVER;
   }
@@ -65,8 +70,8 @@ export type Command =
   | { name: 'pause'; opts: z.output<typeof commands.pause> }
   | { name: 'resume'; opts: z.output<typeof commands.resume> }
   | { name: 'backfill'; opts: z.output<typeof commands.backfill> }
-  | { name: 'cancel-backfill'; opts: z.output<typeof commands['cancel-backfill']> }
-  | { name: 'move-cursor'; opts: z.output<typeof commands['move-cursor']> }
+  | { name: 'cancel-backfill'; opts: z.output<(typeof commands)['cancel-backfill']> }
+  | { name: 'move-cursor'; opts: z.output<(typeof commands)['move-cursor']> }
   | { name: 'list'; opts: z.output<typeof commands.list> };
 
 const OPTIONS = {
@@ -97,7 +102,9 @@ export function parseCommand(argv: string[]): Command {
     // Which command it was about, to show its help: read again without refusing anything.
     const name = parseArgs({ args: argv, allowPositionals: true, strict: false, options: OPTIONS }).positionals[0];
     const message = (err as Error).message;
-    throw isCommand(name) ? new UsageError(`${name}: ${message}`, name, { cause: err }) : new UsageError(message, undefined, { cause: err });
+    throw isCommand(name)
+      ? new UsageError(`${name}: ${message}`, name, { cause: err })
+      : new UsageError(message, undefined, { cause: err });
   }
   const [name, ...rest] = parsed.positionals;
   if (name === 'help' || (!name && parsed.values.help)) {
@@ -118,7 +125,10 @@ export function parseCommand(argv: string[]): Command {
     if (!('streams' in schema.shape)) throw new UsageError(`${name}: unexpected argument: ${rest.join(' ')}`, name);
     if (values.streams !== undefined) {
       const all = [...rest, ...values.streams.split(',')].map((x) => x.trim()).filter(Boolean);
-      throw new UsageError(`${name}: name the streams either as arguments or with --streams, not both (e.g. ${name} ${all.join(' ')})`, name);
+      throw new UsageError(
+        `${name}: name the streams either as arguments or with --streams, not both (e.g. ${name} ${all.join(' ')})`,
+        name,
+      );
     }
     values.streams = rest.join(',');
   }

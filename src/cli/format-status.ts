@@ -18,7 +18,9 @@ export function formatStatusTable(tenant: string, reports: readonly StreamReport
     ]);
   }
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((row) => row[i]!.length)));
-  const table = rows.map((row) => row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i]!))).join('  '));
+  const table = rows.map((row) =>
+    row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i]!))).join('  '),
+  );
   for (const r of reports) {
     const c = r.status?.counts;
     if (c && (c.late > 0 || c.lateFound || c.lateResent || r.status?.lastLateSweep)) {

@@ -7,19 +7,27 @@ const WIDTH = 116;
 /** One option (or argument) as help shows it: its label and what it does. */
 type Option = [label: string, text: string];
 
-const STREAMS_DEFAULT = "default: KANDJI_STREAMS, else audit,detections; threats needs the token's threat-details permission";
+const STREAMS_DEFAULT =
+  "default: KANDJI_STREAMS, else audit,detections; threats needs the token's threat-details permission";
 
 const TENANT_DEFAULT =
   'tenant to act on (default: every tenant of KANDJI_TENANTS_FILE when set, else KANDJI_TENANT, else the subdomain of KANDJI_API_URL)';
 
 const OPTION = {
-  stream: ['STREAM...', `streams to act on: audit, detections, threats, space- or comma-separated (${STREAMS_DEFAULT})`],
-  streams: ['--streams LIST', 'the same as one comma-separated list. Name the streams as arguments or with --streams, not both'],
+  stream: [
+    'STREAM...',
+    `streams to act on: audit, detections, threats, space- or comma-separated (${STREAMS_DEFAULT})`,
+  ],
+  streams: [
+    '--streams LIST',
+    'the same as one comma-separated list. Name the streams as arguments or with --streams, not both',
+  ],
   tenant: ['--tenant NAME', TENANT_DEFAULT],
   help: ['-h, --help', 'this help'],
 } satisfies Record<string, Option>;
 
-const TIMES = 'Times are ISO-8601, e.g. 2026-01-31T08:00:00Z or 2026-01-31T10:00:00+02:00; a time without zone is read as UTC.';
+const TIMES =
+  'Times are ISO-8601, e.g. 2026-01-31T08:00:00Z or 2026-01-31T10:00:00+02:00; a time without zone is read as UTC.';
 
 interface CommandHelp {
   /** What follows the command's name in its usage line. */
@@ -37,9 +45,16 @@ interface CommandHelp {
 const COMMANDS: Record<CommandName, CommandHelp> = {
   start: {
     synopsis: '[STREAM...] [--since TIME]',
-    summary: "start the tenant's stream workflows (idempotent: a running stream keeps its cursor; a stopped one resumes where it stopped)",
-    details: 'Each stream runs as its own workflow, kandji-datadog/<tenant>/<stream>. --since applies only to a stream that starts fresh.',
-    options: [['--since TIME', 'first event to read when a stream starts fresh (default: KANDJI_START_DATE, else 17 hours ago)']],
+    summary:
+      "start the tenant's stream workflows (idempotent: a running stream keeps its cursor; a stopped one resumes where it stopped)",
+    details:
+      'Each stream runs as its own workflow, kandji-datadog/<tenant>/<stream>. --since applies only to a stream that starts fresh.',
+    options: [
+      [
+        '--since TIME',
+        'first event to read when a stream starts fresh (default: KANDJI_START_DATE, else 17 hours ago)',
+      ],
+    ],
     examples: [
       ['start', 'every configured stream'],
       ['start audit detections'],
@@ -62,7 +77,8 @@ const COMMANDS: Record<CommandName, CommandHelp> = {
   pause: {
     synopsis: '[STREAM...]',
     summary: 'stop calling Kandji and Datadog after the batch in flight; the cursor is kept',
-    details: 'The workflow keeps running and makes no Kandji or Datadog call until resume. Exit code 1 when one of the streams is not running.',
+    details:
+      'The workflow keeps running and makes no Kandji or Datadog call until resume. Exit code 1 when one of the streams is not running.',
     options: [],
     examples: [['pause', 'every configured stream'], ['pause audit'], ['pause audit detections --tenant acme']],
   },
@@ -87,14 +103,17 @@ const COMMANDS: Record<CommandName, CommandHelp> = {
   },
   'move-cursor': {
     synopsis: '--to TIME',
-    summary: "move the audit stream's cursor on purpose, after the page in flight: later skips events (never shipped), earlier rewinds (shipped again)",
+    summary:
+      "move the audit stream's cursor on purpose, after the page in flight: later skips events (never shipped), earlier rewinds (shipped again)",
     options: [['--to TIME', 'where the audit cursor moves to (required)']],
     examples: [['move-cursor --to 2026-01-31T08:00:00Z']],
   },
   'cancel-backfill': {
     synopsis: '[STREAM...] [--id ID]',
     summary: 'cancel running backfills (all, or the one with this id)',
-    options: [['--id ID', 'the backfill to cancel, as status shows it (default: every running backfill of the streams)']],
+    options: [
+      ['--id ID', 'the backfill to cancel, as status shows it (default: every running backfill of the streams)'],
+    ],
     examples: [['cancel-backfill', 'every running backfill'], ['cancel-backfill audit --id bf-1a2b3c4d']],
   },
   list: {

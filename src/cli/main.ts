@@ -1,5 +1,9 @@
 /** `npm run -s cli -- <command>`: operate the stream workflows. */
 import type { Client } from '@temporalio/client';
+import { parseCommand, UsageError, type Command } from './args';
+import { formatStatusTable } from './format-status';
+import { helpText } from './help';
+import { backfillRequestSchema, describeIssues } from '../../workflows/shared/messages';
 import { ConfigError, loadTemporalConfig, loadTenantConfigs, type TenantConfig } from '../config/env';
 import { startPosition } from '../streams/start-position';
 import {
@@ -15,14 +19,14 @@ import {
 } from '../streams/stream-control';
 import { connectClient } from '../temporal/client';
 import { STREAMS } from '../temporal/workflow-ids';
-import { backfillRequestSchema, describeIssues } from '../../workflows/shared/messages';
-import { parseCommand, UsageError, type Command } from './args';
-import { formatStatusTable } from './format-status';
-import { helpText } from './help';
 
 const out = (s: string) => process.stdout.write(`${s}\n`);
 
-async function run(command: Exclude<Command, { name: 'help' }>, client: Client, tenants: TenantConfig[]): Promise<number> {
+async function run(
+  command: Exclude<Command, { name: 'help' }>,
+  client: Client,
+  tenants: TenantConfig[],
+): Promise<number> {
   if (command.name === 'list') return listCommand(client, command.opts.json);
   if (command.name === 'status' && command.opts.json) {
     const docs = [];
@@ -57,17 +61,28 @@ async function listCommand(client: Client, json: boolean): Promise<number> {
   return 0;
 }
 
-async function runOne(command: Exclude<Command, { name: 'help' | 'list' }>, client: Client, tenant: TenantConfig): Promise<number> {
+async function runOne(
+  command: Exclude<Command, { name: 'help' | 'list' }>,
+  client: Client,
+  tenant: TenantConfig,
+): Promise<number> {
   const temporal = loadTemporalConfig();
   switch (command.name) {
     case 'start': {
       const since = startPosition(command.opts.since, tenant.startDate);
       for (const name of command.opts.streams ?? tenant.streams) {
         const r = await startStream(client, temporal, tenant, name, since);
-        if (r.outcome === 'already_running') out(`${r.workflowId}: already running; cursor unchanged${r.cursor ? ` (${r.cursor.since})` : ''}`);
-        else if (r.resumedFromPreviousRun) out(`${r.workflowId}: started, resuming at ${r.cursor.since}, from ${r.resumedFrom ?? "the previous run's cursor"}`);
+        if (r.outcome === 'already_running')
+          out(`${r.workflowId}: already running; cursor unchanged${r.cursor ? ` (${r.cursor.since})` : ''}`);
+        else if (r.resumedFromPreviousRun)
+          out(
+            `${r.workflowId}: started, resuming at ${r.cursor.since}, from ${r.resumedFrom ?? "the previous run's cursor"}`,
+          );
         else if (name === 'audit') out(`${r.workflowId}: started, reading events from ${r.cursor.since}`);
-        else out(`${r.workflowId}: started; the first sweep ships every current ${name === 'detections' ? 'detection' : 'threat'}`);
+        else
+          out(
+            `${r.workflowId}: started; the first sweep ships every current ${name === 'detections' ? 'detection' : 'threat'}`,
+          );
       }
       return 0;
     }
@@ -78,7 +93,12 @@ async function runOne(command: Exclude<Command, { name: 'help' | 'list' }>, clie
     }
     case 'pause':
     case 'resume': {
-      const states = await setPaused(client, tenant.tenant, command.opts.streams ?? tenant.streams, command.name === 'pause');
+      const states = await setPaused(
+        client,
+        tenant.tenant,
+        command.opts.streams ?? tenant.streams,
+        command.name === 'pause',
+      );
       for (const [name, state] of Object.entries(states)) out(`${tenant.tenant}/${name}: ${state}`);
       return Object.values(states).includes('not running') ? 1 : 0;
     }
@@ -88,17 +108,20 @@ async function runOne(command: Exclude<Command, { name: 'help' | 'list' }>, clie
         process.stderr.write(`backfill: ${describeIssues(window.error)}\n`);
         return 2;
       }
-      out('A backfill re-sends events on purpose: Datadog receives the window\'s logs again (they will appear twice).');
+      out("A backfill re-sends events on purpose: Datadog receives the window's logs again (they will appear twice).");
       for (const name of command.opts.streams ?? tenant.streams) {
         const r = await requestBackfill(client, tenant.tenant, name, command.opts.from, command.opts.to);
-        out(`${tenant.tenant}/${name}: backfill ${r.id} started${r.workflowId ? ` as ${r.workflowId}` : ' (re-ships the current snapshot with the next sweep)'}`);
+        out(
+          `${tenant.tenant}/${name}: backfill ${r.id} started${r.workflowId ? ` as ${r.workflowId}` : ' (re-ships the current snapshot with the next sweep)'}`,
+        );
         if (r.warning) out(`  warning: ${r.warning}`);
       }
       return 0;
     }
     case 'move-cursor': {
       const r = await moveAuditCursor(client, tenant.tenant, command.opts.to);
-      const direction = r.to > r.from ? 'skipping every event before it (never shipped)' : 'shipping every event from there on again';
+      const direction =
+        r.to > r.from ? 'skipping every event before it (never shipped)' : 'shipping every event from there on again';
       out(`${tenant.tenant}/audit: cursor moves from ${r.from} to ${r.to} after the page in flight, ${direction}`);
       return 0;
     }

@@ -7,8 +7,8 @@
  * signal and update payloads by hand).
  */
 import { z } from 'zod';
-import { parseDuration } from '../duration';
 import { timestampKey } from '../../workflows/shared/timestamps';
+import { parseDuration } from '../duration';
 
 /** A tenant name, as it appears in workflow ids and tags: lower-case letters, digits and dashes, 1 to 63 of them. */
 export const TENANT_NAME = /^[a-z0-9][a-z0-9-]{0,62}$/;
@@ -58,7 +58,8 @@ export function durationMs(rules: DurationRules = {}) {
       problem = (err as Error).message;
     }
     if (problem === undefined && rules.moreThanZero && ms <= 0) problem = 'must be more than 0';
-    if (problem === undefined && rules.atMost !== undefined && ms > parseDuration(rules.atMost)) problem = `must be at most ${rules.atMost}`;
+    if (problem === undefined && rules.atMost !== undefined && ms > parseDuration(rules.atMost))
+      problem = `must be at most ${rules.atMost}`;
     if (problem === undefined) return ms;
     ctx.addIssue({ code: 'custom', message: rules.message ?? (rules.name ? `${rules.name}: ${problem}` : problem) });
     return z.NEVER;

@@ -3,15 +3,19 @@
  * message naming it and what is expected. Split by who needs what: the CLI never needs the secrets.
  */
 import { z } from 'zod';
-import { parseDuration } from '../duration';
+import { durationMs, isoTime, tenantName } from './edge-schemas';
 import { DATADOG_SITES, intakeUrlForSite, isDatadogSite } from '../datadog/sites';
 import { STALE_POLICIES, stalePolicyFor, type StalePolicies, type StalePolicy } from '../datadog/stale-events';
-import { parseEncryptionKey } from '../temporal/encryption-codec';
-import { DEFAULT_TEMPORAL_ADDRESS, loadConnectionProfile, type TemporalConnectionProfile } from '../temporal/connection';
-import type { TokenProvider } from '../kandji/token-source';
-import { durationMs, isoTime, tenantName } from './edge-schemas';
+import { parseDuration } from '../duration';
 import { loadTenantsFile, tenantTokenProvider, type TenantEntry } from './tenants-file';
 import type { StreamName } from '../../workflows/shared/stream-status';
+import type { TokenProvider } from '../kandji/token-source';
+import {
+  DEFAULT_TEMPORAL_ADDRESS,
+  loadConnectionProfile,
+  type TemporalConnectionProfile,
+} from '../temporal/connection';
+import { parseEncryptionKey } from '../temporal/encryption-codec';
 
 export class ConfigError extends Error {
   constructor(
@@ -41,7 +45,10 @@ const kandjiUrl = z
     try {
       url = new URL(s);
     } catch {
-      ctx.addIssue({ code: 'custom', message: `expected a URL such as https://acme.api.kandji.io, got ${JSON.stringify(s)}` });
+      ctx.addIssue({
+        code: 'custom',
+        message: `expected a URL such as https://acme.api.kandji.io, got ${JSON.stringify(s)}`,
+      });
       return z.NEVER;
     }
     if (isLoopbackHost(url.hostname)) {
@@ -52,7 +59,10 @@ const kandjiUrl = z
       return url.origin;
     }
     if (url.protocol !== 'https:') {
-      ctx.addIssue({ code: 'custom', message: `must be https (plain http is allowed only for loopback hosts), got ${url.origin}` });
+      ctx.addIssue({
+        code: 'custom',
+        message: `must be https (plain http is allowed only for loopback hosts), got ${url.origin}`,
+      });
       return z.NEVER;
     }
     if (!KANDJI_HOST.test(url.hostname)) {
@@ -88,7 +98,12 @@ const temporalSchema = z.object({
   KANDJI_DATADOG_ENCRYPTION_KEY: z.string().refine(isEncryptionKey, KEY_EXPECTED).optional(),
   KANDJI_DATADOG_ENCRYPTION_KEYS: z
     .string()
-    .transform((s) => s.split(',').map((k) => k.trim()).filter(Boolean))
+    .transform((s) =>
+      s
+        .split(',')
+        .map((k) => k.trim())
+        .filter(Boolean),
+    )
     .pipe(
       z
         .array(z.string().refine(isEncryptionKey, `every key: ${KEY_EXPECTED}`))
@@ -107,8 +122,23 @@ const streamSchema = z.object({
   KANDJI_STREAMS: z
     .string()
     .default('audit,detections')
-    .transform((s) => [...new Set(s.split(',').map((x) => x.trim()).filter(Boolean))])
-    .pipe(z.array(z.enum(['audit', 'detections', 'threats'], { error: 'expected a comma-separated list of audit, detections, threats' })).min(1, 'name at least one stream')),
+    .transform((s) => [
+      ...new Set(
+        s
+          .split(',')
+          .map((x) => x.trim())
+          .filter(Boolean),
+      ),
+    ])
+    .pipe(
+      z
+        .array(
+          z.enum(['audit', 'detections', 'threats'], {
+            error: 'expected a comma-separated list of audit, detections, threats',
+          }),
+        )
+        .min(1, 'name at least one stream'),
+    ),
   KANDJI_AUTH_RECHECK_INTERVAL: duration('KANDJI_AUTH_RECHECK_INTERVAL', '5m'),
   KANDJI_ERROR_BACKOFF: duration('KANDJI_ERROR_BACKOFF', '30s'),
   KANDJI_START_DATE: isoTime.optional(),
@@ -122,7 +152,7 @@ const streamSchema = z.object({
     .number({ error: 'expected a whole number of requests per hour, e.g. 5000' })
     .int('expected a whole number of requests per hour, e.g. 5000')
     .min(1, 'expected at least 1 request per hour')
-    .max(10_000, "Kandji allows at most 10,000 requests per hour per tenant, shared by all its tokens")
+    .max(10_000, 'Kandji allows at most 10,000 requests per hour per tenant, shared by all its tokens')
     .default(5_000),
   // The late sweep reads each past hour once when the polls leave it, then again after each of these delays (at most
   // 17 h: Datadog takes logs up to 18 h old), or `off`. Default: 1h,3h,7h,12h,16.5h (workflows/late-ledger.ts).
@@ -134,8 +164,10 @@ const streamSchema = z.object({
       if (s.trim() === 'off') return [];
       try {
         const delays = s.split(',').map((t) => parseDuration(t));
-        if (delays.some((t) => t > 17 * 3_600_000)) throw new Error('each delay must be at most 17h (Datadog takes logs up to 18 h old)');
-        if (delays.some((t, i) => t <= (i > 0 ? delays[i - 1]! : 0))) throw new Error('list the delays in increasing order, e.g. 1h,3h,7h,12h,16.5h');
+        if (delays.some((t) => t > 17 * 3_600_000))
+          throw new Error('each delay must be at most 17h (Datadog takes logs up to 18 h old)');
+        if (delays.some((t, i) => t <= (i > 0 ? delays[i - 1]! : 0)))
+          throw new Error('list the delays in increasing order, e.g. 1h,3h,7h,12h,16.5h');
         return [0, ...delays];
       } catch (e) {
         ctx.addIssue({ code: 'custom', message: `${(e as Error).message} (or \`off\`)` });
@@ -167,7 +199,10 @@ const secretsSchema = z.object({
       try {
         u = new URL(s);
       } catch {
-        ctx.addIssue({ code: 'custom', message: 'expected a full intake URL such as https://http-intake.logs.datadoghq.com/api/v2/logs' });
+        ctx.addIssue({
+          code: 'custom',
+          message: 'expected a full intake URL such as https://http-intake.logs.datadoghq.com/api/v2/logs',
+        });
         return;
       }
       if (!(u.protocol === 'https:' || (u.protocol === 'http:' && isLoopbackHost(u.hostname)))) {
@@ -178,7 +213,9 @@ const secretsSchema = z.object({
   DD_TAGS: z.string().optional(),
   DD_STALE_EVENTS: z.enum(STALE_POLICIES, { error: `expected one of ${STALE_POLICIES.join(', ')}` }).optional(),
   DD_STALE_EVENTS_AUDIT: z.enum(STALE_POLICIES, { error: `expected one of ${STALE_POLICIES.join(', ')}` }).optional(),
-  DD_STALE_EVENTS_DETECTIONS: z.enum(STALE_POLICIES, { error: `expected one of ${STALE_POLICIES.join(', ')}` }).optional(),
+  DD_STALE_EVENTS_DETECTIONS: z
+    .enum(STALE_POLICIES, { error: `expected one of ${STALE_POLICIES.join(', ')}` })
+    .optional(),
   DD_STALE_EVENTS_THREATS: z.enum(STALE_POLICIES, { error: `expected one of ${STALE_POLICIES.join(', ')}` }).optional(),
   DD_HOSTNAME: z.string().optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -217,13 +254,19 @@ export function loadTemporalConfig(env: Env = process.env): TemporalConfig {
       'KANDJI_DATADOG_ENCRYPTION_KEYS: set either it or KANDJI_DATADOG_ENCRYPTION_KEY, not both (list the key of KANDJI_DATADOG_ENCRYPTION_KEY in KANDJI_DATADOG_ENCRYPTION_KEYS)',
     ]);
   }
-  const keys = c.KANDJI_DATADOG_ENCRYPTION_KEYS ?? (c.KANDJI_DATADOG_ENCRYPTION_KEY ? [c.KANDJI_DATADOG_ENCRYPTION_KEY] : undefined);
+  const keys =
+    c.KANDJI_DATADOG_ENCRYPTION_KEYS ??
+    (c.KANDJI_DATADOG_ENCRYPTION_KEY ? [c.KANDJI_DATADOG_ENCRYPTION_KEY] : undefined);
   let profile: TemporalConnectionProfile;
   try {
     profile = loadConnectionProfile(env);
   } catch (err) {
     const file = env.TEMPORAL_CONFIG_FILE ? ` of TEMPORAL_CONFIG_FILE (${env.TEMPORAL_CONFIG_FILE})` : '';
-    const source = env.TEMPORAL_PROFILE ? `TEMPORAL_PROFILE (${env.TEMPORAL_PROFILE})${file}` : file ? file.slice(4) : 'TEMPORAL_TLS_*';
+    const source = env.TEMPORAL_PROFILE
+      ? `TEMPORAL_PROFILE (${env.TEMPORAL_PROFILE})${file}`
+      : file
+        ? file.slice(4)
+        : 'TEMPORAL_TLS_*';
     throw new ConfigError([`${source}: ${(err as Error).message}`], { cause: err });
   }
   const { address, namespace, ...secured } = profile;
@@ -285,7 +328,8 @@ export function loadTenantConfigs(env: Env = process.env): { stream: TenantConfi
     } catch (err) {
       if (!(err instanceof ConfigError)) throw err;
       // Never quote the file's value (", got …"): it could be a token pasted in the wrong field.
-      const fromFile = (p: string) => (p.startsWith('KANDJI_API_URL') ? p.replace(/^KANDJI_API_URL/, 'apiUrl').replace(/, got [\s\S]*$/, '') : p);
+      const fromFile = (p: string) =>
+        p.startsWith('KANDJI_API_URL') ? p.replace(/^KANDJI_API_URL/, 'apiUrl').replace(/, got [\s\S]*$/, '') : p;
       problems.push(...err.problems.map((p) => `KANDJI_TENANTS_FILE: tenant "${entry.name}": ${fromFile(p)}`));
     }
   }
@@ -379,7 +423,14 @@ export function loadWorkerConfig(env: Env = process.env): WorkerConfig {
     problems.push('KANDJI_API_TOKEN: required: a Kandji API token with the "List Audit Events" permission');
   }
   const tenants = (configs ?? []).flatMap(({ stream, entry }): WorkerConfig['tenants'] => {
-    if (entry) return [{ stream, token: tenantTokenProvider(entry, env), ...(entry.staleEvents ? { stalePolicies: entry.staleEvents } : {}) }];
+    if (entry)
+      return [
+        {
+          stream,
+          token: tenantTokenProvider(entry, env),
+          ...(entry.staleEvents ? { stalePolicies: entry.staleEvents } : {}),
+        },
+      ];
     return secrets?.KANDJI_API_TOKEN ? [{ stream, token: secrets.KANDJI_API_TOKEN }] : [];
   });
   if (problems.length || !temporal || !configs || !secrets || !tuning || !tenants[0]) throw new ConfigError(problems);
@@ -394,8 +445,18 @@ export function loadWorkerConfig(env: Env = process.env): WorkerConfig {
     stalePolicy: secrets.DD_STALE_EVENTS,
     stalePolicies: {
       audit: stalePolicyFor('audit', undefined, { audit: secrets.DD_STALE_EVENTS_AUDIT }, secrets.DD_STALE_EVENTS),
-      detections: stalePolicyFor('detections', undefined, { detections: secrets.DD_STALE_EVENTS_DETECTIONS }, secrets.DD_STALE_EVENTS),
-      threats: stalePolicyFor('threats', undefined, { threats: secrets.DD_STALE_EVENTS_THREATS }, secrets.DD_STALE_EVENTS),
+      detections: stalePolicyFor(
+        'detections',
+        undefined,
+        { detections: secrets.DD_STALE_EVENTS_DETECTIONS },
+        secrets.DD_STALE_EVENTS,
+      ),
+      threats: stalePolicyFor(
+        'threats',
+        undefined,
+        { threats: secrets.DD_STALE_EVENTS_THREATS },
+        secrets.DD_STALE_EVENTS,
+      ),
     },
     hostname: secrets.DD_HOSTNAME,
     logLevel: secrets.LOG_LEVEL,

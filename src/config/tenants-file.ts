@@ -20,13 +20,16 @@
 import fs from 'node:fs';
 import { parseDocument, parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import { STALE_POLICIES } from '../datadog/stale-events';
-import { envTokenProvider, fileTokenProvider, type FileTokenOptions, type TokenProvider } from '../kandji/token-source';
 import { durationMs, TENANT_NAME, tenantName } from './edge-schemas';
 import { ConfigError } from './env';
+import { STALE_POLICIES } from '../datadog/stale-events';
+import { envTokenProvider, fileTokenProvider, type FileTokenOptions, type TokenProvider } from '../kandji/token-source';
 
 // One message whatever is wrong: parseDuration's quotes the value, which must not be shown here.
-const duration = durationMs({ moreThanZero: true, message: 'expected a duration of more than 0 with a unit, e.g. 30s, 5m, 1h30m' });
+const duration = durationMs({
+  moreThanZero: true,
+  message: 'expected a duration of more than 0 with a unit, e.g. 30s, 5m, 1h30m',
+});
 
 const stalePolicy = z.enum(STALE_POLICIES, { error: `expected one of ${STALE_POLICIES.join(', ')}` });
 
@@ -36,16 +39,27 @@ const tenantSchema = z
     apiUrl: z.string({ error: 'required: the Kandji API URL, e.g. https://acme.api.kandji.io' }),
     token: z.union(
       [
-        z.object({ env: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'expected an environment variable name') }).strict(),
+        z
+          .object({ env: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'expected an environment variable name') })
+          .strict(),
         z.object({ file: z.string().min(1, 'expected the path of the token file') }).strict(),
       ],
       { error: 'expected { env: VARIABLE_NAME } or { file: /path/to/token } (never the token itself)' },
     ),
-    streams: z.array(z.enum(['audit', 'detections', 'threats'])).min(1).optional(),
-    pollIntervals: z.object({ audit: duration.optional(), detections: duration.optional(), threats: duration.optional() }).strict().optional(),
+    streams: z
+      .array(z.enum(['audit', 'detections', 'threats']))
+      .min(1)
+      .optional(),
+    pollIntervals: z
+      .object({ audit: duration.optional(), detections: duration.optional(), threats: duration.optional() })
+      .strict()
+      .optional(),
     requestsPerHour: z.number().int().min(1).max(10_000).optional(),
     tags: z.array(z.string().regex(/^[^,\s]+$/, 'a tag has no commas or spaces, e.g. team:secops')).optional(),
-    staleEvents: z.object({ audit: stalePolicy.optional(), detections: stalePolicy.optional(), threats: stalePolicy.optional() }).strict().optional(),
+    staleEvents: z
+      .object({ audit: stalePolicy.optional(), detections: stalePolicy.optional(), threats: stalePolicy.optional() })
+      .strict()
+      .optional(),
   })
   .strict();
 
@@ -68,11 +82,17 @@ export function loadTenantsFile(path: string): TenantEntry[] {
   } catch (err) {
     // Parser messages quote the offending text (a token, maybe): give only where it is, and no `cause` (it would
     // carry that text along).
-    throw new ConfigError([`KANDJI_TENANTS_FILE: ${path} is not valid ${json ? 'JSON' : 'YAML'}${syntaxErrorPlace(text, err)}`]);
+    throw new ConfigError([
+      `KANDJI_TENANTS_FILE: ${path} is not valid ${json ? 'JSON' : 'YAML'}${syntaxErrorPlace(text, err)}`,
+    ]);
   }
   const top = fileSchema.safeParse(doc);
   if (!top.success) {
-    throw new ConfigError(top.error.issues.map((i) => `KANDJI_TENANTS_FILE: ${i.path.join('.') || '(file)'}: ${issueMessage(i)}; expected { tenants: [ … ] }`));
+    throw new ConfigError(
+      top.error.issues.map(
+        (i) => `KANDJI_TENANTS_FILE: ${i.path.join('.') || '(file)'}: ${issueMessage(i)}; expected { tenants: [ … ] }`,
+      ),
+    );
   }
   const problems: string[] = [];
   const tenants: TenantEntry[] = [];
@@ -82,10 +102,12 @@ export function loadTenantsFile(path: string): TenantEntry[] {
     const label = `tenant ${typeof name === 'string' && TENANT_NAME.test(name) ? `"${name}"` : `#${index + 1}`}`;
     const parsed = tenantSchema.safeParse(raw);
     if (!parsed.success) {
-      for (const i of parsed.error.issues) problems.push(`KANDJI_TENANTS_FILE: ${label}: ${i.path.join('.') || '(entry)'}: ${issueMessage(i)}`);
+      for (const i of parsed.error.issues)
+        problems.push(`KANDJI_TENANTS_FILE: ${label}: ${i.path.join('.') || '(entry)'}: ${issueMessage(i)}`);
       return;
     }
-    if (tenants.some((t) => t.name === parsed.data.name)) problems.push(`KANDJI_TENANTS_FILE: ${label}: name: listed twice`);
+    if (tenants.some((t) => t.name === parsed.data.name))
+      problems.push(`KANDJI_TENANTS_FILE: ${label}: name: listed twice`);
     tenants.push(parsed.data as TenantEntry);
   });
   if (problems.length) throw new ConfigError(problems);
@@ -98,7 +120,9 @@ export function loadTenantsFile(path: string): TenantEntry[] {
  */
 function issueMessage(issue: z.core.$ZodIssue): string {
   if (issue.code !== 'unrecognized_keys') return issue.message;
-  const names = issue.keys.map((k) => (/^[A-Za-z]{1,40}$/.test(k) ? `"${k}"` : '(a key that is no field name; not shown)'));
+  const names = issue.keys.map((k) =>
+    /^[A-Za-z]{1,40}$/.test(k) ? `"${k}"` : '(a key that is no field name; not shown)',
+  );
   return `unknown field${names.length > 1 ? 's' : ''} ${names.join(', ')}`;
 }
 
@@ -113,6 +137,12 @@ function syntaxErrorPlace(text: string, err: unknown): string {
  * The token of a tenant, read from its environment variable or file when a request needs it. A missing one fails
  * that tenant's requests (`KandjiTokenMissingError`: its streams go `blocked`), not the worker.
  */
-export function tenantTokenProvider(entry: TenantEntry, env: Record<string, string | undefined>, fileOpts?: FileTokenOptions): TokenProvider {
-  return 'env' in entry.token ? envTokenProvider(entry.name, entry.token.env, env) : fileTokenProvider(entry.name, entry.token.file, fileOpts);
+export function tenantTokenProvider(
+  entry: TenantEntry,
+  env: Record<string, string | undefined>,
+  fileOpts?: FileTokenOptions,
+): TokenProvider {
+  return 'env' in entry.token
+    ? envTokenProvider(entry.name, entry.token.env, env)
+    : fileTokenProvider(entry.name, entry.token.file, fileOpts);
 }

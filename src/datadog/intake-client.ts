@@ -10,11 +10,11 @@
  */
 import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
+import { Agent, request } from 'undici';
+import { RemoteError, kindOfStatus, networkError, retryAfterMs, snippet } from '../remote-errors';
 
 // Compressed on libuv's thread pool, off the event loop: the worker keeps running workflow tasks meanwhile.
 const gzipAsync = promisify(gzip);
-import { Agent, request } from 'undici';
-import { RemoteError, kindOfStatus, networkError, retryAfterMs, snippet } from '../remote-errors';
 
 export interface DatadogIntakeOptions {
   intakeUrl: string;
@@ -72,11 +72,16 @@ export class DatadogIntakeClient {
     }
     if (status >= 200 && status < 300) return;
     const kind = kindOfStatus(status);
-    throw new RemoteError('datadog', kind === 'not_found' ? 'rejected' : kind, `Datadog answered ${status}: ${snippet(text)}`, {
-      status,
-      bodySnippet: snippet(text),
-      retryAfterMs: kind === 'rate_limited' || kind === 'unavailable' ? retryAfterMs(headers) : undefined,
-    });
+    throw new RemoteError(
+      'datadog',
+      kind === 'not_found' ? 'rejected' : kind,
+      `Datadog answered ${status}: ${snippet(text)}`,
+      {
+        status,
+        bodySnippet: snippet(text),
+        retryAfterMs: kind === 'rate_limited' || kind === 'unavailable' ? retryAfterMs(headers) : undefined,
+      },
+    );
   }
 
   async close(): Promise<void> {

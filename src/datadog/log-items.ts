@@ -33,5 +33,7 @@ export function toLogItem(record: Record<string, unknown>, ctx: LogItemContext):
 /** Builds the `ddtags` string. Commas (the separator) are replaced; Datadog itself lower-cases tags at intake. */
 export function formatTags(tags: Record<string, string>, extra: readonly string[] = []): string {
   const clean = (s: string) => s.replace(/,/g, '_').trim();
-  return [...Object.entries(tags).map(([k, v]) => `${clean(k)}:${clean(v)}`), ...extra.map(clean)].filter(Boolean).join(',');
+  return [...Object.entries(tags).map(([k, v]) => `${clean(k)}:${clean(v)}`), ...extra.map(clean)]
+    .filter(Boolean)
+    .join(',');
 }

@@ -98,7 +98,9 @@ function splittable(err: unknown): err is RemoteError {
 }
 
 function answerOf(err: RemoteError): string {
-  return err.details.status !== undefined ? `${err.details.status}: ${err.details.bodySnippet ?? ''}`.trim() : err.message;
+  return err.details.status !== undefined
+    ? `${err.details.status}: ${err.details.bodySnippet ?? ''}`.trim()
+    : err.message;
 }
 
 /**
@@ -115,13 +117,17 @@ export async function shipItems(
   const json = opts.serialised;
   const maxDead = opts.maxDeadLetters ?? MAX_DEAD_LETTERS_PER_PAGE;
   const idOf = (i: number) => identities[i] ?? `#${i}`;
-  const bodyOf = (start: number, end: number) => (json ? `[${json.slice(start, end).join(',')}]` : JSON.stringify(items.slice(start, end)));
+  const bodyOf = (start: number, end: number) =>
+    json ? `[${json.slice(start, end).join(',')}]` : JSON.stringify(items.slice(start, end));
   progress.deadLettered ??= progress.deadLetters.length;
 
   // Resume after the last item an earlier attempt settled, found by identity (else by batch count: 0.2 heartbeats).
   let first = 0;
   if (progress.doneIdentity !== undefined) first = identities.lastIndexOf(progress.doneIdentity) + 1;
-  else if (progress.batchesDone > 0) first = splitIntoBatches(items, opts.limits, json).slice(0, progress.batchesDone).reduce((n, b) => n + b.count, 0);
+  else if (progress.batchesDone > 0)
+    first = splitIntoBatches(items, opts.limits, json)
+      .slice(0, progress.batchesDone)
+      .reduce((n, b) => n + b.count, 0);
 
   const deadLetter = (dead: DeadLetter) => {
     opts.onDeadLetter?.(dead);
@@ -137,7 +143,13 @@ export async function shipItems(
    * Stops shipping. A batch with nothing accepted is given back whole (its refused items will be sent again: none
    * was taken), so a resumed attempt starts at its first item.
    */
-  const refusedAll = (open: OpenBatch, message: string, status: number | undefined, body: string | undefined, cause?: RemoteError): never => {
+  const refusedAll = (
+    open: OpenBatch,
+    message: string,
+    status: number | undefined,
+    body: string | undefined,
+    cause?: RemoteError,
+  ): never => {
     if (open.accepted === 0) {
       progress.doneIdentity = open.before;
       if (open.before === undefined) progress.batchesDone = 0;
@@ -219,11 +231,20 @@ export async function shipItems(
     first = Math.max(first, end);
   }
 
-  const batches = splitIntoBatches(first > 0 ? items.slice(first) : items, opts.limits, first > 0 ? json?.slice(first) : json);
+  const batches = splitIntoBatches(
+    first > 0 ? items.slice(first) : items,
+    opts.limits,
+    first > 0 ? json?.slice(first) : json,
+  );
   for (const batch of batches) {
     const start = first + batch.start;
     const end = start + batch.count;
-    await shipBatch({ before: start > 0 ? idOf(start - 1) : undefined, lastIdentity: idOf(end - 1), accepted: 0, unproven: [] }, start, end, batch.body);
+    await shipBatch(
+      { before: start > 0 ? idOf(start - 1) : undefined, lastIdentity: idOf(end - 1), accepted: 0, unproven: [] },
+      start,
+      end,
+      batch.body,
+    );
   }
   return progress;
 }

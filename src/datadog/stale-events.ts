@@ -17,7 +17,11 @@ export type StreamOfPolicy = 'audit' | 'detections' | 'threats';
 export type StalePolicies = Partial<Record<StreamOfPolicy, StalePolicy>>;
 
 /** What each stream does when nothing is configured. */
-export const DEFAULT_STALE_POLICIES: Record<StreamOfPolicy, StalePolicy> = { audit: 'ship', detections: 'restamp', threats: 'ship' };
+export const DEFAULT_STALE_POLICIES: Record<StreamOfPolicy, StalePolicy> = {
+  audit: 'ship',
+  detections: 'restamp',
+  threats: 'ship',
+};
 
 /**
  * The policy of a stream: the first that is set of the tenant's own (tenants file `staleEvents`), the worker's per

@@ -75,7 +75,8 @@ export function trimOversized(
     const excess = current - target;
     const node = getAt(copy, biggest.path);
     const pathText = biggest.path.join('.');
-    if (!report.fields.some((f) => f.path === pathText)) report.fields.push({ path: pathText, original_bytes: biggest.bytes });
+    if (!report.fields.some((f) => f.path === pathText))
+      report.fields.push({ path: pathText, original_bytes: biggest.bytes });
     if (typeof node === 'string') {
       setAt(copy, biggest.path, shorten(node, Math.max(64, Buffer.byteLength(node) - excess - MARKER.length - 16)));
     } else if (Array.isArray(node)) {

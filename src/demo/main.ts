@@ -7,19 +7,19 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
-import { loadTemporalConfig, loadWorkerConfig } from '../config/env';
 import { startDemoWorld } from '../../simulators/demo-world';
-import { startStream, streamReport } from '../streams/stream-control';
+import { loadTemporalConfig, loadWorkerConfig } from '../config/env';
+import { formatDuration } from '../duration';
 import { startPosition } from '../streams/start-position';
+import { startStream, streamReport } from '../streams/stream-control';
+import { createLogger } from '../telemetry/logger';
 import { connectClient } from '../temporal/client';
 import { startCodecServer } from '../temporal/codec-server';
 import { payloadCodecs } from '../temporal/data-converter';
 import { freePort, startDevServer, temporalCliPath, type DevServer } from '../temporal/dev-server';
-import { createLogger } from '../telemetry/logger';
 import { buildActivityDeps } from '../worker/activity-deps';
 import { createWorker } from '../worker/create-worker';
 import type { WorkerGroup } from '../worker/worker-group';
-import { formatDuration } from '../duration';
 
 const DEMO_TOKEN = '00000000-0000-4000-8000-000000000001';
 const DEMO_DD_KEY = 'demo-datadog-api-key';
@@ -108,16 +108,23 @@ async function main(): Promise<void> {
   stoppers.push(() => client.connection.close());
   const since = startPosition(undefined, undefined);
   const started = await startStream(client, config.temporal, config.stream, 'audit', since);
-  for (const name of ['detections', 'threats'] as const) await startStream(client, config.temporal, config.stream, name, since);
+  for (const name of ['detections', 'threats'] as const)
+    await startStream(client, config.temporal, config.stream, name, since);
 
   say('');
   say(`Temporal Web UI     ${server.uiUrl}/namespaces/default/workflows/${encodeURIComponent(started.workflowId)}`);
-  say(`Kandji simulator    ${kandji.url}   (token ${DEMO_TOKEN}; ${kandji.audit.size} audit events +2/s, ${kandji.detections.size} detections, ${kandji.threats.size} threats)`);
+  say(
+    `Kandji simulator    ${kandji.url}   (token ${DEMO_TOKEN}; ${kandji.audit.size} audit events +2/s, ${kandji.detections.size} detections, ${kandji.threats.size} threats)`,
+  );
   say(`Datadog simulator   ${datadog.intakeUrl}`);
   say(`Codec server        ${codec.url}   (the UI shows payloads decoded through it)`);
   say(`Worker log          ${logFile}`);
-  say(`CLI (other shell)   TEMPORAL_ADDRESS=${server.address} KANDJI_API_URL=${kandji.url} KANDJI_TENANT=demo npm run -s cli -- status`);
-  say('Datadog drops logs dated more than 18 h back (DD_STALE_EVENTS=ship, the default); "in Datadog" counts what it kept.');
+  say(
+    `CLI (other shell)   TEMPORAL_ADDRESS=${server.address} KANDJI_API_URL=${kandji.url} KANDJI_TENANT=demo npm run -s cli -- status`,
+  );
+  say(
+    'Datadog drops logs dated more than 18 h back (DD_STALE_EVENTS=ship, the default); "in Datadog" counts what it kept.',
+  );
   say('Ctrl-C stops everything.');
   say('');
 

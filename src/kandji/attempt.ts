@@ -5,8 +5,8 @@
  */
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure, ApplicationFailureCategory } from '@temporalio/common';
-import { FailureType } from '../../workflows/shared/failure-types';
 import type { BudgetPriority } from '../../workflows/request-budget';
+import { FailureType } from '../../workflows/shared/failure-types';
 
 export interface Attempt {
   /** Epoch ms by which the attempt must have finished its request (its timeout, less room for the request). */
@@ -45,7 +45,11 @@ export function currentAttempt(now = Date.now()): Attempt | undefined {
   const workflowId = info.workflowExecution?.workflowId ?? info.workflowType ?? 'unknown';
   // The late sweep re-reads past hours: it yields to the live tail like a backfill does.
   const background = isBackfillWorkflowId(workflowId) || info.activityType === 'sweepLateAuditHour';
-  return { deadline: end - margin, owner: `${workflowId}/${info.activityType}`, priority: background ? 'backfill' : 'live' };
+  return {
+    deadline: end - margin,
+    owner: `${workflowId}/${info.activityType}`,
+    priority: background ? 'backfill' : 'live',
+  };
 }
 
 /**

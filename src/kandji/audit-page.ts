@@ -5,8 +5,8 @@
  * page goes on. An envelope we cannot read at all is an error of the whole page.
  */
 import { z } from 'zod';
-import { RemoteError, snippet } from '../remote-errors';
 import { isIsoTime } from '../config/edge-schemas';
+import { RemoteError, snippet } from '../remote-errors';
 
 export type AuditRecord = { id: string; occurred_at: string } & Record<string, unknown>;
 
@@ -33,7 +33,8 @@ function problemOf(record: unknown): string | undefined {
   const r = record as Record<string, unknown>;
   if (typeof r.id !== 'string' || r.id === '') return 'no string id';
   if (typeof r.occurred_at !== 'string') return 'no occurred_at';
-  if (!isIsoTime(r.occurred_at)) return `occurred_at is not an ISO-8601 timestamp: ${snippet(JSON.stringify(r.occurred_at), 60)}`;
+  if (!isIsoTime(r.occurred_at))
+    return `occurred_at is not an ISO-8601 timestamp: ${snippet(JSON.stringify(r.occurred_at), 60)}`;
   return undefined;
 }
 
@@ -42,7 +43,11 @@ export function parseAuditPage(body: unknown): AuditPage {
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     const where = issue ? `${issue.path.join('.') || '(body)'}: ${issue.message}` : 'unknown';
-    throw new RemoteError('kandji', 'bad_response', `Kandji audit page has an unexpected shape at ${where}; body starts ${snippet(JSON.stringify(body) ?? '', 120)}`);
+    throw new RemoteError(
+      'kandji',
+      'bad_response',
+      `Kandji audit page has an unexpected shape at ${where}; body starts ${snippet(JSON.stringify(body) ?? '', 120)}`,
+    );
   }
   // The original objects, not copies: records are forwarded exactly as Kandji sent them.
   const results: AuditRecord[] = [];

@@ -4,11 +4,17 @@
  * attempt may live: a slot further off ends the attempt with a benign KandjiBudgetWait failure, and the stream
  * workflow waits durably before trying again (its place is kept by a claim in the budget workflow).
  */
-import { ApplicationFailure } from '@temporalio/common';
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
-import { releaseSignal, requestBudget, reserveUpdate, type Reservation, type ReserveRequest } from '../../workflows/request-budget';
-import { FailureType } from '../../workflows/shared/failure-types';
+import { ApplicationFailure } from '@temporalio/common';
 import { budgetWaitFailure, currentAttempt, type Attempt } from './attempt';
+import {
+  releaseSignal,
+  requestBudget,
+  reserveUpdate,
+  type Reservation,
+  type ReserveRequest,
+} from '../../workflows/request-budget';
+import { FailureType } from '../../workflows/shared/failure-types';
 
 export function budgetWorkflowId(tenant: string): string {
   return `kandji-datadog/${tenant}/request-budget`;
@@ -95,7 +101,11 @@ export class TemporalRequestBudget implements RequestGate {
           // Nothing booked: the next slot is due after this attempt may wait. Wait here if the attempt outlives it
           // (a sweep, booking at most MAX_BOOKING_AHEAD_MS ahead), else end the attempt and wait in the workflow.
           const retryAfter = reservation.retryAfterMs ?? reservation.waitMs;
-          if (attempt && now + retryAfter < attempt.deadline && (this.options.maxWaitInAttemptMs ?? Infinity) >= retryAfter) {
+          if (
+            attempt &&
+            now + retryAfter < attempt.deadline &&
+            (this.options.maxWaitInAttemptMs ?? Infinity) >= retryAfter
+          ) {
             await waitAlive(retryAfter, opts.keepAlive, opts.signal);
             continue;
           }
@@ -163,7 +173,12 @@ export class TemporalRequestBudget implements RequestGate {
         throw err;
       });
     const handle = client.workflow.getHandle(budgetWorkflowId(this.tenant));
-    const req: ReserveRequest = { count, perHour: this.perHour, maxWaitMs, ...(attempt ? { owner: attempt.owner, priority: attempt.priority } : {}) };
+    const req: ReserveRequest = {
+      count,
+      perHour: this.perHour,
+      maxWaitMs,
+      ...(attempt ? { owner: attempt.owner, priority: attempt.priority } : {}),
+    };
     const reserve = () => bounded(() => handle.executeUpdate(reserveUpdate, { args: [req] }));
     let reservation: Reservation;
     try {

@@ -61,7 +61,11 @@ export class KandjiClient {
   }
 
   /** As getJson, with the size of the body as received (bytes of JSON text). */
-  async getJsonSized(pathAndQuery: string, signal?: AbortSignal, opts: RequestOptions = {}): Promise<{ body: unknown; bytes: number }> {
+  async getJsonSized(
+    pathAndQuery: string,
+    signal?: AbortSignal,
+    opts: RequestOptions = {},
+  ): Promise<{ body: unknown; bytes: number }> {
     if (!pathAndQuery.startsWith('/')) throw new Error(`Kandji path must start with /: ${pathAndQuery}`);
     let waited = 0;
     for (;;) {
@@ -76,14 +80,19 @@ export class KandjiClient {
         if (!(err instanceof RemoteError && err.kind === 'rate_limited') || waited >= limit) throw err;
         const wait = Math.max(250, Math.min(err.details.retryAfterMs ?? DEFAULT_RATE_LIMIT_WAIT_MS, limit - waited));
         const attempt = (this.opts.attempt ?? currentAttempt)();
-        if (attempt && Date.now() + wait > attempt.deadline) throw budgetWaitFailure(wait, `Kandji answered 429 (rate limited)`, err);
+        if (attempt && Date.now() + wait > attempt.deadline)
+          throw budgetWaitFailure(wait, `Kandji answered 429 (rate limited)`, err);
         await waitAlive(wait, opts.keepAlive, signal);
         waited += wait;
       }
     }
   }
 
-  private async getOnce(pathAndQuery: string, token: string, signal?: AbortSignal): Promise<{ body: unknown; bytes: number }> {
+  private async getOnce(
+    pathAndQuery: string,
+    token: string,
+    signal?: AbortSignal,
+  ): Promise<{ body: unknown; bytes: number }> {
     const url = this.baseUrl + pathAndQuery;
     const timeout = AbortSignal.timeout(this.timeoutMs);
     const combined = signal ? AbortSignal.any([signal, timeout]) : timeout;
@@ -120,10 +129,15 @@ export class KandjiClient {
     try {
       return { body: JSON.parse(text) as unknown, bytes: Buffer.byteLength(text) };
     } catch {
-      throw new RemoteError('kandji', 'bad_response', `Kandji answered ${status} for GET ${path} with a body that is not JSON: ${snippet(text)}`, {
-        status,
-        bodySnippet: snippet(text),
-      });
+      throw new RemoteError(
+        'kandji',
+        'bad_response',
+        `Kandji answered ${status} for GET ${path} with a body that is not JSON: ${snippet(text)}`,
+        {
+          status,
+          bodySnippet: snippet(text),
+        },
+      );
     }
   }
 

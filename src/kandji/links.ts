@@ -9,7 +9,11 @@ export function toSameOriginPath(link: string, baseUrl: string, expectedPath: st
   try {
     url = new URL(link, baseUrl);
   } catch {
-    throw new RemoteError('kandji', 'unsafe_link', `Kandji returned a next link that is not a URL: ${JSON.stringify(link.slice(0, 200))}`);
+    throw new RemoteError(
+      'kandji',
+      'unsafe_link',
+      `Kandji returned a next link that is not a URL: ${JSON.stringify(link.slice(0, 200))}`,
+    );
   }
   const base = new URL(baseUrl);
   if (url.origin !== base.origin) {
@@ -20,7 +24,11 @@ export function toSameOriginPath(link: string, baseUrl: string, expectedPath: st
     );
   }
   if (url.pathname !== expectedPath) {
-    throw new RemoteError('kandji', 'unsafe_link', `refused Kandji next link to ${url.pathname}: expected ${expectedPath}`);
+    throw new RemoteError(
+      'kandji',
+      'unsafe_link',
+      `refused Kandji next link to ${url.pathname}: expected ${expectedPath}`,
+    );
   }
   return `${url.pathname}${url.search}`;
 }

@@ -27,7 +27,11 @@ function parseEnvelope(body: unknown, what: string): { results: Row[]; next: str
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     const where = issue ? `${issue.path.join('.') || '(body)'}: ${issue.message}` : 'unknown';
-    throw new RemoteError('kandji', 'bad_response', `Kandji ${what} page has an unexpected shape at ${where}; body starts ${snippet(JSON.stringify(body) ?? '', 120)}`);
+    throw new RemoteError(
+      'kandji',
+      'bad_response',
+      `Kandji ${what} page has an unexpected shape at ${where}; body starts ${snippet(JSON.stringify(body) ?? '', 120)}`,
+    );
   }
   const original = body as { results: Row[] };
   return { results: original.results, next: parsed.data.next ?? null };
@@ -45,7 +49,12 @@ export function detectionsNextAfter(next: string | null, baseUrl: string): strin
   if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(next) && !next.startsWith('/')) return next;
   const path = toSameOriginPath(next, baseUrl, DETECTIONS_PATH);
   const after = new URL(path, baseUrl).searchParams.get('after');
-  if (!after) throw new RemoteError('kandji', 'bad_response', `Kandji detections next link has no after= cursor: ${snippet(path, 200)}`);
+  if (!after)
+    throw new RemoteError(
+      'kandji',
+      'bad_response',
+      `Kandji detections next link has no after= cursor: ${snippet(path, 200)}`,
+    );
   return after;
 }
 
@@ -71,7 +80,10 @@ export const THREATS_PAGE_OVERLAP = 50;
 /** A sweep longer than this many pages means the endpoint is not paging (e.g. it ignores our cursor). */
 export const MAX_PAGES_PER_SWEEP = 20_000;
 
-type JsonGetter = { getJson(path: string, signal?: AbortSignal, opts?: { keepAlive?: () => void }): Promise<unknown>; baseUrl: string };
+type JsonGetter = {
+  getJson(path: string, signal?: AbortSignal, opts?: { keepAlive?: () => void }): Promise<unknown>;
+  baseUrl: string;
+};
 
 /**
  * Reads one page of a snapshot endpoint at `position` (detections: the `after` cursor, null first; threats: the
@@ -86,17 +98,32 @@ export async function readSnapshotPage(
   opts: { signal?: AbortSignal; keepAlive?: () => void } = {},
 ): Promise<{ rows: Row[]; next: string | number | null; done: boolean }> {
   if (pages >= MAX_PAGES_PER_SWEEP) {
-    throw new RemoteError('kandji', 'bad_response', `Kandji ${stream} did not end after ${MAX_PAGES_PER_SWEEP} pages: the endpoint is not paging`);
+    throw new RemoteError(
+      'kandji',
+      'bad_response',
+      `Kandji ${stream} did not end after ${MAX_PAGES_PER_SWEEP} pages: the endpoint is not paging`,
+    );
   }
   if (stream === 'detections') {
-    const page = parseDetectionsPage(await kandji.getJson(detectionsRequestPath(position as string | null), opts.signal, opts), kandji.baseUrl);
+    const page = parseDetectionsPage(
+      await kandji.getJson(detectionsRequestPath(position as string | null), opts.signal, opts),
+      kandji.baseUrl,
+    );
     if (page.after !== null && page.after === position) {
-      throw new RemoteError('kandji', 'bad_response', 'Kandji detections returned the same next cursor again: the endpoint is not paging');
+      throw new RemoteError(
+        'kandji',
+        'bad_response',
+        'Kandji detections returned the same next cursor again: the endpoint is not paging',
+      );
     }
     return { rows: page.rows, next: page.after, done: page.after === null };
   }
   const offset = position as number;
   const page = parseThreatsPage(await kandji.getJson(threatsRequestPath(offset), opts.signal, opts));
   // Done at the first short page: `next` is not relied on (Kandji's examples never show one set).
-  return { rows: page.rows, next: offset + Math.max(1, page.rows.length - THREATS_PAGE_OVERLAP), done: page.rows.length < THREATS_PAGE_SIZE };
+  return {
+    rows: page.rows,
+    next: offset + Math.max(1, page.rows.length - THREATS_PAGE_OVERLAP),
+    done: page.rows.length < THREATS_PAGE_SIZE,
+  };
 }

@@ -24,7 +24,11 @@ export function tokenMissing(tenant: string, reason: string): ApplicationFailure
 }
 
 /** A token from an environment variable. The environment of a running process does not change: fix and restart. */
-export function envTokenProvider(tenant: string, variable: string, env: Record<string, string | undefined>): TokenProvider {
+export function envTokenProvider(
+  tenant: string,
+  variable: string,
+  env: Record<string, string | undefined>,
+): TokenProvider {
   return () => {
     const v = env[variable]?.trim();
     if (!v) throw tokenMissing(tenant, `environment variable ${variable} is not set (set it and restart the worker)`);

@@ -16,11 +16,11 @@ import {
   type BackfillAccepted,
   type CursorMoved,
 } from '../../workflows/shared/messages';
-import { snapshotStream } from '../../workflows/snapshot-stream';
-import type { SnapshotState } from '../../workflows/snapshot-state';
 import type { AuditStreamInput, SnapshotStreamInput } from '../../workflows/shared/stream-input';
 import type { SnapshotCursor, StreamCursor, StreamName, StreamStatus } from '../../workflows/shared/stream-status';
 import { keyToMillis, timestampKey } from '../../workflows/shared/timestamps';
+import type { SnapshotState } from '../../workflows/snapshot-state';
+import { snapshotStream } from '../../workflows/snapshot-stream';
 import type { TenantConfig, TemporalConfig } from '../config/env';
 import { streamWorkflowId } from '../temporal/workflow-ids';
 
@@ -41,10 +41,14 @@ type RecordedRun = { status: StreamStatus; seen?: string; state?: SnapshotState 
 /** Either stream workflow: both answer `statusQuery` and complete with `{ status, … }`. */
 type StreamWorkflow = typeof auditStream | typeof snapshotStream;
 
-const streamHandle = (client: Client, workflowId: string): WorkflowHandle<StreamWorkflow> => client.workflow.getHandle<StreamWorkflow>(workflowId);
+const streamHandle = (client: Client, workflowId: string): WorkflowHandle<StreamWorkflow> =>
+  client.workflow.getHandle<StreamWorkflow>(workflowId);
 
 /** The status of a stream (or backfill) workflow: asked of it while it runs, else the one its completed run returned. */
-async function runningOrFinalStatus(handle: WorkflowHandle<StreamWorkflow>, execution: string): Promise<StreamStatus | undefined> {
+async function runningOrFinalStatus(
+  handle: WorkflowHandle<StreamWorkflow>,
+  execution: string,
+): Promise<StreamStatus | undefined> {
   if (execution === 'RUNNING') return handle.query(statusQuery);
   if (execution === 'COMPLETED') return (await handle.result()).status;
   return undefined;
@@ -56,7 +60,11 @@ async function runningOrFinalStatus(handle: WorkflowHandle<StreamWorkflow>, exec
  * retains it, replayed by a worker); else the position it started from (the input of that run: what it had
  * committed when it began, so events it shipped since may be shipped again).
  */
-async function lastRecorded(client: Client, workflowId: string, closeStatus: string): Promise<{ run: RecordedRun; how: string }> {
+async function lastRecorded(
+  client: Client,
+  workflowId: string,
+  closeStatus: string,
+): Promise<{ run: RecordedRun; how: string }> {
   const handle = streamHandle(client, workflowId);
   if (closeStatus === 'COMPLETED') return { run: await handle.result(), how: 'result' };
   try {
@@ -69,7 +77,11 @@ async function lastRecorded(client: Client, workflowId: string, closeStatus: str
   const history = await handle.fetchHistory();
   const payloads = history.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads ?? [];
   // Decoded by the client's own data converter (the service's codecs: compression, encryption).
-  const input = await decodeFromPayloadsAtIndex<AuditStreamInput | SnapshotStreamInput>(client.options.loadedDataConverter, 0, payloads);
+  const input = await decodeFromPayloadsAtIndex<AuditStreamInput | SnapshotStreamInput>(
+    client.options.loadedDataConverter,
+    0,
+    payloads,
+  );
   const snapshot = 'seen' in input ? input : undefined;
   return {
     run: { status: { cursor: input.cursor } as StreamStatus, seen: snapshot?.seen, state: snapshot?.state ?? null },
@@ -135,7 +147,14 @@ export async function startStream(
     cursor = input.cursor;
     await client.workflow.start(snapshotStream, { ...options, args: [input] });
   }
-  return { stream: name, workflowId, outcome: 'started', cursor, resumedFromPreviousRun: previous !== undefined, ...(resumedFrom ? { resumedFrom } : {}) };
+  return {
+    stream: name,
+    workflowId,
+    outcome: 'started',
+    cursor,
+    resumedFromPreviousRun: previous !== undefined,
+    ...(resumedFrom ? { resumedFrom } : {}),
+  };
 }
 
 export interface StreamReport {
@@ -148,7 +167,12 @@ export interface StreamReport {
   lagSeconds?: number;
 }
 
-export async function streamReport(client: Client, tenant: string, name: StreamName, now = Date.now()): Promise<StreamReport> {
+export async function streamReport(
+  client: Client,
+  tenant: string,
+  name: StreamName,
+  now = Date.now(),
+): Promise<StreamReport> {
   const workflowId = streamWorkflowId(tenant, name);
   const handle = streamHandle(client, workflowId);
   let execution: string;
@@ -159,12 +183,19 @@ export async function streamReport(client: Client, tenant: string, name: StreamN
     throw err;
   }
   const status = await runningOrFinalStatus(handle, execution);
-  const lagSeconds = status ? Math.max(0, Math.round((now - keyToMillis(timestampKey(status.cursor.since))) / 1000)) : undefined;
+  const lagSeconds = status
+    ? Math.max(0, Math.round((now - keyToMillis(timestampKey(status.cursor.since))) / 1000))
+    : undefined;
   return { stream: name, workflowId, execution, status, lagSeconds };
 }
 
 /** Asks a stream to stop after the batch in flight; resolves when it has stopped (or `waitMs` passed). */
-export async function stopStream(client: Client, tenant: string, name: StreamName, waitMs = 60_000): Promise<'stopped' | 'not_running' | 'stopping'> {
+export async function stopStream(
+  client: Client,
+  tenant: string,
+  name: StreamName,
+  waitMs = 60_000,
+): Promise<'stopped' | 'not_running' | 'stopping'> {
   const handle = client.workflow.getHandle(streamWorkflowId(tenant, name));
   try {
     if ((await handle.describe()).status.name !== 'RUNNING') return 'not_running';
@@ -181,7 +212,12 @@ export async function stopStream(client: Client, tenant: string, name: StreamNam
 }
 
 /** Pauses or resumes streams; returns each stream's state afterwards (or why it could not). */
-export async function setPaused(client: Client, tenant: string, names: readonly StreamName[], paused: boolean): Promise<Record<string, string>> {
+export async function setPaused(
+  client: Client,
+  tenant: string,
+  names: readonly StreamName[],
+  paused: boolean,
+): Promise<Record<string, string>> {
   const out: Record<string, string> = {};
   for (const name of names) {
     const handle = client.workflow.getHandle(streamWorkflowId(tenant, name));
@@ -196,17 +232,34 @@ export async function setPaused(client: Client, tenant: string, names: readonly 
 }
 
 /** Asks a stream to re-ship a past window. Bad ranges fail here, with the workflow's validation message. */
-export async function requestBackfill(client: Client, tenant: string, name: StreamName, from: string, to: string): Promise<BackfillAccepted> {
-  return client.workflow.getHandle(streamWorkflowId(tenant, name)).executeUpdate(backfillUpdate, { args: [{ from, to }] });
+export async function requestBackfill(
+  client: Client,
+  tenant: string,
+  name: StreamName,
+  from: string,
+  to: string,
+): Promise<BackfillAccepted> {
+  return client.workflow
+    .getHandle(streamWorkflowId(tenant, name))
+    .executeUpdate(backfillUpdate, { args: [{ from, to }] });
 }
 
 /** Moves the audit stream's cursor to `to` (skip ahead, or rewind to re-ship). Applied after the page in flight. */
 export async function moveAuditCursor(client: Client, tenant: string, to: string): Promise<CursorMoved> {
-  return client.workflow.getHandle(streamWorkflowId(tenant, 'audit')).executeUpdate(moveCursorUpdate, { args: [{ to }] });
+  return client.workflow
+    .getHandle(streamWorkflowId(tenant, 'audit'))
+    .executeUpdate(moveCursorUpdate, { args: [{ to }] });
 }
 
-export async function cancelBackfills(client: Client, tenant: string, name: StreamName, id?: string): Promise<string[]> {
-  return client.workflow.getHandle(streamWorkflowId(tenant, name)).executeUpdate(cancelBackfillUpdate, { args: [id ? { id } : {}] });
+export async function cancelBackfills(
+  client: Client,
+  tenant: string,
+  name: StreamName,
+  id?: string,
+): Promise<string[]> {
+  return client.workflow
+    .getHandle(streamWorkflowId(tenant, name))
+    .executeUpdate(cancelBackfillUpdate, { args: [id ? { id } : {}] });
 }
 
 /** The status of a backfill workflow (audit backfills run as their own workflow). */
@@ -221,7 +274,9 @@ export async function backfillStatus(client: Client, workflowId: string): Promis
 }
 
 /** Every stream workflow this service runs in the namespace: tenant, stream, Temporal status. */
-export async function listStreams(client: Client): Promise<{ workflowId: string; tenant: string; stream: string; execution: string; type: string }[]> {
+export async function listStreams(
+  client: Client,
+): Promise<{ workflowId: string; tenant: string; stream: string; execution: string; type: string }[]> {
   const out = [];
   for await (const wf of client.workflow.list({ query: `WorkflowId STARTS_WITH "kandji-datadog/"` })) {
     if (wf.type === 'snapshotStateChunk') continue; // a stream's state, not a stream

@@ -39,7 +39,9 @@ export async function startHealthServer(
       try {
         await Promise.race([
           checks.temporalAnswers(),
-          new Promise((_, reject) => (timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs))),
+          new Promise(
+            (_, reject) => (timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs)),
+          ),
         ]);
         last = { at: Date.now(), ok: true };
       } catch (err) {
@@ -68,7 +70,11 @@ export async function startHealthServer(
       const worker = checks.workerRunning();
       if (!worker) return send(503, { status: 'not ready', worker: 'not running', temporal: 'not checked' });
       void temporal().then((t) =>
-        send(t.ok ? 200 : 503, { status: t.ok ? 'ready' : 'not ready', worker: 'running', temporal: t.ok ? 'ok' : t.error }),
+        send(t.ok ? 200 : 503, {
+          status: t.ok ? 'ready' : 'not ready',
+          worker: 'running',
+          temporal: t.ok ? 'ok' : t.error,
+        }),
       );
       return;
     }

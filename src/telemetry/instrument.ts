@@ -7,6 +7,7 @@
 import { Context } from '@temporalio/activity';
 import type { Client } from '@temporalio/client';
 import type { ActivityInterceptorsFactory } from '@temporalio/worker';
+import type { ForwarderMetrics } from './metrics';
 import type {
   ActivityDeps,
   AuditPageRef,
@@ -18,13 +19,12 @@ import type {
   SweepSnapshotStateResult,
   TenantDeps,
 } from '../../activities';
+import { budgetQuery } from '../../workflows/request-budget';
+import type { StreamName } from '../../workflows/shared/stream-status';
 import type { TenantConfig } from '../config/env';
 import { budgetWorkflowId } from '../kandji/budget-reservations';
 import { RemoteError } from '../remote-errors';
 import { streamReport } from '../streams/stream-control';
-import { budgetQuery } from '../../workflows/request-budget';
-import type { StreamName } from '../../workflows/shared/stream-status';
-import type { ForwarderMetrics } from './metrics';
 
 const STREAM_NAMES: readonly StreamName[] = ['audit', 'detections', 'threats'];
 
@@ -94,7 +94,10 @@ function currentStream(): { tenant: string; stream: StreamName | 'unknown' } {
     // not inside an activity
   }
   const [, tenant, stream] = workflowId.split('/');
-  return { tenant: tenant || 'unknown', stream: STREAM_NAMES.includes(stream as StreamName) ? (stream as StreamName) : 'unknown' };
+  return {
+    tenant: tenant || 'unknown',
+    stream: STREAM_NAMES.includes(stream as StreamName) ? (stream as StreamName) : 'unknown',
+  };
 }
 
 const statusOf = (err: unknown) => (err instanceof RemoteError ? String(err.details.status ?? err.kind) : 'error');
@@ -148,7 +151,12 @@ function countedDatadog(datadog: ActivityDeps['datadog'], metrics: ForwarderMetr
  * Every `intervalMs`, reads each stream's status (state, lag) and each tenant's request budget into the gauges.
  * Returns a function that stops it. Streams not started yet are skipped; errors wait for the next round.
  */
-export function startStatusGauges(opts: { client: Client; tenants: TenantConfig[]; metrics: ForwarderMetrics; intervalMs: number }): () => void {
+export function startStatusGauges(opts: {
+  client: Client;
+  tenants: TenantConfig[];
+  metrics: ForwarderMetrics;
+  intervalMs: number;
+}): () => void {
   const { client, tenants, metrics } = opts;
   let stopped = false;
   const round = async () => {

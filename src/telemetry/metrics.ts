@@ -11,9 +11,26 @@ import type { StreamName, StreamState } from '../../workflows/shared/stream-stat
 /** Per record of a stream: what happened to it. */
 export type RecordOutcome = 'fetched' | 'shipped' | 'dead_lettered' | 'stale' | 'late' | 'late_resent' | 'trimmed';
 
-export const RECORD_OUTCOMES: readonly RecordOutcome[] = ['fetched', 'shipped', 'dead_lettered', 'stale', 'late', 'late_resent', 'trimmed'];
+export const RECORD_OUTCOMES: readonly RecordOutcome[] = [
+  'fetched',
+  'shipped',
+  'dead_lettered',
+  'stale',
+  'late',
+  'late_resent',
+  'trimmed',
+];
 
-export const STREAM_STATES: readonly StreamState[] = ['starting', 'paused', 'running', 'caught_up', 'retrying', 'blocked', 'unavailable', 'stopped'];
+export const STREAM_STATES: readonly StreamState[] = [
+  'starting',
+  'paused',
+  'running',
+  'caught_up',
+  'retrying',
+  'blocked',
+  'unavailable',
+  'stopped',
+];
 
 export interface ForwarderMetrics {
   /** `count` records of a stream had this outcome. */
@@ -47,7 +64,8 @@ const RECORD_HELP: Record<RecordOutcome, string> = {
   dead_lettered: 'Records Datadog refused even alone (400): logged with their identity, not shipped',
   stale: "Records older than Datadog's 18-hour window (handled as DD_STALE_EVENTS says)",
   late: 'Audit events that became visible in Kandji after later ones were shipped (shipped now, once), by the polls or the late sweep',
-  late_resent: 'Audit events sent again because an hour held too many late events to list them (may be in Datadog twice)',
+  late_resent:
+    'Audit events sent again because an hour held too many late events to list them (may be in Datadog twice)',
   trimmed: "Records over Datadog's 1 MB per log whose largest fields were trimmed",
 };
 
@@ -56,12 +74,34 @@ export function meterMetrics(meter: MetricMeter): ForwarderMetrics {
   const records = Object.fromEntries(
     RECORD_OUTCOMES.map((o) => [o, meter.createCounter(METRIC_NAMES.records(o), 'records', RECORD_HELP[o])]),
   ) as Record<RecordOutcome, ReturnType<MetricMeter['createCounter']>>;
-  const lag = meter.createGauge(METRIC_NAMES.lag, 'float', 's', "Age of the stream's cursor: now minus the newest shipped event time");
+  const lag = meter.createGauge(
+    METRIC_NAMES.lag,
+    'float',
+    's',
+    "Age of the stream's cursor: now minus the newest shipped event time",
+  );
   const state = meter.createGauge(METRIC_NAMES.state, 'int', '', 'The stream is in this state (1) or not (0)');
-  const kandjiRequests = meter.createCounter(METRIC_NAMES.kandjiRequests, 'requests', 'Kandji API calls by HTTP status');
-  const budget = meter.createGauge(METRIC_NAMES.budgetRemaining, 'int', 'requests', 'Kandji requests left in the tenant budget over the sliding hour');
-  const ddRequests = meter.createCounter(METRIC_NAMES.datadogRequests, 'requests', 'Datadog intake requests by HTTP status');
-  const ddBytes = meter.createCounter(METRIC_NAMES.datadogBytes, 'bytes', 'JSON bytes sent to the Datadog intake (before gzip)');
+  const kandjiRequests = meter.createCounter(
+    METRIC_NAMES.kandjiRequests,
+    'requests',
+    'Kandji API calls by HTTP status',
+  );
+  const budget = meter.createGauge(
+    METRIC_NAMES.budgetRemaining,
+    'int',
+    'requests',
+    'Kandji requests left in the tenant budget over the sliding hour',
+  );
+  const ddRequests = meter.createCounter(
+    METRIC_NAMES.datadogRequests,
+    'requests',
+    'Datadog intake requests by HTTP status',
+  );
+  const ddBytes = meter.createCounter(
+    METRIC_NAMES.datadogBytes,
+    'bytes',
+    'JSON bytes sent to the Datadog intake (before gzip)',
+  );
   return {
     records: (tenant, stream, outcome, count) => {
       if (count > 0) records[outcome].add(count, { tenant, stream });

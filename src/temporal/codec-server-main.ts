@@ -4,9 +4,9 @@
  * CODEC_SERVER_PORT (8888), CODEC_SERVER_HOST (127.0.0.1), CODEC_SERVER_ORIGINS (comma-separated UI origins),
  * CODEC_SERVER_TOKEN (bearer token; required when CODEC_SERVER_HOST is not loopback).
  */
-import { ConfigError, loadTemporalConfig } from '../config/env';
 import { startCodecServer } from './codec-server';
 import { payloadCodecs } from './data-converter';
+import { ConfigError, loadTemporalConfig } from '../config/env';
 
 async function main(): Promise<void> {
   let keys: string[] | undefined;
@@ -35,7 +35,9 @@ async function main(): Promise<void> {
     process.exit(2);
   });
   const encryption = keys ? `on, ${keys.length} key${keys.length > 1 ? 's' : ''}` : 'off';
-  process.stdout.write(`codec server on ${server.url} (encryption ${encryption}); point the Temporal UI's codec endpoint here\n`);
+  process.stdout.write(
+    `codec server on ${server.url} (encryption ${encryption}); point the Temporal UI's codec endpoint here\n`,
+  );
   const stop = () => void server.close().then(() => process.exit(0));
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);

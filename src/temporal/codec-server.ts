@@ -45,11 +45,17 @@ const fromJson = (p: JsonPayload): Payload => ({
 });
 
 const toJson = (p: Payload): JsonPayload => ({
-  metadata: Object.fromEntries(Object.entries(p.metadata ?? {}).map(([k, v]) => [k, Buffer.from(v ?? []).toString('base64')])),
+  metadata: Object.fromEntries(
+    Object.entries(p.metadata ?? {}).map(([k, v]) => [k, Buffer.from(v ?? []).toString('base64')]),
+  ),
   data: Buffer.from(p.data ?? []).toString('base64'),
 });
 
-export async function runCodec(codecs: PayloadCodec[], op: 'encode' | 'decode', payloads: Payload[]): Promise<Payload[]> {
+export async function runCodec(
+  codecs: PayloadCodec[],
+  op: 'encode' | 'decode',
+  payloads: Payload[],
+): Promise<Payload[]> {
   let out = payloads;
   const order = op === 'encode' ? codecs : [...codecs].reverse();
   for (const codec of order) out = await codec[op](out);
@@ -60,7 +66,9 @@ export function startCodecServer(opts: CodecServerOptions): Promise<{ url: strin
   const host = opts.host ?? '127.0.0.1';
   if (!opts.token && !isLoopbackListenHost(host)) {
     return Promise.reject(
-      new Error(`codec server: refusing to listen on ${host} without a token: anyone reaching it could read decoded payloads. Set CODEC_SERVER_TOKEN, or listen on 127.0.0.1`),
+      new Error(
+        `codec server: refusing to listen on ${host} without a token: anyone reaching it could read decoded payloads. Set CODEC_SERVER_TOKEN, or listen on 127.0.0.1`,
+      ),
     );
   }
   const allowed = new Set(opts.allowedOrigins ?? ['http://localhost:8233', 'http://127.0.0.1:8233']);
@@ -75,7 +83,8 @@ export function startCodecServer(opts: CodecServerOptions): Promise<{ url: strin
     }
     if (req.method === 'OPTIONS') return void res.writeHead(204).end();
     const op = req.url === '/encode' ? 'encode' : req.url === '/decode' ? 'decode' : undefined;
-    if (!op || req.method !== 'POST') return void res.writeHead(404, { 'content-type': 'application/json' }).end('{"error":"not found"}');
+    if (!op || req.method !== 'POST')
+      return void res.writeHead(404, { 'content-type': 'application/json' }).end('{"error":"not found"}');
     if (opts.token && !bearerMatches(req.headers.authorization, opts.token)) {
       return void res.writeHead(401, { 'content-type': 'application/json' }).end('{"error":"unauthorized"}');
     }
@@ -94,7 +103,9 @@ export function startCodecServer(opts: CodecServerOptions): Promise<{ url: strin
           const out = await runCodec(opts.codecs, op, body.payloads.map(fromJson));
           res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ payloads: out.map(toJson) }));
         } catch (err) {
-          res.writeHead(400, { 'content-type': 'application/json' }).end(JSON.stringify({ error: (err as Error).message }));
+          res
+            .writeHead(400, { 'content-type': 'application/json' })
+            .end(JSON.stringify({ error: (err as Error).message }));
         }
       })();
     });

@@ -36,12 +36,17 @@ export function loadConnectionProfile(env: Record<string, string | undefined>): 
 }
 
 /** The options both `Connection.connect` (client) and `NativeConnection.connect` (worker) take. */
-export function connectionOptions(t: { address: string } & Pick<TemporalConnectionProfile, 'tls' | 'apiKey' | 'metadata'>) {
+export function connectionOptions(
+  t: { address: string } & Pick<TemporalConnectionProfile, 'tls' | 'apiKey' | 'metadata'>,
+) {
   return withoutUndefined({ address: t.address, tls: t.tls, apiKey: t.apiKey, metadata: t.metadata });
 }
 
 /** How the connection is secured, for start-up logs (never the key or certificates themselves). */
-export function describeConnection(t: Pick<TemporalConnectionProfile, 'tls' | 'apiKey'>): { tls: string; apiKey: boolean } {
+export function describeConnection(t: Pick<TemporalConnectionProfile, 'tls' | 'apiKey'>): {
+  tls: string;
+  apiKey: boolean;
+} {
   const tls = !t.tls ? 'off' : typeof t.tls === 'object' && t.tls.clientCertPair ? 'mtls' : 'on';
   return { tls, apiKey: t.apiKey !== undefined };
 }

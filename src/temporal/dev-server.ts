@@ -89,7 +89,10 @@ export async function startDevServer(opts: DevServerOptions = {}): Promise<DevSe
     } catch (err) {
       if (Date.now() > deadline) {
         child.kill('SIGKILL');
-        throw new Error(`temporal dev server did not answer on ${address} within 60s: ${String(err)}\n${logs.join('\n')}`, { cause: err });
+        throw new Error(
+          `temporal dev server did not answer on ${address} within 60s: ${String(err)}\n${logs.join('\n')}`,
+          { cause: err },
+        );
       }
       await new Promise((r) => setTimeout(r, 250));
     }

@@ -21,7 +21,10 @@ const dec = (b: Uint8Array | null | undefined) => (b ? new TextDecoder().decode(
 export function parseEncryptionKey(text: string): Buffer {
   const t = text.trim();
   const key = /^[0-9a-fA-F]{64}$/.test(t) ? Buffer.from(t, 'hex') : Buffer.from(t, 'base64');
-  if (key.length !== 32 || (!/^[0-9a-fA-F]{64}$/.test(t) && key.toString('base64').replace(/=+$/, '') !== t.replace(/=+$/, ''))) {
+  if (
+    key.length !== 32 ||
+    (!/^[0-9a-fA-F]{64}$/.test(t) && key.toString('base64').replace(/=+$/, '') !== t.replace(/=+$/, ''))
+  ) {
     throw new Error('expected a 32-byte key as 64 hex characters or base64 (e.g. `openssl rand -base64 32`)');
   }
   return key;

@@ -3,25 +3,28 @@
  * and its own Datadog client, each with its own connection pool, so one tenant's backlog, slow answers or missing
  * token never delays another's requests.
  */
+import { Context } from '@temporalio/activity';
 import type { Logger } from 'pino';
+import { workerQueueName } from './worker-queue';
 import type { ActivityDeps, TenantDeps } from '../../activities';
 import type { WorkerConfig } from '../config/env';
 import { DatadogIntakeClient } from '../datadog/intake-client';
 import { formatTags } from '../datadog/log-items';
-import { Context } from '@temporalio/activity';
-import { KandjiClient } from '../kandji/client';
 import { TemporalRequestBudget } from '../kandji/budget-reservations';
+import { KandjiClient } from '../kandji/client';
 import { PageStore } from '../streams/page-store';
 import { FORWARDER_VERSION } from '../version';
-import { workerQueueName } from './worker-queue';
 
 export function buildActivityDeps(config: WorkerConfig, logger: Logger): ActivityDeps & { close(): Promise<void> } {
   const userAgent = `kandji-datadog/${FORWARDER_VERSION}`;
-  const newDatadog = () => new DatadogIntakeClient({ intakeUrl: config.datadogIntakeUrl, apiKey: config.datadogApiKey, userAgent });
+  const newDatadog = () =>
+    new DatadogIntakeClient({ intakeUrl: config.datadogIntakeUrl, apiKey: config.datadogApiKey, userAgent });
   const datadog = newDatadog();
   const clients: { close(): Promise<void> }[] = [datadog];
   // The single-tenant fields may be overridden (tests swap the token); they win for the first tenant.
-  const tenants = config.tenants.map((t, i) => (i === 0 ? { ...t, stream: config.stream, token: config.kandjiToken ?? t.token } : t));
+  const tenants = config.tenants.map((t, i) =>
+    i === 0 ? { ...t, stream: config.stream, token: config.kandjiToken ?? t.token } : t,
+  );
   const map = new Map<string, TenantDeps>();
   for (const { stream, token, stalePolicies } of tenants) {
     if (typeof token === 'function') {
@@ -29,14 +32,25 @@ export function buildActivityDeps(config: WorkerConfig, logger: Logger): Activit
         token();
       } catch (err) {
         // Not fatal: this tenant's streams show `blocked` with the reason; the others run.
-        logger.warn({ tenant: stream.tenant, reason: (err as Error).message }, 'Kandji token missing: this tenant is blocked until it is there');
+        logger.warn(
+          { tenant: stream.tenant, reason: (err as Error).message },
+          'Kandji token missing: this tenant is blocked until it is there',
+        );
       }
     }
-    const gate = new TemporalRequestBudget(() => Context.current().client, stream.tenant, stream.requestsPerHour, config.temporal.taskQueue);
+    const gate = new TemporalRequestBudget(
+      () => Context.current().client,
+      stream.tenant,
+      stream.requestsPerHour,
+      config.temporal.taskQueue,
+    );
     const kandji = new KandjiClient({ baseUrl: stream.kandjiUrl, token, userAgent, gate });
     const tenantDatadog = newDatadog();
     clients.push(kandji, tenantDatadog);
-    const ddtags = formatTags({ kandji_tenant: stream.tenant, forwarder_version: FORWARDER_VERSION }, [...config.extraTags, ...(stream.extraTags ?? [])]);
+    const ddtags = formatTags({ kandji_tenant: stream.tenant, forwarder_version: FORWARDER_VERSION }, [
+      ...config.extraTags,
+      ...(stream.extraTags ?? []),
+    ]);
     map.set(stream.tenant, {
       kandji,
       datadog: tenantDatadog,

@@ -1,9 +1,9 @@
 /** Creates the Temporal workers that run the stream workflows and their activities. */
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import { WorkerGroup } from './worker-group';
 import { createActivities, type ActivityDeps } from '../../activities';
 import type { TemporalConfig } from '../config/env';
 import { buildDataConverter } from '../temporal/data-converter';
-import { WorkerGroup } from './worker-group';
 
 export const WORKFLOWS_PATH = require.resolve('../../workflows');
 
@@ -24,14 +24,17 @@ export interface CreateWorkerOptions {
   interceptors?: WorkerOptions['interceptors'];
 }
 
-export async function createWorker(opts: CreateWorkerOptions): Promise<{ worker: WorkerGroup; connection: NativeConnection }> {
+export async function createWorker(
+  opts: CreateWorkerOptions,
+): Promise<{ worker: WorkerGroup; connection: NativeConnection }> {
   const connection = opts.connection ?? (await NativeConnection.connect({ address: opts.temporal.address }));
   const activities = createActivities(opts.deps);
   const common = {
     connection,
     namespace: opts.temporal.namespace,
     activities,
-    dataConverter: opts.dataConverter ?? buildDataConverter(opts.temporal.encryptionKeys ?? opts.temporal.encryptionKey),
+    dataConverter:
+      opts.dataConverter ?? buildDataConverter(opts.temporal.encryptionKeys ?? opts.temporal.encryptionKey),
     ...(opts.identity ? { identity: opts.identity } : {}),
     // Let the batch in flight finish on SIGTERM (Kubernetes gives 30 s by default).
     shutdownGraceTime: opts.shutdownGraceTime ?? '20s',

@@ -5,16 +5,16 @@
  */
 import { Client } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, type LogLevel } from '@temporalio/worker';
+import { buildActivityDeps } from './activity-deps';
+import { createWorker } from './create-worker';
+import { loadWorkerProcessOptions } from './process-options';
 import { ConfigError, loadWorkerConfig } from '../config/env';
-import { connectionOptions, describeConnection } from '../temporal/connection';
-import { buildDataConverter } from '../temporal/data-converter';
 import { startHealthServer } from '../telemetry/health-server';
 import { activityMetricsInterceptor, instrumentClients, startStatusGauges } from '../telemetry/instrument';
 import { createLogger } from '../telemetry/logger';
 import { meterMetrics } from '../telemetry/metrics';
-import { buildActivityDeps } from './activity-deps';
-import { createWorker } from './create-worker';
-import { loadWorkerProcessOptions } from './process-options';
+import { connectionOptions, describeConnection } from '../temporal/connection';
+import { buildDataConverter } from '../temporal/data-converter';
 
 async function main(): Promise<void> {
   let config;
@@ -33,11 +33,14 @@ async function main(): Promise<void> {
   const sdkLevel: LogLevel = config.logLevel === 'debug' || config.logLevel === 'trace' ? 'DEBUG' : 'INFO';
   Runtime.install({
     logger: new DefaultLogger(sdkLevel, (entry) => {
-      const level = entry.level === 'TRACE' ? 'trace' : (entry.level.toLowerCase() as 'debug' | 'info' | 'warn' | 'error');
+      const level =
+        entry.level === 'TRACE' ? 'trace' : (entry.level.toLowerCase() as 'debug' | 'info' | 'warn' | 'error');
       logger[level]({ ...entry.meta, sdk: true }, entry.message);
     }),
     // Temporal's worker metrics and ours (src/telemetry/metrics.ts) on one Prometheus endpoint.
-    ...(proc.metricsPort ? { telemetryOptions: { metrics: { prometheus: { bindAddress: `${proc.listenHost}:${proc.metricsPort}` } } } } : {}),
+    ...(proc.metricsPort
+      ? { telemetryOptions: { metrics: { prometheus: { bindAddress: `${proc.listenHost}:${proc.metricsPort}` } } } }
+      : {}),
   });
   const metrics = proc.metricsPort ? meterMetrics(Runtime.instance().metricMeter) : undefined;
   const baseDeps = buildActivityDeps(config, logger);
@@ -62,9 +65,18 @@ async function main(): Promise<void> {
         { port: proc.healthPort, host: proc.listenHost },
       )
     : undefined;
-  const client = new Client({ connection, namespace: config.temporal.namespace, dataConverter: buildDataConverter(config.temporal.encryptionKeys ?? config.temporal.encryptionKey) });
+  const client = new Client({
+    connection,
+    namespace: config.temporal.namespace,
+    dataConverter: buildDataConverter(config.temporal.encryptionKeys ?? config.temporal.encryptionKey),
+  });
   const stopGauges = metrics
-    ? startStatusGauges({ client, tenants: config.tenants.map((t) => t.stream), metrics, intervalMs: proc.metricsStatusIntervalMs })
+    ? startStatusGauges({
+        client,
+        tenants: config.tenants.map((t) => t.stream),
+        metrics,
+        intervalMs: proc.metricsStatusIntervalMs,
+      })
     : undefined;
   logger.info(
     {
@@ -75,7 +87,11 @@ async function main(): Promise<void> {
         ...describeConnection(config.temporal),
       },
       payloadEncryption: config.temporal.encryptionKey !== undefined,
-      tenants: config.tenants.map((t) => ({ tenant: t.stream.tenant, kandji: t.stream.kandjiUrl, streams: t.stream.streams })),
+      tenants: config.tenants.map((t) => ({
+        tenant: t.stream.tenant,
+        kandji: t.stream.kandjiUrl,
+        streams: t.stream.streams,
+      })),
       datadog: new URL(config.datadogIntakeUrl).origin,
       workflowBundle: proc.workflowBundlePath ?? 'bundled at start',
       health: health ? `:${health.port}` : 'off',

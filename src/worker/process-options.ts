@@ -5,8 +5,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
-import { ConfigError } from '../config/env';
 import { durationMs } from '../config/edge-schemas';
+import { ConfigError } from '../config/env';
 
 type Env = Record<string, string | undefined>;
 
@@ -57,10 +57,14 @@ const schema = z.object({
 
 export function loadWorkerProcessOptions(env: Env = process.env): WorkerProcessOptions {
   const r = schema.safeParse(env);
-  if (!r.success) throw new ConfigError(r.error.issues.map((i) => (i.message.includes(':') ? i.message : `${String(i.path[0])}: ${i.message}`)));
+  if (!r.success)
+    throw new ConfigError(
+      r.error.issues.map((i) => (i.message.includes(':') ? i.message : `${String(i.path[0])}: ${i.message}`)),
+    );
   const c = r.data;
   const bundle = c.WORKFLOW_BUNDLE ?? (fs.existsSync(DEFAULT_WORKFLOW_BUNDLE) ? DEFAULT_WORKFLOW_BUNDLE : undefined);
-  if (c.WORKFLOW_BUNDLE && !fs.existsSync(c.WORKFLOW_BUNDLE)) throw new ConfigError([`WORKFLOW_BUNDLE: no such file: ${c.WORKFLOW_BUNDLE}`]);
+  if (c.WORKFLOW_BUNDLE && !fs.existsSync(c.WORKFLOW_BUNDLE))
+    throw new ConfigError([`WORKFLOW_BUNDLE: no such file: ${c.WORKFLOW_BUNDLE}`]);
   return {
     healthPort: c.HEALTH_PORT,
     metricsPort: c.METRICS_PORT,

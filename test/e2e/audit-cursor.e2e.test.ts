@@ -19,22 +19,31 @@ describe('the audit cursor, end to end', () => {
     await h?.close();
   });
 
-  it.each(['keyset', 'timestamp'] as const)('ships 2,500 events with 30%% ties across 100-event pages exactly once (next link: %s)', async (auditNext) => {
-    const now = Date.now();
-    h = await Harness.start({
-      kandji: { backlog: { count: 2_500, from: new Date(now - 5 * HOUR), to: new Date(now - 60_000), tieFraction: 0.3 }, seed: 81, auditNext },
-      env: { KANDJI_AUDIT_PAGE_SIZE: '100' },
-    });
-    await h.startWorker();
-    await h.startAudit(new Date(now - 6 * HOUR).toISOString());
-    await waitFor('every event shipped', () => h.datadog.received.length >= 2_500, 90_000);
-    await h.waitForState('caught_up', 'audit', 30_000);
-    expectEachOnce(h);
-  });
+  it.each(['keyset', 'timestamp'] as const)(
+    'ships 2,500 events with 30%% ties across 100-event pages exactly once (next link: %s)',
+    async (auditNext) => {
+      const now = Date.now();
+      h = await Harness.start({
+        kandji: {
+          backlog: { count: 2_500, from: new Date(now - 5 * HOUR), to: new Date(now - 60_000), tieFraction: 0.3 },
+          seed: 81,
+          auditNext,
+        },
+        env: { KANDJI_AUDIT_PAGE_SIZE: '100' },
+      });
+      await h.startWorker();
+      await h.startAudit(new Date(now - 6 * HOUR).toISOString());
+      await waitFor('every event shipped', () => h.datadog.received.length >= 2_500, 90_000);
+      await h.waitForState('caught_up', 'audit', 30_000);
+      expectEachOnce(h);
+    },
+  );
 
   it('ships an event dated 2030 and every later event; the cursor stays near now', async () => {
     const now = Date.now();
-    h = await Harness.start({ kandji: { backlog: { count: 50, from: new Date(now - HOUR), to: new Date(now - 60_000) }, seed: 82 } });
+    h = await Harness.start({
+      kandji: { backlog: { count: 50, from: new Date(now - HOUR), to: new Date(now - 60_000) }, seed: 82 },
+    });
     const [template] = h.kandji.audit.all();
     h.kandji.audit.append([{ ...template!, id: 'device-clock-2030', occurred_at: '2030-01-01T00:00:00.000000Z' }]);
     await h.startWorker();
@@ -56,8 +65,13 @@ describe('the audit cursor, end to end', () => {
 
   it('dead-letters records without an id or a readable occurred_at and ships the rest of the page', async () => {
     const now = Date.now();
-    h = await Harness.start({ kandji: { backlog: { count: 300, from: new Date(now - HOUR), to: new Date(now - 60_000) }, seed: 83 } });
-    h.kandji.brokenAuditRecords = [{ action: 'device_enrolled', occurred_at: new Date(now - 30 * 60_000).toISOString() }, { id: 'bad-time', action: 'x', occurred_at: 'yesterday' }];
+    h = await Harness.start({
+      kandji: { backlog: { count: 300, from: new Date(now - HOUR), to: new Date(now - 60_000) }, seed: 83 },
+    });
+    h.kandji.brokenAuditRecords = [
+      { action: 'device_enrolled', occurred_at: new Date(now - 30 * 60_000).toISOString() },
+      { id: 'bad-time', action: 'x', occurred_at: 'yesterday' },
+    ];
     await h.startWorker();
     await h.startAudit(new Date(now - 2 * HOUR).toISOString());
     await waitFor('every good event shipped', () => h.datadog.received.length >= 300, 30_000);

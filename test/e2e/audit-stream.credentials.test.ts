@@ -2,8 +2,8 @@
  * A wrong Kandji token must not make the stream spin: the workflow goes `blocked` with the auth error, re-checks
  * at its slow interval, and recovers by itself once the token works.
  */
-import { FailureType } from '../../workflows/shared/failure-types';
 import { setPaused } from '../../src/streams/stream-control';
+import { FailureType } from '../../workflows/shared/failure-types';
 import { Harness, KANDJI_TOKEN } from '../helpers/harness';
 import { waitFor } from '../helpers/wait';
 
@@ -16,7 +16,10 @@ describe('audit stream with rejected credentials', () => {
   it('blocks without spinning, shows the auth error, and recovers once the token is right', async () => {
     const now = Date.now();
     h = await Harness.start({
-      kandji: { backlog: { count: 300, from: new Date(now - 3_600_000), to: new Date(now - 60_000) }, tokens: ['some-other-token'] },
+      kandji: {
+        backlog: { count: 300, from: new Date(now - 3_600_000), to: new Date(now - 60_000) },
+        tokens: ['some-other-token'],
+      },
       env: { KANDJI_AUTH_RECHECK_INTERVAL: '2s' },
     });
     await h.startWorker();
@@ -70,7 +73,10 @@ describe('audit stream with rejected credentials', () => {
   it('re-checks at once on resume, instead of waiting out the slow re-check', async () => {
     const now = Date.now();
     h = await Harness.start({
-      kandji: { backlog: { count: 100, from: new Date(now - 3_600_000), to: new Date(now - 60_000) }, tokens: ['some-other-token'] },
+      kandji: {
+        backlog: { count: 100, from: new Date(now - 3_600_000), to: new Date(now - 60_000) },
+        tokens: ['some-other-token'],
+      },
       env: { KANDJI_AUTH_RECHECK_INTERVAL: '10m' },
     });
     await h.startWorker();

@@ -81,7 +81,11 @@ describe('audit stream, end to end', () => {
     expect(shippedBeforeRestart).toBeLessThan(5_000);
 
     await h.startWorker();
-    await waitFor('backlog shipped after restart', () => new Set(h.datadog.received.map((i) => i.id)).size >= 5_000, 90_000);
+    await waitFor(
+      'backlog shipped after restart',
+      () => new Set(h.datadog.received.map((i) => i.id)).size >= 5_000,
+      90_000,
+    );
     await h.waitForState('caught_up', 'audit', 20_000);
     // Only the batch in flight (one unit: up to 1,000 events) can repeat, if Datadog took it as the worker stopped.
     const repeats = expectEveryEventOnce(h, { allowRepeats: 1_000 });
@@ -94,13 +98,22 @@ describe('audit stream, end to end', () => {
     h.datadog.setFaults({ rate: 1, kinds: ['slow'], slowMs: 2_000 });
     const child = await h.spawnWorkerProcess();
     await h.startAudit(new Date(Date.now() - 11 * HOUR).toISOString());
-    await waitFor('a batch on the wire', () => h.datadog.requests.length > 0 || h.datadog.requestsInFlight > 0, 60_000, 20);
+    await waitFor(
+      'a batch on the wire',
+      () => h.datadog.requests.length > 0 || h.datadog.requestsInFlight > 0,
+      60_000,
+      20,
+    );
     await new Promise((r) => setTimeout(r, 500));
     await h.sigkill(child);
     h.datadog.setFaults({ rate: 0 });
     await h.startWorker();
     // The dead worker's ship times out (heartbeat, 1 min), is not picked up from its queue (3 s), and is read again.
-    await waitFor('backlog shipped after the kill', () => new Set(h.datadog.received.map((i) => i.id)).size >= 3_000, 200_000);
+    await waitFor(
+      'backlog shipped after the kill',
+      () => new Set(h.datadog.received.map((i) => i.id)).size >= 3_000,
+      200_000,
+    );
     await h.waitForState('caught_up', 'audit', 30_000);
     // The batch on the wire may have been accepted after the worker died: it is the only thing that can repeat.
     const repeats = expectEveryEventOnce(h, { allowRepeats: 1_000 });
@@ -114,7 +127,11 @@ describe('audit stream, end to end', () => {
     h.datadog.setFaults({ rate: 0.1, slowMs: 300, dropAfterAccept: 0.05 });
     await h.startWorker();
     await h.startAudit(new Date(Date.now() - 11 * HOUR).toISOString());
-    await waitFor('backlog shipped through faults', () => new Set(h.datadog.received.map((i) => i.id)).size >= 3_000, 110_000);
+    await waitFor(
+      'backlog shipped through faults',
+      () => new Set(h.datadog.received.map((i) => i.id)).size >= 3_000,
+      110_000,
+    );
     await h.waitForState('caught_up', 'audit', 30_000);
     // Only a batch Datadog stored but whose answer was lost (the connection dropped after accepting it) may repeat,
     // once per such answer, and only its own records.

@@ -4,14 +4,18 @@
  */
 import crypto, { randomBytes } from 'node:crypto';
 import type { Payload } from '@temporalio/common';
-import { decodeFromPayloadsAtIndex, encodeToPayloads, loadDataConverter } from '@temporalio/common/lib/internal-non-workflow';
+import {
+  decodeFromPayloadsAtIndex,
+  encodeToPayloads,
+  loadDataConverter,
+} from '@temporalio/common/lib/internal-non-workflow';
 import { loadTemporalConfig } from '../../src/config/env';
-import { CompressionCodec, GZIP_ENCODING } from '../../src/temporal/compression-codec';
-import { ENCRYPTED_ENCODING, EncryptionCodec, keyIdOf, parseEncryptionKey } from '../../src/temporal/encryption-codec';
-import { bearerMatches, startCodecServer, runCodec } from '../../src/temporal/codec-server';
-import { buildDataConverter, payloadCodecs } from '../../src/temporal/data-converter';
-import { connectClient } from '../../src/temporal/client';
 import { streamReport } from '../../src/streams/stream-control';
+import { connectClient } from '../../src/temporal/client';
+import { bearerMatches, startCodecServer, runCodec } from '../../src/temporal/codec-server';
+import { CompressionCodec, GZIP_ENCODING } from '../../src/temporal/compression-codec';
+import { buildDataConverter, payloadCodecs } from '../../src/temporal/data-converter';
+import { ENCRYPTED_ENCODING, EncryptionCodec, keyIdOf, parseEncryptionKey } from '../../src/temporal/encryption-codec';
 import { Harness } from '../helpers/harness';
 import { rawHistories } from '../helpers/raw-history';
 import { waitFor } from '../helpers/wait';
@@ -65,17 +69,28 @@ describe('codecs', () => {
   });
 
   it('serves /decode and /encode for the Temporal UI, with CORS and an optional token', async () => {
-    const server = await startCodecServer({ codecs: payloadCodecs(KEY), port: 0, token: 'ui-token', allowedOrigins: ['http://localhost:8233'] });
+    const server = await startCodecServer({
+      codecs: payloadCodecs(KEY),
+      port: 0,
+      token: 'ui-token',
+      allowedOrigins: ['http://localhost:8233'],
+    });
     try {
       const original = payload('{"hello":"ui"}');
       const asJson = (p: Payload) => ({
-        metadata: Object.fromEntries(Object.entries(p.metadata!).map(([k, v]) => [k, Buffer.from(v!).toString('base64')])),
+        metadata: Object.fromEntries(
+          Object.entries(p.metadata!).map(([k, v]) => [k, Buffer.from(v!).toString('base64')]),
+        ),
         data: Buffer.from(p.data!).toString('base64'),
       });
       const post = (path: string, body: unknown, token = 'ui-token') =>
         fetch(`${server.url}${path}`, {
           method: 'POST',
-          headers: { 'content-type': 'application/json', origin: 'http://localhost:8233', authorization: `Bearer ${token}` },
+          headers: {
+            'content-type': 'application/json',
+            origin: 'http://localhost:8233',
+            authorization: `Bearer ${token}`,
+          },
           body: JSON.stringify(body),
         });
       const encoded = await post('/encode', { payloads: [asJson(original)] });
@@ -99,7 +114,12 @@ describe('codec server security', () => {
     await expect(startCodecServer({ codecs: payloadCodecs(KEY), port: 0, host: '0.0.0.0' })).rejects.toThrow(
       /refusing to listen on 0\.0\.0\.0 without a token.*CODEC_SERVER_TOKEN/,
     );
-    const open = await startCodecServer({ codecs: payloadCodecs(KEY), port: 0, host: '0.0.0.0', token: 'shared-secret' });
+    const open = await startCodecServer({
+      codecs: payloadCodecs(KEY),
+      port: 0,
+      host: '0.0.0.0',
+      token: 'shared-secret',
+    });
     await open.close();
     const local = await startCodecServer({ codecs: payloadCodecs(KEY), port: 0, host: '127.0.0.1' });
     await local.close();
@@ -125,10 +145,20 @@ describe('encryption key rotation', () => {
   const NEW = randomBytes(32).toString('hex');
 
   it('reads KANDJI_DATADOG_ENCRYPTION_KEYS (first encrypts) or the single KANDJI_DATADOG_ENCRYPTION_KEY, never both', () => {
-    expect(loadTemporalConfig({ KANDJI_DATADOG_ENCRYPTION_KEYS: ` ${NEW}, ${OLD} ` })).toMatchObject({ encryptionKey: NEW, encryptionKeys: [NEW, OLD] });
-    expect(loadTemporalConfig({ KANDJI_DATADOG_ENCRYPTION_KEY: OLD })).toMatchObject({ encryptionKey: OLD, encryptionKeys: [OLD] });
-    expect(() => loadTemporalConfig({ KANDJI_DATADOG_ENCRYPTION_KEYS: `${NEW},short` })).toThrow(/KANDJI_DATADOG_ENCRYPTION_KEYS: every key: expected a 32-byte key/);
-    expect(() => loadTemporalConfig({ KANDJI_DATADOG_ENCRYPTION_KEYS: NEW, KANDJI_DATADOG_ENCRYPTION_KEY: OLD })).toThrow(/not both/);
+    expect(loadTemporalConfig({ KANDJI_DATADOG_ENCRYPTION_KEYS: ` ${NEW}, ${OLD} ` })).toMatchObject({
+      encryptionKey: NEW,
+      encryptionKeys: [NEW, OLD],
+    });
+    expect(loadTemporalConfig({ KANDJI_DATADOG_ENCRYPTION_KEY: OLD })).toMatchObject({
+      encryptionKey: OLD,
+      encryptionKeys: [OLD],
+    });
+    expect(() => loadTemporalConfig({ KANDJI_DATADOG_ENCRYPTION_KEYS: `${NEW},short` })).toThrow(
+      /KANDJI_DATADOG_ENCRYPTION_KEYS: every key: expected a 32-byte key/,
+    );
+    expect(() =>
+      loadTemporalConfig({ KANDJI_DATADOG_ENCRYPTION_KEYS: NEW, KANDJI_DATADOG_ENCRYPTION_KEY: OLD }),
+    ).toThrow(/not both/);
     let message = '';
     try {
       loadTemporalConfig({ KANDJI_DATADOG_ENCRYPTION_KEYS: `${NEW},short` });
@@ -139,17 +169,27 @@ describe('encryption key rotation', () => {
   });
 
   it('decodes through the data converter what the old key set encoded, after the rotation', async () => {
-    const value = { records: [{ id: 'evt-1', occurred_at: '2026-11-27T06:00:00Z', blob: 'edr '.repeat(1_000) }], small: 'x' };
+    const value = {
+      records: [{ id: 'evt-1', occurred_at: '2026-11-27T06:00:00Z', blob: 'edr '.repeat(1_000) }],
+      small: 'x',
+    };
     const before = loadDataConverter(buildDataConverter([OLD]));
     const after = loadDataConverter(buildDataConverter([NEW, OLD]));
     const written = (await encodeToPayloads(before, value, 'small'))!;
-    expect(written.map((p) => Buffer.from(p.metadata!['encryption-key-id']!).toString())).toEqual([keyIdOf(parseEncryptionKey(OLD)), keyIdOf(parseEncryptionKey(OLD))]);
+    expect(written.map((p) => Buffer.from(p.metadata!['encryption-key-id']!).toString())).toEqual([
+      keyIdOf(parseEncryptionKey(OLD)),
+      keyIdOf(parseEncryptionKey(OLD)),
+    ]);
     expect(await decodeFromPayloadsAtIndex(after, 0, written)).toEqual(value);
     expect(await decodeFromPayloadsAtIndex(after, 1, written)).toBe('small');
     // New payloads use the new key; a converter that never had it refuses them, naming the key id.
     const rewritten = (await encodeToPayloads(after, value))!;
-    expect(Buffer.from(rewritten[0]!.metadata!['encryption-key-id']!).toString()).toBe(keyIdOf(parseEncryptionKey(NEW)));
-    await expect(decodeFromPayloadsAtIndex(before, 0, rewritten)).rejects.toThrow(/not among the configured keys.*KANDJI_DATADOG_ENCRYPTION_KEYS/);
+    expect(Buffer.from(rewritten[0]!.metadata!['encryption-key-id']!).toString()).toBe(
+      keyIdOf(parseEncryptionKey(NEW)),
+    );
+    await expect(decodeFromPayloadsAtIndex(before, 0, rewritten)).rejects.toThrow(
+      /not among the configured keys.*KANDJI_DATADOG_ENCRYPTION_KEYS/,
+    );
     // Once the old key is dropped, the new one alone reads what it wrote.
     expect(await decodeFromPayloadsAtIndex(loadDataConverter(buildDataConverter([NEW])), 0, rewritten)).toEqual(value);
     // A payload without key id (none is written today) is tried with every key.
@@ -182,7 +222,8 @@ describe('a workflow with payload encryption', () => {
     const records = h.kandji.audit.all();
     for (const r of records.slice(0, 50)) expect(stored).not.toContain(r.id);
     // The workflow id and task queue (tenant name) are metadata, not payloads; Kandji data is all in payloads.
-    for (const needle of ['occurred_at', 'target_type', 'new_state', 'actor_id', 'shippedAtSince']) expect(stored).not.toContain(needle);
+    for (const needle of ['occurred_at', 'target_type', 'new_state', 'actor_id', 'shippedAtSince'])
+      expect(stored).not.toContain(needle);
     expect(stored).toContain(ENCRYPTED_ENCODING);
   });
 });
@@ -213,14 +254,22 @@ describe('rotating the encryption key under a running stream', () => {
     await waitFor('new events', () => h.kandji.audit.size >= 260, 30_000);
     h.kandji.audit.stopLive();
     const total = h.kandji.audit.size;
-    await waitFor('shipped after the rotation', () => new Set(h.datadog.received.map((i) => i.id)).size >= total, 60_000);
+    await waitFor(
+      'shipped after the rotation',
+      () => new Set(h.datadog.received.map((i) => i.id)).size >= total,
+      60_000,
+    );
 
     const rotated = await connectClient({ ...h.temporal, encryptionKey: NEW, encryptionKeys: [NEW, OLD] });
     try {
-      const status = await waitFor('caught up', async () => {
-        const s = (await streamReport(rotated, h.tenant, 'audit')).status;
-        return s?.state === 'caught_up' && s.counts.shipped >= total ? s : undefined;
-      }, 30_000);
+      const status = await waitFor(
+        'caught up',
+        async () => {
+          const s = (await streamReport(rotated, h.tenant, 'audit')).status;
+          return s?.state === 'caught_up' && s.counts.shipped >= total ? s : undefined;
+        },
+        30_000,
+      );
       expect(status.lastError).toBeNull();
       const stored = Buffer.concat(await rawHistories(h.client, h.auditHandle().workflowId)).toString('latin1');
       expect(stored).toContain(keyIdOf(parseEncryptionKey(OLD)));

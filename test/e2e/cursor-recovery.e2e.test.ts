@@ -15,38 +15,47 @@ describe('the cursor across runs and on purpose', () => {
     await h?.close();
   });
 
-  it.each(['terminate', 'cancel'] as const)('resumes exactly where a %sed run stood: nothing lost, nothing repeated', async (end) => {
-    const now = Date.now();
-    h = await Harness.start({ kandji: { backlog: { count: 1_500, from: new Date(now - 5 * HOUR), to: new Date(now - 60_000) }, seed: 95 } });
-    await h.startWorker();
-    await h.startAudit(new Date(now - 6 * HOUR).toISOString());
-    await waitFor('backlog shipped', () => h.datadog.received.length >= 1_500, 60_000);
-    const before = await h.waitForState('caught_up', 'audit', 30_000);
-    if (end === 'terminate') await h.auditHandle().terminate('operator');
-    else {
-      await h.auditHandle().cancel();
-      // A cancel is a stop: the run completes with its cursor.
-      expect((await h.auditHandle().result()).status.state).toBe('stopped');
-    }
-    h.kandji.audit.startLive({ perSecond: 20 });
-    await new Promise((r) => setTimeout(r, 2_000));
-    h.kandji.audit.stopLive();
-    const again = await h.startAudit(new Date(now - 6 * HOUR).toISOString());
-    expect(again.outcome).toBe('started');
-    if (again.outcome === 'started') {
-      expect(again.resumedFromPreviousRun).toBe(true);
-      expect(again.resumedFrom).toMatch(end === 'terminate' ? /terminated run's last status/ : /completed run's result/);
-      expect(again.cursor.since).toBe(before.cursor.since);
-    }
-    await waitFor('live events shipped', () => h.datadog.received.length >= h.kandji.audit.size, 30_000);
-    const ids = h.datadog.received.map((i) => String(i.id));
-    expect(new Set(ids).size).toBe(h.kandji.audit.size);
-    expect(ids).toHaveLength(h.kandji.audit.size);
-  });
+  it.each(['terminate', 'cancel'] as const)(
+    'resumes exactly where a %sed run stood: nothing lost, nothing repeated',
+    async (end) => {
+      const now = Date.now();
+      h = await Harness.start({
+        kandji: { backlog: { count: 1_500, from: new Date(now - 5 * HOUR), to: new Date(now - 60_000) }, seed: 95 },
+      });
+      await h.startWorker();
+      await h.startAudit(new Date(now - 6 * HOUR).toISOString());
+      await waitFor('backlog shipped', () => h.datadog.received.length >= 1_500, 60_000);
+      const before = await h.waitForState('caught_up', 'audit', 30_000);
+      if (end === 'terminate') await h.auditHandle().terminate('operator');
+      else {
+        await h.auditHandle().cancel();
+        // A cancel is a stop: the run completes with its cursor.
+        expect((await h.auditHandle().result()).status.state).toBe('stopped');
+      }
+      h.kandji.audit.startLive({ perSecond: 20 });
+      await new Promise((r) => setTimeout(r, 2_000));
+      h.kandji.audit.stopLive();
+      const again = await h.startAudit(new Date(now - 6 * HOUR).toISOString());
+      expect(again.outcome).toBe('started');
+      if (again.outcome === 'started') {
+        expect(again.resumedFromPreviousRun).toBe(true);
+        expect(again.resumedFrom).toMatch(
+          end === 'terminate' ? /terminated run's last status/ : /completed run's result/,
+        );
+        expect(again.cursor.since).toBe(before.cursor.since);
+      }
+      await waitFor('live events shipped', () => h.datadog.received.length >= h.kandji.audit.size, 30_000);
+      const ids = h.datadog.received.map((i) => String(i.id));
+      expect(new Set(ids).size).toBe(h.kandji.audit.size);
+      expect(ids).toHaveLength(h.kandji.audit.size);
+    },
+  );
 
   it('moves the cursor: a rewind re-ships from there on, a skip never ships what it passes', async () => {
     const now = Date.now();
-    h = await Harness.start({ kandji: { backlog: { count: 600, from: new Date(now - 6 * HOUR), to: new Date(now - 60_000) }, seed: 96 } });
+    h = await Harness.start({
+      kandji: { backlog: { count: 600, from: new Date(now - 6 * HOUR), to: new Date(now - 60_000) }, seed: 96 },
+    });
     await h.startWorker();
     await h.startAudit(new Date(now - 7 * HOUR).toISOString());
     await waitFor('backlog shipped', () => h.datadog.received.length >= 600, 60_000);
@@ -73,7 +82,9 @@ describe('the cursor across runs and on purpose', () => {
     // A malformed payload from the UI is refused in status and changes nothing.
     await h.auditHandle().signal(moveCursorSignal, { to: 'tomorrow' });
     await waitFor('signal refused', async () => (await h.status()).lastError?.type === 'InvalidSignal', 10_000);
-    const refused = await moveAuditCursor(h.client, h.tenant, 'not a time').catch((err: Error & { cause?: Error }) => err.cause?.message ?? err.message);
+    const refused = await moveAuditCursor(h.client, h.tenant, 'not a time').catch(
+      (err: Error & { cause?: Error }) => err.cause?.message ?? err.message,
+    );
     expect(refused).toMatch(/ISO-8601/);
   });
 });

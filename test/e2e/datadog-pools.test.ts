@@ -64,15 +64,24 @@ describe('Datadog connection pools', () => {
     const file = path.join(dir, 'tenants.json');
     const tenant = (name: string) => ({ name, apiUrl: `https://${name}.api.kandji.io`, token: { env: 'T' } });
     fs.writeFileSync(file, JSON.stringify({ tenants: [tenant('acme'), tenant('globex')] }));
-    const deps = buildActivityDeps(loadWorkerConfig({ KANDJI_TENANTS_FILE: file, T: 't', DD_API_KEY: 'k', DD_LOGS_URL: dd.url }), createLogger('silent'));
+    const deps = buildActivityDeps(
+      loadWorkerConfig({ KANDJI_TENANTS_FILE: file, T: 't', DD_API_KEY: 'k', DD_LOGS_URL: dd.url }),
+      createLogger('silent'),
+    );
     const datadogOf = (name: string) => deps.tenants.get(name)!.datadog ?? deps.datadog;
     try {
       // acme fills every connection of its pool (and queues more) with requests Datadog never answers.
-      const acme = Array.from({ length: 6 }, () => datadogOf('acme').send(body('acme')).catch((e: Error) => e));
+      const acme = Array.from({ length: 6 }, () =>
+        datadogOf('acme')
+          .send(body('acme'))
+          .catch((e: Error) => e),
+      );
       await waitUntil(() => (dd.held.get('acme')?.length ?? 0) >= 4);
       // globex is answered meanwhile: its requests never wait behind acme's.
       const globex = await Promise.race([
-        Promise.all([datadogOf('globex').send(body('globex')), datadogOf('globex').send(body('globex'))]).then(() => 'shipped'),
+        Promise.all([datadogOf('globex').send(body('globex')), datadogOf('globex').send(body('globex'))]).then(
+          () => 'shipped',
+        ),
         new Promise((r) => setTimeout(() => r('still queued behind acme'), 20_000).unref()),
       ]);
       expect(globex).toBe('shipped');
@@ -91,7 +100,14 @@ describe('Datadog connection pools', () => {
     const dd = await intake({ delayMs: 1_200 });
     const client = new DatadogIntakeClient({ intakeUrl: dd.url, apiKey: 'k', timeoutMs: 2_000, connections: 1 });
     try {
-      const results = await Promise.all([1, 2, 3, 4, 5].map(() => client.send(body('acme')).then(() => 'ok', (e: Error) => e.message)));
+      const results = await Promise.all(
+        [1, 2, 3, 4, 5].map(() =>
+          client.send(body('acme')).then(
+            () => 'ok',
+            (e: Error) => e.message,
+          ),
+        ),
+      );
       expect(results).toEqual(['ok', 'ok', 'ok', 'ok', 'ok']);
     } finally {
       await client.close();

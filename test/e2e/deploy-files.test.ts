@@ -20,7 +20,10 @@ let bin: string;
 const tool = (name: string, args: string[]) => spawnSync(path.join(bin, name), args, { cwd: ROOT, encoding: 'utf8' });
 
 beforeAll(() => {
-  bin = execFileSync('bash', [path.join(ROOT, 'scripts/deploy-tools.sh')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim();
+  bin = execFileSync('bash', [path.join(ROOT, 'scripts/deploy-tools.sh')], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+  }).trim();
 }, 600_000);
 
 /** `node dist/src/x.js …` must be a compiled entry point: its source src/x.ts exists. */
@@ -48,7 +51,15 @@ describe('Dockerfile', () => {
     expect(dockerfileExec('ENTRYPOINT').slice(0, 2)).toEqual(['/usr/bin/tini', '--']);
     expectEntryPoint(dockerfileExec('CMD'));
     // What the build stage copies is what .dockerignore lets through.
-    for (const copied of ['tsconfig.build.json', 'workflows', 'activities', 'src', 'simulators', 'scripts', 'deploy/docker/entrypoint.sh']) {
+    for (const copied of [
+      'tsconfig.build.json',
+      'workflows',
+      'activities',
+      'src',
+      'simulators',
+      'scripts',
+      'deploy/docker/entrypoint.sh',
+    ]) {
       expect(read('.dockerignore')).toContain(`!${copied}`);
     }
   });
@@ -58,15 +69,24 @@ describe('Dockerfile', () => {
     const limitFile = path.join(dir, 'memory.max');
     const heapMb = (limit: string, extra: Record<string, string> = {}) => {
       fs.writeFileSync(limitFile, `${limit}\n`);
-      const [cmd, ...args] = imageCommand(['node', '-p', 'process.env.NODE_OPTIONS + " " + Math.round(require("v8").getHeapStatistics().heap_size_limit / 1048576)']);
-      return execFileSync(cmd!, args, { env: { PATH: process.env.PATH ?? '', CGROUP_MEMORY_LIMIT_FILE: limitFile, ...extra }, encoding: 'utf8' }).trim();
+      const [cmd, ...args] = imageCommand([
+        'node',
+        '-p',
+        'process.env.NODE_OPTIONS + " " + Math.round(require("v8").getHeapStatistics().heap_size_limit / 1048576)',
+      ]);
+      return execFileSync(cmd!, args, {
+        env: { PATH: process.env.PATH ?? '', CGROUP_MEMORY_LIMIT_FILE: limitFile, ...extra },
+        encoding: 'utf8',
+      }).trim();
     };
     const [options, limitMb] = heapMb(String(1024 * 1048576)).split(' ');
     expect(options).toBe('--max-old-space-size=768');
     expect(Number(limitMb)).toBeGreaterThanOrEqual(768); // V8 adds its young generation on top
     expect(Number(limitMb)).toBeLessThan(900);
     expect(heapMb('max').split(' ')[0]).toBe('undefined');
-    expect(heapMb(String(1024 * 1048576), { NODE_OPTIONS: '--max-old-space-size=300' }).split(' ')[0]).toBe('--max-old-space-size=300');
+    expect(heapMb(String(1024 * 1048576), { NODE_OPTIONS: '--max-old-space-size=300' }).split(' ')[0]).toBe(
+      '--max-old-space-size=300',
+    );
     fs.rmSync(dir, { recursive: true });
   });
 });
@@ -82,7 +102,17 @@ describe('docker-compose.yml', () => {
 
   it('has the whole stack: PostgreSQL, schema setup, Temporal, namespace, UI with the codec server, worker, cli start, simulators profile', () => {
     const s = compose.services;
-    expect(Object.keys(s).sort()).toEqual(['codec-server', 'postgresql', 'simulators', 'start-streams', 'temporal', 'temporal-namespace', 'temporal-schema', 'temporal-ui', 'worker']);
+    expect(Object.keys(s).sort()).toEqual([
+      'codec-server',
+      'postgresql',
+      'simulators',
+      'start-streams',
+      'temporal',
+      'temporal-namespace',
+      'temporal-schema',
+      'temporal-ui',
+      'worker',
+    ]);
     expect(s.temporal.depends_on['temporal-schema'].condition).toBe('service_completed_successfully');
     const codec = s['codec-server'].environment;
     expect(s['temporal-ui'].environment.TEMPORAL_CODEC_ENDPOINT).toBe(`http://localhost:${codec.CODEC_SERVER_PORT}`);
@@ -95,7 +125,9 @@ describe('docker-compose.yml', () => {
     for (const name of ['codec-server', 'start-streams', 'simulators']) expectEntryPoint(s[name].command);
     for (const name of ['codec-server', 'worker', 'start-streams', 'simulators']) expect(s[name].build).toBe('.');
     // The batch in flight finishes before compose kills the worker.
-    expect(parseDuration(s.worker.stop_grace_period)).toBeGreaterThan(parseDuration(s.worker.environment.WORKER_SHUTDOWN_GRACE));
+    expect(parseDuration(s.worker.stop_grace_period)).toBeGreaterThan(
+      parseDuration(s.worker.environment.WORKER_SHUTDOWN_GRACE),
+    );
   });
 
   it('takes every secret from .env, and .env.example names each with a placeholder only', () => {
@@ -128,7 +160,9 @@ describe('deploy/kubernetes', () => {
   it('the kustomization lists every manifest but the Secret example', () => {
     const k = doc('kustomization.yaml');
     expect([...k.resources].sort()).toEqual(manifests.filter((f) => f !== 'secret.example.yaml').sort());
-    expect(Object.values(doc('secret.example.yaml').stringData).every((v) => String(v).startsWith('replace-with-'))).toBe(true);
+    expect(
+      Object.values(doc('secret.example.yaml').stringData).every((v) => String(v).startsWith('replace-with-')),
+    ).toBe(true);
   });
 
   it('runs 2 workers with resources, probes on the health port, and a grace period longer than the shutdown grace', () => {
@@ -148,9 +182,18 @@ describe('deploy/kubernetes', () => {
 
   it('meets the restricted security profile: non-root, read-only root filesystem with an emptyDir /tmp, no privilege escalation, no capabilities, RuntimeDefault seccomp', () => {
     for (const spec of [pod, doc('job-start-streams.yaml').spec.template.spec]) {
-      expect(spec.securityContext).toMatchObject({ runAsNonRoot: true, runAsUser: 1000, seccompProfile: { type: 'RuntimeDefault' } });
+      expect(spec.securityContext).toMatchObject({
+        runAsNonRoot: true,
+        runAsUser: 1000,
+        seccompProfile: { type: 'RuntimeDefault' },
+      });
       for (const c of spec.containers) {
-        expect(c.securityContext).toEqual({ allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, runAsNonRoot: true, capabilities: { drop: ['ALL'] } });
+        expect(c.securityContext).toEqual({
+          allowPrivilegeEscalation: false,
+          readOnlyRootFilesystem: true,
+          runAsNonRoot: true,
+          capabilities: { drop: ['ALL'] },
+        });
         const tmp = c.volumeMounts.find((m: { mountPath: string }) => m.mountPath === '/tmp');
         expect(spec.volumes.find((v: { name: string }) => v.name === tmp.name).emptyDir).toBeDefined();
       }
@@ -158,8 +201,14 @@ describe('deploy/kubernetes', () => {
   });
 
   it('the Job runs `cli start`; the Datadog Agent scrapes the metrics port', () => {
-    expect(doc('job-start-streams.yaml').spec.template.spec.containers[0].args).toEqual(['node', 'dist/src/cli/main.js', 'start']);
-    const checks = JSON.parse(deployment.spec.template.metadata.annotations[`ad.datadoghq.com/${container.name}.checks`]);
+    expect(doc('job-start-streams.yaml').spec.template.spec.containers[0].args).toEqual([
+      'node',
+      'dist/src/cli/main.js',
+      'start',
+    ]);
+    const checks = JSON.parse(
+      deployment.spec.template.metadata.annotations[`ad.datadoghq.com/${container.name}.checks`],
+    );
     const instance = checks.openmetrics.instances[0];
     expect(instance.openmetrics_endpoint).toBe(`http://%%host%%:${config.METRICS_PORT}/metrics`);
     // Every metric the dashboard charts is one the annotation brings in.

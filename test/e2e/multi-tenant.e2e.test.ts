@@ -1,15 +1,15 @@
 /**
  * Many tenants on one worker (KANDJI_TENANTS_FILE): one tenant's broken token leaves the other unaffected.
  */
+import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { randomUUID } from 'node:crypto';
-import { loadWorkerConfig } from '../../src/config/env';
-import { loadTenantsFile } from '../../src/config/tenants-file';
-import { ConfigError } from '../../src/config/env';
 import { DatadogSimulator } from '../../simulators/datadog';
 import { KandjiSimulator } from '../../simulators/kandji';
+import { loadWorkerConfig } from '../../src/config/env';
+import { type ConfigError } from '../../src/config/env';
+import { loadTenantsFile } from '../../src/config/tenants-file';
 import { streamReport } from '../../src/streams/stream-control';
 import { FailureType } from '../../workflows/shared/failure-types';
 import { startTenantsWorker } from '../helpers/tenants-worker';
@@ -45,7 +45,12 @@ describe('tenants file', () => {
       JSON.stringify({
         tenants: [
           { name: 'acme', apiUrl: 'http://acme.example.com', token: { env: 'X' } },
-          { name: 'globex', apiUrl: 'https://globex.api.kandji.io', token: 'the-token-itself', streams: ['audit', 'devices'] },
+          {
+            name: 'globex',
+            apiUrl: 'https://globex.api.kandji.io',
+            token: 'the-token-itself',
+            streams: ['audit', 'devices'],
+          },
         ],
       }),
     );
@@ -59,8 +64,13 @@ describe('tenants file', () => {
     expect(text).toMatch(/tenant "globex": token: expected \{ env: VARIABLE_NAME \} or \{ file: \/path\/to\/token \}/);
     expect(text).toMatch(/tenant "globex": streams\.1:/);
     expect(text).not.toContain('the-token-itself');
-    const badUrl = writeTemp('url.json', JSON.stringify({ tenants: [{ name: 'acme', apiUrl: 'http://acme.example.com', token: { env: 'X' } }] }));
-    expect(() => loadWorkerConfig({ KANDJI_TENANTS_FILE: badUrl, X: 'tok', DD_API_KEY: 'k' })).toThrow(/tenant "acme": apiUrl: must be https/);
+    const badUrl = writeTemp(
+      'url.json',
+      JSON.stringify({ tenants: [{ name: 'acme', apiUrl: 'http://acme.example.com', token: { env: 'X' } }] }),
+    );
+    expect(() => loadWorkerConfig({ KANDJI_TENANTS_FILE: badUrl, X: 'tok', DD_API_KEY: 'k' })).toThrow(
+      /tenant "acme": apiUrl: must be https/,
+    );
     expect(() => loadTenantsFile('/nonexistent/tenants.yaml')).toThrow(/cannot read/);
   });
 });
@@ -77,16 +87,38 @@ describe('two tenants on one worker', () => {
       'tenants.json',
       JSON.stringify({
         tenants: [
-          { name: `acme-${suffix}`, apiUrl: acme.url, token: { env: 'ACME_TOKEN' }, streams: ['audit'], pollIntervals: { audit: '1s' } },
-          { name: `globex-${suffix}`, apiUrl: globex.url, token: { env: 'GLOBEX_TOKEN' }, streams: ['audit'], pollIntervals: { audit: '1s' } },
+          {
+            name: `acme-${suffix}`,
+            apiUrl: acme.url,
+            token: { env: 'ACME_TOKEN' },
+            streams: ['audit'],
+            pollIntervals: { audit: '1s' },
+          },
+          {
+            name: `globex-${suffix}`,
+            apiUrl: globex.url,
+            token: { env: 'GLOBEX_TOKEN' },
+            streams: ['audit'],
+            pollIntervals: { audit: '1s' },
+          },
         ],
       }),
     );
-    const w = await startTenantsWorker({ KANDJI_TENANTS_FILE: file, ACME_TOKEN: 'acme-token', GLOBEX_TOKEN: 'revoked-token', DD_API_KEY: 'dd-key', DD_LOGS_URL: datadog.intakeUrl });
+    const w = await startTenantsWorker({
+      KANDJI_TENANTS_FILE: file,
+      ACME_TOKEN: 'acme-token',
+      GLOBEX_TOKEN: 'revoked-token',
+      DD_API_KEY: 'dd-key',
+      DD_LOGS_URL: datadog.intakeUrl,
+    });
     try {
       await w.startAudits(new Date(now - 2 * HOUR).toISOString());
       const [a, g] = w.config.tenants.map((t) => t.stream.tenant) as [string, string];
-      await waitFor('acme shipped', () => datadog.received.filter((i) => String(i.ddtags).includes(`kandji_tenant:${a}`)).length >= 400, 30_000);
+      await waitFor(
+        'acme shipped',
+        () => datadog.received.filter((i) => String(i.ddtags).includes(`kandji_tenant:${a}`)).length >= 400,
+        30_000,
+      );
       const gs = await w.waitForAudit(g, 'blocked');
       expect(gs.lastError?.type).toBe(FailureType.KandjiAuth);
       const as = (await streamReport(w.client, a, 'audit')).status!;

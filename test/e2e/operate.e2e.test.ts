@@ -18,7 +18,9 @@ describe('operating a stream', () => {
 
   it('pause stops all traffic within a poll interval; resume continues with nothing lost', async () => {
     const now = Date.now();
-    h = await Harness.start({ kandji: { backlog: { count: 300, from: new Date(now - HOUR), to: new Date(now - 60_000) }, seed: 91 } });
+    h = await Harness.start({
+      kandji: { backlog: { count: 300, from: new Date(now - HOUR), to: new Date(now - 60_000) }, seed: 91 },
+    });
     await h.startWorker();
     await h.startAudit(new Date(now - 2 * HOUR).toISOString());
     await waitFor('backlog shipped', () => h.datadog.received.length >= 300, 30_000);
@@ -44,7 +46,9 @@ describe('operating a stream', () => {
 
   it('backfills exactly a past window again while the live tail keeps running', async () => {
     const now = Date.now();
-    h = await Harness.start({ kandji: { backlog: { count: 1_000, from: new Date(now - 2 * HOUR), to: new Date(now - 60_000) }, seed: 92 } });
+    h = await Harness.start({
+      kandji: { backlog: { count: 1_000, from: new Date(now - 2 * HOUR), to: new Date(now - 60_000) }, seed: 92 },
+    });
     await h.startWorker();
     await h.startAudit(new Date(now - 3 * HOUR).toISOString());
     await waitFor('backlog shipped', () => h.datadog.received.length >= 1_000, 30_000);
@@ -56,10 +60,14 @@ describe('operating a stream', () => {
     const inWindow = new Set(all.filter((r) => r.occurred_at >= from && r.occurred_at <= to).map((r) => r.id));
     const accepted = await requestBackfill(h.client, h.tenant, 'audit', from, to);
     expect(accepted.workflowId).toContain(accepted.id);
-    const done = await waitFor('backfill done', async () => {
-      const b = (await h.status()).backfills?.find((x) => x.id === accepted.id);
-      return b?.state === 'done' ? b : undefined;
-    }, 60_000);
+    const done = await waitFor(
+      'backfill done',
+      async () => {
+        const b = (await h.status()).backfills?.find((x) => x.id === accepted.id);
+        return b?.state === 'done' ? b : undefined;
+      },
+      60_000,
+    );
     expect(done.shipped).toBe(inWindow.size);
     h.kandji.audit.stopLive();
     const total = h.kandji.audit.size;
@@ -72,7 +80,9 @@ describe('operating a stream', () => {
 
   it('refuses a raw signal with a bad payload in status and keeps running; the CLI path fails loudly', async () => {
     const now = Date.now();
-    h = await Harness.start({ kandji: { backlog: { count: 50, from: new Date(now - HOUR), to: new Date(now - 60_000) }, seed: 93 } });
+    h = await Harness.start({
+      kandji: { backlog: { count: 50, from: new Date(now - HOUR), to: new Date(now - 60_000) }, seed: 93 },
+    });
     await h.startWorker();
     await h.startAudit(new Date(now - 2 * HOUR).toISOString());
     await h.waitForState('caught_up', 'audit', 30_000);
@@ -80,23 +90,35 @@ describe('operating a stream', () => {
     // As the Temporal UI's "Send Signal" would: by name, with whatever JSON was typed.
     await h.auditHandle().signal('backfill', { from: 'yesterday', to: '2026-11-27T10:00:00Z' });
     await h.auditHandle().signal('pause', { please: true });
-    const s = await waitFor('refusal recorded', async () => {
-      const st = await h.status();
-      return st.lastError?.type === 'InvalidSignal' && st.lastError.message.includes('pause') ? st : undefined;
-    }, 10_000);
+    const s = await waitFor(
+      'refusal recorded',
+      async () => {
+        const st = await h.status();
+        return st.lastError?.type === 'InvalidSignal' && st.lastError.message.includes('pause') ? st : undefined;
+      },
+      10_000,
+    );
     expect(s.paused).toBe(false);
     expect(s.backfills ?? []).toHaveLength(0);
     expect((await h.auditHandle().describe()).status.name).toBe('RUNNING');
 
     // The same mistakes through the CLI's update fail at once, with the validator's message.
-    await expect(requestBackfill(h.client, h.tenant, 'audit', '2026-11-27T10:00:00Z', '2026-11-27T09:00:00Z')).rejects.toThrow(
-      WorkflowUpdateFailedError,
-    );
-    const err = await requestBackfill(h.client, h.tenant, 'audit', '2026-11-27T10:00:00Z', '2026-11-27T09:00:00Z').catch((e: Error) => e);
+    await expect(
+      requestBackfill(h.client, h.tenant, 'audit', '2026-11-27T10:00:00Z', '2026-11-27T09:00:00Z'),
+    ).rejects.toThrow(WorkflowUpdateFailedError);
+    const err = await requestBackfill(
+      h.client,
+      h.tenant,
+      'audit',
+      '2026-11-27T10:00:00Z',
+      '2026-11-27T09:00:00Z',
+    ).catch((e: Error) => e);
     expect(String((err as Error & { cause?: Error }).cause?.message ?? err)).toMatch(/"from" must be before "to"/);
 
     // A good signal still works afterwards.
-    await h.auditHandle().signal('backfill', { from: timestampKey(new Date(now - HOUR).toISOString()), to: new Date(now).toISOString() });
+    await h
+      .auditHandle()
+      .signal('backfill', { from: timestampKey(new Date(now - HOUR).toISOString()), to: new Date(now).toISOString() });
     await waitFor('backfill from the UI signal', async () => ((await h.status()).backfills ?? []).length === 1, 10_000);
   });
 });

@@ -9,11 +9,18 @@ import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { freePort } from '../../src/temporal/dev-server';
-import { METRIC_NAMES } from '../../src/telemetry/metrics';
 import { SPARE_SLOTS } from '../../src/kandji/budget-reservations';
+import { METRIC_NAMES } from '../../src/telemetry/metrics';
+import { freePort } from '../../src/temporal/dev-server';
 import { DD_API_KEY, Harness, KANDJI_TOKEN } from '../helpers/harness';
-import { buildOnce, imageCommand, killGroup, ROOT, startImageCommand, type ImageProcess } from '../helpers/image-command';
+import {
+  buildOnce,
+  imageCommand,
+  killGroup,
+  ROOT,
+  startImageCommand,
+  type ImageProcess,
+} from '../helpers/image-command';
 import { metricSum, scrape, type Sample } from '../helpers/prometheus';
 import { makeTestPki, startTlsProxy, type TestPki, type TlsProxy } from '../helpers/tls-proxy';
 import { waitFor } from '../helpers/wait';
@@ -85,7 +92,9 @@ describe('the compiled worker, run as the image runs it', () => {
     buildOnce();
     pki = makeTestPki();
     h = await Harness.start({
-      kandji: { backlog: { count: BACKLOG, from: new Date(Date.now() - 10 * 3_600_000), to: new Date(Date.now() - 60_000) } },
+      kandji: {
+        backlog: { count: BACKLOG, from: new Date(Date.now() - 10 * 3_600_000), to: new Date(Date.now() - 60_000) },
+      },
     });
     tagged.tenant = h.tenant;
     proxy = await startTlsProxy(pki, h.temporal.address);
@@ -135,43 +144,56 @@ describe('the compiled worker, run as the image runs it', () => {
     // Counters and gauges settle between polls (every 2 s); wait until they agree rather than timing anything.
     let m: Sample[] = [];
     let seen = '';
-    await waitFor('metrics to agree with the simulators', async () => {
-      m = await metrics();
-      const status = await h.status('audit');
-      // The budget counts slots granted: the requests sent, and up to SPARE_SLOTS reserved ahead and not used yet.
-      const remaining = metricSum(m, METRIC_NAMES.budgetRemaining, tagged) ?? -1;
-      const unsent = PER_HOUR - h.kandji.requests.length - remaining;
-      seen = JSON.stringify({
-        shipped: [metricSum(m, METRIC_NAMES.records('shipped'), audit), h.datadog.received.length],
-        fetched: [metricSum(m, METRIC_NAMES.records('fetched'), audit), status.counts.fetched],
-        kandji200: [metricSum(m, METRIC_NAMES.kandjiRequests, { ...audit, status: '200' }), kandjiOk()],
-        unsent,
-        caughtUp: metricSum(m, METRIC_NAMES.state, { ...audit, state: 'caught_up' }),
-      });
-      return (
-        metricSum(m, METRIC_NAMES.records('shipped'), audit) === h.datadog.received.length &&
-        // Fetched counts every page read, also one read ahead and dropped when the cursor went elsewhere.
-        (metricSum(m, METRIC_NAMES.records('fetched'), audit) ?? 0) >= status.counts.fetched &&
-        metricSum(m, METRIC_NAMES.kandjiRequests, { ...audit, status: '200' }) === kandjiOk() &&
-        unsent >= 0 &&
-        unsent <= SPARE_SLOTS &&
-        metricSum(m, METRIC_NAMES.state, { ...audit, state: 'caught_up' }) === 1
-      );
-    }, 60_000, 250).catch((err: Error) => {
+    await waitFor(
+      'metrics to agree with the simulators',
+      async () => {
+        m = await metrics();
+        const status = await h.status('audit');
+        // The budget counts slots granted: the requests sent, and up to SPARE_SLOTS reserved ahead and not used yet.
+        const remaining = metricSum(m, METRIC_NAMES.budgetRemaining, tagged) ?? -1;
+        const unsent = PER_HOUR - h.kandji.requests.length - remaining;
+        seen = JSON.stringify({
+          shipped: [metricSum(m, METRIC_NAMES.records('shipped'), audit), h.datadog.received.length],
+          fetched: [metricSum(m, METRIC_NAMES.records('fetched'), audit), status.counts.fetched],
+          kandji200: [metricSum(m, METRIC_NAMES.kandjiRequests, { ...audit, status: '200' }), kandjiOk()],
+          unsent,
+          caughtUp: metricSum(m, METRIC_NAMES.state, { ...audit, state: 'caught_up' }),
+        });
+        return (
+          metricSum(m, METRIC_NAMES.records('shipped'), audit) === h.datadog.received.length &&
+          // Fetched counts every page read, also one read ahead and dropped when the cursor went elsewhere.
+          (metricSum(m, METRIC_NAMES.records('fetched'), audit) ?? 0) >= status.counts.fetched &&
+          metricSum(m, METRIC_NAMES.kandjiRequests, { ...audit, status: '200' }) === kandjiOk() &&
+          unsent >= 0 &&
+          unsent <= SPARE_SLOTS &&
+          metricSum(m, METRIC_NAMES.state, { ...audit, state: 'caught_up' }) === 1
+        );
+      },
+      60_000,
+      250,
+    ).catch((err: Error) => {
       throw new Error(`${err.message}; last seen ${seen}`);
     });
     const status = await h.status('audit');
     expect(metricSum(m, METRIC_NAMES.records('shipped'), audit)).toBe(BACKLOG);
-    for (const [outcome, count] of [['late', status.counts.late], ['stale', status.counts.stale], ['dead_lettered', status.counts.deadLettered], ['trimmed', status.counts.trimmed]] as const) {
+    for (const [outcome, count] of [
+      ['late', status.counts.late],
+      ['stale', status.counts.stale],
+      ['dead_lettered', status.counts.deadLettered],
+      ['trimmed', status.counts.trimmed],
+    ] as const) {
       expect(metricSum(m, METRIC_NAMES.records(outcome), audit) ?? 0).toBe(count);
     }
     // Every Datadog request the simulator answered, by status, and the JSON bytes it received.
     const ddAccepted = h.datadog.requests.filter((r) => r.status === 202);
     expect(metricSum(m, METRIC_NAMES.datadogRequests, { ...audit, status: '202' })).toBe(ddAccepted.length);
     expect(metricSum(m, METRIC_NAMES.datadogRequests, audit)).toBe(h.datadog.requests.length);
-    expect(metricSum(m, METRIC_NAMES.datadogBytes, audit)).toBe(ddAccepted.reduce((a, r) => a + r.uncompressedBytes, 0));
+    expect(metricSum(m, METRIC_NAMES.datadogBytes, audit)).toBe(
+      ddAccepted.reduce((a, r) => a + r.uncompressedBytes, 0),
+    );
     expect(metricSum(m, METRIC_NAMES.lag, audit)).toBeGreaterThanOrEqual(0);
-    for (const other of ['running', 'blocked', 'retrying']) expect(metricSum(m, METRIC_NAMES.state, { ...audit, state: other })).toBe(0);
+    for (const other of ['running', 'blocked', 'retrying'])
+      expect(metricSum(m, METRIC_NAMES.state, { ...audit, state: other })).toBe(0);
     // Temporal's own worker metrics come on the same endpoint.
     expect(m.some((s) => s.name.startsWith('temporal_') && s.labels.task_queue === h.temporal.taskQueue)).toBe(true);
   });
@@ -189,7 +211,11 @@ describe('the compiled worker, run as the image runs it', () => {
 
     h.datadog.setFaults({ rate: 0 });
     await startWorker();
-    await waitFor('the stream to record the batch', async () => (await h.status('audit')).counts.shipped === BACKLOG + 50, 60_000);
+    await waitFor(
+      'the stream to record the batch',
+      async () => (await h.status('audit')).counts.shipped === BACKLOG + 50,
+      60_000,
+    );
     await h.waitForState('caught_up', 'audit', 30_000);
     const ids = h.datadog.received.map((i) => i.id);
     expect(ids.length).toBe(BACKLOG + 50);
@@ -198,7 +224,12 @@ describe('the compiled worker, run as the image runs it', () => {
 
   it('is not ready while Temporal does not answer, and still live', async () => {
     await proxy.close();
-    await waitFor('readyz to fail', async () => (await fetch(`http://127.0.0.1:${ports.health}/readyz`)).status === 503, 30_000, 250);
+    await waitFor(
+      'readyz to fail',
+      async () => (await fetch(`http://127.0.0.1:${ports.health}/readyz`)).status === 503,
+      30_000,
+      250,
+    );
     expect((await fetch(`http://127.0.0.1:${ports.health}/livez`)).status).toBe(200);
   });
 });

@@ -83,7 +83,11 @@ describe('records never ride through workflow history', () => {
     h.datadog.setOutage(true, 503); // fetched pages wait in the worker for Datadog
     const child = await h.spawnWorkerProcess({ KANDJI_AUDIT_PAGE_SIZE: '100' });
     await h.startAudit(new Date(Date.now() - 3_600_000).toISOString());
-    await waitFor('a page fetched and its ship failing', async () => (await h.status()).counts.fetched > 0 && h.datadog.requests.some((r) => r.status === 503), 60_000);
+    await waitFor(
+      'a page fetched and its ship failing',
+      async () => (await h.status()).counts.fetched > 0 && h.datadog.requests.some((r) => r.status === 503),
+      60_000,
+    );
     // Datadog stays down a while: its retries read nothing again (the page waits in the worker).
     const auditReads = () => h.kandji.requests.filter((r) => r.path.startsWith('/api/v1/audit/events')).length;
     const readsAtFirstFailure = auditReads();
@@ -105,7 +109,9 @@ describe('records never ride through workflow history', () => {
     const status = await h.status();
     expect(status.counts.reread ?? 0).toBeGreaterThanOrEqual(1);
     // One extra read per page the dead worker held (the page in flight and the one read ahead), not one per retry.
-    console.info(`SIGKILL test: ${readsBeforeKill} audit reads before the kill, ${status.counts.reread} pages read again`);
+    console.info(
+      `SIGKILL test: ${readsBeforeKill} audit reads before the kill, ${status.counts.reread} pages read again`,
+    );
     expect(status.counts.reread).toBeLessThanOrEqual(2);
   });
 });

@@ -5,14 +5,14 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { Worker } from '@temporalio/worker';
 import { temporal } from '@temporalio/proto';
-import { FORWARDER_VERSION } from '../../src/version';
+import { Worker } from '@temporalio/worker';
 import { buildDataConverter } from '../../src/temporal/data-converter';
-
-const dataConverter = buildDataConverter();
+import { FORWARDER_VERSION } from '../../src/version';
 import { workflowBundle } from '../helpers/harness';
 import { recordAuditHistory, recordSnapshotHistory } from '../helpers/record-history';
+
+const dataConverter = buildDataConverter();
 
 const HISTORIES = path.join(__dirname, '../histories');
 
@@ -54,8 +54,8 @@ describe('workflow replay', () => {
     const history = load(file);
     const scheduled = history.events.find((e) => e.activityTaskScheduledEventAttributes)!;
     scheduled.activityTaskScheduledEventAttributes!.activityType!.name = 'someOtherActivity';
-    await expect(Worker.runReplayHistory({ workflowBundle: await workflowBundle(), dataConverter }, history)).rejects.toThrow(
-      /[Nn]ondeterminis|DeterminismViolation/,
-    );
+    await expect(
+      Worker.runReplayHistory({ workflowBundle: await workflowBundle(), dataConverter }, history),
+    ).rejects.toThrow(/[Nn]ondeterminis|DeterminismViolation/);
   });
 });

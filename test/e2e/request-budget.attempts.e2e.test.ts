@@ -8,15 +8,15 @@
  * the test sees the waits of a small budget in seconds instead of hours. Workers in this process cap the wait an
  * attempt may spend (`maxWaitInAttemptMs`), as if their activities' timeouts were shorter than those waits.
  */
-import { temporal } from '@temporalio/proto';
+import { type temporal } from '@temporalio/proto';
+import { TemporalRequestBudget, budgetWorkflowId } from '../../src/kandji/budget-reservations';
+import { KandjiClient } from '../../src/kandji/client';
+import { requestBackfill } from '../../src/streams/stream-control';
 import { createLogger } from '../../src/telemetry/logger';
 import { buildActivityDeps } from '../../src/worker/activity-deps';
 import { createWorker } from '../../src/worker/create-worker';
-import { KandjiClient } from '../../src/kandji/client';
-import { TemporalRequestBudget, budgetWorkflowId } from '../../src/kandji/budget-reservations';
-import { requestBackfill } from '../../src/streams/stream-control';
-import { FailureType } from '../../workflows/shared/failure-types';
 import { HOUR_MS, requestBudget } from '../../workflows/request-budget';
+import { FailureType } from '../../workflows/shared/failure-types';
 import { Harness, KANDJI_TOKEN, workflowBundle } from '../helpers/harness';
 import { waitFor } from '../helpers/wait';
 
@@ -40,12 +40,24 @@ async function fullHour(h: Harness, firstInMs: number, everyMs: number): Promise
 async function startShortAttemptWorker(h: Harness, maxWaitInAttemptMs: number): Promise<void> {
   const deps = buildActivityDeps(h.config, createLogger('silent'));
   const tenant = deps.tenants.get(h.tenant)!;
-  const gate = new TemporalRequestBudget(() => h.client, h.tenant, PER_HOUR, h.temporal.taskQueue, { maxWaitInAttemptMs });
+  const gate = new TemporalRequestBudget(() => h.client, h.tenant, PER_HOUR, h.temporal.taskQueue, {
+    maxWaitInAttemptMs,
+  });
   const kandji = new KandjiClient({ baseUrl: h.kandji.url, token: KANDJI_TOKEN, gate });
   (deps.tenants as Map<string, typeof tenant>).set(h.tenant, { ...tenant, kandji });
-  const { worker: group } = await createWorker({ temporal: h.temporal, deps, connection: h.connection, workflowBundle: await workflowBundle(), shutdownGraceTime: '2s' });
+  const { worker: group } = await createWorker({
+    temporal: h.temporal,
+    deps,
+    connection: h.connection,
+    workflowBundle: await workflowBundle(),
+    shutdownGraceTime: '2s',
+  });
   const closeDeps = deps.close;
-  h.workers.push({ worker: group, running: group.run(), deps: { ...deps, close: async () => (await closeDeps(), await kandji.close()) } });
+  h.workers.push({
+    worker: group,
+    running: group.run(),
+    deps: { ...deps, close: async () => (await closeDeps(), await kandji.close()) },
+  });
 }
 
 /** Failures of activities in the audit stream's history (all its runs), by type. */
@@ -58,7 +70,8 @@ async function activityFailureTypes(h: Harness, workflowId: string): Promise<str
       const failure = e.activityTaskFailedEventAttributes?.failure;
       if (failure) types.push(failure.applicationFailureInfo?.type ?? failure.message ?? '?');
     }
-    const first = history.events?.[0]?.workflowExecutionStartedEventAttributes as temporal.api.history.v1.IWorkflowExecutionStartedEventAttributes | undefined;
+    const first = history.events?.[0]?.workflowExecutionStartedEventAttributes as
+      temporal.api.history.v1.IWorkflowExecutionStartedEventAttributes | undefined;
     runId = first?.continuedExecutionRunId ?? undefined;
     if (!runId) return types;
   }
@@ -87,7 +100,10 @@ describe('request budget waits never outlast an attempt', () => {
     // Within the budget: never more requests than slots that came free.
     expect(h.kandji.requestCount((r) => r.at <= at)).toBeLessThanOrEqual(freed(at));
     // The waits happened in the workflow, as benign failures, and are not errors.
-    expect((await activityFailureTypes(h, h.auditHandle().workflowId)).filter((t) => t === FailureType.KandjiBudgetWait).length).toBeGreaterThan(0);
+    expect(
+      (await activityFailureTypes(h, h.auditHandle().workflowId)).filter((t) => t === FailureType.KandjiBudgetWait)
+        .length,
+    ).toBeGreaterThan(0);
     const status = await h.status();
     expect(status.lastError).toBeNull();
     expect(['running', 'caught_up']).toContain(status.state);
@@ -120,7 +136,10 @@ describe('request budget waits never outlast an attempt', () => {
   it('a backfill does not starve the live tail', async () => {
     const now = Date.now();
     h = await Harness.start({
-      kandji: { backlog: { count: 3_000, from: new Date(now - 5 * HOUR_MS), to: new Date(now - 2 * HOUR_MS) }, seed: 93 },
+      kandji: {
+        backlog: { count: 3_000, from: new Date(now - 5 * HOUR_MS), to: new Date(now - 2 * HOUR_MS) },
+        seed: 93,
+      },
       env: { KANDJI_REQUESTS_PER_HOUR: String(PER_HOUR), KANDJI_AUDIT_PAGE_SIZE: '10', KANDJI_POLL_INTERVAL: '5s' },
     });
     await startShortAttemptWorker(h, 500);
@@ -129,7 +148,13 @@ describe('request budget waits never outlast an attempt', () => {
     // The live tail starts after the backlog: it is caught up at its first page.
     await h.startAudit(new Date(now - HOUR_MS).toISOString());
     await h.waitForState('caught_up', 'audit', 60_000);
-    const backfill = await requestBackfill(h.client, h.tenant, 'audit', new Date(now - 5 * HOUR_MS).toISOString(), new Date(now - 2 * HOUR_MS).toISOString());
+    const backfill = await requestBackfill(
+      h.client,
+      h.tenant,
+      'audit',
+      new Date(now - 5 * HOUR_MS).toISOString(),
+      new Date(now - 2 * HOUR_MS).toISOString(),
+    );
     await waitFor('the backfill ships', () => h.datadog.received.length >= 10, 60_000);
     // New events while the backfill drains 300 pages through a budget that allows one request every 2 s.
     h.kandji.audit.startLive({ perSecond: 2 });

@@ -7,8 +7,8 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ApplicationFailure, ApplicationFailureCategory } from '@temporalio/common';
 import { KandjiClient } from '../../src/kandji/client';
-import { FailureType } from '../../workflows/shared/failure-types';
 import { budgetWaitOf } from '../../workflows/request-budget';
+import { FailureType } from '../../workflows/shared/failure-types';
 
 describe('KandjiClient 429 within the attempt', () => {
   let server: http.Server;
@@ -38,7 +38,11 @@ describe('KandjiClient 429 within the attempt', () => {
 
   it('ends the attempt with a benign budget wait when Retry-After is longer than the attempt has left', async () => {
     retryAfter = '30';
-    const client = new KandjiClient({ baseUrl: base, token: 't', attempt: () => ({ deadline: Date.now() + 5_000, owner: 'wf/act', priority: 'live' }) });
+    const client = new KandjiClient({
+      baseUrl: base,
+      token: 't',
+      attempt: () => ({ deadline: Date.now() + 5_000, owner: 'wf/act', priority: 'live' }),
+    });
     try {
       const err = await client.getJson('/api/v1/audit/events').catch((e: unknown) => e);
       expect(err).toBeInstanceOf(ApplicationFailure);
@@ -55,7 +59,11 @@ describe('KandjiClient 429 within the attempt', () => {
 
   it('waits out a Retry-After that fits in the attempt', async () => {
     retryAfter = '1';
-    const client = new KandjiClient({ baseUrl: base, token: 't', attempt: () => ({ deadline: Date.now() + 60_000, owner: 'wf/act', priority: 'live' }) });
+    const client = new KandjiClient({
+      baseUrl: base,
+      token: 't',
+      attempt: () => ({ deadline: Date.now() + 60_000, owner: 'wf/act', priority: 'live' }),
+    });
     try {
       await expect(client.getJson('/api/v1/audit/events')).resolves.toEqual({ results: [], next: null });
       expect(calls).toBe(2);

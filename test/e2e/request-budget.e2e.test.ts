@@ -3,7 +3,14 @@
  * KANDJI_REQUESTS_PER_HOUR over a sliding hour (the simulator counts), spends it at once when there is a backlog,
  * and 429s are waited out without failing the activity.
  */
-import { CLAIM_GRACE_MS, HOUR_MS, nextGrantTimes, pruneBudget, serveReservation, type BudgetClaim } from '../../workflows/request-budget';
+import {
+  CLAIM_GRACE_MS,
+  HOUR_MS,
+  nextGrantTimes,
+  pruneBudget,
+  serveReservation,
+  type BudgetClaim,
+} from '../../workflows/request-budget';
 import { Harness } from '../helpers/harness';
 import { waitFor } from '../helpers/wait';
 
@@ -20,32 +27,49 @@ describe('nextGrantTimes', () => {
     let now = 0;
     for (let i = 0; i < 500; i++) {
       now += Math.floor(((i * 7919) % 97) * 1_000);
-      grants = [...grants, ...nextGrantTimes(grants.filter((g) => g > now - HOUR_MS), now, 40, 1 + (i % 3))].sort((a, b) => a - b);
+      grants = [
+        ...grants,
+        ...nextGrantTimes(
+          grants.filter((g) => g > now - HOUR_MS),
+          now,
+          40,
+          1 + (i % 3),
+        ),
+      ].sort((a, b) => a - b);
     }
     for (const g of grants) expect(grants.filter((x) => x > g - HOUR_MS && x <= g).length).toBeLessThanOrEqual(40);
   });
 });
 
 describe('serveReservation', () => {
-  const full = (now: number, perHour: number) => Array.from({ length: perHour }, (_, i) => now - HOUR_MS + 60_000 * (i + 1));
+  const full = (now: number, perHour: number) =>
+    Array.from({ length: perHour }, (_, i) => now - HOUR_MS + 60_000 * (i + 1));
 
-  it('books only what is due within the caller\'s wait; further off, a claim keeps its place until it comes back', () => {
+  it("books only what is due within the caller's wait; further off, a claim keeps its place until it comes back", () => {
     const now = 10 * HOUR_MS;
     const grants = full(now, 3); // slots come free at +1, +2 and +3 minutes
     const claims: BudgetClaim[] = [];
-    expect(serveReservation(grants, claims, { count: 1, perHour: 3, maxWaitMs: 30_000, owner: 'a' }, now)).toEqual({ waitMs: 60_000, waitsMs: [], retryAfterMs: 60_000 });
+    expect(serveReservation(grants, claims, { count: 1, perHour: 3, maxWaitMs: 30_000, owner: 'a' }, now)).toEqual({
+      waitMs: 60_000,
+      waitsMs: [],
+      retryAfterMs: 60_000,
+    });
     expect(grants).toHaveLength(3); // nothing booked
     expect(claims).toEqual([{ owner: 'a', at: now + 60_000, priority: 'live' }]);
     // Another live caller queues behind the claim, and books what fits its own wait.
-    expect(serveReservation(grants, claims, { count: 2, perHour: 3, maxWaitMs: 130_000, owner: 'b' }, now).waitsMs).toEqual([120_000]);
+    expect(
+      serveReservation(grants, claims, { count: 2, perHour: 3, maxWaitMs: 130_000, owner: 'b' }, now).waitsMs,
+    ).toEqual([120_000]);
     // The owner comes back at its time and gets its slot.
     const back = now + 60_000;
     pruneBudget(grants, claims, back);
-    expect(serveReservation(grants, claims, { count: 1, perHour: 3, maxWaitMs: 30_000, owner: 'a' }, back).waitsMs).toEqual([0]);
+    expect(
+      serveReservation(grants, claims, { count: 1, perHour: 3, maxWaitMs: 30_000, owner: 'a' }, back).waitsMs,
+    ).toEqual([0]);
     expect(claims).toEqual([]);
   });
 
-  it("drops the claim of an owner that never comes back", () => {
+  it('drops the claim of an owner that never comes back', () => {
     const now = 10 * HOUR_MS;
     const grants = full(now, 2);
     const claims: BudgetClaim[] = [];
@@ -53,7 +77,14 @@ describe('serveReservation', () => {
     pruneBudget(grants, claims, now + 60_000 + CLAIM_GRACE_MS);
     expect(claims).toEqual([]);
     // Its slot is anyone's again.
-    expect(serveReservation(grants, claims, { count: 1, perHour: 2, maxWaitMs: 0, owner: 'other' }, now + 60_000 + CLAIM_GRACE_MS).waitsMs).toEqual([0]);
+    expect(
+      serveReservation(
+        grants,
+        claims,
+        { count: 1, perHour: 2, maxWaitMs: 0, owner: 'other' },
+        now + 60_000 + CLAIM_GRACE_MS,
+      ).waitsMs,
+    ).toEqual([0]);
   });
 
   it('serves the live tail before backfills when the hour is short', () => {
@@ -62,11 +93,23 @@ describe('serveReservation', () => {
     const claims: BudgetClaim[] = [];
     serveReservation(grants, claims, { count: 1, perHour: 3, maxWaitMs: 0, owner: 'bf', priority: 'backfill' }, now);
     // Live ignores the backfill's claim: it gets the first slot.
-    expect(serveReservation(grants, claims, { count: 1, perHour: 3, maxWaitMs: 0, owner: 'live' }, now).retryAfterMs).toBe(60_000);
+    expect(
+      serveReservation(grants, claims, { count: 1, perHour: 3, maxWaitMs: 0, owner: 'live' }, now).retryAfterMs,
+    ).toBe(60_000);
     // A backfill queues behind every claim.
-    expect(serveReservation(grants, claims, { count: 1, perHour: 3, maxWaitMs: 0, owner: 'bf2', priority: 'backfill' }, now).retryAfterMs).toBeGreaterThan(60_000);
+    expect(
+      serveReservation(grants, claims, { count: 1, perHour: 3, maxWaitMs: 0, owner: 'bf2', priority: 'backfill' }, now)
+        .retryAfterMs,
+    ).toBeGreaterThan(60_000);
     // The first backfill comes back for its slot: the live tail has it, so it is placed after the live tail's claim.
-    expect(serveReservation(grants, claims, { count: 1, perHour: 3, maxWaitMs: 0, owner: 'bf', priority: 'backfill' }, now + 60_000).retryAfterMs).toBeGreaterThan(0);
+    expect(
+      serveReservation(
+        grants,
+        claims,
+        { count: 1, perHour: 3, maxWaitMs: 0, owner: 'bf', priority: 'backfill' },
+        now + 60_000,
+      ).retryAfterMs,
+    ).toBeGreaterThan(0);
     // 0.2 callers (no maxWaitMs) are booked as before, however far off.
     expect(serveReservation(grants, claims, { count: 1, perHour: 3 }, now).waitsMs).toEqual([120_000]);
   });
@@ -79,7 +122,18 @@ describe('serveReservation', () => {
     for (let i = 0; i < 2_000; i++) {
       now += ((i * 7919) % 97) * 700;
       pruneBudget(grants, claims, now);
-      const r = serveReservation(grants, claims, { count: 1 + (i % 5), perHour: 40, maxWaitMs: (i % 7) * 20_000, owner: `o${i % 11}`, priority: i % 3 === 0 ? 'backfill' : 'live' }, now);
+      const r = serveReservation(
+        grants,
+        claims,
+        {
+          count: 1 + (i % 5),
+          perHour: 40,
+          maxWaitMs: (i % 7) * 20_000,
+          owner: `o${i % 11}`,
+          priority: i % 3 === 0 ? 'backfill' : 'live',
+        },
+        now,
+      );
       all.push(...(r.times ?? []));
       for (let j = 1; j < grants.length; j++) expect(grants[j]!).toBeGreaterThanOrEqual(grants[j - 1]!);
     }
@@ -98,7 +152,11 @@ describe('request budget, end to end', () => {
   it('holds every stream and worker of a tenant to the budget, across a restart, at full speed until spent', async () => {
     const now = Date.now();
     h = await Harness.start({
-      kandji: { backlog: { count: 3_000, from: new Date(now - 5 * HOUR_MS), to: new Date(now - 60_000) }, detections: { count: 900 }, seed: 61 },
+      kandji: {
+        backlog: { count: 3_000, from: new Date(now - 5 * HOUR_MS), to: new Date(now - 60_000) },
+        detections: { count: 900 },
+        seed: 61,
+      },
       env: { KANDJI_REQUESTS_PER_HOUR: '25', KANDJI_AUDIT_PAGE_SIZE: '10' },
     });
     const first = await h.startWorker();
@@ -121,7 +179,9 @@ describe('request budget, end to end', () => {
 
   it('waits out 429s from Kandji without failing the activity', async () => {
     const now = Date.now();
-    h = await Harness.start({ kandji: { backlog: { count: 1_000, from: new Date(now - HOUR_MS), to: new Date(now - 60_000) }, seed: 62 } });
+    h = await Harness.start({
+      kandji: { backlog: { count: 1_000, from: new Date(now - HOUR_MS), to: new Date(now - 60_000) }, seed: 62 },
+    });
     h.kandji.setFaults({ rate: 1, kinds: ['rate_limited'], retryAfterSeconds: 1 });
     await h.startWorker();
     await h.startAudit(new Date(now - 2 * HOUR_MS).toISOString());

@@ -5,8 +5,8 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { Worker } from '@temporalio/worker';
 import { temporal } from '@temporalio/proto';
+import { Worker } from '@temporalio/worker';
 import { buildDataConverter } from '../../src/temporal/data-converter';
 import { FORWARDER_VERSION } from '../../src/version';
 import { releaseSignal, type Reservation } from '../../workflows/request-budget';
@@ -32,10 +32,31 @@ describe('request budget replay', () => {
     const answers: Reservation[] = [];
     const bytes = await recordBudgetHistory(async (update, handle) => {
       // The hour (4) is spent: a caller that may wait 1 s gets a claim, a backfill queues behind it.
-      answers.push((await update({ count: 1, perHour: 4, maxWaitMs: 1_000, owner: 'wf/readAuditPageRef', priority: 'live' })) as Reservation);
-      answers.push((await update({ count: 1, perHour: 4, maxWaitMs: 0, owner: 'wf/bf-1/readAuditPageRef', priority: 'backfill' })) as Reservation);
+      answers.push(
+        (await update({
+          count: 1,
+          perHour: 4,
+          maxWaitMs: 1_000,
+          owner: 'wf/readAuditPageRef',
+          priority: 'live',
+        })) as Reservation,
+      );
+      answers.push(
+        (await update({
+          count: 1,
+          perHour: 4,
+          maxWaitMs: 0,
+          owner: 'wf/bf-1/readAuditPageRef',
+          priority: 'backfill',
+        })) as Reservation,
+      );
       // A caller that may wait long enough books its slots (after those already scheduled), and gives one back.
-      const booked = (await update({ count: 2, perHour: 100, maxWaitMs: 3 * 3_600_000, owner: 'wf/sweepSnapshotState' })) as Reservation;
+      const booked = (await update({
+        count: 2,
+        perHour: 100,
+        maxWaitMs: 3 * 3_600_000,
+        owner: 'wf/sweepSnapshotState',
+      })) as Reservation;
       answers.push(booked);
       await handle.signal(releaseSignal, { times: booked.times!.slice(1) });
     });
@@ -44,6 +65,7 @@ describe('request budget replay', () => {
     expect(answers[2]!.waitsMs).toHaveLength(2);
     const history = temporal.api.history.v1.History.decode(bytes);
     await Worker.runReplayHistory({ workflowBundle: await workflowBundle(), dataConverter }, history);
-    if (process.env.RECORD_HISTORIES === '1') fs.writeFileSync(path.join(HISTORIES, `request-budget-claims-${FORWARDER_VERSION}.binpb`), bytes);
+    if (process.env.RECORD_HISTORIES === '1')
+      fs.writeFileSync(path.join(HISTORIES, `request-budget-claims-${FORWARDER_VERSION}.binpb`), bytes);
   });
 });

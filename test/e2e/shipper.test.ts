@@ -7,10 +7,10 @@
 import { ApplicationFailure } from '@temporalio/common';
 import type { ActivityDeps, TenantDeps } from '../../activities/deps';
 import { shipRecords } from '../../activities/ship-batch';
+import { DatadogSimulator } from '../../simulators/datadog';
 import { DatadogIntakeClient } from '../../src/datadog/intake-client';
 import { DatadogRefusedAll, MAX_DEAD_LETTERS_PER_PAGE, shipItems, type ShipProgress } from '../../src/datadog/shipper';
 import { RemoteError } from '../../src/remote-errors';
-import { DatadogSimulator } from '../../simulators/datadog';
 import { createLogger } from '../../src/telemetry/logger';
 
 describe('shipItems against the intake simulator', () => {
@@ -25,12 +25,21 @@ describe('shipItems against the intake simulator', () => {
     await dd.stop();
   });
 
-  const items = (n: number) => Array.from({ length: n }, (_, i) => ({ id: `e${String(i).padStart(4, '0')}`, ddsource: 'kandji', message: 'x'.repeat(100) }));
+  const items = (n: number) =>
+    Array.from({ length: n }, (_, i) => ({
+      id: `e${String(i).padStart(4, '0')}`,
+      ddsource: 'kandji',
+      message: 'x'.repeat(100),
+    }));
 
   it('bisects one poison record among 1,000 down to a dead letter, and ships the other 999 once', async () => {
     const all = items(1_000);
     dd.setPoison((item) => item.id === 'e0613');
-    const progress = await shipItems(all, all.map((i) => i.id), { send: (body) => client.send(body) });
+    const progress = await shipItems(
+      all,
+      all.map((i) => i.id),
+      { send: (body) => client.send(body) },
+    );
     expect(progress.accepted).toBe(999);
     expect(progress.deadLetters).toEqual([{ identity: 'e0613', status: 400, reason: expect.stringMatching(/400/) }]);
     const received = dd.received.map((i) => i.id);
@@ -44,7 +53,11 @@ describe('shipItems against the intake simulator', () => {
   it('halves batches on 413 until they fit', async () => {
     const all = items(1_000);
     dd.setMaxPayloadBytes(40_000);
-    const progress = await shipItems(all, all.map((i) => i.id), { send: (body) => client.send(body) });
+    const progress = await shipItems(
+      all,
+      all.map((i) => i.id),
+      { send: (body) => client.send(body) },
+    );
     expect(progress.accepted).toBe(1_000);
     expect(progress.deadLetters).toEqual([]);
     expect(dd.received.map((i) => i.id)).toEqual(all.map((i) => i.id));
@@ -66,7 +79,14 @@ describe('shipItems against the intake simulator', () => {
     dd.setOutage(true, 400);
     const progress: ShipProgress = { batchesDone: 0, accepted: 0, requests: 0, deadLetters: [], deadLettered: 0 };
     const dead: unknown[] = [];
-    const err = await refused(shipItems(all, all.map((i) => i.id), { send: (body) => client.send(body), onDeadLetter: (d) => dead.push(d) }, progress));
+    const err = await refused(
+      shipItems(
+        all,
+        all.map((i) => i.id),
+        { send: (body) => client.send(body), onDeadLetter: (d) => dead.push(d) },
+        progress,
+      ),
+    );
     expect(err.status).toBe(400);
     expect(err.message).toMatch(/400/);
     expect(dead).toEqual([]);
@@ -77,26 +97,46 @@ describe('shipItems against the intake simulator', () => {
     // Nothing was taken, so the resumed attempt starts at the first record.
     expect(progress.doneIdentity).toBeUndefined();
     dd.setOutage(false);
-    const done = await shipItems(all, all.map((i) => i.id), { send: (body) => client.send(body) }, JSON.parse(JSON.stringify(progress)) as ShipProgress);
+    const done = await shipItems(
+      all,
+      all.map((i) => i.id),
+      { send: (body) => client.send(body) },
+      JSON.parse(JSON.stringify(progress)) as ShipProgress,
+    );
     expect(done.accepted).toBe(1_000);
     expect(done.deadLettered).toBe(0);
     expect(ids()).toEqual(all.map((i) => i.id));
   });
 
-  it.each([404, 405, 407, 415])('%i is the endpoint or a proxy, never a record: one request, no bisection', async (status) => {
-    const all = items(1_000);
-    dd.setOutage(true, status);
-    const err = await refused(shipItems(all, all.map((i) => i.id), { send: (body) => client.send(body) }));
-    expect(err.status).toBe(status);
-    expect(err.message).toContain(String(status));
-    expect(dd.requests).toHaveLength(1);
-  });
+  it.each([404, 405, 407, 415])(
+    '%i is the endpoint or a proxy, never a record: one request, no bisection',
+    async (status) => {
+      const all = items(1_000);
+      dd.setOutage(true, status);
+      const err = await refused(
+        shipItems(
+          all,
+          all.map((i) => i.id),
+          { send: (body) => client.send(body) },
+        ),
+      );
+      expect(err.status).toBe(status);
+      expect(err.message).toContain(String(status));
+      expect(dd.requests).toHaveLength(1);
+    },
+  );
 
   it('a wrong DD_LOGS_URL path (404) stops at once with the answer', async () => {
     const wrong = new DatadogIntakeClient({ intakeUrl: `${dd.url}/api/v2/log`, apiKey: 'k' });
     try {
       const all = items(10);
-      const err = await refused(shipItems(all, all.map((i) => i.id), { send: (body) => wrong.send(body) }));
+      const err = await refused(
+        shipItems(
+          all,
+          all.map((i) => i.id),
+          { send: (body) => wrong.send(body) },
+        ),
+      );
       expect(err.status).toBe(404);
       expect(err.message).toMatch(/404: .*no route/);
     } finally {
@@ -107,7 +147,11 @@ describe('shipItems against the intake simulator', () => {
   it('refused records at the start of a batch wait for proof, then are dead-lettered', async () => {
     const all = items(1_000);
     dd.setPoison((item) => ['e0000', 'e0001', 'e0002'].includes(String(item.id)));
-    const progress = await shipItems(all, all.map((i) => i.id), { send: (body) => client.send(body) });
+    const progress = await shipItems(
+      all,
+      all.map((i) => i.id),
+      { send: (body) => client.send(body) },
+    );
     expect(progress.deadLetters.map((d) => d.identity)).toEqual(['e0000', 'e0001', 'e0002']);
     expect(progress.accepted).toBe(997);
     expect(new Set(ids()).size).toBe(997);
@@ -116,7 +160,13 @@ describe('shipItems against the intake simulator', () => {
   it('a batch of one refused record has no proof: it stops rather than dead-letter it', async () => {
     const all = items(1);
     dd.setPoison(() => true);
-    const err = await refused(shipItems(all, all.map((i) => i.id), { send: (body) => client.send(body) }));
+    const err = await refused(
+      shipItems(
+        all,
+        all.map((i) => i.id),
+        { send: (body) => client.send(body) },
+      ),
+    );
     expect(err.status).toBe(400);
   });
 
@@ -125,12 +175,29 @@ describe('shipItems against the intake simulator', () => {
     const poisoned = new Set(all.filter((_, i) => i % 16 === 5).map((i) => i.id)); // 63 of them, spread out
     dd.setPoison((item) => poisoned.has(String(item.id)));
     const progress: ShipProgress = { batchesDone: 0, accepted: 0, requests: 0, deadLetters: [], deadLettered: 0 };
-    const err = await refused(shipItems(all, all.map((i) => i.id), { send: (body) => client.send(body) }, progress));
+    const err = await refused(
+      shipItems(
+        all,
+        all.map((i) => i.id),
+        { send: (body) => client.send(body) },
+        progress,
+      ),
+    );
     expect(err.message).toMatch(/more than 50/);
     expect(progress.deadLettered).toBe(MAX_DEAD_LETTERS_PER_PAGE);
-    const dead = new Set(all.map((i) => i.id).filter((id) => poisoned.has(id)).slice(0, MAX_DEAD_LETTERS_PER_PAGE));
+    const dead = new Set(
+      all
+        .map((i) => i.id)
+        .filter((id) => poisoned.has(id))
+        .slice(0, MAX_DEAD_LETTERS_PER_PAGE),
+    );
     dd.setPoison(undefined); // Datadog takes them again
-    const done = await shipItems(all, all.map((i) => i.id), { send: (body) => client.send(body) }, JSON.parse(JSON.stringify(progress)) as ShipProgress);
+    const done = await shipItems(
+      all,
+      all.map((i) => i.id),
+      { send: (body) => client.send(body) },
+      JSON.parse(JSON.stringify(progress)) as ShipProgress,
+    );
     expect(done.deadLettered).toBe(MAX_DEAD_LETTERS_PER_PAGE);
     expect(done.accepted).toBe(1_000 - MAX_DEAD_LETTERS_PER_PAGE);
     expect(ids().sort()).toEqual(all.map((i) => i.id).filter((id) => !dead.has(id)));
@@ -149,10 +216,21 @@ describe('shipItems against the intake simulator', () => {
     const onProgress = (p: ShipProgress) => {
       heartbeat = JSON.parse(JSON.stringify(p)) as ShipProgress;
     };
-    await expect(shipItems(all, all.map((i) => i.id), { send: crashing, onProgress })).rejects.toThrow('worker lost');
+    await expect(
+      shipItems(
+        all,
+        all.map((i) => i.id),
+        { send: crashing, onProgress },
+      ),
+    ).rejects.toThrow('worker lost');
     expect(heartbeat?.open).toBeDefined();
     expect(heartbeat!.accepted).toBeGreaterThan(0);
-    const done = await shipItems(all, all.map((i) => i.id), { send: (body) => client.send(body), onProgress }, heartbeat);
+    const done = await shipItems(
+      all,
+      all.map((i) => i.id),
+      { send: (body) => client.send(body), onProgress },
+      heartbeat,
+    );
     expect(done.accepted).toBe(999);
     expect(done.deadLetters.map((d) => d.identity)).toEqual(['e0700']);
     expect(ids()).toHaveLength(999);
@@ -161,12 +239,18 @@ describe('shipItems against the intake simulator', () => {
 
   it('shipRecords blocks with DatadogRefusedAllError; the next attempt at the same page (a new activity) re-sends nothing Datadog took', async () => {
     const deps: ActivityDeps = {
-      tenants: new Map([['acme', { kandji: {} as TenantDeps['kandji'], ddtags: 'kandji_tenant:acme', datadog: client }]]),
+      tenants: new Map([
+        ['acme', { kandji: {} as TenantDeps['kandji'], ddtags: 'kandji_tenant:acme', datadog: client }],
+      ]),
       datadog: client,
       logger: createLogger('silent'),
     };
     const at = new Date(Date.now() - 60_000).toISOString();
-    const records = Array.from({ length: 1_000 }, (_, i) => ({ id: `r${String(i).padStart(4, '0')}`, occurred_at: at, action: 'update' }));
+    const records = Array.from({ length: 1_000 }, (_, i) => ({
+      id: `r${String(i).padStart(4, '0')}`,
+      occurred_at: at,
+      action: 'update',
+    }));
     const poisoned = new Set(records.filter((_, i) => i % 16 === 9).map((r) => r.id));
     dd.setPoison((item) => poisoned.has(String(item.id)));
     const err = await shipRecords(deps, { tenant: 'acme', stream: 'audit', records }).catch((e: unknown) => e);

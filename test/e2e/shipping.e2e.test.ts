@@ -5,8 +5,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import { temporal } from '@temporalio/proto';
-import { TRIMMED_ATTRIBUTE } from '../../src/datadog/trim-oversized';
 import { ORIGINAL_TIME_ATTRIBUTE } from '../../src/datadog/stale-events';
+import { TRIMMED_ATTRIBUTE } from '../../src/datadog/trim-oversized';
 import { setPaused } from '../../src/streams/stream-control';
 import { Harness, stripEnvelope } from '../helpers/harness';
 import { waitFor } from '../helpers/wait';
@@ -77,13 +77,18 @@ describe('shipping to Datadog', () => {
   }, 420_000);
 
   it('a 404 on the intake (wrong DD_LOGS_URL path) blocks at once, unbisected; the operator resumes once it is fixed', async () => {
-    h = await Harness.start({ kandji: { backlog: recent(600), seed: 29 }, env: { KANDJI_AUTH_RECHECK_INTERVAL: '1h' } });
+    h = await Harness.start({
+      kandji: { backlog: recent(600), seed: 29 },
+      env: { KANDJI_AUTH_RECHECK_INTERVAL: '1h' },
+    });
     h.datadog.setOutage(true, 404);
     await h.startWorker();
     await h.startAudit(new Date(Date.now() - 3 * HOUR).toISOString());
     const blocked = await h.waitForState('blocked', 'audit', 60_000).catch(async (e: Error) => {
       const s = await h.status();
-      throw new Error(`${e.message} (state ${s.state}, last error ${JSON.stringify(s.lastError)}, Datadog requests ${h.datadog.requests.length})`);
+      throw new Error(
+        `${e.message} (state ${s.state}, last error ${JSON.stringify(s.lastError)}, Datadog requests ${h.datadog.requests.length})`,
+      );
     });
     expect(blocked.lastError?.type).toBe('DatadogRefusedAllError');
     expect(blocked.lastError?.message).toMatch(/404/);
@@ -97,19 +102,30 @@ describe('shipping to Datadog', () => {
 
   it('stays blocked by a 404 when the page read ahead arrives after the refusal', async () => {
     // More than one Datadog batch (a read takes up to 1,000 events), so that the stream reads ahead.
-    h = await Harness.start({ kandji: { backlog: recent(1_600), seed: 31 }, env: { KANDJI_AUTH_RECHECK_INTERVAL: '1h' } });
+    h = await Harness.start({
+      kandji: { backlog: recent(1_600), seed: 31 },
+      env: { KANDJI_AUTH_RECHECK_INTERVAL: '1h' },
+    });
     h.datadog.setOutage(true, 404);
     // Kandji answers late, so the read of page 2 (started as page 1 ships) ends well after Datadog refused page 1.
     h.kandji.setFaults({ rate: 1, kinds: ['slow'], slowMs: 2_000 });
     await h.startWorker();
     await h.startAudit(new Date(Date.now() - 3 * HOUR).toISOString());
     await h.waitForState('blocked', 'audit', 60_000);
-    const history = await waitFor('the page read ahead, handled by the workflow', async () => {
-      const events = (await h.auditHandle().fetchHistory()).events ?? [];
-      const completed = events.map((e, i) => (e.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED ? i : -1)).filter((i) => i >= 0);
-      const handled = completed.length >= 2 && events.slice(completed[1]! + 1).some((e) => e.eventType === EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED);
-      return handled ? { events, readAhead: completed[1]! } : undefined;
-    }, 60_000);
+    const history = await waitFor(
+      'the page read ahead, handled by the workflow',
+      async () => {
+        const events = (await h.auditHandle().fetchHistory()).events ?? [];
+        const completed = events
+          .map((e, i) => (e.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED ? i : -1))
+          .filter((i) => i >= 0);
+        const handled =
+          completed.length >= 2 &&
+          events.slice(completed[1]! + 1).some((e) => e.eventType === EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED);
+        return handled ? { events, readAhead: completed[1]! } : undefined;
+      },
+      60_000,
+    );
     const refused = history.events.findIndex((e) => e.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_FAILED);
     expect(refused).toBeGreaterThan(0);
     expect(refused).toBeLessThan(history.readAhead); // the order this test is about
@@ -157,7 +173,11 @@ describe('shipping to Datadog', () => {
     const huge = sizes.map((bytes, i) => ({
       ...base,
       id: `01ZZZZZZZZZZZZZZZZZZZZZZZ${i}`,
-      new_state: { ...(base.new_state as object), blob: randomBytes(Math.ceil((bytes * 3) / 4)).toString('base64'), name: `big-${i}` },
+      new_state: {
+        ...(base.new_state as object),
+        blob: randomBytes(Math.ceil((bytes * 3) / 4)).toString('base64'),
+        name: `big-${i}`,
+      },
     }));
     h.kandji.audit.append(huge);
     await h.startWorker();
@@ -177,7 +197,9 @@ describe('shipping to Datadog', () => {
       const { new_state: originalState, ...originalRest } = original;
       expect(rest).toEqual(originalRest);
       expect((ns as { name: string }).name).toBe(`big-${i}`);
-      expect((originalState as { blob: string }).blob.startsWith(String((ns as { blob: string }).blob).slice(0, 1_000))).toBe(true);
+      expect(
+        (originalState as { blob: string }).blob.startsWith(String((ns as { blob: string }).blob).slice(0, 1_000)),
+      ).toBe(true);
     }
   });
 
@@ -185,7 +207,7 @@ describe('shipping to Datadog', () => {
     const old = () => ({ count: 40, from: new Date(Date.now() - 20 * HOUR), to: new Date(Date.now() - 19 * HOUR) });
     const start = () => new Date(Date.now() - 21 * HOUR).toISOString();
 
-    it('ship (audit\'s default): sends them as they are; Datadog drops them; they are counted', async () => {
+    it("ship (audit's default): sends them as they are; Datadog drops them; they are counted", async () => {
       h = await Harness.start({ kandji: { backlog: old(), seed: 24 } });
       await h.startWorker();
       await h.startAudit(start());

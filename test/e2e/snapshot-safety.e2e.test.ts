@@ -1,9 +1,9 @@
 /**
  * Snapshot safety and backfill bookkeeping, against the real dev server and the simulators: one test per guarantee.
  */
-import { cancelBackfills, requestBackfill } from '../../src/streams/stream-control';
 import { DetectionStore, type DetectionRow } from '../../simulators/kandji';
 import { recordIdentity } from '../../src/streams/record-identity';
+import { cancelBackfills, requestBackfill } from '../../src/streams/stream-control';
 import { streamWorkflowId } from '../../src/temporal/workflow-ids';
 import { auditWithBlockedBackfills } from '../helpers/backfills';
 import { Harness, stripEnvelope } from '../helpers/harness';
@@ -42,10 +42,14 @@ describe('snapshot safety', () => {
 
     const from = new Date(Date.now() - HOUR).toISOString();
     const { id } = await requestBackfill(h.client, h.tenant, 'detections', from, new Date().toISOString());
-    const done = await waitFor('the re-ship done', async () => {
-      const s = await h.status('detections');
-      return s.backfills?.find((b) => b.id === id)?.state === 'done' ? s : undefined;
-    }, 60_000);
+    const done = await waitFor(
+      'the re-ship done',
+      async () => {
+        const s = await h.status('detections');
+        return s.backfills?.find((b) => b.id === id)?.state === 'done' ? s : undefined;
+      },
+      60_000,
+    );
     // It ran in the next run: the request's run continued as new before sweeping again.
     expect(done.generation).toBe(2);
     const shipped = count(detectionItems(h).map((i) => recordIdentity('detections', i)));
@@ -66,17 +70,32 @@ describe('snapshot safety', () => {
     // The endpoint goes away (404, re-checked every 2 s) just as a re-ship is requested: its sweep fails until the
     // failure loop continues as new (the test server's threshold is 120 events), then the endpoint comes back.
     h.kandji.setFeatures({ detections: false });
-    const { id } = await requestBackfill(h.client, h.tenant, 'detections', new Date(Date.now() - HOUR).toISOString(), new Date().toISOString());
-    await waitFor('a continue-as-new while unavailable', async () => {
-      const s = await h.status('detections');
-      return s.generation > 1 && s.state === 'unavailable';
-    }, 90_000, 250);
+    const { id } = await requestBackfill(
+      h.client,
+      h.tenant,
+      'detections',
+      new Date(Date.now() - HOUR).toISOString(),
+      new Date().toISOString(),
+    );
+    await waitFor(
+      'a continue-as-new while unavailable',
+      async () => {
+        const s = await h.status('detections');
+        return s.generation > 1 && s.state === 'unavailable';
+      },
+      90_000,
+      250,
+    );
     h.kandji.setFeatures({ detections: true });
 
-    const done = await waitFor('the re-ship done', async () => {
-      const s = await h.status('detections');
-      return s.backfills?.find((b) => b.id === id)?.state === 'done' ? s : undefined;
-    }, 60_000);
+    const done = await waitFor(
+      'the re-ship done',
+      async () => {
+        const s = await h.status('detections');
+        return s.backfills?.find((b) => b.id === id)?.state === 'done' ? s : undefined;
+      },
+      60_000,
+    );
     expect(done.counts.sweeps).toBe(2);
     const shipped = count(detectionItems(h).map((i) => recordIdentity('detections', i)));
     expect(shipped.size).toBe(150);
@@ -100,7 +119,11 @@ describe('snapshot safety', () => {
     expect(s.backfills?.find((b) => b.id === accepted[1]!.id)?.note).toBeUndefined();
     // The other two were told to stop, and did.
     for (const a of accepted.slice(1)) {
-      await waitFor(`${a.id} closed`, async () => (await h.client.workflow.getHandle(a.workflowId).describe()).status.name === 'COMPLETED', 30_000);
+      await waitFor(
+        `${a.id} closed`,
+        async () => (await h.client.workflow.getHandle(a.workflowId).describe()).status.name === 'COMPLETED',
+        30_000,
+      );
     }
   });
 
@@ -113,10 +136,14 @@ describe('snapshot safety', () => {
 
     // One sweep sees an empty list; the next sees everything again.
     h.kandji.answerDetectionsEmpty(1);
-    const held = await waitFor('a sweep held unconfirmed', async () => {
-      const s = await h.status('detections');
-      return (s.counts.unconfirmedSweeps ?? 0) >= 1 ? s : undefined;
-    }, 60_000);
+    const held = await waitFor(
+      'a sweep held unconfirmed',
+      async () => {
+        const s = await h.status('detections');
+        return (s.counts.unconfirmedSweeps ?? 0) >= 1 ? s : undefined;
+      },
+      60_000,
+    );
     expect(held.counts.unconfirmedSweeps).toBe(1);
     const later = await h.sweeps('detections', held.counts.sweeps + 2);
     expect(later.counts.shipped).toBe(400);
@@ -127,10 +154,14 @@ describe('snapshot safety', () => {
     // A real removal of 90% is held once, then confirmed by the next sweep and committed.
     const removed = h.kandji.detections.remove(h.kandji.detections.identities().slice(0, 360));
     expect(removed).toHaveLength(360);
-    const committed = await waitFor('the removal committed', async () => {
-      const s = await h.status('detections');
-      return (s.cursor as { known: number }).known === 40 ? s : undefined;
-    }, 60_000);
+    const committed = await waitFor(
+      'the removal committed',
+      async () => {
+        const s = await h.status('detections');
+        return (s.cursor as { known: number }).known === 40 ? s : undefined;
+      },
+      60_000,
+    );
     expect(committed.counts.unconfirmedSweeps).toBe(2);
     expect(committed.counts.gone).toBe(360);
     const end = await h.sweeps('detections', committed.counts.sweeps + 1);
@@ -143,17 +174,30 @@ describe('snapshot safety', () => {
     // Held and replaced generations were dropped: only the committed one's chunks (none: 40 rows ride inline) are left.
     const prefix = `${streamWorkflowId(h.tenant, 'detections')}/state/`;
     const committedState = (end.cursor as { state?: { generation: string } }).state;
-    const running = await waitFor('old generations dropped', async () => {
-      const ids: string[] = [];
-      for await (const wf of h.client.workflow.list({ query: `WorkflowId STARTS_WITH "${prefix}" AND ExecutionStatus = "Running"` })) ids.push(wf.workflowId);
-      return ids.every((id) => committedState && id.startsWith(`${prefix}${committedState.generation}/`)) ? ids : undefined;
-    }, 30_000, 500);
+    const running = await waitFor(
+      'old generations dropped',
+      async () => {
+        const ids: string[] = [];
+        for await (const wf of h.client.workflow.list({
+          query: `WorkflowId STARTS_WITH "${prefix}" AND ExecutionStatus = "Running"`,
+        }))
+          ids.push(wf.workflowId);
+        return ids.every((id) => committedState && id.startsWith(`${prefix}${committedState.generation}/`))
+          ? ids
+          : undefined;
+      },
+      30_000,
+      500,
+    );
     expect(running).toHaveLength(0);
   });
 
   it('ships each row whose identity fields are empty, once', async () => {
     // Policy `ship`: logs go as they are (Datadog drops the old ones at intake; counted here all the same).
-    h = await Harness.start({ kandji: { detections: { count: 100 }, seed: 134 }, env: { DD_STALE_EVENTS_DETECTIONS: 'ship' } });
+    h = await Harness.start({
+      kandji: { detections: { count: 100 }, seed: 134 },
+      env: { DD_STALE_EVENTS_DETECTIONS: 'ship' },
+    });
     // Five distinct rows without device_id or cve_id (one also without bundle_id), as a tenant may return them.
     const blank: DetectionRow[] = new DetectionStore({ seed: 7 })
       .seedDetections(5)
@@ -168,7 +212,9 @@ describe('snapshot safety', () => {
     expect(s.counts.shippedWithoutIdentity).toBe(5);
     expect(s.cursor).toMatchObject({ known: 105 });
 
-    const items = [...h.datadog.received, ...h.datadog.droppedAsStale.map((d) => d.item)].filter((i) => i.service === 'detection');
+    const items = [...h.datadog.received, ...h.datadog.droppedAsStale.map((d) => d.item)].filter(
+      (i) => i.service === 'detection',
+    );
     expect(items).toHaveLength(105);
     const anonymous = items.filter((i) => i.device_id === '').map(stripEnvelope);
     expect(anonymous).toHaveLength(5);

@@ -32,12 +32,17 @@ describe('snapshot state in chunks', () => {
     const prefix = `${streamWorkflowId(h.tenant, 'detections')}/state/`;
     const chunks = async (status: 'Running' | 'Completed') => {
       const out: string[] = [];
-      for await (const wf of h.client.workflow.list({ query: `WorkflowId STARTS_WITH "${prefix}" AND ExecutionStatus = "${status}"` })) out.push(wf.workflowId);
+      for await (const wf of h.client.workflow.list({
+        query: `WorkflowId STARTS_WITH "${prefix}" AND ExecutionStatus = "${status}"`,
+      }))
+        out.push(wf.workflowId);
       return out.sort();
     };
     const firstGeneration = await chunks('Running');
     expect(firstGeneration).toHaveLength(ROWS / 2_000);
-    const chunkHistories = (await Promise.all(firstGeneration.slice(0, 3).map((id) => rawHistories(h.client, id)))).flat();
+    const chunkHistories = (
+      await Promise.all(firstGeneration.slice(0, 3).map((id) => rawHistories(h.client, id)))
+    ).flat();
     expect(largestPayloadBytes(chunkHistories)).toBeLessThanOrEqual(256 * 1024);
 
     // A restart of the worker, then churn: the next sweeps ship only rows that appeared.
@@ -48,17 +53,26 @@ describe('snapshot state in chunks', () => {
     expect(s2.counts.shipped).toBe(ROWS + added.length);
     expect(s2.counts.gone).toBe(removed.length);
     const shippedIds = h.datadog.received.map((i) => recordIdentity('detections', i));
-    expect(new Set(shippedIds).size).toBe(shippedIds.length - added.filter((r) => removed.some((x) => recordIdentity('detections', x) === recordIdentity('detections', r))).length);
+    expect(new Set(shippedIds).size).toBe(
+      shippedIds.length -
+        added.filter((r) => removed.some((x) => recordIdentity('detections', x) === recordIdentity('detections', r)))
+          .length,
+    );
 
     // Only the current generation is left running; the low continue-as-new threshold of the test server made the
     // stream continue as new on the way, carrying only the generation's name.
     const running = await chunks('Running');
     expect(running).toHaveLength(Math.ceil((ROWS + added.length - removed.length) / 2_000));
     expect(running.some((id) => firstGeneration.includes(id))).toBe(false);
-    const continued = await waitFor('a continue-as-new', async () => {
-      const s = await h.status('detections');
-      return s.generation > 1 ? s : undefined;
-    }, 120_000, 500);
+    const continued = await waitFor(
+      'a continue-as-new',
+      async () => {
+        const s = await h.status('detections');
+        return s.generation > 1 ? s : undefined;
+      },
+      120_000,
+      500,
+    );
     const s3 = await h.sweeps('detections', continued.counts.sweeps + 1, 120_000);
     expect(s3.counts.shipped).toBe(s2.counts.shipped); // nothing shipped again after continue-as-new
     const streamRuns = await rawHistories(h.client, streamWorkflowId(h.tenant, 'detections'));

@@ -20,7 +20,10 @@ describe('detections stream', () => {
   });
 
   it('ships each detection once per appearance, unchanged, with churn during the sweeps', async () => {
-    h = await Harness.start({ kandji: { detections: { count: 1_500, fieldSet: 'mixed' }, seed: 51 }, env: { DD_STALE_EVENTS_DETECTIONS: 'ship' } }); // unchanged: not restamped
+    h = await Harness.start({
+      kandji: { detections: { count: 1_500, fieldSet: 'mixed' }, seed: 51 },
+      env: { DD_STALE_EVENTS_DETECTIONS: 'ship' },
+    }); // unchanged: not restamped
     const appearances = count(h.kandji.detections.all().map((r) => recordIdentity('detections', r)));
     await h.startWorker();
     await h.startSnapshot('detections');
@@ -42,7 +45,8 @@ describe('detections stream', () => {
     const items = accepted(h).filter((i) => i.service === 'detection');
     const shipped = count(items.map((i) => recordIdentity('detections', i)));
     // Every row present now was shipped; no row was shipped more often than it appeared.
-    for (const row of h.kandji.detections.all()) expect(shipped.get(recordIdentity('detections', row))).toBeGreaterThanOrEqual(1);
+    for (const row of h.kandji.detections.all())
+      expect(shipped.get(recordIdentity('detections', row))).toBeGreaterThanOrEqual(1);
     for (const [id, n] of shipped) expect(n).toBeLessThanOrEqual(appearances.get(id) ?? 0);
     // Rows came back and were shipped again.
     expect([...shipped.values()].some((n) => n > 1)).toBe(true);
@@ -74,7 +78,9 @@ describe('detections stream', () => {
     expect(new Set(accepted(h).map((i) => recordIdentity('detections', i))).size).toBe(700);
     // Pages of 300, sent as both size and limit; never cursor=.
     const reqs = h.kandji.requests.filter((r) => r.path.endsWith('/detections'));
-    expect(reqs.every((r) => r.query.size === '300' && r.query.limit === '300' && r.query.cursor === undefined)).toBe(true);
+    expect(reqs.every((r) => r.query.size === '300' && r.query.limit === '300' && r.query.cursor === undefined)).toBe(
+      true,
+    );
   });
 });
 
@@ -87,7 +93,10 @@ describe('threats stream', () => {
   it('ships a threat when it first appears and again when its status changes, never otherwise', async () => {
     const now = Date.now();
     h = await Harness.start({
-      kandji: { threats: { count: 2_300, from: new Date(now - 30 * 86_400_000), to: new Date(now - 60_000) }, seed: 53 },
+      kandji: {
+        threats: { count: 2_300, from: new Date(now - 30 * 86_400_000), to: new Date(now - 60_000) },
+        seed: 53,
+      },
       env: { KANDJI_STREAMS: 'audit,detections,threats' },
     });
     await h.startWorker();
@@ -98,7 +107,9 @@ describe('threats stream', () => {
     const changed: string[] = [];
     for (let round = 0; round < 6; round++) {
       h.kandji.threats.add(7); // new detections land while offsets are being paged
-      const victim = h.kandji.threats.all().find((t) => t.status === 'QUARANTINED' && !changed.includes(recordIdentity('threats', t)));
+      const victim = h.kandji.threats
+        .all()
+        .find((t) => t.status === 'QUARANTINED' && !changed.includes(recordIdentity('threats', t)));
       if (victim) {
         h.kandji.threats.changeStatus(recordIdentity('threats', victim), 'RELEASED');
         changed.push(recordIdentity('threats', victim));
@@ -132,7 +143,11 @@ describe('an unlicensed stream', () => {
   it('goes unavailable on 404 while audit continues', async () => {
     const now = Date.now();
     h = await Harness.start({
-      kandji: { features: { detections: false }, backlog: { count: 100, from: new Date(now - 3_600_000), to: new Date(now - 60_000) }, seed: 54 },
+      kandji: {
+        features: { detections: false },
+        backlog: { count: 100, from: new Date(now - 3_600_000), to: new Date(now - 60_000) },
+        seed: 54,
+      },
     });
     await h.startWorker();
     await h.startSnapshot('detections');

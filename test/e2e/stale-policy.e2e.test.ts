@@ -6,13 +6,14 @@
  *   backfill once the worker runs with `restamp`, and Datadog keeps every one.
  */
 import { ORIGINAL_TIME_ATTRIBUTE } from '../../src/datadog/stale-events';
-import { requestBackfill } from '../../src/streams/stream-control';
 import { recordIdentity } from '../../src/streams/record-identity';
+import { requestBackfill } from '../../src/streams/stream-control';
 import { Harness } from '../helpers/harness';
 import { waitFor } from '../helpers/wait';
 
 const HOUR = 3_600_000;
-const identities = (items: readonly Record<string, unknown>[]) => new Set(items.filter((i) => i.service === 'detection').map((i) => recordIdentity('detections', i)));
+const identities = (items: readonly Record<string, unknown>[]) =>
+  new Set(items.filter((i) => i.service === 'detection').map((i) => recordIdentity('detections', i)));
 
 describe('stale events per stream', () => {
   let h: Harness;
@@ -29,17 +30,25 @@ describe('stale events per stream', () => {
     expect(s.counts.stale).toBeGreaterThan(300); // the simulator's detections are up to 30 days old
     expect(h.datadog.receivedCount).toBe(400);
     expect(h.datadog.droppedAsStale).toHaveLength(0);
-    expect(identities(h.datadog.received)).toEqual(new Set(h.kandji.detections.all().map((r) => recordIdentity('detections', r))));
+    expect(identities(h.datadog.received)).toEqual(
+      new Set(h.kandji.detections.all().map((r) => recordIdentity('detections', r))),
+    );
     const byId = new Map(h.kandji.detections.all().map((r) => [recordIdentity('detections', r), r]));
     const restamped = h.datadog.received.filter((i) => i[ORIGINAL_TIME_ATTRIBUTE] !== undefined);
     expect(restamped).toHaveLength(s.counts.stale);
     for (const item of restamped) {
-      expect(item[ORIGINAL_TIME_ATTRIBUTE]).toEqual({ field: 'detection_datetime', value: (byId.get(recordIdentity('detections', item)) as { detection_datetime?: string }).detection_datetime });
+      expect(item[ORIGINAL_TIME_ATTRIBUTE]).toEqual({
+        field: 'detection_datetime',
+        value: (byId.get(recordIdentity('detections', item)) as { detection_datetime?: string }).detection_datetime,
+      });
     }
   });
 
   it('a changed policy takes effect: a backfill re-ships the snapshot Datadog dropped, and Datadog keeps it', async () => {
-    h = await Harness.start({ kandji: { detections: { count: 300 }, seed: 72 }, env: { DD_STALE_EVENTS_DETECTIONS: 'ship' } });
+    h = await Harness.start({
+      kandji: { detections: { count: 300 }, seed: 72 },
+      env: { DD_STALE_EVENTS_DETECTIONS: 'ship' },
+    });
     const first = await h.startWorker();
     await h.startSnapshot('detections');
     const s1 = await h.sweeps('detections', 1);
@@ -54,14 +63,22 @@ describe('stale events per stream', () => {
     await h.killWorker(first);
     await h.startWorker({ stalePolicies: { ...h.config.stalePolicies, detections: 'restamp' } });
     // …and backfills: for a snapshot stream that re-ships the current snapshot with the next sweep.
-    const accepted = await requestBackfill(h.client, h.tenant, 'detections', new Date(Date.now() - 40 * 24 * HOUR).toISOString(), new Date().toISOString());
+    const accepted = await requestBackfill(
+      h.client,
+      h.tenant,
+      'detections',
+      new Date(Date.now() - 40 * 24 * HOUR).toISOString(),
+      new Date().toISOString(),
+    );
     await waitFor(
       'the backfill done',
       async () => (await h.status('detections')).backfills?.find((b) => b.id === accepted.id && b.state === 'done'),
       120_000,
     );
     // Every current detection is now kept by Datadog; the fresh ones twice (shipped, then backfilled), as documented.
-    expect(identities(h.datadog.received)).toEqual(new Set(h.kandji.detections.all().map((r) => recordIdentity('detections', r))));
+    expect(identities(h.datadog.received)).toEqual(
+      new Set(h.kandji.detections.all().map((r) => recordIdentity('detections', r))),
+    );
     expect(h.datadog.receivedCount).toBe(300 - dropped + 300);
     expect(h.datadog.droppedAsStale).toHaveLength(dropped); // nothing more dropped
   });

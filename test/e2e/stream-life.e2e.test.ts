@@ -10,11 +10,16 @@ const HOUR = 3_600_000;
 
 async function continuesAsNewWhile(h: Harness, name: 'audit' | 'detections', state: string): Promise<void> {
   let last: unknown;
-  const s = await waitFor(`${name} to continue as new while ${state}`, async () => {
-    const st = await h.status(name).catch(() => undefined);
-    last = st && { generation: st.generation, state: st.state, error: st.lastError?.type };
-    return st && st.generation >= 3 && st.state === state ? st : undefined;
-  }, 120_000, 250).catch((err: Error) => {
+  const s = await waitFor(
+    `${name} to continue as new while ${state}`,
+    async () => {
+      const st = await h.status(name).catch(() => undefined);
+      last = st && { generation: st.generation, state: st.state, error: st.lastError?.type };
+      return st && st.generation >= 3 && st.state === state ? st : undefined;
+    },
+    120_000,
+    250,
+  ).catch((err: Error) => {
     throw new Error(`${err.message}; last seen ${JSON.stringify(last)}`);
   });
   expect(s.state).toBe(state);
@@ -27,7 +32,10 @@ describe('failure loops continue as new', () => {
   });
 
   it('while detections are unavailable (404)', async () => {
-    h = await Harness.start({ kandji: { features: { detections: false }, seed: 91 }, env: { KANDJI_AUTH_RECHECK_INTERVAL: '1s' } });
+    h = await Harness.start({
+      kandji: { features: { detections: false }, seed: 91 },
+      env: { KANDJI_AUTH_RECHECK_INTERVAL: '1s' },
+    });
     await h.startWorker();
     await h.startSnapshot('detections');
     await continuesAsNewWhile(h, 'detections', 'unavailable');
@@ -52,7 +60,11 @@ describe('failure loops continue as new', () => {
   it('while blocked by a rejected token', async () => {
     const now = Date.now();
     h = await Harness.start({
-      kandji: { backlog: { count: 10, from: new Date(now - HOUR), to: new Date(now - 60_000) }, seed: 92, tokens: ['some-other-token'] },
+      kandji: {
+        backlog: { count: 10, from: new Date(now - HOUR), to: new Date(now - 60_000) },
+        seed: 92,
+        tokens: ['some-other-token'],
+      },
       env: { KANDJI_AUTH_RECHECK_INTERVAL: '1s' },
     });
     await h.startWorker();

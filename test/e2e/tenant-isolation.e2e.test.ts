@@ -2,10 +2,10 @@
  * One tenant never stops another: a tenant whose token variable is missing is `blocked` with the reason while the
  * worker serves the others, and a token file rotated on disk is picked up without a restart.
  */
+import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { randomUUID } from 'node:crypto';
 import { DatadogSimulator } from '../../simulators/datadog';
 import { KandjiSimulator } from '../../simulators/kandji';
 import { streamReport } from '../../src/streams/stream-control';
@@ -33,15 +33,32 @@ describe('a tenant without its token', () => {
       file,
       JSON.stringify({
         tenants: [
-          { name: `acme-${suffix}`, apiUrl: acme.url, token: { file: tokenFile }, streams: ['audit'], pollIntervals: { audit: '1s' } },
-          { name: `globex-${suffix}`, apiUrl: globex.url, token: { env: 'GLOBEX_TOKEN_NOT_SET' }, streams: ['audit'], pollIntervals: { audit: '1s' } },
+          {
+            name: `acme-${suffix}`,
+            apiUrl: acme.url,
+            token: { file: tokenFile },
+            streams: ['audit'],
+            pollIntervals: { audit: '1s' },
+          },
+          {
+            name: `globex-${suffix}`,
+            apiUrl: globex.url,
+            token: { env: 'GLOBEX_TOKEN_NOT_SET' },
+            streams: ['audit'],
+            pollIntervals: { audit: '1s' },
+          },
         ],
       }),
     );
     // The worker starts although globex's variable is not set.
-    const w = await startTenantsWorker({ KANDJI_TENANTS_FILE: file, DD_API_KEY: 'dd-key', DD_LOGS_URL: datadog.intakeUrl });
+    const w = await startTenantsWorker({
+      KANDJI_TENANTS_FILE: file,
+      DD_API_KEY: 'dd-key',
+      DD_LOGS_URL: datadog.intakeUrl,
+    });
     const [a, g] = w.config.tenants.map((t) => t.stream.tenant) as [string, string];
-    const shippedOf = (tenant: string) => new Set(datadog.received.filter((i) => String(i.ddtags).includes(`kandji_tenant:${tenant}`)).map((i) => i.id));
+    const shippedOf = (tenant: string) =>
+      new Set(datadog.received.filter((i) => String(i.ddtags).includes(`kandji_tenant:${tenant}`)).map((i) => i.id));
     try {
       await w.startAudits(new Date(now - 2 * HOUR).toISOString());
       await waitFor('acme shipped its backlog', () => shippedOf(a).size >= 200, 30_000);
@@ -60,7 +77,12 @@ describe('a tenant without its token', () => {
       acme.audit.stopLive();
       const total = acme.audit.size;
       await waitFor('acme shipped everything with the rotated token', () => shippedOf(a).size >= total, 60_000);
-      expect([...shippedOf(a)].sort()).toEqual(acme.audit.all().map((r) => r.id).sort());
+      expect([...shippedOf(a)].sort()).toEqual(
+        acme.audit
+          .all()
+          .map((r) => r.id)
+          .sort(),
+      );
       await w.waitForAudit(a, 'caught_up');
       expect((await streamReport(w.client, g, 'audit')).status?.state).toBe('blocked');
     } finally {

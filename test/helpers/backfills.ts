@@ -9,7 +9,9 @@ const HOUR = 3_600_000;
  */
 export async function auditWithBlockedBackfills(seed: number): Promise<{ h: Harness; from: string; to: string }> {
   const now = Date.now();
-  const h = await Harness.start({ kandji: { backlog: { count: 50, from: new Date(now - HOUR), to: new Date(now - 60_000) }, seed } });
+  const h = await Harness.start({
+    kandji: { backlog: { count: 50, from: new Date(now - HOUR), to: new Date(now - 60_000) }, seed },
+  });
   await h.startWorker();
   await h.startAudit(new Date(now - 2 * HOUR).toISOString());
   await h.waitForState('caught_up');

@@ -7,22 +7,28 @@ import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import type { Client } from '@temporalio/client';
 import type { DataConverter } from '@temporalio/common';
-import { NativeConnection, Runtime, DefaultLogger, bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
-import type { WorkerGroup as Worker } from '../../src/worker/worker-group';
+import {
+  NativeConnection,
+  Runtime,
+  DefaultLogger,
+  bundleWorkflowCode,
+  type WorkflowBundleWithSourceMap,
+} from '@temporalio/worker';
+import { waitFor } from './wait';
 import type { ActivityDeps } from '../../activities';
+import { DatadogSimulator } from '../../simulators/datadog';
+import { KandjiSimulator, type KandjiSimulatorOptions } from '../../simulators/kandji';
 import { loadWorkerConfig, type TenantConfig, type TemporalConfig, type WorkerConfig } from '../../src/config/env';
 import { RESERVED_KEYS } from '../../src/datadog/log-items';
-import { createLogger } from '../../src/telemetry/logger';
-import { buildActivityDeps } from '../../src/worker/activity-deps';
-import { createWorker, WORKFLOWS_PATH } from '../../src/worker/create-worker';
-import { connectClient } from '../../src/temporal/client';
 import { startStream, streamReport } from '../../src/streams/stream-control';
-import { KandjiSimulator, type KandjiSimulatorOptions } from '../../simulators/kandji';
-import { DatadogSimulator } from '../../simulators/datadog';
+import { createLogger } from '../../src/telemetry/logger';
+import { connectClient } from '../../src/temporal/client';
 import { freePort } from '../../src/temporal/dev-server';
 import { streamWorkflowId } from '../../src/temporal/workflow-ids';
+import { buildActivityDeps } from '../../src/worker/activity-deps';
+import { createWorker, WORKFLOWS_PATH } from '../../src/worker/create-worker';
+import type { WorkerGroup as Worker } from '../../src/worker/worker-group';
 import type { StreamName, StreamStatus } from '../../workflows/shared/stream-status';
-import { waitFor } from './wait';
 
 export const KANDJI_TOKEN = '6f1c2a3b-4d5e-4f60-8a7b-9c0d1e2f3a4b';
 export const DD_API_KEY = 'dd-test-api-key-0123456789abcdef';
@@ -134,11 +140,15 @@ export class Harness {
       ...extraEnv,
     };
     // Its own process group: tsx runs the worker in a grandchild process, and the whole group must go at teardown.
-    const child = spawn(process.execPath, [require.resolve('tsx/cli'), path.resolve(__dirname, '../../src/worker/main.ts')], {
-      env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-      detached: true,
-    });
+    const child = spawn(
+      process.execPath,
+      [require.resolve('tsx/cli'), path.resolve(__dirname, '../../src/worker/main.ts')],
+      {
+        env,
+        stdio: ['ignore', 'pipe', 'pipe'],
+        detached: true,
+      },
+    );
     this.processes.push(child);
     let output = '';
     await new Promise<void>((resolve, reject) => {
@@ -164,7 +174,10 @@ export class Harness {
     if (worker.getState() === 'RUNNING') worker.shutdown();
     // Bounded: a test's teardown must never hang the suite.
     const stopped = await Promise.race([
-      entry.running.then(() => true, () => true),
+      entry.running.then(
+        () => true,
+        () => true,
+      ),
       new Promise<boolean>((r) => setTimeout(() => r(false), 30_000).unref()),
     ]);
     if (!stopped) console.warn('worker did not stop within 30 s of shutdown; moving on');
@@ -207,11 +220,19 @@ export class Harness {
   }
 
   /** Waits until a stream reports `state` and returns its status. */
-  async waitForState(state: StreamStatus['state'], name: StreamName = 'audit', timeoutMs = 30_000): Promise<StreamStatus> {
-    return waitFor(`${name} ${state}`, async () => {
-      const s = await this.status(name);
-      return s.state === state ? s : undefined;
-    }, timeoutMs);
+  async waitForState(
+    state: StreamStatus['state'],
+    name: StreamName = 'audit',
+    timeoutMs = 30_000,
+  ): Promise<StreamStatus> {
+    return waitFor(
+      `${name} ${state}`,
+      async () => {
+        const s = await this.status(name);
+        return s.state === state ? s : undefined;
+      },
+      timeoutMs,
+    );
   }
 
   /** Waits until the stream has completed `sweeps` sweeps (snapshot streams) and returns its status. */
@@ -220,7 +241,10 @@ export class Harness {
     for (;;) {
       const s = await this.status(name).catch(() => undefined);
       if (s && s.counts.sweeps >= sweeps) return s;
-      if (Date.now() > deadline) throw new Error(`${name}: ${s?.counts.sweeps ?? 0} of ${sweeps} sweeps after ${timeoutMs} ms (state ${s?.state}, last error ${s?.lastError?.message})`);
+      if (Date.now() > deadline)
+        throw new Error(
+          `${name}: ${s?.counts.sweeps ?? 0} of ${sweeps} sweeps after ${timeoutMs} ms (state ${s?.state}, last error ${s?.lastError?.message})`,
+        );
       await new Promise((r) => setTimeout(r, 100));
     }
   }

@@ -31,11 +31,15 @@ export function dockerfileExec(instruction: 'ENTRYPOINT' | 'CMD'): string[] {
 export function imageCommand(args: string[] = dockerfileExec('CMD')): string[] {
   const dockerfile = fs.readFileSync(path.join(ROOT, 'Dockerfile'), 'utf8');
   const entry = dockerfileExec('ENTRYPOINT');
-  if (entry[0] !== '/usr/bin/tini' || entry[1] !== '--') throw new Error(`expected tini as the init process: ${entry.join(' ')}`);
-  return entry.slice(2).flatMap((part) => {
-    const copy = new RegExp(`^COPY (\\S+) ${part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`, 'm').exec(dockerfile);
-    return copy ? [path.join(ROOT, copy[1]!)] : [part];
-  }).concat(args);
+  if (entry[0] !== '/usr/bin/tini' || entry[1] !== '--')
+    throw new Error(`expected tini as the init process: ${entry.join(' ')}`);
+  return entry
+    .slice(2)
+    .flatMap((part) => {
+      const copy = new RegExp(`^COPY (\\S+) ${part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`, 'm').exec(dockerfile);
+      return copy ? [path.join(ROOT, copy[1]!)] : [part];
+    })
+    .concat(args);
 }
 
 export interface ImageProcess {
@@ -49,7 +53,12 @@ export interface ImageProcess {
 /** Starts the image's command with exactly `env` (plus PATH), in its own process group. */
 export function startImageCommand(env: Record<string, string>, args?: string[]): ImageProcess {
   const [cmd, ...rest] = imageCommand(args);
-  const child = spawn(cmd!, rest, { cwd: ROOT, env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  const child = spawn(cmd!, rest, {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH ?? '', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+  });
   let out = '';
   child.stdout!.on('data', (b: Buffer) => (out += b.toString()));
   child.stderr!.on('data', (b: Buffer) => (out += b.toString()));

@@ -3,7 +3,11 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 /** A server answering every request with `status`, `headers` and `body`. */
-export async function answering(status: number, headers: Record<string, string>, body: string): Promise<{ server: Server; origin: string }> {
+export async function answering(
+  status: number,
+  headers: Record<string, string>,
+  body: string,
+): Promise<{ server: Server; origin: string }> {
   const server = createServer((_req, res) => res.writeHead(status, headers).end(body));
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   return { server, origin: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };

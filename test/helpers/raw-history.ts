@@ -23,7 +23,8 @@ export async function rawHistories(client: Client, workflowId: string): Promise<
       nextPageToken = page.nextPageToken?.length ? page.nextPageToken : undefined;
     } while (nextPageToken);
     runs.unshift(Buffer.from(temporal.api.history.v1.History.encode({ events }).finish()));
-    const previous: string | null | undefined = events[0]?.workflowExecutionStartedEventAttributes?.continuedExecutionRunId;
+    const previous: string | null | undefined =
+      events[0]?.workflowExecutionStartedEventAttributes?.continuedExecutionRunId;
     runId = previous || undefined;
   }
   return runs;

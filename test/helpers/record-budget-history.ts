@@ -5,8 +5,8 @@
  */
 import type { WorkflowHandle } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
-import { requestBudget, reserveUpdate } from '../../workflows/request-budget';
 import { Harness } from './harness';
+import { requestBudget, reserveUpdate } from '../../workflows/request-budget';
 
 export async function recordBudgetHistory(
   extra?: (update: (req: Record<string, unknown>) => Promise<unknown>, handle: WorkflowHandle) => Promise<void>,
@@ -33,4 +33,3 @@ export async function recordBudgetHistory(
     await h.close();
   }
 }
-

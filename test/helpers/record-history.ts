@@ -6,16 +6,23 @@
  * Used by the replay test (RECORD_HISTORIES=1 saves it).
  */
 import { temporal } from '@temporalio/proto';
-import { stopStream } from '../../src/streams/stream-control';
 import { Harness, KANDJI_TOKEN } from './harness';
 import { waitFor } from './wait';
+import { stopStream } from '../../src/streams/stream-control';
 
 export async function recordAuditHistory(): Promise<Buffer> {
   const now = Date.now();
   const h = await Harness.start({
-    kandji: { backlog: { count: 1_200, from: new Date(now - 3_600_000), to: new Date(now - 60_000) }, tokens: ['wrong'] },
+    kandji: {
+      backlog: { count: 1_200, from: new Date(now - 3_600_000), to: new Date(now - 60_000) },
+      tokens: ['wrong'],
+    },
     // Late sweeps seconds apart (not hours), so that one finds an event that turns up 90 minutes late.
-    env: { KANDJI_AUTH_RECHECK_INTERVAL: '1s', KANDJI_AUDIT_PAGE_SIZE: '200', KANDJI_AUDIT_LATE_SWEEPS: '1s,2s,4s,8s,16s,32s' },
+    env: {
+      KANDJI_AUTH_RECHECK_INTERVAL: '1s',
+      KANDJI_AUDIT_PAGE_SIZE: '200',
+      KANDJI_AUDIT_LATE_SWEEPS: '1s,2s,4s,8s,16s,32s',
+    },
   });
   try {
     await h.startWorker();
@@ -28,7 +35,11 @@ export async function recordAuditHistory(): Promise<Buffer> {
     h.kandji.audit.stopLive();
     await waitFor('caught up', async () => (await h.status()).state === 'caught_up', 10_000);
     const late = h.kandji.audit.appendLate(90 * 60_000);
-    await waitFor('late event shipped by the late sweep', () => h.datadog.received.some((r) => r.id === late.id), 20_000);
+    await waitFor(
+      'late event shipped by the late sweep',
+      () => h.datadog.received.some((r) => r.id === late.id),
+      20_000,
+    );
     await stopStream(h.client, h.tenant, 'audit', 20_000);
     const history = await h.auditHandle().fetchHistory();
     return Buffer.from(temporal.api.history.v1.History.encode(history).finish());

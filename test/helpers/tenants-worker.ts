@@ -2,15 +2,15 @@
 import { randomUUID } from 'node:crypto';
 import type { Client } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
+import { workflowBundle } from './harness';
+import { waitFor } from './wait';
 import { loadWorkerConfig, type WorkerConfig } from '../../src/config/env';
 import { startStream, streamReport } from '../../src/streams/stream-control';
-import { connectClient } from '../../src/temporal/client';
 import { createLogger } from '../../src/telemetry/logger';
+import { connectClient } from '../../src/temporal/client';
 import { buildActivityDeps } from '../../src/worker/activity-deps';
 import { createWorker } from '../../src/worker/create-worker';
 import type { StreamStatus } from '../../workflows/shared/stream-status';
-import { workflowBundle } from './harness';
-import { waitFor } from './wait';
 
 export interface TenantsWorker {
   config: WorkerConfig;
@@ -32,7 +32,12 @@ export async function startTenantsWorker(env: Record<string, string | undefined>
   });
   const connection = await NativeConnection.connect({ address: config.temporal.address });
   const deps = buildActivityDeps(config, createLogger('silent'));
-  const { worker } = await createWorker({ temporal: config.temporal, deps, connection, workflowBundle: await workflowBundle() });
+  const { worker } = await createWorker({
+    temporal: config.temporal,
+    deps,
+    connection,
+    workflowBundle: await workflowBundle(),
+  });
   const client = await connectClient(config.temporal);
   const running = worker.run();
   return {
@@ -42,10 +47,14 @@ export async function startTenantsWorker(env: Record<string, string | undefined>
       for (const t of config.tenants) await startStream(client, config.temporal, t.stream, 'audit', since);
     },
     waitForAudit: (tenant, state, timeoutMs = 30_000) =>
-      waitFor(`${tenant} ${state}`, async () => {
-        const s = (await streamReport(client, tenant, 'audit')).status;
-        return s?.state === state ? s : undefined;
-      }, timeoutMs),
+      waitFor(
+        `${tenant} ${state}`,
+        async () => {
+          const s = (await streamReport(client, tenant, 'audit')).status;
+          return s?.state === state ? s : undefined;
+        },
+        timeoutMs,
+      ),
     async close() {
       for (const t of config.tenants) {
         await client.workflow

@@ -13,12 +13,12 @@ import type { Workflow } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Runtime, Worker, bundleWorkflowCode } from '@temporalio/worker';
+import { waitFor } from './wait';
 import { loadTenantConfig } from '../../src/config/env';
 import { buildDataConverter } from '../../src/temporal/data-converter';
-import type { StreamTimings } from '../../workflows/shared/stream-input';
 import { statusQuery } from '../../workflows/shared/messages';
+import type { StreamTimings } from '../../workflows/shared/stream-input';
 import type { StreamName, StreamStatus } from '../../workflows/shared/stream-status';
-import { waitFor } from './wait';
 
 const EventType = temporal.api.enums.v1.EventType;
 type EventType = temporal.api.enums.v1.EventType;
@@ -35,7 +35,9 @@ const dataConverter = buildDataConverter();
 
 const ROOT = path.resolve(__dirname, '../..');
 /** Where scripts/temporal-cli.sh and scripts/temporal-test-server.sh keep what they fetch. */
-const CACHE = process.env.KANDJI_DATADOG_CACHE ?? path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), '.cache'), 'kandji-datadog');
+const CACHE =
+  process.env.KANDJI_DATADOG_CACHE ??
+  path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), '.cache'), 'kandji-datadog');
 const BUNDLES = path.join(CACHE, 'workflow-bundles');
 
 /**
@@ -80,7 +82,10 @@ async function workflowBundle(): Promise<{ code: string }> {
   } catch {
     // not bundled yet
   }
-  const { code } = await bundleWorkflowCode({ workflowsPath: require.resolve('../../workflows'), logger: new DefaultLogger('WARN') });
+  const { code } = await bundleWorkflowCode({
+    workflowsPath: require.resolve('../../workflows'),
+    logger: new DefaultLogger('WARN'),
+  });
   fs.mkdirSync(BUNDLES, { recursive: true });
   const partial = `${cached}.${process.pid}.partial`;
   fs.writeFileSync(partial, code);
@@ -96,7 +101,10 @@ async function workflowBundle(): Promise<{ code: string }> {
 export interface WorkflowTestWorld {
   readonly env: TestWorkflowEnvironment;
   /** Starts a workflow on the worker's task queue; it is terminated after the test, passed or not. */
-  start<W extends Workflow>(workflow: W, options: Omit<WorkflowStartOptions<W>, 'taskQueue'>): Promise<WorkflowHandle<W>>;
+  start<W extends Workflow>(
+    workflow: W,
+    options: Omit<WorkflowStartOptions<W>, 'taskQueue'>,
+  ): Promise<WorkflowHandle<W>>;
 }
 
 /**
@@ -112,7 +120,13 @@ export function workflowTestWorld(activities: object): WorkflowTestWorld {
 
   beforeAll(async () => {
     env = await startTimeSkipping();
-    worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: await workflowBundle(), activities, dataConverter });
+    worker = await Worker.create({
+      connection: env.nativeConnection,
+      taskQueue,
+      workflowBundle: await workflowBundle(),
+      activities,
+      dataConverter,
+    });
     running = worker.run();
   });
   afterEach(async () => {
@@ -130,7 +144,9 @@ export function workflowTestWorld(activities: object): WorkflowTestWorld {
       return env;
     },
     async start(workflow, options) {
-      const handle = await world.env.client.workflow.start(workflow, { ...options, taskQueue } as WorkflowStartOptions<typeof workflow>);
+      const handle = await world.env.client.workflow.start(workflow, { ...options, taskQueue } as WorkflowStartOptions<
+        typeof workflow
+      >);
       started.push(handle);
       return handle;
     },
@@ -172,7 +188,11 @@ export async function settled(handle: WorkflowHandle): Promise<void> {
 }
 
 /** Polls a stream's `status` query (in real time: the server's clock stays put) until `ok` holds; returns it. */
-export function statusWhere(handle: WorkflowHandle, what: string, ok: (status: StreamStatus) => boolean): Promise<StreamStatus> {
+export function statusWhere(
+  handle: WorkflowHandle,
+  what: string,
+  ok: (status: StreamStatus) => boolean,
+): Promise<StreamStatus> {
   return waitFor(
     what,
     async () => {

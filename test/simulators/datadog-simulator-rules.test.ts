@@ -28,12 +28,21 @@ async function post(payload: unknown, encoding?: 'gzip'): Promise<Reply> {
   const raw = Buffer.isBuffer(payload) ? payload : Buffer.from(JSON.stringify(payload), 'utf8');
   const headers: Record<string, string> = { 'content-type': 'application/json', 'DD-API-KEY': KEY };
   if (encoding) headers['content-encoding'] = encoding;
-  const res = await request(sim.intakeUrl, { method: 'POST', headers, body: encoding === 'gzip' ? zlib.gzipSync(raw) : raw });
+  const res = await request(sim.intakeUrl, {
+    method: 'POST',
+    headers,
+    body: encoding === 'gzip' ? zlib.gzipSync(raw) : raw,
+  });
   return { status: res.statusCode, text: await res.body.text() };
 }
 
 const items = (n: number, prefix = 'log'): ReceivedLog[] =>
-  Array.from({ length: n }, (_, i) => ({ ddsource: 'kandji', service: 'audit', message: `${prefix}-${i}`, id: `${prefix}-${i}` }));
+  Array.from({ length: n }, (_, i) => ({
+    ddsource: 'kandji',
+    service: 'audit',
+    message: `${prefix}-${i}`,
+    id: `${prefix}-${i}`,
+  }));
 
 function expectErrors(reply: Reply, status: number): string {
   expect(reply.status).toBe(status);
@@ -64,7 +73,12 @@ describe('poison', () => {
 
   it('400 with an HTTPLogErrors body when any item matches, and nothing of the request is stored', async () => {
     sim.setPoison(isPoison);
-    const batch = [...items(3, 'a'), { id: 'bad', message: 'x', poison: true }, ...items(2, 'b'), { id: 'bad2', poison: true }];
+    const batch = [
+      ...items(3, 'a'),
+      { id: 'bad', message: 'x', poison: true },
+      ...items(2, 'b'),
+      { id: 'bad2', poison: true },
+    ];
     const detail = expectErrors(await post(batch, 'gzip'), 400);
     expect(detail).toContain('3');
     expect(sim.received).toHaveLength(0);
@@ -218,7 +232,10 @@ describe('timestamp window (18 h past, 2 h future)', () => {
   });
 
   it('truncation marks index `received` after stale items are set aside', async () => {
-    await post([{ id: 'old', occurred_at: iso(NOW - 20 * HOUR) }, { id: 'huge', message: 'z'.repeat(1_000_001) }]);
+    await post([
+      { id: 'old', occurred_at: iso(NOW - 20 * HOUR) },
+      { id: 'huge', message: 'z'.repeat(1_000_001) },
+    ]);
     expect(sim.received.map((i) => i.id)).toEqual(['huge']);
     expect(sim.truncated).toEqual([expect.objectContaining({ index: 0 })]);
   });
@@ -236,7 +253,10 @@ describe('timestamp window (18 h past, 2 h future)', () => {
     expect(sim.droppedAsStale).toHaveLength(0);
 
     sim.setClock(undefined);
-    await post([{ id: 'now', occurred_at: new Date().toISOString() }, { id: 'at-NOW', occurred_at: iso(NOW) }]);
+    await post([
+      { id: 'now', occurred_at: new Date().toISOString() },
+      { id: 'at-NOW', occurred_at: iso(NOW) },
+    ]);
     expect(sim.received.map((i) => i.id)).toEqual(['now']);
   });
 });
@@ -254,7 +274,15 @@ describe('timestamp helpers', () => {
     expect(parseIso8601('2025-09-23 09:01')).toBe(Date.UTC(2025, 8, 23, 9, 1));
     expect(parseIso8601('2025-09-23')).toBe(Date.UTC(2025, 8, 23));
     expect(parseIso8601('2024-02-29T00:00:00Z')).toBe(Date.UTC(2024, 1, 29));
-    for (const bad of ['2025-02-29', '2025-13-01', '2025-09-23T25:00:00Z', '23/09/2025', '', 'now', '2025-09-23T09:01:37+99:00']) {
+    for (const bad of [
+      '2025-02-29',
+      '2025-13-01',
+      '2025-09-23T25:00:00Z',
+      '23/09/2025',
+      '',
+      'now',
+      '2025-09-23T09:01:37+99:00',
+    ]) {
       expect(parseIso8601(bad)).toBeUndefined();
     }
     expect(parseTimestamp(1758618097420)).toBe(1758618097420);
@@ -264,7 +292,10 @@ describe('timestamp helpers', () => {
   });
 
   it('officialTimestamp reports its source; isOutsideIntakeWindow applies 18 h / 2 h', () => {
-    expect(officialTimestamp({ detection_datetime: iso(NOW), date: 5 }, 1)).toEqual({ timestampMs: NOW, source: 'detection_datetime' });
+    expect(officialTimestamp({ detection_datetime: iso(NOW), date: 5 }, 1)).toEqual({
+      timestampMs: NOW,
+      source: 'detection_datetime',
+    });
     expect(officialTimestamp({ Timestamp: 7 }, 1)).toEqual({ timestampMs: 7, source: 'Timestamp' });
     expect(officialTimestamp({ message: 'x' }, 42)).toEqual({ timestampMs: 42, source: undefined });
     expect(isOutsideIntakeWindow(NOW - 18 * HOUR, NOW)).toBe(false);

@@ -54,7 +54,12 @@ async function post(payload: unknown, opts: PostOptions = {}): Promise<Reply> {
 }
 
 const items = (n: number, prefix = 'log'): Record<string, unknown>[] =>
-  Array.from({ length: n }, (_, i) => ({ ddsource: 'kandji', service: 'audit', message: `${prefix}-${i}`, id: `${prefix}-${i}` }));
+  Array.from({ length: n }, (_, i) => ({
+    ddsource: 'kandji',
+    service: 'audit',
+    message: `${prefix}-${i}`,
+    id: `${prefix}-${i}`,
+  }));
 
 function expectErrorsBody(reply: Reply, status: number): void {
   expect(reply.status).toBe(status);
@@ -129,7 +134,11 @@ describe('accepted bodies', () => {
     expect(JSON.parse(r.text)).toEqual({});
     expect(sim.received).toEqual(batch);
     const rec = sim.requests[0]!;
-    expect(rec).toMatchObject({ status: 202, itemCount: 3, encoding: encoding === 'deflate-raw' ? 'deflate' : (encoding ?? 'identity') });
+    expect(rec).toMatchObject({
+      status: 202,
+      itemCount: 3,
+      encoding: encoding === 'deflate-raw' ? 'deflate' : (encoding ?? 'identity'),
+    });
     expect(rec.uncompressedBytes).toBe(Buffer.byteLength(JSON.stringify(batch)));
     expect(rec.compressedBytes).toBeGreaterThan(0);
   });

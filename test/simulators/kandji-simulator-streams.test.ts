@@ -1,4 +1,3 @@
-import { getJson as fetchJson } from '../helpers/http';
 import {
   DETECTIONS_PATH,
   KandjiSimulator,
@@ -13,6 +12,7 @@ import {
   type DetectionRow,
   type ThreatRecord,
 } from '../../simulators/kandji';
+import { getJson as fetchJson } from '../helpers/http';
 
 const TOKEN = '3f2504e0-4f89-41d3-9a0c-0305e82c3301';
 const AUTH = { Authorization: `Bearer ${TOKEN}` };
@@ -79,9 +79,25 @@ describe('detections', () => {
     expect(new Set(ids).size).toBe(700);
     expect(ids).toEqual([...ids].sort());
     const keys = [
-      'device_id', 'device_name', 'device_serial_number', 'device_model', 'device_os_version', 'blueprint_id',
-      'blueprint_name', 'name', 'version', 'path', 'bundle_id', 'cve_id', 'description', 'cve_link', 'cvss_score',
-      'severity', 'detection_datetime', 'cve_published_at', 'cve_modified_at',
+      'device_id',
+      'device_name',
+      'device_serial_number',
+      'device_model',
+      'device_os_version',
+      'blueprint_id',
+      'blueprint_name',
+      'name',
+      'version',
+      'path',
+      'bundle_id',
+      'cve_id',
+      'description',
+      'cve_link',
+      'cvss_score',
+      'severity',
+      'detection_datetime',
+      'cve_published_at',
+      'cve_modified_at',
     ];
     for (const row of rows) {
       expect(Object.keys(row)).toEqual(keys);
@@ -174,20 +190,33 @@ describe('detections', () => {
     const got = await sweepDetections(sim, { size: '4', filter });
     expect(got.rows.map(detectionIdentity)).toEqual(want);
 
-    const nulls = await sweepDetections(sim, { filter: JSON.stringify({ bundle_id: { in: [null] }, severity: { in: ['High', 'Critical'] } }) });
+    const nulls = await sweepDetections(sim, {
+      filter: JSON.stringify({ bundle_id: { in: [null] }, severity: { in: ['High', 'Critical'] } }),
+    });
     expect(nulls.rows.length).toBeGreaterThan(0);
-    expect(nulls.rows.length).toBe(all.filter((r) => r.bundle_id === null && ['High', 'Critical'].includes((r as any).severity)).length);
+    expect(nulls.rows.length).toBe(
+      all.filter((r) => r.bundle_id === null && ['High', 'Critical'].includes((r as any).severity)).length,
+    );
     // the legacy name matches the current field too, numbers match as numbers or strings
     const score = (all[0] as DetectionRow).cvss_score;
-    const legacyName = await sweepDetections(sim, { filter: JSON.stringify({ cvss_score: { in: [String(score)] }, cvss_severity: { in: [(all[0] as any).severity] } }) });
+    const legacyName = await sweepDetections(sim, {
+      filter: JSON.stringify({
+        cvss_score: { in: [String(score)] },
+        cvss_severity: { in: [(all[0] as any).severity] },
+      }),
+    });
     expect(legacyName.rows.length).toBe(all.filter((r) => r.cvss_score === score).length);
 
     const bad = await getJson(`${sim.url}${DETECTIONS_PATH}?filter=${encodeURIComponent('{"cve_id":')}`);
     expect(bad.status).toBe(400);
     expect(bad.res.headers.get('content-type')).toContain('application/json');
     expect(typeof bad.body.detail).toBe('string');
-    expect((await getJson(`${sim.url}${DETECTIONS_PATH}?filter=${encodeURIComponent('{"nope":{"in":[1]}}')}`)).status).toBe(400);
-    expect((await getJson(`${sim.url}${DETECTIONS_PATH}?filter=${encodeURIComponent('{"cve_id":{"gte":"x"}}')}`)).status).toBe(400);
+    expect(
+      (await getJson(`${sim.url}${DETECTIONS_PATH}?filter=${encodeURIComponent('{"nope":{"in":[1]}}')}`)).status,
+    ).toBe(400);
+    expect(
+      (await getJson(`${sim.url}${DETECTIONS_PATH}?filter=${encodeURIComponent('{"cve_id":{"gte":"x"}}')}`)).status,
+    ).toBe(400);
   });
 
   it('churn between pages: rows present for the whole sweep are seen exactly once', async () => {
@@ -243,7 +272,9 @@ describe('detections', () => {
       const { body } = await getJson(`${legacy.url}${DETECTIONS_PATH}`);
       expect(body.results).toHaveLength(50);
       for (const r of body.results) {
-        expect(Object.keys(r)).toEqual(expect.arrayContaining(['cve_description', 'cvss_severity', 'first_detection_date', 'latest_detection_date']));
+        expect(Object.keys(r)).toEqual(
+          expect.arrayContaining(['cve_description', 'cvss_severity', 'first_detection_date', 'latest_detection_date']),
+        );
         expect(r).not.toHaveProperty('description');
         expect(r.first_detection_date).toMatch(/^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}\.\d{6}$/);
         expect(r.latest_detection_date >= r.first_detection_date).toBe(true);
@@ -303,7 +334,13 @@ describe('threat-details', () => {
     const departed = all.filter((t) => t.device_name === '');
     expect(departed.length).toBeGreaterThan(0);
     for (const t of departed) {
-      expect(t).toMatchObject({ device_serial_number: null, blueprint_id: null, library_item_id: null, pup_posture: null, malware_posture: null });
+      expect(t).toMatchObject({
+        device_serial_number: null,
+        blueprint_id: null,
+        library_item_id: null,
+        pup_posture: null,
+        malware_posture: null,
+      });
     }
     expect(all.some((t) => t.bundle_path.endsWith('.app'))).toBe(true);
   });
@@ -368,7 +405,8 @@ describe('threat-details', () => {
     expect(expected).toBeGreaterThan(30);
     expect(expected).toBeLessThan(300);
     expect(Math.abs(week.body.count - expected)).toBeLessThanOrEqual(1); // the clock moved between the two
-    for (const t of week.body.results as ThreatRecord[]) expect(naiveToMicros(t.detection_date)! >= since - 60_000_000n).toBe(true);
+    for (const t of week.body.results as ThreatRecord[])
+      expect(naiveToMicros(t.detection_date)! >= since - 60_000_000n).toBe(true);
 
     for (const q of ['classification=virus', 'status=deleted', 'date_range=abc', 'date_range=0']) {
       const bad = await getJson(`${sim.url}${THREAT_DETAILS_PATH}?${q}`);
@@ -384,9 +422,16 @@ describe('threat-details', () => {
       releaseNote: 'ok',
     });
     expect(threatIdentity(updated)).toBe(threatIdentity(target));
-    const { body } = await getJson(`${sim.url}${THREAT_DETAILS_PATH}?status=released&device_id=${target.device_id}&limit=1000`);
+    const { body } = await getJson(
+      `${sim.url}${THREAT_DETAILS_PATH}?status=released&device_id=${target.device_id}&limit=1000`,
+    );
     const got = (body.results as ThreatRecord[]).find((t) => threatIdentity(t) === threatIdentity(target))!;
-    expect(got).toMatchObject({ status: 'RELEASED', released_by: 'maria.garcia@example.com', release_note: 'ok', date_of_quarantine: target.date_of_quarantine });
+    expect(got).toMatchObject({
+      status: 'RELEASED',
+      released_by: 'maria.garcia@example.com',
+      release_note: 'ok',
+      date_of_quarantine: target.date_of_quarantine,
+    });
     expect(got.date_of_release).toMatch(NAIVE_TIMESTAMP_RE);
     // and back, by identity
     const back = sim.threats.changeStatus(threatIdentity(target), 'QUARANTINED');
@@ -463,7 +508,11 @@ describe('late audit events', () => {
 
 describe('shared behaviour of the new endpoints', () => {
   it('a feature turned off answers the HTML 404 page', async () => {
-    const sim = await KandjiSimulator.start({ tokens: [TOKEN], features: { detections: false }, threats: { count: 3, from: new Date(0), to: new Date() } });
+    const sim = await KandjiSimulator.start({
+      tokens: [TOKEN],
+      features: { detections: false },
+      threats: { count: 3, from: new Date(0), to: new Date() },
+    });
     try {
       const off = await getJson(`${sim.url}${DETECTIONS_PATH}`);
       expect(off.status).toBe(404);
@@ -500,7 +549,10 @@ describe('shared behaviour of the new endpoints', () => {
       }
       expect(sim.requestCount((r) => r.status === 429)).toBe(3);
       expect(sim.requestCount((r) => r.path === DETECTIONS_PATH)).toBe(3);
-      expect(sim.requests.find((r) => r.path === THREAT_DETAILS_PATH && r.status === 200)).toMatchObject({ authorized: true, method: 'GET' });
+      expect(sim.requests.find((r) => r.path === THREAT_DETAILS_PATH && r.status === 200)).toMatchObject({
+        authorized: true,
+        method: 'GET',
+      });
 
       sim.resetRateLimit();
       sim.setRequestsPerHour(100);

@@ -1,5 +1,5 @@
-import { getJson as fetchJson } from '../helpers/http';
 import { AuditStore, KandjiSimulator, LONG_TIE_RUN, OCCURRED_AT_RE, type AuditRecord } from '../../simulators/kandji';
+import { getJson as fetchJson } from '../helpers/http';
 
 const TOKEN = '3f2504e0-4f89-41d3-9a0c-0305e82c3301';
 const AUTH = { Authorization: `Bearer ${TOKEN}` };
@@ -31,7 +31,15 @@ async function followAll(sim: KandjiSimulator, firstUrl: string): Promise<{ reco
 }
 
 function rec(id: string, occurred_at: string): AuditRecord {
-  return { id, action: 'update', occurred_at, actor_id: 'kandji', actor_type: 'kandji', target_type: 'device', new_state: null };
+  return {
+    id,
+    action: 'update',
+    occurred_at,
+    actor_id: 'kandji',
+    actor_type: 'kandji',
+    target_type: 'device',
+    new_state: null,
+  };
 }
 
 describe('KandjiSimulator', () => {
@@ -61,7 +69,9 @@ describe('KandjiSimulator', () => {
     expect(none.res.headers.get('content-type')).toContain('application/json');
     expect(none.body).toEqual({ detail: 'Authentication credentials were not provided.' });
 
-    const wrong = await getJson(`${sim.url}${EVENTS}`, { Authorization: 'Bearer 00000000-0000-4000-8000-000000000000' });
+    const wrong = await getJson(`${sim.url}${EVENTS}`, {
+      Authorization: 'Bearer 00000000-0000-4000-8000-000000000000',
+    });
     expect(wrong.status).toBe(401);
     expect(wrong.body).toEqual({ detail: 'Invalid token.' });
     expect(wrong.res.headers.get('server')).toBe('gunicorn/20.0.4');
@@ -271,12 +281,20 @@ describe('KandjiSimulator date filters', () => {
   it('start_date and end_date are inclusive at microsecond precision', async () => {
     expect(await ids('start_date=2024-11-26T22:58:26.239570Z')).toEqual(['02', '03', '04', '05']);
     expect(await ids('end_date=2024-11-26T22:58:26.239570Z')).toEqual(['00', '01', '02', '03']);
-    expect(await ids('start_date=2024-11-26T22:58:26.239570Z&end_date=2024-11-26T22:58:26.239570Z')).toEqual(['02', '03']);
+    expect(await ids('start_date=2024-11-26T22:58:26.239570Z&end_date=2024-11-26T22:58:26.239570Z')).toEqual([
+      '02',
+      '03',
+    ]);
     expect(await ids('start_date=2024-11-26T22:58:26.239571Z&end_date=2024-11-26T22:58:26.239571Z')).toEqual(['04']);
   });
 
   it('offsets, missing fraction and bare dates', async () => {
-    expect(await ids(`start_date=${encodeURIComponent('2024-11-26T22:58:26.239570+00:00')}`)).toEqual(['02', '03', '04', '05']);
+    expect(await ids(`start_date=${encodeURIComponent('2024-11-26T22:58:26.239570+00:00')}`)).toEqual([
+      '02',
+      '03',
+      '04',
+      '05',
+    ]);
     expect(await ids(`start_date=${encodeURIComponent('2024-11-27T00:58:26.239571+02:00')}`)).toEqual(['04', '05']);
     // an unencoded '+' arrives as a space; accepted as the offset sign
     expect(await ids('start_date=2024-11-26T22:58:26.239570+00:00')).toEqual(['02', '03', '04', '05']);
@@ -288,7 +306,9 @@ describe('KandjiSimulator date filters', () => {
   });
 
   it('filters carry over through the cursor, splitting a tie', async () => {
-    const first = await getJson(`${sim.url}${EVENTS}?limit=2&start_date=2024-11-26T22:58:26.239569Z&end_date=2024-11-26T22:58:26.239571Z`);
+    const first = await getJson(
+      `${sim.url}${EVENTS}?limit=2&start_date=2024-11-26T22:58:26.239569Z&end_date=2024-11-26T22:58:26.239571Z`,
+    );
     const p1 = first.body as Page;
     expect(p1.results.map((r) => r.id.slice(-2))).toEqual(['01', '02']);
     const p2 = (await getJson(p1.next!)).body as Page;
@@ -374,7 +394,9 @@ describe('KandjiSimulator publicBaseUrl', () => {
     });
     try {
       const page = (await getJson(`${sim.url}${EVENTS}?limit=2&sort_by=-occurred_at`)).body as Page;
-      expect(page.next).toMatch(/^https:\/\/accuhive\.api\.kandji\.io\/api\/v1\/audit\/events\?limit=2&sort_by=-occurred_at&cursor=/);
+      expect(page.next).toMatch(
+        /^https:\/\/accuhive\.api\.kandji\.io\/api\/v1\/audit\/events\?limit=2&sort_by=-occurred_at&cursor=/,
+      );
     } finally {
       await sim.stop();
     }
@@ -389,7 +411,9 @@ describe('KandjiSimulator rate limit', () => {
         const token = i % 2 === 0 ? TOKEN : 'second-token';
         expect((await getJson(`${sim.url}${EVENTS}?limit=1`, { Authorization: `Bearer ${token}` })).status).toBe(200);
       }
-      const { status, res, body } = await getJson(`${sim.url}${EVENTS}?limit=1`, { Authorization: 'Bearer second-token' });
+      const { status, res, body } = await getJson(`${sim.url}${EVENTS}?limit=1`, {
+        Authorization: 'Bearer second-token',
+      });
       expect(status).toBe(429);
       const retryAfter = Number(res.headers.get('retry-after'));
       expect(retryAfter).toBeGreaterThan(3500);
@@ -432,7 +456,11 @@ describe('AuditStore', () => {
 
   it('append keeps order and rejects duplicate ids', () => {
     const s = new AuditStore();
-    s.append([rec('B', '2025-01-01T00:00:00.000002Z'), rec('A', '2025-01-01T00:00:00.000002Z'), rec('C', '2025-01-01T00:00:00.000001Z')]);
+    s.append([
+      rec('B', '2025-01-01T00:00:00.000002Z'),
+      rec('A', '2025-01-01T00:00:00.000002Z'),
+      rec('C', '2025-01-01T00:00:00.000001Z'),
+    ]);
     expect(s.all().map((r) => r.id)).toEqual(['C', 'A', 'B']);
     expect(() => s.append([rec('A', '2025-01-01T00:00:00.000003Z')])).toThrow(/duplicate/);
   });

@@ -3,19 +3,24 @@
  * before), also from code the activity calls; outside an activity the same code logs without them.
  */
 import { MockActivityEnvironment } from '@temporalio/testing';
+import { createActivities } from '../../activities';
 import { activityLogger } from '../../activities/activity-logger';
 import type { ActivityDeps, TenantDeps } from '../../activities/deps';
-import { createActivities } from '../../activities';
 import { shipRecords, type ShipBatchInput } from '../../activities/ship-batch';
 import { capturingLogger } from '../helpers/capture-logger';
 
 function depsWith(logger: ActivityDeps['logger']): ActivityDeps {
   // Datadog takes every batch, a little later (so that two activities' requests interleave).
   const datadog = { send: () => new Promise<void>((r) => setTimeout(r, 5)) };
-  return { tenants: new Map([['acme', { kandji: {} as TenantDeps['kandji'], ddtags: 'kandji_tenant:acme' }]]), datadog, logger };
+  return {
+    tenants: new Map([['acme', { kandji: {} as TenantDeps['kandji'], ddtags: 'kandji_tenant:acme' }]]),
+    datadog,
+    logger,
+  };
 }
 
-const records = (n: number) => Array.from({ length: n }, (_, i) => ({ id: `e${i}`, occurred_at: new Date().toISOString(), action: 'update' }));
+const records = (n: number) =>
+  Array.from({ length: n }, (_, i) => ({ id: `e${i}`, occurred_at: new Date().toISOString(), action: 'update' }));
 const batch = (n: number): ShipBatchInput => ({ tenant: 'acme', stream: 'audit', records: records(n) });
 
 const info = (run: string, attempt: number) => ({
@@ -57,7 +62,9 @@ describe('activityLogger', () => {
     await Promise.all(
       ['run-a', 'run-b'].map((run, i) => new MockActivityEnvironment(info(run, i + 1)).run(shipBatch, batch(1 + i))),
     );
-    const shipped = lines.filter((l) => l.msg === 'shipped to Datadog').map((l) => [l.workflowRunId, l.attempt, l.shipped]);
+    const shipped = lines
+      .filter((l) => l.msg === 'shipped to Datadog')
+      .map((l) => [l.workflowRunId, l.attempt, l.shipped]);
     expect(shipped.sort()).toEqual([
       ['run-a', 1, 1],
       ['run-b', 2, 2],

@@ -67,7 +67,10 @@ class FakeKandji {
     let next: string | null = null;
     if (last && results.length >= limit) {
       const key = timestampKey(last.occurred_at);
-      const q = new URLSearchParams({ limit: String(limit), cursor: JSON.stringify(this.nextMode === 'keyset' ? [key, last.id] : [key]) });
+      const q = new URLSearchParams({
+        limit: String(limit),
+        cursor: JSON.stringify(this.nextMode === 'keyset' ? [key, last.id] : [key]),
+      });
       next = `${AUDIT_EVENTS_PATH}?${q.toString()}`;
     }
     // Deep copies: records travel as JSON.
@@ -98,7 +101,11 @@ const CANDIDATES = new Set<string>(['x', 'm', 'a', 'b', 'w', 'y', 'z', 'old']);
 /** Ids the cursor remembers as shipped in the digest's second of `since`. */
 function remembered(c: AuditCursor): string[] {
   const sec = Math.floor(keyToMillis(c.since) / 1000);
-  const hashes = new Set(decodeDigest(c.digest).filter((e) => e.sec === sec).map((e) => e.hash));
+  const hashes = new Set(
+    decodeDigest(c.digest)
+      .filter((e) => e.sec === sec)
+      .map((e) => e.hash),
+  );
   return [...CANDIDATES].filter((id) => hashes.has(idHash(id))).sort();
 }
 
@@ -131,7 +138,11 @@ describe('advanceAuditCursor across pages', () => {
     expect(r.cursor).toEqual(cursor);
 
     // A late event at the boundary timestamp (sorting before the shipped ones), one later, one in the past.
-    kandji.add({ id: 'a0', occurred_at: '2026-01-31T10:00:02.123456+00:00' }, { id: 'e4', occurred_at: T3 }, { id: 'old', occurred_at: T1 });
+    kandji.add(
+      { id: 'a0', occurred_at: '2026-01-31T10:00:02.123456+00:00' },
+      { id: 'e4', occurred_at: T3 },
+      { id: 'old', occurred_at: T1 },
+    );
     r = poll(kandji, r.cursor, 2);
     shipped.push(...r.shipped);
     expect(ids(r.shipped)).toEqual(['a0', 'e4']);
@@ -145,7 +156,9 @@ describe('advanceAuditCursor across pages', () => {
     const tie = ['t1', 't2', 't3', 't4', 't5', 't6', 't7'];
     kandji.add({ id: 'before', occurred_at: T1 });
     // Different spellings of the same instant: all one tie group.
-    tie.forEach((id, i) => kandji.add({ id, occurred_at: i % 2 ? '2026-01-31T10:00:02.123456Z' : '2026-01-31T12:00:02.123456+02:00' }));
+    tie.forEach((id, i) =>
+      kandji.add({ id, occurred_at: i % 2 ? '2026-01-31T10:00:02.123456Z' : '2026-01-31T12:00:02.123456+02:00' }),
+    );
     const seen: string[] = [];
 
     let r = poll(kandji, initialAuditCursor(T0), 3);
@@ -194,7 +207,7 @@ describe('advanceAuditCursor across pages', () => {
 
   it('ships every event of a random log exactly once, in order, whatever the page size', () => {
     let seed = 7;
-    const rand = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const rand = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
     for (const limit of [1, 2, 3, 5, 10]) {
       const kandji = new FakeKandji();
       let cursor = initialAuditCursor(T0);
@@ -206,13 +219,18 @@ describe('advanceAuditCursor across pages', () => {
         const count = Math.floor(rand() * 6);
         for (let k = 0; k < count; k++) {
           if (rand() < 0.4) second += 1;
-          kandji.add({ id: `id-${String(n++).padStart(3, '0')}`, occurred_at: `2026-01-31T11:00:${String(second).padStart(2, '0')}.5Z` });
+          kandji.add({
+            id: `id-${String(n++).padStart(3, '0')}`,
+            occurred_at: `2026-01-31T11:00:${String(second).padStart(2, '0')}.5Z`,
+          });
         }
         const r = poll(kandji, cursor, limit);
         shipped.push(...r.shipped);
         cursor = r.cursor;
       }
-      const expected = [...kandji.events].sort((a, b) => (a.occurred_at < b.occurred_at ? -1 : a.occurred_at > b.occurred_at ? 1 : a.id < b.id ? -1 : 1));
+      const expected = [...kandji.events].sort((a, b) =>
+        a.occurred_at < b.occurred_at ? -1 : a.occurred_at > b.occurred_at ? 1 : a.id < b.id ? -1 : 1,
+      );
       expect(ids(shipped)).toEqual(ids(expected));
       expect(new Set(ids(shipped)).size).toBe(shipped.length);
     }
@@ -267,7 +285,14 @@ describe('advanceAuditCursor on one page', () => {
   it('sorts the ids at the boundary and does not mutate its input', () => {
     const input: AuditCursor = { since: cursor.since, shippedAtSince: ['m'], page: null };
     const frozen = JSON.stringify(input);
-    const r = advanceAuditCursor(input, [{ id: 'z', occurred_at: '2026-01-31T10:00:00Z' }, { id: 'b', occurred_at: '2026-01-31T10:00:00Z' }], null);
+    const r = advanceAuditCursor(
+      input,
+      [
+        { id: 'z', occurred_at: '2026-01-31T10:00:00Z' },
+        { id: 'b', occurred_at: '2026-01-31T10:00:00Z' },
+      ],
+      null,
+    );
     expect(view(r.next).shippedAtSince).toEqual(['b', 'm', 'z']);
     const entries = decodeDigest(r.next.digest);
     expect(entries).toEqual([...entries].sort((a, b) => a.sec - b.sec || (a.hash < b.hash ? -1 : 1)));
@@ -284,7 +309,11 @@ describe('auditRequestPath', () => {
     expect(url.pathname).toBe('/api/v1/audit/events');
     expect(path.startsWith('/api/v1/audit/events?')).toBe(true);
     expect(AUDIT_PAGE_LIMIT).toBe(500);
-    expect(Object.fromEntries(url.searchParams)).toEqual({ limit: '500', sort_by: 'occurred_at', start_date: '2026-01-31T11:00:00.000000Z' });
+    expect(Object.fromEntries(url.searchParams)).toEqual({
+      limit: '500',
+      sort_by: 'occurred_at',
+      start_date: '2026-01-31T11:00:00.000000Z',
+    });
   });
 
   it('takes a page size', () => {
@@ -300,10 +329,19 @@ describe('auditRequestPath', () => {
   });
 
   it('re-reads the overlap window on a fresh poll, but never before the start', () => {
-    const c: AuditCursor = { since: '2026-01-31T11:00:00.250000Z', from: '2026-01-31T10:00:00.000000Z', recent: [], page: null };
-    expect(new URL(auditRequestPath(c, 500, 300_000), ORIGIN).searchParams.get('start_date')).toBe('2026-01-31T10:55:00.250000Z');
+    const c: AuditCursor = {
+      since: '2026-01-31T11:00:00.250000Z',
+      from: '2026-01-31T10:00:00.000000Z',
+      recent: [],
+      page: null,
+    };
+    expect(new URL(auditRequestPath(c, 500, 300_000), ORIGIN).searchParams.get('start_date')).toBe(
+      '2026-01-31T10:55:00.250000Z',
+    );
     const young = { ...c, from: '2026-01-31T10:58:00.000000Z' };
-    expect(new URL(auditRequestPath(young, 500, 300_000), ORIGIN).searchParams.get('start_date')).toBe('2026-01-31T10:58:00.000000Z');
+    expect(new URL(auditRequestPath(young, 500, 300_000), ORIGIN).searchParams.get('start_date')).toBe(
+      '2026-01-31T10:58:00.000000Z',
+    );
   });
 });
 
@@ -348,12 +386,18 @@ describe('timestampKey', () => {
     expect(() => timestampKey(input)).toThrow(TypeError);
   });
 
-  it.each(['2026-02-30', '2026-02-30T00:00:00Z', '2025-02-29', '2026-13-01', '2026-00-10', '2026-04-31T08:00:00Z', '2026-01-32', '2026-01-31T24:00:00Z'])(
-    'rejects the impossible date %p',
-    (input) => {
-      expect(() => timestampKey(input)).toThrow(/not a valid date/);
-    },
-  );
+  it.each([
+    '2026-02-30',
+    '2026-02-30T00:00:00Z',
+    '2025-02-29',
+    '2026-13-01',
+    '2026-00-10',
+    '2026-04-31T08:00:00Z',
+    '2026-01-32',
+    '2026-01-31T24:00:00Z',
+  ])('rejects the impossible date %p', (input) => {
+    expect(() => timestampKey(input)).toThrow(/not a valid date/);
+  });
 
   it('gives equal keys for equal instants in different spellings', () => {
     const spellings = [
@@ -369,12 +413,15 @@ describe('timestampKey', () => {
 
   it('sorts lexically in time order', () => {
     let seed = 42;
-    const rand = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const rand = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
     const base = Date.parse('2025-06-01T00:00:00Z');
     const samples: { key: string; micros: number }[] = [];
     for (let i = 0; i < 400; i++) {
       // Instants spread over ~2 years, some within the same millisecond.
-      const ms = i % 5 === 0 && samples.length ? Math.floor(samples[samples.length - 1]!.micros / 1000) : base + Math.floor(rand() * 6e10);
+      const ms =
+        i % 5 === 0 && samples.length
+          ? Math.floor(samples[samples.length - 1]!.micros / 1000)
+          : base + Math.floor(rand() * 6e10);
       const us = Math.floor(rand() * 1000);
       const offsetMin = [0, 60, -300, 330, 120][i % 5]!;
       const local = new Date(ms + offsetMin * 60_000).toISOString().slice(0, 19);
@@ -391,7 +438,12 @@ describe('timestampKey', () => {
   });
 
   it('orders across years and day boundaries', () => {
-    const keys = ['2026-01-01T00:00:00+01:00', '2025-12-31T23:30:00Z', '2025-12-31T22:59:59.999999Z', '2026-01-01T00:00:00.000001Z'].map(timestampKey);
+    const keys = [
+      '2026-01-01T00:00:00+01:00',
+      '2025-12-31T23:30:00Z',
+      '2025-12-31T22:59:59.999999Z',
+      '2026-01-01T00:00:00.000001Z',
+    ].map(timestampKey);
     expect([...keys].sort()).toEqual([keys[2], keys[0], keys[1], keys[3]]);
   });
 });
@@ -407,9 +459,13 @@ describe('keyToMillis / millisToKey', () => {
 
 describe('late events and the overlap window', () => {
   const OVERLAP = 60_000;
-  const at = (s: number) => `2026-01-31T10:${String(Math.floor(s / 60)).padStart(2, '0')}:${String(s % 60).padStart(2, '0')}.000000Z`;
+  const at = (s: number) =>
+    `2026-01-31T10:${String(Math.floor(s / 60)).padStart(2, '0')}:${String(s % 60).padStart(2, '0')}.000000Z`;
 
-  function pollWithOverlap(kandji: FakeKandji, cursor: AuditCursor): { shipped: Ev[]; late: number; cursor: AuditCursor } {
+  function pollWithOverlap(
+    kandji: FakeKandji,
+    cursor: AuditCursor,
+  ): { shipped: Ev[]; late: number; cursor: AuditCursor } {
     const shipped: Ev[] = [];
     let late = 0;
     for (;;) {
@@ -428,7 +484,11 @@ describe('late events and the overlap window', () => {
     let r = pollWithOverlap(kandji, initialAuditCursor(at(0)));
     expect(ids(r.shipped)).toEqual(['a', 'b']);
     // 'late' happened 30 s before 'b' but shows up only now; 'ancient' is older than the window.
-    kandji.add({ id: 'late', occurred_at: at(70) }, { id: 'ancient', occurred_at: at(20) }, { id: 'c', occurred_at: at(101) });
+    kandji.add(
+      { id: 'late', occurred_at: at(70) },
+      { id: 'ancient', occurred_at: at(20) },
+      { id: 'c', occurred_at: at(101) },
+    );
     r = pollWithOverlap(kandji, r.cursor);
     expect(ids(r.shipped)).toEqual(['late', 'c']);
     expect(r.late).toBe(1);
@@ -485,23 +545,30 @@ describe('the overlap digest stays bounded whatever the event rate', () => {
     const start = new URL(auditRequestPath(cursor, 500, OVERLAP), ORIGIN).searchParams.get('start_date')!;
     expect(start).toBe(cursor.digestFrom);
     // Re-reading the covered window ships nothing again.
-    const tail = Array.from({ length: 20_000 }, (_, i) => ev(i, base + i * 12)).filter((e) => timestampKey(e.occurred_at) >= start);
+    const tail = Array.from({ length: 20_000 }, (_, i) => ev(i, base + i * 12)).filter(
+      (e) => timestampKey(e.occurred_at) >= start,
+    );
     expect(advanceAuditCursor(cursor, tail, null, OVERLAP, base + 240_000).fresh).toEqual([]);
   });
 });
 
-describe('ties across page boundaries, whatever Kandji\'s next link is', () => {
+describe("ties across page boundaries, whatever Kandji's next link is", () => {
   const T = (s: number, us = 0) => `2026-01-31T10:00:${String(s).padStart(2, '0')}.${String(us).padStart(6, '0')}Z`;
 
-  it.each(['keyset', 'timestamp'] as const)('ships bulk-action ties straddling pages exactly once (next: %s)', (mode) => {
-    const kandji = new FakeKandji(mode);
-    // Groups of 1 to 5 events sharing one time, pages of 5: groups straddle page boundaries everywhere.
-    let n = 0;
-    for (let s = 0; s < 40; s++) for (let i = 0; i < 1 + ((s * 3) % 5); i++) kandji.add({ id: `e${String(n++).padStart(4, '0')}`, occurred_at: T(s) });
-    const r = poll(kandji, initialAuditCursor(T(0)), 5);
-    expect(ids(r.shipped).sort()).toEqual(kandji.events.map((e) => e.id).sort());
-    expect(new Set(ids(r.shipped)).size).toBe(n);
-  });
+  it.each(['keyset', 'timestamp'] as const)(
+    'ships bulk-action ties straddling pages exactly once (next: %s)',
+    (mode) => {
+      const kandji = new FakeKandji(mode);
+      // Groups of 1 to 5 events sharing one time, pages of 5: groups straddle page boundaries everywhere.
+      let n = 0;
+      for (let s = 0; s < 40; s++)
+        for (let i = 0; i < 1 + ((s * 3) % 5); i++)
+          kandji.add({ id: `e${String(n++).padStart(4, '0')}`, occurred_at: T(s) });
+      const r = poll(kandji, initialAuditCursor(T(0)), 5);
+      expect(ids(r.shipped).sort()).toEqual(kandji.events.map((e) => e.id).sort());
+      expect(new Set(ids(r.shipped)).size).toBe(n);
+    },
+  );
 
   it('follows the next link only when a whole page shares one time; with a timestamp link the rest of that group is lost (Kandji gives no finer position)', () => {
     for (const mode of ['keyset', 'timestamp'] as const) {

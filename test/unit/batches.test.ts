@@ -136,7 +136,13 @@ describe('splitIntoBatches', () => {
   });
 
   it('keeps items exactly as serialised (nested objects, unicode, escapes)', () => {
-    const items = [{ a: { b: [1, 2, { c: null }] } }, 'quote " and \\ backslash', { text: 'Zürich → 東京 😀' }, 0, false];
+    const items = [
+      { a: { b: [1, 2, { c: null }] } },
+      'quote " and \\ backslash',
+      { text: 'Zürich → 東京 😀' },
+      0,
+      false,
+    ];
     const batches = splitIntoBatches(items, { maxBytes: 40 });
     checkInvariants(items, batches, 1_000, 40);
   });

@@ -35,12 +35,13 @@ describe('the category of a remote failure', () => {
     [413, false],
   ];
 
-  it.each((['kandji', 'datadog'] as const).flatMap((service) => BY_STATUS.map(([status, benign]) => [service, status, benign] as const)))(
-    '%s answering %i: benign %s',
-    (service, status, benign) => {
-      expect(answered(service, status).category).toBe(benign ? BENIGN : undefined);
-    },
-  );
+  it.each(
+    (['kandji', 'datadog'] as const).flatMap((service) =>
+      BY_STATUS.map(([status, benign]) => [service, status, benign] as const),
+    ),
+  )('%s answering %i: benign %s', (service, status, benign) => {
+    expect(answered(service, status).category).toBe(benign ? BENIGN : undefined);
+  });
 
   it.each(['kandji', 'datadog'] as const)('%s: a connection that broke before any answer is benign', (service) => {
     const err = networkError(service, Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }));
@@ -49,7 +50,9 @@ describe('the category of a remote failure', () => {
   });
 
   it('an unavailable without an answer or a broken connection (a missing snapshot chunk) is not', () => {
-    expect(toApplicationFailure(new RemoteError('kandji', 'unavailable', 'snapshot state chunk x is missing')).category).toBeUndefined();
+    expect(
+      toApplicationFailure(new RemoteError('kandji', 'unavailable', 'snapshot state chunk x is missing')).category,
+    ).toBeUndefined();
   });
 
   it('unreadable answers and unsafe links are not', () => {
@@ -59,8 +62,15 @@ describe('the category of a remote failure', () => {
   });
 
   it('keeps type, retryability and the retry delay as they were', () => {
-    const f = toApplicationFailure(new RemoteError('datadog', 'rate_limited', 'slow down', { status: 429, retryAfterMs: 7_000 }));
-    expect(f).toMatchObject({ type: 'DatadogRateLimitedError', nonRetryable: false, nextRetryDelay: 7_000, category: BENIGN });
+    const f = toApplicationFailure(
+      new RemoteError('datadog', 'rate_limited', 'slow down', { status: 429, retryAfterMs: 7_000 }),
+    );
+    expect(f).toMatchObject({
+      type: 'DatadogRateLimitedError',
+      nonRetryable: false,
+      nextRetryDelay: 7_000,
+      category: BENIGN,
+    });
   });
 });
 
@@ -84,9 +94,19 @@ describe('through the real clients', () => {
     const kandji401 = new KandjiClient({ baseUrl: rejected.origin, token: 't' });
     const datadog = new DatadogIntakeClient({ intakeUrl: `${limited.origin}/api/v2/logs`, apiKey: 'k' });
     try {
-      await expect(withTypedFailures(() => kandji503.getJson('/api/v1/audit/events'))).rejects.toMatchObject({ type: 'KandjiUnavailableError', category: BENIGN });
-      await expect(withTypedFailures(() => datadog.send('[]'))).rejects.toMatchObject({ type: 'DatadogRateLimitedError', category: BENIGN, nextRetryDelay: 3_000 });
-      await expect(withTypedFailures(() => kandji401.getJson('/api/v1/audit/events'))).rejects.toMatchObject({ type: 'KandjiAuthError', category: undefined });
+      await expect(withTypedFailures(() => kandji503.getJson('/api/v1/audit/events'))).rejects.toMatchObject({
+        type: 'KandjiUnavailableError',
+        category: BENIGN,
+      });
+      await expect(withTypedFailures(() => datadog.send('[]'))).rejects.toMatchObject({
+        type: 'DatadogRateLimitedError',
+        category: BENIGN,
+        nextRetryDelay: 3_000,
+      });
+      await expect(withTypedFailures(() => kandji401.getJson('/api/v1/audit/events'))).rejects.toMatchObject({
+        type: 'KandjiAuthError',
+        category: undefined,
+      });
     } finally {
       await Promise.all([kandji503.close(), kandji401.close(), datadog.close()]);
       await Promise.all([unavailable, limited, rejected].map((s) => stop(s.server)));
@@ -95,7 +115,10 @@ describe('through the real clients', () => {
 
   it('a refused connection ends it with a benign failure', async () => {
     const kandji = new KandjiClient({ baseUrl: await closedOrigin(), token: 't', timeoutMs: 2_000 });
-    await expect(withTypedFailures(() => kandji.getJson('/api/v1/audit/events'))).rejects.toMatchObject({ type: 'KandjiUnavailableError', category: BENIGN });
+    await expect(withTypedFailures(() => kandji.getJson('/api/v1/audit/events'))).rejects.toMatchObject({
+      type: 'KandjiUnavailableError',
+      category: BENIGN,
+    });
     await kandji.close();
   });
 });

@@ -14,9 +14,12 @@ function usageError(argv: string[]): UsageError {
 
 describe('parseCommand', () => {
   describe('help', () => {
-    it.each([[[]], [['help']], [['--help']], [['-h']], [['help', '--help']], [['--tenant', 'acme', '-h']]])('%j → the list of commands', (argv) => {
-      expect(parseCommand(argv)).toEqual({ name: 'help' });
-    });
+    it.each([[[]], [['help']], [['--help']], [['-h']], [['help', '--help']], [['--tenant', 'acme', '-h']]])(
+      '%j → the list of commands',
+      (argv) => {
+        expect(parseCommand(argv)).toEqual({ name: 'help' });
+      },
+    );
 
     it.each([
       [['start', '--help'], 'start'],
@@ -30,18 +33,24 @@ describe('parseCommand', () => {
       expect(parseCommand(argv)).toEqual({ name: 'help', command });
     });
 
-    it.each([[['bogus', '--help']], [['help', 'bogus']]])('%j refuses the unknown command, naming the valid ones', (argv) => {
-      const e = usageError(argv);
-      expect(e.message).toBe('unknown command "bogus"; expected one of start, status, stop, pause, resume, backfill, cancel-backfill, move-cursor, list');
-      expect(e.command).toBeUndefined();
-    });
+    it.each([[['bogus', '--help']], [['help', 'bogus']]])(
+      '%j refuses the unknown command, naming the valid ones',
+      (argv) => {
+        const e = usageError(argv);
+        expect(e.message).toBe(
+          'unknown command "bogus"; expected one of start, status, stop, pause, resume, backfill, cancel-backfill, move-cursor, list',
+        );
+        expect(e.command).toBeUndefined();
+      },
+    );
 
     it('refuses more than one command to help with', () => {
       expect(usageError(['help', 'pause', 'audit']).message).toBe('help: unexpected argument: audit');
     });
 
     it('lists every command, and how to get its own help', () => {
-      for (const word of ['start', 'status', 'stop', '--streams', '--since', '--json', '--no-wait', '--tenant']) expect(USAGE).toContain(word);
+      for (const word of ['start', 'status', 'stop', '--streams', '--since', '--json', '--no-wait', '--tenant'])
+        expect(USAGE).toContain(word);
       for (const name of COMMAND_NAMES) expect(USAGE).toMatch(new RegExp(`^  ${name} `, 'm'));
       expect(USAGE).toContain('<command> --help');
       expect(USAGE).toContain('pause audit detections');
@@ -56,7 +65,10 @@ describe('parseCommand', () => {
       for (const option of commandOptions(name)) expect(text).toContain(`--${option}`);
       if (commandOptions(name).includes('streams')) expect(text).toContain('\nArguments:\n  STREAM...');
       else expect(text).not.toContain('STREAM');
-      const examples = text.slice(text.indexOf('\nExamples:\n')).split('\n').filter((l) => l.startsWith('  npm run -s cli -- '));
+      const examples = text
+        .slice(text.indexOf('\nExamples:\n'))
+        .split('\n')
+        .filter((l) => l.startsWith('  npm run -s cli -- '));
       expect(examples.length).toBeGreaterThan(0);
       // Every example parses as the command it illustrates.
       for (const line of examples) {
@@ -84,16 +96,25 @@ describe('parseCommand', () => {
       [['pause', 'audit'], { name: 'pause', opts: { streams: ['audit'] } }],
       [['resume', 'detections'], { name: 'resume', opts: { streams: ['detections'] } }],
       [['start', 'audit', 'detections'], { name: 'start', opts: { streams: ['audit', 'detections'] } }],
-      [['start', 'threats', '--since', '2026-01-31'], { name: 'start', opts: { streams: ['threats'], since: '2026-01-31' } }],
+      [
+        ['start', 'threats', '--since', '2026-01-31'],
+        { name: 'start', opts: { streams: ['threats'], since: '2026-01-31' } },
+      ],
       [['stop', 'threats', '--no-wait'], { name: 'stop', opts: { streams: ['threats'], 'no-wait': true } }],
-      [['cancel-backfill', 'audit', '--id', 'bf-1'], { name: 'cancel-backfill', opts: { streams: ['audit'], id: 'bf-1' } }],
+      [
+        ['cancel-backfill', 'audit', '--id', 'bf-1'],
+        { name: 'cancel-backfill', opts: { streams: ['audit'], id: 'bf-1' } },
+      ],
       [
         ['backfill', 'audit', '--from', '2026-01-31T06:00:00Z', '--to', '2026-01-31T08:00:00Z'],
         { name: 'backfill', opts: { streams: ['audit'], from: '2026-01-31T06:00:00Z', to: '2026-01-31T08:00:00Z' } },
       ],
       [
         ['--from', '2026-01-31T06:00:00Z', 'backfill', '--to', '2026-01-31T08:00:00Z', 'detections', 'threats'],
-        { name: 'backfill', opts: { streams: ['detections', 'threats'], from: '2026-01-31T06:00:00Z', to: '2026-01-31T08:00:00Z' } },
+        {
+          name: 'backfill',
+          opts: { streams: ['detections', 'threats'], from: '2026-01-31T06:00:00Z', to: '2026-01-31T08:00:00Z' },
+        },
       ],
       [['pause', 'audit,detections'], { name: 'pause', opts: { streams: ['audit', 'detections'] } }],
       [['pause', 'threats', 'audit', 'threats'], { name: 'pause', opts: { streams: ['threats', 'audit'] } }],
@@ -105,14 +126,22 @@ describe('parseCommand', () => {
     it('gives the same result as --streams', () => {
       for (const name of COMMAND_NAMES.filter((n) => commandOptions(n).includes('streams'))) {
         const times = name === 'backfill' ? ['--from', '2026-01-31', '--to', '2026-02-01'] : [];
-        expect(parseCommand([name, 'detections', 'audit', ...times])).toEqual(parseCommand([name, '--streams', 'detections,audit', ...times]));
+        expect(parseCommand([name, 'detections', 'audit', ...times])).toEqual(
+          parseCommand([name, '--streams', 'detections,audit', ...times]),
+        );
       }
     });
 
     it('refuses an unknown stream, naming it', () => {
-      expect(usageError(['pause', 'devices']).message).toBe('pause: unknown stream "devices"; expected audit, detections, threats');
-      expect(usageError(['start', 'audit', 'Audit', 'all']).message).toBe('start: unknown streams "Audit", "all"; expected audit, detections, threats');
-      expect(usageError(['start', '--streams', 'audit,devices']).message).toBe('start: --streams: unknown stream "devices"; expected audit, detections, threats');
+      expect(usageError(['pause', 'devices']).message).toBe(
+        'pause: unknown stream "devices"; expected audit, detections, threats',
+      );
+      expect(usageError(['start', 'audit', 'Audit', 'all']).message).toBe(
+        'start: unknown streams "Audit", "all"; expected audit, detections, threats',
+      );
+      expect(usageError(['start', '--streams', 'audit,devices']).message).toBe(
+        'start: --streams: unknown stream "devices"; expected audit, detections, threats',
+      );
       expect(usageError(['stop', ',']).message).toBe('stop: no stream named; expected audit, detections, threats');
     });
 
@@ -120,12 +149,16 @@ describe('parseCommand', () => {
       expect(usageError(['pause', 'audit', '--streams', 'detections']).message).toBe(
         'pause: name the streams either as arguments or with --streams, not both (e.g. pause audit detections)',
       );
-      expect(usageError(['backfill', 'audit', '--streams', 'audit', '--from', '2026-01-31', '--to', '2026-02-01']).message).toMatch(/^backfill: .*not both/);
+      expect(
+        usageError(['backfill', 'audit', '--streams', 'audit', '--from', '2026-01-31', '--to', '2026-02-01']).message,
+      ).toMatch(/^backfill: .*not both/);
     });
 
     it('refuses arguments to a command that takes no streams', () => {
       expect(usageError(['status', 'audit']).message).toBe('status: unexpected argument: audit');
-      expect(usageError(['move-cursor', 'audit', '--to', '2026-01-31']).message).toBe('move-cursor: unexpected argument: audit');
+      expect(usageError(['move-cursor', 'audit', '--to', '2026-01-31']).message).toBe(
+        'move-cursor: unexpected argument: audit',
+      );
       expect(usageError(['list', 'audit']).message).toBe('list: unexpected argument: audit');
     });
   });
@@ -140,7 +173,10 @@ describe('parseCommand', () => {
 
     it('takes --streams, de-duplicated and trimmed', () => {
       expect(parseCommand(['start', '--streams', 'audit'])).toEqual({ name: 'start', opts: { streams: ['audit'] } });
-      expect(parseCommand(['start', '--streams', ' audit , audit,'])).toEqual({ name: 'start', opts: { streams: ['audit'] } });
+      expect(parseCommand(['start', '--streams', ' audit , audit,'])).toEqual({
+        name: 'start',
+        opts: { streams: ['audit'] },
+      });
       expect(parseCommand(['start', '--streams=audit'])).toEqual({ name: 'start', opts: { streams: ['audit'] } });
       expect(parseCommand(['start', '--streams', 'threats,audit,detections'])).toEqual({
         name: 'start',
@@ -153,17 +189,23 @@ describe('parseCommand', () => {
       expect(e.message).toMatch(/^start: --streams/);
     });
 
-    it.each(['2026-01-31T08:00:00Z', '2026-01-31T08:00:00+02:00', '2026-01-31T08:00:00', '2026-01-31', '2026-01-31T08:00:00.123456Z'])(
-      'accepts --since %s as given',
+    it.each([
+      '2026-01-31T08:00:00Z',
+      '2026-01-31T08:00:00+02:00',
+      '2026-01-31T08:00:00',
+      '2026-01-31',
+      '2026-01-31T08:00:00.123456Z',
+    ])('accepts --since %s as given', (since) => {
+      expect(parseCommand(['start', '--since', since])).toEqual({ name: 'start', opts: { since } });
+    });
+
+    it.each(['yesterday', '17h', '2026-02-30', '2026-13-01T00:00:00Z', '31/01/2026', ''])(
+      'rejects --since %p',
       (since) => {
-        expect(parseCommand(['start', '--since', since])).toEqual({ name: 'start', opts: { since } });
+        const e = usageError(['start', '--since', since]);
+        expect(e.message).toMatch(/^start: --since: expected an ISO-8601 time/);
       },
     );
-
-    it.each(['yesterday', '17h', '2026-02-30', '2026-13-01T00:00:00Z', '31/01/2026', ''])('rejects --since %p', (since) => {
-      const e = usageError(['start', '--since', since]);
-      expect(e.message).toMatch(/^start: --since: expected an ISO-8601 time/);
-    });
 
     it('takes --tenant and validates it', () => {
       expect(parseCommand(['start', '--tenant', 'acme-2'])).toEqual({ name: 'start', opts: { tenant: 'acme-2' } });

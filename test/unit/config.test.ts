@@ -2,7 +2,14 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { ConfigError, isLoopbackHost, loadTenantConfig, loadTemporalConfig, loadWorkerConfig, tenantFromUrl } from '../../src/config/env';
+import {
+  ConfigError,
+  isLoopbackHost,
+  loadTenantConfig,
+  loadTemporalConfig,
+  loadWorkerConfig,
+  tenantFromUrl,
+} from '../../src/config/env';
 import { formatDuration, parseDuration } from '../../src/duration';
 
 const TOKEN = 'kdj-token-SECRET-a1b2c3d4e5f60718';
@@ -128,7 +135,12 @@ describe('loadWorkerConfig', () => {
 
   it('lists problems of all groups together', () => {
     const e = configError({ KANDJI_API_URL: 'https://acme.api.kandji.io', TEMPORAL_ADDRESS: '', LOG_LEVEL: 'loud' });
-    expect(e.problems.map((p) => p.split(':')[0]).sort()).toEqual(['DD_API_KEY', 'KANDJI_API_TOKEN', 'LOG_LEVEL', 'TEMPORAL_ADDRESS']);
+    expect(e.problems.map((p) => p.split(':')[0]).sort()).toEqual([
+      'DD_API_KEY',
+      'KANDJI_API_TOKEN',
+      'LOG_LEVEL',
+      'TEMPORAL_ADDRESS',
+    ]);
   });
 
   it('refuses empty secrets', () => {
@@ -201,7 +213,17 @@ describe('loadWorkerConfig', () => {
       const e = configError({ ...base, DD_SITE: 'datadoghq.org' });
       const [problem] = about(e, 'DD_SITE');
       expect(problem).toBeDefined();
-      for (const site of ['datadoghq.com', 'us3.datadoghq.com', 'us5.datadoghq.com', 'datadoghq.eu', 'ap1.datadoghq.com', 'ap2.datadoghq.com', 'uk1.datadoghq.com', 'ddog-gov.com', 'us2.ddog-gov.com']) {
+      for (const site of [
+        'datadoghq.com',
+        'us3.datadoghq.com',
+        'us5.datadoghq.com',
+        'datadoghq.eu',
+        'ap1.datadoghq.com',
+        'ap2.datadoghq.com',
+        'uk1.datadoghq.com',
+        'ddog-gov.com',
+        'us2.ddog-gov.com',
+      ]) {
         expect(problem).toContain(site);
       }
       expect(about(configError({ ...base, DD_SITE: 'app.datadoghq.com' }), 'DD_SITE')).toHaveLength(1);
@@ -210,13 +232,19 @@ describe('loadWorkerConfig', () => {
 
   describe('DD_LOGS_URL', () => {
     it('accepts https anywhere and http on loopback', () => {
-      expect(loadWorkerConfig({ ...base, DD_LOGS_URL: 'https://proxy.example.com/api/v2/logs' }).datadogIntakeUrl).toBe('https://proxy.example.com/api/v2/logs');
-      expect(loadWorkerConfig({ ...base, DD_LOGS_URL: 'http://127.0.0.1:9/api/v2/logs' }).datadogIntakeUrl).toBe('http://127.0.0.1:9/api/v2/logs');
+      expect(loadWorkerConfig({ ...base, DD_LOGS_URL: 'https://proxy.example.com/api/v2/logs' }).datadogIntakeUrl).toBe(
+        'https://proxy.example.com/api/v2/logs',
+      );
+      expect(loadWorkerConfig({ ...base, DD_LOGS_URL: 'http://127.0.0.1:9/api/v2/logs' }).datadogIntakeUrl).toBe(
+        'http://127.0.0.1:9/api/v2/logs',
+      );
     });
 
     it('refuses plain http elsewhere', () => {
       const e = configError({ ...base, DD_LOGS_URL: 'http://proxy.example.com/api/v2/logs' });
-      expect(about(e, 'DD_LOGS_URL')).toEqual(['DD_LOGS_URL: must be https (plain http is allowed only for loopback hosts)']);
+      expect(about(e, 'DD_LOGS_URL')).toEqual([
+        'DD_LOGS_URL: must be https (plain http is allowed only for loopback hosts)',
+      ]);
       expect(e.problems).toHaveLength(1);
     });
   });
@@ -299,14 +327,19 @@ describe('loadWorkerConfig', () => {
 describe('loadTenantConfig / loadTemporalConfig', () => {
   it('need no secrets', () => {
     expect(loadTenantConfig({ KANDJI_API_URL: 'https://acme.api.kandji.io' }).tenant).toBe('acme');
-    expect(loadTemporalConfig({})).toEqual({ address: '127.0.0.1:7233', namespace: 'default', taskQueue: 'kandji-datadog' });
+    expect(loadTemporalConfig({})).toEqual({
+      address: '127.0.0.1:7233',
+      namespace: 'default',
+      taskQueue: 'kandji-datadog',
+    });
   });
 });
 
 describe('helpers', () => {
   it('isLoopbackHost', () => {
     for (const h of ['localhost', 'LOCALHOST', '127.0.0.1', '127.1.2.3', '[::1]']) expect(isLoopbackHost(h)).toBe(true);
-    for (const h of ['10.0.0.1', '128.0.0.1', 'localhost.example.com', '::1x', '0.0.0.0', 'acme.api.kandji.io']) expect(isLoopbackHost(h)).toBe(false);
+    for (const h of ['10.0.0.1', '128.0.0.1', 'localhost.example.com', '::1x', '0.0.0.0', 'acme.api.kandji.io'])
+      expect(isLoopbackHost(h)).toBe(false);
   });
 
   it('tenantFromUrl', () => {
@@ -334,9 +367,12 @@ describe('parseDuration', () => {
     expect(parseDuration(text)).toBe(ms);
   });
 
-  it.each(['', ' ', '60', '5', '1.5', 's', '-1s', '1 h', '1h 30m', '1H', '10x', '5mins', '1h30', 'ms5', '1.s', '00'])('rejects %p', (text) => {
-    expect(() => parseDuration(text)).toThrow(/is not a duration/);
-  });
+  it.each(['', ' ', '60', '5', '1.5', 's', '-1s', '1 h', '1h 30m', '1H', '10x', '5mins', '1h30', 'ms5', '1.s', '00'])(
+    'rejects %p',
+    (text) => {
+      expect(() => parseDuration(text)).toThrow(/is not a duration/);
+    },
+  );
 });
 
 describe('formatDuration', () => {
@@ -374,13 +410,28 @@ describe('DD_STALE_EVENTS', () => {
     expect(loadWorkerConfig({ ...env, DD_STALE_EVENTS: policy }).stalePolicy).toBe(policy);
   });
   it('refuses anything else, listing the choices', () => {
-    expect(() => loadWorkerConfig({ ...env, DD_STALE_EVENTS: 'keep' })).toThrow(/DD_STALE_EVENTS: expected one of ship, restamp, drop/);
-    expect(() => loadWorkerConfig({ ...env, DD_STALE_EVENTS_DETECTIONS: 'keep' })).toThrow(/DD_STALE_EVENTS_DETECTIONS: expected one of ship, restamp, drop/);
+    expect(() => loadWorkerConfig({ ...env, DD_STALE_EVENTS: 'keep' })).toThrow(
+      /DD_STALE_EVENTS: expected one of ship, restamp, drop/,
+    );
+    expect(() => loadWorkerConfig({ ...env, DD_STALE_EVENTS_DETECTIONS: 'keep' })).toThrow(
+      /DD_STALE_EVENTS_DETECTIONS: expected one of ship, restamp, drop/,
+    );
   });
   it('is per stream: DD_STALE_EVENTS_<STREAM>, else DD_STALE_EVENTS, else restamp for detections and ship otherwise', () => {
     expect(loadWorkerConfig(env).stalePolicies).toEqual({ audit: 'ship', detections: 'restamp', threats: 'ship' });
-    expect(loadWorkerConfig({ ...env, DD_STALE_EVENTS: 'ship' }).stalePolicies).toEqual({ audit: 'ship', detections: 'ship', threats: 'ship' });
-    expect(loadWorkerConfig({ ...env, DD_STALE_EVENTS: 'drop', DD_STALE_EVENTS_AUDIT: 'restamp', DD_STALE_EVENTS_THREATS: 'ship' }).stalePolicies).toEqual({
+    expect(loadWorkerConfig({ ...env, DD_STALE_EVENTS: 'ship' }).stalePolicies).toEqual({
+      audit: 'ship',
+      detections: 'ship',
+      threats: 'ship',
+    });
+    expect(
+      loadWorkerConfig({
+        ...env,
+        DD_STALE_EVENTS: 'drop',
+        DD_STALE_EVENTS_AUDIT: 'restamp',
+        DD_STALE_EVENTS_THREATS: 'ship',
+      }).stalePolicies,
+    ).toEqual({
       audit: 'restamp',
       detections: 'drop',
       threats: 'ship',
@@ -392,14 +443,25 @@ describe('KANDJI_STREAMS', () => {
   const env = { KANDJI_API_URL: 'https://acme.api.kandji.io', KANDJI_API_TOKEN: 'tok', DD_API_KEY: 'key' };
   it('defaults to audit and detections; threats is opt-in', () => {
     expect(loadWorkerConfig(env).stream.streams).toEqual(['audit', 'detections']);
-    expect(loadWorkerConfig({ ...env, KANDJI_STREAMS: 'audit, threats,audit' }).stream.streams).toEqual(['audit', 'threats']);
+    expect(loadWorkerConfig({ ...env, KANDJI_STREAMS: 'audit, threats,audit' }).stream.streams).toEqual([
+      'audit',
+      'threats',
+    ]);
   });
   it('refuses unknown streams and an empty list', () => {
-    expect(() => loadWorkerConfig({ ...env, KANDJI_STREAMS: 'audit,devices' })).toThrow(/KANDJI_STREAMS: expected a comma-separated list/);
-    expect(() => loadWorkerConfig({ ...env, KANDJI_STREAMS: ' , ' })).toThrow(/KANDJI_STREAMS: name at least one stream/);
+    expect(() => loadWorkerConfig({ ...env, KANDJI_STREAMS: 'audit,devices' })).toThrow(
+      /KANDJI_STREAMS: expected a comma-separated list/,
+    );
+    expect(() => loadWorkerConfig({ ...env, KANDJI_STREAMS: ' , ' })).toThrow(
+      /KANDJI_STREAMS: name at least one stream/,
+    );
   });
   it('has a poll interval per stream', () => {
-    const c = loadWorkerConfig({ ...env, KANDJI_DETECTIONS_POLL_INTERVAL: '30m', KANDJI_THREATS_POLL_INTERVAL: '2m' }).stream;
+    const c = loadWorkerConfig({
+      ...env,
+      KANDJI_DETECTIONS_POLL_INTERVAL: '30m',
+      KANDJI_THREATS_POLL_INTERVAL: '2m',
+    }).stream;
     expect(c.pollIntervalsMs).toEqual({ audit: 60_000, detections: 1_800_000, threats: 120_000 });
   });
 });
@@ -412,18 +474,25 @@ describe('staleEvents in the tenants file', () => {
     return file;
   };
   const tenant = (extra: string) =>
-    write(`tenants:\n  - name: acme\n    apiUrl: https://acme.api.kandji.io\n    token: { env: ACME_TOKEN }\n${extra}  - name: globex\n    apiUrl: https://globex.api.kandji.io\n    token: { env: GLOBEX_TOKEN }\n`);
+    write(
+      `tenants:\n  - name: acme\n    apiUrl: https://acme.api.kandji.io\n    token: { env: ACME_TOKEN }\n${extra}  - name: globex\n    apiUrl: https://globex.api.kandji.io\n    token: { env: GLOBEX_TOKEN }\n`,
+    );
 
   it("a tenant's own policy per stream; other tenants keep the worker's", () => {
-    const config = loadWorkerConfig({ KANDJI_TENANTS_FILE: tenant('    staleEvents: { detections: ship, audit: restamp }\n'), DD_API_KEY: 'k' });
+    const config = loadWorkerConfig({
+      KANDJI_TENANTS_FILE: tenant('    staleEvents: { detections: ship, audit: restamp }\n'),
+      DD_API_KEY: 'k',
+    });
     expect(config.tenants.map((t) => t.stalePolicies)).toEqual([{ detections: 'ship', audit: 'restamp' }, undefined]);
     expect(config.stalePolicies).toEqual({ audit: 'ship', detections: 'restamp', threats: 'ship' });
   });
 
   it('refuses an unknown policy or stream, naming the tenant and field', () => {
-    expect(() => loadWorkerConfig({ KANDJI_TENANTS_FILE: tenant('    staleEvents: { detections: keep }\n'), DD_API_KEY: 'k' })).toThrow(
-      /tenant "acme": staleEvents\.detections: expected one of ship, restamp, drop/,
-    );
-    expect(() => loadWorkerConfig({ KANDJI_TENANTS_FILE: tenant('    staleEvents: { alerts: ship }\n'), DD_API_KEY: 'k' })).toThrow(/tenant "acme": staleEvents: unknown field "alerts"/);
+    expect(() =>
+      loadWorkerConfig({ KANDJI_TENANTS_FILE: tenant('    staleEvents: { detections: keep }\n'), DD_API_KEY: 'k' }),
+    ).toThrow(/tenant "acme": staleEvents\.detections: expected one of ship, restamp, drop/);
+    expect(() =>
+      loadWorkerConfig({ KANDJI_TENANTS_FILE: tenant('    staleEvents: { alerts: ship }\n'), DD_API_KEY: 'k' }),
+    ).toThrow(/tenant "acme": staleEvents: unknown field "alerts"/);
   });
 });

@@ -16,14 +16,22 @@ describe('tenantName', () => {
 });
 
 describe('isoTime', () => {
-  it.each(['2026-01-31T08:00:00Z', '2026-01-31T08:00:00+02:00', '2026-01-31T08:00:00', '2026-01-31', '2026-01-31T08:00:00.123456Z'])('accepts %s as given', (text) => {
+  it.each([
+    '2026-01-31T08:00:00Z',
+    '2026-01-31T08:00:00+02:00',
+    '2026-01-31T08:00:00',
+    '2026-01-31',
+    '2026-01-31T08:00:00.123456Z',
+  ])('accepts %s as given', (text) => {
     expect(isIsoTime(text)).toBe(true);
     expect(isoTime.parse(text)).toBe(text);
   });
 
   it.each(['yesterday', '17h', '2026-02-30', '2026-13-01T00:00:00Z', '31/01/2026', ''])('refuses %p', (text) => {
     expect(isIsoTime(text)).toBe(false);
-    expect(messages(isoTime.safeParse(text))).toEqual(['expected an ISO-8601 time such as 2026-01-31T08:00:00Z (a time without zone is read as UTC)']);
+    expect(messages(isoTime.safeParse(text))).toEqual([
+      'expected an ISO-8601 time such as 2026-01-31T08:00:00Z (a time without zone is read as UTC)',
+    ]);
   });
 });
 
@@ -35,8 +43,12 @@ describe('durationMs', () => {
   });
 
   it('names the value it refuses, after the name it is given', () => {
-    expect(messages(durationMs({ name: 'X' }).safeParse('60'))).toEqual(['X: "60" is not a duration; use a number with a unit, e.g. 30s, 5m, 1h, 1h30m']);
-    expect(messages(durationMs().safeParse('soon'))).toEqual(['"soon" is not a duration; use a number with a unit, e.g. 30s, 5m, 1h, 1h30m']);
+    expect(messages(durationMs({ name: 'X' }).safeParse('60'))).toEqual([
+      'X: "60" is not a duration; use a number with a unit, e.g. 30s, 5m, 1h, 1h30m',
+    ]);
+    expect(messages(durationMs().safeParse('soon'))).toEqual([
+      '"soon" is not a duration; use a number with a unit, e.g. 30s, 5m, 1h, 1h30m',
+    ]);
   });
 
   it('applies moreThanZero and atMost', () => {
@@ -47,6 +59,7 @@ describe('durationMs', () => {
 
   it('gives only its own message when told to, never quoting the value', () => {
     const schema = durationMs({ moreThanZero: true, message: 'expected a duration' });
-    for (const text of ['0', 'secret-token', '60']) expect(messages(schema.safeParse(text))).toEqual(['expected a duration']);
+    for (const text of ['0', 'secret-token', '60'])
+      expect(messages(schema.safeParse(text))).toEqual(['expected a duration']);
   });
 });

@@ -21,7 +21,8 @@ const API_KEY = 'dd-key-SECRET-cause-9b2f';
  */
 function chain(err: unknown): [string, string][] {
   const out: [string, string][] = [];
-  for (let e = err as Error | undefined; typeof e?.message === 'string'; e = e.cause as Error | undefined) out.push([e.name, e.message]);
+  for (let e = err as Error | undefined; typeof e?.message === 'string'; e = e.cause as Error | undefined)
+    out.push([e.name, e.message]);
   return out;
 }
 
@@ -42,36 +43,46 @@ async function caught(p: Promise<unknown>): Promise<Error> {
 }
 
 describe('a network error from undici', () => {
-  it.each(['kandji', 'datadog'] as const)('%s: stays the cause of the RemoteError and of the ApplicationFailure, through history', async (service) => {
-    const origin = await closedOrigin();
-    const call =
-      service === 'kandji'
-        ? () => new KandjiClient({ baseUrl: origin, token: TOKEN, timeoutMs: 2_000 }).getJson('/api/v1/audit/events')
-        : () => new DatadogIntakeClient({ intakeUrl: `${origin}/api/v2/logs`, apiKey: API_KEY, timeoutMs: 2_000 }).send('[]');
-    const err = await caught(withTypedFailures(call));
+  it.each(['kandji', 'datadog'] as const)(
+    '%s: stays the cause of the RemoteError and of the ApplicationFailure, through history',
+    async (service) => {
+      const origin = await closedOrigin();
+      const call =
+        service === 'kandji'
+          ? () => new KandjiClient({ baseUrl: origin, token: TOKEN, timeoutMs: 2_000 }).getJson('/api/v1/audit/events')
+          : () =>
+              new DatadogIntakeClient({ intakeUrl: `${origin}/api/v2/logs`, apiKey: API_KEY, timeoutMs: 2_000 }).send(
+                '[]',
+              );
+      const err = await caught(withTypedFailures(call));
 
-    expect(err).toBeInstanceOf(ApplicationFailure);
-    const remote = err.cause;
-    expect(remote).toBeInstanceOf(RemoteError);
-    expect((remote as RemoteError).kind).toBe('unavailable');
-    const network = (remote as RemoteError).cause as Error & { code?: string };
-    expect(network.code).toBe('ECONNREFUSED');
+      expect(err).toBeInstanceOf(ApplicationFailure);
+      const remote = err.cause;
+      expect(remote).toBeInstanceOf(RemoteError);
+      expect((remote as RemoteError).kind).toBe('unavailable');
+      const network = (remote as RemoteError).cause as Error & { code?: string };
+      expect(network.code).toBe('ECONNREFUSED');
 
-    const messages = (e: unknown) => chain(e).map(([, message]) => message);
-    const seen = roundTrip(err);
-    expect(messages(seen)).toEqual(messages(err));
-    // A plain Error is recorded with its message and stack (whose first line names the class).
-    const recorded = seen.cause as Error;
-    expect(recorded.stack).toMatch(/^RemoteError: /);
-    expect((recorded.cause as Error).stack).toMatch(/ECONNREFUSED/);
-  });
+      const messages = (e: unknown) => chain(e).map(([, message]) => message);
+      const seen = roundTrip(err);
+      expect(messages(seen)).toEqual(messages(err));
+      // A plain Error is recorded with its message and stack (whose first line names the class).
+      const recorded = seen.cause as Error;
+      expect(recorded.stack).toMatch(/^RemoteError: /);
+      expect((recorded.cause as Error).stack).toMatch(/ECONNREFUSED/);
+    },
+  );
 });
 
 describe('a Kandji 429 that outlasts the attempt', () => {
   it('ends the attempt with a budget wait whose cause is the 429', async () => {
     const { server, origin } = await answering(429, { 'retry-after': '120' }, 'slow down');
     try {
-      const client = new KandjiClient({ baseUrl: origin, token: TOKEN, attempt: () => ({ deadline: Date.now() + 1_000, owner: 't/x', priority: 'live' }) });
+      const client = new KandjiClient({
+        baseUrl: origin,
+        token: TOKEN,
+        attempt: () => ({ deadline: Date.now() + 1_000, owner: 't/x', priority: 'live' }),
+      });
       const err = await caught(client.getJson('/api/v1/audit/events'));
       expect(err).toBeInstanceOf(ApplicationFailure);
       expect((err as ApplicationFailure).type).toBe('KandjiBudgetWaitError');
@@ -89,7 +100,9 @@ describe('a Datadog refusal that blocks the stream', () => {
     const { server, origin } = await answering(404, {}, 'no such route');
     const dd = new DatadogIntakeClient({ intakeUrl: `${origin}/api/v2/logs`, apiKey: API_KEY });
     try {
-      const err = await caught(withTypedFailures(() => shipItems([{ message: 'a' }], ['a'], { send: (b) => dd.send(b) })));
+      const err = await caught(
+        withTypedFailures(() => shipItems([{ message: 'a' }], ['a'], { send: (b) => dd.send(b) })),
+      );
       expect((err as ApplicationFailure).type).toBe('DatadogRefusedAllError');
       expect(err.cause).toBeInstanceOf(DatadogRefusedAll);
       const answer = (err.cause as Error).cause as RemoteError;

@@ -2,18 +2,46 @@
  * Failure classification: RemoteError kinds → ApplicationFailure types, Retry-After parsing, status classification,
  * and the HTTP clients of Kandji and Datadog against a local node:http server (errors never carry the secrets).
  */
-import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import {
+  createServer,
+  type IncomingHttpHeaders,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { gunzipSync } from 'node:zlib';
 import { ApplicationFailure } from '@temporalio/common';
-import { failureTypeOf, toApplicationFailure, withTypedFailures, backoffWithJitterMs, BACKOFF_CAP_MS } from '../../activities/failures';
-import { RemoteError, kindOfStatus, networkError, retryAfterMs, snippet, type RemoteFailureKind } from '../../src/remote-errors';
-import { KandjiClient } from '../../src/kandji/client';
+import {
+  failureTypeOf,
+  toApplicationFailure,
+  withTypedFailures,
+  backoffWithJitterMs,
+  BACKOFF_CAP_MS,
+} from '../../activities/failures';
 import { DatadogIntakeClient } from '../../src/datadog/intake-client';
 import { DatadogRefusedAll } from '../../src/datadog/shipper';
+import { KandjiClient } from '../../src/kandji/client';
+import {
+  RemoteError,
+  kindOfStatus,
+  networkError,
+  retryAfterMs,
+  snippet,
+  type RemoteFailureKind,
+} from '../../src/remote-errors';
 import { NON_RETRYABLE_FAILURE_TYPES } from '../../workflows/shared/failure-types';
 
-const ALL_KINDS: RemoteFailureKind[] = ['auth', 'rate_limited', 'unavailable', 'bad_response', 'not_found', 'rejected', 'too_large', 'unsafe_link'];
+const ALL_KINDS: RemoteFailureKind[] = [
+  'auth',
+  'rate_limited',
+  'unavailable',
+  'bad_response',
+  'not_found',
+  'rejected',
+  'too_large',
+  'unsafe_link',
+];
 
 // Expected mapping written out by hand (not derived from the source) so a change in the mapping fails here.
 const KANDJI_EXPECTED: Record<RemoteFailureKind, [type: string, nonRetryable: boolean]> = {
@@ -68,7 +96,9 @@ describe('toApplicationFailure', () => {
   });
 
   it.each(['kandji', 'datadog'] as const)('sets nextRetryDelay from retryAfterMs on a %s rate limit', (service) => {
-    const f = toApplicationFailure(new RemoteError(service, 'rate_limited', 'slow down', { status: 429, retryAfterMs: 7_000 }));
+    const f = toApplicationFailure(
+      new RemoteError(service, 'rate_limited', 'slow down', { status: 429, retryAfterMs: 7_000 }),
+    );
     expect(f.nextRetryDelay).toBe(7_000);
     expect(f.nonRetryable).toBe(false);
     expect(f.details).toEqual([{ status: 429, body: null }]);
@@ -104,11 +134,17 @@ describe('withTypedFailures', () => {
       throw new RemoteError('datadog', 'too_large', 'Datadog answered 413', { status: 413 });
     });
     await expect(p).rejects.toBeInstanceOf(ApplicationFailure);
-    await expect(p).rejects.toMatchObject({ type: 'DatadogPayloadTooLargeError', nonRetryable: true, message: 'Datadog answered 413' });
+    await expect(p).rejects.toMatchObject({
+      type: 'DatadogPayloadTooLargeError',
+      nonRetryable: true,
+      message: 'Datadog answered 413',
+    });
   });
 
   it('rethrows a systemic Datadog refusal as a non-retryable DatadogRefusedAllError with the answer', async () => {
-    const err = await withTypedFailures(() => Promise.reject(new DatadogRefusedAll('Datadog answered 400: <html>proxy</html>', 400, '<html>proxy</html>'))).catch((e: unknown) => e);
+    const err = await withTypedFailures(() =>
+      Promise.reject(new DatadogRefusedAll('Datadog answered 400: <html>proxy</html>', 400, '<html>proxy</html>')),
+    ).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ApplicationFailure);
     const f = err as ApplicationFailure;
     expect(f.type).toBe('DatadogRefusedAllError');
@@ -120,11 +156,23 @@ describe('withTypedFailures', () => {
 
   it('passes other errors through unchanged (same object)', async () => {
     const plain = new TypeError('not remote');
-    await expect(withTypedFailures(async () => { throw plain; })).rejects.toBe(plain);
+    await expect(
+      withTypedFailures(async () => {
+        throw plain;
+      }),
+    ).rejects.toBe(plain);
     const af = ApplicationFailure.create({ type: 'Other', message: 'x' });
-    await expect(withTypedFailures(async () => { throw af; })).rejects.toBe(af);
+    await expect(
+      withTypedFailures(async () => {
+        throw af;
+      }),
+    ).rejects.toBe(af);
     const notAnError = { weird: true };
-    await expect(withTypedFailures(async () => { throw notAnError; })).rejects.toBe(notAnError);
+    await expect(
+      withTypedFailures(async () => {
+        throw notAnError;
+      }),
+    ).rejects.toBe(notAnError);
   });
 });
 
@@ -200,7 +248,9 @@ describe('kindOfStatus', () => {
 
 describe('snippet', () => {
   it('flattens runs of whitespace to single spaces and trims', () => {
-    expect(snippet('  <html>\n\t<body>\r\n  Bad   Gateway </body>\n</html>\n')).toBe('<html> <body> Bad Gateway </body> </html>');
+    expect(snippet('  <html>\n\t<body>\r\n  Bad   Gateway </body>\n</html>\n')).toBe(
+      '<html> <body> Bad Gateway </body> </html>',
+    );
   });
 
   it('keeps a body at exactly the limit, truncates one longer with an ellipsis', () => {
@@ -244,7 +294,12 @@ interface Recorded {
   body: Buffer;
 }
 
-async function startServer(): Promise<{ server: Server; base: string; setHandler: (h: Handler) => void; requests: Recorded[] }> {
+async function startServer(): Promise<{
+  server: Server;
+  base: string;
+  setHandler: (h: Handler) => void;
+  requests: Recorded[];
+}> {
   let handler: Handler = (_req, res) => res.end();
   const requests: Recorded[] = [];
   const server = createServer((req, res) => {
@@ -294,7 +349,12 @@ describe('KandjiClient', () => {
 
   beforeAll(async () => {
     srv = await startServer();
-    client = new KandjiClient({ baseUrl: `${srv.base}/ignored/path`, token: TOKEN, timeoutMs: 1_500, maxRateLimitWaitMs: 0 });
+    client = new KandjiClient({
+      baseUrl: `${srv.base}/ignored/path`,
+      token: TOKEN,
+      timeoutMs: 1_500,
+      maxRateLimitWaitMs: 0,
+    });
   });
 
   afterAll(async () => {
@@ -315,7 +375,10 @@ describe('KandjiClient', () => {
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end('{"results":[{"id":"a"}],"next":null}');
     });
-    await expect(client.getJson('/api/v1/audit/events?limit=5')).resolves.toEqual({ results: [{ id: 'a' }], next: null });
+    await expect(client.getJson('/api/v1/audit/events?limit=5')).resolves.toEqual({
+      results: [{ id: 'a' }],
+      next: null,
+    });
     expect(srv.requests).toHaveLength(1);
     const r = srv.requests[0]!;
     expect(r.method).toBe('GET');

@@ -18,13 +18,23 @@ const status = (over: Partial<StreamStatus>): StreamStatus => ({
   generation: 1,
   ...over,
 });
-const report = (s: StreamStatus): StreamReport => ({ stream: s.stream, workflowId: 'w', execution: 'RUNNING', status: s });
+const report = (s: StreamStatus): StreamReport => ({
+  stream: s.stream,
+  workflowId: 'w',
+  execution: 'RUNNING',
+  status: s,
+});
 
 describe('the status table', () => {
   it('says how many late events the polls and the late sweep caught, and the last hour swept', () => {
-    const s = status({ counts: { ...emptyCounts(), shipped: 10, late: 2, lateFound: 5, lateResent: 300 }, lastLateSweep: { hour: '2026-11-30T01', at: '2026-11-30T03:01:00Z' } });
+    const s = status({
+      counts: { ...emptyCounts(), shipped: 10, late: 2, lateFound: 5, lateResent: 300 },
+      lastLateSweep: { hour: '2026-11-30T01', at: '2026-11-30T03:01:00Z' },
+    });
     const text = formatStatusTable('acme', [report(s)]);
-    expect(text).toContain('late events (audit): 2 caught by the polls, 5 by the late sweep, 300 sent again (hours too busy to list); last swept hour 2026-11-30T01:00Z at 2026-11-30T03:01:00Z');
+    expect(text).toContain(
+      'late events (audit): 2 caught by the polls, 5 by the late sweep, 300 sent again (hours too busy to list); last swept hour 2026-11-30T01:00Z at 2026-11-30T03:01:00Z',
+    );
   });
 
   it('has no late line for a stream that never saw a late event or swept', () => {

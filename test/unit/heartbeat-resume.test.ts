@@ -3,8 +3,8 @@
  * an attempt that failed half way, retried with the details its predecessor heartbeated (round-tripped through JSON,
  * as Temporal stores them), sends nothing twice and reads nothing twice.
  */
-import { ApplicationFailure } from '@temporalio/common';
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
 import type { ActivityDeps, TenantDeps } from '../../activities/deps';
@@ -27,7 +27,12 @@ const BASE_URL = 'https://acme.api.kandji.io';
 const TENANT = 'acme';
 
 const auditEvents = (n: number) =>
-  Array.from({ length: n }, (_, i) => ({ id: `evt-${i}`, occurred_at: new Date(T0 + 1_000 + i).toISOString(), action: 'device_lock', actor_id: `admin-${i % 7}` }));
+  Array.from({ length: n }, (_, i) => ({
+    id: `evt-${i}`,
+    occurred_at: new Date(T0 + 1_000 + i).toISOString(),
+    action: 'device_lock',
+    actor_id: `admin-${i % 7}`,
+  }));
 
 /** Datadog's intake: records the identities of every request it is sent; `failOn(n)` answers 503 to the n-th (1-based). */
 class FakeDatadog {
@@ -44,13 +49,22 @@ class FakeDatadog {
       this.requests.push([]);
       throw new RemoteError('datadog', 'unavailable', 'Datadog answered 503', { status: 503 });
     }
-    this.requests.push((JSON.parse(body) as Record<string, unknown>[]).map((item) => recordIdentity(this.stream, item)));
+    this.requests.push(
+      (JSON.parse(body) as Record<string, unknown>[]).map((item) => recordIdentity(this.stream, item)),
+    );
   };
   sent = () => this.requests.flat();
 }
 
-function depsWith(datadog: FakeDatadog, kandji: Partial<TenantDeps['kandji']> = {}, extra: Partial<ActivityDeps> = {}): ActivityDeps {
-  const tenant: TenantDeps = { kandji: { baseUrl: BASE_URL, getJson: notCalled, getJsonSized: notCalled, ...kandji }, ddtags: `kandji_tenant:${TENANT}` };
+function depsWith(
+  datadog: FakeDatadog,
+  kandji: Partial<TenantDeps['kandji']> = {},
+  extra: Partial<ActivityDeps> = {},
+): ActivityDeps {
+  const tenant: TenantDeps = {
+    kandji: { baseUrl: BASE_URL, getJson: notCalled, getJsonSized: notCalled, ...kandji },
+    ddtags: `kandji_tenant:${TENANT}`,
+  };
   return { tenants: new Map([[TENANT, tenant]]), datadog, logger: createLogger('silent'), now: () => NOW, ...extra };
 }
 const notCalled = async (): Promise<never> => {
@@ -67,7 +81,11 @@ const call =
     env.run(fn, ...args);
 
 /** Runs one attempt; returns its outcome and the last heartbeat, as Temporal would hand it to the next attempt. */
-async function attempt<R>(run: (env: MockActivityEnvironment) => Promise<R>, info: ConstructorParameters<typeof MockActivityEnvironment>[0], client?: Client) {
+async function attempt<R>(
+  run: (env: MockActivityEnvironment) => Promise<R>,
+  info: ConstructorParameters<typeof MockActivityEnvironment>[0],
+  client?: Client,
+) {
   const env = new MockActivityEnvironment(info, { client, logger: quiet });
   let last: unknown;
   env.on('heartbeat', (d: unknown) => (last = d));
@@ -112,7 +130,9 @@ describe('heartbeat resume', () => {
     // Worker A read the page (it is in its page store) and shipped the first batch before Datadog failed.
     const pagesA = new PageStore();
     pagesA.put(input.pageId, { records: events, bytes: 300_000, meta: { next } });
-    const first = await attempt(call(shipAuditPageActivity(depsWith(datadog, {}, { pages: pagesA })), input), { attempt: 1 });
+    const first = await attempt(call(shipAuditPageActivity(depsWith(datadog, {}, { pages: pagesA })), input), {
+      attempt: 1,
+    });
     expectRetryable(first.error, FailureType.DatadogUnavailable);
     expect(first.heartbeat).toMatchObject({ accepted: 1_000 });
 
@@ -125,7 +145,10 @@ describe('heartbeat resume', () => {
       },
     };
     const pagesB = new PageStore();
-    const second = await attempt(call(shipAuditPageActivity(depsWith(datadog, kandji, { pages: pagesB })), input), { attempt: 2, heartbeatDetails: first.heartbeat });
+    const second = await attempt(call(shipAuditPageActivity(depsWith(datadog, kandji, { pages: pagesB })), input), {
+      attempt: 2,
+      heartbeatDetails: first.heartbeat,
+    });
     expect(second.error).toBeUndefined();
     expect(kandjiRequests).toEqual([auditRequestPath(cursor)]);
     expect(second.value).toMatchObject({ reread: true, count: 1_500, shipped: 1_500, next });
@@ -161,9 +184,11 @@ describe('heartbeat resume', () => {
     const client = {
       withAbortSignal: <R>(_signal: AbortSignal, fn: () => R) => fn(),
       workflow: {
-        start: async (_wf: unknown, opts: { workflowId: string; args: [{ fingerprints: string }] }) => void chunks.set(opts.workflowId, opts.args[0].fingerprints),
+        start: async (_wf: unknown, opts: { workflowId: string; args: [{ fingerprints: string }] }) =>
+          void chunks.set(opts.workflowId, opts.args[0].fingerprints),
         getHandle: (id: string) => ({
-          query: async () => chunks.get(id) ?? Promise.reject(new WorkflowNotFoundError('no such chunk', id, undefined)),
+          query: async () =>
+            chunks.get(id) ?? Promise.reject(new WorkflowNotFoundError('no such chunk', id, undefined)),
           signal: async () => void chunks.delete(id),
         }),
       },
@@ -171,14 +196,21 @@ describe('heartbeat resume', () => {
     const datadog = new FakeDatadog('detections');
     const sweep = sweepSnapshotStateActivity(depsWith(datadog, kandji, { snapshotChunkRows: 500 }));
     const input = { tenant: TENANT, stream: 'detections' as const, previous: null, generation: '1-abc' };
-    const info = { workflowExecution: { workflowId: `kandji-datadog/${TENANT}/detections`, runId: 'run-1' }, taskQueue: 'q' };
+    const info = {
+      workflowExecution: { workflowId: `kandji-datadog/${TENANT}/detections`, runId: 'run-1' },
+      taskQueue: 'q',
+    };
 
     const first = await attempt(call(sweep, input), { ...info, attempt: 1 }, client);
     expectRetryable(first.error, FailureType.KandjiUnavailable);
     expect(first.heartbeat).toMatchObject({ position: 'c2', pages: 2, chunksWritten: 1, done: false });
     expect(kandjiRequests).toEqual([null, 'c1', 'c2']);
 
-    const second = await attempt(call(sweep, input), { ...info, attempt: 2, heartbeatDetails: first.heartbeat }, client);
+    const second = await attempt(
+      call(sweep, input),
+      { ...info, attempt: 2, heartbeatDetails: first.heartbeat },
+      client,
+    );
     expect(second.error).toBeUndefined();
     // Paging went on at the page that failed; nothing before it was read or shipped again.
     expect(kandjiRequests.slice(3)).toEqual(['c2', 'c3']);

@@ -24,7 +24,8 @@ const tableOf = (ids: string[]): Cells => {
   for (const id of ids) addKey(cells, idKey(id));
   return cells;
 };
-const ids = (n: number, prefix = 'ev') => Array.from({ length: n }, (_, i) => `${prefix}-${i}-01J${(i * 7919).toString(36).padStart(8, '0')}`);
+const ids = (n: number, prefix = 'ev') =>
+  Array.from({ length: n }, (_, i) => `${prefix}-${i}-01J${(i * 7919).toString(36).padStart(8, '0')}`);
 
 describe('the late ledger', () => {
   it('lists exactly the late ids of an hour that held thousands', () => {
@@ -81,7 +82,11 @@ describe('the late ledger', () => {
     expect(Object.keys(ledgerDelta(events, now, ledger.from))).toEqual(['2026-11-30T06', '2026-11-30T11']);
     const next = addToLedger(ledger, delta);
     expect(Object.keys(next.hours).sort()).toEqual(['2026-11-30T06', '2026-11-30T11']);
-    expect(differenceOf(tableOf(['b']), decodeCells(next.hours['2026-11-30T06']!.cells))).toEqual({ added: [], removed: [], complete: true });
+    expect(differenceOf(tableOf(['b']), decodeCells(next.hours['2026-11-30T06']!.cells))).toEqual({
+      added: [],
+      removed: [],
+      complete: true,
+    });
     // A page of many events of one hour reports a table; either form adds up to the same ledger.
     const many = ids(300).map((id) => ({ id, key: key('2026-11-30T07:30:00Z') }));
     const big = ledgerDelta(many, now);
@@ -102,12 +107,19 @@ describe('the late ledger', () => {
     expect(dueLateHours(ledger, settled, t0)).toEqual([]);
     expect(dueLateHours(ledger, settled, t0 + 59 * 60_000)).toEqual([]);
     // An hour later each is due for its second tier; the 12:00 hour, settled by then, for its first.
-    expect(dueLateHours(ledger, millisToKey(t0 + 55 * 60_000), t0 + 60 * 60_000)).toEqual(['2026-11-30T09', '2026-11-30T10', '2026-11-30T11', '2026-11-30T12']);
+    expect(dueLateHours(ledger, millisToKey(t0 + 55 * 60_000), t0 + 60 * 60_000)).toEqual([
+      '2026-11-30T09',
+      '2026-11-30T10',
+      '2026-11-30T11',
+      '2026-11-30T12',
+    ]);
     // A sweep that comes late (the stream was busy) takes every tier reached meanwhile at once.
     ledger = markSwept(ledger, ['2026-11-30T09'], t0 + 4 * HOUR_MS);
     expect(ledger.hours['2026-11-30T09']).toEqual({ at: t0, swept: 3 });
     // An hour not settled yet (the polls still re-read it) is not due.
-    expect(dueLateHours(newLateLedger({ since: millisToKey(t0 - 3 * HOUR_MS) }), millisToKey(t0 - 150 * 60_000), t0)).toEqual([]);
+    expect(
+      dueLateHours(newLateLedger({ since: millisToKey(t0 - 3 * HOUR_MS) }), millisToKey(t0 - 150 * 60_000), t0),
+    ).toEqual([]);
     // A day later every hour is past the horizon.
     expect(Object.keys(pruneLedger(ledger, t0 + 24 * HOUR_MS).hours)).toEqual([]);
     expect(dueLateHours(ledger, millisToKey(t0 + 24 * HOUR_MS), t0 + 24 * HOUR_MS)).not.toContain('2026-11-30T09');
@@ -115,7 +127,11 @@ describe('the late ledger', () => {
   });
 
   it('starts again after both positions when an operator moves the cursor', () => {
-    expect(restartLateLedger('2026-11-30T10:20:00.000000Z', '2026-11-30T02:00:00.000000Z').from).toBe('2026-11-30T10:20:00.000001Z');
-    expect(restartLateLedger('2026-11-30T10:20:00.000000Z', '2026-11-30T14:00:00.000000Z').from).toBe('2026-11-30T14:00:00.000001Z');
+    expect(restartLateLedger('2026-11-30T10:20:00.000000Z', '2026-11-30T02:00:00.000000Z').from).toBe(
+      '2026-11-30T10:20:00.000001Z',
+    );
+    expect(restartLateLedger('2026-11-30T10:20:00.000000Z', '2026-11-30T14:00:00.000000Z').from).toBe(
+      '2026-11-30T14:00:00.000001Z',
+    );
   });
 });

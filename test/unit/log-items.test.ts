@@ -59,7 +59,13 @@ describe('toLogItem', () => {
     expect(RESERVED_KEYS).toEqual(['ddsource', 'service', 'ddtags', 'hostname']);
     const clash = { id: 'x', ddsource: 'evil', service: 'evil', ddtags: 'evil:1', hostname: 'evil' };
     const item = toLogItem(clash, { ...ctx, hostname: 'forwarder-1' });
-    expect(item).toStrictEqual({ id: 'x', ddsource: 'kandji', service: 'audit', ddtags: ctx.ddtags, hostname: 'forwarder-1' });
+    expect(item).toStrictEqual({
+      id: 'x',
+      ddsource: 'kandji',
+      service: 'audit',
+      ddtags: ctx.ddtags,
+      hostname: 'forwarder-1',
+    });
   });
 
   it('serialises to JSON with the record fields intact', () => {
@@ -70,8 +76,12 @@ describe('toLogItem', () => {
 
 describe('formatTags', () => {
   it('joins key:value pairs and extra tags with commas, in order', () => {
-    expect(formatTags({ kandji_tenant: 'acme', forwarder_version: '0.1.0' })).toBe('kandji_tenant:acme,forwarder_version:0.1.0');
-    expect(formatTags({ kandji_tenant: 'acme' }, ['team:secops', 'env:prod'])).toBe('kandji_tenant:acme,team:secops,env:prod');
+    expect(formatTags({ kandji_tenant: 'acme', forwarder_version: '0.1.0' })).toBe(
+      'kandji_tenant:acme,forwarder_version:0.1.0',
+    );
+    expect(formatTags({ kandji_tenant: 'acme' }, ['team:secops', 'env:prod'])).toBe(
+      'kandji_tenant:acme,team:secops,env:prod',
+    );
   });
 
   it('replaces commas so one tag cannot become two', () => {

@@ -5,9 +5,14 @@ import { isShortSweep, sweepsAgree } from '../../workflows/snapshot-stream';
 describe('record identity', () => {
   it('keeps the identity fields when they are present (a null bundle_id included)', () => {
     expect(recordIdentity('detections', { device_id: 'd1', bundle_id: null, cve_id: 'CVE-1', x: 1 })).toBe('d1||CVE-1');
-    expect(versionKey('threats', { device_id: 'd1', file_hash: 'h', detection_date: '2025-01-01 00:00:00', status: 'RELEASED' })).toBe(
-      'd1|h|2025-01-01 00:00:00|RELEASED',
-    );
+    expect(
+      versionKey('threats', {
+        device_id: 'd1',
+        file_hash: 'h',
+        detection_date: '2025-01-01 00:00:00',
+        status: 'RELEASED',
+      }),
+    ).toBe('d1|h|2025-01-01 00:00:00|RELEASED');
   });
 
   it('falls back to a hash of the whole row when an identity field is missing or empty', () => {
@@ -19,7 +24,9 @@ describe('record identity', () => {
     expect(recordIdentity('detections', { device_id: 'd1', cve_id: null })).toMatch(/^row:/);
     expect(recordIdentity('detections', { device_id: '  ', cve_id: 'CVE-1' })).toMatch(/^row:/);
     // Stable: key order does not matter.
-    expect(recordIdentity('detections', { name: 'A', cve_id: '', bundle_id: 'com.a', device_id: '' })).toBe(recordIdentity('detections', a));
+    expect(recordIdentity('detections', { name: 'A', cve_id: '', bundle_id: 'com.a', device_id: '' })).toBe(
+      recordIdentity('detections', a),
+    );
     // A threat without file_hash: its status is part of its content, so a change of status is a new version.
     const t = { device_id: 'd1', file_hash: '', detection_date: '2025-01-01 00:00:00', status: 'QUARANTINED' };
     expect(versionKey('threats', t)).toMatch(/^row:/);

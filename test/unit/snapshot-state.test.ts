@@ -3,8 +3,14 @@ import { randomBytes } from 'node:crypto';
 import { defaultPayloadConverter } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
 import { SNAPSHOT_CHUNK_ROWS } from '../../activities/sweep-snapshot-state';
+import {
+  Fingerprint64Set,
+  decodeFingerprints,
+  encodeFingerprints,
+  fingerprint64,
+  fromLegacyFingerprints,
+} from '../../src/streams/fingerprint64-set';
 import { FingerprintSet, fingerprint } from '../../src/streams/fingerprints';
-import { Fingerprint64Set, decodeFingerprints, encodeFingerprints, fingerprint64, fromLegacyFingerprints } from '../../src/streams/fingerprint64-set';
 import { payloadCodecs } from '../../src/temporal/data-converter';
 
 describe('Fingerprint64Set', () => {

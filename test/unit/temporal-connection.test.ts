@@ -49,7 +49,11 @@ describe('Temporal connection settings', () => {
     expect(o.tls).toMatchObject({ serverNameOverride: 'temporal' });
     const tls = o.tls as { clientCertPair: { crt: Uint8Array; key: Uint8Array }; serverRootCACertificate: Uint8Array };
     const text = (b: Uint8Array) => Buffer.from(b).toString();
-    expect([text(tls.clientCertPair.crt), text(tls.clientCertPair.key), text(tls.serverRootCACertificate)]).toEqual(['CERT', 'KEY', 'CA']);
+    expect([text(tls.clientCertPair.crt), text(tls.clientCertPair.key), text(tls.serverRootCACertificate)]).toEqual([
+      'CERT',
+      'KEY',
+      'CA',
+    ]);
     expect(o.metadata).toEqual({ 'x-tenant': 'secops' });
     expect(describeConnection(t).tls).toBe('mtls');
   });
@@ -57,20 +61,44 @@ describe('Temporal connection settings', () => {
   it('reads a profile of TEMPORAL_CONFIG_FILE (TEMPORAL_PROFILE), and the environment wins over it', () => {
     const toml = file(
       'temporal.toml',
-      ['[profile.cloud]', 'address = "prod.a1b2c.tmprl.cloud:7233"', 'namespace = "prod.a1b2c"', 'api_key = "from-file"', '', '[profile.cloud.tls]', 'server_name = "prod.a1b2c.tmprl.cloud"', ''].join('\n'),
+      [
+        '[profile.cloud]',
+        'address = "prod.a1b2c.tmprl.cloud:7233"',
+        'namespace = "prod.a1b2c"',
+        'api_key = "from-file"',
+        '',
+        '[profile.cloud.tls]',
+        'server_name = "prod.a1b2c.tmprl.cloud"',
+        '',
+      ].join('\n'),
     );
     const t = loadTemporalConfig({ TEMPORAL_CONFIG_FILE: toml, TEMPORAL_PROFILE: 'cloud' });
-    expect(connectionOptions(t)).toMatchObject({ address: 'prod.a1b2c.tmprl.cloud:7233', apiKey: 'from-file', tls: { serverNameOverride: 'prod.a1b2c.tmprl.cloud' } });
+    expect(connectionOptions(t)).toMatchObject({
+      address: 'prod.a1b2c.tmprl.cloud:7233',
+      apiKey: 'from-file',
+      tls: { serverNameOverride: 'prod.a1b2c.tmprl.cloud' },
+    });
     expect(t.namespace).toBe('prod.a1b2c');
-    const overridden = loadTemporalConfig({ TEMPORAL_CONFIG_FILE: toml, TEMPORAL_PROFILE: 'cloud', TEMPORAL_NAMESPACE: 'staging.a1b2c', TEMPORAL_API_KEY: 'from-env' });
+    const overridden = loadTemporalConfig({
+      TEMPORAL_CONFIG_FILE: toml,
+      TEMPORAL_PROFILE: 'cloud',
+      TEMPORAL_NAMESPACE: 'staging.a1b2c',
+      TEMPORAL_API_KEY: 'from-env',
+    });
     expect([overridden.namespace, overridden.apiKey]).toEqual(['staging.a1b2c', 'from-env']);
   });
 
   it('stops with a configuration error for a missing profile or certificate file', () => {
     const toml = file('other.toml', '[profile.other]\naddress = "x:7233"\n');
     expect(() => loadTemporalConfig({ TEMPORAL_CONFIG_FILE: toml, TEMPORAL_PROFILE: 'nope' })).toThrow(ConfigError);
-    expect(() => loadTemporalConfig({ TEMPORAL_CONFIG_FILE: toml, TEMPORAL_PROFILE: 'nope' })).toThrow(/TEMPORAL_PROFILE \(nope\).*Profile 'nope' not found/);
-    expect(() => loadTemporalConfig({ TEMPORAL_CONFIG_FILE: file('empty.toml', ''), TEMPORAL_PROFILE: 'nope' })).toThrow(ConfigError);
-    expect(() => loadTemporalConfig({ TEMPORAL_TLS_SERVER_CA_CERT_PATH: path.join(dir, 'missing.crt') })).toThrow(/missing\.crt/);
+    expect(() => loadTemporalConfig({ TEMPORAL_CONFIG_FILE: toml, TEMPORAL_PROFILE: 'nope' })).toThrow(
+      /TEMPORAL_PROFILE \(nope\).*Profile 'nope' not found/,
+    );
+    expect(() =>
+      loadTemporalConfig({ TEMPORAL_CONFIG_FILE: file('empty.toml', ''), TEMPORAL_PROFILE: 'nope' }),
+    ).toThrow(ConfigError);
+    expect(() => loadTemporalConfig({ TEMPORAL_TLS_SERVER_CA_CERT_PATH: path.join(dir, 'missing.crt') })).toThrow(
+      /missing\.crt/,
+    );
   });
 });

@@ -50,7 +50,12 @@ describe('tenants file errors never echo a value', () => {
               tags: [`team:${TOKEN},x`],
             },
             { name: 'globex', apiUrl: `https://${TOKEN}.example.com`, token: { env: TOKEN } },
-            { name: 'initech', apiUrl: 'https://initech.api.kandji.io', token: { file: 'ok', [SECRET]: 1 }, [TOKEN]: SECRET },
+            {
+              name: 'initech',
+              apiUrl: 'https://initech.api.kandji.io',
+              token: { file: 'ok', [SECRET]: 1 },
+              [TOKEN]: SECRET,
+            },
             { name: SECRET, apiUrl: 'https://x.api.kandji.io', token: { env: 'X' } },
           ],
         }),
@@ -70,12 +75,21 @@ describe('tenants file errors never echo a value', () => {
   });
 
   it('a bad apiUrl names the field and what is expected', () => {
-    const problems = problemsOf(writeTemp('url.json', JSON.stringify({ tenants: [{ name: 'acme', apiUrl: TOKEN, token: { env: 'X' } }] })));
-    expect(problems).toEqual(['KANDJI_TENANTS_FILE: tenant "acme": apiUrl: expected a URL such as https://acme.api.kandji.io']);
-    const http = problemsOf(
-      writeTemp('url2.json', JSON.stringify({ tenants: [{ name: 'acme', apiUrl: `http://${TOKEN}.example.com/`, token: { env: 'X' } }] })),
+    const problems = problemsOf(
+      writeTemp('url.json', JSON.stringify({ tenants: [{ name: 'acme', apiUrl: TOKEN, token: { env: 'X' } }] })),
     );
-    expect(http).toEqual(['KANDJI_TENANTS_FILE: tenant "acme": apiUrl: must be https (plain http is allowed only for loopback hosts)']);
+    expect(problems).toEqual([
+      'KANDJI_TENANTS_FILE: tenant "acme": apiUrl: expected a URL such as https://acme.api.kandji.io',
+    ]);
+    const http = problemsOf(
+      writeTemp(
+        'url2.json',
+        JSON.stringify({ tenants: [{ name: 'acme', apiUrl: `http://${TOKEN}.example.com/`, token: { env: 'X' } }] }),
+      ),
+    );
+    expect(http).toEqual([
+      'KANDJI_TENANTS_FILE: tenant "acme": apiUrl: must be https (plain http is allowed only for loopback hosts)',
+    ]);
   });
 
   it('a syntax error says where, not what', () => {

@@ -4,8 +4,8 @@ import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
-import { envTokenProvider, fileTokenProvider } from '../../src/kandji/token-source';
 import { KandjiClient } from '../../src/kandji/client';
+import { envTokenProvider, fileTokenProvider } from '../../src/kandji/token-source';
 import { FailureType, NON_RETRYABLE_FAILURE_TYPES, isAuthFailure } from '../../workflows/shared/failure-types';
 
 const TOKEN_A = '6f1c2a3b-4d5e-4f60-8a7b-000000000001';

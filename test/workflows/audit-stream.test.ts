@@ -7,16 +7,23 @@
  */
 import { randomUUID } from 'node:crypto';
 import { Context } from '@temporalio/activity';
-import { ApplicationFailure } from '@temporalio/common';
 import type { WorkflowHandle } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
 import type { AuditPageRef, ReadAuditPageRefInput, ShipAuditPageInput, ShipAuditPageResult } from '../../activities';
-import { initialAuditCursor, type AuditCursor } from '../../workflows/shared/audit-cursor';
 import { auditStream } from '../../workflows/audit-stream';
+import { initialAuditCursor, type AuditCursor } from '../../workflows/shared/audit-cursor';
 import { FailureType } from '../../workflows/shared/failure-types';
-import { backfillUpdate, cancelBackfillUpdate, pauseUpdate, resumeSignal, resumeUpdate, statusQuery } from '../../workflows/shared/messages';
+import {
+  backfillUpdate,
+  cancelBackfillUpdate,
+  pauseUpdate,
+  resumeSignal,
+  resumeUpdate,
+  statusQuery,
+} from '../../workflows/shared/messages';
 import { keyToMillis, millisToKey, timestampKey } from '../../workflows/shared/timestamps';
-import { clockNeutralClient, defaultTimings, settled, statusWhere, workflowTestWorld } from '../helpers/workflow-env';
 import { waitFor } from '../helpers/wait';
+import { clockNeutralClient, defaultTimings, settled, statusWhere, workflowTestWorld } from '../helpers/workflow-env';
 
 const START = '2026-03-01T00:00:00Z';
 const START_MS = Date.parse(START);
@@ -58,7 +65,12 @@ class FakeTenant {
   ships = (backfill = false) => this.calls.filter((c) => c.kind === 'ship' && c.backfill === backfill);
 
   private record(kind: Call['kind'], cursor: AuditCursor): void {
-    this.calls.push({ kind, backfill: cursor.until !== undefined, cursor, at: Context.current().info.currentAttemptScheduledTimestampMs });
+    this.calls.push({
+      kind,
+      backfill: cursor.until !== undefined,
+      cursor,
+      at: Context.current().info.currentAttemptScheduledTimestampMs,
+    });
   }
 
   async read({ cursor }: ReadAuditPageRefInput): Promise<AuditPageRef> {
@@ -68,10 +80,24 @@ class FakeTenant {
     const last = Math.min(this.available, after + this.pageSize, cursor.until ? eventAt(cursor.until) : Infinity);
     const events = Array.from({ length: Math.max(0, last - after) }, (_, i) => after + 1 + i);
     const more = events.length === this.pageSize && last < (cursor.until ? eventAt(cursor.until) : this.available);
-    const next: AuditCursor = { ...cursor, since: events.length ? keyOfEvent(last) : cursor.since, page: null, ...(more ? { more: true } : { more: undefined }) };
+    const next: AuditCursor = {
+      ...cursor,
+      since: events.length ? keyOfEvent(last) : cursor.since,
+      page: null,
+      ...(more ? { more: true } : { more: undefined }),
+    };
     const pageId = events.length ? randomUUID() : null;
     if (pageId) this.pages.set(pageId, events);
-    return { pageId, workerQueue: null, count: events.length, bytes: events.length * 200, pages: 1, skipped: 0, late: 0, next };
+    return {
+      pageId,
+      workerQueue: null,
+      count: events.length,
+      bytes: events.length * 200,
+      pages: 1,
+      skipped: 0,
+      late: 0,
+      next,
+    };
   }
 
   async ship({ pageId, cursor }: ShipAuditPageInput): Promise<ShipAuditPageResult> {
@@ -80,12 +106,25 @@ class FakeTenant {
     await this.shipGate;
     const events = this.pages.get(pageId) ?? [];
     (cursor.until === undefined ? this.shippedEvents : this.backfilledEvents).push(...events);
-    return { shipped: events.length, batches: 1, deadLetters: [], deadLettered: 0, stale: { count: 0, policy: 'ship' }, trimmed: 0, reread: false, count: events.length };
+    return {
+      shipped: events.length,
+      batches: 1,
+      deadLetters: [],
+      deadLettered: 0,
+      stale: { count: 0, policy: 'ship' },
+      trimmed: 0,
+      reread: false,
+      count: events.length,
+    };
   }
 }
 
 const tenants = new Map<string, FakeTenant>();
-const tenantOf = (name: string) => tenants.get(name) ?? (() => { throw new Error(`no fake tenant ${name}`); })();
+const tenantOf = (name: string) =>
+  tenants.get(name) ??
+  (() => {
+    throw new Error(`no fake tenant ${name}`);
+  })();
 const activities = {
   readAuditPageRef: (input: ReadAuditPageRefInput) => tenantOf(input.tenant).read(input),
   shipAuditPage: (input: ShipAuditPageInput) => tenantOf(input.tenant).ship(input),
@@ -107,7 +146,12 @@ async function startStream(t: FakeTenant): Promise<WorkflowHandle<typeof auditSt
 }
 
 const status = (h: WorkflowHandle) => h.query(statusQuery);
-const tokenRejected = () => ApplicationFailure.create({ type: FailureType.KandjiAuth, message: 'Kandji answered 401: token rejected', nonRetryable: true });
+const tokenRejected = () =>
+  ApplicationFailure.create({
+    type: FailureType.KandjiAuth,
+    message: 'Kandji answered 401: token rejected',
+    nonRetryable: true,
+  });
 
 describe('audit stream workflow (fake activities, time-skipping server)', () => {
   it('blocked → re-check → recovered: a rejected token blocks the stream, re-checked every 5 minutes, until it works', async () => {
@@ -214,7 +258,9 @@ describe('audit stream workflow (fake activities, time-skipping server)', () => 
     expect((await status(h)).backfills).toEqual([expect.objectContaining({ id: accepted.id, state: 'cancelled' })]);
     openGate();
 
-    const { status: ended } = await clockNeutralClient(world.env).workflow.getHandle<typeof auditStream>(accepted.workflowId).result();
+    const { status: ended } = await clockNeutralClient(world.env)
+      .workflow.getHandle<typeof auditStream>(accepted.workflowId)
+      .result();
     expect(ended.state).toBe('stopped');
     expect(ended.window).toEqual({ from: timestampKey(START), to: timestampKey(to) });
     // The page in flight was shipped and committed; nothing after it.

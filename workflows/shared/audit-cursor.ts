@@ -70,7 +70,8 @@ export function initialAuditCursor(sinceIso: string, untilIso?: string): AuditCu
   return cursor;
 }
 
-const maxKey = (...keys: (string | undefined)[]): string => keys.reduce<string>((m, k) => (k !== undefined && k > m ? k : m), '');
+const maxKey = (...keys: (string | undefined)[]): string =>
+  keys.reduce<string>((m, k) => (k !== undefined && k > m ? k : m), '');
 
 /** The smallest key after `key` (one microsecond later). */
 export function keyAfter(key: string): string {
@@ -168,12 +169,15 @@ export function advanceAuditCursor<T extends AuditEventKey>(
   if (cursor.until) next.until = cursor.until;
   if (digestFrom) next.digestFrom = digestFrom;
   const pruned = pruneDigest(entries, secondOf(windowStart(next, overlapMs)));
-  if (pruned.coveredFromSec !== undefined) next.digestFrom = maxKey(next.digestFrom, millisToKey(pruned.coveredFromSec * 1000));
+  if (pruned.coveredFromSec !== undefined)
+    next.digestFrom = maxKey(next.digestFrom, millisToKey(pruned.coveredFromSec * 1000));
   if (pruned.entries.length > 0) next.digest = encodeDigest(pruned.entries);
   return { fresh, skipped: events.length - fresh.length, late, future, next, stuck: stuck && follow === null };
 }
 
 /** Whether two cursors stand at the same place (the digest aside). */
 export function samePosition(a: AuditCursor, b: AuditCursor): boolean {
-  return a.since === b.since && a.page === b.page && !!a.more === !!b.more && (a.digestFrom ?? '') === (b.digestFrom ?? '');
+  return (
+    a.since === b.since && a.page === b.page && !!a.more === !!b.more && (a.digestFrom ?? '') === (b.digestFrom ?? '')
+  );
 }

@@ -40,7 +40,8 @@ export const FailureType = {
   DatadogRefusedAll: 'DatadogRefusedAllError',
   /** 413: a single item alone is over Datadog's payload limit. */
   DatadogPayloadTooLarge: 'DatadogPayloadTooLargeError',
-  /** Not an error: the tenant's request budget (or a 429) has no slot within this attempt; details[0].waitMs says when. */ KandjiBudgetWait: 'KandjiBudgetWaitError',
+  /** Not an error: the tenant's request budget (or a 429) has no slot within this attempt; details[0].waitMs says when. */ KandjiBudgetWait:
+    'KandjiBudgetWaitError',
   /** The worker has no configuration for the tenant named in the workflow. */
   UnknownTenant: 'UnknownTenantError',
 } as const;

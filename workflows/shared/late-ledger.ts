@@ -15,8 +15,8 @@
  * counted twice never corrupts another one. A difference too large to list (a burst of late events in one hour) is
  * detected as such; the sweep then sends the whole hour again (at least once rather than never) and says so.
  */
-import { idHash } from './overlap-digest';
 import { keyAfter } from './audit-cursor';
+import { idHash } from './overlap-digest';
 import { keyToMillis, millisToKey } from './timestamps';
 
 export const HOUR_MS = 3_600_000;
@@ -79,10 +79,11 @@ export function idKey(id: string): number {
   return parseInt(idHash(id), 16) % P52;
 }
 
-const lo32 = (key: number) => key % P32 >>> 0;
+const lo32 = (key: number) => (key % P32) >>> 0;
 const hi32 = (key: number) => Math.floor(key / P32) >>> 0;
 const checkOf = (key: number): number => fmix32(lo32(key) ^ fmix32(hi32(key) + 0x9e3779b9));
-const cellOf = (key: number, j: number): number => j * SUB_CELLS + (fmix32((lo32(key) + Math.imul(hi32(key) ^ (j + 1), 0x27d4eb2d)) >>> 0) % SUB_CELLS);
+const cellOf = (key: number, j: number): number =>
+  j * SUB_CELLS + (fmix32((lo32(key) + Math.imul(hi32(key) ^ (j + 1), 0x27d4eb2d)) >>> 0) % SUB_CELLS);
 const mod = (x: number, m: number) => ((x % m) + m) % m;
 
 export function emptyCells(): Cells {
@@ -110,7 +111,11 @@ export function combineCells(a: Cells, b: Cells, sign: 1 | -1 = 1): Cells {
 
 /** Text form: one `count.key.check` (base 36) per cell, comma-separated, empty for an empty cell. */
 export function encodeCells(cells: Cells): string {
-  return cells.map((c) => (c[0] === 0 && c[1] === 0 && c[2] === 0 ? '' : `${c[0]!.toString(36)}.${c[1]!.toString(36)}.${c[2]!.toString(36)}`)).join(',');
+  return cells
+    .map((c) =>
+      c[0] === 0 && c[1] === 0 && c[2] === 0 ? '' : `${c[0]!.toString(36)}.${c[1]!.toString(36)}.${c[2]!.toString(36)}`,
+    )
+    .join(',');
 }
 
 export function decodeCells(text: string | undefined): Cells {
@@ -138,7 +143,7 @@ export function differenceOf(read: Cells, handled: Cells): CellDifference {
   const diff = combineCells(read, handled, -1);
   const added: number[] = [];
   const removed: number[] = [];
-  for (let progress = true; progress; ) {
+  for (let progress = true; progress;) {
     progress = false;
     for (const c of diff) {
       const sign = c[0];
@@ -220,7 +225,8 @@ export function addToLedger(ledger: LateLedger, delta: LedgerDelta | undefined):
 /** Drops the hours a sweep can no longer reach (ended before the horizon); keeps the ledger small. */
 export function pruneLedger(ledger: LateLedger, nowMs: number): LateLedger {
   const hours: Record<string, LedgerHour> = {};
-  for (const [hour, h] of Object.entries(ledger.hours)) if (keyToMillis(hourEndKey(hour)) > nowMs - LATE_HORIZON_MS) hours[hour] = h;
+  for (const [hour, h] of Object.entries(ledger.hours))
+    if (keyToMillis(hourEndKey(hour)) > nowMs - LATE_HORIZON_MS) hours[hour] = h;
   return { ...ledger, hours };
 }
 
@@ -231,7 +237,12 @@ const tiersDone = (sinceFirstMs: number, tiers: readonly number[]) => tiers.filt
  * `settled`, where the stream's overlap window starts), still within the horizon, and never swept or due for their
  * next tier.
  */
-export function dueLateHours(ledger: LateLedger, settled: string, nowMs: number, tiers: readonly number[] = DEFAULT_SWEEP_TIERS_MS): string[] {
+export function dueLateHours(
+  ledger: LateLedger,
+  settled: string,
+  nowMs: number,
+  tiers: readonly number[] = DEFAULT_SWEEP_TIERS_MS,
+): string[] {
   const due: string[] = [];
   const first = Math.floor(Math.max(keyToMillis(ledger.from), nowMs - LATE_HORIZON_MS) / HOUR_MS) * HOUR_MS;
   for (let start = first; start + HOUR_MS <= Math.min(keyToMillis(settled), nowMs); start += HOUR_MS) {
@@ -245,7 +256,12 @@ export function dueLateHours(ledger: LateLedger, settled: string, nowMs: number,
 }
 
 /** The ledger after a sweep of `hours`: each has had every tier reached since its first sweep. */
-export function markSwept(ledger: LateLedger, hours: readonly string[], nowMs: number, tiers: readonly number[] = DEFAULT_SWEEP_TIERS_MS): LateLedger {
+export function markSwept(
+  ledger: LateLedger,
+  hours: readonly string[],
+  nowMs: number,
+  tiers: readonly number[] = DEFAULT_SWEEP_TIERS_MS,
+): LateLedger {
   const next = { ...ledger, hours: { ...ledger.hours } };
   for (const hour of hours) {
     const before = next.hours[hour] ?? {};

@@ -5,8 +5,8 @@
  * from the CLI fails at the command line.
  */
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import type { StreamStatus } from './stream-status';
 import { describeIssues, isoTime, optionalNonEmptyString, strictObject, type Parsed } from './payload-checks';
+import type { StreamStatus } from './stream-status';
 import { timestampKey } from './timestamps';
 
 /** Current state, cursor, counts, backfills and last error of a stream. */
@@ -59,7 +59,8 @@ export interface CursorMoved {
 }
 const noFields = strictObject<Record<string, never>>({});
 export const emptyPayloadSchema = {
-  safeParse: (v: unknown): Parsed<Record<string, never> | null | undefined> => (v === undefined || v === null ? { success: true, data: v } : noFields.safeParse(v)),
+  safeParse: (v: unknown): Parsed<Record<string, never> | null | undefined> =>
+    v === undefined || v === null ? { success: true, data: v } : noFields.safeParse(v),
 };
 
 export interface BackfillAccepted {

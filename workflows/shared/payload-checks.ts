@@ -33,10 +33,25 @@ export function strictObject<T>(
 ): PayloadCheck<T> {
   return {
     safeParse(value: unknown): Parsed<T> {
-      if (!isPlainObject(value)) return { success: false, error: { issues: [{ path: [], message: `expected an object, got ${value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value}` }] } };
+      if (!isPlainObject(value))
+        return {
+          success: false,
+          error: {
+            issues: [
+              {
+                path: [],
+                message: `expected an object, got ${value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value}`,
+              },
+            ],
+          },
+        };
       const issues: Issue[] = [];
       const unknownKeys = Object.keys(value).filter((k) => !(k in fields));
-      if (unknownKeys.length) issues.push({ path: [], message: `unrecognized key${unknownKeys.length > 1 ? 's' : ''}: ${unknownKeys.map((k) => JSON.stringify(k)).join(', ')}` });
+      if (unknownKeys.length)
+        issues.push({
+          path: [],
+          message: `unrecognized key${unknownKeys.length > 1 ? 's' : ''}: ${unknownKeys.map((k) => JSON.stringify(k)).join(', ')}`,
+        });
       for (const [key, check] of Object.entries(fields) as [string, (v: unknown) => string | undefined][]) {
         const problem = check(value[key]);
         if (problem) issues.push({ path: [key], message: problem });

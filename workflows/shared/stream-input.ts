@@ -48,4 +48,3 @@ export interface SnapshotStreamInput {
   /** A sweep that saw a small fraction of the committed state, held (not committed) until the next sweep confirms it. */
   unconfirmed?: { state: import('../snapshot-state').SnapshotState; known: number } | null;
 }
-

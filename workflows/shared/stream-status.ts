@@ -126,11 +126,32 @@ export interface StreamStatus {
 }
 
 export function emptyCounts(): StreamCounts {
-  return { fetched: 0, shipped: 0, skippedRepeats: 0, late: 0, pages: 0, batches: 0, deadLettered: 0, stale: 0, trimmed: 0, sweeps: 0, gone: 0 };
+  return {
+    fetched: 0,
+    shipped: 0,
+    skippedRepeats: 0,
+    late: 0,
+    pages: 0,
+    batches: 0,
+    deadLettered: 0,
+    stale: 0,
+    trimmed: 0,
+    sweeps: 0,
+    gone: 0,
+  };
 }
 
 /** What a stream's status carries across continue-as-new. */
 export type CarriedStatus = Pick<
   StreamStatus,
-  'counts' | 'startedAt' | 'generation' | 'lastShipAt' | 'caughtUpAt' | 'lastError' | 'lastDeadLetter' | 'paused' | 'backfills' | 'lastLateSweep'
+  | 'counts'
+  | 'startedAt'
+  | 'generation'
+  | 'lastShipAt'
+  | 'caughtUpAt'
+  | 'lastError'
+  | 'lastDeadLetter'
+  | 'paused'
+  | 'backfills'
+  | 'lastLateSweep'
 >;

@@ -16,7 +16,14 @@ export function timestampKey(text: string): string {
   if (!m) throw new TypeError(`not an ISO-8601 timestamp: ${JSON.stringify(text)}`);
   const [, y, mo, d, h = '00', mi = '00', s = '00', frac = '', zone = 'Z'] = m;
   const micros = (frac + '000000').slice(0, 6);
-  const [year, month, day, hour, minute, second] = [y, mo, d, h, mi, s].map(Number) as [number, number, number, number, number, number];
+  const [year, month, day, hour, minute, second] = [y, mo, d, h, mi, s].map(Number) as [
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+  ];
   let offsetMinutes = 0;
   if (zone.toUpperCase() !== 'Z') {
     const z = zone.replace(':', '');
