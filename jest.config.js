@@ -33,6 +33,5 @@ module.exports = {
   testTimeout: 120_000,
   // Keep the 2 cores for the tests and the servers they start.
   maxWorkers: 2,
-  // Worker runtimes can hold native handles a little past their shutdown; never let that hang a CI run.
-  forceExit: true,
+  // No forceExit: every tier closes what it opens (servers, workers, connections), and jest exits by itself.
 };
