@@ -7,9 +7,9 @@ import { API_KEY, TOKEN, until, workerEnv, type World } from './world';
 import { DatadogSimulator } from '../../simulators/datadog';
 import { KandjiSimulator } from '../../simulators/kandji';
 import { startStream } from '../../src/streams/stream-control';
+import { largestPayloadBytes } from '../../src/temporal/history-payloads';
+import { rawHistories } from '../../src/temporal/raw-history';
 import { streamWorkflowId } from '../../src/temporal/workflow-ids';
-import { largestPayloadBytes } from '../../test/helpers/history-payloads';
-import { rawHistories } from '../../test/helpers/raw-history';
 import { statusQuery } from '../../workflows/shared/messages';
 
 export interface SweepResult {

@@ -16,8 +16,8 @@ import { bearerMatches, startCodecServer, runCodec } from '../../src/temporal/co
 import { CompressionCodec, GZIP_ENCODING } from '../../src/temporal/compression-codec';
 import { buildDataConverter, payloadCodecs } from '../../src/temporal/data-converter';
 import { ENCRYPTED_ENCODING, EncryptionCodec, keyIdOf, parseEncryptionKey } from '../../src/temporal/encryption-codec';
+import { rawHistories } from '../../src/temporal/raw-history';
 import { Harness } from '../helpers/harness';
-import { rawHistories } from '../helpers/raw-history';
 import { waitFor } from '../helpers/wait';
 
 const text = (s: string) => new TextEncoder().encode(s);

@@ -6,9 +6,9 @@
  * ship's result, and the ledger carried by each continue-as-new, frequent here since the suite lowers Temporal's
  * threshold). Without any codec it is printed for the README.
  */
+import { largestPayloadBytes } from '../../src/temporal/history-payloads';
+import { rawHistories } from '../../src/temporal/raw-history';
 import { Harness } from '../helpers/harness';
-import { largestPayloadBytes } from '../helpers/history-payloads';
-import { rawHistories } from '../helpers/raw-history';
 import { waitFor } from '../helpers/wait';
 
 const EVENTS = 10_000;

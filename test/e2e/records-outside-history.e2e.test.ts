@@ -5,9 +5,9 @@
  */
 import { randomBytes } from 'node:crypto';
 import { TRIMMED_ATTRIBUTE } from '../../src/datadog/trim-oversized';
+import { largestPayloadBytes } from '../../src/temporal/history-payloads';
+import { rawHistories } from '../../src/temporal/raw-history';
 import { Harness, stripEnvelope } from '../helpers/harness';
-import { largestPayloadBytes } from '../helpers/history-payloads';
-import { rawHistories } from '../helpers/raw-history';
 import { waitFor } from '../helpers/wait';
 
 const PAYLOAD_BOUND = 256 * 1024;

@@ -4,10 +4,10 @@
  * later sweeps ship only what changed, and replaced generations are dropped.
  */
 import { recordIdentity } from '../../src/streams/record-identity';
+import { largestPayloadBytes } from '../../src/temporal/history-payloads';
+import { rawHistories } from '../../src/temporal/raw-history';
 import { streamWorkflowId } from '../../src/temporal/workflow-ids';
 import { Harness } from '../helpers/harness';
-import { largestPayloadBytes } from '../helpers/history-payloads';
-import { rawHistories } from '../helpers/raw-history';
 import { waitFor } from '../helpers/wait';
 
 const ROWS = 30_000;
