@@ -35,7 +35,9 @@ async function main(): Promise<void> {
     logger: new DefaultLogger(sdkLevel, (entry) => {
       const level =
         entry.level === 'TRACE' ? 'trace' : (entry.level.toLowerCase() as 'debug' | 'info' | 'warn' | 'error');
-      logger[level]({ ...entry.meta, sdk: true }, entry.message);
+      // The SDK's activity lines carry the task token: noise in a log, and whoever holds it can complete the activity.
+      const { taskToken: _taskToken, ...meta } = (entry.meta ?? {}) as Record<string, unknown>;
+      logger[level]({ ...meta, sdk: true }, entry.message);
     }),
     // Temporal's worker metrics and ours (src/telemetry/metrics.ts) on one Prometheus endpoint.
     ...(proc.metricsPort
