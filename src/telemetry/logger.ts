@@ -49,3 +49,23 @@ export function createLogger(level = 'info', destination?: pino.DestinationStrea
     destination,
   );
 }
+
+/** A log entry of the Temporal SDK (its Runtime logger). */
+export interface SdkLogEntry {
+  level: 'TRACE' | 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
+  message: string;
+  meta?: Record<string, unknown>;
+}
+
+/**
+ * Writes the SDK's own log lines through the service's logger, marked `sdk: true`. The task token the SDK puts on
+ * its activity lines is left out: noise in a log, and whoever holds it can complete the activity.
+ */
+export function forwardSdkLog(logger: Logger): (entry: SdkLogEntry) => void {
+  return (entry) => {
+    const level =
+      entry.level === 'TRACE' ? 'trace' : (entry.level.toLowerCase() as 'debug' | 'info' | 'warn' | 'error');
+    const { taskToken: _taskToken, ...meta } = entry.meta ?? {};
+    logger[level]({ ...meta, sdk: true }, entry.message);
+  };
+}

@@ -11,7 +11,7 @@ import { loadWorkerProcessOptions } from './process-options';
 import { ConfigError, loadWorkerConfig } from '../config/env';
 import { startHealthServer } from '../telemetry/health-server';
 import { activityMetricsInterceptor, instrumentClients, startStatusGauges } from '../telemetry/instrument';
-import { createLogger } from '../telemetry/logger';
+import { createLogger, forwardSdkLog } from '../telemetry/logger';
 import { meterMetrics } from '../telemetry/metrics';
 import { connectionOptions, describeConnection } from '../temporal/connection';
 import { buildDataConverter } from '../temporal/data-converter';
@@ -32,13 +32,7 @@ async function main(): Promise<void> {
   const logger = createLogger(config.logLevel);
   const sdkLevel: LogLevel = config.logLevel === 'debug' || config.logLevel === 'trace' ? 'DEBUG' : 'INFO';
   Runtime.install({
-    logger: new DefaultLogger(sdkLevel, (entry) => {
-      const level =
-        entry.level === 'TRACE' ? 'trace' : (entry.level.toLowerCase() as 'debug' | 'info' | 'warn' | 'error');
-      // The SDK's activity lines carry the task token: noise in a log, and whoever holds it can complete the activity.
-      const { taskToken: _taskToken, ...meta } = (entry.meta ?? {}) as Record<string, unknown>;
-      logger[level]({ ...meta, sdk: true }, entry.message);
-    }),
+    logger: new DefaultLogger(sdkLevel, forwardSdkLog(logger)),
     // Temporal's worker metrics and ours (src/telemetry/metrics.ts) on one Prometheus endpoint.
     ...(proc.metricsPort
       ? { telemetryOptions: { metrics: { prometheus: { bindAddress: `${proc.listenHost}:${proc.metricsPort}` } } } }

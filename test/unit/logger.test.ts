@@ -2,6 +2,7 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { toApplicationFailure } from '../../activities/failures';
 import { networkError } from '../../src/remote-errors';
+import { forwardSdkLog } from '../../src/telemetry/logger';
 import { capturingLogger as capturing } from '../helpers/capture-logger';
 
 describe('createLogger', () => {
@@ -30,5 +31,19 @@ describe('createLogger', () => {
     const { logger, lines } = capturing();
     logger.info({ token: 'tok-SECRET', headers: { authorization: 'Bearer SECRET' } }, 'x');
     expect(JSON.stringify(lines[0])).not.toContain('SECRET');
+  });
+});
+
+describe("the SDK's log lines", () => {
+  it('go through the service logger, marked sdk, without the task token', () => {
+    const { logger, lines } = capturing();
+    forwardSdkLog(logger)({
+      level: 'WARN',
+      message: 'Activity failed',
+      meta: { activityId: '7', taskToken: 'c2VjcmV0', attempt: 2 },
+    });
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatchObject({ msg: 'Activity failed', activityId: '7', attempt: 2, sdk: true, level: 40 });
+    expect(lines[0]).not.toHaveProperty('taskToken');
   });
 });
