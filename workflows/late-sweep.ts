@@ -55,7 +55,8 @@ export function createLateSweep(input: AuditStreamInput, runtime: StreamRuntime)
       if (s) settled = s;
     },
     shipped: (delta) => {
-      ledger = addToLedger(ledger, delta);
+      // Pruned here too, not only when caught up: a drain of days must not pile up hours no sweep can reach.
+      ledger = pruneLedger(addToLedger(ledger, delta), Date.now());
     },
     cursorMoved: (oldSince, newSince) => {
       ledger = restartLateLedger(oldSince, newSince);
