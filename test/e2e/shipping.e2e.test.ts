@@ -69,7 +69,17 @@ describe('shipping to Datadog', () => {
     expect(h.datadog.received).toHaveLength(0);
     h.datadog.setOutage(false);
     // The stream re-checks (KANDJI_AUTH_RECHECK_INTERVAL) and ships.
-    await waitFor('all shipped after the refusals', () => h.datadog.received.length >= 2_000, 180_000);
+    await waitFor('all shipped after the refusals', () => h.datadog.received.length >= 2_000, 180_000).catch(
+      async (e: Error) => {
+        const s = await h.status();
+        const history = (await h.auditHandle().fetchHistory()).events ?? [];
+        const tail = history.slice(-12).map((ev) => String(ev.eventType));
+        throw new Error(
+          `${e.message} (received ${h.datadog.received.length}, requests ${h.datadog.requests.length}, state ${s.state}, ` +
+            `generation ${s.generation}, last error ${JSON.stringify(s.lastError)}, cursor ${JSON.stringify(s.cursor)}, history tail ${tail.join(' ')})`,
+        );
+      },
+    );
     const status = await caughtUp(h);
     expect(ids(h.datadog.received).sort()).toEqual(ids(h.kandji.audit.all()).sort());
     expect(status.counts.deadLettered).toBe(0);
