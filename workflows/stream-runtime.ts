@@ -27,6 +27,7 @@ import {
 } from './shared/messages';
 import type { StreamTimings } from './shared/stream-input';
 import {
+  carriedStatus,
   emptyCounts,
   type CarriedStatus,
   type StreamCursor,
@@ -143,6 +144,13 @@ export function createStreamRuntime(
     condition(() => stopRequested || status.paused === true || wake?.() === true, ms);
 
   let continueWith: (() => Promise<never>) | undefined;
+  /** Continues as new (setContinueAsNew) when Temporal suggests it: at the top of a round, or between attempts. */
+  async function continueAsNewIfSuggested(): Promise<void> {
+    if (!continueWith || !workflowInfo().continueAsNewSuggested) return;
+    log.info('continuing as new', { stream, state: status.state });
+    await condition(allHandlersFinished);
+    await continueWith();
+  }
   async function whilePaused(): Promise<void> {
     if (!status.paused || stopRequested) return;
     const before = status.state;
@@ -190,17 +198,9 @@ export function createStreamRuntime(
         if (budgetWait !== undefined) {
           log.info('waiting for the request budget', { stream, during, waitMs: budgetWait });
           await condition(() => stopRequested || status.paused === true, budgetWait);
-          if (status.paused && !stopRequested) {
-            const before = status.state;
-            status.state = 'paused';
-            await condition(() => !status.paused || stopRequested);
-            settle(before);
-          }
+          await whilePaused();
           if (stopRequested) return undefined;
-          if (continueWith && workflowInfo().continueAsNewSuggested) {
-            await condition(allHandlersFinished);
-            await continueWith();
-          }
+          await continueAsNewIfSuggested();
           continue;
         }
         const type = failure?.type ?? (err instanceof Error ? err.name : 'Error');
@@ -215,16 +215,9 @@ export function createStreamRuntime(
           () => stopRequested || status.paused === true || recheckNow,
           state === 'retrying' ? timings.errorBackoffMs : timings.authRecheckMs,
         );
-        if (status.paused && !stopRequested) {
-          status.state = 'paused';
-          await condition(() => !status.paused || stopRequested);
-        }
+        await whilePaused();
         if (stopRequested) return undefined;
-        if (continueWith && workflowInfo().continueAsNewSuggested) {
-          log.info('continuing as new between attempts of a failing step', { stream, during, state });
-          await condition(allHandlersFinished);
-          await continueWith();
-        }
+        await continueAsNewIfSuggested();
       }
     }
   }
@@ -240,10 +233,7 @@ export function createStreamRuntime(
       await whilePaused();
       if (stopRequested) return false;
       before?.();
-      if (continueWith && workflowInfo().continueAsNewSuggested) {
-        await condition(allHandlersFinished);
-        await continueWith();
-      }
+      await continueAsNewIfSuggested();
       return true;
     },
     async untilDone<T>(during: StreamError['during'], step: () => Promise<T>): Promise<T | undefined> {
@@ -255,32 +245,7 @@ export function createStreamRuntime(
         failing.clear(key);
       }
     },
-    carried: () => {
-      const {
-        counts,
-        startedAt,
-        generation,
-        lastShipAt,
-        caughtUpAt,
-        lastError,
-        lastDeadLetter,
-        paused,
-        backfills,
-        lastLateSweep,
-      } = status;
-      return {
-        counts,
-        startedAt,
-        generation,
-        lastShipAt,
-        caughtUpAt,
-        lastError,
-        lastDeadLetter,
-        paused,
-        backfills,
-        ...(lastLateSweep ? { lastLateSweep } : {}),
-      };
-    },
+    carried: () => carriedStatus(status),
     whilePaused,
     rejectSignal,
   };

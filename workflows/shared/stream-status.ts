@@ -142,16 +142,23 @@ export function emptyCounts(): StreamCounts {
 }
 
 /** What a stream's status carries across continue-as-new. */
-export type CarriedStatus = Pick<
-  StreamStatus,
-  | 'counts'
-  | 'startedAt'
-  | 'generation'
-  | 'lastShipAt'
-  | 'caughtUpAt'
-  | 'lastError'
-  | 'lastDeadLetter'
-  | 'paused'
-  | 'backfills'
-  | 'lastLateSweep'
->;
+const CARRIED_FIELDS = [
+  'counts',
+  'startedAt',
+  'generation',
+  'lastShipAt',
+  'caughtUpAt',
+  'lastError',
+  'lastDeadLetter',
+  'paused',
+  'backfills',
+  'lastLateSweep',
+] as const satisfies readonly (keyof StreamStatus)[];
+
+export type CarriedStatus = Pick<StreamStatus, (typeof CARRIED_FIELDS)[number]>;
+
+export function carriedStatus(status: StreamStatus): CarriedStatus {
+  const carried: Partial<Record<keyof StreamStatus, unknown>> = {};
+  for (const field of CARRIED_FIELDS) if (status[field] !== undefined) carried[field] = status[field];
+  return carried as CarriedStatus;
+}
