@@ -16,6 +16,7 @@ import {
   type TemporalConnectionProfile,
 } from '../temporal/connection';
 import { parseEncryptionKey } from '../temporal/encryption-codec';
+import { STREAMS } from '../temporal/workflow-ids';
 
 export class ConfigError extends Error {
   constructor(
@@ -133,7 +134,7 @@ const streamSchema = z.object({
     .pipe(
       z
         .array(
-          z.enum(['audit', 'detections', 'threats'], {
+          z.enum(STREAMS, {
             error: 'expected a comma-separated list of audit, detections, threats',
           }),
         )

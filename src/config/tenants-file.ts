@@ -24,6 +24,7 @@ import { durationMs, TENANT_NAME, tenantName } from './edge-schemas';
 import { ConfigError } from './env';
 import { STALE_POLICIES } from '../datadog/stale-events';
 import { envTokenProvider, fileTokenProvider, type FileTokenOptions, type TokenProvider } from '../kandji/token-source';
+import { STREAMS } from '../temporal/workflow-ids';
 
 // One message whatever is wrong: parseDuration's quotes the value, which must not be shown here.
 const duration = durationMs({
@@ -46,10 +47,7 @@ const tenantSchema = z
       ],
       { error: 'expected { env: VARIABLE_NAME } or { file: /path/to/token } (never the token itself)' },
     ),
-    streams: z
-      .array(z.enum(['audit', 'detections', 'threats']))
-      .min(1)
-      .optional(),
+    streams: z.array(z.enum(STREAMS)).min(1).optional(),
     pollIntervals: z
       .object({ audit: duration.optional(), detections: duration.optional(), threats: duration.optional() })
       .strict()

@@ -17,6 +17,7 @@ import { connectClient } from '../temporal/client';
 import { startCodecServer } from '../temporal/codec-server';
 import { payloadCodecs } from '../temporal/data-converter';
 import { freePort, startDevServer, temporalCliPath, type DevServer } from '../temporal/dev-server';
+import { STREAMS } from '../temporal/workflow-ids';
 import { buildActivityDeps } from '../worker/activity-deps';
 import { createWorker } from '../worker/create-worker';
 import type { WorkerGroup } from '../worker/worker-group';
@@ -133,9 +134,7 @@ async function main(): Promise<void> {
   for (;;) {
     await new Promise((r) => setTimeout(r, 1_000));
     if (stopping) return;
-    const reports = await Promise.all(
-      (['audit', 'detections', 'threats'] as const).map((n) => streamReport(client, 'demo', n).catch(() => undefined)),
-    );
+    const reports = await Promise.all(STREAMS.map((n) => streamReport(client, 'demo', n).catch(() => undefined)));
     const [audit, detections, threats] = reports.map((r) => r?.status);
     if (!audit) continue;
     const report = reports[0]!;

@@ -25,8 +25,7 @@ import type { TenantConfig } from '../config/env';
 import { budgetWorkflowId } from '../kandji/budget-reservations';
 import { RemoteError } from '../remote-errors';
 import { streamReport } from '../streams/stream-control';
-
-const STREAM_NAMES: readonly StreamName[] = ['audit', 'detections', 'threats'];
+import { STREAMS } from '../temporal/workflow-ids';
 
 /** Records what each completed activity did, per tenant and stream. */
 export function activityMetricsInterceptor(metrics: ForwarderMetrics): ActivityInterceptorsFactory {
@@ -96,7 +95,8 @@ function currentStream(): { tenant: string; stream: StreamName | 'unknown' } {
   const [, tenant, stream] = workflowId.split('/');
   return {
     tenant: tenant || 'unknown',
-    stream: STREAM_NAMES.includes(stream as StreamName) ? (stream as StreamName) : 'unknown',
+    stream:
+      stream !== undefined && (STREAMS as readonly string[]).includes(stream) ? (stream as StreamName) : 'unknown',
   };
 }
 
