@@ -2,16 +2,18 @@
  * `npm run bench`: the service's speed and memory figures on this machine, on the real Temporal dev server with
  * the Kandji and Datadog simulators (the README's table is this output). Not a test: nothing here fails on a
  * figure; targets missed are marked.
- *   BENCH_EVENTS (100000), BENCH_DETECTIONS (1000000), BENCH_TENANTS (167), BENCH_PARTS (audit,idle,sweep)
+ *   BENCH_EVENTS (100000), BENCH_DETECTIONS (1000000), BENCH_TENANTS (167), BENCH_PARTS (audit,idle,sweep,cost),
+ *   BENCH_COST_WINDOW_MIN (30: the cost part's window per world, idle and busy, after a 2-minute warm-up)
  */
 import os from 'node:os';
 import { auditBacklog, type BacklogResult } from './bench/audit-backlog';
 import { detectionsSweep, type SweepResult } from './bench/detections-sweep';
 import { idleStreams, type IdleResult } from './bench/idle-streams';
+import { tenantCost, type TenantCostResult } from './bench/tenant-cost';
 import { startWorld } from './bench/world';
 
 const num = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
-const parts = new Set((process.env.BENCH_PARTS ?? 'audit,idle,sweep').split(','));
+const parts = new Set((process.env.BENCH_PARTS ?? 'audit,idle,sweep,cost').split(','));
 const mb = (b: number) => `${(b / 1024 / 1024).toFixed(0)} MB`;
 const kb = (b: number) => `${(b / 1024).toFixed(1)} KB`;
 const mark = (ok: boolean) => (ok ? '' : ' ✗');
@@ -22,6 +24,7 @@ async function main(): Promise<void> {
   const backlogs: BacklogResult[] = [];
   let idle: IdleResult | undefined;
   let sweep: SweepResult | undefined;
+  const costs: TenantCostResult[] = [];
   try {
     if (parts.has('audit')) {
       for (const latency of [
@@ -39,6 +42,12 @@ async function main(): Promise<void> {
     if (parts.has('sweep')) {
       process.stderr.write('detections sweep…\n');
       sweep = await detectionsSweep(world, num('BENCH_DETECTIONS', 1_000_000));
+    }
+    if (parts.has('cost')) {
+      for (const busy of [false, true]) {
+        process.stderr.write(`cost of a ${busy ? 'busy' : 'idle'} tenant…\n`);
+        costs.push(await tenantCost(world, busy, num('BENCH_COST_WINDOW_MIN', 30) * 60_000));
+      }
     }
   } finally {
     await world.close();
@@ -96,7 +105,32 @@ async function main(): Promise<void> {
       `| largest payload (target ≤ 256 KB) | ${sweep.largestPayloadBytes} B${mark(sweep.largestPayloadBytes <= 256 * 1024)} |`,
     );
     say(`| worker RSS during the sweeps | ${mb(sweep.workerRssBytes)} |`);
+    say();
   }
+  if (costs.length) printCosts(costs);
+}
+
+/** Per tenant per day, projected from the window: goals ≤ 2,000 actions and ≤ 1 MB idle, ≤ 4,000 and ≤ 10 MB busy. */
+function printCosts(costs: TenantCostResult[]): void {
+  const goal = (c: TenantCostResult) => (c.busy ? { actions: 4_000, mb: 10 } : { actions: 2_000, mb: 1 });
+  const name = (c: TenantCostResult) => (c.busy ? 'busy (1 audit event/s)' : 'idle (no new event)');
+  say(
+    `| one tenant per day, 2 workers, default intervals (${costs[0]!.windowMs / 60_000} min window) | ${costs.map(name).join(' | ')} |`,
+  );
+  say(`|---|${costs.map(() => '---').join('|')}|`);
+  const row = (label: string, f: (c: TenantCostResult) => string) => say(`| ${label} | ${costs.map(f).join(' | ')} |`);
+  row('billable actions (goal ≤ 2,000 idle, ≤ 4,000 busy)', (c) => {
+    const n = Math.round(c.actionsPerDay);
+    return `${n.toLocaleString('en')}${mark(n <= goal(c).actions)}`;
+  });
+  const types = [...new Set(costs.flatMap((c) => Object.keys(c.actionsByType)))].sort();
+  for (const t of types) row(`· ${t}`, (c) => Math.round(c.actionsByType[t] ?? 0).toLocaleString('en'));
+  row('history written (goal ≤ 1 MB idle, ≤ 10 MB busy)', (c) => {
+    const m = c.historyBytesPerDay / 1024 / 1024;
+    return `${m.toFixed(1)} MB${mark(m <= goal(c).mb)}`;
+  });
+  row('audit events shipped in the window', (c) => c.shipped.toLocaleString('en'));
+  say();
 }
 
 main().catch((err: unknown) => {

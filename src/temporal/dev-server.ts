@@ -22,6 +22,8 @@ export interface DevServerOptions {
 export interface DevServer {
   address: string;
   uiUrl?: string;
+  /** The server's own Prometheus metrics (its `action` counter counts billable actions). */
+  metricsUrl: string;
   process: ChildProcess;
   stop(): Promise<void>;
 }
@@ -49,7 +51,8 @@ export async function startDevServer(opts: DevServerOptions = {}): Promise<DevSe
   const bin = temporalCliPath();
   const port = opts.port ?? (await freePort());
   const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(port), '--log-level', 'warn'];
-  args.push('--http-port', String(await freePort()), '--metrics-port', String(await freePort()));
+  const metricsPort = await freePort();
+  args.push('--http-port', String(await freePort()), '--metrics-port', String(metricsPort));
   if (opts.ui) args.push('--ui-port', String(opts.uiPort ?? port + 1000));
   if (opts.ui && opts.uiCodecEndpoint) args.push('--ui-codec-endpoint', opts.uiCodecEndpoint);
   else args.push('--headless');
@@ -101,6 +104,7 @@ export async function startDevServer(opts: DevServerOptions = {}): Promise<DevSe
   return {
     address,
     uiUrl: opts.ui ? `http://localhost:${opts.uiPort ?? port + 1000}` : undefined,
+    metricsUrl: `http://127.0.0.1:${metricsPort}/metrics`,
     process: child,
     stop: () =>
       new Promise<void>((resolve) => {
