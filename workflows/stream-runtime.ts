@@ -36,6 +36,7 @@ import {
   type StreamState,
   type StreamStatus,
 } from './shared/stream-status';
+import { installTimingsUpdate } from './timings';
 
 export interface StreamRuntime {
   status: StreamStatus;
@@ -110,6 +111,7 @@ export function createStreamRuntime(
   };
   let stopRequested = false;
   setHandler(statusQuery, () => status);
+  installTimingsUpdate(status, timings);
   setHandler(stopSignal, () => {
     stopRequested = true;
   });
