@@ -81,7 +81,7 @@ async function runOne(
           keepStopped: !named,
         };
         const r = await startStream(client, temporal, tenant, name, since, opts);
-        for (const line of startLines(r, configuredTimings(tenant, name))) out(line);
+        for (const line of startLines(r, configuredTimings(tenant, name), opts.sinceGiven)) out(line);
         if (r.outcome === 'refused') code = 2;
       }
       return code;

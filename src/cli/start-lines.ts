@@ -12,12 +12,16 @@ export function timingsChange(from: StreamTimings, to: StreamTimings): string {
     .join(', ');
 }
 
-/** The lines `start` prints for one stream; `timings` is what was configured (sent to a running stream). */
-export function startLines(r: StartOutcome, timings: StreamTimings): string[] {
+/**
+ * The lines `start` prints for one stream; `timings` is what was configured (sent to a running stream), `sinceGiven`
+ * whether the operator gave `--since` (which a running stream ignores).
+ */
+export function startLines(r: StartOutcome, timings: StreamTimings, sinceGiven = false): string[] {
   const id = r.workflowId;
   switch (r.outcome) {
     case 'already_running': {
-      const at = r.cursor ? ` (cursor ${r.cursor.since})` : '';
+      const ignored = sinceGiven ? ' (--since ignored: move-cursor moves a running stream)' : '';
+      const at = `${r.cursor ? ` (cursor ${r.cursor.since})` : ''}${ignored}`;
       if ('error' in r.timings)
         return [`${id}: already running${at}; configured timings NOT applied: ${r.timings.error}`];
       if (!r.timings.changed) return [`${id}: already running${at}; timings unchanged`];

@@ -131,6 +131,12 @@ describe('start, as every deploy runs it', () => {
 
     r = await cli(['start', 'audit'], { KANDJI_POLL_INTERVAL: '500ms', KANDJI_ERROR_BACKOFF: '3s' });
     expect(line(r.out, 'audit')).toMatch(/timings unchanged$/);
+    // --since does not move a running stream, and says so.
+    r = await cli(['start', 'audit', '--since', new Date(Date.now() - HOUR).toISOString()], {
+      KANDJI_POLL_INTERVAL: '500ms',
+      KANDJI_ERROR_BACKOFF: '3s',
+    });
+    expect(line(r.out, 'audit')).toMatch(/--since ignored: move-cursor moves a running stream.*timings unchanged$/);
 
     // Continue-as-new (the suite's dev server suggests it at 120 events) carries them: still unchanged.
     const later = await waitFor(

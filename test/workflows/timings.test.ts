@@ -74,7 +74,7 @@ describe('applying timings to a running stream', () => {
     const bad = { ...timings, pollIntervalMs: -1, extra: 1 } as unknown as typeof timings;
     const err = await h.executeUpdate(applyTimingsUpdate, { args: [bad] }).catch((e: Error) => e);
     expect(err).toBeInstanceOf(WorkflowUpdateFailedError);
-    expect(String((err as Error).cause?.message)).toMatch(
+    expect(String(((err as Error).cause as Error | undefined)?.message)).toMatch(
       /unrecognized key: "extra".*pollIntervalMs: expected a number, at least 1/,
     );
     expect(await h.executeUpdate(applyTimingsUpdate, { args: [timings] })).toEqual({ changed: false, from: timings });
