@@ -83,6 +83,8 @@ async function runOne(
         const r = await startStream(client, temporal, tenant, name, since, opts);
         for (const line of startLines(r, configuredTimings(tenant, name), opts.sinceGiven)) out(line);
         if (r.outcome === 'refused') code = 2;
+        // A worker of an earlier version does not know the update: fail, so the deploy's Job tries again.
+        else if (r.outcome === 'already_running' && 'error' in r.timings) code = Math.max(code, 1);
       }
       return code;
     }

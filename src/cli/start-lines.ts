@@ -23,7 +23,9 @@ export function startLines(r: StartOutcome, timings: StreamTimings, sinceGiven =
       const ignored = sinceGiven ? ' (--since ignored: move-cursor moves a running stream)' : '';
       const at = `${r.cursor ? ` (cursor ${r.cursor.since})` : ''}${ignored}`;
       if ('error' in r.timings)
-        return [`${id}: already running${at}; configured timings NOT applied: ${r.timings.error}`];
+        return [
+          `${id}: already running${at}; configured timings NOT applied (run start again once the workers run this version): ${r.timings.error}`,
+        ];
       if (!r.timings.changed) return [`${id}: already running${at}; timings unchanged`];
       return [`${id}: already running${at}; timings applied: ${timingsChange(r.timings.from, timings)}`];
     }

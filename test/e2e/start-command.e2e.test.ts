@@ -6,7 +6,10 @@
 import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { stopStream } from '../../src/streams/stream-control';
+import { configuredTimings, stopStream } from '../../src/streams/stream-control';
+import { streamWorkflowId } from '../../src/temporal/workflow-ids';
+import { auditStream } from '../../workflows/audit-stream';
+import { initialAuditCursor } from '../../workflows/shared/audit-cursor';
 import { timestampKey } from '../../workflows/shared/timestamps';
 import { Harness } from '../helpers/harness';
 import { waitFor } from '../helpers/wait';
@@ -84,6 +87,26 @@ describe('start, as every deploy runs it', () => {
     expect(await execution('audit')).toBe('RUNNING');
     expect(await execution('detections')).toBe('TERMINATED');
   }, 180_000);
+
+  it('starts a stream whose last run timed out: nobody stopped it', async () => {
+    const now = Date.now();
+    h = await Harness.start({
+      kandji: { backlog: { count: 20, from: new Date(now - HOUR), to: new Date(now - 60_000) }, seed: 74 },
+    });
+    await h.startWorker();
+    const timings = configuredTimings(h.stream, 'audit');
+    const input = { tenant: h.tenant, cursor: initialAuditCursor(new Date(now - 2 * HOUR).toISOString()), timings };
+    await h.client.workflow.start(auditStream, {
+      workflowId: streamWorkflowId(h.tenant, 'audit'),
+      taskQueue: h.temporal.taskQueue,
+      args: [input],
+      workflowExecutionTimeout: '3s',
+    });
+    await waitFor('the run timed out', async () => (await execution('audit')) === 'TIMED_OUT', 30_000);
+    const r = await cli(['start']);
+    expect(line(r.out, 'audit')).toMatch(/started, resuming at .* from the timed_out run's/);
+    expect(await execution('audit')).toBe('RUNNING');
+  }, 120_000);
 
   it('refuses --since over a recorded cursor, naming it and --override-cursor; with the flag starts from --since', async () => {
     const now = Date.now();
