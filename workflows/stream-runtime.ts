@@ -111,7 +111,7 @@ export function createStreamRuntime(
   };
   let stopRequested = false;
   setHandler(statusQuery, () => status);
-  installTimingsUpdate(status, timings);
+  const timingsUpdates = installTimingsUpdate(status, timings);
   setHandler(stopSignal, () => {
     stopRequested = true;
   });
@@ -146,9 +146,12 @@ export function createStreamRuntime(
     condition(() => stopRequested || status.paused === true || wake?.() === true, ms);
 
   let continueWith: (() => Promise<never>) | undefined;
-  /** Continues as new (setContinueAsNew) when Temporal suggests it: at the top of a round, or between attempts. */
+  /**
+   * Continues as new (setContinueAsNew) when Temporal suggests it or new timings need it: at the top of a round, or
+   * between attempts.
+   */
   async function continueAsNewIfSuggested(): Promise<void> {
-    if (!continueWith || !workflowInfo().continueAsNewSuggested) return;
+    if (!continueWith || !(workflowInfo().continueAsNewSuggested || timingsUpdates.needsNewRun())) return;
     log.info('continuing as new', { stream, state: status.state });
     await condition(allHandlersFinished);
     await continueWith();

@@ -2,8 +2,8 @@
  * A stream's timings (poll interval, re-check and error waits, attempts, handoff, late-sweep tiers) can change while
  * it runs: `start` on a running stream sends the configured ones (applyTimingsUpdate). They are changed in place in
  * the workflow's input, which every wait reads when it starts and continue-as-new carries, so the stream keeps them
- * from then on. A wait already running ends at its old time; activity attempts and the late-sweep tiers take effect
- * with the next run (continue-as-new).
+ * from then on. A wait already running ends at its old time. Activity attempts and the late-sweep tiers are read
+ * once per run: a change of those makes the stream continue as new at its next round (needsNewRun).
  */
 import { setHandler } from '@temporalio/workflow';
 import { applyTimingsUpdate, describeIssues, timingsSchema } from './shared/messages';
@@ -24,8 +24,17 @@ export function sameTimings(a: StreamTimings, b: StreamTimings): boolean {
   return FIELDS.every((f) => JSON.stringify(a[f]) === JSON.stringify(b[f]));
 }
 
+/** Timings each run reads once (activity attempts, late-sweep tiers): a change of these needs a new run. */
+const READ_ONCE_PER_RUN: (keyof StreamTimings)[] = ['fetchAttempts', 'lateSweepTiersMs'];
+
+export interface TimingsUpdates {
+  /** An update changed a timing this run read once: the stream should continue as new at its next chance. */
+  needsNewRun(): boolean;
+}
+
 /** Installs the update on a stream whose waits read `timings` (the input's object, changed in place). */
-export function installTimingsUpdate(status: StreamStatus, timings: StreamTimings): void {
+export function installTimingsUpdate(status: StreamStatus, timings: StreamTimings): TimingsUpdates {
+  let needsNewRun = false;
   setHandler(
     applyTimingsUpdate,
     (next) => {
@@ -34,6 +43,7 @@ export function installTimingsUpdate(status: StreamStatus, timings: StreamTiming
       for (const f of FIELDS) delete timings[f];
       Object.assign(timings, next);
       status.pollIntervalMs = timings.pollIntervalMs;
+      if (READ_ONCE_PER_RUN.some((f) => JSON.stringify(from[f]) !== JSON.stringify(next[f]))) needsNewRun = true;
       return { changed: true, from };
     },
     {
@@ -43,4 +53,5 @@ export function installTimingsUpdate(status: StreamStatus, timings: StreamTiming
       },
     },
   );
+  return { needsNewRun: () => needsNewRun };
 }

@@ -4,11 +4,13 @@
  */
 import { randomUUID } from 'node:crypto';
 import { WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
+import { decodeFromPayloadsAtIndex } from '@temporalio/common/lib/internal-non-workflow';
 import { temporal } from '@temporalio/proto';
 import type { AuditPageRef, ReadAuditPageRefInput } from '../../activities';
 import { auditStream } from '../../workflows/audit-stream';
 import { initialAuditCursor } from '../../workflows/shared/audit-cursor';
 import { applyTimingsUpdate } from '../../workflows/shared/messages';
+import type { AuditStreamInput } from '../../workflows/shared/stream-input';
 import { defaultTimings, settled, statusWhere, workflowTestWorld } from '../helpers/workflow-env';
 
 const EventType = temporal.api.enums.v1.EventType;
@@ -63,6 +65,30 @@ describe('applying timings to a running stream', () => {
     await world.env.sleep(wanted.pollIntervalMs);
     await settled(h);
     expect(await timerDurations(h)).toEqual([timings.pollIntervalMs, wanted.pollIntervalMs, wanted.pollIntervalMs]);
+  });
+
+  it('continues as new with the new timings when attempts or late-sweep tiers change (each run reads those once)', async () => {
+    const h = await world.start(auditStream, {
+      workflowId: `kandji-datadog/t-${randomUUID().slice(0, 8)}/audit`,
+      args: [{ tenant: 't', cursor: initialAuditCursor('2026-03-01T00:00:00Z'), timings: { ...timings } }],
+    });
+    const before = await statusWhere(h, 'caught up', (s) => s.state === 'caught_up');
+    await settled(h);
+    const wanted = { ...timings, fetchAttempts: 3, lateSweepTiersMs: [60_000, 600_000] };
+    expect(await h.executeUpdate(applyTimingsUpdate, { args: [wanted] })).toMatchObject({ changed: true });
+
+    // At the next round (after the poll wait in progress), a new run, with the new timings in its input.
+    await world.env.sleep(timings.pollIntervalMs);
+    const after = await statusWhere(h, 'a new run', (s) => s.generation > before.generation);
+    expect(after.pollIntervalMs).toBe(timings.pollIntervalMs);
+    const started = (await h.fetchHistory()).events![0]!.workflowExecutionStartedEventAttributes!;
+    const input = await decodeFromPayloadsAtIndex<AuditStreamInput>(
+      world.env.client.options.loadedDataConverter,
+      0,
+      started.input!.payloads!,
+    );
+    expect(input.timings).toEqual(wanted);
+    expect(await h.executeUpdate(applyTimingsUpdate, { args: [wanted] })).toMatchObject({ changed: false });
   });
 
   it('refuses timings that are not timings, and keeps its own', async () => {
