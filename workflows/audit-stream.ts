@@ -17,6 +17,7 @@ import {
   log,
   patched,
   proxyActivities,
+  setHandler,
   startChild,
   TimeoutFailure,
   workflowInfo,
@@ -29,6 +30,7 @@ import { installCursorMoves, movedAuditCursor } from './cursor-moves';
 import { createLateSweep } from './late-sweep';
 import { hasMoreAuditPages, initialAuditCursor, samePosition, type AuditCursor } from './shared/audit-cursor';
 import type { LateLedger } from './shared/late-ledger';
+import { lateLedgerQuery } from './shared/messages';
 import type { AuditStreamInput } from './shared/stream-input';
 import type { StreamStatus } from './shared/stream-status';
 import { recordShipment } from './shipment';
@@ -44,6 +46,8 @@ export const DEFAULT_HANDOFF_MS = 30_000;
 
 export interface AuditStreamResult {
   status: StreamStatus;
+  /** The late-event ledger when the run stopped: `start` carries it to the next run with the cursor. */
+  late?: LateLedger;
 }
 
 export async function auditStream(input: AuditStreamInput): Promise<AuditStreamResult> {
@@ -85,9 +89,10 @@ export async function auditStream(input: AuditStreamInput): Promise<AuditStreamR
 
   status.state = 'running';
   let cancelled = false;
+  const ledger: LedgerHolder = {};
   if (patched(PAGES_OUTSIDE_HISTORY)) {
     try {
-      await pageLoop(input, runtime, continueWith);
+      await pageLoop(input, runtime, continueWith, ledger);
     } catch (err) {
       // Cancel (from the UI, or a parent) is a stop: the run completes with its committed cursor, so a later start
       // resumes from it.
@@ -107,7 +112,13 @@ export async function auditStream(input: AuditStreamInput): Promise<AuditStreamR
     }
     await condition(allHandlersFinished);
   });
-  return { status };
+  const late = ledger.current?.();
+  return { status, ...(late ? { late } : {}) };
+}
+
+/** Where the page loop leaves its late ledger for the run's result. */
+interface LedgerHolder {
+  current?: () => LateLedger;
 }
 
 /** Counts what a page had that is not shipped as is: future-dated events, unreadable records, refused links. */
@@ -145,6 +156,7 @@ async function pageLoop(
   input: AuditStreamInput,
   runtime: StreamRuntime,
   continueWith: (cursor: AuditCursor, late?: LateLedger) => Promise<never>,
+  ledger: LedgerHolder,
 ): Promise<void> {
   const now = () => new Date().toISOString();
   const { status } = runtime;
@@ -191,6 +203,10 @@ async function pageLoop(
   let cursor: AuditCursor = input.cursor;
   // Backfills re-ship a window on purpose: only the live tail looks for late events.
   const late = !input.backfill && patched(LATE_SWEEPS) ? createLateSweep(input, runtime) : undefined;
+  if (late) {
+    ledger.current = late.ledger;
+    setHandler(lateLedgerQuery, late.ledger);
+  }
   let ahead: ReadAhead | undefined;
   const dropAhead = () => {
     ahead?.scope.cancel();

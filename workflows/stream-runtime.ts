@@ -36,6 +36,7 @@ import {
   type StreamState,
   type StreamStatus,
 } from './shared/stream-status';
+import { installTimingsUpdate } from './timings';
 
 export interface StreamRuntime {
   status: StreamStatus;
@@ -110,6 +111,7 @@ export function createStreamRuntime(
   };
   let stopRequested = false;
   setHandler(statusQuery, () => status);
+  const timingsUpdates = installTimingsUpdate(status, timings);
   setHandler(stopSignal, () => {
     stopRequested = true;
   });
@@ -144,9 +146,12 @@ export function createStreamRuntime(
     condition(() => stopRequested || status.paused === true || wake?.() === true, ms);
 
   let continueWith: (() => Promise<never>) | undefined;
-  /** Continues as new (setContinueAsNew) when Temporal suggests it: at the top of a round, or between attempts. */
+  /**
+   * Continues as new (setContinueAsNew) when Temporal suggests it or new timings need it: at the top of a round, or
+   * between attempts.
+   */
   async function continueAsNewIfSuggested(): Promise<void> {
-    if (!continueWith || !workflowInfo().continueAsNewSuggested) return;
+    if (!continueWith || !(workflowInfo().continueAsNewSuggested || timingsUpdates.needsNewRun())) return;
     log.info('continuing as new', { stream, state: status.state });
     await condition(allHandlersFinished);
     await continueWith();

@@ -42,7 +42,16 @@ const streamList = z.string().transform((text, ctx) => {
 const common = { tenant: tenantName.optional() };
 
 const commands = {
-  start: z.object({ ...common, streams: streamList.optional(), since: isoTime.optional() }),
+  start: z
+    .object({
+      ...common,
+      streams: streamList.optional(),
+      since: isoTime.optional(),
+      'override-cursor': z.boolean().optional(),
+    })
+    .refine((o) => !o['override-cursor'] || o.since !== undefined, {
+      message: '--override-cursor replaces a recorded cursor with --since: give --since too',
+    }),
   status: z.object({ ...common, json: z.boolean().default(false) }),
   stop: z.object({ ...common, streams: streamList.optional(), 'no-wait': z.boolean().default(false) }),
   pause: z.object({ ...common, streams: streamList.optional() }),
@@ -80,6 +89,7 @@ const OPTIONS = {
   tenant: { type: 'string' },
   json: { type: 'boolean' },
   'no-wait': { type: 'boolean' },
+  'override-cursor': { type: 'boolean' },
   from: { type: 'string' },
   to: { type: 'string' },
   id: { type: 'string' },

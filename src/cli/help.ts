@@ -44,21 +44,28 @@ interface CommandHelp {
 
 const COMMANDS: Record<CommandName, CommandHelp> = {
   start: {
-    synopsis: '[STREAM...] [--since TIME]',
+    synopsis: '[STREAM...] [--since TIME [--override-cursor]]',
     summary:
-      "start the tenant's stream workflows (idempotent: a running stream keeps its cursor; a stopped one resumes where it stopped)",
+      "run the tenant's streams as configured: start stopped ones where they stopped, apply the configured timings to running ones",
     details:
-      'Each stream runs as its own workflow, kandji-datadog/<tenant>/<stream>. --since applies only to a stream that starts fresh.',
+      'Each stream runs as its own workflow, kandji-datadog/<tenant>/<stream>. A stopped stream resumes from the cursor ' +
+      '(and late-event ledger) its last run recorded. With no STREAM named (as every deploy runs it), a stream an ' +
+      'operator stopped (stop, a cancel or a terminate) stays stopped and is listed; name it to start it; one that ' +
+      'failed or timed out is started. A running stream gets the configured timings (poll intervals, waits, attempts, ' +
+      'late-sweep tiers); start prints what changed, or "unchanged". --since is where a stream that never ran starts; ' +
+      'over a recorded cursor it is refused unless --override-cursor is given.',
     options: [
       [
         '--since TIME',
-        'first event to read when a stream starts fresh (default: KANDJI_START_DATE, else 17 hours ago)',
+        'first event to read when the audit stream starts fresh (default: KANDJI_START_DATE, else 17 hours ago)',
       ],
+      ['--override-cursor', 'with --since: start a stopped audit stream from TIME instead of its recorded cursor'],
     ],
     examples: [
-      ['start', 'every configured stream'],
-      ['start audit detections'],
+      ['start', 'every configured stream an operator did not stop'],
+      ['start audit detections', 'these streams, even if an operator stopped them'],
       ['start audit --since 2026-01-31T08:00:00Z', 'a fresh audit stream reading from that time'],
+      ['start audit --since 2026-01-31T08:00:00Z --override-cursor', 'a stopped audit stream, from that time on'],
     ],
   },
   status: {
@@ -70,7 +77,8 @@ const COMMANDS: Record<CommandName, CommandHelp> = {
   stop: {
     synopsis: '[STREAM...] [--no-wait]',
     summary: 'stop gracefully: the batch in flight is shipped first',
-    details: 'A stopped stream keeps its cursor: start resumes from it.',
+    details:
+      'A stopped stream keeps its cursor and stays stopped through `start` with no stream named (deploys): `start STREAM` resumes it.',
     options: [['--no-wait', 'ask the streams to stop and return, instead of waiting up to 2 minutes for them to end']],
     examples: [['stop', 'every configured stream'], ['stop threats'], ['stop audit detections --no-wait']],
   },

@@ -3,12 +3,14 @@ import type { Client } from '@temporalio/client';
 import { parseCommand, UsageError, type Command } from './args';
 import { formatStatusTable } from './format-status';
 import { helpText } from './help';
+import { startLines } from './start-lines';
 import { backfillRequestSchema, describeIssues } from '../../workflows/shared/messages';
 import { ConfigError, loadTemporalConfig, loadTenantConfigs, type TenantConfig } from '../config/env';
 import { startPosition } from '../streams/start-position';
 import {
   backfillStatus,
   cancelBackfills,
+  configuredTimings,
   moveAuditCursor,
   listStreams,
   requestBackfill,
@@ -69,22 +71,22 @@ async function runOne(
   const temporal = loadTemporalConfig();
   switch (command.name) {
     case 'start': {
-      const since = startPosition(command.opts.since, tenant.startDate);
-      for (const name of command.opts.streams ?? tenant.streams) {
-        const r = await startStream(client, temporal, tenant, name, since);
-        if (r.outcome === 'already_running')
-          out(`${r.workflowId}: already running; cursor unchanged${r.cursor ? ` (${r.cursor.since})` : ''}`);
-        else if (r.resumedFromPreviousRun)
-          out(
-            `${r.workflowId}: started, resuming at ${r.cursor.since}, from ${r.resumedFrom ?? "the previous run's cursor"}`,
-          );
-        else if (name === 'audit') out(`${r.workflowId}: started, reading events from ${r.cursor.since}`);
-        else
-          out(
-            `${r.workflowId}: started; the first sweep ships every current ${name === 'detections' ? 'detection' : 'threat'}`,
-          );
+      const { since: given, streams: named } = command.opts;
+      const since = startPosition(given, tenant.startDate);
+      let code = 0;
+      for (const name of named ?? tenant.streams) {
+        const opts = {
+          sinceGiven: given !== undefined,
+          overrideCursor: command.opts['override-cursor'] === true,
+          keepStopped: !named,
+        };
+        const r = await startStream(client, temporal, tenant, name, since, opts);
+        for (const line of startLines(r, configuredTimings(tenant, name), opts.sinceGiven)) out(line);
+        if (r.outcome === 'refused') code = 2;
+        // A worker of an earlier version does not know the update: fail, so the deploy's Job tries again.
+        else if (r.outcome === 'already_running' && 'error' in r.timings) code = Math.max(code, 1);
       }
-      return 0;
+      return code;
     }
     case 'status': {
       const { streams: reports } = await tenantStatus(client, tenant);

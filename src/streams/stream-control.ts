@@ -5,9 +5,12 @@ import { WorkflowNotFoundError, type Client, type WorkflowHandle } from '@tempor
 import { decodeFromPayloadsAtIndex } from '@temporalio/common/lib/internal-non-workflow';
 import { auditStream } from '../../workflows/audit-stream';
 import { initialAuditCursor, type AuditCursor } from '../../workflows/shared/audit-cursor';
+import type { LateLedger } from '../../workflows/shared/late-ledger';
 import {
   backfillUpdate,
+  applyTimingsUpdate,
   cancelBackfillUpdate,
+  lateLedgerQuery,
   pauseUpdate,
   resumeUpdate,
   moveCursorUpdate,
@@ -15,8 +18,9 @@ import {
   stopSignal,
   type BackfillAccepted,
   type CursorMoved,
+  type TimingsApplied,
 } from '../../workflows/shared/messages';
-import type { AuditStreamInput, SnapshotStreamInput } from '../../workflows/shared/stream-input';
+import type { AuditStreamInput, SnapshotStreamInput, StreamTimings } from '../../workflows/shared/stream-input';
 import type { SnapshotCursor, StreamCursor, StreamName, StreamStatus } from '../../workflows/shared/stream-status';
 import { keyToMillis, timestampKey } from '../../workflows/shared/timestamps';
 import type { SnapshotState } from '../../workflows/snapshot-state';
@@ -25,7 +29,14 @@ import type { TenantConfig, TemporalConfig } from '../config/env';
 import { streamWorkflowId } from '../temporal/workflow-ids';
 
 export type StartOutcome =
-  | { stream: StreamName; workflowId: string; outcome: 'already_running'; cursor?: StreamCursor }
+  | {
+      stream: StreamName;
+      workflowId: string;
+      outcome: 'already_running';
+      cursor?: StreamCursor;
+      /** The configured timings sent to the running stream: applied, unchanged, or why not. */
+      timings: TimingsApplied | { error: string };
+    }
   | {
       stream: StreamName;
       workflowId: string;
@@ -34,9 +45,33 @@ export type StartOutcome =
       resumedFromPreviousRun: boolean;
       /** Where the cursor came from when a previous run existed (its close status, and how it was read). */
       resumedFrom?: string;
-    };
+      /** Audit: the previous run's late-event ledger came along (its past 18 hours are still swept). */
+      lateLedgerCarried?: boolean;
+      /** The recorded cursor that `--override-cursor` replaced with `since`. */
+      overrode?: StreamCursor;
+    }
+  /** `start` with no stream names: an operator stopped this stream (its last run's close status), so it stays stopped. */
+  | { stream: StreamName; workflowId: string; outcome: 'left_stopped'; closed: string; closedAt?: string }
+  /** `--since` given for a stream with a recorded cursor, without `--override-cursor`: nothing was started. */
+  | { stream: StreamName; workflowId: string; outcome: 'refused'; recorded: StreamCursor; since: string };
 
-type RecordedRun = { status: StreamStatus; seen?: string; state?: SnapshotState | null };
+export interface StartOptions {
+  /** `since` is the operator's `--since` (not the configured start date): refused over a recorded cursor … */
+  sinceGiven?: boolean;
+  /** … unless this is set (`--override-cursor`): the audit stream then starts from `since`. */
+  overrideCursor?: boolean;
+  /** Leave a stream an operator stopped as it is (`start` with no stream names, as every deploy runs it). */
+  keepStopped?: boolean;
+}
+
+/**
+ * Close statuses that mean an operator stopped the stream on purpose, remembered by Temporal itself: a live stream
+ * completes only on `stop` or a cancel, and a terminate is an operator's act too. A run that failed or timed out was
+ * not stopped by anyone: `start` restarts it.
+ */
+export const STOPPED_BY_OPERATOR: readonly string[] = ['COMPLETED', 'CANCELLED', 'TERMINATED'];
+
+type RecordedRun = { status: StreamStatus; seen?: string; state?: SnapshotState | null; late?: LateLedger };
 
 /** Either stream workflow: both answer `statusQuery` and complete with `{ status, … }`. */
 type StreamWorkflow = typeof auditStream | typeof snapshotStream;
@@ -54,44 +89,98 @@ async function runningOrFinalStatus(
   return undefined;
 }
 
+/** The input the last run started with (decoded by the client's data converter: the service's codecs). */
+async function runInput(client: Client, workflowId: string): Promise<AuditStreamInput | SnapshotStreamInput> {
+  const history = await streamHandle(client, workflowId).fetchHistory();
+  const payloads = history.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads ?? [];
+  return decodeFromPayloadsAtIndex<AuditStreamInput | SnapshotStreamInput>(
+    client.options.loadedDataConverter,
+    0,
+    payloads,
+  );
+}
+
+/** A closed run's status and late ledger, replayed by a worker; undefined when no worker answered. */
+async function askClosedRun(client: Client, workflowId: string): Promise<RecordedRun | undefined> {
+  const handle = streamHandle(client, workflowId);
+  const ask = <T>(f: () => Promise<T>) => client.withDeadline(Date.now() + 15_000, f);
+  try {
+    const status = await ask(() => handle.query(statusQuery));
+    const snapshot = status.cursor as SnapshotCursor;
+    // Runs of earlier versions (and snapshot streams) have no ledger query.
+    const late =
+      status.stream === 'audit' ? await ask(() => handle.query(lateLedgerQuery)).catch(() => undefined) : undefined;
+    return { status, state: snapshot.state ?? null, ...(late ? { late } : {}) };
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * What the last run of a stream recorded, whatever its close status (completed, terminated, cancelled, timed out,
- * failed): its result when it completed; else its answer to the status query (a closed run answers while Temporal
- * retains it, replayed by a worker); else the position it started from (the input of that run: what it had
- * committed when it began, so events it shipped since may be shipped again).
+ * failed): its result when it completed; else its answers to the status and ledger queries (a closed run answers
+ * while Temporal retains it, replayed by a worker); else the position it started from (the input of that run: what
+ * it had committed when it began, so events it shipped since may be shipped again). The late ledger, when the
+ * result or the query has none (runs of earlier versions), is the one that run started with: hours it handled since
+ * are then swept as if new (sent again, never lost).
  */
 async function lastRecorded(
   client: Client,
   workflowId: string,
   closeStatus: string,
 ): Promise<{ run: RecordedRun; how: string }> {
-  const handle = streamHandle(client, workflowId);
-  if (closeStatus === 'COMPLETED') return { run: await handle.result(), how: 'result' };
-  try {
-    const status = await client.withDeadline(Date.now() + 15_000, () => handle.query(statusQuery));
-    const snapshot = status.cursor as SnapshotCursor;
-    return { run: { status, state: snapshot.state ?? null }, how: 'last status' };
-  } catch {
-    // No worker answered: fall back to the run's input.
+  let found: { run: RecordedRun; how: string } | undefined;
+  if (closeStatus === 'COMPLETED') found = { run: await streamHandle(client, workflowId).result(), how: 'result' };
+  else {
+    const asked = await askClosedRun(client, workflowId);
+    if (asked) found = { run: asked, how: 'last status' };
   }
-  const history = await handle.fetchHistory();
-  const payloads = history.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads ?? [];
-  // Decoded by the client's own data converter (the service's codecs: compression, encryption).
-  const input = await decodeFromPayloadsAtIndex<AuditStreamInput | SnapshotStreamInput>(
-    client.options.loadedDataConverter,
-    0,
-    payloads,
-  );
+  if (found && (found.run.late || found.run.status.stream !== 'audit')) return found;
+  const input = await runInput(client, workflowId);
+  if (found)
+    return { run: { ...found.run, ...('late' in input && input.late ? { late: input.late } : {}) }, how: found.how };
   const snapshot = 'seen' in input ? input : undefined;
   return {
-    run: { status: { cursor: input.cursor } as StreamStatus, seen: snapshot?.seen, state: snapshot?.state ?? null },
+    run: {
+      status: { cursor: input.cursor } as StreamStatus,
+      seen: snapshot?.seen,
+      state: snapshot?.state ?? null,
+      ...('late' in input && input.late ? { late: input.late } : {}),
+    },
     how: 'starting position (no worker answered the status query)',
   };
 }
 
+/** The timings a stream runs with, as configured now (the environment or the tenants file). */
+export function configuredTimings(stream: TenantConfig, name: StreamName): StreamTimings {
+  return {
+    pollIntervalMs: stream.pollIntervalsMs[name],
+    authRecheckMs: stream.authRecheckMs,
+    errorBackoffMs: stream.errorBackoffMs,
+    fetchAttempts: stream.fetchAttempts,
+    handoffMs: stream.handoffMs,
+    ...(name === 'audit' && stream.lateSweepTiersMs ? { lateSweepTiersMs: stream.lateSweepTiersMs } : {}),
+  };
+}
+
+/** Sends the configured timings to a running stream (idempotent); a refusal or an older worker is reported. */
+async function applyTimings(
+  handle: WorkflowHandle,
+  timings: StreamTimings,
+): Promise<TimingsApplied | { error: string }> {
+  try {
+    return await handle.executeUpdate(applyTimingsUpdate, { args: [timings] });
+  } catch (err) {
+    const cause = err instanceof Error && err.cause instanceof Error ? `: ${err.cause.message}` : '';
+    return { error: `${err instanceof Error ? err.message : String(err)}${cause}` };
+  }
+}
+
 /**
- * Starts a stream unless it is already running. Idempotent: a second start neither creates a second workflow nor
- * resets the cursor; a stream that was stopped resumes from the cursor its last run recorded.
+ * Starts a stream as configured. On a running stream: applies the configured timings (an update; nothing else
+ * changes). On a stopped one: resumes from the cursor (and, for audit, the late ledger) its last run recorded —
+ * unless an operator stopped it and `keepStopped` is set; `since` given by the operator over a recorded audit cursor
+ * is refused unless `overrideCursor`. Never creates a second workflow.
  * `since` is where a fresh audit stream starts; snapshot streams always sweep the whole current list.
  */
 export async function startStream(
@@ -100,40 +189,51 @@ export async function startStream(
   stream: TenantConfig,
   name: StreamName,
   since: string,
+  opts: StartOptions = {},
 ): Promise<StartOutcome> {
   const workflowId = streamWorkflowId(stream.tenant, name);
   const handle = client.workflow.getHandle(workflowId);
+  const timings = configuredTimings(stream, name);
   let previous: RecordedRun | undefined;
   let resumedFrom: string | undefined;
   try {
     const desc = await handle.describe();
-    if (desc.status.name === 'RUNNING') {
+    const closed = desc.status.name;
+    if (closed === 'RUNNING') {
       const status = await handle.query(statusQuery).catch(() => undefined);
-      return { stream: name, workflowId, outcome: 'already_running', cursor: status?.cursor };
+      return {
+        stream: name,
+        workflowId,
+        outcome: 'already_running',
+        cursor: status?.cursor,
+        timings: await applyTimings(handle, timings),
+      };
     }
-    const recorded = await lastRecorded(client, workflowId, desc.status.name);
+    if (opts.keepStopped && STOPPED_BY_OPERATOR.includes(closed))
+      return { stream: name, workflowId, outcome: 'left_stopped', closed, closedAt: desc.closeTime?.toISOString() };
+    const recorded = await lastRecorded(client, workflowId, closed);
     previous = recorded.run;
-    resumedFrom = `the ${desc.status.name.toLowerCase()} run's ${recorded.how}`;
+    resumedFrom = `the ${closed.toLowerCase()} run's ${recorded.how}`;
   } catch (err) {
     if (!(err instanceof WorkflowNotFoundError)) throw err;
   }
-  const timings = {
-    pollIntervalMs: stream.pollIntervalsMs[name],
-    authRecheckMs: stream.authRecheckMs,
-    errorBackoffMs: stream.errorBackoffMs,
-    fetchAttempts: stream.fetchAttempts,
-    handoffMs: stream.handoffMs,
-    ...(name === 'audit' && stream.lateSweepTiersMs ? { lateSweepTiersMs: stream.lateSweepTiersMs } : {}),
-  };
   const options = { workflowId, taskQueue: temporal.taskQueue, workflowIdConflictPolicy: 'USE_EXISTING' as const };
+  const recordedAudit = name === 'audit' ? (previous?.status.cursor as AuditCursor | undefined) : undefined;
+  if (recordedAudit && opts.sinceGiven && !opts.overrideCursor)
+    return { stream: name, workflowId, outcome: 'refused', recorded: recordedAudit, since };
+  const overrode = recordedAudit && opts.sinceGiven ? recordedAudit : undefined;
   let cursor: StreamCursor;
+  let lateLedgerCarried: boolean | undefined;
   if (name === 'audit') {
+    const late = overrode ? undefined : previous?.late;
     const input: AuditStreamInput = {
       tenant: stream.tenant,
-      cursor: (previous?.status.cursor as AuditCursor | undefined) ?? initialAuditCursor(since),
+      cursor: overrode || !recordedAudit ? initialAuditCursor(since) : recordedAudit,
       timings,
+      ...(late ? { late } : {}),
     };
     cursor = input.cursor;
+    lateLedgerCarried = late !== undefined;
     await client.workflow.start(auditStream, { ...options, args: [input] });
   } else {
     const input: SnapshotStreamInput = {
@@ -152,8 +252,10 @@ export async function startStream(
     workflowId,
     outcome: 'started',
     cursor,
-    resumedFromPreviousRun: previous !== undefined,
-    ...(resumedFrom ? { resumedFrom } : {}),
+    resumedFromPreviousRun: previous !== undefined && !overrode,
+    ...(resumedFrom && !overrode ? { resumedFrom } : {}),
+    ...(name === 'audit' ? { lateLedgerCarried } : {}),
+    ...(overrode ? { overrode } : {}),
   };
 }
 

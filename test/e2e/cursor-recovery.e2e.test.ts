@@ -1,8 +1,9 @@
 /**
- * The cursor survives any end of a run (terminated, cancelled from the UI, completed), and an operator can move it
- * on purpose (skip ahead or rewind) with an update, as the CLI does.
+ * The cursor survives any end of a run (terminated, cancelled from the UI, completed), and so does the late-event
+ * ledger (the hours the last run handled are still swept); an operator can move the cursor on purpose (skip ahead or
+ * rewind) with an update, as the CLI does.
  */
-import { moveAuditCursor } from '../../src/streams/stream-control';
+import { moveAuditCursor, stopStream } from '../../src/streams/stream-control';
 import { moveCursorSignal } from '../../workflows/shared/messages';
 import { Harness } from '../helpers/harness';
 import { waitFor } from '../helpers/wait';
@@ -87,4 +88,31 @@ describe('the cursor across runs and on purpose', () => {
     );
     expect(refused).toMatch(/ISO-8601/);
   });
+
+  it.each(['stop', 'terminate'] as const)(
+    "after a %s and a start, a late event in an hour the previous run handled is found by the new run's sweep",
+    async (end) => {
+      const now = Date.now();
+      h = await Harness.start({
+        kandji: { backlog: { count: 300, from: new Date(now - 5 * HOUR), to: new Date(now - 60_000) }, seed: 97 },
+        // Sweeps seconds apart instead of hours (the hours themselves are real), up to 4 minutes after the first.
+        env: { KANDJI_AUDIT_LATE_SWEEPS: '5s,10s,20s,40s,60s,90s,120s,180s,240s' },
+      });
+      await h.startWorker();
+      await h.startAudit(new Date(now - 6 * HOUR).toISOString());
+      await waitFor('backlog shipped', () => h.datadog.received.length >= 300, 60_000);
+      await h.waitForState('caught_up', 'audit', 30_000);
+      if (end === 'stop') expect(await stopStream(h.client, h.tenant, 'audit')).toBe('stopped');
+      else await h.auditHandle().terminate('operator');
+
+      const again = await h.startAudit(new Date(now - 6 * HOUR).toISOString());
+      expect(again).toMatchObject({ outcome: 'started', lateLedgerCarried: true });
+      // Two hours late: far behind the polls' overlap window, in an hour the stopped run shipped.
+      const late = h.kandji.audit.appendLate(2 * HOUR);
+      await waitFor('the late event shipped', () => h.datadog.received.some((i) => i.id === late.id), 90_000);
+      expect(h.datadog.received.filter((i) => i.id === late.id)).toHaveLength(1);
+      expect(h.datadog.received).toHaveLength(301);
+    },
+    180_000,
+  );
 });

@@ -220,6 +220,17 @@ describe('parseCommand', () => {
     it('rejects a --since without value', () => {
       usageError(['start', '--since']);
     });
+
+    it('takes --override-cursor only with --since (it replaces a recorded cursor with that time)', () => {
+      expect(parseCommand(['start', 'audit', '--since', '2026-01-31', '--override-cursor'])).toEqual({
+        name: 'start',
+        opts: { streams: ['audit'], since: '2026-01-31', 'override-cursor': true },
+      });
+      expect(usageError(['start', 'audit', '--override-cursor']).message).toBe(
+        'start: --override-cursor replaces a recorded cursor with --since: give --since too',
+      );
+      expect(usageError(['stop', '--override-cursor']).message).toMatch(/^stop: .*override-cursor/);
+    });
   });
 
   describe('status', () => {

@@ -5,12 +5,29 @@
  * from the CLI fails at the command line.
  */
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import { describeIssues, isoTime, optionalNonEmptyString, strictObject, type Parsed } from './payload-checks';
+import type { LateLedger } from './late-ledger';
+import {
+  describeIssues,
+  isoTime,
+  listOf,
+  optional,
+  optionalNonEmptyString,
+  strictObject,
+  numberAtLeast,
+  type Parsed,
+} from './payload-checks';
+import type { StreamTimings } from './stream-input';
 import type { StreamStatus } from './stream-status';
 import { timestampKey } from './timestamps';
 
 /** Current state, cursor, counts, backfills and last error of a stream. */
 export const statusQuery = defineQuery<StreamStatus>('status');
+
+/**
+ * The audit stream's late-event ledger (late-ledger.ts): what `start` carries from a run that ended without a result
+ * (terminated, failed), replayed by a worker. Separate from `status`, which stays small.
+ */
+export const lateLedgerQuery = defineQuery<LateLedger>('lateLedger');
 
 /** Ends the stream gracefully: the batch in flight is shipped and its cursor recorded first. */
 export const stopSignal = defineSignal<[]>('stop');
@@ -36,6 +53,27 @@ export const resumeUpdate = defineUpdate<StreamStatus['state'], []>('resume');
 export const backfillUpdate = defineUpdate<BackfillAccepted, [BackfillRequest]>('backfill');
 export const cancelBackfillUpdate = defineUpdate<string[], [{ id?: string }]>('cancelBackfill');
 export const moveCursorUpdate = defineUpdate<CursorMoved, [MoveCursorRequest]>('moveCursor');
+
+/**
+ * Applies the configured timings to a running stream (what `start` does on a running stream): used from then on and
+ * carried across continue-as-new. Idempotent: the same timings again change nothing (`changed: false`).
+ */
+export const applyTimingsUpdate = defineUpdate<TimingsApplied, [StreamTimings]>('applyTimings');
+
+export interface TimingsApplied {
+  changed: boolean;
+  /** The timings before the update (equal to the request when unchanged). */
+  from: StreamTimings;
+}
+
+export const timingsSchema = strictObject<StreamTimings>({
+  pollIntervalMs: numberAtLeast(1),
+  authRecheckMs: numberAtLeast(1),
+  errorBackoffMs: numberAtLeast(1),
+  fetchAttempts: optional(numberAtLeast(1, true)),
+  handoffMs: optional(numberAtLeast(1)),
+  lateSweepTiersMs: optional(listOf(numberAtLeast(0))),
+});
 
 export interface BackfillRequest {
   from: string;

@@ -80,6 +80,27 @@ export function optionalNonEmptyString(v: unknown): string | undefined {
   return typeof v === 'string' && v.length > 0 ? undefined : 'expected a non-empty string';
 }
 
+/** A number at least `min` (a whole one when `whole`). */
+export function numberAtLeast(min: number, whole = false): (v: unknown) => string | undefined {
+  const expected = `expected a ${whole ? 'whole ' : ''}number, at least ${min}`;
+  return (v) =>
+    typeof v === 'number' && Number.isFinite(v) && v >= min && (!whole || Number.isInteger(v)) ? undefined : expected;
+}
+
+/** Absent, or a check's value. */
+export function optional(check: (v: unknown) => string | undefined): (v: unknown) => string | undefined {
+  return (v) => (v === undefined ? undefined : check(v));
+}
+
+/** A list of values each passing `check`. */
+export function listOf(check: (v: unknown) => string | undefined): (v: unknown) => string | undefined {
+  return (v) => {
+    if (!Array.isArray(v)) return 'expected a list';
+    const at = v.findIndex((x) => check(x) !== undefined);
+    return at < 0 ? undefined : `item ${at}: ${check(v[at])}`;
+  };
+}
+
 /** Formats issues for status and the CLI: `from: expected …; to: …`. */
 export function describeIssues(error: { issues: readonly Issue[] }): string {
   return error.issues.map((i) => (i.path.length ? `${i.path.join('.')}: ${i.message}` : i.message)).join('; ');
