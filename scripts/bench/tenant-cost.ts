@@ -50,7 +50,11 @@ export async function readActions(metricsUrl: string): Promise<Record<string, nu
 /** History bytes of every run of every workflow in the namespace, by run. */
 async function historyBytes(client: Client): Promise<Map<string, number>> {
   const sizes = new Map<string, number>();
-  for await (const wf of client.workflow.list()) sizes.set(wf.runId, wf.historySize ?? 0);
+  // Visibility does not carry the size on every server: describe says what the history service holds.
+  for await (const wf of client.workflow.list()) {
+    const described = await client.workflow.getHandle(wf.workflowId, wf.runId).describe();
+    sizes.set(wf.runId, Number(described.raw.workflowExecutionInfo?.historySizeBytes ?? 0));
+  }
   return sizes;
 }
 
