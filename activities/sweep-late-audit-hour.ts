@@ -12,6 +12,7 @@ import { activityLogger } from './activity-logger';
 import { readAuditPage } from './audit-pages';
 import type { ActivityDeps } from './deps';
 import { withTypedFailures } from './failures';
+import { heartbeatPulse } from './heartbeat-pulse';
 import { shipRecords, type ShipBatchResult } from './ship-batch';
 import type { ShipProgress } from '../src/datadog/shipper';
 import type { AuditRecord } from '../src/kandji/audit-page';
@@ -122,8 +123,9 @@ async function readHour(
   let cursor: AuditCursor = { since: start, from: start, until: end, page: null, more: true };
   const events: AuditRecord[] = [];
   let pages = 0;
+  const pulse = heartbeatPulse(ctx, progress, deps.now);
   do {
-    const page = await readAuditPage(deps, tenant, cursor, ctx, progress, { quiet: true });
+    const page = await readAuditPage(deps, tenant, cursor, ctx, pulse, { quiet: true });
     pages += 1;
     for (const e of page.fresh) if (timestampKey(e.occurred_at) < end) events.push(e);
     cursor = page.next;
