@@ -33,7 +33,7 @@ export interface ShipAuditPageInput {
 }
 
 export interface ShipAuditPageResult extends ShipBatchResult {
-  /** Where what was shipped ends: the fetch's `next`, or that of the page read again (absent only from 0.4 workers). */
+  /** When the page shipped was read again (by this attempt or an earlier one): where it ends (else the fetch's `next`). */
   next?: AuditCursor;
   /** Whether the page had to be read again from Kandji (by this attempt or an earlier one on this worker). */
   reread: boolean;
@@ -83,7 +83,8 @@ export function shipAuditPageActivity(deps: ActivityDeps) {
       deps.now?.() ?? Date.now(),
       input.lateFrom,
     );
-    // Always the page shipped: a retry served from a copy read again must not commit the first read's end.
-    return { ...result, next, reread, count: records.length, ledger };
+    // The end of the page shipped whenever it is not the fetch's (that one the workflow has: no cursor twice in
+    // history): also for a retry served from the copy an earlier attempt read again.
+    return { ...result, ...(reread ? { next } : {}), reread, count: records.length, ledger };
   };
 }
