@@ -6,6 +6,10 @@
  * When the difference is too large to list (a burst of late events in one hour), the whole hour is sent again
  * (Datadog may then hold some events twice: at least once rather than never), counted as `resent`, and the ledger
  * of the hour becomes what was read.
+ *
+ * Every attempt reads the hour again, so a retry may find another list than the one its predecessor heartbeated
+ * progress on (an event turned up meanwhile): that progress holds only for its own list (src/datadog/shipper.ts), and
+ * what is not provably shipped is shipped again. The delta is always that of what this attempt read and shipped.
  */
 import { Context } from '@temporalio/activity';
 import { activityLogger } from './activity-logger';
