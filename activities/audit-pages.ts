@@ -5,6 +5,7 @@
 import type { Context } from '@temporalio/activity';
 import { activityLogger } from './activity-logger';
 import { tenantDeps, type ActivityDeps } from './deps';
+import { heartbeatPulse, type Pulse } from './heartbeat-pulse';
 import { MAX_BATCH_BYTES, MAX_ITEMS_PER_BATCH } from '../src/datadog/batches';
 import { isBudgetWait } from '../src/kandji/attempt';
 import { parseAuditPage, type AuditRecord, type InvalidAuditRecord } from '../src/kandji/audit-page';
@@ -65,10 +66,11 @@ export async function readAuditPages(
     invalidCount: 0,
     refusedLinks: 0,
   };
+  const pulse = heartbeatPulse(ctx, opts.progress, deps.now);
   do {
     let page;
     try {
-      page = await readAuditPage(deps, tenant, out.next, ctx, opts.progress);
+      page = await readAuditPage(deps, tenant, out.next, ctx, pulse);
     } catch (err) {
       // No budget for another page within this attempt: ship what was read (a re-read must read exactly as many).
       if (out.pages > 0 && opts.exactly === undefined && isBudgetWait(err)) break;
@@ -90,22 +92,22 @@ export async function readAuditPages(
 }
 
 /**
- * Reads one Kandji page from `cursor`. `progress`: heartbeat details to keep while waiting (a ship attempt's progress
- * must survive a slow read). `quiet`: a re-read (the late sweep) does not log unreadable records again.
+ * Reads one Kandji page from `cursor`, heartbeating around the request and while it waits (`pulse`, one per activity:
+ * it carries the details to keep). `quiet`: a re-read (the late sweep) does not log unreadable records again.
  */
 export async function readAuditPage(
   deps: ActivityDeps,
   tenant: string,
   cursor: AuditCursor,
   ctx: Context,
-  progress?: unknown,
+  pulse: Pulse,
   opts: { quiet?: boolean } = {},
 ): Promise<Omit<ReadAuditPage, 'pages' | 'invalidCount'>> {
   const { kandji, auditPageSize, auditOverlapMs = 0 } = tenantDeps(deps, tenant);
   const path = auditRequestPath(cursor, auditPageSize, auditOverlapMs);
-  const { body, bytes } = await kandji.getJsonSized(path, ctx.cancellationSignal, {
-    keepAlive: () => ctx.heartbeat(progress),
-  });
+  pulse.check();
+  const { body, bytes } = await kandji.getJsonSized(path, ctx.cancellationSignal, { keepAlive: pulse.beat });
+  pulse.check();
   const page = parseAuditPage(body);
   const log = activityLogger(deps, { tenant, stream: 'audit' });
   if (!opts.quiet)

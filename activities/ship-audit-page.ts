@@ -3,7 +3,11 @@
  * worker's own task queue) and takes the records from its page store. When the page is not there (that worker
  * died or restarted, or dropped the page to stay within its memory bound) it reads the page again from Kandji with
  * the same cursor, keeps it (so its own retries do not read it again), ships what it read, and returns the cursor
- * of what it actually shipped: that is what the workflow commits.
+ * of what it actually shipped: that is what the workflow commits, and the ledger entries are those of that page.
+ *
+ * A page read again may differ from the page an earlier attempt shipped part of (an event turned up late, or is
+ * gone): the earlier attempt's heartbeat holds only for the list it was made on (src/datadog/shipper.ts), so what
+ * is not provably shipped is shipped again — a duplicate at worst, never a loss.
  */
 import { Context } from '@temporalio/activity';
 import { activityLogger } from './activity-logger';
@@ -29,9 +33,9 @@ export interface ShipAuditPageInput {
 }
 
 export interface ShipAuditPageResult extends ShipBatchResult {
-  /** Only when the page was read again: where what was shipped actually ends (else the fetch's `next`). */
+  /** When the page shipped was read again (by this attempt or an earlier one): where it ends (else the fetch's `next`). */
   next?: AuditCursor;
-  /** Whether the page had to be read again from Kandji. */
+  /** Whether the page had to be read again from Kandji (by this attempt or an earlier one on this worker). */
   reread: boolean;
   /** Fresh events in what was shipped (differs from the fetch's count only after a re-read). */
   count: number;
@@ -43,7 +47,7 @@ export function shipAuditPageActivity(deps: ActivityDeps) {
   return async function shipAuditPage(input: ShipAuditPageInput): Promise<ShipAuditPageResult> {
     const ctx = Context.current();
     let page = deps.pages?.get(input.pageId);
-    let reread = false;
+    let reread = (page?.meta as { reread?: boolean } | undefined)?.reread === true;
     if (!page) {
       const read = await withTypedFailures(
         () =>
@@ -54,7 +58,7 @@ export function shipAuditPageActivity(deps: ActivityDeps) {
         ctx.info.attempt,
       );
       reread = true;
-      page = { records: read.fresh, bytes: read.bytes, meta: { next: read.next }, storedAt: Date.now() };
+      page = { records: read.fresh, bytes: read.bytes, meta: { next: read.next, reread }, storedAt: Date.now() };
       deps.pages?.put(input.pageId, page);
       activityLogger(deps, { tenant: input.tenant, stream: 'audit' }).info(
         { pageId: input.pageId, count: read.fresh.length },
@@ -79,6 +83,8 @@ export function shipAuditPageActivity(deps: ActivityDeps) {
       deps.now?.() ?? Date.now(),
       input.lateFrom,
     );
+    // The end of the page shipped whenever it is not the fetch's (that one the workflow has: no cursor twice in
+    // history): also for a retry served from the copy an earlier attempt read again.
     return { ...result, ...(reread ? { next } : {}), reread, count: records.length, ledger };
   };
 }

@@ -8,8 +8,9 @@
  *   other records of the batch; a systemic refusal blocks the stream instead (src/datadog/shipper.ts);
  * - progress is heartbeated after every request, so a retry after a crash does not resend what Datadog took; after
  *   a systemic refusal it is kept in this worker, so the next attempt at the same records resumes from it too.
+ *   Progress holds only for the records it was made on: a retry given other records (a page read again that
+ *   changed) ships what is not provably shipped, i.e. all of them when the change lies before the resume point.
  */
-import { createHash } from 'node:crypto';
 import { Context } from '@temporalio/activity';
 import { activityLogger } from './activity-logger';
 import { tenantDeps, type ActivityDeps } from './deps';
@@ -18,6 +19,7 @@ import { SERVICE_OF_STREAM, toLogItem } from '../src/datadog/log-items';
 import {
   DatadogRefusedAll,
   emptyProgress,
+  identityDigest,
   shipItems,
   type DeadLetter,
   type ShipProgress,
@@ -59,9 +61,7 @@ const stoppedShipments = new Map<string, ShipProgress>();
 const MAX_STOPPED_SHIPMENTS = 64;
 
 function shipmentKey(tenant: string, stream: string, identities: readonly string[]): string {
-  const h = createHash('sha256');
-  for (const id of identities) h.update(id).update('\n');
-  return `${tenant}/${stream}/${h.digest('base64url')}`;
+  return `${tenant}/${stream}/${identityDigest(identities)}`;
 }
 
 export interface ShipOptions {
@@ -135,6 +135,11 @@ export async function shipRecords(
           send: (body) => (tenant.datadog ?? deps.datadog).send(body, opts.signal),
           onProgress: opts.onBatchDone,
           serialised,
+          onListChanged: (accepted) =>
+            log.warn(
+              { accepted, count: identities.length },
+              'these records are not those an earlier attempt shipped part of (read again, they changed): shipping them all again; Datadog may hold some twice',
+            ),
           onDeadLetter: (dl) =>
             log.error(
               { identity: dl.identity, status: dl.status, reason: dl.reason },

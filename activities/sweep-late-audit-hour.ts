@@ -6,12 +6,17 @@
  * When the difference is too large to list (a burst of late events in one hour), the whole hour is sent again
  * (Datadog may then hold some events twice: at least once rather than never), counted as `resent`, and the ledger
  * of the hour becomes what was read.
+ *
+ * Every attempt reads the hour again, so a retry may find another list than the one its predecessor heartbeated
+ * progress on (an event turned up meanwhile): that progress holds only for its own list (src/datadog/shipper.ts), and
+ * what is not provably shipped is shipped again. The delta is always that of what this attempt read and shipped.
  */
 import { Context } from '@temporalio/activity';
 import { activityLogger } from './activity-logger';
 import { readAuditPage } from './audit-pages';
 import type { ActivityDeps } from './deps';
 import { withTypedFailures } from './failures';
+import { heartbeatPulse } from './heartbeat-pulse';
 import { shipRecords, type ShipBatchResult } from './ship-batch';
 import type { ShipProgress } from '../src/datadog/shipper';
 import type { AuditRecord } from '../src/kandji/audit-page';
@@ -122,8 +127,9 @@ async function readHour(
   let cursor: AuditCursor = { since: start, from: start, until: end, page: null, more: true };
   const events: AuditRecord[] = [];
   let pages = 0;
+  const pulse = heartbeatPulse(ctx, progress, deps.now);
   do {
-    const page = await readAuditPage(deps, tenant, cursor, ctx, progress, { quiet: true });
+    const page = await readAuditPage(deps, tenant, cursor, ctx, pulse, { quiet: true });
     pages += 1;
     for (const e of page.fresh) if (timestampKey(e.occurred_at) < end) events.push(e);
     cursor = page.next;

@@ -13,7 +13,14 @@
  * settled (accepted, dead-lettered, or refused and waiting for proof), and `open` describes the top-level batch being
  * bisected, so a resumed attempt never re-sends what Datadog accepted. Bisection costs at most two requests per
  * level, log2(batch size) levels per refused item.
+ *
+ * Progress is valid only for the list it was made on: it carries a digest of that list's identities and one of its
+ * settled items. A resumed attempt whose list is another one (a page read again from Kandji: an event turned up
+ * before the resume point, or one is gone) resumes by position only if its items through `doneIdentity` are the
+ * same ones in the same order; otherwise nothing is provably shipped and the list is shipped again from its start:
+ * a duplicate at worst, never a loss.
  */
+import { createHash } from 'node:crypto';
 import { RemoteError } from '../remote-errors';
 import { splitIntoBatches } from './batches';
 
@@ -42,6 +49,10 @@ export interface ShipProgress {
    * Datadog accepted, and its refused items still waiting for that proof.
    */
   open?: OpenBatch;
+  /** identityDigest of the list this progress was made on. */
+  list?: string;
+  /** identityDigest of that list's items through `doneIdentity` (absent: none settled). */
+  done?: string;
 }
 
 export interface OpenBatch {
@@ -74,6 +85,36 @@ export class DatadogRefusedAll extends Error {
   }
 }
 
+/** A short digest (16 characters) of the first `end` identities, in order: what a list's progress is valid for. */
+export function identityDigest(identities: readonly string[], end = identities.length): string {
+  const hash = createHash('sha256');
+  for (let i = 0; i < end; i++) hash.update(identities[i]!).update('\n');
+  return hash.digest('base64url').slice(0, 16);
+}
+
+/** identityDigest of the first n identities, fed once as n grows (items settle left to right). */
+function prefixDigests(identities: readonly string[]): (n: number) => string {
+  const hash = createHash('sha256');
+  let fed = 0;
+  return (n) => {
+    if (n < fed) return identityDigest(identities, n);
+    for (; fed < n; fed++) hash.update(identities[fed]!).update('\n');
+    return hash.copy().digest('base64url').slice(0, 16);
+  };
+}
+
+/**
+ * Where an attempt resumes in `identities`: after `doneIdentity`, when the progress was made on this list or on one
+ * whose items through `doneIdentity` are these; undefined when it was made on another list (or by a version that
+ * kept no digest), so that nothing of this one is provably shipped.
+ */
+function resumePoint(progress: ShipProgress, list: string, prefix: (n: number) => string, ids: readonly string[]) {
+  if (progress.doneIdentity === undefined) return progress.batchesDone > 0 ? undefined : 0;
+  const at = ids.lastIndexOf(progress.doneIdentity) + 1;
+  if (at > 0 && (progress.list === list || (progress.done !== undefined && progress.done === prefix(at)))) return at;
+  return undefined;
+}
+
 export function emptyProgress(): ShipProgress {
   return { batchesDone: 0, accepted: 0, requests: 0, deadLetters: [], deadLettered: 0 };
 }
@@ -89,6 +130,8 @@ export interface ShipOptions {
   onDeadLetter?: (dead: DeadLetter) => void;
   /** Refused items allowed per call before it counts as systemic. Default MAX_DEAD_LETTERS_PER_PAGE. */
   maxDeadLetters?: number;
+  /** Called when the progress to resume from was made on another list: this one is shipped from its start. */
+  onListChanged?: (settledBefore: number) => void;
 }
 
 /** A 400 (or a 413 of a batch) may be one record's fault: bisect it. Any other 4xx is the endpoint's. */
@@ -121,13 +164,19 @@ export async function shipItems(
     json ? `[${json.slice(start, end).join(',')}]` : JSON.stringify(items.slice(start, end));
   progress.deadLettered ??= progress.deadLetters.length;
 
-  // Resume after the last item an earlier attempt settled, found by identity (else by batch count: 0.2 heartbeats).
-  let first = 0;
-  if (progress.doneIdentity !== undefined) first = identities.lastIndexOf(progress.doneIdentity) + 1;
-  else if (progress.batchesDone > 0)
-    first = splitIntoBatches(items, opts.limits, json)
-      .slice(0, progress.batchesDone)
-      .reduce((n, b) => n + b.count, 0);
+  // Resume after the last item an earlier attempt settled, if its progress holds for this list; else start over.
+  const list = identityDigest(identities);
+  const prefix = prefixDigests(identities);
+  let first = resumePoint(progress, list, prefix, identities);
+  if (first === undefined) {
+    opts.onListChanged?.(progress.accepted);
+    first = 0;
+    progress.doneIdentity = undefined;
+    progress.batchesDone = 0;
+    progress.open = undefined; // its refused items are sent again with the rest
+  }
+  progress.list = list;
+  progress.done = first > 0 ? prefix(first) : undefined;
 
   const deadLetter = (dead: DeadLetter) => {
     opts.onDeadLetter?.(dead);
@@ -136,6 +185,7 @@ export async function shipItems(
   };
   const settled = (last: number) => {
     progress.doneIdentity = idOf(last);
+    progress.done = prefix(last + 1);
     opts.onProgress?.(progress);
   };
 
@@ -152,6 +202,7 @@ export async function shipItems(
   ): never => {
     if (open.accepted === 0) {
       progress.doneIdentity = open.before;
+      progress.done = open.before === undefined ? undefined : prefix(identities.lastIndexOf(open.before) + 1);
       if (open.before === undefined) progress.batchesDone = 0;
       progress.open = undefined;
     }

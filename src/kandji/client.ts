@@ -129,14 +129,15 @@ export class KandjiClient {
     try {
       return { body: JSON.parse(text) as unknown, bytes: Buffer.byteLength(text) };
     } catch {
+      // JSON cut short or mangled may be a page of records: only its size is told (this reaches workflow history).
+      // Anything else (a proxy's HTML page) is quoted, which is what tells an operator what answered.
+      const records = /^\s*[[{]/.test(text);
+      const quoted = records ? undefined : snippet(text);
       throw new RemoteError(
         'kandji',
         'bad_response',
-        `Kandji answered ${status} for GET ${path} with a body that is not JSON: ${snippet(text)}`,
-        {
-          status,
-          bodySnippet: snippet(text),
-        },
+        `Kandji answered ${status} for GET ${path} with a body that is not JSON (${Buffer.byteLength(text)} bytes${records ? ' starting like JSON' : `: ${quoted}`})`,
+        { status, bodySnippet: quoted },
       );
     }
   }

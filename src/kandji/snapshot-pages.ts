@@ -8,6 +8,7 @@
  */
 import { z } from 'zod';
 import { RemoteError, snippet } from '../remote-errors';
+import { envelopeMismatch } from './json-shape';
 import { toSameOriginPath } from './links';
 
 export const DETECTIONS_PATH = '/api/v1/vulnerability-management/detections';
@@ -25,12 +26,12 @@ const envelope = z.looseObject({
 function parseEnvelope(body: unknown, what: string): { results: Row[]; next: string | null } {
   const parsed = envelope.safeParse(body);
   if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    const where = issue ? `${issue.path.join('.') || '(body)'}: ${issue.message}` : 'unknown';
+    // The shape, never the content: this message reaches workflow history and `status`.
+    const mismatch = envelopeMismatch(body, parsed.error.issues[0]);
     throw new RemoteError(
       'kandji',
       'bad_response',
-      `Kandji ${what} page has an unexpected shape at ${where}; body starts ${snippet(JSON.stringify(body) ?? '', 120)}`,
+      `Kandji ${what} page has an unexpected shape (an object with results[] expected) at ${mismatch}`,
     );
   }
   const original = body as { results: Row[] };

@@ -10,6 +10,7 @@ import { DefaultLogger } from '@temporalio/worker';
 import type { ActivityDeps, TenantDeps } from '../../activities/deps';
 import { shipAuditPageActivity } from '../../activities/ship-audit-page';
 import { shipBatchActivity } from '../../activities/ship-batch';
+import { sweepLateAuditHourActivity } from '../../activities/sweep-late-audit-hour';
 import { sweepSnapshotStateActivity } from '../../activities/sweep-snapshot-state';
 import { RemoteError } from '../../src/remote-errors';
 import { decodeFingerprints } from '../../src/streams/fingerprint64-set';
@@ -18,6 +19,7 @@ import { recordIdentity } from '../../src/streams/record-identity';
 import { createLogger } from '../../src/telemetry/logger';
 import { auditRequestPath, initialAuditCursor, type AuditCursor } from '../../workflows/shared/audit-cursor';
 import { FailureType } from '../../workflows/shared/failure-types';
+import { addKey, emptyCells, encodeCells, idKey, ledgerDelta } from '../../workflows/shared/late-ledger';
 import type { StreamName } from '../../workflows/shared/stream-status';
 import { timestampKey } from '../../workflows/shared/timestamps';
 
@@ -120,41 +122,117 @@ describe('heartbeat resume', () => {
     expect(datadog.sent().sort()).toEqual(records.map((r) => r.id).sort());
   });
 
-  it('shipAuditPage: the worker holding the page died mid-ship; another one reads the page again and ships only the rest', async () => {
-    const events = auditEvents(1_500); // two batches: 1,000 + 500
+  /**
+   * The real path of a page read again: a retry of the same activity (heartbeat details of the earlier attempt) on a
+   * worker without the page — the worker that had read it again died (the retry goes to the shared queue), or the
+   * worker that fetched it dropped it from its page store. Between the reads the page changed: a late event turned up
+   * before the resume point, and the last event is gone.
+   */
+  it.each([
+    ['the page read again by a worker that died (the retry runs on another worker)', false],
+    ['the page dropped from the store of the worker that fetched it', true],
+  ])(
+    'shipAuditPage: a retry without the page reads it again; it changed since (%s): every event of it reaches Datadog, the ledger and next are its own',
+    async (_case, fetchedHere) => {
+      const first = auditEvents(1_500); // two batches: 1,000 + 500
+      const lateEvent = { ...first[400]!, id: 'evt-late', occurred_at: new Date(T0 + 1_000 + 399.5).toISOString() };
+      const changed = [...first.slice(0, 400), lateEvent, ...first.slice(400, 1_499)]; // evt-1499 is gone
+      const cursor: AuditCursor = initialAuditCursor(new Date(T0).toISOString());
+      const input = { tenant: TENANT, pageId: 'run-1/7', cursor };
+      const datadog = new FakeDatadog('audit').failOn(2, 3);
+      const kandjiRequests: string[] = [];
+      const kandjiServing = (events: typeof first) => ({
+        getJsonSized: async (path: string) => {
+          kandjiRequests.push(path);
+          return { body: { results: events, next: null }, bytes: 300_000 };
+        },
+      });
+
+      // Attempt 1 had the first read of the page: it shipped the first batch before Datadog failed.
+      const pagesA = new PageStore();
+      if (fetchedHere) pagesA.put(input.pageId, { records: first, bytes: 300_000, meta: { next: cursor } });
+      const ship1 = shipAuditPageActivity(depsWith(datadog, kandjiServing(first), { pages: pagesA }));
+      const one = await attempt(call(ship1, input), { attempt: 1 });
+      expectRetryable(one.error, FailureType.DatadogUnavailable);
+      expect(one.heartbeat).toMatchObject({ accepted: 1_000 });
+      expect(JSON.stringify(one.heartbeat).length).toBeLessThan(500); // whatever the page's size
+      expect(kandjiRequests).toHaveLength(fetchedHere ? 0 : 1);
+      pagesA.delete(input.pageId); // the fetching worker dropped it (memory bound), or the re-reading one died
+
+      // Attempt 2 runs where the page is not: it reads it again and gets the changed page; Datadog fails at once.
+      const pagesB = fetchedHere ? pagesA : new PageStore();
+      const ship2 = shipAuditPageActivity(depsWith(datadog, kandjiServing(changed), { pages: pagesB }));
+      const two = await attempt(call(ship2, input), { attempt: 2, heartbeatDetails: one.heartbeat });
+      expectRetryable(two.error, FailureType.DatadogUnavailable);
+
+      // Attempt 3, on that same worker, is served from the copy attempt 2 read, with the last details heartbeated by
+      // any attempt (as Temporal hands them): here attempt 1's, made on the first read.
+      const heartbeatDetails = two.heartbeat ?? one.heartbeat;
+      const three = await attempt(call(ship2, input), { attempt: 3, heartbeatDetails });
+      expect(three.error).toBeUndefined();
+      expect(kandjiRequests).toEqual(Array(fetchedHere ? 1 : 2).fill(auditRequestPath(cursor)));
+
+      // No event of the page shipped is lost: each reached Datadog (the late one included), some twice at worst.
+      const accepted = new Set(datadog.sent());
+      expect(changed.filter((e) => !accepted.has(e.id)).map((e) => e.id)).toEqual([]);
+      // What the workflow commits and records comes from the page shipped, not from the first read.
+      expect(three.value).toMatchObject({ reread: true, count: changed.length });
+      expect(three.value!.next).toMatchObject({ since: timestampKey(changed.at(-1)!.occurred_at) });
+      expect(three.value!.next!.since).not.toBe(timestampKey(first.at(-1)!.occurred_at));
+      const asShipped = changed.map((e) => ({ id: e.id, key: timestampKey(e.occurred_at) }));
+      expect(three.value!.ledger).toEqual(ledgerDelta(asShipped, NOW));
+      expect(pagesB.get(input.pageId)).toBeUndefined(); // shipped: no longer held
+    },
+  );
+
+  it('shipAuditPage: a page read again that did not change resumes where the earlier attempt stopped, and sends nothing twice', async () => {
+    const events = auditEvents(1_500);
     const cursor: AuditCursor = initialAuditCursor(new Date(T0).toISOString());
-    const next: AuditCursor = { ...cursor, since: timestampKey(events[events.length - 1]!.occurred_at) };
-    const input = { tenant: TENANT, pageId: 'run-1/7', cursor };
+    const input = { tenant: TENANT, pageId: 'run-1/8', cursor };
     const datadog = new FakeDatadog('audit').failOn(2);
-
-    // Worker A read the page (it is in its page store) and shipped the first batch before Datadog failed.
-    const pagesA = new PageStore();
-    pagesA.put(input.pageId, { records: events, bytes: 300_000, meta: { next } });
-    const first = await attempt(call(shipAuditPageActivity(depsWith(datadog, {}, { pages: pagesA })), input), {
-      attempt: 1,
-    });
-    expectRetryable(first.error, FailureType.DatadogUnavailable);
-    expect(first.heartbeat).toMatchObject({ accepted: 1_000 });
-
-    // Worker B never had the page: it reads it again from Kandji, with the same request, then resumes.
-    const kandjiRequests: string[] = [];
-    const kandji = {
-      getJsonSized: async (path: string) => {
-        kandjiRequests.push(path);
-        return { body: { results: events, next: null }, bytes: 300_000 };
+    const kandji = { getJsonSized: async () => ({ body: { results: events, next: null }, bytes: 300_000 }) };
+    const one = await attempt(
+      call(shipAuditPageActivity(depsWith(datadog, kandji, { pages: new PageStore() })), input),
+      {
+        attempt: 1,
       },
-    };
-    const pagesB = new PageStore();
-    const second = await attempt(call(shipAuditPageActivity(depsWith(datadog, kandji, { pages: pagesB })), input), {
-      attempt: 2,
-      heartbeatDetails: first.heartbeat,
-    });
-    expect(second.error).toBeUndefined();
-    expect(kandjiRequests).toEqual([auditRequestPath(cursor)]);
-    expect(second.value).toMatchObject({ reread: true, count: 1_500, shipped: 1_500, next });
+    );
+    expectRetryable(one.error, FailureType.DatadogUnavailable);
+    const two = await attempt(
+      call(shipAuditPageActivity(depsWith(datadog, kandji, { pages: new PageStore() })), input),
+      {
+        attempt: 2,
+        heartbeatDetails: one.heartbeat,
+      },
+    );
+    expect(two.error).toBeUndefined();
     expect(datadog.requests.slice(2)).toEqual([events.slice(1_000).map((e) => e.id)]);
     expect(datadog.sent().sort()).toEqual(events.map((e) => e.id).sort());
-    expect(pagesB.get(input.pageId)).toBeUndefined(); // shipped: no longer held
+  });
+
+  it('sweepLateAuditHour: the hour sent whole again changed between attempts (a late event before the resume point): it reaches Datadog and the ledger', async () => {
+    const hour = '2026-03-01T00';
+    const first = auditEvents(1_500); // unknown to the ledger: too many to list, so the whole hour is sent again
+    const lateEvent = { ...first[300]!, id: 'evt-late', occurred_at: new Date(T0 + 1_000 + 299.5).toISOString() };
+    const changed = [...first.slice(0, 300), lateEvent, ...first.slice(300)];
+    let served = first;
+    const kandji = { getJsonSized: async () => ({ body: { results: served, next: null }, bytes: 300_000 }) };
+    const datadog = new FakeDatadog('audit').failOn(2);
+    const sweep = sweepLateAuditHourActivity(depsWith(datadog, kandji));
+    const input = { tenant: TENANT, hour };
+
+    const one = await attempt(call(sweep, input), { attempt: 1 });
+    expectRetryable(one.error, FailureType.DatadogUnavailable);
+    served = changed;
+    const two = await attempt(call(sweep, input), { attempt: 2, heartbeatDetails: one.heartbeat });
+    expect(two.error).toBeUndefined();
+
+    const accepted = new Set(datadog.sent());
+    expect(changed.filter((e) => !accepted.has(e.id)).map((e) => e.id)).toEqual([]);
+    // The hour's table becomes the hour as read and shipped by the attempt that finished.
+    const read = emptyCells();
+    for (const e of changed) addKey(read, idKey(e.id));
+    expect(two.value).toMatchObject({ read: changed.length, resent: changed.length, delta: encodeCells(read) });
   });
 
   it('sweepSnapshotState: a retried sweep goes on from the page and the state chunks its heartbeat recorded', async () => {
