@@ -37,6 +37,8 @@ class FakeLog {
   refuseNext = 0;
   /** Kandji refuses every read from these positions, forever (a `next` link it now rejects). */
   readonly unreadable = new Set<number>();
+  /** Reads from these positions find the tenant's request budget spent for the next hour. */
+  readonly noBudget = new Set<number>();
   readonly reads: { since: number; at: number }[] = [];
   readonly ships: { events: number[]; at: number; ok: boolean }[] = [];
   readonly shipped: number[] = [];
@@ -45,6 +47,13 @@ class FakeLog {
   read(cursor: AuditCursor): AuditPageRef {
     const since = numberOf(cursor.since);
     this.reads.push({ since, at: Context.current().info.currentAttemptScheduledTimestampMs });
+    if (this.noBudget.has(since))
+      throw ApplicationFailure.create({
+        type: FailureType.KandjiBudgetWait,
+        message: 'the next Kandji request may go in 3600 s',
+        nonRetryable: true,
+        details: [{ waitMs: 3_600_000 }],
+      });
     if (this.unreadable.has(since))
       throw ApplicationFailure.create({
         type: FailureType.KandjiUnsafeLink,
@@ -156,6 +165,20 @@ describe('a stuck audit stream gets moving again (fake activities, time-skipping
     expect(log.shipped).toEqual([1, 2, 5, 6]);
     expect(log.reads.filter((r) => r.since === 4)).toHaveLength(1);
     expect(s.lastError).toMatchObject({ type: FailureType.KandjiUnsafeLink });
+  });
+
+  it('a cursor move ends a wait for request budget at once: the stream reads from the moved cursor', async () => {
+    const log = new FakeLog();
+    log.available = 6;
+    log.noBudget.add(2);
+    const h = await startStream(log);
+    await statusWhere(h, 'waiting for budget', (x) => x.counts.shipped === 2);
+    await settled(h);
+    expect(log.reads.map((r) => r.since)).toEqual([0, 2]);
+
+    await h.executeUpdate(moveCursorUpdate, { args: [{ to: new Date(START_MS + 4_000).toISOString() }] });
+    await statusWhere(h, 'caught up past the position without budget', (x) => x.state === 'caught_up');
+    expect(log.shipped).toEqual([1, 2, 5, 6]);
   });
 
   it('a cursor move requested when the run is due to continue as new is not lost: the next run reads from the moved cursor', async () => {
