@@ -1,8 +1,9 @@
 /**
- * A stuck audit stream gets moving again: an operator's cursor move leaves a page that can never ship, also across
- * a continue-as-new; a stream blocked by Datadog re-checks soon and backs off; a stop is never lost to a
- * continue-as-new. The real workflow code on the time-skipping test server, Kandji and Datadog replaced by a small
- * fake log; the server's clock moves only when a test says so.
+ * A stuck audit stream gets moving again: an operator's cursor move leaves a page that can never ship (or a wait for
+ * budget), also across a continue-as-new; a stream blocked by Datadog re-checks soon and backs off. (A stop that
+ * arrives as a run continues as new: test/unit/stream-runtime-stop.test.ts.) The real workflow code on the
+ * time-skipping test server, Kandji and Datadog replaced by a small fake log; the server's clock moves only when a
+ * test says so.
  */
 import { randomUUID } from 'node:crypto';
 import { Context } from '@temporalio/activity';
