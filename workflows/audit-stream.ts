@@ -40,6 +40,8 @@ import { createStreamRuntime, type StreamRuntime } from './stream-runtime';
 export const PAGES_OUTSIDE_HISTORY = 'pages-outside-history';
 /** Marks runs of 0.4 and later: the late sweep (late-sweep.ts). */
 export const LATE_SWEEPS = 'late-sweeps';
+/** Marks runs where a cursor move abandons the failing page (cursor-moves.ts). */
+export const MOVES_ABANDON_PAGES = 'moves-abandon-failing-pages';
 
 /** How long a ship waits for the worker holding its page before reading the page again elsewhere. */
 export const DEFAULT_HANDOFF_MS = 30_000;
@@ -77,13 +79,14 @@ export async function auditStream(input: AuditStreamInput): Promise<AuditStreamR
       },
     });
   }
-  const continueWith = async (cursor: AuditCursor, late?: LateLedger): Promise<never> => {
+  const continueWith = async (cursor: AuditCursor, late?: LateLedger, pendingMove?: string): Promise<never> => {
     await condition(allHandlersFinished);
     return continueAsNew<typeof auditStream>({
       ...input,
       cursor,
       carried: runtime.carried(),
       ...(late ? { late } : {}),
+      pendingMove, // absent (dropped from the input) once applied
     });
   };
 
@@ -155,7 +158,7 @@ interface ReadAhead {
 async function pageLoop(
   input: AuditStreamInput,
   runtime: StreamRuntime,
-  continueWith: (cursor: AuditCursor, late?: LateLedger) => Promise<never>,
+  continueWith: (cursor: AuditCursor, late?: LateLedger, pendingMove?: string) => Promise<never>,
   ledger: LedgerHolder,
 ): Promise<void> {
   const now = () => new Date().toISOString();
@@ -212,14 +215,17 @@ async function pageLoop(
     ahead?.scope.cancel();
     ahead = undefined;
   };
-  // A failing step continues as new too, from the committed cursor (the page in flight is simply read again).
+  const moves = input.backfill ? undefined : installCursorMoves(runtime, () => cursor, input.pendingMove);
+  // A failing step continues as new too, from the committed cursor (the page in flight is simply read again); a
+  // move not applied yet (requested as this run ends) is applied by the next run.
   runtime.setContinueAsNew(() => {
     dropAhead();
-    return continueWith(cursor, late?.ledger());
+    return continueWith(cursor, late?.ledger(), moves?.peek());
   });
-  const moves = input.backfill ? undefined : installCursorMoves(runtime, () => cursor);
+  // A move leaves a page that fails (or waits for budget) at once: it may be the page that never ships.
+  if (moves && patched(MOVES_ABANDON_PAGES)) runtime.abandonStepsWhen(moves.pending);
 
-  // An operator's moveCursor takes effect between pages.
+  // An operator's moveCursor takes effect between pages, or abandons the page that fails.
   const applyCursorMove = () => {
     const moveTo = moves?.nextMove();
     if (!moveTo) return;
@@ -240,7 +246,8 @@ async function pageLoop(
       ref = await read(cursor);
     }
     ahead = undefined;
-    if (!ref) break;
+    if (!ref && runtime.stopRequested()) break;
+    if (!ref) continue; // abandoned for a cursor move
     status.lastPollAt = now();
     status.counts.pages += ref.pages ?? 1;
     status.counts.skippedRepeats += ref.skipped;
@@ -255,7 +262,8 @@ async function pageLoop(
     if (ref.count > 0 && ref.pageId) {
       status.counts.fetched += ref.count;
       const shipped = await ship(ref, cursor);
-      if (!shipped) break; // stop requested while Datadog was failing: the cursor stays before this page
+      if (!shipped && runtime.stopRequested()) break; // stopped while Datadog was failing: the cursor stays here
+      if (!shipped) continue; // abandoned for a cursor move: the move is applied next
       recordShipment(status, shipped);
       late?.shipped(shipped.ledger);
       if (shipped.reread) status.counts.reread = (status.counts.reread ?? 0) + 1;

@@ -1,7 +1,9 @@
 /**
  * Moving the audit stream's cursor on purpose, from the CLI (an update, refused with a reason when malformed) or
  * the Temporal UI (a signal with `{ "to": "<ISO>" }`, a malformed payload refused in status). The move is applied
- * by the stream after the page in flight, so the move never races a shipment.
+ * by the stream between pages, so it never races a shipment; a page whose step fails (or waits for budget) is
+ * abandoned for it at once (StreamRuntime.abandonStepsWhen), so a page that can never ship is a way out of. A move
+ * not applied when the run continues as new is carried to the next run (`pendingMove`).
  */
 import { log, setHandler } from '@temporalio/workflow';
 import type { AuditCursor } from './shared/audit-cursor';
@@ -27,8 +29,9 @@ export function movedAuditCursor(cursor: AuditCursor, to: string): AuditCursor {
 export function installCursorMoves(
   runtime: StreamRuntime,
   current: () => AuditCursor,
-): { nextMove(): string | undefined; pending(): boolean } {
-  let pending: string | undefined;
+  carried?: string,
+): { nextMove(): string | undefined; pending(): boolean; peek(): string | undefined } {
+  let pending: string | undefined = carried;
   const accept = (req: MoveCursorRequest): CursorMoved => {
     pending = timestampKey(req.to);
     log.info('cursor move requested', { from: current().since, to: pending });
@@ -48,6 +51,7 @@ export function installCursorMoves(
   });
   return {
     pending: () => pending !== undefined,
+    peek: () => pending,
     nextMove: () => {
       const to = pending;
       pending = undefined;

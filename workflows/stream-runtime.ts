@@ -9,6 +9,7 @@ import {
   condition,
   isCancellation,
   log,
+  patched,
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
@@ -51,11 +52,19 @@ export interface StreamRuntime {
   nextRound(before?: () => void): Promise<boolean>;
   /**
    * Runs one step until it succeeds. After the activity's own retries, the failure is recorded in status and the
-   * step is tried again: slowly when credentials were rejected or the endpoint is missing (not licensed), after
-   * the error backoff otherwise. Returns undefined only when a stop was requested meanwhile. Steps may run at once:
-   * status shows the most pressing of those failing (failing-steps.ts), `running` once none is.
+   * step is tried again: after the error backoff while `retrying`; when `blocked` or `unavailable` (credentials
+   * rejected, Datadog refusing everything, endpoint not licensed) soon at first, then less and less often
+   * (slowRecheckMs). Returns undefined when a stop was requested meanwhile, or when the step was abandoned
+   * (abandonStepsWhen). Steps may run at once: status shows the most pressing of those failing (failing-steps.ts),
+   * `running` once none is.
    */
   untilDone<T>(during: StreamError['during'], step: () => Promise<T>): Promise<T | undefined>;
+  /**
+   * An operator's request that takes the stream elsewhere (a cursor move): while `pending` holds, a failure or
+   * budget wait ends at once and its step is abandoned (untilDone returns undefined), and no new step starts. An
+   * attempt already running is let finish: a ship is never cut in the middle.
+   */
+  abandonStepsWhen(pending: () => boolean): void;
   /** What continue-as-new carries over. */
   carried(): CarriedStatus;
   /** Waits while an operator has the stream paused. */
@@ -70,6 +79,22 @@ export interface StreamRuntime {
 }
 
 const now = () => new Date().toISOString();
+
+/** Marks runs where a blocked or unavailable step re-checks soon, then backs off (slowRecheckMs). */
+export const RECHECK_BACKOFF = 'recheck-backoff';
+/** Marks runs where a stop that arrives while a continue-as-new waits for handlers ends the run instead. */
+export const STOP_BEFORE_CONTINUE = 'stop-before-continue-as-new';
+/** The first re-check of a blocked or unavailable step; each next one waits twice as long, up to authRecheckMs. */
+export const FIRST_RECHECK_MS = 20_000;
+
+/**
+ * The waits of a step's re-checks while it stays blocked or unavailable: FIRST_RECHECK_MS, doubling up to `maxMs`
+ * (KANDJI_AUTH_RECHECK_INTERVAL). A fault that clears is noticed within seconds; one that lasts a week costs about
+ * one attempt and one timer per `maxMs`, as before.
+ */
+export function slowRecheckMs(attempt: number, maxMs: number): number {
+  return Math.min(maxMs, FIRST_RECHECK_MS * 2 ** Math.min(attempt, 20));
+}
 
 /** How a failure type leaves the stream: `blocked` (needs someone), `unavailable` (not licensed), or retrying. */
 function stateAfter(type: string): FailedState {
@@ -154,6 +179,8 @@ export function createStreamRuntime(
     if (!continueWith || !(workflowInfo().continueAsNewSuggested || timingsUpdates.needsNewRun())) return;
     log.info('continuing as new', { stream, state: status.state });
     await condition(allHandlersFinished);
+    // A stop that arrived while handlers finished ends this run: the next one would not know of it.
+    if (stopRequested && patched(STOP_BEFORE_CONTINUE)) return;
     await continueWith();
   }
   async function whilePaused(): Promise<void> {
@@ -179,13 +206,27 @@ export function createStreamRuntime(
     } else status.state = isFailedState(otherwise) || otherwise === 'paused' ? 'running' : otherwise;
   };
 
+  let abandon: () => boolean = () => false;
+  /**
+   * After a failure or budget wait: whether the step goes on (continued as new first, when suggested), or ends here
+   * because a stop was requested or an operator's request abandons it.
+   */
+  async function goOn(): Promise<boolean> {
+    await whilePaused();
+    if (stopRequested || abandon()) return false;
+    await continueAsNewIfSuggested();
+    return !stopRequested;
+  }
+
   /** The failure loop of one step (`key`): see StreamRuntime.untilDone. */
   async function attemptUntilDone<T>(
     key: number,
     during: StreamError['during'],
     step: () => Promise<T>,
   ): Promise<T | undefined> {
+    let slowRechecks = 0; // the step's re-checks while blocked or unavailable, since it last succeeded
     for (;;) {
+      if (abandon()) return undefined; // not started: nothing to abandon
       try {
         const result = await step();
         failing.clear(key);
@@ -202,10 +243,8 @@ export function createStreamRuntime(
         const budgetWait = budgetWaitOf(failure);
         if (budgetWait !== undefined) {
           log.info('waiting for the request budget', { stream, during, waitMs: budgetWait });
-          await condition(() => stopRequested || status.paused === true, budgetWait);
-          await whilePaused();
-          if (stopRequested) return undefined;
-          await continueAsNewIfSuggested();
+          await condition(() => stopRequested || status.paused === true || abandon(), budgetWait);
+          if (!(await goOn())) return stopRequested ? undefined : abandoned(key, during);
           continue;
         }
         const type = failure?.type ?? (err instanceof Error ? err.name : 'Error');
@@ -216,15 +255,23 @@ export function createStreamRuntime(
         log.warn('stream step failed; will try again', { stream, during, type, message, state, shown: status.state });
         recheckNow = false;
         // This step's own failure sets its pace, whatever another step's failure shows in status.
-        await condition(
-          () => stopRequested || status.paused === true || recheckNow,
-          state === 'retrying' ? timings.errorBackoffMs : timings.authRecheckMs,
-        );
-        await whilePaused();
-        if (stopRequested) return undefined;
-        await continueAsNewIfSuggested();
+        const waitMs =
+          state === 'retrying'
+            ? timings.errorBackoffMs
+            : patched(RECHECK_BACKOFF)
+              ? slowRecheckMs(slowRechecks++, timings.authRecheckMs)
+              : timings.authRecheckMs;
+        await condition(() => stopRequested || status.paused === true || recheckNow || abandon(), waitMs);
+        if (!(await goOn())) return stopRequested ? undefined : abandoned(key, during);
       }
     }
+  }
+  /** Ends a step an operator's request abandoned: it no longer fails. */
+  function abandoned(key: number, during: StreamError['during']): undefined {
+    failing.clear(key);
+    settle('running');
+    log.info('stream step abandoned for an operator request', { stream, during });
+    return undefined;
   }
 
   return {
@@ -233,13 +280,16 @@ export function createStreamRuntime(
       continueWith = f;
     },
     stopRequested: () => stopRequested,
+    abandonStepsWhen: (pending) => {
+      abandon = pending;
+    },
     sleep,
     async nextRound(before) {
       await whilePaused();
       if (stopRequested) return false;
       before?.();
       await continueAsNewIfSuggested();
-      return true;
+      return !stopRequested;
     },
     async untilDone<T>(during: StreamError['during'], step: () => Promise<T>): Promise<T | undefined> {
       const key = failing.open();

@@ -1,9 +1,9 @@
 /**
  * The audit stream's state machine, fast: the real workflow code on the time-skipping test server, Kandji and
  * Datadog replaced by fake activities (a small audit log in memory). The production timings are used as they are
- * (the configuration's defaults: a 1-minute poll, a 5-minute re-check of rejected credentials); the server's clock
- * moves only when a test says so (`env.sleep`), so "nothing before 5 minutes, a re-check at 5 minutes" is checked
- * in milliseconds.
+ * (the configuration's defaults: a 1-minute poll, re-checks of rejected credentials from 20 s up to every 5 minutes);
+ * the server's clock moves only when a test says so (`env.sleep`), so "nothing before 20 s, a re-check at 20 s" is
+ * checked in milliseconds.
  */
 import { randomUUID } from 'node:crypto';
 import { Context } from '@temporalio/activity';
@@ -22,6 +22,7 @@ import {
   statusQuery,
 } from '../../workflows/shared/messages';
 import { keyToMillis, millisToKey, timestampKey } from '../../workflows/shared/timestamps';
+import { FIRST_RECHECK_MS } from '../../workflows/stream-runtime';
 import { waitFor } from '../helpers/wait';
 import { clockNeutralClient, defaultTimings, settled, statusWhere, workflowTestWorld } from '../helpers/workflow-env';
 
@@ -154,7 +155,7 @@ const tokenRejected = () =>
   });
 
 describe('audit stream workflow (fake activities, time-skipping server)', () => {
-  it('blocked → re-check → recovered: a rejected token blocks the stream, re-checked every 5 minutes, until it works', async () => {
+  it('blocked → re-check → recovered: a rejected token blocks the stream, re-checked after 20 s and then less often, until it works', async () => {
     const t = fakeTenant();
     t.available = 3;
     t.failRead = tokenRejected;
@@ -165,8 +166,8 @@ describe('audit stream workflow (fake activities, time-skipping server)', () => 
     expect(t.reads()).toHaveLength(1);
     await settled(h);
 
-    // Nothing is tried again before the re-check interval…
-    await world.env.sleep(timings.authRecheckMs - 1_000);
+    // Nothing is tried again before the first re-check…
+    await world.env.sleep(FIRST_RECHECK_MS - 1_000);
     expect(t.reads()).toHaveLength(1);
     expect((await status(h)).state).toBe('blocked');
     // …and at it, once: still rejected, still blocked.
@@ -175,13 +176,13 @@ describe('audit stream workflow (fake activities, time-skipping server)', () => 
     s = await statusWhere(h, 'the re-check to fail', (x) => x.lastError?.at !== firstFailure);
     expect(s.state).toBe('blocked');
     expect(t.reads()).toHaveLength(2);
-    expect(t.reads()[1]!.at - t.reads()[0]!.at).toBeGreaterThanOrEqual(timings.authRecheckMs);
+    expect(t.reads()[1]!.at - t.reads()[0]!.at).toBeGreaterThanOrEqual(FIRST_RECHECK_MS);
     expect(s.counts.shipped).toBe(0);
     await settled(h);
 
-    // The token is fixed: the next re-check reads from the same cursor and the stream recovers.
+    // The token is fixed: the next re-check (twice as late) reads from the same cursor and the stream recovers.
     t.failRead = undefined;
-    await world.env.sleep(timings.authRecheckMs);
+    await world.env.sleep(2 * FIRST_RECHECK_MS);
     s = await statusWhere(h, 'caught up', (x) => x.state === 'caught_up');
     expect(t.reads()).toHaveLength(3);
     expect(t.reads()[2]!.cursor).toEqual(t.reads()[0]!.cursor);
@@ -190,7 +191,7 @@ describe('audit stream workflow (fake activities, time-skipping server)', () => 
     expect((s.cursor as AuditCursor).since).toBe(keyOfEvent(3));
   });
 
-  it('resume cuts the 5-minute re-check of a blocked stream short: it tries again at once', async () => {
+  it('resume cuts the re-check wait of a blocked stream short: it tries again at once', async () => {
     const t = fakeTenant();
     t.available = 2;
     t.failRead = tokenRejected;

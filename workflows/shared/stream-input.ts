@@ -28,6 +28,8 @@ export interface AuditStreamInput {
   carried?: CarriedStatus;
   /** The late-event ledger (late-ledger.ts), carried across continue-as-new; absent on the first start. */
   late?: LateLedger;
+  /** A cursor move requested of the previous run and not applied by it (a timestamp key): applied first. */
+  pendingMove?: string;
 }
 
 export interface SnapshotStreamInput {
