@@ -48,7 +48,11 @@ export async function waitAlive(ms: number, keepAlive?: () => void, signal?: Abo
   if (signal?.aborted) throw signal.reason ?? new Error('aborted');
 }
 
-/** Slots reserved ahead when the hour has room: a backlog then asks the budget workflow once per this many requests. */
+/**
+ * Slots reserved ahead when the hour has room and requests come in a burst: a backlog then asks the budget workflow
+ * once per this many requests. A request that comes alone (the last one was more than SPARE_TTL_MS ago: an idle
+ * poll) reserves just its own slot, so that there is nothing to give back: one update per poll, no release signal.
+ */
 export const SPARE_SLOTS = 5;
 /** A slot reserved ahead and not used within this long is given back. */
 export const SPARE_TTL_MS = 30_000;
@@ -74,6 +78,8 @@ export class TemporalRequestBudget implements RequestGate {
   /** Slots reserved ahead: when each may be used, ascending. Shared by this worker's activities of the tenant. */
   private spare: Spare[] = [];
   private reservedAt = 0;
+  /** When this worker last asked for a slot of the tenant (epoch ms): tells a burst from a lone request. */
+  private acquiredAt = 0;
   private roomLastTime = false;
   private readonly attempt: () => Attempt | undefined;
 
@@ -89,12 +95,14 @@ export class TemporalRequestBudget implements RequestGate {
 
   async acquire(opts: AcquireOptions = {}): Promise<void> {
     const attempt = this.attempt();
+    const burst = Date.now() - this.acquiredAt <= SPARE_TTL_MS;
+    this.acquiredAt = Date.now();
     for (;;) {
       const maxWaitMs = this.maxWait(attempt);
       if (Date.now() - this.reservedAt > SPARE_TTL_MS) this.release(this.spare.splice(0));
       let slot = this.spare[0] && this.spare[0].at - Date.now() <= maxWaitMs ? this.spare.shift() : undefined;
       if (!slot) {
-        const reservation = await this.reserve(opts, attempt, maxWaitMs);
+        const reservation = await this.reserve(opts, attempt, maxWaitMs, burst);
         const now = Date.now();
         const waits = reservation.waitsMs ?? [reservation.waitMs];
         if (waits.length === 0) {
@@ -151,9 +159,14 @@ export class TemporalRequestBudget implements RequestGate {
     }
   }
 
-  /** Reserves slots: several while the hour has room (the last answer said so), else one. */
-  private async reserve(opts: AcquireOptions, attempt: Attempt | undefined, maxWaitMs: number): Promise<Reservation> {
-    const count = this.roomLastTime ? SPARE_SLOTS : 1;
+  /** Reserves slots: several in a burst while the hour has room (the last answer said so), else one. */
+  private async reserve(
+    opts: AcquireOptions,
+    attempt: Attempt | undefined,
+    maxWaitMs: number,
+    burst: boolean,
+  ): Promise<Reservation> {
+    const count = burst && this.roomLastTime ? SPARE_SLOTS : 1;
     const client = this.client();
     // The reservation is answered by a workflow task: bounded, so that an attempt never hangs on it (no worker
     // polling the budget's task queue, a stuck workflow), and ended at once when the activity is cancelled (a
