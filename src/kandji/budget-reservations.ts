@@ -50,12 +50,24 @@ export async function waitAlive(ms: number, keepAlive?: () => void, signal?: Abo
 
 /**
  * Slots reserved ahead when the hour has room and requests come in a burst: a backlog then asks the budget workflow
- * once per this many requests. A request that comes alone (the last one was more than SPARE_TTL_MS ago: an idle
- * poll) reserves just its own slot, so that there is nothing to give back: one update per poll, no release signal.
+ * once per this many requests.
  */
 export const SPARE_SLOTS = 5;
-/** A slot reserved ahead and not used within this long is given back. */
-export const SPARE_TTL_MS = 30_000;
+/** Requests less than this apart are a burst (a backlog, a sweep's pages). */
+export const BURST_GAP_MS = 30_000;
+/**
+ * A request that comes alone (an idle poll) while the hour has room reserves a *lease*: as many slots as this worker
+ * used for the tenant in the last LEASE_MS (at most MAX_LEASE_SLOTS), kept for LEASE_MS, the unused ones given back
+ * at its end. Idle polling then costs one reservation (a billed update) and at most one release (a billed signal)
+ * per worker and tenant every LEASE_MS, instead of one update per poll. The slots are booked when the lease is
+ * taken and sent during it: the budget's hour may lag the requests actually sent by at most one lease per worker
+ * (MAX_LEASE_SLOTS requests), far within the margin between the default KANDJI_REQUESTS_PER_HOUR (5,000) and
+ * Kandji's own 10,000; Kandji's 429 with Retry-After stays the final arbiter.
+ */
+export const LEASE_MS = 10 * 60_000;
+export const MAX_LEASE_SLOTS = 20;
+/** Most slots a worker holds unused for a tenant: what the budget may count ahead of the requests sent. */
+export const MAX_HELD_SLOTS = Math.max(SPARE_SLOTS, MAX_LEASE_SLOTS);
 /** Longest a reservation may take to be answered; past it the attempt fails (retryably) rather than hang. */
 export const RESERVE_TIMEOUT_MS = 20_000;
 /** A slot is never booked further ahead than this, even by a long attempt (a sweep): its owner re-asks instead. */
@@ -78,8 +90,10 @@ export class TemporalRequestBudget implements RequestGate {
   /** Slots reserved ahead: when each may be used, ascending. Shared by this worker's activities of the tenant. */
   private spare: Spare[] = [];
   private reservedAt = 0;
-  /** When this worker last asked for a slot of the tenant (epoch ms): tells a burst from a lone request. */
-  private acquiredAt = 0;
+  /** How long the spares of the last reservation are kept: a burst's briefly, a lease's for LEASE_MS. */
+  private keepMs = BURST_GAP_MS;
+  /** When this worker asked for slots of the tenant (epoch ms), over the last LEASE_MS: sizes the next lease. */
+  private recent: number[] = [];
   private roomLastTime = false;
   private readonly attempt: () => Attempt | undefined;
 
@@ -95,14 +109,13 @@ export class TemporalRequestBudget implements RequestGate {
 
   async acquire(opts: AcquireOptions = {}): Promise<void> {
     const attempt = this.attempt();
-    const burst = Date.now() - this.acquiredAt <= SPARE_TTL_MS;
-    this.acquiredAt = Date.now();
+    const demand = this.noteRequest(Date.now());
     for (;;) {
       const maxWaitMs = this.maxWait(attempt);
-      if (Date.now() - this.reservedAt > SPARE_TTL_MS) this.release(this.spare.splice(0));
+      if (Date.now() - this.reservedAt > this.keepMs) this.release(this.spare.splice(0));
       let slot = this.spare[0] && this.spare[0].at - Date.now() <= maxWaitMs ? this.spare.shift() : undefined;
       if (!slot) {
-        const reservation = await this.reserve(opts, attempt, maxWaitMs, burst);
+        const reservation = await this.reserve(opts, attempt, maxWaitMs, demand);
         const now = Date.now();
         const waits = reservation.waitsMs ?? [reservation.waitMs];
         if (waits.length === 0) {
@@ -138,6 +151,20 @@ export class TemporalRequestBudget implements RequestGate {
     }
   }
 
+  /**
+   * Records a request and says how many slots to reserve if none is held: SPARE_SLOTS in a burst, a lease sized by
+   * the last LEASE_MS for a lone request, one while the hour is short (only what is needed now is booked).
+   */
+  private noteRequest(now: number): { count: number; keepMs: number } {
+    const burst = now - (this.recent[this.recent.length - 1] ?? -Infinity) < BURST_GAP_MS;
+    while (this.recent.length > 0 && this.recent[0]! <= now - LEASE_MS) this.recent.shift();
+    const lease = Math.max(1, Math.min(MAX_LEASE_SLOTS, this.recent.length));
+    this.recent.push(now);
+    if (this.recent.length > MAX_LEASE_SLOTS * 4) this.recent.shift();
+    if (!this.roomLastTime) return { count: 1, keepMs: BURST_GAP_MS };
+    return burst ? { count: SPARE_SLOTS, keepMs: BURST_GAP_MS } : { count: lease, keepMs: LEASE_MS };
+  }
+
   /** How long the calling attempt may wait for a slot (ms). */
   private maxWait(attempt: Attempt | undefined): number {
     const left = attempt ? Math.max(0, attempt.deadline - Date.now()) : MAX_BOOKING_AHEAD_MS;
@@ -159,14 +186,15 @@ export class TemporalRequestBudget implements RequestGate {
     }
   }
 
-  /** Reserves slots: several in a burst while the hour has room (the last answer said so), else one. */
+  /** Reserves `demand.count` slots (noteRequest), kept for `demand.keepMs`. */
   private async reserve(
     opts: AcquireOptions,
     attempt: Attempt | undefined,
     maxWaitMs: number,
-    burst: boolean,
+    demand: { count: number; keepMs: number },
   ): Promise<Reservation> {
-    const count = burst && this.roomLastTime ? SPARE_SLOTS : 1;
+    const { count } = demand;
+    this.keepMs = demand.keepMs;
     const client = this.client();
     // The reservation is answered by a workflow task: bounded, so that an attempt never hangs on it (no worker
     // polling the budget's task queue, a stuck workflow), and ended at once when the activity is cancelled (a

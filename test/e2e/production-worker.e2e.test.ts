@@ -9,7 +9,7 @@ import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { SPARE_SLOTS } from '../../src/kandji/budget-reservations';
+import { MAX_HELD_SLOTS } from '../../src/kandji/budget-reservations';
 import { METRIC_NAMES } from '../../src/telemetry/metrics';
 import { freePort } from '../../src/temporal/dev-server';
 import { DD_API_KEY, Harness, KANDJI_TOKEN } from '../helpers/harness';
@@ -149,7 +149,7 @@ describe('the compiled worker, run as the image runs it', () => {
       async () => {
         m = await metrics();
         const status = await h.status('audit');
-        // The budget counts slots granted: the requests sent, and up to SPARE_SLOTS reserved ahead and not used yet.
+        // The budget counts slots granted: the requests sent, and up to MAX_HELD_SLOTS reserved ahead and not used yet.
         const remaining = metricSum(m, METRIC_NAMES.budgetRemaining, tagged) ?? -1;
         const unsent = PER_HOUR - h.kandji.requests.length - remaining;
         seen = JSON.stringify({
@@ -165,7 +165,7 @@ describe('the compiled worker, run as the image runs it', () => {
           (metricSum(m, METRIC_NAMES.records('fetched'), audit) ?? 0) >= status.counts.fetched &&
           metricSum(m, METRIC_NAMES.kandjiRequests, { ...audit, status: '200' }) === kandjiOk() &&
           unsent >= 0 &&
-          unsent <= SPARE_SLOTS &&
+          unsent <= MAX_HELD_SLOTS &&
           metricSum(m, METRIC_NAMES.state, { ...audit, state: 'caught_up' }) === 1
         );
       },

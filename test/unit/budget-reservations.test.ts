@@ -3,18 +3,28 @@
  * a stand-in handle): what each Kandji request costs in Temporal messages, every one of them a billed action.
  */
 import type { Client } from '@temporalio/client';
-import { SPARE_SLOTS, SPARE_TTL_MS, TemporalRequestBudget } from '../../src/kandji/budget-reservations';
+import {
+  BURST_GAP_MS,
+  LEASE_MS,
+  MAX_LEASE_SLOTS,
+  SPARE_SLOTS,
+  TemporalRequestBudget,
+} from '../../src/kandji/budget-reservations';
 import { pruneBudget, serveReservation, type BudgetClaim, type ReserveRequest } from '../../workflows/request-budget';
 
 function fakeBudget() {
   const grants: number[] = [];
   const claims: BudgetClaim[] = [];
-  const calls = { updates: 0, signals: 0, released: 0 };
+  const calls = { updates: 0, signals: 0, released: 0, booked: 0 };
+  /** Slots the budget counts and the worker has not sent, after `sent` requests. */
+  const held = (sent: number) => calls.booked - calls.released - sent;
   const handle = {
     executeUpdate: async (_update: unknown, { args: [req] }: { args: [ReserveRequest] }) => {
       calls.updates += 1;
       pruneBudget(grants, claims, Date.now());
-      return serveReservation(grants, claims, req, Date.now());
+      const reservation = serveReservation(grants, claims, req, Date.now());
+      calls.booked += reservation.times?.length ?? 0;
+      return reservation;
     },
     signal: async (_signal: unknown, req: { times: number[] }) => {
       calls.signals += 1;
@@ -25,7 +35,7 @@ function fakeBudget() {
     workflow: { getHandle: () => handle },
     withAbortSignal: <T>(_s: AbortSignal, fn: () => Promise<T>) => fn(),
   } as unknown as Client;
-  return { client, calls };
+  return { client, calls, held };
 }
 
 describe('request budget client', () => {
@@ -36,16 +46,19 @@ describe('request budget client', () => {
   });
   afterEach(() => jest.restoreAllMocks());
 
-  it('an idle poll (one request a minute) costs one reservation and gives nothing back', async () => {
-    const { client, calls } = fakeBudget();
+  it('idle polls (one request a minute) lease their slots: a reservation and at most one release every 10 minutes', async () => {
+    const { client, calls, held } = fakeBudget();
     const gate = new TemporalRequestBudget(() => client, 'acme', 5_000, 'q', { attempt: () => undefined });
-    for (let poll = 0; poll < 60; poll++) {
+    for (let poll = 0; poll < 120; poll++) {
       await gate.acquire();
-      clock += 60_000;
+      // The budget never counts more than one lease ahead of the requests sent.
+      expect(held(poll + 1)).toBeLessThanOrEqual(MAX_LEASE_SLOTS);
+      clock += 60_000 + (poll % 7) * 1_000; // not quite regular
     }
-    await gate.acquire(); // a last one, after which any spares of the polls before would have been given back
-    expect(calls.updates).toBe(61);
-    expect(calls.signals).toBe(0);
+    const leases = Math.ceil((clock - Date.parse('2026-12-03T00:00:00Z')) / LEASE_MS);
+    // Two hours: 120 requests. Before leases: 120 reservations (and, with spares, as many releases).
+    expect(calls.updates).toBeLessThanOrEqual(leases + 6); // + the first minutes, while the lease grows
+    expect(calls.signals).toBeLessThanOrEqual(leases);
   });
 
   it('a burst still reserves slots ahead: one reservation per SPARE_SLOTS requests', async () => {
@@ -57,7 +70,7 @@ describe('request budget client', () => {
     }
     // The first request comes alone (its own slot, and the answer says the hour has room), then SPARE_SLOTS at a time.
     expect(calls.updates).toBe(1 + 10);
-    clock += SPARE_TTL_MS + 1;
+    clock += BURST_GAP_MS + 1;
     await gate.acquire();
     expect(calls.signals).toBe(0); // every spare was used
   });
