@@ -38,6 +38,8 @@ import { createStreamRuntime, type StreamRuntime } from './stream-runtime';
 export const PAGES_OUTSIDE_HISTORY = 'pages-outside-history';
 /** Marks runs of 0.4 and later: the late sweep (late-sweep.ts). */
 export const LATE_SWEEPS = 'late-sweeps';
+/** Marks runs whose late sweep runs beside the live tail and parks what cannot go (late-sweep.ts), never awaited. */
+export const LATE_SWEEPS_BESIDE_TAIL = 'late-sweeps-beside-tail';
 
 /** How long a ship waits for the worker holding its page before reading the page again elsewhere. */
 export const DEFAULT_HANDOFF_MS = 30_000;
@@ -191,6 +193,7 @@ async function pageLoop(
   let cursor: AuditCursor = input.cursor;
   // Backfills re-ship a window on purpose: only the live tail looks for late events.
   const late = !input.backfill && patched(LATE_SWEEPS) ? createLateSweep(input, runtime) : undefined;
+  const sweepBesideTail = late !== undefined && patched(LATE_SWEEPS_BESIDE_TAIL);
   let ahead: ReadAhead | undefined;
   const dropAhead = () => {
     ahead?.scope.cancel();
@@ -199,6 +202,7 @@ async function pageLoop(
   // A failing step continues as new too, from the committed cursor (the page in flight is simply read again).
   runtime.setContinueAsNew(() => {
     dropAhead();
+    late?.abandon(); // a sweep in flight: its hour stays due in the carried ledger
     return continueWith(cursor, late?.ledger());
   });
   const moves = input.backfill ? undefined : installCursorMoves(runtime, () => cursor);
@@ -254,7 +258,8 @@ async function pageLoop(
       dropAhead();
       status.state = 'caught_up';
       status.caughtUpAt = now();
-      await late?.sweepDue();
+      if (sweepBesideTail) late?.startDue();
+      else await late?.sweepDue();
       if (runtime.stopRequested()) break;
       status.state = 'caught_up'; // a sweep step that failed and recovered left it at running
       await runtime.sleep(input.timings.pollIntervalMs, () => moves?.pending() === true);
@@ -262,4 +267,5 @@ async function pageLoop(
     }
   }
   dropAhead();
+  late?.abandon();
 }

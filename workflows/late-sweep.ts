@@ -4,10 +4,24 @@
  * Late events within the overlap window are the polls' (audit-cursor.ts); the sweep takes those later than that,
  * up to Datadog's 18-hour window. The ledger is a few KB per hour whatever the event rate, carried across
  * continue-as-new; it never holds a record.
+ *
+ * Since LATE_SWEEPS_BESIDE_TAIL (audit-stream.ts) a sweep runs beside the live tail, one activity at a time, started
+ * (not awaited) by the polls while caught up; one that cannot get budget or keeps failing is parked
+ * (late-sweep-parking.ts), and a sweep in flight at continue-as-new, stop or a cursor move is abandoned: its hour
+ * stays due in the carried ledger. Runs recorded before it sweep inside the poll loop (`sweepDue`).
  */
-import { proxyActivities } from '@temporalio/workflow';
-import type { Activities } from '../activities';
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  CancellationScope,
+  isCancellation,
+  log,
+  proxyActivities,
+} from '@temporalio/workflow';
+import type { Activities, SweepLateAuditHourResult } from '../activities';
 import { activityRetry } from './activity-retry';
+import { LateSweepParking } from './late-sweep-parking';
+import { budgetWaitOf } from './request-budget';
 import {
   addToLedger,
   DEFAULT_SWEEP_TIERS_MS,
@@ -34,8 +48,12 @@ export interface LateSweep {
   shipped(delta: LedgerDelta | undefined): void;
   /** An operator moved the cursor: tracking starts again after both positions. */
   cursorMoved(oldSince: string, newSince: string): void;
-  /** Sweeps the hours that are due (a few at most); call while caught up. */
+  /** Runs before LATE_SWEEPS_BESIDE_TAIL: sweeps the hours that are due (a few at most); call while caught up. */
   sweepDue(): Promise<void>;
+  /** Starts sweeping the hours due, beside the tail, unless a sweep is in flight; never waits. Call while caught up. */
+  startDue(): void;
+  /** Cancels the sweep in flight, if any (continue-as-new, stop): its hour stays due in the ledger. */
+  abandon(): void;
 }
 
 export function createLateSweep(input: AuditStreamInput, runtime: StreamRuntime): LateSweep | undefined {
@@ -49,6 +67,67 @@ export function createLateSweep(input: AuditStreamInput, runtime: StreamRuntime)
   const { status } = runtime;
   let ledger = input.late ?? newLateLedger(input.cursor);
   let settled: string | undefined;
+  const parking = new LateSweepParking();
+  let inFlight: CancellationScope | undefined;
+
+  const sweepHour = (hour: string) =>
+    sweepLateAuditHour({ tenant: input.tenant, hour, from: ledger.from, cells: ledger.hours[hour]?.cells });
+  const applySwept = (hour: string, swept: SweepLateAuditHourResult) => {
+    ledger = markSwept(addToLedger(ledger, { [hour]: swept.delta }), [hour], Date.now(), tiers);
+    recordShipment(status, swept.shipment);
+    const c = status.counts;
+    c.pages += swept.pages;
+    if (swept.found) c.lateFound = (c.lateFound ?? 0) + swept.found;
+    if (swept.resent) c.lateResent = (c.lateResent ?? 0) + swept.resent;
+    status.lastLateSweep = { hour, at: new Date().toISOString() };
+  };
+  const showSweep = (sweeping?: string) => {
+    parking.keepOnly((hour) => ledger.hours[hour] !== undefined);
+    status.lateSweep = { ...(sweeping ? { sweeping } : {}), parked: parking.shown() };
+  };
+  /** A failed sweep of `hour` (after its activity's retries): parked, never retried in place. */
+  const park = (hour: string, err: unknown) => {
+    const failure = err instanceof ActivityFailure && err.cause instanceof ApplicationFailure ? err.cause : undefined;
+    const budgetWait = budgetWaitOf(failure);
+    const parked =
+      budgetWait !== undefined
+        ? parking.parkForBudget(hour, budgetWait, Date.now())
+        : parking.parkFailed(
+            hour,
+            `${failure?.type ?? (err instanceof Error ? err.name : 'Error')}: ${failure?.message ?? String(err)}`,
+            Date.now(),
+          );
+    log.warn('late sweep parked: the live tail goes on, the hour is tried again later', { ...parked });
+  };
+  /** The next hour to sweep beside the tail, if any may go now. */
+  const nextHour = (): string | undefined => {
+    const nowMs = Date.now();
+    if (!settled || runtime.stopRequested() || status.paused || parking.waitingForBudget(nowMs)) return undefined;
+    ledger = pruneLedger(ledger, nowMs);
+    return dueLateHours(ledger, settled, nowMs, tiers).find((hour) => !parking.isParked(hour, nowMs));
+  };
+  /** Sweeps the due hours one at a time, until none may go; ends (never throws) when cancelled. */
+  const sweepBeside = async () => {
+    for (let hour = nextHour(); hour; hour = nextHour()) {
+      showSweep(hour);
+      const ledgerFrom = ledger.from;
+      try {
+        const swept = await sweepHour(hour);
+        if (ledger.from !== ledgerFrom) break; // the ledger started again meanwhile (a cursor move)
+        parking.swept(hour);
+        applySwept(hour, swept);
+      } catch (err) {
+        if (isCancellation(err)) break;
+        park(hour, err);
+      }
+    }
+    showSweep();
+  };
+  const abandon = () => {
+    inFlight?.cancel();
+    inFlight = undefined;
+  };
+
   return {
     ledger: () => ledger,
     read: (s) => {
@@ -59,25 +138,32 @@ export function createLateSweep(input: AuditStreamInput, runtime: StreamRuntime)
       ledger = pruneLedger(addToLedger(ledger, delta), Date.now());
     },
     cursorMoved: (oldSince, newSince) => {
+      abandon();
       ledger = restartLateLedger(oldSince, newSince);
       settled = undefined;
     },
+    startDue() {
+      if (inFlight) return;
+      const scope = new CancellationScope();
+      inFlight = scope;
+      void scope
+        .run(sweepBeside)
+        .catch((err: unknown) => {
+          if (!isCancellation(err)) log.error('late sweep ended unexpectedly', { error: String(err) });
+        })
+        .finally(() => {
+          if (inFlight === scope) inFlight = undefined;
+        });
+    },
+    abandon,
     async sweepDue() {
       if (!settled) return;
       ledger = pruneLedger(ledger, Date.now());
       for (const hour of dueLateHours(ledger, settled, Date.now(), tiers).slice(0, MAX_HOURS_PER_POLL)) {
         if (runtime.stopRequested() || status.paused) return;
-        const swept = await runtime.untilDone('sweep', () =>
-          sweepLateAuditHour({ tenant: input.tenant, hour, from: ledger.from, cells: ledger.hours[hour]?.cells }),
-        );
+        const swept = await runtime.untilDone('sweep', () => sweepHour(hour));
         if (!swept) return; // stop requested while it was failing
-        ledger = markSwept(addToLedger(ledger, { [hour]: swept.delta }), [hour], Date.now(), tiers);
-        recordShipment(status, swept.shipment);
-        const c = status.counts;
-        c.pages += swept.pages;
-        if (swept.found) c.lateFound = (c.lateFound ?? 0) + swept.found;
-        if (swept.resent) c.lateResent = (c.lateResent ?? 0) + swept.resent;
-        status.lastLateSweep = { hour, at: new Date().toISOString() };
+        applySwept(hour, swept);
       }
     },
   };
