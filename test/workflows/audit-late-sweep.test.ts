@@ -32,6 +32,7 @@ import {
   idKey,
   ledgerDelta,
 } from '../../workflows/shared/late-ledger';
+import { statusQuery, stopSignal } from '../../workflows/shared/messages';
 import { keyToMillis, millisToKey } from '../../workflows/shared/timestamps';
 import { waitFor } from '../helpers/wait';
 import { defaultTimings, settled, statusWhere, workflowTestWorld } from '../helpers/workflow-env';
@@ -55,6 +56,8 @@ class FakeLog {
   readonly sweeps: string[] = [];
   /** When set, a sweep of this hour fails with what it returns instead of reading. */
   sweepFault?: (hour: string) => Error | undefined;
+  /** When set, every sweep waits for it before reading. */
+  sweepGate?: Promise<void>;
   private readonly pages = new Map<string, LogEvent[]>();
 
   add(id: string, ms: number, late = false): void {
@@ -98,6 +101,7 @@ class FakeLog {
     this.sweeps.push(hour);
     const fault = this.sweepFault?.(hour);
     if (fault) throw fault;
+    await this.sweepGate;
     const start = from && from > hourStartKey(hour) ? from : hourStartKey(hour);
     const read = this.events.filter((e) => e.key >= start && e.key < hourEndKey(hour));
     const table = emptyCells();
@@ -216,5 +220,25 @@ describe('audit late sweep (fake activities, time-skipping server)', () => {
     expect(log.sweeps.filter((x) => x === poisonHour).length).toBeGreaterThan(1);
     expect(s.lateSweep?.parked).toEqual([expect.objectContaining({ hour: poisonHour })]);
     expect(s.state).toBe('caught_up');
+  });
+  it('stop while a sweep is in flight: the stream stops at once, the sweep abandoned and its hour left unswept', async () => {
+    const { log, hours } = await recentLog();
+    let open!: () => void;
+    log.sweepGate = new Promise<void>((resolve) => (open = resolve));
+    try {
+      const h = await startStream(log, hours[0]!);
+      await waitFor('a sweep in flight', () => log.sweeps.length === 1);
+      await settled(h);
+      expect((await h.query(statusQuery)).lateSweep?.sweeping).toBe(hourKey(hours[0]!));
+
+      await h.signal(stopSignal);
+      await waitFor('the stream stopped', async () => (await h.describe()).status.name === 'COMPLETED', 15_000);
+      const { status: ended } = await h.result();
+      expect(ended.state).toBe('stopped');
+      expect(ended.counts.shipped).toBe(9);
+      expect(ended.lastLateSweep).toBeUndefined(); // the hour in flight was not recorded as swept
+    } finally {
+      open();
+    }
   });
 });
