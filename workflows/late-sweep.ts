@@ -26,6 +26,8 @@ import {
   addToLedger,
   DEFAULT_SWEEP_TIERS_MS,
   dueLateHours,
+  hourEndKey,
+  LATE_HORIZON_MS,
   markSwept,
   newLateLedger,
   pruneLedger,
@@ -34,6 +36,7 @@ import {
   type LedgerDelta,
 } from './shared/late-ledger';
 import type { AuditStreamInput } from './shared/stream-input';
+import { keyToMillis } from './shared/timestamps';
 import { recordShipment } from './shipment';
 import type { StreamRuntime } from './stream-runtime';
 
@@ -82,11 +85,16 @@ export function createLateSweep(input: AuditStreamInput, runtime: StreamRuntime)
     status.lastLateSweep = { hour, at: new Date().toISOString() };
   };
   const showSweep = (sweeping?: string) => {
-    parking.keepOnly((hour) => ledger.hours[hour] !== undefined);
+    // Hours a sweep can no longer reach (before the ledger's start, or past the horizon) are no longer parked.
+    const horizon = Date.now() - LATE_HORIZON_MS;
+    parking.keepOnly((hour) => hourEndKey(hour) > ledger.from && keyToMillis(hourEndKey(hour)) > horizon);
     status.lateSweep = { ...(sweeping ? { sweeping } : {}), parked: parking.shown() };
   };
-  /** A failed sweep of `hour` (after its activity's retries): parked, never retried in place. */
-  const park = (hour: string, err: unknown) => {
+  /**
+   * A failed sweep of `hour` (after its activity's retries): parked, never retried in place. True when it found no
+   * request budget: then no sweep goes before a later poll, however short the wait the budget named.
+   */
+  const park = (hour: string, err: unknown): boolean => {
     const failure = err instanceof ActivityFailure && err.cause instanceof ApplicationFailure ? err.cause : undefined;
     const budgetWait = budgetWaitOf(failure);
     const parked =
@@ -98,17 +106,21 @@ export function createLateSweep(input: AuditStreamInput, runtime: StreamRuntime)
             Date.now(),
           );
     log.warn('late sweep parked: the live tail goes on, the hour is tried again later', { ...parked });
+    return budgetWait !== undefined;
   };
-  /** The next hour to sweep beside the tail, if any may go now. */
-  const nextHour = (): string | undefined => {
+  /** The next hour to sweep beside the tail, if any may go now (each hour at most once a round: `tried`). */
+  const nextHour = (tried: Set<string>): string | undefined => {
     const nowMs = Date.now();
     if (!settled || runtime.stopRequested() || status.paused || parking.waitingForBudget(nowMs)) return undefined;
     ledger = pruneLedger(ledger, nowMs);
-    return dueLateHours(ledger, settled, nowMs, tiers).find((hour) => !parking.isParked(hour, nowMs));
+    const hour = dueLateHours(ledger, settled, nowMs, tiers).find((h) => !tried.has(h) && !parking.isParked(h, nowMs));
+    if (hour) tried.add(hour);
+    return hour;
   };
   /** Sweeps the due hours one at a time, until none may go; ends (never throws) when cancelled. */
   const sweepBeside = async () => {
-    for (let hour = nextHour(); hour; hour = nextHour()) {
+    const tried = new Set<string>();
+    for (let hour = nextHour(tried); hour; hour = nextHour(tried)) {
       showSweep(hour);
       const ledgerFrom = ledger.from;
       try {
@@ -118,7 +130,7 @@ export function createLateSweep(input: AuditStreamInput, runtime: StreamRuntime)
         applySwept(hour, swept);
       } catch (err) {
         if (isCancellation(err)) break;
-        park(hour, err);
+        if (park(hour, err)) break;
       }
     }
     showSweep();
