@@ -8,7 +8,9 @@
  * Since LATE_SWEEPS_BESIDE_TAIL (audit-stream.ts) a sweep runs beside the live tail, one activity at a time, started
  * (not awaited) by the polls while caught up; one that cannot get budget or keeps failing is parked
  * (late-sweep-parking.ts), and a sweep in flight at continue-as-new, stop or a cursor move is abandoned: its hour
- * stays due in the carried ledger. Runs recorded before it sweep inside the poll loop (`sweepDue`).
+ * stays due in the carried ledger (its late events shipped before the cancel may be shipped again by the next sweep:
+ * at least once). A pause lets the sweep in flight end, and starts no other. Runs recorded before it sweep inside the
+ * poll loop (`sweepDue`).
  */
 import {
   ActivityFailure,
@@ -40,7 +42,7 @@ import { keyToMillis } from './shared/timestamps';
 import { recordShipment } from './shipment';
 import type { StreamRuntime } from './stream-runtime';
 
-/** Hours swept between two polls at most: the live tail never waits behind a long sweep. */
+/** Runs before LATE_SWEEPS_BESIDE_TAIL: hours swept between two polls at most (the sweep holds the poll loop). */
 export const MAX_HOURS_PER_POLL = 3;
 
 export interface LateSweep {
@@ -136,8 +138,10 @@ export function createLateSweep(input: AuditStreamInput, runtime: StreamRuntime)
     showSweep();
   };
   const abandon = () => {
-    inFlight?.cancel();
+    if (!inFlight) return;
+    inFlight.cancel();
     inFlight = undefined;
+    showSweep();
   };
 
   return {

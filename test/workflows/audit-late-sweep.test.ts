@@ -240,6 +240,7 @@ describe('audit late sweep (fake activities, time-skipping server)', () => {
       expect(ended.state).toBe('stopped');
       expect(ended.counts.shipped).toBe(9);
       expect(ended.lastLateSweep).toBeUndefined(); // the hour in flight was not recorded as swept
+      expect(ended.lateSweep).toEqual({ parked: [] });
     } finally {
       open();
     }
