@@ -42,6 +42,8 @@ export const PAGES_OUTSIDE_HISTORY = 'pages-outside-history';
 export const LATE_SWEEPS = 'late-sweeps';
 /** Marks runs where a cursor move abandons the failing page (cursor-moves.ts). */
 export const MOVES_ABANDON_PAGES = 'moves-abandon-failing-pages';
+/** Marks runs whose late sweep runs beside the live tail and parks what cannot go (late-sweep.ts), never awaited. */
+export const LATE_SWEEPS_BESIDE_TAIL = 'late-sweeps-beside-tail';
 
 /** How long a ship waits for the worker holding its page before reading the page again elsewhere. */
 export const DEFAULT_HANDOFF_MS = 30_000;
@@ -210,6 +212,7 @@ async function pageLoop(
     ledger.current = late.ledger;
     setHandler(lateLedgerQuery, late.ledger);
   }
+  const sweepBesideTail = late !== undefined && patched(LATE_SWEEPS_BESIDE_TAIL);
   let ahead: ReadAhead | undefined;
   const dropAhead = () => {
     ahead?.scope.cancel();
@@ -220,6 +223,7 @@ async function pageLoop(
   // move not applied yet (requested as this run ends) is applied by the next run.
   runtime.setContinueAsNew(() => {
     dropAhead();
+    late?.abandon(); // a sweep in flight: its hour stays due in the carried ledger
     return continueWith(cursor, late?.ledger(), moves?.peek());
   });
   // A move leaves a page that fails (or waits for budget) at once: it may be the page that never ships.
@@ -278,7 +282,8 @@ async function pageLoop(
       dropAhead();
       status.state = 'caught_up';
       status.caughtUpAt = now();
-      await late?.sweepDue();
+      if (sweepBesideTail) late?.startDue();
+      else await late?.sweepDue();
       if (runtime.stopRequested()) break;
       status.state = 'caught_up'; // a sweep step that failed and recovered left it at running
       await runtime.sleep(input.timings.pollIntervalMs, () => moves?.pending() === true);
@@ -286,4 +291,5 @@ async function pageLoop(
     }
   }
   dropAhead();
+  late?.abandon();
 }

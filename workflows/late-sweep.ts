@@ -4,14 +4,32 @@
  * Late events within the overlap window are the polls' (audit-cursor.ts); the sweep takes those later than that,
  * up to Datadog's 18-hour window. The ledger is a few KB per hour whatever the event rate, carried across
  * continue-as-new; it never holds a record.
+ *
+ * Since LATE_SWEEPS_BESIDE_TAIL (audit-stream.ts) a sweep runs beside the live tail, one activity at a time, started
+ * (not awaited) by the polls while caught up; one that cannot get budget or keeps failing is parked
+ * (late-sweep-parking.ts), and a sweep in flight at continue-as-new, stop or a cursor move is abandoned: its hour
+ * stays due in the carried ledger (its late events shipped before the cancel may be shipped again by the next sweep:
+ * at least once). A pause lets the sweep in flight end, and starts no other. Runs recorded before it sweep inside the
+ * poll loop (`sweepDue`).
  */
-import { proxyActivities } from '@temporalio/workflow';
-import type { Activities } from '../activities';
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  CancellationScope,
+  isCancellation,
+  log,
+  proxyActivities,
+} from '@temporalio/workflow';
+import type { Activities, SweepLateAuditHourResult } from '../activities';
 import { activityRetry } from './activity-retry';
+import { LateSweepParking } from './late-sweep-parking';
+import { budgetWaitOf } from './request-budget';
 import {
   addToLedger,
   DEFAULT_SWEEP_TIERS_MS,
   dueLateHours,
+  hourEndKey,
+  LATE_HORIZON_MS,
   markSwept,
   newLateLedger,
   pruneLedger,
@@ -20,10 +38,11 @@ import {
   type LedgerDelta,
 } from './shared/late-ledger';
 import type { AuditStreamInput } from './shared/stream-input';
+import { keyToMillis } from './shared/timestamps';
 import { recordShipment } from './shipment';
 import type { StreamRuntime } from './stream-runtime';
 
-/** Hours swept between two polls at most: the live tail never waits behind a long sweep. */
+/** Runs before LATE_SWEEPS_BESIDE_TAIL: hours swept between two polls at most (the sweep holds the poll loop). */
 export const MAX_HOURS_PER_POLL = 3;
 
 export interface LateSweep {
@@ -34,8 +53,12 @@ export interface LateSweep {
   shipped(delta: LedgerDelta | undefined): void;
   /** An operator moved the cursor: tracking starts again after both positions. */
   cursorMoved(oldSince: string, newSince: string): void;
-  /** Sweeps the hours that are due (a few at most); call while caught up. */
+  /** Runs before LATE_SWEEPS_BESIDE_TAIL: sweeps the hours that are due (a few at most); call while caught up. */
   sweepDue(): Promise<void>;
+  /** Starts sweeping the hours due, beside the tail, unless a sweep is in flight; never waits. Call while caught up. */
+  startDue(): void;
+  /** Cancels the sweep in flight, if any (continue-as-new, stop): its hour stays due in the ledger. */
+  abandon(): void;
 }
 
 export function createLateSweep(input: AuditStreamInput, runtime: StreamRuntime): LateSweep | undefined {
@@ -49,6 +72,78 @@ export function createLateSweep(input: AuditStreamInput, runtime: StreamRuntime)
   const { status } = runtime;
   let ledger = input.late ?? newLateLedger(input.cursor);
   let settled: string | undefined;
+  const parking = new LateSweepParking();
+  let inFlight: CancellationScope | undefined;
+
+  const sweepHour = (hour: string) =>
+    sweepLateAuditHour({ tenant: input.tenant, hour, from: ledger.from, cells: ledger.hours[hour]?.cells });
+  const applySwept = (hour: string, swept: SweepLateAuditHourResult) => {
+    ledger = markSwept(addToLedger(ledger, { [hour]: swept.delta }), [hour], Date.now(), tiers);
+    recordShipment(status, swept.shipment);
+    const c = status.counts;
+    c.pages += swept.pages;
+    if (swept.found) c.lateFound = (c.lateFound ?? 0) + swept.found;
+    if (swept.resent) c.lateResent = (c.lateResent ?? 0) + swept.resent;
+    status.lastLateSweep = { hour, at: new Date().toISOString() };
+  };
+  const showSweep = (sweeping?: string) => {
+    // Hours a sweep can no longer reach (before the ledger's start, or past the horizon) are no longer parked.
+    const horizon = Date.now() - LATE_HORIZON_MS;
+    parking.keepOnly((hour) => hourEndKey(hour) > ledger.from && keyToMillis(hourEndKey(hour)) > horizon);
+    status.lateSweep = { ...(sweeping ? { sweeping } : {}), parked: parking.shown() };
+  };
+  /**
+   * A failed sweep of `hour` (after its activity's retries): parked, never retried in place. True when it found no
+   * request budget: then no sweep goes before a later poll, however short the wait the budget named.
+   */
+  const park = (hour: string, err: unknown): boolean => {
+    const failure = err instanceof ActivityFailure && err.cause instanceof ApplicationFailure ? err.cause : undefined;
+    const budgetWait = budgetWaitOf(failure);
+    const parked =
+      budgetWait !== undefined
+        ? parking.parkForBudget(hour, budgetWait, Date.now())
+        : parking.parkFailed(
+            hour,
+            `${failure?.type ?? (err instanceof Error ? err.name : 'Error')}: ${failure?.message ?? String(err)}`,
+            Date.now(),
+          );
+    log.warn('late sweep parked: the live tail goes on, the hour is tried again later', { ...parked });
+    return budgetWait !== undefined;
+  };
+  /** The next hour to sweep beside the tail, if any may go now (each hour at most once a round: `tried`). */
+  const nextHour = (tried: Set<string>): string | undefined => {
+    const nowMs = Date.now();
+    if (!settled || runtime.stopRequested() || status.paused || parking.waitingForBudget(nowMs)) return undefined;
+    ledger = pruneLedger(ledger, nowMs);
+    const hour = dueLateHours(ledger, settled, nowMs, tiers).find((h) => !tried.has(h) && !parking.isParked(h, nowMs));
+    if (hour) tried.add(hour);
+    return hour;
+  };
+  /** Sweeps the due hours one at a time, until none may go; ends (never throws) when cancelled. */
+  const sweepBeside = async () => {
+    const tried = new Set<string>();
+    for (let hour = nextHour(tried); hour; hour = nextHour(tried)) {
+      showSweep(hour);
+      const ledgerFrom = ledger.from;
+      try {
+        const swept = await sweepHour(hour);
+        if (ledger.from !== ledgerFrom) break; // the ledger started again meanwhile (a cursor move)
+        parking.swept(hour);
+        applySwept(hour, swept);
+      } catch (err) {
+        if (isCancellation(err)) break;
+        if (park(hour, err)) break;
+      }
+    }
+    showSweep();
+  };
+  const abandon = () => {
+    if (!inFlight) return;
+    inFlight.cancel();
+    inFlight = undefined;
+    showSweep();
+  };
+
   return {
     ledger: () => ledger,
     read: (s) => {
@@ -59,25 +154,32 @@ export function createLateSweep(input: AuditStreamInput, runtime: StreamRuntime)
       ledger = pruneLedger(addToLedger(ledger, delta), Date.now());
     },
     cursorMoved: (oldSince, newSince) => {
+      abandon();
       ledger = restartLateLedger(oldSince, newSince);
       settled = undefined;
     },
+    startDue() {
+      if (inFlight) return;
+      const scope = new CancellationScope();
+      inFlight = scope;
+      void scope
+        .run(sweepBeside)
+        .catch((err: unknown) => {
+          if (!isCancellation(err)) log.error('late sweep ended unexpectedly', { error: String(err) });
+        })
+        .finally(() => {
+          if (inFlight === scope) inFlight = undefined;
+        });
+    },
+    abandon,
     async sweepDue() {
       if (!settled) return;
       ledger = pruneLedger(ledger, Date.now());
       for (const hour of dueLateHours(ledger, settled, Date.now(), tiers).slice(0, MAX_HOURS_PER_POLL)) {
         if (runtime.stopRequested() || status.paused) return;
-        const swept = await runtime.untilDone('sweep', () =>
-          sweepLateAuditHour({ tenant: input.tenant, hour, from: ledger.from, cells: ledger.hours[hour]?.cells }),
-        );
+        const swept = await runtime.untilDone('sweep', () => sweepHour(hour));
         if (!swept) return; // stop requested while it was failing
-        ledger = markSwept(addToLedger(ledger, { [hour]: swept.delta }), [hour], Date.now(), tiers);
-        recordShipment(status, swept.shipment);
-        const c = status.counts;
-        c.pages += swept.pages;
-        if (swept.found) c.lateFound = (c.lateFound ?? 0) + swept.found;
-        if (swept.resent) c.lateResent = (c.lateResent ?? 0) + swept.resent;
-        status.lastLateSweep = { hour, at: new Date().toISOString() };
+        applySwept(hour, swept);
       }
     },
   };

@@ -31,6 +31,12 @@ export function formatStatusTable(tenant: string, reports: readonly StreamReport
           `${sweep ? `; last swept hour ${sweep.hour}:00Z at ${sweep.at}` : ''}`,
       );
     }
+    // A parked sweep leaves the stream's state alone (the live tail goes on): it shows here.
+    for (const p of r.status?.lateSweep?.parked ?? [])
+      table.push(
+        `  late sweep parked (${r.stream}): hour ${p.hour}:00Z, tried again after ${p.until}` +
+          `${p.failures ? ` (failed ${p.failures} time${p.failures > 1 ? 's' : ''})` : ''}: ${p.reason}`,
+      );
     for (const b of r.status?.backfills ?? []) {
       const progress = (b as { progress?: string }).progress;
       table.push(

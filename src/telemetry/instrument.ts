@@ -166,6 +166,7 @@ export function startStatusGauges(opts: {
         if (!r?.status) continue;
         metrics.state(tenant.tenant, name, r.status.state);
         if (r.lagSeconds !== undefined) metrics.lag(tenant.tenant, name, r.lagSeconds);
+        if (r.status.lateSweep) metrics.lateSweepParked(tenant.tenant, name, r.status.lateSweep.parked.length);
       }
       // Granted slots of the last hour and those already scheduled ahead are both spent.
       const b = await client.workflow

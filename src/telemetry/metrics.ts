@@ -39,6 +39,8 @@ export interface ForwarderMetrics {
   lag(tenant: string, stream: StreamName, seconds: number): void;
   /** The stream's current state (1 for it, 0 for every other state). */
   state(tenant: string, stream: StreamName, state: StreamState): void;
+  /** Audit: late-sweep hours parked (no request budget, or failing), each tried again later beside the live tail. */
+  lateSweepParked(tenant: string, stream: StreamName, hours: number): void;
   /** One Kandji API call ended: `status` is the HTTP status, or the failure kind when there was none (`network`). */
   kandjiRequest(tenant: string, stream: StreamName | 'unknown', status: string): void;
   /** Kandji requests the tenant may still make in the current sliding hour (its KANDJI_REQUESTS_PER_HOUR budget). */
@@ -52,6 +54,7 @@ export const METRIC_NAMES = {
   records: (outcome: RecordOutcome) => `kandji_datadog_records_${outcome}`,
   lag: 'kandji_datadog_stream_lag_seconds',
   state: 'kandji_datadog_stream_state',
+  lateSweepParked: 'kandji_datadog_late_sweep_parked_hours',
   kandjiRequests: 'kandji_datadog_kandji_requests',
   budgetRemaining: 'kandji_datadog_kandji_budget_remaining',
   datadogRequests: 'kandji_datadog_datadog_requests',
@@ -81,6 +84,12 @@ export function meterMetrics(meter: MetricMeter): ForwarderMetrics {
     "Age of the stream's cursor: now minus the newest shipped event time",
   );
   const state = meter.createGauge(METRIC_NAMES.state, 'int', '', 'The stream is in this state (1) or not (0)');
+  const lateSweepParked = meter.createGauge(
+    METRIC_NAMES.lateSweepParked,
+    'int',
+    'hours',
+    'Audit hours whose late sweep is parked (no request budget, or failing): tried again later, the live tail goes on',
+  );
   const kandjiRequests = meter.createCounter(
     METRIC_NAMES.kandjiRequests,
     'requests',
@@ -110,6 +119,7 @@ export function meterMetrics(meter: MetricMeter): ForwarderMetrics {
     state: (tenant, stream, current) => {
       for (const s of STREAM_STATES) state.set(s === current ? 1 : 0, { tenant, stream, state: s });
     },
+    lateSweepParked: (tenant, stream, hours) => lateSweepParked.set(hours, { tenant, stream }),
     kandjiRequest: (tenant, stream, status) => kandjiRequests.add(1, { tenant, stream, status }),
     budgetRemaining: (tenant, remaining) => budget.set(Math.max(0, remaining), { tenant }),
     datadogRequest: (tenant, stream, status, bytes) => {

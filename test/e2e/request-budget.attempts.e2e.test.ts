@@ -2,7 +2,7 @@
  * Budget waits never outlast an attempt (real dev server, simulators, real workflows and activities): at a small
  * budget whose next slots are further off than an attempt may wait, the stream waits durably in the workflow
  * (a benign KandjiBudgetWait failure, no error in status) and keeps making progress within the budget; a killed
- * worker's reservations do not starve the stream; a backfill does not starve the live tail.
+ * worker's reservations do not starve the stream; neither a backfill nor a due late sweep starves the live tail.
  *
  * The budget workflow is started with an hour that is already full, its slots coming free every few seconds, so
  * the test sees the waits of a small budget in seconds instead of hours. Workers in this process cap the wait an
@@ -21,6 +21,7 @@ import { Harness, KANDJI_TOKEN, workflowBundle } from '../helpers/harness';
 import { waitFor } from '../helpers/wait';
 
 const PER_HOUR = 30;
+const MINUTE_MS = 60_000;
 
 /** Replaces the tenant's budget with a full hour whose slots come free from `firstInMs`, one every `everyMs`. */
 async function fullHour(h: Harness, firstInMs: number, everyMs: number): Promise<(at?: number) => number> {
@@ -133,20 +134,29 @@ describe('request budget waits never outlast an attempt', () => {
     expect((await h.status()).lastError).toBeNull();
   }, 240_000);
 
-  it('a backfill does not starve the live tail', async () => {
+  it('a backfill and a due late sweep do not starve the live tail', async () => {
     const now = Date.now();
     h = await Harness.start({
       kandji: {
         backlog: { count: 3_000, from: new Date(now - 5 * HOUR_MS), to: new Date(now - 2 * HOUR_MS) },
         seed: 93,
       },
-      env: { KANDJI_REQUESTS_PER_HOUR: String(PER_HOUR), KANDJI_AUDIT_PAGE_SIZE: '10', KANDJI_POLL_INTERVAL: '5s' },
+      env: {
+        KANDJI_REQUESTS_PER_HOUR: String(PER_HOUR),
+        KANDJI_AUDIT_PAGE_SIZE: '10',
+        KANDJI_POLL_INTERVAL: '5s',
+        // Each hour is swept again every few seconds: a sweep is due all along, competing for the same budget.
+        KANDJI_AUDIT_LATE_SWEEPS: '5s,10s,20s,40s,80s,160s',
+      },
     });
     await startShortAttemptWorker(h, 500);
-    // One slot every 2 s, shared by the live tail (polling every 5 s) and the backfill.
+    // One slot every 2 s, shared by the live tail (polling every 5 s), the backfill and the late sweep.
     const freed = await fullHour(h, 2_000, 2_000);
-    // The live tail starts after the backlog: it is caught up at its first page.
-    await h.startAudit(new Date(now - HOUR_MS).toISOString());
+    // The live tail starts after the backlog, 110 minutes ago; three events of 30 minutes ago move its cursor (and
+    // where its polls stop re-reading) past the hours after its start, which are then due for a late sweep at once.
+    for (const ageMs of [30 * MINUTE_MS, 30 * MINUTE_MS - 1_000, 30 * MINUTE_MS - 2_000])
+      h.kandji.audit.appendLate(ageMs);
+    await h.startAudit(new Date(now - 110 * MINUTE_MS).toISOString());
     await h.waitForState('caught_up', 'audit', 60_000);
     const backfill = await requestBackfill(
       h.client,
@@ -167,6 +177,9 @@ describe('request budget waits never outlast an attempt', () => {
     h.kandji.audit.stopLive();
     const status = await h.status();
     expect(status.backfills?.find((b) => b.id === backfill.id)?.state).toBe('running');
+    // The sweeps were due meanwhile, beside the tail: run or parked (waiting for budget), never in its way.
+    expect(status.lateSweep).toBeDefined();
+    expect(status.lastLateSweep !== undefined || status.lateSweep!.parked.length > 0).toBe(true);
     const at = Date.now();
     expect(h.kandji.requestCount((r) => r.at <= at)).toBeLessThanOrEqual(freed(at));
     expect(status.lastError).toBeNull();

@@ -37,6 +37,30 @@ describe('the status table', () => {
     );
   });
 
+  it('shows each parked late-sweep hour, when it is tried again and why, while the state stays caught up', () => {
+    const s = status({
+      lateSweep: {
+        parked: [
+          { hour: '2026-11-30T02', reason: 'waiting for the Kandji request budget', until: '2026-11-30T04:00:00.000Z' },
+          {
+            hour: '2026-11-30T01',
+            reason: 'DatadogRefusedAllError: refused',
+            until: '2026-11-30T03:10:00.000Z',
+            failures: 2,
+          },
+        ],
+      },
+    });
+    const text = formatStatusTable('acme', [report(s)]);
+    expect(text).toContain('caught_up');
+    expect(text).toContain(
+      'late sweep parked (audit): hour 2026-11-30T02:00Z, tried again after 2026-11-30T04:00:00.000Z: waiting for the Kandji request budget',
+    );
+    expect(text).toContain(
+      'late sweep parked (audit): hour 2026-11-30T01:00Z, tried again after 2026-11-30T03:10:00.000Z (failed 2 times): DatadogRefusedAllError: refused',
+    );
+  });
+
   it('has no late line for a stream that never saw a late event or swept', () => {
     expect(formatStatusTable('acme', [report(status({}))])).not.toContain('late events');
   });

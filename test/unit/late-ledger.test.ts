@@ -98,6 +98,21 @@ describe('the late ledger', () => {
     expect(differenceOf(tableOf(ids(300)), decodeCells(inSmall.hours['2026-11-30T07']!.cells)).added).toEqual([]);
   });
 
+  it('records an event from a device a few minutes fast as handled, so the sweep of its hour does not ship it again', () => {
+    const key = (iso: string) => millisToKey(Date.parse(iso));
+    const shippedAt = Date.parse('2026-11-30T12:58:00Z');
+    const ledger = newLateLedger({ since: key('2026-11-30T12:00:00Z'), digest: 'x' });
+    const events = [
+      { id: 'fast', key: key('2026-11-30T13:01:00Z') }, // 3 minutes ahead of the worker's clock
+      { id: 'far', key: key('2026-11-30T15:00:00Z') }, // beyond the clock-skew horizon: left out
+    ];
+    const delta = ledgerDelta(events, shippedAt);
+    expect(Object.keys(delta)).toEqual(['2026-11-30T13']);
+    // The sweep of 13:00 (read at 14:10) finds the event it read handled already: nothing to ship.
+    const handled = decodeCells(addToLedger(ledger, delta).hours['2026-11-30T13']?.cells);
+    expect(differenceOf(tableOf(['fast']), handled)).toEqual({ added: [], removed: [], complete: true });
+  });
+
   it('sweeps each settled hour at each tier once, counted from its first sweep, and forgets hours past the horizon', () => {
     const t0 = Date.parse('2026-11-30T12:10:00Z');
     let ledger = newLateLedger({ since: millisToKey(t0 - 3 * HOUR_MS) });

@@ -41,6 +41,8 @@ interface Call {
   cursor: AuditCursor;
   /** When the server scheduled this attempt (its clock, which the tests move). */
   at: number;
+  /** The task queue the activity ran from. */
+  taskQueue: string;
 }
 
 /**
@@ -55,6 +57,8 @@ class FakeTenant {
   readonly backfilledEvents: number[] = [];
   available = 0;
   pageSize = 500;
+  /** The worker queue reads say they keep the page on (null: none configured). */
+  workerQueue: string | null = null;
   /** Thrown by every read while set. */
   failRead?: () => Error;
   /** Awaited by every ship while set. */
@@ -71,6 +75,7 @@ class FakeTenant {
       backfill: cursor.until !== undefined,
       cursor,
       at: Context.current().info.currentAttemptScheduledTimestampMs,
+      taskQueue: Context.current().info.taskQueue,
     });
   }
 
@@ -91,7 +96,7 @@ class FakeTenant {
     if (pageId) this.pages.set(pageId, events);
     return {
       pageId,
-      workerQueue: null,
+      workerQueue: this.workerQueue,
       count: events.length,
       bytes: events.length * 200,
       pages: 1,
@@ -139,10 +144,10 @@ function fakeTenant(): FakeTenant {
   return t;
 }
 
-async function startStream(t: FakeTenant): Promise<WorkflowHandle<typeof auditStream>> {
+async function startStream(t: FakeTenant, withTimings = timings): Promise<WorkflowHandle<typeof auditStream>> {
   return world.start(auditStream, {
     workflowId: `kandji-datadog/${t.tenant}/audit`,
-    args: [{ tenant: t.tenant, cursor: initialAuditCursor(START), timings }],
+    args: [{ tenant: t.tenant, cursor: initialAuditCursor(START), timings: withTimings }],
   });
 }
 
@@ -237,6 +242,27 @@ describe('audit stream workflow (fake activities, time-skipping server)', () => 
     expect(t.shippedEvents).toEqual([1, 2, 3, 4, 5]);
     expect((s.cursor as AuditCursor).since).toBe(keyOfEvent(5));
     expect(s.paused).toBe(false);
+  });
+
+  it('handoff: a page whose worker is gone (its queue never polled) ships from the shared queue after the handoff wait, once', async () => {
+    const t = fakeTenant();
+    t.available = 3;
+    t.workerQueue = `gone-worker-${randomUUID()}`; // no worker polls it
+    // The test server does not skip time while an activity waits to start: a short handoff keeps the test fast.
+    const handoffMs = 1_000;
+    const h = await startStream(t, { ...timings, handoffMs });
+    await waitFor('the first read', () => t.reads().length === 1);
+    await settled(h);
+    expect(t.ships()).toHaveLength(0);
+
+    // Nothing takes the ship from the worker's queue: after the handoff wait it goes to the shared queue.
+    await world.env.sleep(handoffMs);
+    const s = await statusWhere(h, 'caught up', (x) => x.state === 'caught_up' && x.counts.shipped === 3);
+    expect(t.ships()).toHaveLength(1);
+    expect(t.ships()[0]!.taskQueue).toBe(t.reads()[0]!.taskQueue);
+    expect(t.ships()[0]!.at - t.reads()[0]!.at).toBeGreaterThanOrEqual(handoffMs);
+    expect(t.shippedEvents).toEqual([1, 2, 3]);
+    expect((s.cursor as AuditCursor).since).toBe(keyOfEvent(3));
   });
 
   it('backfill cancel: the backfill ships the page in flight and stops there; the live stream goes on', async () => {

@@ -15,7 +15,7 @@
  * counted twice never corrupts another one. A difference too large to list (a burst of late events in one hour) is
  * detected as such; the sweep then sends the whole hour again (at least once rather than never) and says so.
  */
-import { keyAfter } from './audit-cursor';
+import { FUTURE_SKEW_MS, keyAfter } from './audit-cursor';
 import { idHash } from './overlap-digest';
 import { keyToMillis, millisToKey } from './timestamps';
 
@@ -176,11 +176,17 @@ export function newLateLedger(cursor: { since: string; from?: string; digest?: s
 
 /**
  * Tables of the events a ship handled, by hour, for the hours a sweep may still read (within the horizon of
- * `nowMs`, not in the future, not before the ledger's `from`): what the ship activity reports to the workflow.
+ * `nowMs`, not before the ledger's `from`): what the ship activity reports to the workflow.
+ *
+ * Hours ahead of the clock are kept up to the clock-skew horizon, the hour of `nowMs + FUTURE_SKEW_MS` (the same
+ * 15 minutes within which the audit cursor still follows an event, audit-cursor.ts): an event from a device a few
+ * minutes fast, in the hour after the worker's, is recorded as handled, so the sweep of that hour does not ship it
+ * again. Events further ahead (a device clock set to 2030) are left out, so they never pile up hours in the ledger;
+ * a sweep reaches their hour only if the clock does, and may then ship them a second time.
  */
 export function ledgerDelta(events: readonly { id: string; key: string }[], nowMs: number, from = ''): LedgerDelta {
   const oldest = hourOfMillis(nowMs - LATE_HORIZON_MS);
-  const newest = hourOfMillis(nowMs);
+  const newest = hourOfMillis(nowMs + FUTURE_SKEW_MS);
   const keys = new Map<string, number[]>();
   for (const e of events) {
     const hour = hourOf(e.key);

@@ -98,6 +98,18 @@ export interface BackfillInfo {
   note?: string;
 }
 
+/**
+ * An audit hour the late sweep could not sweep (no request budget, or failing after its activity's retries): it is
+ * tried again at a poll after `until`, while the live tail goes on.
+ */
+export interface ParkedLateSweep {
+  hour: string;
+  reason: string;
+  until: string;
+  /** Failed sweeps of this hour in a row (absent for a budget wait). */
+  failures?: number;
+}
+
 export interface StreamStatus {
   tenant: string;
   stream: StreamName;
@@ -112,6 +124,8 @@ export interface StreamStatus {
   caughtUpAt: string | null;
   /** Audit: the late sweep's last re-read of a past hour (the hour, and when). */
   lastLateSweep?: { hour: string; at: string };
+  /** Audit: the late sweep beside the live tail (absent on runs before it): the hour in flight, and hours parked. */
+  lateSweep?: { sweeping?: string; parked: ParkedLateSweep[] };
   lastError: StreamError | null;
   /** The most recent record Datadog refused, for the operator to look up. */
   lastDeadLetter: { identity: string; reason: string; at: string } | null;
