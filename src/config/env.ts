@@ -30,6 +30,17 @@ export class ConfigError extends Error {
 
 type Env = Record<string, string | undefined>;
 
+/** Secrets whose empty value is an error of its own ("must not be empty"), not a missing variable. */
+const EMPTY_IS_AN_ERROR = new Set(['KANDJI_API_TOKEN', 'DD_API_KEY']);
+
+/**
+ * The environment with empty variables left out: an empty value means "not set", as Compose's `${VAR:-}` and an
+ * empty line of an env file produce it, so every optional variable takes its default.
+ */
+export function withoutEmptyValues(env: Env): Env {
+  return Object.fromEntries(Object.entries(env).filter(([name, value]) => value !== '' || EMPTY_IS_AN_ERROR.has(name)));
+}
+
 const LOOPBACK = /^(localhost|127(?:\.\d{1,3}){3}|\[::1\])$/i;
 const KANDJI_HOST = /^[a-z0-9-]+\.api\.(?:eu\.)?kandji\.io$|^[a-z0-9-]+\.api\.(?:eu\.)?iru\.com$/i;
 
@@ -248,7 +259,8 @@ export interface TemporalConfig extends Pick<TemporalConnectionProfile, 'tls' | 
 }
 
 /** Temporal's standard client variables and config file profile (src/temporal/connection.ts), then our own. */
-export function loadTemporalConfig(env: Env = process.env): TemporalConfig {
+export function loadTemporalConfig(rawEnv: Env = process.env): TemporalConfig {
+  const env = withoutEmptyValues(rawEnv);
   const c = parse(temporalSchema, env);
   if (c.KANDJI_DATADOG_ENCRYPTION_KEY && c.KANDJI_DATADOG_ENCRYPTION_KEYS) {
     throw new ConfigError([
@@ -308,7 +320,8 @@ export interface TenantConfig {
  * Every tenant to serve: from KANDJI_TENANTS_FILE when set (env variables then give the defaults), else the one
  * tenant of KANDJI_API_URL. No secrets are read here.
  */
-export function loadTenantConfigs(env: Env = process.env): { stream: TenantConfig; entry?: TenantEntry }[] {
+export function loadTenantConfigs(rawEnv: Env = process.env): { stream: TenantConfig; entry?: TenantEntry }[] {
+  const env = withoutEmptyValues(rawEnv);
   if (!env.KANDJI_TENANTS_FILE) return [{ stream: loadTenantConfig(env) }];
   const entries = loadTenantsFile(env.KANDJI_TENANTS_FILE);
   const problems: string[] = [];
@@ -339,7 +352,7 @@ export function loadTenantConfigs(env: Env = process.env): { stream: TenantConfi
 }
 
 export function loadTenantConfig(env: Env = process.env): TenantConfig {
-  const c = parse(streamSchema, env);
+  const c = parse(streamSchema, withoutEmptyValues(env));
   return {
     kandjiUrl: c.KANDJI_API_URL,
     tenant: c.KANDJI_TENANT ?? tenantFromUrl(c.KANDJI_API_URL),
@@ -405,7 +418,8 @@ const workerTuningSchema = z.object({
 });
 
 /** Everything the worker needs; collects the problems of every variable before failing. */
-export function loadWorkerConfig(env: Env = process.env): WorkerConfig {
+export function loadWorkerConfig(rawEnv: Env = process.env): WorkerConfig {
+  const env = withoutEmptyValues(rawEnv);
   const problems: string[] = [];
   const attempt = <T>(f: () => T): T | undefined => {
     try {

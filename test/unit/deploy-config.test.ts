@@ -1,0 +1,81 @@
+/**
+ * The deployed configurations load: docker-compose.yml interpolated from .env.example the way Compose does it, and
+ * the Kubernetes ConfigMap with the example Secret, each fed to the loaders the worker, the CLI and the codec server
+ * use. The promises an operator relies on without reading the code: no exit 2 with the example as shipped, each
+ * stream's own stale-events policy.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { parse } from 'yaml';
+import { loadTemporalConfig, loadTenantConfigs, loadWorkerConfig } from '../../src/config/env';
+import { loadWorkerProcessOptions } from '../../src/worker/process-options';
+import { composeServices, interpolate, parseEnvFile } from '../helpers/compose-env';
+import { ROOT } from '../helpers/image-command';
+
+const read = (f: string) => fs.readFileSync(path.join(ROOT, f), 'utf8');
+const ENV_EXAMPLE = read('.env.example');
+const KEY = Buffer.alloc(32, 7).toString('base64');
+/** The defaults of each stream: detections are re-stamped (Datadog drops logs older than 18 h), the rest shipped. */
+const DEFAULT_STALE = { audit: 'ship', detections: 'restamp', threats: 'ship' };
+
+/** .env.example with its commented-out simulator lines switched on. */
+const simulatorsEnv = ENV_EXAMPLE.replace(/^# ((?:KANDJI_API_URL|DD_LOGS_URL|KANDJI_STREAMS)=.*)$/gm, '$1');
+
+describe('Compose interpolation (the test helper)', () => {
+  it('follows Compose: `:-` for unset or empty, `-` for unset only, `:?` and `?` fail, `$$` is a dollar', () => {
+    const vars = { EMPTY: '', SET: 'x' };
+    expect(interpolate('${EMPTY:-d} ${EMPTY-d} ${UNSET-d} ${UNSET:-d} ${SET:-d}', vars)).toBe('d  d d x');
+    expect(interpolate('${EMPTY:+a}|${EMPTY+a}|$$SET|$SET', vars)).toBe('|a|$SET|x');
+    expect(() => interpolate('${EMPTY:?needed}', vars)).toThrow(/EMPTY/);
+    expect(interpolate('${EMPTY?needed}', vars)).toBe('');
+    expect(() => interpolate('${UNSET?needed}', vars)).toThrow(/UNSET/);
+    expect(parseEnvFile('# c\nA=1\nB=\nC="q r"\n# D=4\n')).toEqual({ A: '1', B: '', C: 'q r' });
+  });
+});
+
+describe('docker-compose.yml with .env.example', () => {
+  for (const [label, envFile, shell] of [
+    ['as shipped (no payload key, Datadog by site)', ENV_EXAMPLE, {}],
+    [
+      'with a payload key',
+      ENV_EXAMPLE.replace(/^KANDJI_DATADOG_ENCRYPTION_KEY=$/m, `KANDJI_DATADOG_ENCRYPTION_KEY=${KEY}`),
+      {},
+    ],
+    ['for the simulators profile', simulatorsEnv, {}],
+  ] as const) {
+    it(`every service of ours loads its configuration: ${label}`, () => {
+      const s = composeServices(envFile, shell);
+      const worker = loadWorkerConfig(s.worker!.environment);
+      expect(loadWorkerProcessOptions(s.worker!.environment).shutdownGraceMs).toBe(25_000);
+      loadTemporalConfig(s['start-streams']!.environment);
+      expect(loadTenantConfigs(s['start-streams']!.environment).length).toBe(1);
+      expect(loadTemporalConfig(s['codec-server']!.environment).encryptionKey).toBe(worker.temporal.encryptionKey);
+      expect(worker.stalePolicies).toEqual(DEFAULT_STALE);
+      if (envFile === simulatorsEnv) {
+        expect(worker.datadogIntakeUrl).toBe('http://127.0.0.1:8082/api/v2/logs');
+        expect(worker.stream.streams).toEqual(['audit', 'detections', 'threats']);
+      } else expect(worker.datadogIntakeUrl).toBe('https://http-intake.logs.datadoghq.com/api/v2/logs');
+    });
+  }
+
+  it('an operator can still choose a stale-events policy for every stream from .env', () => {
+    const s = composeServices(`${ENV_EXAMPLE}\nDD_STALE_EVENTS=drop\n`);
+    expect(loadWorkerConfig(s.worker!.environment).stalePolicies).toEqual({
+      audit: 'drop',
+      detections: 'drop',
+      threats: 'drop',
+    });
+  });
+});
+
+describe('deploy/kubernetes ConfigMap with the example Secret', () => {
+  const config = parse(read('deploy/kubernetes/configmap.yaml')).data as Record<string, string>;
+  const secret = parse(read('deploy/kubernetes/secret.example.yaml')).stringData as Record<string, string>;
+  const env = { ...config, ...secret, KANDJI_DATADOG_ENCRYPTION_KEY: KEY, TEMPORAL_API_KEY: '' };
+
+  it("loads, and keeps each stream's default stale-events policy", () => {
+    const worker = loadWorkerConfig(env);
+    expect(worker.stalePolicies).toEqual(DEFAULT_STALE);
+    expect(loadWorkerProcessOptions(env).healthPort).toBe(Number(config.HEALTH_PORT));
+  });
+});
