@@ -32,13 +32,23 @@ export const STREAM_STATES: readonly StreamState[] = [
   'stopped',
 ];
 
+/**
+ * What the state gauge can show: the stream's own state, or `not_running` (its workflow is not running: terminated,
+ * failed, never started) or `unknown` (it did not answer, or Temporal is unreachable).
+ */
+export type GaugeState = StreamState | 'not_running' | 'unknown';
+
+export const GAUGE_STATES: readonly GaugeState[] = [...STREAM_STATES, 'not_running', 'unknown'];
+
 export interface ForwarderMetrics {
   /** `count` records of a stream had this outcome. */
   records(tenant: string, stream: StreamName, outcome: RecordOutcome, count: number): void;
-  /** Age of the stream's cursor (now − newest shipped event time). */
+  /** Age of the stream's cursor (now − newest shipped event time); NaN when unknown (Datadog drops the point). */
   lag(tenant: string, stream: StreamName, seconds: number): void;
   /** The stream's current state (1 for it, 0 for every other state). */
-  state(tenant: string, stream: StreamName, state: StreamState): void;
+  state(tenant: string, stream: StreamName, state: GaugeState): void;
+  /** Whether Temporal answered the last check (1) or not (0). */
+  temporalReachable(reachable: boolean): void;
   /** One Kandji API call ended: `status` is the HTTP status, or the failure kind when there was none (`network`). */
   kandjiRequest(tenant: string, stream: StreamName | 'unknown', status: string): void;
   /** Kandji requests the tenant may still make in the current sliding hour (its KANDJI_REQUESTS_PER_HOUR budget). */
@@ -52,6 +62,7 @@ export const METRIC_NAMES = {
   records: (outcome: RecordOutcome) => `kandji_datadog_records_${outcome}`,
   lag: 'kandji_datadog_stream_lag_seconds',
   state: 'kandji_datadog_stream_state',
+  temporalReachable: 'kandji_datadog_temporal_reachable',
   kandjiRequests: 'kandji_datadog_kandji_requests',
   budgetRemaining: 'kandji_datadog_kandji_budget_remaining',
   datadogRequests: 'kandji_datadog_datadog_requests',
@@ -80,7 +91,18 @@ export function meterMetrics(meter: MetricMeter): ForwarderMetrics {
     's',
     "Age of the stream's cursor: now minus the newest shipped event time",
   );
-  const state = meter.createGauge(METRIC_NAMES.state, 'int', '', 'The stream is in this state (1) or not (0)');
+  const state = meter.createGauge(
+    METRIC_NAMES.state,
+    'int',
+    '',
+    'The stream is in this state (1) or not (0); not_running: its workflow is not running; unknown: it did not answer',
+  );
+  const reachable = meter.createGauge(
+    METRIC_NAMES.temporalReachable,
+    'int',
+    '',
+    'Temporal answered the last check (1) or not (0)',
+  );
   const kandjiRequests = meter.createCounter(
     METRIC_NAMES.kandjiRequests,
     'requests',
@@ -108,8 +130,9 @@ export function meterMetrics(meter: MetricMeter): ForwarderMetrics {
     },
     lag: (tenant, stream, seconds) => lag.set(seconds, { tenant, stream }),
     state: (tenant, stream, current) => {
-      for (const s of STREAM_STATES) state.set(s === current ? 1 : 0, { tenant, stream, state: s });
+      for (const s of GAUGE_STATES) state.set(s === current ? 1 : 0, { tenant, stream, state: s });
     },
+    temporalReachable: (ok) => reachable.set(ok ? 1 : 0),
     kandjiRequest: (tenant, stream, status) => kandjiRequests.add(1, { tenant, stream, status }),
     budgetRemaining: (tenant, remaining) => budget.set(Math.max(0, remaining), { tenant }),
     datadogRequest: (tenant, stream, status, bytes) => {

@@ -10,9 +10,10 @@ import { createWorker } from './create-worker';
 import { loadWorkerProcessOptions } from './process-options';
 import { ConfigError, loadWorkerConfig } from '../config/env';
 import { startHealthServer } from '../telemetry/health-server';
-import { activityMetricsInterceptor, instrumentClients, startStatusGauges } from '../telemetry/instrument';
+import { activityMetricsInterceptor, instrumentClients } from '../telemetry/instrument';
 import { createLogger, forwardSdkLog } from '../telemetry/logger';
 import { meterMetrics } from '../telemetry/metrics';
+import { startStatusGauges, temporalStatusSource } from '../telemetry/status-gauges';
 import { connectionOptions, describeConnection } from '../temporal/connection';
 import { buildDataConverter } from '../temporal/data-converter';
 
@@ -68,7 +69,7 @@ async function main(): Promise<void> {
   });
   const stopGauges = metrics
     ? startStatusGauges({
-        client,
+        source: temporalStatusSource(client),
         tenants: config.tenants.map((t) => t.stream),
         metrics,
         intervalMs: proc.metricsStatusIntervalMs,
