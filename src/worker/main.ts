@@ -4,14 +4,15 @@
  * exits 0. Serves /livez and /readyz (HEALTH_PORT) and Prometheus metrics (METRICS_PORT).
  */
 import { Client } from '@temporalio/client';
-import { DefaultLogger, NativeConnection, Runtime, type LogLevel } from '@temporalio/worker';
+import { NativeConnection, Runtime } from '@temporalio/worker';
 import { buildActivityDeps } from './activity-deps';
 import { createWorker } from './create-worker';
 import { loadWorkerProcessOptions } from './process-options';
+import { workerRuntimeOptions } from './runtime-options';
 import { ConfigError, loadWorkerConfig } from '../config/env';
 import { startHealthServer } from '../telemetry/health-server';
 import { activityMetricsInterceptor, instrumentClients } from '../telemetry/instrument';
-import { createLogger, forwardSdkLog } from '../telemetry/logger';
+import { createLogger } from '../telemetry/logger';
 import { meterMetrics } from '../telemetry/metrics';
 import { startStatusGauges, temporalStatusSource } from '../telemetry/status-gauges';
 import { connectionOptions, describeConnection } from '../temporal/connection';
@@ -31,14 +32,14 @@ async function main(): Promise<void> {
     throw err;
   }
   const logger = createLogger(config.logLevel);
-  const sdkLevel: LogLevel = config.logLevel === 'debug' || config.logLevel === 'trace' ? 'DEBUG' : 'INFO';
-  Runtime.install({
-    logger: new DefaultLogger(sdkLevel, forwardSdkLog(logger)),
-    // Temporal's worker metrics and ours (src/telemetry/metrics.ts) on one Prometheus endpoint.
-    ...(proc.metricsPort
-      ? { telemetryOptions: { metrics: { prometheus: { bindAddress: `${proc.listenHost}:${proc.metricsPort}` } } } }
-      : {}),
-  });
+  // Temporal Core's lines through our logger (JSON); its worker metrics and ours (src/telemetry/metrics.ts) on one
+  // Prometheus endpoint.
+  Runtime.install(
+    workerRuntimeOptions(logger, {
+      logLevel: config.logLevel,
+      ...(proc.metricsPort ? { metricsAddress: `${proc.listenHost}:${proc.metricsPort}` } : {}),
+    }),
+  );
   const metrics = proc.metricsPort ? meterMetrics(Runtime.instance().metricMeter) : undefined;
   const baseDeps = buildActivityDeps(config, logger);
   const deps = metrics ? instrumentClients(baseDeps, metrics) : baseDeps;
