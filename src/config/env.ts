@@ -405,10 +405,11 @@ export interface WorkerConfig {
 
 const workerTuningSchema = z.object({
   WORKER_PAGE_MEMORY_MB: z.coerce
-    .number({ error: 'expected a whole number of megabytes, e.g. 512' })
-    .int('expected a whole number of megabytes, e.g. 512')
+    .number({ error: 'expected a whole number of megabytes, e.g. 128' })
+    .int('expected a whole number of megabytes, e.g. 128')
     .min(16, 'expected at least 16 MB')
-    .default(512),
+    // Well below the heap of the smallest pod we ship (384 MB with a 512Mi limit), which also holds everything else.
+    .default(128),
   KANDJI_SNAPSHOT_CHUNK_ROWS: z.coerce
     .number({ error: 'expected a whole number of rows, e.g. 20000' })
     .int('expected a whole number of rows, e.g. 20000')

@@ -86,7 +86,7 @@ describe('loadWorkerConfig', () => {
       logLevel: 'debug',
       stalePolicy: 'restamp',
       stalePolicies: { audit: 'restamp', detections: 'restamp', threats: 'restamp' },
-      pageStoreMaxBytes: 512 * 1024 * 1024,
+      pageStoreMaxBytes: 128 * 1024 * 1024,
       snapshotChunkRows: 20_000,
     });
   });
@@ -118,7 +118,7 @@ describe('loadWorkerConfig', () => {
       logLevel: 'info',
       stalePolicy: undefined,
       stalePolicies: { audit: 'ship', detections: 'restamp', threats: 'ship' },
-      pageStoreMaxBytes: 512 * 1024 * 1024,
+      pageStoreMaxBytes: 128 * 1024 * 1024,
       snapshotChunkRows: 20_000,
     });
   });

@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';
 import { loadTemporalConfig, loadTenantConfigs, loadWorkerConfig } from '../../src/config/env';
+import { SERVICE_NAME } from '../../src/telemetry/logger';
 import { loadWorkerProcessOptions } from '../../src/worker/process-options';
 import { composeServices, interpolate, parseEnvFile } from '../helpers/compose-env';
 import { ROOT } from '../helpers/image-command';
@@ -77,5 +78,53 @@ describe('deploy/kubernetes ConfigMap with the example Secret', () => {
     const worker = loadWorkerConfig(env);
     expect(worker.stalePolicies).toEqual(DEFAULT_STALE);
     expect(loadWorkerProcessOptions(env).healthPort).toBe(Number(config.HEALTH_PORT));
+  });
+});
+
+describe('deploy/kubernetes as the Datadog Agent and the cluster see it', () => {
+  const doc = (f: string) => parse(read(`deploy/kubernetes/${f}`));
+  const deployment = doc('deployment.yaml');
+  const template = deployment.spec.template;
+  const container = template.spec.containers[0];
+  const config = doc('configmap.yaml').data as Record<string, string>;
+  const version = (JSON.parse(read('package.json')) as { version: string }).version;
+  const mib = (q: string) => Number(/^(\d+)Mi$/.exec(q)![1]);
+
+  it('the Agent collects from unready pods, and a drain is never blocked by them (PDB maxUnavailable 1, AlwaysAllow)', () => {
+    expect(template.metadata.annotations['ad.datadoghq.com/tolerate-unready']).toBe('true');
+    expect(doc('poddisruptionbudget.yaml').spec).toMatchObject({
+      maxUnavailable: 1,
+      unhealthyPodEvictionPolicy: 'AlwaysAllow',
+    });
+    expect(doc('poddisruptionbudget.yaml').spec.minAvailable).toBeUndefined();
+  });
+
+  it('one service name: the log annotation, Unified Service Tagging and the log lines agree', () => {
+    const logs = JSON.parse(template.metadata.annotations[`ad.datadoghq.com/${container.name}.logs`]);
+    expect(logs[0].service).toBe(SERVICE_NAME);
+    expect(template.metadata.labels['tags.datadoghq.com/service']).toBe(SERVICE_NAME);
+    expect(deployment.metadata.labels['tags.datadoghq.com/service']).toBe(SERVICE_NAME);
+    expect(read('deploy/datadog/forwarder-health-dashboard.json')).toContain(`service:${SERVICE_NAME} `);
+  });
+
+  it('the image tag and the version tag are the package version (kustomization, deployment labels, README)', () => {
+    expect(doc('kustomization.yaml').images[0].newTag).toBe(version);
+    expect(template.metadata.labels['tags.datadoghq.com/version']).toBe(version);
+    expect(deployment.metadata.labels['tags.datadoghq.com/version']).toBe(version);
+    for (const [, tag] of read('README.md').matchAll(/kandji-datadog:(\d+\.\d+\.\d+)/g)) expect(tag).toBe(version);
+  });
+
+  it('memory request = limit, above the 257 MiB measured at start; the page store stays well below the heap', () => {
+    const { requests, limits } = container.resources;
+    expect(requests.memory).toBe(limits.memory);
+    expect(mib(requests.memory)).toBeGreaterThan(257);
+    const heapMb = (mib(limits.memory) * 75) / 100; // deploy/docker/entrypoint.sh: HEAP_PERCENT 75
+    const pages = loadWorkerConfig({ ...config, KANDJI_API_TOKEN: 't', DD_API_KEY: 'k' }).pageStoreMaxBytes;
+    expect(pages / 1048576).toBeLessThanOrEqual(heapMb / 2);
+    // The default too, for a deployment that does not set it.
+    expect(
+      loadWorkerConfig({ KANDJI_API_URL: config.KANDJI_API_URL, KANDJI_API_TOKEN: 't', DD_API_KEY: 'k' })
+        .pageStoreMaxBytes / 1048576,
+    ).toBeLessThanOrEqual(heapMb / 2);
   });
 });
