@@ -64,3 +64,27 @@ describe('the Agent annotation', () => {
     expect(instance.check_tag_cardinality).toBe('orchestrator');
   });
 });
+
+describe('deploy/datadog', () => {
+  const inDatadog = (name: string) => `kandji_datadog.${renamed[name] ?? name}`;
+  const available = new Set(imported.map(inDatadog));
+  const monitors = JSON.parse(read('deploy/datadog/monitors.json')) as { name: string; query: string }[];
+
+  it('charts and monitors only metrics the annotation brings in', () => {
+    for (const f of ['forwarder-health-dashboard.json', 'monitors.json'])
+      for (const [, metric] of read(`deploy/datadog/${f}`).matchAll(
+        /(kandji_datadog\.[a-z_.]+?)(?:\.(?:count|sum|bucket))?\{/g,
+      ))
+        expect([f, metric, available.has(metric!)]).toEqual([f, metric, true]);
+  });
+
+  it('has a monitor for lag, blocked and unavailable streams, streams not running, Temporal, dead letters, late resends', () => {
+    const queries = monitors.map((m) => m.query).join('\n');
+    expect(queries).toContain('kandji_datadog.stream.lag_seconds');
+    for (const state of ['blocked', 'unavailable', 'not_running', 'unknown'])
+      expect(queries).toContain(`state:${state}`);
+    expect(queries).toContain('kandji_datadog.temporal.reachable');
+    expect(queries).toContain('kandji_datadog.records.dead_lettered.count');
+    expect(queries).toContain('kandji_datadog.records.late_resent.count');
+  });
+});
