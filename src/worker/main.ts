@@ -6,6 +6,7 @@
 import { Client } from '@temporalio/client';
 import { NativeConnection, Runtime } from '@temporalio/worker';
 import { buildActivityDeps } from './activity-deps';
+import { watchApiKeyFile } from './api-key-rotation';
 import { createWorker } from './create-worker';
 import { loadWorkerProcessOptions } from './process-options';
 import { workerRuntimeOptions } from './runtime-options';
@@ -44,6 +45,14 @@ async function main(): Promise<void> {
   const baseDeps = buildActivityDeps(config, logger);
   const deps = metrics ? instrumentClients(baseDeps, metrics) : baseDeps;
   const connection = await NativeConnection.connect(connectionOptions(config.temporal));
+  const stopKeyWatch = config.temporal.apiKeyFile
+    ? watchApiKeyFile({
+        file: config.temporal.apiKeyFile,
+        current: config.temporal.apiKey,
+        setApiKey: (key) => connection.setApiKey(key),
+        logger,
+      })
+    : undefined;
   const { worker } = await createWorker({
     temporal: config.temporal,
     deps,
@@ -102,6 +111,7 @@ async function main(): Promise<void> {
     await worker.run();
   } finally {
     stopGauges?.();
+    stopKeyWatch?.();
     await health?.close();
     await connection.close();
     await deps.close();
