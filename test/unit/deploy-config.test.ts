@@ -5,6 +5,7 @@
  * stream's own stale-events policy.
  */
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { parse } from 'yaml';
 import { loadTemporalConfig, loadTenantConfigs, loadWorkerConfig } from '../../src/config/env';
@@ -49,6 +50,10 @@ describe('docker-compose.yml with .env.example', () => {
       const worker = loadWorkerConfig(s.worker!.environment);
       expect(loadWorkerProcessOptions(s.worker!.environment).shutdownGraceMs).toBe(25_000);
       loadTemporalConfig(s['start-streams']!.environment);
+      expect(Object.keys(s['start-streams']!.environment).filter((k) => /^(KANDJI_API_TOKEN|DD_)/.test(k))).toEqual([]);
+      // The CLI and the worker agree on the Temporal side and the tenant's streams.
+      for (const name of ['TEMPORAL_ADDRESS', 'TEMPORAL_NAMESPACE', 'KANDJI_API_URL', 'KANDJI_STREAMS'])
+        expect([name, s['start-streams']!.environment[name]]).toEqual([name, s.worker!.environment[name]]);
       expect(loadTenantConfigs(s['start-streams']!.environment).length).toBe(1);
       expect(loadTemporalConfig(s['codec-server']!.environment).encryptionKey).toBe(worker.temporal.encryptionKey);
       expect(worker.stalePolicies).toEqual(DEFAULT_STALE);
@@ -69,15 +74,56 @@ describe('docker-compose.yml with .env.example', () => {
   });
 });
 
-describe('deploy/kubernetes ConfigMap with the example Secret', () => {
-  const config = parse(read('deploy/kubernetes/configmap.yaml')).data as Record<string, string>;
-  const secret = parse(read('deploy/kubernetes/secret.example.yaml')).stringData as Record<string, string>;
-  const env = { ...config, ...secret, KANDJI_DATADOG_ENCRYPTION_KEY: KEY, TEMPORAL_API_KEY: '' };
+describe('deploy/kubernetes: the containers as their Pod specs describe them, with the ConfigMap and the example Secret', () => {
+  const doc = (f: string) => parse(read(`deploy/kubernetes/${f}`));
+  const config = doc('configmap.yaml').data as Record<string, string>;
+  const secret = { ...doc('secret.example.yaml').stringData, KANDJI_DATADOG_ENCRYPTION_KEY: KEY } as Record<
+    string,
+    string
+  >;
+  delete secret.TEMPORAL_API_KEY; // optional: the example's placeholder would turn TLS on
+  const mounts = fs.mkdtempSync(path.join(os.tmpdir(), 'kdd-pod-'));
+  afterAll(() => fs.rmSync(mounts, { recursive: true }));
 
-  it("loads, and keeps each stream's default stale-events policy", () => {
+  /** The container's environment as the kubelet builds it; Secret volumes written under `mounts`, paths remapped. */
+  function podEnv(file: string): Record<string, string> {
+    const spec = doc(file).spec.template.spec;
+    const c = spec.containers[0];
+    const remap: [string, string][] = [];
+    for (const m of c.volumeMounts ?? []) {
+      const volume = spec.volumes.find((v: { name: string }) => v.name === m.name);
+      if (!volume.secret) continue;
+      const dir = fs.mkdtempSync(path.join(mounts, `${m.name}-`));
+      for (const item of volume.secret.items) fs.writeFileSync(path.join(dir, item.path), secret[item.key]!);
+      remap.push([m.mountPath, dir]);
+    }
+    const env: Record<string, string> = {};
+    for (const from of c.envFrom ?? []) if (from.configMapRef?.name === 'kandji-datadog') Object.assign(env, config);
+    for (const e of c.env ?? []) {
+      const ref = e.valueFrom?.secretKeyRef;
+      if (ref && secret[ref.key] === undefined && ref.optional) continue;
+      let value: string = ref ? secret[ref.key]! : e.valueFrom?.fieldRef ? 'node-1' : e.value;
+      for (const [from, to] of remap) if (value.startsWith(`${from}/`)) value = to + value.slice(from.length);
+      env[e.name] = value;
+    }
+    return env;
+  }
+
+  it("the worker loads, reads its secrets from the mounted Secret, and keeps each stream's default stale-events policy", () => {
+    const env = podEnv('deployment.yaml');
     const worker = loadWorkerConfig(env);
     expect(worker.stalePolicies).toEqual(DEFAULT_STALE);
+    expect((worker.tenants[0]!.token as () => string)()).toBe(secret.KANDJI_API_TOKEN);
+    expect(worker.datadogApiKeyReader!()).toBe(secret.DD_API_KEY);
+    expect(worker.temporal.encryptionKey).toBe(KEY);
     expect(loadWorkerProcessOptions(env).healthPort).toBe(Number(config.HEALTH_PORT));
+  });
+
+  it('the start Job loads with no Kandji or Datadog secret', () => {
+    const env = podEnv('job-start-streams.yaml');
+    expect(Object.keys(env).filter((k) => /^(KANDJI_API_TOKEN|DD_API_KEY)/.test(k))).toEqual([]);
+    expect(loadTemporalConfig(env).encryptionKey).toBe(KEY);
+    expect(loadTenantConfigs(env)).toHaveLength(1);
   });
 });
 
