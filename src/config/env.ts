@@ -4,12 +4,13 @@
  */
 import { z } from 'zod';
 import { durationMs, isoTime, tenantName } from './edge-schemas';
+import { secretFileReader } from './secret-file';
 import { DATADOG_SITES, intakeUrlForSite, isDatadogSite } from '../datadog/sites';
 import { STALE_POLICIES, stalePolicyFor, type StalePolicies, type StalePolicy } from '../datadog/stale-events';
 import { parseDuration } from '../duration';
 import { loadTenantsFile, tenantTokenProvider, type TenantEntry } from './tenants-file';
 import type { StreamName } from '../../workflows/shared/stream-status';
-import type { TokenProvider } from '../kandji/token-source';
+import { fileTokenProvider, type TokenProvider } from '../kandji/token-source';
 import {
   DEFAULT_TEMPORAL_ADDRESS,
   loadConnectionProfile,
@@ -29,6 +30,17 @@ export class ConfigError extends Error {
 }
 
 type Env = Record<string, string | undefined>;
+
+/** Secrets whose empty value is an error of its own ("must not be empty"), not a missing variable. */
+const EMPTY_IS_AN_ERROR = new Set(['KANDJI_API_TOKEN', 'DD_API_KEY']);
+
+/**
+ * The environment with empty variables left out: an empty value means "not set", as Compose's `${VAR:-}` and an
+ * empty line of an env file produce it, so every optional variable takes its default.
+ */
+export function withoutEmptyValues(env: Env): Env {
+  return Object.fromEntries(Object.entries(env).filter(([name, value]) => value !== '' || EMPTY_IS_AN_ERROR.has(name)));
+}
 
 const LOOPBACK = /^(localhost|127(?:\.\d{1,3}){3}|\[::1\])$/i;
 const KANDJI_HOST = /^[a-z0-9-]+\.api\.(?:eu\.)?kandji\.io$|^[a-z0-9-]+\.api\.(?:eu\.)?iru\.com$/i;
@@ -222,6 +234,29 @@ const secretsSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
+/**
+ * `<NAME>_FILE`: the secret NAME read from a file (Compose `secrets:`, a mounted Kubernetes Secret) instead of the
+ * environment. Read once here (a missing or empty file fails start-up, naming it); `reader` re-reads it when it
+ * changes, for a rotation without restart. Setting both NAME and NAME_FILE is refused.
+ */
+function secretFromFile(
+  env: Env,
+  name: 'KANDJI_API_TOKEN' | 'DD_API_KEY' | 'TEMPORAL_API_KEY',
+): { file: string; value: string; reader: () => string } | undefined {
+  const file = env[`${name}_FILE`];
+  if (file === undefined) return undefined;
+  if (env[name] !== undefined) throw new ConfigError([`${name}_FILE: set either it or ${name}, not both`]);
+  const read = secretFileReader(file);
+  const first = read();
+  if ('problem' in first) throw new ConfigError([`${name}_FILE: ${first.problem}`]);
+  const reader = () => {
+    const current = read();
+    if ('problem' in current) throw new Error(`${name}_FILE: ${current.problem}`);
+    return current.value;
+  };
+  return { file, value: first.value, reader };
+}
+
 function parse<S extends z.ZodType>(schema: S, env: Env): z.output<S> {
   const result = schema.safeParse(env);
   if (result.success) return result.data;
@@ -240,6 +275,8 @@ export interface TemporalConfig extends Pick<TemporalConnectionProfile, 'tls' | 
   taskQueue: string;
   /** Payload encryption key (secret: never log it): the one new payloads are encrypted with (`encryptionKeys[0]`). */
   encryptionKey?: string;
+  /** TEMPORAL_API_KEY_FILE, when the API key comes from a file: the worker re-reads it and rotates the key. */
+  apiKeyFile?: string;
   /**
    * Every payload key (secrets), when encryption is on: the first encrypts, any decrypts (rotation). From
    * KANDJI_DATADOG_ENCRYPTION_KEYS, or KANDJI_DATADOG_ENCRYPTION_KEY alone. Workers and clients must share them.
@@ -248,7 +285,9 @@ export interface TemporalConfig extends Pick<TemporalConnectionProfile, 'tls' | 
 }
 
 /** Temporal's standard client variables and config file profile (src/temporal/connection.ts), then our own. */
-export function loadTemporalConfig(env: Env = process.env): TemporalConfig {
+export function loadTemporalConfig(rawEnv: Env = process.env): TemporalConfig {
+  const keyFile = secretFromFile(withoutEmptyValues(rawEnv), 'TEMPORAL_API_KEY');
+  const env: Env = { ...withoutEmptyValues(rawEnv), ...(keyFile ? { TEMPORAL_API_KEY: keyFile.value } : {}) };
   const c = parse(temporalSchema, env);
   if (c.KANDJI_DATADOG_ENCRYPTION_KEY && c.KANDJI_DATADOG_ENCRYPTION_KEYS) {
     throw new ConfigError([
@@ -276,6 +315,7 @@ export function loadTemporalConfig(env: Env = process.env): TemporalConfig {
     namespace: namespace ?? 'default',
     taskQueue: c.TEMPORAL_TASK_QUEUE,
     ...(keys ? { encryptionKey: keys[0], encryptionKeys: keys } : {}),
+    ...(keyFile ? { apiKeyFile: keyFile.file } : {}),
     ...secured,
   };
 }
@@ -308,7 +348,8 @@ export interface TenantConfig {
  * Every tenant to serve: from KANDJI_TENANTS_FILE when set (env variables then give the defaults), else the one
  * tenant of KANDJI_API_URL. No secrets are read here.
  */
-export function loadTenantConfigs(env: Env = process.env): { stream: TenantConfig; entry?: TenantEntry }[] {
+export function loadTenantConfigs(rawEnv: Env = process.env): { stream: TenantConfig; entry?: TenantEntry }[] {
+  const env = withoutEmptyValues(rawEnv);
   if (!env.KANDJI_TENANTS_FILE) return [{ stream: loadTenantConfig(env) }];
   const entries = loadTenantsFile(env.KANDJI_TENANTS_FILE);
   const problems: string[] = [];
@@ -339,7 +380,7 @@ export function loadTenantConfigs(env: Env = process.env): { stream: TenantConfi
 }
 
 export function loadTenantConfig(env: Env = process.env): TenantConfig {
-  const c = parse(streamSchema, env);
+  const c = parse(streamSchema, withoutEmptyValues(env));
   return {
     kandjiUrl: c.KANDJI_API_URL,
     tenant: c.KANDJI_TENANT ?? tenantFromUrl(c.KANDJI_API_URL),
@@ -372,7 +413,10 @@ export interface WorkerConfig {
    * that reads it when a request needs it (a missing one blocks that tenant only; a token file is re-read on change).
    */
   tenants: { stream: TenantConfig; token: string | TokenProvider; stalePolicies?: StalePolicies }[];
+  /** DD_API_KEY (secret: never log it); from DD_API_KEY_FILE, its content at start. */
   datadogApiKey: string;
+  /** With DD_API_KEY_FILE: the current key, the file re-read when it changes (rotation without restart). */
+  datadogApiKeyReader?: () => string;
   datadogIntakeUrl: string;
   extraTags: string[];
   /** DD_STALE_EVENTS as set (every stream), if it is. */
@@ -392,10 +436,11 @@ export interface WorkerConfig {
 
 const workerTuningSchema = z.object({
   WORKER_PAGE_MEMORY_MB: z.coerce
-    .number({ error: 'expected a whole number of megabytes, e.g. 512' })
-    .int('expected a whole number of megabytes, e.g. 512')
+    .number({ error: 'expected a whole number of megabytes, e.g. 128' })
+    .int('expected a whole number of megabytes, e.g. 128')
     .min(16, 'expected at least 16 MB')
-    .default(512),
+    // Well below the heap of the smallest pod we ship (384 MB with a 512Mi limit), which also holds everything else.
+    .default(128),
   KANDJI_SNAPSHOT_CHUNK_ROWS: z.coerce
     .number({ error: 'expected a whole number of rows, e.g. 20000' })
     .int('expected a whole number of rows, e.g. 20000')
@@ -405,7 +450,8 @@ const workerTuningSchema = z.object({
 });
 
 /** Everything the worker needs; collects the problems of every variable before failing. */
-export function loadWorkerConfig(env: Env = process.env): WorkerConfig {
+export function loadWorkerConfig(rawEnv: Env = process.env): WorkerConfig {
+  const env = withoutEmptyValues(rawEnv);
   const problems: string[] = [];
   const attempt = <T>(f: () => T): T | undefined => {
     try {
@@ -418,9 +464,18 @@ export function loadWorkerConfig(env: Env = process.env): WorkerConfig {
   };
   const temporal = attempt(() => loadTemporalConfig(env));
   const configs = attempt(() => loadTenantConfigs(env));
-  const secrets = attempt(() => parse(secretsSchema, env));
+  const tokenFile = attempt(() => secretFromFile(env, 'KANDJI_API_TOKEN'));
+  const keyFile = attempt(() => secretFromFile(env, 'DD_API_KEY'));
+  const secrets = attempt(() =>
+    parse(secretsSchema, {
+      ...env,
+      // A file that could not be read is already reported (as NAME_FILE): not once more as a missing NAME.
+      ...(env.KANDJI_API_TOKEN_FILE !== undefined ? { KANDJI_API_TOKEN: tokenFile?.value ?? 'see _FILE' } : {}),
+      ...(env.DD_API_KEY_FILE !== undefined ? { DD_API_KEY: keyFile?.value ?? 'see _FILE' } : {}),
+    }),
+  );
   const tuning = attempt(() => parse(workerTuningSchema, env));
-  if (!env.KANDJI_TENANTS_FILE && env.KANDJI_API_TOKEN === undefined) {
+  if (!env.KANDJI_TENANTS_FILE && env.KANDJI_API_TOKEN === undefined && env.KANDJI_API_TOKEN_FILE === undefined) {
     problems.push('KANDJI_API_TOKEN: required: a Kandji API token with the "List Audit Events" permission');
   }
   const tenants = (configs ?? []).flatMap(({ stream, entry }): WorkerConfig['tenants'] => {
@@ -432,15 +487,17 @@ export function loadWorkerConfig(env: Env = process.env): WorkerConfig {
           ...(entry.staleEvents ? { stalePolicies: entry.staleEvents } : {}),
         },
       ];
+    if (tokenFile) return [{ stream, token: fileTokenProvider(stream.tenant, tokenFile.file) }];
     return secrets?.KANDJI_API_TOKEN ? [{ stream, token: secrets.KANDJI_API_TOKEN }] : [];
   });
   if (problems.length || !temporal || !configs || !secrets || !tuning || !tenants[0]) throw new ConfigError(problems);
   return {
     temporal,
     stream: tenants[0].stream,
-    ...(env.KANDJI_TENANTS_FILE ? {} : { kandjiToken: secrets.KANDJI_API_TOKEN }),
+    ...(env.KANDJI_TENANTS_FILE || tokenFile ? {} : { kandjiToken: secrets.KANDJI_API_TOKEN }),
     tenants,
     datadogApiKey: secrets.DD_API_KEY,
+    ...(keyFile ? { datadogApiKeyReader: keyFile.reader } : {}),
     datadogIntakeUrl: secrets.DD_LOGS_URL ?? intakeUrlForSite(secrets.DD_SITE as keyof typeof DATADOG_SITES),
     extraTags: (secrets.DD_TAGS ?? '').split(/[,\s]+/).filter(Boolean),
     stalePolicy: secrets.DD_STALE_EVENTS,

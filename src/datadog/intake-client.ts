@@ -18,7 +18,8 @@ const gzipAsync = promisify(gzip);
 
 export interface DatadogIntakeOptions {
   intakeUrl: string;
-  apiKey: string;
+  /** The key, or a function giving the current one (a key file re-read on rotation). */
+  apiKey: string | (() => string);
   /** Connect, answer-headers and body-idle timeout, ms; queueing for a connection is not counted. Default 30 s. */
   timeoutMs?: number;
   /** Connections of this client's pool. Default 4. */
@@ -57,7 +58,7 @@ export class DatadogIntakeClient {
         headersTimeout: this.timeoutMs,
         bodyTimeout: this.timeoutMs,
         headers: {
-          'dd-api-key': this.opts.apiKey,
+          'dd-api-key': typeof this.opts.apiKey === 'function' ? this.opts.apiKey() : this.opts.apiKey,
           'content-type': 'application/json',
           'content-encoding': 'gzip',
           'user-agent': this.opts.userAgent ?? 'kandji-datadog',

@@ -5,15 +5,15 @@
  * while the worker serves every other tenant. A token file is re-read when it changes (size, mtime or inode,
  * checked at most every few seconds), so a rotated token is picked up without a restart.
  */
-import fs from 'node:fs';
 import { ApplicationFailure } from '@temporalio/common';
 import { FailureType } from '../../workflows/shared/failure-types';
+import { SECRET_FILE_CHECK_MS, secretFileReader, type SecretFileOptions } from '../config/secret-file';
 
 /** Returns the current token or throws a `KandjiTokenMissingError` ApplicationFailure. */
 export type TokenProvider = () => string;
 
 /** How often a token file is checked for changes at most. */
-export const TOKEN_FILE_CHECK_MS = 5_000;
+export const TOKEN_FILE_CHECK_MS = SECRET_FILE_CHECK_MS;
 
 export function tokenMissing(tenant: string, reason: string): ApplicationFailure {
   return ApplicationFailure.create({
@@ -36,49 +36,18 @@ export function envTokenProvider(
   };
 }
 
-export interface FileTokenOptions {
-  /** Check the file for changes at most this often (ms). Default TOKEN_FILE_CHECK_MS. */
-  checkEveryMs?: number;
-  now?: () => number;
-}
+export type FileTokenOptions = SecretFileOptions;
 
 /**
  * A token from a file (e.g. a mounted Kubernetes secret), re-read whenever its size, mtime or inode changes. A
  * missing or empty file is reported as missing; the next check after it is fixed recovers.
  */
 export function fileTokenProvider(tenant: string, path: string, opts: FileTokenOptions = {}): TokenProvider {
-  const checkEveryMs = opts.checkEveryMs ?? TOKEN_FILE_CHECK_MS;
-  const now = opts.now ?? Date.now;
-  let checkedAt = -Infinity;
-  let signature = '';
-  let current: { token: string } | { problem: string } = { problem: 'not read yet' };
-  const check = () => {
-    let stat: fs.Stats;
-    try {
-      stat = fs.statSync(path);
-    } catch (err) {
-      signature = '';
-      current = { problem: `cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? 'error'}` };
-      return;
-    }
-    const sig = `${stat.ino}:${stat.size}:${stat.mtimeMs}`;
-    if (sig === signature) return;
-    try {
-      const token = fs.readFileSync(path, 'utf8').trim();
-      current = token ? { token } : { problem: `${path} is empty` };
-      signature = sig;
-    } catch (err) {
-      signature = '';
-      current = { problem: `cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? 'error'}` };
-    }
-  };
+  const read = secretFileReader(path, opts);
+  const everySeconds = Math.round((opts.checkEveryMs ?? SECRET_FILE_CHECK_MS) / 1000);
   return () => {
-    const t = now();
-    if (t - checkedAt >= checkEveryMs) {
-      checkedAt = t;
-      check();
-    }
-    if ('token' in current) return current.token;
-    throw tokenMissing(tenant, `${current.problem} (checked again every ${Math.round(checkEveryMs / 1000)} s)`);
+    const current = read();
+    if ('value' in current) return current.value;
+    throw tokenMissing(tenant, `${current.problem} (checked again every ${everySeconds} s)`);
   };
 }

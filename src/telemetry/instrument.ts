@@ -2,10 +2,9 @@
  * Where the forwarder's metrics are recorded, without the activities or the HTTP clients knowing:
  * - an activity interceptor reads each activity's input (tenant, stream) and result (fetched, shipped, …);
  * - the Kandji and Datadog clients the activities get are wrapped to count requests by status and bytes;
- * - a status reader asks each stream for its state and lag, and each tenant's budget workflow for what is left.
+ * (the gauges read from Temporal, state, lag, budget, reachability, are src/telemetry/status-gauges.ts).
  */
 import { Context } from '@temporalio/activity';
-import type { Client } from '@temporalio/client';
 import type { ActivityInterceptorsFactory } from '@temporalio/worker';
 import type { ForwarderMetrics } from './metrics';
 import type {
@@ -19,12 +18,8 @@ import type {
   SweepSnapshotStateResult,
   TenantDeps,
 } from '../../activities';
-import { budgetQuery } from '../../workflows/request-budget';
 import type { StreamName } from '../../workflows/shared/stream-status';
-import type { TenantConfig } from '../config/env';
-import { budgetWorkflowId } from '../kandji/budget-reservations';
 import { RemoteError } from '../remote-errors';
-import { streamReport } from '../streams/stream-control';
 import { STREAMS } from '../temporal/workflow-ids';
 
 /** Records what each completed activity did, per tenant and stream. */
@@ -144,50 +139,5 @@ function countedDatadog(datadog: ActivityDeps['datadog'], metrics: ForwarderMetr
         throw err;
       }
     },
-  };
-}
-
-/**
- * Every `intervalMs`, reads each stream's status (state, lag) and each tenant's request budget into the gauges.
- * Returns a function that stops it. Streams not started yet are skipped; errors wait for the next round.
- */
-export function startStatusGauges(opts: {
-  client: Client;
-  tenants: TenantConfig[];
-  metrics: ForwarderMetrics;
-  intervalMs: number;
-}): () => void {
-  const { client, tenants, metrics } = opts;
-  let stopped = false;
-  const round = async () => {
-    for (const tenant of tenants) {
-      for (const name of tenant.streams) {
-        const r = await streamReport(client, tenant.tenant, name).catch(() => undefined);
-        if (!r?.status) continue;
-        metrics.state(tenant.tenant, name, r.status.state);
-        if (r.lagSeconds !== undefined) metrics.lag(tenant.tenant, name, r.lagSeconds);
-        if (r.status.lateSweep) metrics.lateSweepParked(tenant.tenant, name, r.status.lateSweep.parked.length);
-      }
-      // Granted slots of the last hour and those already scheduled ahead are both spent.
-      const b = await client.workflow
-        .getHandle(budgetWorkflowId(tenant.tenant))
-        .query(budgetQuery)
-        .catch(() => undefined);
-      if (b) metrics.budgetRemaining(tenant.tenant, b.perHour - b.usedLastHour - b.scheduledAhead);
-    }
-  };
-  let timer: NodeJS.Timeout | undefined;
-  const loop = () => {
-    timer = setTimeout(() => {
-      void round().finally(() => {
-        if (!stopped) loop();
-      });
-    }, opts.intervalMs);
-    timer.unref();
-  };
-  void round().finally(loop);
-  return () => {
-    stopped = true;
-    clearTimeout(timer);
   };
 }

@@ -1,5 +1,12 @@
-/** Structured logs (pino, JSON on stdout). Secrets are redacted wherever they could appear. */
+/**
+ * Structured logs (pino, JSON on stdout), one line per entry with a string `level` (`info`, `warn`, …) that Datadog
+ * maps to the log's status, and the `service` the Datadog Agent's log annotation names too. Secrets are redacted
+ * wherever they could appear.
+ */
 import pino, { type Logger } from 'pino';
+
+/** The forwarder's own service in Datadog: its log lines and the Agent's log and metric annotations. */
+export const SERVICE_NAME = 'kandji-datadog';
 
 export const REDACT_PATHS = [
   'token',
@@ -25,6 +32,14 @@ export const REDACT_PATHS = [
 ];
 
 /**
+ * Replaces a secret by `[redacted]`; a boolean at a secret's path (`apiKey: true`, whether one is set) is no secret
+ * and stays.
+ */
+export function censorSecret(value: unknown): unknown {
+  return typeof value === 'boolean' ? value : '[redacted]';
+}
+
+/**
  * Errors logged under `error` (the SDK's own lines, e.g. "Activity failed") or `err`: their type, message, stack and
  * every `cause` below them, nested. Plain JSON would keep only an Error's enumerable fields: no message, no stack.
  * An ApplicationFailure is typed by its failure type (KandjiRateLimitedError, …) rather than by its class.
@@ -39,11 +54,12 @@ export function serializeError(value: unknown): unknown {
 export function createLogger(level = 'info', destination?: pino.DestinationStream): Logger {
   return pino(
     {
-      name: 'kandji-datadog',
+      name: SERVICE_NAME,
       level,
-      redact: { paths: REDACT_PATHS, censor: '[redacted]' },
-      base: { service: 'kandji-datadog' },
+      redact: { paths: REDACT_PATHS, censor: censorSecret },
+      base: { service: SERVICE_NAME },
       timestamp: pino.stdTimeFunctions.isoTime,
+      formatters: { level: (label) => ({ level: label }) },
       serializers: { err: serializeError, error: serializeError },
     },
     destination,

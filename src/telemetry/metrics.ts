@@ -32,15 +32,25 @@ export const STREAM_STATES: readonly StreamState[] = [
   'stopped',
 ];
 
+/**
+ * What the state gauge can show: the stream's own state, or `not_running` (its workflow is not running: terminated,
+ * failed, never started) or `unknown` (it did not answer, or Temporal is unreachable).
+ */
+export type GaugeState = StreamState | 'not_running' | 'unknown';
+
+export const GAUGE_STATES: readonly GaugeState[] = [...STREAM_STATES, 'not_running', 'unknown'];
+
 export interface ForwarderMetrics {
   /** `count` records of a stream had this outcome. */
   records(tenant: string, stream: StreamName, outcome: RecordOutcome, count: number): void;
-  /** Age of the stream's cursor (now − newest shipped event time). */
+  /** Age of the stream's cursor (now − newest shipped event time); NaN when unknown (Datadog drops the point). */
   lag(tenant: string, stream: StreamName, seconds: number): void;
   /** The stream's current state (1 for it, 0 for every other state). */
-  state(tenant: string, stream: StreamName, state: StreamState): void;
+  state(tenant: string, stream: StreamName, state: GaugeState): void;
   /** Audit: late-sweep hours parked (no request budget, or failing), each tried again later beside the live tail. */
   lateSweepParked(tenant: string, stream: StreamName, hours: number): void;
+  /** Whether Temporal answered the last check (1) or not (0). */
+  temporalReachable(reachable: boolean): void;
   /** One Kandji API call ended: `status` is the HTTP status, or the failure kind when there was none (`network`). */
   kandjiRequest(tenant: string, stream: StreamName | 'unknown', status: string): void;
   /** Kandji requests the tenant may still make in the current sliding hour (its KANDJI_REQUESTS_PER_HOUR budget). */
@@ -55,6 +65,7 @@ export const METRIC_NAMES = {
   lag: 'kandji_datadog_stream_lag_seconds',
   state: 'kandji_datadog_stream_state',
   lateSweepParked: 'kandji_datadog_late_sweep_parked_hours',
+  temporalReachable: 'kandji_datadog_temporal_reachable',
   kandjiRequests: 'kandji_datadog_kandji_requests',
   budgetRemaining: 'kandji_datadog_kandji_budget_remaining',
   datadogRequests: 'kandji_datadog_datadog_requests',
@@ -83,12 +94,23 @@ export function meterMetrics(meter: MetricMeter): ForwarderMetrics {
     's',
     "Age of the stream's cursor: now minus the newest shipped event time",
   );
-  const state = meter.createGauge(METRIC_NAMES.state, 'int', '', 'The stream is in this state (1) or not (0)');
   const lateSweepParked = meter.createGauge(
     METRIC_NAMES.lateSweepParked,
     'int',
     'hours',
     'Audit hours whose late sweep is parked (no request budget, or failing): tried again later, the live tail goes on',
+  );
+  const state = meter.createGauge(
+    METRIC_NAMES.state,
+    'int',
+    '',
+    'The stream is in this state (1) or not (0); not_running: its workflow is not running; unknown: it did not answer',
+  );
+  const reachable = meter.createGauge(
+    METRIC_NAMES.temporalReachable,
+    'int',
+    '',
+    'Temporal answered the last check (1) or not (0)',
   );
   const kandjiRequests = meter.createCounter(
     METRIC_NAMES.kandjiRequests,
@@ -117,9 +139,10 @@ export function meterMetrics(meter: MetricMeter): ForwarderMetrics {
     },
     lag: (tenant, stream, seconds) => lag.set(seconds, { tenant, stream }),
     state: (tenant, stream, current) => {
-      for (const s of STREAM_STATES) state.set(s === current ? 1 : 0, { tenant, stream, state: s });
+      for (const s of GAUGE_STATES) state.set(s === current ? 1 : 0, { tenant, stream, state: s });
     },
     lateSweepParked: (tenant, stream, hours) => lateSweepParked.set(hours, { tenant, stream }),
+    temporalReachable: (ok) => reachable.set(ok ? 1 : 0),
     kandjiRequest: (tenant, stream, status) => kandjiRequests.add(1, { tenant, stream, status }),
     budgetRemaining: (tenant, remaining) => budget.set(Math.max(0, remaining), { tenant }),
     datadogRequest: (tenant, stream, status, bytes) => {

@@ -18,7 +18,11 @@ import { FORWARDER_VERSION } from '../version';
 export function buildActivityDeps(config: WorkerConfig, logger: Logger): ActivityDeps & { close(): Promise<void> } {
   const userAgent = `kandji-datadog/${FORWARDER_VERSION}`;
   const newDatadog = () =>
-    new DatadogIntakeClient({ intakeUrl: config.datadogIntakeUrl, apiKey: config.datadogApiKey, userAgent });
+    new DatadogIntakeClient({
+      intakeUrl: config.datadogIntakeUrl,
+      apiKey: config.datadogApiKeyReader ?? config.datadogApiKey,
+      userAgent,
+    });
   const datadog = newDatadog();
   const clients: { close(): Promise<void> }[] = [datadog];
   // The single-tenant fields may be overridden (tests swap the token); they win for the first tenant.

@@ -4,15 +4,18 @@
  * exits 0. Serves /livez and /readyz (HEALTH_PORT) and Prometheus metrics (METRICS_PORT).
  */
 import { Client } from '@temporalio/client';
-import { DefaultLogger, NativeConnection, Runtime, type LogLevel } from '@temporalio/worker';
+import { NativeConnection, Runtime } from '@temporalio/worker';
 import { buildActivityDeps } from './activity-deps';
+import { watchApiKeyFile } from './api-key-rotation';
 import { createWorker } from './create-worker';
 import { loadWorkerProcessOptions } from './process-options';
+import { workerRuntimeOptions } from './runtime-options';
 import { ConfigError, loadWorkerConfig } from '../config/env';
 import { startHealthServer } from '../telemetry/health-server';
-import { activityMetricsInterceptor, instrumentClients, startStatusGauges } from '../telemetry/instrument';
-import { createLogger, forwardSdkLog } from '../telemetry/logger';
+import { activityMetricsInterceptor, instrumentClients } from '../telemetry/instrument';
+import { createLogger } from '../telemetry/logger';
 import { meterMetrics } from '../telemetry/metrics';
+import { startStatusGauges, temporalStatusSource } from '../telemetry/status-gauges';
 import { connectionOptions, describeConnection } from '../temporal/connection';
 import { buildDataConverter } from '../temporal/data-converter';
 
@@ -30,18 +33,26 @@ async function main(): Promise<void> {
     throw err;
   }
   const logger = createLogger(config.logLevel);
-  const sdkLevel: LogLevel = config.logLevel === 'debug' || config.logLevel === 'trace' ? 'DEBUG' : 'INFO';
-  Runtime.install({
-    logger: new DefaultLogger(sdkLevel, forwardSdkLog(logger)),
-    // Temporal's worker metrics and ours (src/telemetry/metrics.ts) on one Prometheus endpoint.
-    ...(proc.metricsPort
-      ? { telemetryOptions: { metrics: { prometheus: { bindAddress: `${proc.listenHost}:${proc.metricsPort}` } } } }
-      : {}),
-  });
+  // Temporal Core's lines through our logger (JSON); its worker metrics and ours (src/telemetry/metrics.ts) on one
+  // Prometheus endpoint.
+  Runtime.install(
+    workerRuntimeOptions(logger, {
+      logLevel: config.logLevel,
+      ...(proc.metricsPort ? { metricsAddress: `${proc.listenHost}:${proc.metricsPort}` } : {}),
+    }),
+  );
   const metrics = proc.metricsPort ? meterMetrics(Runtime.instance().metricMeter) : undefined;
   const baseDeps = buildActivityDeps(config, logger);
   const deps = metrics ? instrumentClients(baseDeps, metrics) : baseDeps;
   const connection = await NativeConnection.connect(connectionOptions(config.temporal));
+  const stopKeyWatch = config.temporal.apiKeyFile
+    ? watchApiKeyFile({
+        file: config.temporal.apiKeyFile,
+        current: config.temporal.apiKey,
+        setApiKey: (key) => connection.setApiKey(key),
+        logger,
+      })
+    : undefined;
   const { worker } = await createWorker({
     temporal: config.temporal,
     deps,
@@ -68,7 +79,7 @@ async function main(): Promise<void> {
   });
   const stopGauges = metrics
     ? startStatusGauges({
-        client,
+        source: temporalStatusSource(client),
         tenants: config.tenants.map((t) => t.stream),
         metrics,
         intervalMs: proc.metricsStatusIntervalMs,
@@ -100,6 +111,7 @@ async function main(): Promise<void> {
     await worker.run();
   } finally {
     stopGauges?.();
+    stopKeyWatch?.();
     await health?.close();
     await connection.close();
     await deps.close();

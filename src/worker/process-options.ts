@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { durationMs } from '../config/edge-schemas';
-import { ConfigError } from '../config/env';
+import { ConfigError, withoutEmptyValues } from '../config/env';
 
 type Env = Record<string, string | undefined>;
 
@@ -56,7 +56,7 @@ const schema = z.object({
 });
 
 export function loadWorkerProcessOptions(env: Env = process.env): WorkerProcessOptions {
-  const r = schema.safeParse(env);
+  const r = schema.safeParse(withoutEmptyValues(env));
   if (!r.success)
     throw new ConfigError(
       r.error.issues.map((i) => (i.message.includes(':') ? i.message : `${String(i.path[0])}: ${i.message}`)),

@@ -157,9 +157,19 @@ describe('deploy/kubernetes', () => {
     expect(manifests.every((f) => parseAllDocuments(read(`${K8S}/${f}`)).length === 1)).toBe(true);
   });
 
-  it('the kustomization lists every manifest but the Secret example', () => {
+  it('the kustomization lists every manifest but the examples (Secret, NetworkPolicy)', () => {
     const k = doc('kustomization.yaml');
-    expect([...k.resources].sort()).toEqual(manifests.filter((f) => f !== 'secret.example.yaml').sort());
+    expect([...k.resources].sort()).toEqual(manifests.filter((f) => !f.endsWith('.example.yaml')).sort());
+    // The NetworkPolicy example lets in the ports the worker serves, and selects the worker's and the Job's pods.
+    const policy = doc('networkpolicy.example.yaml').spec;
+    expect(policy.ingress[0].ports.map((p: { port: number }) => String(p.port)).sort()).toEqual(
+      [config.HEALTH_PORT, config.METRICS_PORT].sort(),
+    );
+    expect(policy.podSelector.matchExpressions[0].values.sort()).toEqual(
+      [deployment.spec.template.metadata.labels, doc('job-start-streams.yaml').spec.template.metadata.labels]
+        .map((l) => l['app.kubernetes.io/name'])
+        .sort(),
+    );
     expect(
       Object.values(doc('secret.example.yaml').stringData).every((v) => String(v).startsWith('replace-with-')),
     ).toBe(true);

@@ -40,7 +40,7 @@ describe('activityLogger', () => {
     const shipped = lines.find((l) => l.msg === 'shipped to Datadog');
     expect(shipped).toMatchObject({
       service: 'kandji-datadog',
-      level: 30,
+      level: 'info',
       tenant: 'acme',
       stream: 'audit',
       shipped: 2,

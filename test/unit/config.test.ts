@@ -86,7 +86,7 @@ describe('loadWorkerConfig', () => {
       logLevel: 'debug',
       stalePolicy: 'restamp',
       stalePolicies: { audit: 'restamp', detections: 'restamp', threats: 'restamp' },
-      pageStoreMaxBytes: 512 * 1024 * 1024,
+      pageStoreMaxBytes: 128 * 1024 * 1024,
       snapshotChunkRows: 20_000,
     });
   });
@@ -118,7 +118,7 @@ describe('loadWorkerConfig', () => {
       logLevel: 'info',
       stalePolicy: undefined,
       stalePolicies: { audit: 'ship', detections: 'restamp', threats: 'ship' },
-      pageStoreMaxBytes: 512 * 1024 * 1024,
+      pageStoreMaxBytes: 128 * 1024 * 1024,
       snapshotChunkRows: 20_000,
     });
   });
@@ -134,13 +134,35 @@ describe('loadWorkerConfig', () => {
   });
 
   it('lists problems of all groups together', () => {
-    const e = configError({ KANDJI_API_URL: 'https://acme.api.kandji.io', TEMPORAL_ADDRESS: '', LOG_LEVEL: 'loud' });
+    const e = configError({
+      KANDJI_API_URL: 'https://acme.api.kandji.io',
+      KANDJI_DATADOG_ENCRYPTION_KEY: 'short',
+      LOG_LEVEL: 'loud',
+    });
     expect(e.problems.map((p) => p.split(':')[0]).sort()).toEqual([
       'DD_API_KEY',
       'KANDJI_API_TOKEN',
+      'KANDJI_DATADOG_ENCRYPTION_KEY',
       'LOG_LEVEL',
-      'TEMPORAL_ADDRESS',
     ]);
+  });
+
+  it("takes an empty optional variable as unset, as Compose's `${VAR:-}` passes it: its default applies", () => {
+    const empty = Object.fromEntries(
+      [
+        'TEMPORAL_ADDRESS',
+        'TEMPORAL_NAMESPACE',
+        'KANDJI_DATADOG_ENCRYPTION_KEY',
+        'KANDJI_STREAMS',
+        'KANDJI_POLL_INTERVAL',
+        'DD_LOGS_URL',
+        'DD_STALE_EVENTS',
+        'DD_SITE',
+        'LOG_LEVEL',
+        'WORKER_PAGE_MEMORY_MB',
+      ].map((name) => [name, '']),
+    );
+    expect(loadWorkerConfig({ ...base, ...empty })).toEqual(loadWorkerConfig(base));
   });
 
   it('refuses empty secrets', () => {
@@ -308,18 +330,18 @@ describe('loadWorkerConfig', () => {
       DD_SITE: 'nowhere',
       DD_LOGS_URL: 'http://proxy.example.com',
       LOG_LEVEL: 'loud',
-      TEMPORAL_NAMESPACE: '',
+      KANDJI_DATADOG_ENCRYPTION_KEY: 'short',
     });
     expect(e.problems.map((p) => p.split(':')[0]).sort()).toEqual([
       'DD_LOGS_URL',
       'DD_SITE',
       'KANDJI_API_URL',
       'KANDJI_AUDIT_PAGE_SIZE',
+      'KANDJI_DATADOG_ENCRYPTION_KEY',
       'KANDJI_POLL_INTERVAL',
       'KANDJI_START_DATE',
       'KANDJI_TENANT',
       'LOG_LEVEL',
-      'TEMPORAL_NAMESPACE',
     ]);
   });
 });

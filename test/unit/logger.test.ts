@@ -2,7 +2,7 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { toApplicationFailure } from '../../activities/failures';
 import { networkError } from '../../src/remote-errors';
-import { forwardSdkLog } from '../../src/telemetry/logger';
+import { forwardSdkLog, SERVICE_NAME } from '../../src/telemetry/logger';
 import { capturingLogger as capturing } from '../helpers/capture-logger';
 
 describe('createLogger', () => {
@@ -32,6 +32,21 @@ describe('createLogger', () => {
     logger.info({ token: 'tok-SECRET', headers: { authorization: 'Bearer SECRET' } }, 'x');
     expect(JSON.stringify(lines[0])).not.toContain('SECRET');
   });
+
+  it('writes the level as a string Datadog maps to a status, and the service of the Agent annotation', () => {
+    const { logger, lines } = capturing('trace');
+    for (const level of ['trace', 'debug', 'info', 'warn', 'error', 'fatal'] as const) logger[level]('x');
+    expect(lines.map((l) => l.level)).toEqual(['trace', 'debug', 'info', 'warn', 'error', 'fatal']);
+    expect(lines.every((l) => l.service === SERVICE_NAME)).toBe(true);
+  });
+
+  it('says whether a Temporal API key is set (`apiKey: true|false`), as the start-up line promises, never the key', () => {
+    const { logger, lines } = capturing();
+    logger.info({ temporal: { apiKey: true } }, 'worker started');
+    logger.info({ temporal: { apiKey: false } }, 'worker started');
+    logger.info({ temporal: { apiKey: 'key-SECRET' } }, 'oops');
+    expect(lines.map((l) => l.temporal.apiKey)).toEqual([true, false, '[redacted]']);
+  });
 });
 
 describe("the SDK's log lines", () => {
@@ -43,7 +58,7 @@ describe("the SDK's log lines", () => {
       meta: { activityId: '7', taskToken: 'c2VjcmV0', attempt: 2 },
     });
     expect(lines).toHaveLength(1);
-    expect(lines[0]).toMatchObject({ msg: 'Activity failed', activityId: '7', attempt: 2, sdk: true, level: 40 });
+    expect(lines[0]).toMatchObject({ msg: 'Activity failed', activityId: '7', attempt: 2, sdk: true, level: 'warn' });
     expect(lines[0]).not.toHaveProperty('taskToken');
   });
 });
