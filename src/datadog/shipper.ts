@@ -3,8 +3,10 @@
  * a 413 halves the batch, and a 400 is bisected down to the item(s) Datadog refuses. Other failures (auth, rate
  * limits, outages) propagate for the caller to retry.
  *
- * A refused item becomes a dead letter only when Datadog accepted other items of the same top-level batch: that
- * proves the endpoint works and the item itself is what it refuses. When nothing of a batch is accepted, or the
+ * A refused item becomes a dead letter only when Datadog accepted other items of the same top-level batch after
+ * refusing it, and then refused it alone once more: that proves the endpoint works and the item itself is what it
+ * refuses (a Datadog refusing everything for a while, recovering or breaking mid-bisection, dead-letters nothing).
+ * When nothing of a batch is accepted, or the
  * page has more than MAX_DEAD_LETTERS_PER_PAGE refused items, the refusal is systemic (a wrong DD_LOGS_URL, a proxy
  * answering 400 to everything) and shipping stops with a DatadogRefusedAll carrying Datadog's answer. 404, 405,
  * 407 and 415 are answers of the endpoint or a proxy, never of one record: they stop shipping at once.
@@ -210,6 +212,35 @@ export async function shipItems(
     throw new DatadogRefusedAll(message, status, body, cause && { cause });
   };
 
+  /**
+   * Judges the items refused alone, once Datadog accepted a request sent after their refusal: each is sent alone
+   * again, and only one refused again, right after that acceptance, is a dead letter. A refusal alone proves
+   * nothing by itself: a proxy or an intake answering 400 to everything for a while refuses every record, and the
+   * items refused just before it recovered (or just after it broke, when an earlier part of the batch went through)
+   * would otherwise be dropped as bad. Costs one request per refused item.
+   */
+  const judgeUnproven = async (open: OpenBatch): Promise<void> => {
+    while (open.unproven.length > 0) {
+      const dead = open.unproven[0]!;
+      const at = identities.lastIndexOf(dead.identity);
+      // Always in the list (progress holds only for the list it was made on); if not, nothing of it can be sent.
+      if (at >= 0) {
+        try {
+          await opts.send(bodyOf(at, at + 1));
+          progress.requests += 1;
+          progress.accepted += 1;
+          open.accepted += 1;
+        } catch (err) {
+          if (!splittable(err)) throw err; // Datadog failing otherwise: judged by the next attempt
+          progress.requests += 1;
+          deadLetter({ ...dead, status: err.details.status, reason: err.message });
+        }
+      }
+      open.unproven.shift();
+      opts.onProgress?.(progress);
+    }
+  };
+
   /** Ships [start, end) of the open top-level batch, bisecting refusals; items settle left to right. */
   const shipRange = async (open: OpenBatch, start: number, end: number, body?: string): Promise<void> => {
     try {
@@ -217,8 +248,8 @@ export async function shipItems(
       progress.requests += 1;
       progress.accepted += end - start;
       open.accepted += end - start;
-      // Proof the endpoint works: the refused items seen so far were refused for themselves.
-      for (const dead of open.unproven.splice(0)) deadLetter(dead);
+      // Proof the endpoint works now: the items refused alone so far are judged (judgeUnproven).
+      await judgeUnproven(open);
       settled(end - 1);
       return;
     } catch (err) {
@@ -249,9 +280,8 @@ export async function shipItems(
           err,
         );
       }
-      const dead = { identity: idOf(start), status: err.details.status, reason: err.message };
-      if (open.accepted > 0) deadLetter(dead);
-      else open.unproven.push(dead);
+      // Never dead-lettered on this refusal alone: Datadog may be refusing everything for a while (judgeUnproven).
+      open.unproven.push({ identity: idOf(start), status: err.details.status, reason: err.message });
       settled(start);
     }
   };
@@ -260,6 +290,9 @@ export async function shipItems(
   const shipBatch = async (open: OpenBatch, start: number, end: number, body?: string) => {
     progress.open = open;
     if (start < end) await shipRange(open, start, end, body);
+    // Refused after the batch's last acceptance: sent alone once more, now (a record Datadog refuses for itself is
+    // refused again; a refusal of the moment may be over).
+    if (open.accepted > 0) await judgeUnproven(open);
     if (open.accepted === 0 && open.unproven.length > 0) {
       const last = open.unproven.at(-1)!;
       refusedAll(

@@ -2,7 +2,8 @@
  * The shipper against the Datadog intake simulator, without Temporal: one poison record among 1,000 is bisected
  * out and dead-lettered, the other 999 ship once; a 413 splits batches until they fit; a systemic refusal (400 to
  * everything, a wrong path, a proxy) dead-letters nothing and stops with Datadog's answer; more than 50 refused
- * records in one call stop too; progress heartbeated during a bisection resumes without re-sending anything taken.
+ * records in one call stop too; a Datadog refusing everything for a while (it recovers, or starts, mid-bisection)
+ * dead-letters nothing; progress heartbeated during a bisection resumes without re-sending anything taken.
  */
 import { ApplicationFailure } from '@temporalio/common';
 import type { ActivityDeps, TenantDeps } from '../../activities/deps';
@@ -46,8 +47,8 @@ describe('shipItems against the intake simulator', () => {
     expect(received).toHaveLength(999);
     expect(new Set(received).size).toBe(999);
     expect(received).not.toContain('e0613');
-    // log2(1000) ≈ 10 levels, two requests a level at most.
-    expect(dd.requests.filter((r) => r.status === 400).length).toBeLessThanOrEqual(11);
+    // log2(1000) ≈ 10 levels, two requests a level at most, and the record's second refusal alone (its proof).
+    expect(dd.requests.filter((r) => r.status === 400).length).toBeLessThanOrEqual(12);
   });
 
   it('halves batches on 413 until they fit', async () => {
@@ -73,6 +74,49 @@ describe('shipItems against the intake simulator', () => {
     return err as DatadogRefusedAll;
   };
   const ids = () => dd.received.map((i) => String(i.id));
+
+  /** A send that answers 400 to everything from request `from` to request `to` (1-based), and passes the rest. */
+  const refusingBetween = (from: number, to: number) => {
+    let n = 0;
+    return async (body: string) => {
+      n += 1;
+      dd.setOutage(n >= from && n <= to, 400); // requests go one at a time
+      try {
+        await client.send(body);
+      } finally {
+        dd.setOutage(false);
+      }
+    };
+  };
+
+  it('a Datadog that answers 400 to everything and recovers in the middle of a bisection dead-letters nothing', async () => {
+    const all = items(1_000);
+    // 12 refusals: the whole batch, then halves down to the first record alone and a few records after it.
+    const dead: unknown[] = [];
+    const progress = await shipItems(
+      all,
+      all.map((i) => i.id),
+      { send: refusingBetween(1, 12), onDeadLetter: (d) => dead.push(d) },
+    );
+    expect(dead).toEqual([]);
+    expect(progress.deadLettered).toBe(0);
+    expect(progress.accepted).toBe(1_000);
+    expect(ids().sort()).toEqual(all.map((i) => i.id));
+  });
+
+  it('a Datadog that starts answering 400 to everything in the middle of a batch, for a while, dead-letters nothing', async () => {
+    const all = items(1_000);
+    dd.setPoison((item) => item.id === 'e0100'); // a bisection starts; the outage begins after its first acceptance
+    const dead: { identity: string }[] = [];
+    const progress = await shipItems(
+      all,
+      all.map((i) => i.id),
+      { send: refusingBetween(4, 14), onDeadLetter: (d) => dead.push(d) },
+    );
+    expect(dead.map((d) => d.identity)).toEqual(['e0100']); // only the record Datadog refuses for itself
+    expect(progress.accepted).toBe(999);
+    expect(ids().sort()).toEqual(all.map((i) => i.id).filter((id) => id !== 'e0100'));
+  });
 
   it('400 to everything: dead-letters nothing, stops with the answer, and later ships all 1,000 once', async () => {
     const all = items(1_000);
