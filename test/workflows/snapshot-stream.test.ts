@@ -9,7 +9,7 @@ import type { WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import type { SweepSnapshotStateInput, SweepSnapshotStateResult } from '../../activities';
 import { FailureType } from '../../workflows/shared/failure-types';
-import { backfillUpdate, resetStateUpdate } from '../../workflows/shared/messages';
+import { backfillUpdate, resetStateUpdate, resumeUpdate, stopSignal } from '../../workflows/shared/messages';
 import type { SnapshotCursor } from '../../workflows/shared/stream-status';
 import type { SnapshotState } from '../../workflows/snapshot-state';
 import { snapshotStream } from '../../workflows/snapshot-stream';
@@ -213,7 +213,9 @@ describe('snapshot stream workflow (fake activities, time-skipping server)', () 
     );
     const h = await startStream(f, 'detections');
     await statusWhere(h, 'the first activity failed', (x) => x.state === 'retrying');
-    await world.env.sleep(defaultTimings('detections').errorBackoffMs + 1_000);
+    await settled(h);
+    // `resume` cuts the failure wait short (the server's clock stays put).
+    await h.executeUpdate(resumeUpdate);
     await statusWhere(h, 'the sweep done after a failure', (x) => x.state === 'caught_up' && x.counts.sweeps === 1);
     expect(f.sweeps).toHaveLength(2);
     expect(f.sweeps[1]!.input.generation).toBe(f.sweeps[0]!.input.generation);
@@ -252,4 +254,28 @@ describe('snapshot stream workflow (fake activities, time-skipping server)', () 
     await waitFor('the forgotten state dropped', () => f.dropped.length === 1);
     expect(f.dropped[0]!.generation).toBe(f.sweeps[0]!.input.generation);
   });
+
+  it.each(['stopped', 'cancelled'] as const)(
+    'a sweep %s while it fails has what it wrote dropped (no orphaned chunks)',
+    async (how) => {
+      const f = new FakeSnapshot();
+      f.failures.push(
+        ApplicationFailure.create({
+          type: FailureType.DatadogRefusedAll,
+          message: 'Datadog refuses everything',
+          nonRetryable: true,
+          details: [{ status: 404, body: null }, { sweepProgress: null }],
+        }),
+      );
+      const h = await startStream(f, 'detections');
+      await statusWhere(h, 'blocked mid-sweep', (x) => x.state === 'blocked');
+      await settled(h);
+      if (how === 'stopped') await h.signal(stopSignal);
+      else await h.cancel();
+      await h.result().catch(() => undefined);
+      await waitFor('the abandoned generation dropped', () =>
+        f.dropped.some((d) => d.generation === f.sweeps[0]!.input.generation),
+      );
+    },
+  );
 });
