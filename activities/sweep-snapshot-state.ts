@@ -9,6 +9,7 @@
  * and the fingerprints seen since the last chunk (fewer than a chunk: under 256 KB).
  */
 import { Context } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
 import { activityLogger } from './activity-logger';
 import { tenantDeps, type ActivityDeps } from './deps';
 import { withTypedFailures } from './failures';
@@ -49,6 +50,15 @@ export interface SweepSnapshotStateInput {
    * to confirm it). Its new rows were shipped, so they are not shipped again; it counts for nothing else.
    */
   unconfirmed?: SnapshotState | null;
+  /** Progress an earlier activity of this sweep reported when its attempts ran out: resumed from there. */
+  resume?: SweepProgress | null;
+  /** The retry policy's last attempt: a failure of it reports the progress (SweepProgressDetails) to carry on. */
+  lastAttempt?: number;
+}
+
+/** The details entry a failed sweep adds, when it reports progress: small (the pending rows are in a chunk). */
+export interface SweepProgressDetails {
+  sweepProgress: SweepProgress | null;
 }
 
 export interface SweepSnapshotStateResult extends ShipBatchResult {
@@ -68,7 +78,8 @@ export interface SweepSnapshotStateResult extends ShipBatchResult {
   withoutIdentity: number;
 }
 
-interface Progress {
+/** Where a sweep is: heartbeated, and reported by a failing last attempt. */
+export interface SweepProgress {
   /** detections: the `after` cursor of the next page; threats: the next offset. */
   position: string | number | null;
   done: boolean;
@@ -98,40 +109,74 @@ export function sweepSnapshotStateActivity(deps: ActivityDeps) {
     );
     const log = activityLogger(deps, { tenant: input.tenant, stream: input.stream });
 
-    return withTypedFailures(async () => {
+    // What this sweep resumes from: the heartbeat of an earlier attempt, else the progress an earlier activity
+    // reported when its attempts ran out (carried by the workflow), else nothing.
+    const resumed = (ctx.info.heartbeatDetails as SweepProgress | undefined) ?? input.resume ?? undefined;
+    // The progress last checkpointed: heartbeated again (unchanged) while state loads, pages wait or rows ship, so a
+    // dead worker is noticed within the heartbeat timeout and a live one never looks dead. Never a progress ahead of
+    // what was shipped: a retry resuming from it would skip rows.
+    let lastCheckpoint: SweepProgress | undefined = resumed;
+    const keepAlive = () => ctx.heartbeat(lastCheckpoint);
+
+    try {
+      return await withTypedFailures(sweepOnce, ctx.info.attempt);
+    } catch (err) {
+      const last = ctx.info.attempt >= (input.lastAttempt ?? Infinity);
+      if (!(err instanceof ApplicationFailure) || !(last || err.nonRetryable)) throw err;
+      const sweepProgress = await reportable(lastCheckpoint).catch(() => null);
+      throw withDetails(err, { sweepProgress });
+    }
+
+    /** The last checkpoint with its pending rows written as a chunk, so that it is small enough to carry. */
+    async function reportable(at: SweepProgress | undefined): Promise<SweepProgress | null> {
+      if (!at || at.done) return null;
+      const pending = [...decodeFingerprints(at.pending)];
+      if (pending.length === 0) return at;
+      await chunks.write(input.generation, at.chunksWritten, pending);
+      return { ...at, chunksWritten: at.chunksWritten + 1, pending: '' };
+    }
+
+    async function sweepOnce(): Promise<SweepSnapshotStateResult> {
       // What the last complete sweep saw.
       const previous = new Fingerprint64Set(input.previous?.rows ?? 0);
       if (input.previous?.inline) for (const fp of decodeFingerprints(input.previous.inline)) previous.add(fp);
       if (input.previous)
-        for await (const part of chunks.readAll(input.previous)) for (const fp of part) previous.add(fp);
+        for await (const part of chunks.readAll(input.previous, keepAlive)) for (const fp of part) previous.add(fp);
       if (input.legacySeen) for (const fp of fromLegacyFingerprints(input.legacySeen)) previous.add(fp);
       // Shipped by a sweep still waiting for confirmation: not shipped again, not counted as previous rows.
       const unconfirmed = new Fingerprint64Set(input.unconfirmed?.rows ?? 0);
       if (input.unconfirmed)
-        for await (const part of chunks.readAll(input.unconfirmed)) for (const fp of part) unconfirmed.add(fp);
+        for await (const part of chunks.readAll(input.unconfirmed, keepAlive))
+          for (const fp of part) unconfirmed.add(fp);
 
       // What this sweep has seen so far: the chunks written by earlier attempts, then the heartbeat's pending part.
-      const resumed = ctx.info.heartbeatDetails as Progress | undefined;
-      const sweep: Progress = resumed ?? {
-        position: input.stream === 'threats' ? 0 : null,
-        done: false,
-        chunksWritten: 0,
-        pending: '',
-        rows: 0,
-        fresh: 0,
-        pages: 0,
-        matched: 0,
-        ship: { shipped: 0, batches: 0, deadLettered: 0, trimmed: 0, stale: 0 },
-      };
+      const sweep: SweepProgress = resumed
+        ? structuredClone(resumed)
+        : {
+            position: input.stream === 'threats' ? 0 : null,
+            done: false,
+            chunksWritten: 0,
+            pending: '',
+            rows: 0,
+            fresh: 0,
+            pages: 0,
+            matched: 0,
+            ship: { shipped: 0, batches: 0, deadLettered: 0, trimmed: 0, stale: 0 },
+          };
       const current = new Fingerprint64Set(Math.max(previous.size, 1024));
-      for (let i = 0; i < sweep.chunksWritten; i++)
+      for (let i = 0; i < sweep.chunksWritten; i++) {
         for (const fp of await chunks.read(input.generation, i)) current.add(fp);
+        keepAlive();
+      }
       let pending: bigint[] = [...decodeFingerprints(sweep.pending)];
       for (const fp of pending) current.add(fp);
       for (const fp of decodeFingerprints(sweep.inline ?? '')) current.add(fp);
       const deadLetters: ShipBatchResult['deadLetters'] = [];
       let stalePolicy: ShipBatchResult['stale']['policy'] = deps.stalePolicy ?? 'ship';
-      const checkpoint = () => ctx.heartbeat({ ...sweep, pending: encodeFingerprints(pending) });
+      const checkpoint = () => {
+        lastCheckpoint = { ...sweep, pending: encodeFingerprints(pending), ship: { ...sweep.ship } };
+        keepAlive();
+      };
 
       /** Ships the rows of one page not seen before; remembers every row of the page. */
       const shipUnseen = async (rows: Record<string, unknown>[]) => {
@@ -151,7 +196,8 @@ export function sweepSnapshotStateActivity(deps: ActivityDeps) {
         const shipped = await shipRecords(
           deps,
           { tenant: input.tenant, stream: input.stream, records: fresh },
-          { signal: ctx.cancellationSignal },
+          // Bisecting a refused batch can take many requests: heartbeat (the last checkpoint) after each.
+          { signal: ctx.cancellationSignal, onBatchDone: keepAlive },
         );
         sweep.fresh += fresh.length;
         sweep.ship.shipped += shipped.shipped;
@@ -176,11 +222,10 @@ export function sweepSnapshotStateActivity(deps: ActivityDeps) {
         }
       };
 
-      const keepAlive = () => checkpoint();
       while (!sweep.done) {
         const page = await readSnapshotPage(kandji, input.stream, sweep.position, sweep.pages, {
           signal: ctx.cancellationSignal,
-          keepAlive: keepAlive,
+          keepAlive,
         });
         await shipUnseen(page.rows);
         sweep.position = page.next;
@@ -223,16 +268,30 @@ export function sweepSnapshotStateActivity(deps: ActivityDeps) {
         trimmed: sweep.ship.trimmed,
         stale: { count: sweep.ship.stale, policy: stalePolicy },
       };
-    }, ctx.info.attempt);
+    }
   };
 }
 
+/** The same failure with one more details entry (after the others: details[0] keeps its meaning). */
+function withDetails(err: ApplicationFailure, extra: { sweepProgress: SweepProgress | null }): ApplicationFailure {
+  return ApplicationFailure.create({
+    type: err.type ?? undefined,
+    message: err.message,
+    nonRetryable: err.nonRetryable ?? undefined,
+    nextRetryDelay: err.nextRetryDelay ?? undefined,
+    details: [...(err.details ?? []), extra],
+    cause: err.cause,
+    category: err.category ?? undefined,
+  });
+}
+
 export function dropSnapshotStateActivity() {
-  /** Ends the chunk workflows of a state that is no longer current. */
+  /** Ends the chunk workflows of a state that is no longer current (or of a sweep abandoned mid-way). */
   return async function dropSnapshotState(input: { state: SnapshotState }): Promise<void> {
     const ctx = Context.current();
     await new SnapshotChunks(ctx.client, ctx.info.workflowExecution?.workflowId ?? '', ctx.info.taskQueue).drop(
       input.state,
+      () => ctx.heartbeat(),
     );
   };
 }

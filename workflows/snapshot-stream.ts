@@ -5,17 +5,24 @@
  * in chunks outside this workflow (snapshot-state.ts); this workflow keeps only which generation is current.
  */
 import {
+  ActivityFailure,
+  ApplicationFailure,
+  CancellationScope,
   allHandlersFinished,
   condition,
+  isCancellation,
   continueAsNew,
   log,
   patched,
   proxyActivities,
+  setHandler,
   uuid4,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import { activityRetry } from './activity-retry';
 import { installBackfillHandlers } from './backfills';
+import type { SweepProgress, SweepProgressDetails } from '../activities/sweep-snapshot-state';
+import { resetStateUpdate } from './shared/messages';
 import type { SnapshotStreamInput } from './shared/stream-input';
 import type { StreamStatus } from './shared/stream-status';
 import { recordShipment } from './shipment';
@@ -27,6 +34,11 @@ import { createStreamRuntime, type StreamRuntime } from './stream-runtime';
 export const STATE_IN_CHUNKS = 'snapshot-state-in-chunks';
 /** Marks runs that hold a suspiciously small sweep until the next one confirms it (instead of committing it). */
 export const CONFIRM_SHORT_SWEEPS = 'snapshot-confirm-short-sweeps';
+/**
+ * Marks runs that commit the new state in status before dropping the old, drop beside the sweeps (heartbeating),
+ * carry a failing sweep's progress, and drop what a stopped or cancelled sweep wrote.
+ */
+export const STATE_HYGIENE = 'snapshot-state-hygiene';
 
 /**
  * A sweep that sees less than this fraction of the committed state's rows (when that state holds at least
@@ -108,18 +120,27 @@ async function sweepLoop(
 ): Promise<SnapshotState | null> {
   const now = () => new Date().toISOString();
   const { status } = runtime;
+  // Runs from here on: the state is committed in status before the old one is dropped, drops run beside the sweeps
+  // (heartbeating), a failing sweep's progress is carried to the next activity and across continue-as-new, and a
+  // sweep abandoned (stop, cancel) has its chunks ended. The patch keeps replays of earlier runs as they were.
+  const hygiene = patched(STATE_HYGIENE);
+  const fetchAttempts = input.timings.fetchAttempts ?? 10;
   const { sweepSnapshotState } = proxyActivities<Activities>({
-    // A sweep of a large tenant reads thousands of pages under the request budget.
+    // A sweep of a large tenant reads thousands of pages under the request budget; it heartbeats all along.
     startToCloseTimeout: '6 hours',
     heartbeatTimeout: '1 minute',
-    retry: activityRetry(input.timings.fetchAttempts ?? 10),
+    retry: activityRetry(fetchAttempts),
   });
-  const { dropSnapshotState } = proxyActivities<Activities>({
-    startToCloseTimeout: '10 minutes',
-    retry: activityRetry(10),
-  });
+  const { dropSnapshotState } = proxyActivities<Activities>(
+    hygiene
+      ? // Heartbeats after each chunk: a worker that dies holding it is noticed within a minute.
+        { startToCloseTimeout: '10 minutes', heartbeatTimeout: '1 minute', retry: activityRetry(10) }
+      : { startToCloseTimeout: '10 minutes', retry: activityRetry(10) },
+  );
+  const drops = hygiene ? new BackgroundDrops(input.drops ?? [], dropSnapshotState) : null;
   const drop = async (old: SnapshotState, what: string) => {
     if (old.chunks === 0) return; // an inline state has no chunk workflows
+    if (drops) return drops.add(old);
     await dropSnapshotState({ state: old }).catch((err: unknown) =>
       log.warn(`${what} snapshot state not dropped`, { error: String(err) }),
     );
@@ -130,6 +151,8 @@ async function sweepLoop(
   let unconfirmed = input.unconfirmed ?? null;
   // Re-ships taken by the sweep in flight: a failing sweep that continues as new carries them too.
   let inFlight: string[] = [];
+  // The sweep in flight (its generation, and the progress its last failed activity reported), while it runs.
+  let sweeping: NonNullable<SnapshotStreamInput['sweep']> | null = hygiene ? (input.sweep ?? null) : null;
   const continueWith = () =>
     continueAsNew<typeof snapshotStream>({
       ...input,
@@ -139,96 +162,216 @@ async function sweepLoop(
       carried: runtime.carried(),
       reship: [...inFlight, ...backfills.pending],
       unconfirmed,
+      ...(drops ? { drops: drops.pending(), sweep: sweeping } : {}),
     });
   // A failing sweep continues as new too, with the committed state.
   runtime.setContinueAsNew(continueWith);
-
-  while (await runtime.nextRound()) {
-    const startedAt = now();
-    const reship = backfills.pending.splice(0);
-    inFlight = reship;
-    const generation = `${status.counts.sweeps + 1}-${uuid4().slice(0, 8)}`;
-    const sweep = await runtime.untilDone('sweep', () =>
-      sweepSnapshotState({
-        tenant: input.tenant,
-        stream: input.stream,
-        previous: state,
-        legacySeen,
-        generation,
-        reship: reship.length > 0,
-        ...(unconfirmed ? { unconfirmed: unconfirmed.state } : {}),
-      }),
-    );
-    if (!sweep) {
-      backfills.pending.unshift(...reship);
-      break;
-    }
-    inFlight = [];
-    /** Counts the sweep in status: once the generations it replaces are dropped (a status shows no stale work). */
-    const recordSweep = () => {
-      status.lastPollAt = startedAt;
-      status.counts.pages += sweep.pages;
-      status.counts.fetched += sweep.fresh;
-      status.counts.sweeps += 1;
-      if (sweep.withoutIdentity > 0)
-        status.counts.shippedWithoutIdentity = (status.counts.shippedWithoutIdentity ?? 0) + sweep.withoutIdentity;
-      recordShipment(status, sweep);
-    };
-
-    // A sweep that saw a small fraction of the state is committed only once the next sweep agrees with it (the
-    // patch keeps replays of earlier runs, which committed every sweep, as they were).
-    const short = isShortSweep(sweep.known, sweep.previousRows);
-    const confirming = (short || unconfirmed !== null) && patched(CONFIRM_SHORT_SWEEPS);
-    if (confirming && short && !(unconfirmed && sweepsAgree(sweep.known, unconfirmed.known))) {
-      // Not committed: the state stays; this sweep's generation is held (what it shipped is not shipped again) in
-      // place of any earlier short one, and the next sweep comes soon. Its re-ships are done again by that sweep.
-      const replaced = unconfirmed;
-      unconfirmed = { state: sweep.state, known: sweep.known };
-      if (replaced) await drop(replaced.state, 'unconfirmed');
-      recordSweep();
-      status.counts.unconfirmedSweeps = (status.counts.unconfirmedSweeps ?? 0) + 1;
-      backfills.pending.unshift(...reship);
-      log.warn('sweep saw a small fraction of the last one; not committed until the next sweep confirms it', {
-        stream: input.stream,
-        known: sweep.known,
-        previousRows: sweep.previousRows,
-      });
-      status.state = 'running';
-      await condition(
-        () => runtime.stopRequested() || status.paused === true,
-        Math.min(input.timings.pollIntervalMs, CONFIRM_SWEEP_DELAY_MS),
-      );
-      continue;
-    }
-    // Commit: from here on the new generation is the state; the old one (and a held short sweep) is dropped.
-    const old = state;
-    state = sweep.state;
+  // An operator's reset: forget the state (its chunks are dropped); the next sweep starts at once.
+  let reset = false;
+  setHandler(resetStateUpdate, () => {
+    const forgotten = state?.rows ?? 0;
+    reset = true;
+    return { forgotten };
+  });
+  const applyReset = async () => {
+    if (!reset) return;
+    reset = false;
+    log.warn('snapshot state reset by an operator: the next sweep ships every current row', { stream: input.stream });
+    if (state) await drop(state, 'reset');
+    if (unconfirmed) await drop(unconfirmed.state, 'unconfirmed');
+    state = null;
+    unconfirmed = null;
     legacySeen = undefined;
-    if (old) await drop(old, 'old');
-    if (confirming && unconfirmed) {
-      const held = unconfirmed;
-      unconfirmed = null;
-      await drop(held.state, 'unconfirmed');
-    }
-    for (const b of status.backfills ?? []) {
-      if (reship.includes(b.id) && b.state === 'running')
-        Object.assign(b, { state: 'done', shipped: sweep.shipped, finishedAt: now() });
-    }
-    recordSweep();
-    // The committed state rides in status too: a later start reads it back even from a terminated run.
-    status.cursor = { since: startedAt, known: sweep.known, state };
-    status.counts.gone += sweep.gone;
+    status.cursor = { ...(status.cursor as SnapshotStreamInput['cursor']), known: 0, state: null };
+  };
 
-    status.state = 'caught_up';
-    status.caughtUpAt = now();
-    backfills.sleep();
-    await condition(
-      () => backfills.woken() || runtime.stopRequested() || status.paused === true,
-      input.timings.pollIntervalMs,
-    );
-    if (!runtime.stopRequested()) status.state = 'running';
+  try {
+    while (await runtime.nextRound()) {
+      await applyReset();
+      drops?.retryFailed();
+      const startedAt = now();
+      const reship = backfills.pending.splice(0);
+      inFlight = reship;
+      const generation = sweeping?.generation ?? `${status.counts.sweeps + 1}-${uuid4().slice(0, 8)}`;
+      if (hygiene) sweeping = { generation, progress: sweeping?.progress ?? null };
+      const sweep = await runtime.untilDone('sweep', async () => {
+        try {
+          return await sweepSnapshotState({
+            tenant: input.tenant,
+            stream: input.stream,
+            previous: state,
+            legacySeen,
+            generation,
+            reship: reship.length > 0,
+            ...(unconfirmed ? { unconfirmed: unconfirmed.state } : {}),
+            ...(sweeping ? { resume: sweeping.progress, lastAttempt: fetchAttempts } : {}),
+          });
+        } catch (err) {
+          // The progress its last attempt reported: the next activity of this sweep resumes there.
+          if (sweeping) sweeping.progress = reportedProgress(err) ?? sweeping.progress;
+          throw err;
+        }
+      });
+      if (!sweep) {
+        backfills.pending.unshift(...reship);
+        // Stopped mid-sweep: what it wrote is no one's state.
+        if (sweeping) await drop(abandoned(sweeping), 'abandoned');
+        sweeping = null;
+        break;
+      }
+      sweeping = null;
+      inFlight = [];
+      /** Counts the sweep in status: once the generations it replaces are dropped (a status shows no stale work). */
+      const recordSweep = () => {
+        status.lastPollAt = startedAt;
+        status.counts.pages += sweep.pages;
+        status.counts.fetched += sweep.fresh;
+        status.counts.sweeps += 1;
+        if (sweep.withoutIdentity > 0)
+          status.counts.shippedWithoutIdentity = (status.counts.shippedWithoutIdentity ?? 0) + sweep.withoutIdentity;
+        recordShipment(status, sweep);
+      };
+
+      // A sweep that saw a small fraction of the state is committed only once the next sweep agrees with it (the
+      // patch keeps replays of earlier runs, which committed every sweep, as they were).
+      const short = isShortSweep(sweep.known, sweep.previousRows);
+      const confirming = (short || unconfirmed !== null) && patched(CONFIRM_SHORT_SWEEPS);
+      if (confirming && short && !(unconfirmed && sweepsAgree(sweep.known, unconfirmed.known))) {
+        // Not committed: the state stays; this sweep's generation is held (what it shipped is not shipped again) in
+        // place of any earlier short one, and the next sweep comes soon. Its re-ships are done again by that sweep.
+        const replaced = unconfirmed;
+        unconfirmed = { state: sweep.state, known: sweep.known };
+        if (replaced) await drop(replaced.state, 'unconfirmed');
+        recordSweep();
+        status.counts.unconfirmedSweeps = (status.counts.unconfirmedSweeps ?? 0) + 1;
+        backfills.pending.unshift(...reship);
+        log.warn('sweep saw a small fraction of the last one; not committed until the next sweep confirms it', {
+          stream: input.stream,
+          known: sweep.known,
+          previousRows: sweep.previousRows,
+        });
+        status.state = 'running';
+        await condition(
+          () => runtime.stopRequested() || status.paused === true,
+          Math.min(input.timings.pollIntervalMs, CONFIRM_SWEEP_DELAY_MS),
+        );
+        continue;
+      }
+      // Commit: from here on the new generation is the state; the old one (and a held short sweep) is dropped.
+      const old = state;
+      state = sweep.state;
+      legacySeen = undefined;
+      const held = confirming ? unconfirmed : null;
+      if (held) unconfirmed = null;
+      const commit = () => {
+        for (const b of status.backfills ?? []) {
+          if (reship.includes(b.id) && b.state === 'running')
+            Object.assign(b, { state: 'done', shipped: sweep.shipped, finishedAt: now() });
+        }
+        recordSweep();
+        // The committed state rides in status too: a later start reads it back even from a terminated run.
+        status.cursor = { since: startedAt, known: sweep.known, state };
+        status.counts.gone += sweep.gone;
+      };
+      // From this version on the new state is in status before the old one is dropped: a run terminated between
+      // the two leaves a status that names the state it had, never one already dropped.
+      if (hygiene) commit();
+      if (old) await drop(old, 'old');
+      if (held) await drop(held.state, 'unconfirmed');
+      if (!hygiene) commit();
+
+      status.state = 'caught_up';
+      status.caughtUpAt = now();
+      backfills.sleep();
+      await condition(
+        () => backfills.woken() || reset || runtime.stopRequested() || status.paused === true,
+        input.timings.pollIntervalMs,
+      );
+      if (!runtime.stopRequested()) status.state = 'running';
+    }
+    // A short sweep still held when the stream stops is dropped: it was never the state.
+    if (unconfirmed) await drop(unconfirmed.state, 'unconfirmed');
+    await drops?.finish();
+  } catch (err) {
+    // Cancelled: what is no one's state any more (a sweep in flight, a held short sweep, pending drops) is dropped
+    // first. The committed state stays (status names it) for a later start.
+    if (!drops || !isCancellation(err)) throw err;
+    await CancellationScope.nonCancellable(async () => {
+      if (sweeping) await drop(abandoned(sweeping), 'abandoned');
+      if (unconfirmed) await drop(unconfirmed.state, 'unconfirmed');
+      await drops.finish();
+    });
+    throw err;
   }
-  // A short sweep still held when the stream stops is dropped: it was never the state.
-  if (unconfirmed) await drop(unconfirmed.state, 'unconfirmed');
   return state;
+}
+
+/** The chunks a sweep abandoned mid-way may have written: as many as it reported, and any past them. */
+function abandoned(sweep: NonNullable<SnapshotStreamInput['sweep']>): SnapshotState {
+  return { generation: sweep.generation, chunks: Math.max(1, sweep.progress?.chunksWritten ?? 0), rows: 0 };
+}
+
+/** The progress a failed sweep activity reported (SweepProgressDetails), if any. */
+function reportedProgress(err: unknown): SweepProgress | undefined {
+  const failure = err instanceof ActivityFailure && err.cause instanceof ApplicationFailure ? err.cause : undefined;
+  for (const d of failure?.details ?? []) {
+    if (d && typeof d === 'object' && 'sweepProgress' in d)
+      return (d as SweepProgressDetails).sweepProgress ?? undefined;
+  }
+  return undefined;
+}
+
+/**
+ * Drops of generations no longer current, run beside the sweeps: a drop never holds the next sweep. One that fails
+ * (its retries spent) is tried again at the next round; those not done are carried across continue-as-new.
+ */
+class BackgroundDrops {
+  private readonly running = new Map<string, Promise<void>>();
+  private readonly failed = new Map<string, SnapshotState>();
+  private readonly states = new Map<string, SnapshotState>();
+
+  constructor(
+    carried: SnapshotState[],
+    private readonly dropActivity: (input: { state: SnapshotState }) => Promise<void>,
+  ) {
+    for (const s of carried) this.add(s);
+  }
+
+  add(state: SnapshotState): void {
+    if (this.running.has(state.generation)) return;
+    this.states.set(state.generation, state);
+    this.failed.delete(state.generation);
+    const run = this.dropActivity({ state }).then(
+      () => {
+        this.states.delete(state.generation);
+      },
+      (err: unknown) => {
+        log.warn('snapshot state not dropped; tried again at the next sweep', {
+          generation: state.generation,
+          error: String(err),
+        });
+        this.failed.set(state.generation, state);
+      },
+    );
+    this.running.set(
+      state.generation,
+      run.finally(() => this.running.delete(state.generation)),
+    );
+  }
+
+  retryFailed(): void {
+    for (const s of [...this.failed.values()]) this.add(s);
+  }
+
+  /** Generations not dropped yet (running or failed): carried across continue-as-new. */
+  pending(): SnapshotState[] {
+    return [...this.states.values()];
+  }
+
+  /** Waits for the drops running, then tries those that failed (e.g. cancelled with the workflow) once more. */
+  async finish(): Promise<void> {
+    await Promise.all(this.running.values());
+    this.retryFailed();
+    await Promise.all(this.running.values());
+  }
 }

@@ -102,7 +102,8 @@ function stateAfter(type: string): FailedState {
     isAuthFailure(type) ||
     type === FailureType.KandjiBadResponse ||
     type === FailureType.KandjiUnsafeLink ||
-    type === FailureType.DatadogRefusedAll
+    type === FailureType.DatadogRefusedAll ||
+    type === FailureType.SnapshotStateMissing
   )
     return 'blocked';
   if (type === FailureType.KandjiNotFound) return 'unavailable';

@@ -59,6 +59,7 @@ const commands = {
   backfill: z.object({ ...common, streams: streamList.optional(), from: isoTime, to: isoTime }),
   'cancel-backfill': z.object({ ...common, streams: streamList.optional(), id: z.string().min(1).optional() }),
   'move-cursor': z.object({ ...common, to: isoTime }),
+  'reset-state': z.object({ ...common, streams: streamList.optional(), yes: z.boolean().default(false) }),
   list: z.object({ json: z.boolean().default(false) }),
 };
 
@@ -81,6 +82,7 @@ export type Command =
   | { name: 'backfill'; opts: z.output<typeof commands.backfill> }
   | { name: 'cancel-backfill'; opts: z.output<(typeof commands)['cancel-backfill']> }
   | { name: 'move-cursor'; opts: z.output<(typeof commands)['move-cursor']> }
+  | { name: 'reset-state'; opts: z.output<(typeof commands)['reset-state']> }
   | { name: 'list'; opts: z.output<typeof commands.list> };
 
 const OPTIONS = {
@@ -93,6 +95,7 @@ const OPTIONS = {
   from: { type: 'string' },
   to: { type: 'string' },
   id: { type: 'string' },
+  yes: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 

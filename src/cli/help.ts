@@ -116,6 +116,15 @@ const COMMANDS: Record<CommandName, CommandHelp> = {
     options: [['--to TIME', 'where the audit cursor moves to (required)']],
     examples: [['move-cursor --to 2026-01-31T08:00:00Z']],
   },
+  'reset-state': {
+    synopsis: '[STREAM...] --yes',
+    summary:
+      'detections, threats: forget what the sweeps saw; the next sweep (at once) ships every current row again. The way out of a missing state chunk',
+    details:
+      'Causes duplicates in Datadog on purpose: without --yes it only says how many rows each stream would ship again.',
+    options: [['--yes', 'do it (without: announce the duplicates it would cause, and change nothing)']],
+    examples: [['reset-state detections', 'announce'], ['reset-state detections --yes']],
+  },
   'cancel-backfill': {
     synopsis: '[STREAM...] [--id ID]',
     summary: 'cancel running backfills (all, or the one with this id)',

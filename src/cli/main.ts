@@ -3,6 +3,7 @@ import type { Client } from '@temporalio/client';
 import { parseCommand, UsageError, type Command } from './args';
 import { formatStatusTable } from './format-status';
 import { helpText } from './help';
+import { resetStateCommand } from './reset-state';
 import { startLines } from './start-lines';
 import { backfillRequestSchema, describeIssues } from '../../workflows/shared/messages';
 import { ConfigError, loadTemporalConfig, loadTenantConfigs, type TenantConfig } from '../config/env';
@@ -134,6 +135,8 @@ async function runOne(
       }
       return 0;
     }
+    case 'reset-state':
+      return resetStateCommand(client, tenant, command.opts, out);
     case 'stop': {
       for (const name of command.opts.streams ?? tenant.streams) {
         const r = await stopStream(client, tenant.tenant, name, command.opts['no-wait'] ? 0 : 120_000);

@@ -167,7 +167,11 @@ export class Harness {
     return child;
   }
 
-  /** Stops a worker abruptly: in-flight activities are cancelled, nothing is awaited gracefully. */
+  /**
+   * Stops an in-process worker with a shutdown, not a crash: the SDK cancels its in-flight activities and waits out
+   * their grace period, so their failures and last heartbeats reach the server. For a worker that dies (kill -9, a
+   * lost node), spawn one with spawnWorkerProcess and `sigkill` it.
+   */
   async killWorker(worker: Worker): Promise<void> {
     const entry = this.workers.find((w) => w.worker === worker);
     if (!entry) return;

@@ -38,7 +38,7 @@ describe('parseCommand', () => {
       (argv) => {
         const e = usageError(argv);
         expect(e.message).toBe(
-          'unknown command "bogus"; expected one of start, status, stop, pause, resume, backfill, cancel-backfill, move-cursor, list',
+          'unknown command "bogus"; expected one of start, status, stop, pause, resume, backfill, cancel-backfill, move-cursor, reset-state, list',
         );
         expect(e.command).toBeUndefined();
       },
@@ -250,6 +250,16 @@ describe('parseCommand', () => {
 
     it('rejects a value for the boolean --json', () => {
       usageError(['status', '--json=yes']);
+    });
+  });
+
+  describe('reset-state', () => {
+    it('announces unless --yes is given; takes snapshot streams as arguments', () => {
+      expect(parseCommand(['reset-state', 'detections'])).toEqual({
+        name: 'reset-state',
+        opts: { streams: ['detections'], yes: false },
+      });
+      expect(parseCommand(['reset-state', '--yes'])).toEqual({ name: 'reset-state', opts: { yes: true } });
     });
   });
 

@@ -6,8 +6,10 @@
 import { randomUUID } from 'node:crypto';
 import { Context } from '@temporalio/activity';
 import type { WorkflowHandle } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
 import type { SweepSnapshotStateInput, SweepSnapshotStateResult } from '../../activities';
-import { backfillUpdate } from '../../workflows/shared/messages';
+import { FailureType } from '../../workflows/shared/failure-types';
+import { backfillUpdate, resetStateUpdate, resumeUpdate, stopSignal } from '../../workflows/shared/messages';
 import type { SnapshotCursor } from '../../workflows/shared/stream-status';
 import type { SnapshotState } from '../../workflows/snapshot-state';
 import { snapshotStream } from '../../workflows/snapshot-stream';
@@ -20,9 +22,16 @@ class FakeSnapshot {
   readonly sweeps: { input: SweepSnapshotStateInput; at: number }[] = [];
   readonly dropped: SnapshotState[] = [];
   rows = 40;
+  /** Failures the next sweep activities throw, in order. */
+  readonly failures: Error[] = [];
+  /** While set, every drop attempt fails (a drop that keeps failing, retried with backoff). */
+  dropFails = false;
+  dropAttempts = 0;
 
   async sweep(input: SweepSnapshotStateInput): Promise<SweepSnapshotStateResult> {
     this.sweeps.push({ input, at: Context.current().info.currentAttemptScheduledTimestampMs });
+    const failure = this.failures.shift();
+    if (failure) throw failure;
     const fresh = input.previous && !input.reship ? 0 : this.rows;
     return {
       state: { generation: input.generation, chunks: 1, rows: this.rows },
@@ -52,8 +61,12 @@ const fakeOf = (tenant: string) =>
 const activities = {
   sweepSnapshotState: (input: SweepSnapshotStateInput) => fakeOf(input.tenant).sweep(input),
   dropSnapshotState: async ({ state }: { state: SnapshotState }) => {
-    for (const f of fakes.values())
-      if (f.sweeps.some((s) => s.input.generation === state.generation)) f.dropped.push(state);
+    for (const f of fakes.values()) {
+      if (!f.sweeps.some((s) => s.input.generation === state.generation)) continue;
+      f.dropAttempts += 1;
+      if (f.dropFails) throw new Error('the chunk workflows did not answer');
+      f.dropped.push(state);
+    }
   },
 };
 
@@ -128,4 +141,141 @@ describe('snapshot stream workflow (fake activities, time-skipping server)', () 
     expect(s.backfills?.[0]).toMatchObject({ id: accepted.id, shipped: 40 });
     expect(s.counts.shipped).toBe(80);
   });
+
+  it('every activity a snapshot stream schedules notices a dead worker within minutes: a heartbeat timeout, or a start-to-close of at most 3 minutes', async () => {
+    const f = new FakeSnapshot();
+    const h = await startStream(f, 'detections');
+    await statusWhere(h, 'the first sweep', (x) => x.state === 'caught_up' && x.counts.sweeps === 1);
+    await settled(h);
+    // A second sweep (a reset starts it at once) and the drop of the first generation: every kind of step.
+    await h.executeUpdate(resetStateUpdate);
+    await statusWhere(h, 'the second sweep', (x) => x.state === 'caught_up' && x.counts.sweeps === 2);
+    await waitFor('the old state dropped', () => f.dropped.length === 1);
+    await settled(h);
+
+    const scheduled = [];
+    for (const e of (await h.fetchHistory()).events ?? []) {
+      const a = e.activityTaskScheduledEventAttributes;
+      if (a) scheduled.push(a);
+    }
+    const types = scheduled.map((a) => a.activityType?.name);
+    expect(types).toEqual(expect.arrayContaining(['sweepSnapshotState', 'dropSnapshotState']));
+    const seconds = (d: { seconds?: unknown } | null | undefined) => Number(d?.seconds ?? 0);
+    const noticedWithin = scheduled.map((a) => ({
+      activity: a.activityType?.name,
+      seconds: seconds(a.heartbeatTimeout) > 0 ? seconds(a.heartbeatTimeout) : seconds(a.startToCloseTimeout),
+    }));
+    for (const n of noticedWithin) expect(n).toEqual({ activity: n.activity, seconds: expect.any(Number) });
+    expect(noticedWithin.filter((n) => !(n.seconds > 0 && n.seconds <= 180))).toEqual([]);
+  });
+
+  it('a drop that keeps failing never holds the next sweep, and status names the new state while the old one is being dropped', async () => {
+    const f = new FakeSnapshot();
+    f.dropFails = true;
+    const h = await startStream(f, 'detections');
+    const wakeUp = () =>
+      h.executeUpdate(backfillUpdate, {
+        args: [{ from: new Date(Date.now() - 3_600_000).toISOString(), to: new Date().toISOString() }],
+      });
+    await statusWhere(h, 'the first sweep', (x) => x.state === 'caught_up' && x.counts.sweeps === 1);
+    await settled(h);
+    // The server's clock does not move: the failing drop waits in its retry backoff, for ever.
+    await wakeUp();
+    await waitFor('the old generation being dropped', () => f.dropAttempts >= 1);
+    const s = await statusWhere(h, 'the second sweep committed', (x) => x.counts.sweeps === 2);
+    expect((s.cursor as SnapshotCursor).state?.generation).toBe(f.sweeps[1]!.input.generation);
+    await settled(h);
+    await wakeUp();
+    await statusWhere(h, 'a third sweep while the drop is still failing', (x) => x.counts.sweeps === 3);
+    expect(f.dropped).toHaveLength(0);
+  });
+
+  it('a sweep whose activity ran out of attempts resumes, in the next activity, from the progress that activity reported', async () => {
+    const f = new FakeSnapshot();
+    const progress = {
+      position: 'after-page-7',
+      done: false,
+      chunksWritten: 3,
+      pending: '',
+      rows: 7_000,
+      fresh: 7_000,
+      pages: 7,
+      matched: 0,
+      ship: { shipped: 7_000, batches: 7, deadLettered: 0, trimmed: 0, stale: 0 },
+    };
+    f.failures.push(
+      ApplicationFailure.create({
+        type: FailureType.DatadogUnavailable,
+        message: 'Datadog answered 503',
+        nonRetryable: true,
+        details: [{ status: 503, body: null }, { sweepProgress: progress }],
+      }),
+    );
+    const h = await startStream(f, 'detections');
+    await statusWhere(h, 'the first activity failed', (x) => x.state === 'retrying');
+    await settled(h);
+    // `resume` cuts the failure wait short (the server's clock stays put).
+    await h.executeUpdate(resumeUpdate);
+    await statusWhere(h, 'the sweep done after a failure', (x) => x.state === 'caught_up' && x.counts.sweeps === 1);
+    expect(f.sweeps).toHaveLength(2);
+    expect(f.sweeps[1]!.input.generation).toBe(f.sweeps[0]!.input.generation);
+    expect(f.sweeps[1]!.input.resume).toEqual(progress);
+  });
+
+  it('a missing chunk of the committed state blocks the stream with the way out in its message, instead of retrying for ever', async () => {
+    const f = new FakeSnapshot();
+    f.failures.push(
+      ApplicationFailure.create({
+        type: FailureType.SnapshotStateMissing,
+        message: 'snapshot state chunk x/state/1-a/0 is missing: `reset-state` sweeps again from nothing',
+        nonRetryable: true,
+      }),
+    );
+    const h = await startStream(f, 'detections');
+    const s = await statusWhere(h, 'blocked', (x) => x.state === 'blocked');
+    expect(s.lastError).toMatchObject({ type: FailureType.SnapshotStateMissing, during: 'sweep' });
+    expect(s.lastError?.message).toContain('reset-state');
+  });
+
+  it('reset-state forgets the committed state: the next sweep starts at once from nothing and re-ships every row', async () => {
+    const f = new FakeSnapshot();
+    const h = await startStream(f, 'detections');
+    await statusWhere(h, 'the first sweep', (x) => x.state === 'caught_up' && x.counts.sweeps === 1);
+    await settled(h);
+    const answer = await h.executeUpdate(resetStateUpdate);
+    expect(answer).toEqual({ forgotten: 40 });
+    const s = await statusWhere(
+      h,
+      'the sweep after the reset',
+      (x) => x.state === 'caught_up' && x.counts.sweeps === 2,
+    );
+    expect(f.sweeps[1]!.input.previous).toBeNull();
+    expect(s.counts.shipped).toBe(80);
+    await waitFor('the forgotten state dropped', () => f.dropped.length === 1);
+    expect(f.dropped[0]!.generation).toBe(f.sweeps[0]!.input.generation);
+  });
+
+  it.each(['stopped', 'cancelled'] as const)(
+    'a sweep %s while it fails has what it wrote dropped (no orphaned chunks)',
+    async (how) => {
+      const f = new FakeSnapshot();
+      f.failures.push(
+        ApplicationFailure.create({
+          type: FailureType.DatadogRefusedAll,
+          message: 'Datadog refuses everything',
+          nonRetryable: true,
+          details: [{ status: 404, body: null }, { sweepProgress: null }],
+        }),
+      );
+      const h = await startStream(f, 'detections');
+      await statusWhere(h, 'blocked mid-sweep', (x) => x.state === 'blocked');
+      await settled(h);
+      if (how === 'stopped') await h.signal(stopSignal);
+      else await h.cancel();
+      await h.result().catch(() => undefined);
+      await waitFor('the abandoned generation dropped', () =>
+        f.dropped.some((d) => d.generation === f.sweeps[0]!.input.generation),
+      );
+    },
+  );
 });

@@ -42,6 +42,8 @@ export const FailureType = {
   DatadogPayloadTooLarge: 'DatadogPayloadTooLargeError',
   /** Not an error: the tenant's request budget (or a 429) has no slot within this attempt; details[0].waitMs says when. */ KandjiBudgetWait:
     'KandjiBudgetWaitError',
+  /** A chunk of a snapshot stream's state is gone: not retried; `blocked` until `reset-state`. */
+  SnapshotStateMissing: 'SnapshotStateMissingError',
   /** The worker has no configuration for the tenant named in the workflow. */
   UnknownTenant: 'UnknownTenantError',
 } as const;
@@ -59,6 +61,7 @@ export const NON_RETRYABLE_FAILURE_TYPES: readonly FailureTypeName[] = [
   FailureType.DatadogRefusedAll,
   FailureType.DatadogPayloadTooLarge,
   FailureType.UnknownTenant,
+  FailureType.SnapshotStateMissing,
 ];
 
 /** Credentials rejected or missing: the stream is `blocked` and re-checks every KANDJI_AUTH_RECHECK_INTERVAL. */

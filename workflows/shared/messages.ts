@@ -53,6 +53,11 @@ export const resumeUpdate = defineUpdate<StreamStatus['state'], []>('resume');
 export const backfillUpdate = defineUpdate<BackfillAccepted, [BackfillRequest]>('backfill');
 export const cancelBackfillUpdate = defineUpdate<string[], [{ id?: string }]>('cancelBackfill');
 export const moveCursorUpdate = defineUpdate<CursorMoved, [MoveCursorRequest]>('moveCursor');
+/**
+ * Snapshot streams: forgets the committed state, so the next sweep (started at once) ships every current row again
+ * (duplicates in Datadog, on purpose). The way out of a state that cannot be read. Answers the rows forgotten.
+ */
+export const resetStateUpdate = defineUpdate<{ forgotten: number }, []>('resetState');
 
 /**
  * Applies the configured timings to a running stream (what `start` does on a running stream): used from then on and

@@ -49,4 +49,8 @@ export interface SnapshotStreamInput {
   reship?: string[];
   /** A sweep that saw a small fraction of the committed state, held (not committed) until the next sweep confirms it. */
   unconfirmed?: { state: import('../snapshot-state').SnapshotState; known: number } | null;
+  /** Generations no longer current whose chunk workflows are not all ended yet: dropped beside the sweeps. */
+  drops?: import('../snapshot-state').SnapshotState[];
+  /** A sweep not finished when the run continued as new: the next run resumes it (same generation, its progress). */
+  sweep?: { generation: string; progress: import('../../activities/sweep-snapshot-state').SweepProgress | null } | null;
 }
