@@ -13,6 +13,7 @@ import { SERVICE_NAME } from '../../src/telemetry/logger';
 import { loadWorkerProcessOptions } from '../../src/worker/process-options';
 import { composeServices, interpolate, parseEnvFile } from '../helpers/compose-env';
 import { ROOT } from '../helpers/image-command';
+import { containerEnv } from '../helpers/pod-env';
 
 const read = (f: string) => fs.readFileSync(path.join(ROOT, f), 'utf8');
 const ENV_EXAMPLE = read('.env.example');
@@ -85,29 +86,12 @@ describe('deploy/kubernetes: the containers as their Pod specs describe them, wi
   const mounts = fs.mkdtempSync(path.join(os.tmpdir(), 'kdd-pod-'));
   afterAll(() => fs.rmSync(mounts, { recursive: true }));
 
-  /** The container's environment as the kubelet builds it; Secret volumes written under `mounts`, paths remapped. */
-  function podEnv(file: string): Record<string, string> {
-    const spec = doc(file).spec.template.spec;
-    const c = spec.containers[0];
-    const remap: [string, string][] = [];
-    for (const m of c.volumeMounts ?? []) {
-      const volume = spec.volumes.find((v: { name: string }) => v.name === m.name);
-      if (!volume.secret) continue;
-      const dir = fs.mkdtempSync(path.join(mounts, `${m.name}-`));
-      for (const item of volume.secret.items) fs.writeFileSync(path.join(dir, item.path), secret[item.key]!);
-      remap.push([m.mountPath, dir]);
-    }
-    const env: Record<string, string> = {};
-    for (const from of c.envFrom ?? []) if (from.configMapRef?.name === 'kandji-datadog') Object.assign(env, config);
-    for (const e of c.env ?? []) {
-      const ref = e.valueFrom?.secretKeyRef;
-      if (ref && secret[ref.key] === undefined && ref.optional) continue;
-      let value: string = ref ? secret[ref.key]! : e.valueFrom?.fieldRef ? 'node-1' : e.value;
-      for (const [from, to] of remap) if (value.startsWith(`${from}/`)) value = to + value.slice(from.length);
-      env[e.name] = value;
-    }
-    return env;
-  }
+  const podEnv = (file: string) =>
+    containerEnv(doc(file).spec.template.spec, {
+      configMaps: { 'kandji-datadog': config },
+      secrets: { 'kandji-datadog': secret },
+      mountsDir: mounts,
+    });
 
   it("the worker loads, reads its secrets from the mounted Secret, and keeps each stream's default stale-events policy", () => {
     const env = podEnv('deployment.yaml');

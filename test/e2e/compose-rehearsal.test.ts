@@ -1,0 +1,362 @@
+/**
+ * A rehearsal of docker-compose.yml with real components, without a container engine: the file interpolated from
+ * .env.example (plus this test's secrets and the simulators lines) exactly as Compose does, then each service's own
+ * command with its own environment, in `depends_on` order, with the healthchecks that can run here. PostgreSQL 15
+ * (Debian's package), the Temporal server and temporal-sql-tool built from the Go module proxy at the version the
+ * compose file pins (scripts/temporal-server.sh), the temporal CLI for the namespace step, and the project's image
+ * command for the codec server, the worker, `cli start` and the simulators.
+ *
+ * What containers give and this cannot: each service's network namespace (here every port is on 127.0.0.1, so the
+ * ports the services would each own are moved to free ones: the only edits to the environment, listed in `onHost`),
+ * the images' file layout (the volumes are copied into each service's working directory), and the Temporal UI
+ * (not built here).
+ */
+import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { freePort, temporalCliPath } from '../../src/temporal/dev-server';
+import { composeServices, type ComposeService } from '../helpers/compose-env';
+import { buildOnce, imageCommand, ROOT } from '../helpers/image-command';
+import { waitFor } from '../helpers/wait';
+
+const KEY = Buffer.alloc(32, 9).toString('base64');
+
+interface Proc {
+  name: string;
+  child: ChildProcess;
+  output(): string;
+  exited: Promise<number | null>;
+}
+
+const procs: Proc[] = [];
+function start(name: string, command: string[], env: Record<string, string>, cwd = ROOT): Proc {
+  const child = spawn(command[0]!, command.slice(1), {
+    cwd,
+    // Every container has a HOME (the temporal CLI reads its config file under it).
+    env: { PATH: `${bin}:${process.env.PATH ?? ''}`, HOME: path.join(work, 'home'), ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+  });
+  let out = '';
+  child.stdout!.on('data', (b: Buffer) => (out += b.toString()));
+  child.stderr!.on('data', (b: Buffer) => (out += b.toString()));
+  const p = { name, child, output: () => out, exited: new Promise<number | null>((r) => child.once('exit', r)) };
+  procs.push(p);
+  return p;
+}
+
+/** Runs a one-shot service to completion; its exit code must be 0 (`service_completed_successfully`). */
+async function runOnce(name: string, command: string[], env: Record<string, string>, cwd = ROOT): Promise<string> {
+  const p = start(name, command, env, cwd);
+  const code = await p.exited;
+  if (code !== 0) throw new Error(`${name} exited with ${code}:\n${p.output()}`);
+  return p.output();
+}
+
+/** A compose healthcheck's CMD / CMD-SHELL, run here: true when it exits 0. */
+function healthy(s: ComposeService, env: Record<string, string>, edit = (cmd: string) => cmd): boolean {
+  const test = (s.healthcheck as { test: string[] }).test;
+  const [kind, ...rest] = test;
+  const cmd = kind === 'CMD-SHELL' ? ['/bin/sh', '-c', edit(rest[0]!)] : rest.map(edit);
+  const r = spawnSync(cmd[0]!, cmd.slice(1), {
+    env: { PATH: `${bin}:${process.env.PATH ?? ''}`, ...env },
+    timeout: 10_000,
+  });
+  return r.status === 0;
+}
+
+let bin: string;
+let work: string;
+let services: Record<string, ComposeService>;
+const ports: Record<string, number> = {};
+
+beforeAll(async () => {
+  const server = execFileSync('bash', [path.join(ROOT, 'scripts/temporal-server.sh')], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+  }).trim();
+  buildOnce();
+  work = fs.mkdtempSync(path.join(os.tmpdir(), 'kdd-compose-'));
+  fs.chmodSync(work, 0o755);
+  bin = path.join(work, 'bin');
+  fs.mkdirSync(bin);
+  fs.mkdirSync(path.join(work, 'home'));
+  for (const tool of ['temporal-server', 'temporal-sql-tool'])
+    fs.symlinkSync(path.join(server, 'bin', tool), path.join(bin, tool));
+  fs.symlinkSync(temporalCliPath(), path.join(bin, 'temporal'));
+  // The images' busybox `nc -z [-w N] host port`, for the healthchecks and the schema script.
+  fs.writeFileSync(
+    path.join(bin, 'nc'),
+    '#!/bin/bash\nhost="${@: -2:1}"; port="${@: -1}"\ntimeout 5 bash -c "</dev/tcp/$host/$port" 2>/dev/null\n',
+    { mode: 0o755 },
+  );
+  fs.cpSync(path.join(server, 'schema'), path.join(work, 'schema'), { recursive: true });
+  for (const name of ['pg', 'frontend', 'frontendHttp', 'health', 'metrics', 'kandji', 'datadog', 'codec'])
+    ports[name] = await freePort();
+  const envFile = fs
+    .readFileSync(path.join(ROOT, '.env.example'), 'utf8')
+    .replace(/^# ((?:KANDJI_API_URL|DD_LOGS_URL|KANDJI_STREAMS)=.*)$/gm, '$1')
+    .replace(/:8081\b/, `:${ports.kandji}`)
+    .replace(/:8082\//, `:${ports.datadog}/`);
+  services = composeServices(envFile, {
+    POSTGRES_PASSWORD: 'rehearsal-password',
+    KANDJI_API_TOKEN: 'rehearsal-kandji-token',
+    DD_API_KEY: 'rehearsal-dd-key',
+    KANDJI_DATADOG_ENCRYPTION_KEY: KEY,
+  });
+}, 900_000);
+
+afterAll(async () => {
+  for (const p of procs.reverse())
+    if (p.child.exitCode === null && p.child.signalCode === null && p.child.pid) {
+      try {
+        process.kill(-p.child.pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+      await p.exited;
+    }
+  if (work) spawnSync('rm', ['-rf', work]);
+});
+
+/** Service addresses as the compose network names them, and the ports each container would own, moved to free ones. */
+function onHost(env: Record<string, string>): Record<string, string> {
+  const out = { ...env };
+  if (out.TEMPORAL_ADDRESS === 'temporal:7233') out.TEMPORAL_ADDRESS = `127.0.0.1:${ports.frontend}`;
+  return out;
+}
+
+describe('docker-compose.yml, rehearsed with real components', () => {
+  let pgData: string;
+  let temporal: Proc;
+  let worker: Proc;
+  const forwarderPorts = () => ({ HEALTH_PORT: String(ports.health), METRICS_PORT: String(ports.metrics) });
+
+  it('postgresql: starts and passes its healthcheck (pg_isready -U temporal)', async () => {
+    const pg = services.postgresql!;
+    pgData = path.join(work, 'pgdata');
+    fs.mkdirSync(pgData, { mode: 0o700 });
+    execFileSync('chown', ['postgres:postgres', pgData]);
+    const sock = path.join(work, 'pgsock');
+    fs.mkdirSync(sock);
+    execFileSync('chown', ['postgres:postgres', sock]);
+    const pw = path.join(work, 'pgpass');
+    fs.writeFileSync(pw, pg.environment.POSTGRES_PASSWORD!, { mode: 0o644 });
+    // The image's init: a superuser POSTGRES_USER with POSTGRES_PASSWORD, password auth over TCP.
+    const pgBin = '/usr/lib/postgresql/15/bin';
+    execFileSync(
+      'runuser',
+      [
+        '-u',
+        'postgres',
+        '--',
+        `${pgBin}/initdb`,
+        '-D',
+        pgData,
+        '-U',
+        pg.environment.POSTGRES_USER!,
+        `--pwfile=${pw}`,
+        '--auth-local=trust',
+        '--auth-host=scram-sha-256',
+      ],
+      { stdio: 'ignore' },
+    );
+    start(
+      'postgresql',
+      [
+        'runuser',
+        '-u',
+        'postgres',
+        '--',
+        `${pgBin}/postgres`,
+        '-D',
+        pgData,
+        '-p',
+        String(ports.pg),
+        '-k',
+        sock,
+        '-h',
+        '127.0.0.1',
+      ],
+      {},
+    );
+    await waitFor(
+      'postgresql healthy',
+      () => healthy(pg, {}, (c) => c.replace('pg_isready', `${pgBin}/pg_isready -h 127.0.0.1 -p ${ports.pg}`)),
+      60_000,
+      500,
+    );
+    // The image also creates the database POSTGRES_DB, by default named after POSTGRES_USER.
+    execFileSync(
+      'psql',
+      [
+        '-h',
+        sock,
+        '-p',
+        String(ports.pg),
+        '-U',
+        pg.environment.POSTGRES_USER!,
+        '-d',
+        'postgres',
+        '-c',
+        `CREATE DATABASE ${pg.environment.POSTGRES_USER}`,
+      ],
+      { stdio: 'ignore' },
+    );
+  });
+
+  it('temporal-schema: the setup script creates both databases and their schemas (and again: idempotent)', async () => {
+    const s = services['temporal-schema']!;
+    const env = {
+      ...s.environment,
+      SQL_HOST: '127.0.0.1',
+      SQL_PORT: String(ports.pg),
+      SCHEMA_DIR: path.join(work, 'schema'),
+    };
+    const script = path.join(ROOT, 'deploy/compose/setup-postgres.sh');
+    expect(s.entrypoint).toEqual(['/bin/sh', '/scripts/setup-postgres.sh']);
+    expect(await runOnce('temporal-schema', ['/bin/sh', script], env)).toContain('PostgreSQL schema setup complete');
+    expect(await runOnce('temporal-schema again', ['/bin/sh', script], env)).toContain(
+      'PostgreSQL schema setup complete',
+    );
+  }, 300_000);
+
+  const startTemporal = () => {
+    const s = services.temporal!;
+    // The image: WORKDIR /etc/temporal, `temporal-server start` with the configuration it renders from the
+    // environment; the dynamic config volume at config/dynamicconfig/kandji-datadog.yaml under it.
+    const dir = path.join(work, 'etc-temporal');
+    fs.mkdirSync(path.join(dir, 'config/dynamicconfig'), { recursive: true });
+    fs.copyFileSync(
+      path.join(ROOT, 'deploy/compose/dynamicconfig.yaml'),
+      path.join(dir, s.environment.DYNAMIC_CONFIG_FILE_PATH!),
+    );
+    const env = {
+      ...s.environment,
+      POSTGRES_SEEDS: '127.0.0.1',
+      DB_PORT: String(ports.pg),
+      BIND_ON_IP: '127.0.0.1',
+      FRONTEND_GRPC_PORT: String(ports.frontend),
+      FRONTEND_HTTP_PORT: String(ports.frontendHttp),
+    };
+    return start('temporal', ['temporal-server', 'start'], env, dir);
+  };
+
+  it('temporal: the server starts on that database and passes its healthcheck', async () => {
+    temporal = startTemporal();
+    await waitFor(
+      'temporal healthy',
+      () => {
+        if (temporal.child.exitCode !== null) throw new Error(temporal.output().slice(-3000));
+        return healthy(services.temporal!, {}, (c) => (c === '7233' ? String(ports.frontend) : c));
+      },
+      120_000,
+      1_000,
+    );
+  }, 180_000);
+
+  it('temporal-namespace: its entrypoint creates the namespace (and again: idempotent)', async () => {
+    const s = services['temporal-namespace']!;
+    const env = onHost(s.environment);
+    const cmd = s.entrypoint as string[];
+    await runOnce('temporal-namespace', cmd, env);
+    await runOnce('temporal-namespace again', cmd, env);
+  }, 120_000);
+
+  it('codec-server: decodes with the workers key for the UI origin', async () => {
+    const s = services['codec-server']!;
+    const env = { ...s.environment, CODEC_SERVER_PORT: String(ports.codec) };
+    start('codec-server', imageCommand(s.command), env);
+    const origin = s.environment.CODEC_SERVER_ORIGINS!;
+    const r = await waitFor(
+      'codec server',
+      async () => {
+        const res = await fetch(`http://127.0.0.1:${ports.codec}/decode`, {
+          method: 'POST',
+          headers: { origin, 'content-type': 'application/json', 'x-namespace': 'default' },
+          body: JSON.stringify({ payloads: [] }),
+        });
+        return res.ok ? res : undefined;
+      },
+      30_000,
+      250,
+    );
+    expect(r.headers.get('access-control-allow-origin')).toBe(origin);
+  });
+
+  it('simulators, worker and start-streams: the worker gets healthy, `cli start` succeeds, events reach Datadog', async () => {
+    const sim = services.simulators!;
+    start('simulators', imageCommand(sim.command), {
+      ...sim.environment,
+      KANDJI_SIMULATOR_PORT: String(ports.kandji),
+      DATADOG_SIMULATOR_PORT: String(ports.datadog),
+    });
+    worker = start('worker', imageCommand(), { ...onHost(services.worker!.environment), ...forwarderPorts() });
+    await waitFor(
+      'worker healthy',
+      () => {
+        if (worker.child.exitCode !== null) throw new Error(worker.output());
+        return healthy(services.worker!, {}, (c) => c.replace('127.0.0.1:8080', `127.0.0.1:${ports.health}`));
+      },
+      120_000,
+      1_000,
+    );
+    const startEnv = onHost(services['start-streams']!.environment);
+    expect(await runOnce('start-streams', imageCommand(services['start-streams']!.command), startEnv)).toMatch(
+      /started/,
+    );
+    await waitFor(
+      'audit and detections shipped',
+      () => {
+        const st = status(startEnv);
+        return (st.audit?.counts.shipped ?? 0) >= 3_000 && (st.detections?.counts.shipped ?? 0) >= 2_000;
+      },
+      600_000,
+      5_000,
+    );
+  }, 900_000);
+
+  it('the Temporal server restarts on the same database and the streams carry on', async () => {
+    const startEnv = onHost(services['start-streams']!.environment);
+    const before = status(startEnv).audit!.counts.shipped;
+    temporal.child.kill('SIGTERM');
+    await temporal.exited;
+    temporal = startTemporal();
+    await waitFor(
+      'shipping again after the restart',
+      () => status(startEnv).audit!.counts.shipped > before + 20,
+      300_000,
+      5_000,
+    );
+  }, 400_000);
+
+  it('the worker exits 0 on SIGTERM, and wrote only JSON lines Datadog maps', async () => {
+    worker.child.kill('SIGTERM');
+    expect(await worker.exited).toBe(0);
+    // Through the server's restart too, every line the worker wrote is JSON with a string level (Temporal Core's
+    // warnings included): what the Datadog Agent parses.
+    const lines = worker.output().split('\n').filter(Boolean);
+    expect(lines.some((l) => l.includes('"sdk":true'))).toBe(true);
+    for (const line of lines)
+      expect([line, typeof (JSON.parse(line) as { level?: unknown }).level]).toEqual([line, 'string']);
+  }, 60_000);
+});
+
+interface StreamView {
+  counts: { shipped: number; stale?: number };
+}
+
+/** `cli status --json` with the one-shot's environment. */
+function status(env: Record<string, string>): Record<string, StreamView | undefined> {
+  const [cmd, ...args] = imageCommand(['node', 'dist/src/cli/main.js', 'status', '--json']);
+  const out = execFileSync(cmd!, args, {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH ?? '', HOME: path.join(work, 'home'), ...env },
+    encoding: 'utf8',
+  });
+  const parsed = JSON.parse(out) as
+    { streams?: { stream: string; status?: StreamView }[] } | { stream: string; status?: StreamView }[];
+  const list = Array.isArray(parsed) ? parsed : (parsed.streams ?? []);
+  return Object.fromEntries(list.map((s) => [s.stream, s.status]));
+}
