@@ -43,7 +43,8 @@ export const cancelBackfillSignal = defineSignal<[unknown?]>('cancelBackfill');
 
 /**
  * Moves the audit stream's cursor on purpose: `{ "to": "<ISO>" }`. Later than the cursor skips events (they are
- * never shipped); earlier rewinds (events from there on are shipped again). Applied after the page in flight.
+ * never shipped); earlier rewinds (events from there on are shipped again). Applied after the page in flight, or at
+ * once when that page is failing (the failing step is abandoned); kept across continue-as-new until applied.
  */
 export const moveCursorSignal = defineSignal<[unknown]>('moveCursor');
 
