@@ -11,16 +11,18 @@
  * the images' file layout (the volumes are copied into each service's working directory), and the Temporal UI
  * (not built here).
  */
-import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { execFile, execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import { freePort, temporalCliPath } from '../../src/temporal/dev-server';
 import { composeServices, type ComposeService } from '../helpers/compose-env';
 import { buildOnce, imageCommand, ROOT } from '../helpers/image-command';
 import { waitFor } from '../helpers/wait';
 
 const KEY = Buffer.alloc(32, 9).toString('base64');
+const execFileAsync = promisify(execFile);
 
 interface Proc {
   name: string;
@@ -30,18 +32,29 @@ interface Proc {
 }
 
 const procs: Proc[] = [];
+/**
+ * Starts a service's command. Its output goes to a file, not a pipe: a pipe nobody drains while the test waits (a
+ * synchronous call, a slow machine) fills up and stops the process at its next log line — the Temporal server
+ * stalled that way mid-run, with every query hanging.
+ */
 function start(name: string, command: string[], env: Record<string, string>, cwd = ROOT): Proc {
+  const log = path.join(work, 'logs', `${name.replace(/\W+/g, '-')}-${procs.length}.log`);
+  fs.mkdirSync(path.dirname(log), { recursive: true });
+  const fd = fs.openSync(log, 'w');
   const child = spawn(command[0]!, command.slice(1), {
     cwd,
     // Every container has a HOME (the temporal CLI reads its config file under it).
     env: { PATH: `${bin}:${process.env.PATH ?? ''}`, HOME: path.join(work, 'home'), ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: ['ignore', fd, fd],
     detached: true,
   });
-  let out = '';
-  child.stdout!.on('data', (b: Buffer) => (out += b.toString()));
-  child.stderr!.on('data', (b: Buffer) => (out += b.toString()));
-  const p = { name, child, output: () => out, exited: new Promise<number | null>((r) => child.once('exit', r)) };
+  fs.closeSync(fd);
+  const p = {
+    name,
+    child,
+    output: () => fs.readFileSync(log, 'utf8'),
+    exited: new Promise<number | null>((r) => child.once('exit', r)),
+  };
   procs.push(p);
   return p;
 }
@@ -308,8 +321,8 @@ describe('docker-compose.yml, rehearsed with real components', () => {
     );
     await waitFor(
       'audit and detections shipped',
-      () => {
-        const st = status(startEnv);
+      async () => {
+        const st = await status(startEnv);
         return (st.audit?.counts.shipped ?? 0) >= 3_000 && (st.detections?.counts.shipped ?? 0) >= 2_000;
       },
       600_000,
@@ -319,13 +332,13 @@ describe('docker-compose.yml, rehearsed with real components', () => {
 
   it('the Temporal server restarts on the same database and the streams carry on', async () => {
     const startEnv = onHost(services['start-streams']!.environment);
-    const before = status(startEnv).audit!.counts.shipped;
+    const before = (await status(startEnv)).audit!.counts.shipped;
     temporal.child.kill('SIGTERM');
     await temporal.exited;
     temporal = startTemporal();
     await waitFor(
       'shipping again after the restart',
-      () => status(startEnv).audit!.counts.shipped > before + 20,
+      async () => (await status(startEnv)).audit!.counts.shipped > before + 20,
       300_000,
       5_000,
     );
@@ -347,15 +360,16 @@ interface StreamView {
   counts: { shipped: number; stale?: number };
 }
 
-/** `cli status --json` with the one-shot's environment. */
-function status(env: Record<string, string>): Record<string, StreamView | undefined> {
+/** `cli status --json` with the one-shot's environment (asynchronous: the test's event loop keeps running). */
+async function status(env: Record<string, string>): Promise<Record<string, StreamView | undefined>> {
   const [cmd, ...args] = imageCommand(['node', 'dist/src/cli/main.js', 'status', '--json']);
-  const out = execFileSync(cmd!, args, {
+  const { stdout } = await execFileAsync(cmd!, args, {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? '', HOME: path.join(work, 'home'), ...env },
     encoding: 'utf8',
+    timeout: 60_000,
   });
-  const parsed = JSON.parse(out) as
+  const parsed = JSON.parse(stdout) as
     { streams?: { stream: string; status?: StreamView }[] } | { stream: string; status?: StreamView }[];
   const list = Array.isArray(parsed) ? parsed : (parsed.streams ?? []);
   return Object.fromEntries(list.map((s) => [s.stream, s.status]));
