@@ -1,5 +1,5 @@
 /**
- * Maps each failure mode of Kandji and Datadog to one ApplicationFailure type (workflows/failure-types.ts),
+ * Maps each failure mode of Kandji and Datadog to one ApplicationFailure type (workflows/shared/failure-types.ts),
  * retryable or not, with `nextRetryDelay` where the remote said when to come back.
  */
 import { ApplicationFailure, ApplicationFailureCategory } from '@temporalio/common';

@@ -1,6 +1,6 @@
 /**
  * Activity: the late sweep of one past hour of Kandji's audit log. Reads every event of the hour, lists those the
- * stream never handled by subtracting the hour's ledger table (workflows/late-ledger.ts), ships them, and returns
+ * stream never handled by subtracting the hour's ledger table (workflows/shared/late-ledger.ts), ships them, and returns
  * the table to add to the ledger. Only counts and that table go back to the workflow.
  *
  * When the difference is too large to list (a burst of late events in one hour), the whole hour is sent again

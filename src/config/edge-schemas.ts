@@ -3,7 +3,7 @@
  * file, CLI arguments — and must mean the same at each: a tenant name, an ISO-8601 time, a human duration. One
  * definition each, so that what one edge accepts the others accept too, with the same message.
  *
- * Not for workflow code: workflows/ must not import zod (workflows/payload-checks.ts says why, and checks the
+ * Not for workflow code: workflows/ must not import zod (workflows/shared/payload-checks.ts says why, and checks the
  * signal and update payloads by hand).
  */
 import { z } from 'zod';

@@ -168,7 +168,7 @@ const streamSchema = z.object({
     .max(10_000, 'Kandji allows at most 10,000 requests per hour per tenant, shared by all its tokens')
     .default(5_000),
   // The late sweep reads each past hour once when the polls leave it, then again after each of these delays (at most
-  // 17 h: Datadog takes logs up to 18 h old), or `off`. Default: 1h,3h,7h,12h,16.5h (workflows/late-ledger.ts).
+  // 17 h: Datadog takes logs up to 18 h old), or `off`. Default: 1h,3h,7h,12h,16.5h (workflows/shared/late-ledger.ts).
   KANDJI_AUDIT_LATE_SWEEPS: z
     .string()
     .optional()

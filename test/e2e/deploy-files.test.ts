@@ -3,7 +3,7 @@
  * the Compose specification schema (docker-compose.yml), the Kubernetes schemas (deploy/kubernetes/), all offline
  * from PyPI packages (scripts/deploy-tools.sh), plus the promises between them: grace periods longer than the
  * worker's shutdown grace, probe and scrape ports that are the ones the worker listens on, commands that exist,
- * placeholders only in the examples. Running the image itself is test/production-worker.e2e.test.ts.
+ * placeholders only in the examples. Running the image itself is test/e2e/production-worker.e2e.test.ts.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -26,7 +26,7 @@ beforeAll(() => {
   }).trim();
 }, 600_000);
 
-/** `node dist/src/x.js …` must be a compiled entry point: its source src/x.ts exists. */
+/** `node dist/src/x.js …` must be a compiled entry point: the source it is compiled from exists. */
 function expectEntryPoint(command: string[]): void {
   expect(command[0]).toBe('node');
   const compiled = command[1]!;

@@ -2,7 +2,7 @@
  * History bytes per 10,000 shipped audit events, and the largest payload written: records never pass through
  * history (only page references, counts, cursors and the late-event ledger do), so history stays under 100 KB per
  * 10,000 events with the service's data converter (gzip for payloads over 1 KB), whatever the records weigh.
- * Part of it is the late-event ledger (workflows/late-ledger.ts: a table of about 1.4 KB per hour of events in each
+ * Part of it is the late-event ledger (workflows/shared/late-ledger.ts: a table of about 1.4 KB per hour of events in each
  * ship's result, and the ledger carried by each continue-as-new, frequent here since the suite lowers Temporal's
  * threshold). Without any codec it is printed for the README.
  */
