@@ -8,7 +8,7 @@ const WIDTH = 116;
 type Option = [label: string, text: string];
 
 const STREAMS_DEFAULT =
-  "default: KANDJI_STREAMS, else audit,detections; threats needs the token's threat-details permission";
+  "default: KANDJI_STREAMS, else audit,detections; threats and behavioral-detections need the token's permission for them";
 
 const TENANT_DEFAULT =
   'tenant to act on (default: every tenant of KANDJI_TENANTS_FILE when set, else KANDJI_TENANT, else the subdomain of KANDJI_API_URL)';
@@ -16,7 +16,7 @@ const TENANT_DEFAULT =
 const OPTION = {
   stream: [
     'STREAM...',
-    `streams to act on: audit, detections, threats, space- or comma-separated (${STREAMS_DEFAULT})`,
+    `streams to act on: audit, detections, threats, behavioral-detections, space- or comma-separated (${STREAMS_DEFAULT})`,
   ],
   streams: [
     '--streams LIST',

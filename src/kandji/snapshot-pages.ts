@@ -4,10 +4,13 @@
  *   (a URL must point at the configured origin); page size sent as both `size` and `limit`, since servers differ;
  *   never `cursor=`, which this endpoint ignores (it would return page 1 forever);
  * - threat details: limit/offset, oldest first, so threats detected while we page land at the end and do not
- *   shift the rows still to read.
+ *   shift the rows still to read;
+ * - behavioral detections: limit/offset over a trailing window, with anchored overlapping pages (behavioral-pages.ts).
  */
 import { z } from 'zod';
+import type { SnapshotStreamName } from '../../workflows/shared/stream-status';
 import { RemoteError, snippet } from '../remote-errors';
+import { readBehavioralPage, type BehavioralPosition } from './behavioral-pages';
 import { envelopeMismatch } from './json-shape';
 import { toSameOriginPath } from './links';
 
@@ -86,18 +89,21 @@ type JsonGetter = {
   baseUrl: string;
 };
 
+/** Where a snapshot sweep stands: detections the `after` cursor, threats the offset, behavioral detections more. */
+export type SnapshotPosition = string | number | null | BehavioralPosition;
+
 /**
  * Reads one page of a snapshot endpoint at `position` (detections: the `after` cursor, null first; threats: the
- * offset, 0 first) and says where the next one starts and whether this was the last. `pages` is how many the sweep
- * has read before this one.
+ * offset, 0 first; behavioral detections: initialBehavioralPosition first) and says where the next one starts and
+ * whether this was the last. `pages` is how many the sweep has read before this one.
  */
 export async function readSnapshotPage(
   kandji: JsonGetter,
-  stream: 'detections' | 'threats',
-  position: string | number | null,
+  stream: SnapshotStreamName,
+  position: SnapshotPosition,
   pages: number,
-  opts: { signal?: AbortSignal; keepAlive?: () => void } = {},
-): Promise<{ rows: Row[]; next: string | number | null; done: boolean }> {
+  opts: { signal?: AbortSignal; keepAlive?: () => void; behavioralPageSize?: number } = {},
+): Promise<{ rows: Row[]; next: SnapshotPosition; done: boolean }> {
   if (pages >= MAX_PAGES_PER_SWEEP) {
     throw new RemoteError(
       'kandji',
@@ -105,6 +111,8 @@ export async function readSnapshotPage(
       `Kandji ${stream} did not end after ${MAX_PAGES_PER_SWEEP} pages: the endpoint is not paging`,
     );
   }
+  if (stream === 'behavioral-detections')
+    return readBehavioralPage(kandji, position as BehavioralPosition, { ...opts, limit: opts.behavioralPageSize });
   if (stream === 'detections') {
     const page = parseDetectionsPage(
       await kandji.getJson(detectionsRequestPath(position as string | null), opts.signal, opts),
