@@ -45,7 +45,9 @@ export const TIMESTAMP_KEY = 'timestamp';
 export function toLogItem(record: Record<string, unknown>, ctx: LogItemContext): LogItem {
   const item: LogItem = { ...record, ddsource: DD_SOURCE, service: ctx.service, ddtags: ctx.ddtags };
   if (ctx.hostname) item.hostname = ctx.hostname;
-  if (ctx.datedBy && typeof record[ctx.datedBy] === 'string') item[TIMESTAMP_KEY] = record[ctx.datedBy];
+  // A `timestamp` already there is a restamped one (stale-events.ts restamp): it stays.
+  if (ctx.datedBy && item[TIMESTAMP_KEY] === undefined && typeof record[ctx.datedBy] === 'string')
+    item[TIMESTAMP_KEY] = record[ctx.datedBy];
   return item;
 }
 

@@ -12,7 +12,7 @@
  * would have Datadog drop nearly every detection of a fleet. Behavioral detections too: a status change of a
  * detection of last week is news now, and the first sweep reads days back.
  */
-import { DATED_BY } from './log-items';
+import { DATED_BY, TIMESTAMP_KEY } from './log-items';
 
 export const STALE_POLICIES = ['ship', 'restamp', 'drop'] as const;
 export type StalePolicy = (typeof STALE_POLICIES)[number];
@@ -68,7 +68,10 @@ export function isStale(record: Record<string, unknown>, now: number, stream?: S
   return t !== undefined && now - t > STALE_AFTER_MS;
 }
 
-/** Applies `restamp` to a stale record: a copy with the time field set to `now`, the original kept. */
+/**
+ * Applies `restamp` to a stale record: a copy with the time field set to `now`, the original kept. A stream dated by
+ * a `timestamp` of our own (DATED_BY: behavioral detections) keeps its time field unchanged: only `timestamp` is set.
+ */
 export function restamp(
   record: Record<string, unknown>,
   now: number,
@@ -76,9 +79,10 @@ export function restamp(
 ): Record<string, unknown> {
   const field = timeFieldOf(record, stream);
   if (!field) return record;
+  const stamp = new Date(now).toISOString().replace('Z', '000Z');
   return {
     ...record,
-    [field]: new Date(now).toISOString().replace('Z', '000Z'),
+    [stream && DATED_BY[stream] ? TIMESTAMP_KEY : field]: stamp,
     [ORIGINAL_TIME_ATTRIBUTE]: { field, value: record[field] },
   };
 }
