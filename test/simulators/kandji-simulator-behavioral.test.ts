@@ -16,7 +16,7 @@ interface Page {
   results: BehavioralRecord[];
 }
 
-const get = (sim: KandjiSimulator, query: string, headers = AUTH) =>
+const get = (sim: KandjiSimulator, query: string, headers: Record<string, string> = AUTH) =>
   fetchJson(`${sim.url}${BEHAVIORAL_DETECTIONS_PATH}?${query}`, headers);
 
 describe('behavioral detections', () => {

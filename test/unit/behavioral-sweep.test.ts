@@ -8,7 +8,11 @@ import { ApplicationFailure, ApplicationFailureCategory } from '@temporalio/comm
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
 import type { ActivityDeps } from '../../activities/deps';
-import { sweepSnapshotStateActivity, type SweepSnapshotStateInput } from '../../activities/sweep-snapshot-state';
+import {
+  sweepSnapshotStateActivity,
+  type SweepSnapshotStateInput,
+  type SweepSnapshotStateResult,
+} from '../../activities/sweep-snapshot-state';
 import { behavioralPage } from '../../simulators/kandji/behavioral-page';
 import { BehavioralStore } from '../../simulators/kandji/behavioral-store';
 import { RemoteError } from '../../src/remote-errors';
@@ -62,7 +66,7 @@ function setup(opts: { answer?: () => never; windowDays?: number } = {}) {
       generation: `g${Math.random()}`,
     };
     const env = new MockActivityEnvironment({ ...info, attempt: 1 }, { client: noChunks, logger: quiet });
-    const result = await env.run(sweepSnapshotStateActivity(deps), input);
+    const result: SweepSnapshotStateResult = await env.run(sweepSnapshotStateActivity(deps), input);
     state = result.state;
     return result;
   };
