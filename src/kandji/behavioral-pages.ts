@@ -19,7 +19,7 @@
  */
 import { z } from 'zod';
 import { RemoteError } from '../remote-errors';
-import { envelopeMismatch } from './json-shape';
+import { parseListEnvelope } from './json-shape';
 import { recordIdentity } from '../streams/record-identity';
 
 export const BEHAVIORAL_PATH = '/api/v1/behavioral-detections';
@@ -67,17 +67,8 @@ const envelope = z.looseObject({
 });
 
 export function parseBehavioralPage(body: unknown): { rows: Row[]; total: number | null } {
-  const parsed = envelope.safeParse(body);
-  if (!parsed.success) {
-    // The shape, never the content: this message reaches workflow history and `status`.
-    const mismatch = envelopeMismatch(body, parsed.error.issues[0]);
-    throw new RemoteError(
-      'kandji',
-      'bad_response',
-      `Kandji behavioral detections page has an unexpected shape (an object with results[] expected) at ${mismatch}`,
-    );
-  }
-  return { rows: (body as { results: Row[] }).results, total: parsed.data.total_count ?? null };
+  const parsed = parseListEnvelope(envelope, body, 'behavioral detections');
+  return { rows: (body as { results: Row[] }).results, total: parsed.total_count ?? null };
 }
 
 /** A 403 or 404 of this endpoint: EDR is not licensed for the tenant (or the token may not read it). */

@@ -11,7 +11,7 @@ import { z } from 'zod';
 import type { SnapshotStreamName } from '../../workflows/shared/stream-status';
 import { RemoteError, snippet } from '../remote-errors';
 import { readBehavioralPage, type BehavioralPosition } from './behavioral-pages';
-import { envelopeMismatch } from './json-shape';
+import { parseListEnvelope } from './json-shape';
 import { toSameOriginPath } from './links';
 
 export const DETECTIONS_PATH = '/api/v1/vulnerability-management/detections';
@@ -27,18 +27,10 @@ const envelope = z.looseObject({
 });
 
 function parseEnvelope(body: unknown, what: string): { results: Row[]; next: string | null } {
-  const parsed = envelope.safeParse(body);
-  if (!parsed.success) {
-    // The shape, never the content: this message reaches workflow history and `status`.
-    const mismatch = envelopeMismatch(body, parsed.error.issues[0]);
-    throw new RemoteError(
-      'kandji',
-      'bad_response',
-      `Kandji ${what} page has an unexpected shape (an object with results[] expected) at ${mismatch}`,
-    );
-  }
+  // The shape, never the content: the message of a bad page reaches workflow history and `status`.
+  const parsed = parseListEnvelope(envelope, body, what);
   const original = body as { results: Row[] };
-  return { results: original.results, next: parsed.data.next ?? null };
+  return { results: original.results, next: parsed.next ?? null };
 }
 
 export function detectionsRequestPath(after: string | null, size = DETECTIONS_PAGE_SIZE): string {
