@@ -22,8 +22,6 @@ export interface TenantDeps {
   stalePolicies?: StalePolicies;
   /** Days back each behavioral-detections sweep reads (default BEHAVIORAL_WINDOW_DAYS). */
   behavioralWindowDays?: number;
-  /** Behavioral detections page size (`limit`; default and Kandji's maximum 1000): smaller in tests. */
-  behavioralPageSize?: number;
 }
 
 export interface ActivityDeps {

@@ -92,7 +92,7 @@ export async function shipRecords(
       warnedStale.add(key);
       log.warn(
         { count: stale.length, policy, first: identityOf(stale[0]!) },
-        `events older than 18 h: Datadog drops these at intake (DD_STALE_EVENTS_${input.stream.toUpperCase().replace('-', '_')} or DD_STALE_EVENTS decides: ship, restamp or drop)`,
+        `events older than 18 h: Datadog drops these at intake (DD_STALE_EVENTS_${input.stream.toUpperCase().replace(/-/g, '_')} or DD_STALE_EVENTS decides: ship, restamp or drop)`,
       );
     }
   }

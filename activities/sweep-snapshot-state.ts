@@ -229,7 +229,6 @@ export function sweepSnapshotStateActivity(deps: ActivityDeps) {
         const page = await readSnapshotPage(kandji, input.stream, sweep.position, sweep.pages, {
           signal: ctx.cancellationSignal,
           keepAlive,
-          behavioralPageSize: tenant.behavioralPageSize,
         });
         await shipUnseen(page.rows);
         sweep.position = page.next;

@@ -94,7 +94,7 @@ export async function readSnapshotPage(
   stream: SnapshotStreamName,
   position: SnapshotPosition,
   pages: number,
-  opts: { signal?: AbortSignal; keepAlive?: () => void; behavioralPageSize?: number } = {},
+  opts: { signal?: AbortSignal; keepAlive?: () => void } = {},
 ): Promise<{ rows: Row[]; next: SnapshotPosition; done: boolean }> {
   if (pages >= MAX_PAGES_PER_SWEEP) {
     throw new RemoteError(
@@ -103,8 +103,7 @@ export async function readSnapshotPage(
       `Kandji ${stream} did not end after ${MAX_PAGES_PER_SWEEP} pages: the endpoint is not paging`,
     );
   }
-  if (stream === 'behavioral-detections')
-    return readBehavioralPage(kandji, position as BehavioralPosition, { ...opts, limit: opts.behavioralPageSize });
+  if (stream === 'behavioral-detections') return readBehavioralPage(kandji, position as BehavioralPosition, opts);
   if (stream === 'detections') {
     const page = parseDetectionsPage(
       await kandji.getJson(detectionsRequestPath(position as string | null), opts.signal, opts),
