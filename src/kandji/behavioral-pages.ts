@@ -20,6 +20,7 @@
 import { z } from 'zod';
 import { RemoteError } from '../remote-errors';
 import { parseListEnvelope } from './json-shape';
+import { fingerprint64 } from '../streams/fingerprint64-set';
 import { recordIdentity } from '../streams/record-identity';
 
 export const BEHAVIORAL_PATH = '/api/v1/behavioral-detections';
@@ -37,7 +38,10 @@ export interface BehavioralPosition {
   /** First day of the window (`detection_date_from`, YYYY-MM-DD, UTC). */
   from: string;
   offset: number;
-  /** Identities of the last rows of the page before: the next page must hold one of them. */
+  /**
+   * The last rows of the page before (64-bit fingerprints of their identities, base 36: no Kandji content in a
+   * heartbeat or in history): the next page must hold one of them.
+   */
   anchors: string[];
   /** `total_count` of the page before; null before the first page (or when Kandji gives none). */
   total: number | null;
@@ -109,7 +113,7 @@ export function nextPosition(
   page: { rows: Row[]; total: number | null },
   limit: number,
 ): { next: BehavioralPosition; done: boolean } {
-  const ids = page.rows.map((r) => recordIdentity('behavioral-detections', r));
+  const ids = page.rows.map((r) => fingerprint64(recordIdentity('behavioral-detections', r)).toString(36));
   const anchored = at.offset === 0 || at.anchors.length === 0 || ids.some((id) => at.anchors.includes(id));
   if (!anchored) {
     // The list moved back past the overlap: read again from further back.
