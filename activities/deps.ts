@@ -20,6 +20,8 @@ export interface TenantDeps {
   datadog?: Pick<DatadogIntakeClient, 'send'>;
   /** This tenant's own stale policies (tenants file `staleEvents`); they win over the worker's. */
   stalePolicies?: StalePolicies;
+  /** Days back each behavioral-detections sweep reads (default BEHAVIORAL_WINDOW_DAYS). */
+  behavioralWindowDays?: number;
 }
 
 export interface ActivityDeps {

@@ -42,10 +42,11 @@ const LATER_STATUSES = [408, 429, 502, 503, 504];
  * failed attempt at debug instead of warn and records no activity failure metric for it, so they page no one.
  * They stay visible: the per-status request counters count them, and when the retries run out the stream workflow
  * logs the step's failure at warn and its status shows `retrying`. Rejected credentials or requests, a 500, an
- * unreadable answer or a missing snapshot chunk need someone to look: ordinary failures.
+ * unreadable answer or a missing snapshot chunk need someone to look: ordinary failures. A feature the tenant has no
+ * licence for (behavioral detections without EDR) is not a fault either: BENIGN too; the stream shows `unavailable`.
  */
 export function isSelfHealing(err: RemoteError): boolean {
-  if (err.kind === 'rate_limited') return true;
+  if (err.kind === 'rate_limited' || err.details.unlicensed === true) return true;
   if (err.kind !== 'unavailable') return false;
   return err.details.network === true || LATER_STATUSES.includes(err.details.status ?? 0);
 }

@@ -15,7 +15,7 @@ import { Context } from '@temporalio/activity';
 import { activityLogger } from './activity-logger';
 import { tenantDeps, type ActivityDeps } from './deps';
 import { withTypedFailures } from './failures';
-import { SERVICE_OF_STREAM, toLogItem } from '../src/datadog/log-items';
+import { DATED_BY, SERVICE_OF_STREAM, toLogItem } from '../src/datadog/log-items';
 import {
   DatadogRefusedAll,
   emptyProgress,
@@ -85,27 +85,32 @@ export async function shipRecords(
   const policy = stalePolicyFor(input.stream, tenant.stalePolicies, deps.stalePolicies, deps.stalePolicy);
   const identityOf = (r: Record<string, unknown>) => recordIdentity(input.stream, r);
 
-  const stale = input.records.filter((r) => isStale(r, now));
+  const stale = input.records.filter((r) => isStale(r, now, input.stream));
   if (stale.length > 0) {
     const key = `${input.tenant}/${input.stream}`;
     if (!warnedStale.has(key)) {
       warnedStale.add(key);
       log.warn(
         { count: stale.length, policy, first: identityOf(stale[0]!) },
-        `events older than 18 h: Datadog drops these at intake (DD_STALE_EVENTS_${input.stream.toUpperCase()} or DD_STALE_EVENTS decides: ship, restamp or drop)`,
+        `events older than 18 h: Datadog drops these at intake (DD_STALE_EVENTS_${input.stream.toUpperCase().replace(/-/g, '_')} or DD_STALE_EVENTS decides: ship, restamp or drop)`,
       );
     }
   }
   const staleSet = new Set(stale);
   const toSend = input.records
     .filter((r) => !(policy === 'drop' && staleSet.has(r)))
-    .map((r) => (policy === 'restamp' && staleSet.has(r) ? restamp(r, now) : r));
+    .map((r) => (policy === 'restamp' && staleSet.has(r) ? restamp(r, now, input.stream) : r));
 
   let trimmed = 0;
   const ddtags = `${tenant.ddtags},stream:${input.stream}`;
   const serialised: string[] = [];
   const items = toSend.map((r) => {
-    const item = toLogItem(r, { service: SERVICE_OF_STREAM[input.stream], ddtags, hostname: tenant.hostname });
+    const item = toLogItem(r, {
+      service: SERVICE_OF_STREAM[input.stream],
+      ddtags,
+      hostname: tenant.hostname,
+      datedBy: DATED_BY[input.stream],
+    });
     let json = JSON.stringify(item);
     // Serialised once: only a log that may be over 1 MB (a UTF-16 unit is at most 3 bytes of UTF-8) is measured.
     if (json.length * 3 > MAX_LOG_BYTES && Buffer.byteLength(json) > MAX_LOG_BYTES) {
@@ -191,6 +196,8 @@ const PROTECTED_KEYS = [
   'service',
   'ddtags',
   'hostname',
+  'timestamp',
+  'threat_status',
 ];
 
 export function shipBatchActivity(deps: ActivityDeps) {

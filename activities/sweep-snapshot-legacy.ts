@@ -101,7 +101,7 @@ export function sweepSnapshotActivity(deps: ActivityDeps) {
           keepAlive: () => ctx.heartbeat(p),
         });
         await take(page.rows);
-        p.position = page.next;
+        p.position = page.next as string | number | null; // detections or threats only
         p.done = page.done;
         p.pages += 1;
         p.seen = current.encode();

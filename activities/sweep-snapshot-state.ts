@@ -15,7 +15,8 @@ import { tenantDeps, type ActivityDeps } from './deps';
 import { withTypedFailures } from './failures';
 import { shipRecords, type ShipBatchResult } from './ship-batch';
 import { SnapshotChunks } from './snapshot-chunks';
-import { readSnapshotPage } from '../src/kandji/snapshot-pages';
+import { BEHAVIORAL_WINDOW_DAYS, initialBehavioralPosition } from '../src/kandji/behavioral-pages';
+import { readSnapshotPage, type SnapshotPosition } from '../src/kandji/snapshot-pages';
 import {
   Fingerprint64Set,
   decodeFingerprints,
@@ -24,6 +25,7 @@ import {
   fromLegacyFingerprints,
 } from '../src/streams/fingerprint64-set';
 import { lacksIdentity, versionKey } from '../src/streams/record-identity';
+import type { SnapshotStreamName } from '../workflows/shared/stream-status';
 import type { SnapshotState } from '../workflows/snapshot-state';
 
 /** Fingerprints per state chunk: 20,000 × 8 bytes is 213 KB as base64, under the 256 KB payload bound. */
@@ -36,7 +38,7 @@ export const INLINE_STATE_ROWS = 500;
 
 export interface SweepSnapshotStateInput {
   tenant: string;
-  stream: 'detections' | 'threats';
+  stream: SnapshotStreamName;
   /** The committed state of the last complete sweep; null before the first. */
   previous: SnapshotState | null;
   /** A 0.2 state (one payload of fingerprints), read once when a 0.2 run continues as 0.3. */
@@ -80,8 +82,8 @@ export interface SweepSnapshotStateResult extends ShipBatchResult {
 
 /** Where a sweep is: heartbeated, and reported by a failing last attempt. */
 export interface SweepProgress {
-  /** detections: the `after` cursor of the next page; threats: the next offset. */
-  position: string | number | null;
+  /** detections: the `after` cursor of the next page; threats: the next offset; behavioral detections: more. */
+  position: SnapshotPosition;
   done: boolean;
   chunksWritten: number;
   /** Fingerprints seen since the last chunk written (base64). */
@@ -99,7 +101,8 @@ export interface SweepProgress {
 
 export function sweepSnapshotStateActivity(deps: ActivityDeps) {
   return async function sweepSnapshotState(input: SweepSnapshotStateInput): Promise<SweepSnapshotStateResult> {
-    const { kandji } = tenantDeps(deps, input.tenant);
+    const tenant = tenantDeps(deps, input.tenant);
+    const { kandji } = tenant;
     const ctx = Context.current();
     const chunkRows = deps.snapshotChunkRows ?? SNAPSHOT_CHUNK_ROWS;
     const chunks = new SnapshotChunks(
@@ -153,7 +156,7 @@ export function sweepSnapshotStateActivity(deps: ActivityDeps) {
       const sweep: SweepProgress = resumed
         ? structuredClone(resumed)
         : {
-            position: input.stream === 'threats' ? 0 : null,
+            position: firstPosition(input.stream, tenant.behavioralWindowDays, deps.now?.() ?? Date.now()),
             done: false,
             chunksWritten: 0,
             pending: '',
@@ -270,6 +273,12 @@ export function sweepSnapshotStateActivity(deps: ActivityDeps) {
       };
     }
   };
+}
+
+/** Where a new sweep starts: detections the first page, threats offset 0, behavioral detections their window. */
+function firstPosition(stream: SnapshotStreamName, windowDays: number | undefined, nowMs: number): SnapshotPosition {
+  if (stream === 'behavioral-detections') return initialBehavioralPosition(windowDays ?? BEHAVIORAL_WINDOW_DAYS, nowMs);
+  return stream === 'threats' ? 0 : null;
 }
 
 /** The same failure with one more details entry (after the others: details[0] keeps its meaning). */

@@ -17,8 +17,17 @@ export class RemoteError extends Error {
     readonly service: 'kandji' | 'datadog',
     readonly kind: RemoteFailureKind,
     message: string,
-    /** `network`: no answer came (reset, refused, timeout); `status` is then absent. */
-    readonly details: { status?: number; bodySnippet?: string; retryAfterMs?: number; network?: boolean } = {},
+    /**
+     * `network`: no answer came (reset, refused, timeout); `status` is then absent. `unlicensed`: the endpoint is not
+     * available to the tenant (a feature it has no licence for): expected, pages no one.
+     */
+    readonly details: {
+      status?: number;
+      bodySnippet?: string;
+      retryAfterMs?: number;
+      network?: boolean;
+      unlicensed?: boolean;
+    } = {},
     options?: ErrorOptions,
   ) {
     super(message, options);

@@ -47,7 +47,12 @@ export async function legacySnapshotLoop(
     const startedAt = now();
     const reship = backfills.pending.splice(0);
     const sweep = await runtime.untilDone('sweep', () =>
-      sweepSnapshot({ tenant: input.tenant, stream: input.stream, seen: reship.length > 0 ? '' : seen }),
+      sweepSnapshot({
+        tenant: input.tenant,
+        // Only runs started before 0.3 replay this loop: behavioral detections (0.5) never ran it.
+        stream: input.stream as 'detections' | 'threats',
+        seen: reship.length > 0 ? '' : seen,
+      }),
     );
     if (!sweep) break;
     for (const b of status.backfills ?? []) {

@@ -110,6 +110,11 @@ function stateAfter(type: string): FailedState {
   return 'retrying';
 }
 
+/** The longest wait between re-checks of a step left `blocked` or `unavailable`. */
+function recheckMaxMs(state: FailedState, timings: StreamTimings): number {
+  return state === 'unavailable' ? (timings.unavailableRecheckMs ?? timings.authRecheckMs) : timings.authRecheckMs;
+}
+
 export function createStreamRuntime(
   tenant: string,
   stream: StreamName,
@@ -260,7 +265,7 @@ export function createStreamRuntime(
           state === 'retrying'
             ? timings.errorBackoffMs
             : patched(RECHECK_BACKOFF)
-              ? slowRecheckMs(slowRechecks++, timings.authRecheckMs)
+              ? slowRecheckMs(slowRechecks++, recheckMaxMs(state, timings))
               : timings.authRecheckMs;
         await condition(() => stopRequested || status.paused === true || recheckNow || abandon(), waitMs);
         if (!(await goOn())) return stopRequested ? undefined : abandoned(key, during);

@@ -13,6 +13,7 @@ import type { StreamStatus } from './shared/stream-status';
 const FIELDS: (keyof StreamTimings)[] = [
   'pollIntervalMs',
   'authRecheckMs',
+  'unavailableRecheckMs',
   'errorBackoffMs',
   'fetchAttempts',
   'handoffMs',

@@ -3,6 +3,7 @@ export {
   AUDIT_EVENTS_PATH,
   DETECTIONS_PATH,
   THREAT_DETAILS_PATH,
+  BEHAVIORAL_DETECTIONS_PATH,
   MAX_LIMIT,
   DETECTIONS_MAX_SIZE,
   THREATS_MAX_LIMIT,
@@ -54,3 +55,6 @@ export { encodeCursor, decodeCursor } from './cursor';
 export type { KeysetPosition } from './cursor';
 export { formatMicros, formatNaiveMicros, parseInstant, OCCURRED_AT_RE, NAIVE_TIMESTAMP_RE } from './time';
 export type { ParsedInstant } from './time';
+export { BehavioralStore, BEHAVIORAL_STATUSES, BEHAVIORAL_SORT_FIELDS, formatZonedMicros } from './behavioral-store';
+export type { BehavioralRecord, BehavioralStatus, BehavioralClassification } from './behavioral-store';
+export { BEHAVIORAL_MAX_LIMIT } from './behavioral-page';

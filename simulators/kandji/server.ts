@@ -5,7 +5,9 @@
  *   `end_date` filters at microsecond precision;
  * - `GET /api/v1/vulnerability-management/detections`: a current-state list paged by an
  *   `after` cursor, `next` a raw cursor (or a URL), `size`/`limit` clamped to 300, `filter`;
- * - `GET /api/v1/threat-details`: limit/offset pagination with DRF-style `next`/`previous`.
+ * - `GET /api/v1/threat-details`: limit/offset pagination with DRF-style `next`/`previous`;
+ * - `GET /api/v1/behavioral-detections`: limit/offset over detections that can be added, removed or change status
+ *   between two pages (`beforeBehavioralPage`); a tenant without EDR answers 404 or 403.
  * All share bearer tokens, one tenant-wide hourly rate limit, DRF-style JSON errors, an HTML
  * 404 page (also for a feature the tenant is not licensed for) and request recording.
  * Faults from ../faults can be injected per request.
@@ -14,6 +16,8 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { FaultInjector, seededRandom, type FaultConfig, type FaultKind } from '../faults';
 import { AUDIT_SORT_BY, AuditStore, type AuditSortBy } from './audit-store';
+import { BEHAVIORAL_MAX_LIMIT, behavioralPage } from './behavioral-page';
+import { BehavioralStore } from './behavioral-store';
 import { decodeCursor, encodeCursor, encodeTimestampCursor, type KeysetPosition } from './cursor';
 import {
   DetectionStore,
@@ -52,8 +56,12 @@ export interface KandjiSimulatorOptions {
   detections?: { count: number; fieldSet?: DetectionFieldSet; from?: Date; to?: Date };
   /** Threat-details records generated at start, detections spread over [from, to]. */
   threats?: { count: number; from: Date; to: Date };
-  /** Licensed features; a disabled one answers 404 (HTML). Default: both on. */
+  /** Behavioral detections generated at start, spread over [from, to]. */
+  behavioralDetections?: { count: number; from: Date; to: Date };
+  /** Licensed features; a disabled one answers 404 (HTML). Default: all on. */
   features?: KandjiFeatures;
+  /** What behavioral detections answer when EDR is not licensed: 404 (HTML, default) or 403 (JSON). */
+  unlicensedBehavioralStatus?: 403 | 404;
   /**
    * Detections `next` as a full URL carrying `after=` (as the Postman docs say) instead of the
    * raw cursor string real tenants were reported to return. Default false.
@@ -72,6 +80,8 @@ export interface KandjiFeatures {
   detections?: boolean;
   /** EDR: `/api/v1/threat-details`. */
   threats?: boolean;
+  /** EDR: `/api/v1/behavioral-detections`. */
+  behavioralDetections?: boolean;
 }
 
 export interface RecordedRequest {
@@ -90,6 +100,7 @@ export interface RecordedRequest {
 export const AUDIT_EVENTS_PATH = '/api/v1/audit/events';
 export const DETECTIONS_PATH = '/api/v1/vulnerability-management/detections';
 export const THREAT_DETAILS_PATH = '/api/v1/threat-details';
+export const BEHAVIORAL_DETECTIONS_PATH = '/api/v1/behavioral-detections';
 export const MAX_LIMIT = 500;
 /** Hard maximum (and default) page size of detections. */
 export const DETECTIONS_MAX_SIZE = 300;
@@ -130,6 +141,16 @@ export class KandjiSimulator {
   readonly audit: AuditStore;
   readonly detections: DetectionStore;
   readonly threats: ThreatStore;
+  readonly behavioral: BehavioralStore;
+  /**
+   * Called before each behavioral detections page is answered, with its query (`offset`, …): a test adds, removes
+   * or changes detections there, as happens on Kandji between two pages of a client's paging.
+   */
+  beforeBehavioralPage: ((query: Record<string, string>) => void) | undefined;
+  /** Largest behavioral detections page (Kandji: 1000); smaller in tests, to page over few records. */
+  behavioralMaxLimit = BEHAVIORAL_MAX_LIMIT;
+  /** See KandjiSimulatorOptions.unlicensedBehavioralStatus; may be changed while running. */
+  unlicensedBehavioralStatus: 403 | 404;
   private features: Required<KandjiFeatures>;
   private detectionsNextAsUrl: boolean;
   /** See KandjiSimulatorOptions.auditNext; may be changed while running. */
@@ -161,7 +182,13 @@ export class KandjiSimulator {
     this.audit = new AuditStore({ seed });
     this.detections = new DetectionStore({ seed, fieldSet: opts.detections?.fieldSet ?? 'current' });
     this.threats = new ThreatStore({ seed });
-    this.features = { detections: opts.features?.detections ?? true, threats: opts.features?.threats ?? true };
+    this.behavioral = new BehavioralStore({ seed });
+    this.unlicensedBehavioralStatus = opts.unlicensedBehavioralStatus ?? 404;
+    this.features = {
+      detections: opts.features?.detections ?? true,
+      threats: opts.features?.threats ?? true,
+      behavioralDetections: opts.features?.behavioralDetections ?? true,
+    };
     this.detectionsNextAsUrl = opts.detectionsNextAsUrl ?? false;
     this.auditNext = opts.auditNext ?? 'keyset';
     this.tokens = new Set(opts.tokens);
@@ -179,6 +206,7 @@ export class KandjiSimulator {
       sim.detections.seedDetections(count, { ...(from ? { from } : {}), ...(to ? { to } : {}) });
     }
     if (opts.threats) sim.threats.seedThreats(opts.threats.count, opts.threats);
+    if (opts.behavioralDetections) sim.behavioral.seed(opts.behavioralDetections.count, opts.behavioralDetections);
     server.on('request', (req, res) => sim.handle(req, res));
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -360,7 +388,10 @@ export class KandjiSimulator {
           ? 'detections'
           : path === THREAT_DETAILS_PATH && this.features.threats
             ? 'threats'
-            : undefined;
+            : path === BEHAVIORAL_DETECTIONS_PATH &&
+                (this.features.behavioralDetections || this.unlicensedBehavioralStatus === 403)
+              ? 'behavioral'
+              : undefined;
     if (!route) {
       // Unknown paths and unlicensed features alike: Django's HTML page, before authentication.
       send(404, NOT_FOUND_HTML, 'text/html');
@@ -375,6 +406,10 @@ export class KandjiSimulator {
       sendJson(429, { detail: throttleMessage(wait) }, { 'Retry-After': String(wait) });
       return;
     }
+    if (route === 'behavioral' && !this.features.behavioralDetections) {
+      sendJson(403, { detail: 'You do not have permission to perform this action.' });
+      return;
+    }
     const method = req.method ?? 'GET';
     if (method !== 'GET' && method !== 'HEAD') {
       sendJson(405, { detail: `Method "${method}" not allowed.` });
@@ -384,6 +419,7 @@ export class KandjiSimulator {
     try {
       if (route === 'audit') body = this.page(parsePageParams(url.searchParams));
       else if (route === 'detections') body = this.detectionsPage(url.searchParams);
+      else if (route === 'behavioral') body = this.behavioralDetectionsPage(url.searchParams);
       else body = this.threatsPage(url.searchParams);
     } catch (err) {
       if (err instanceof BadRequest) {
@@ -449,6 +485,19 @@ export class KandjiSimulator {
     }
     const results = page.keys.map((k) => this.detections.json(k)).join(',');
     return `{"next":${JSON.stringify(next)},"previous":null,"results":[${results}]}`;
+  }
+
+  /** One behavioral detections page (behavioral-page.ts), after the test's hook had its say. */
+  private behavioralDetectionsPage(q: URLSearchParams): string {
+    this.beforeBehavioralPage?.(Object.fromEntries(q));
+    const page = behavioralPage(
+      this.behavioral,
+      q,
+      (qs) => `${this.publicBase}${BEHAVIORAL_DETECTIONS_PATH}?${qs.toString()}`,
+      this.behavioralMaxLimit,
+    );
+    if ('badRequest' in page) throw new BadRequest(page.badRequest);
+    return page.body;
   }
 
   /** One threat-details page: DRF LimitOffsetPagination (invalid limit/offset fall back to defaults). */

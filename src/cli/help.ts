@@ -8,7 +8,7 @@ const WIDTH = 116;
 type Option = [label: string, text: string];
 
 const STREAMS_DEFAULT =
-  "default: KANDJI_STREAMS, else audit,detections; threats needs the token's threat-details permission";
+  "default: KANDJI_STREAMS, else audit,detections; threats and behavioral-detections need the token's permission for them";
 
 const TENANT_DEFAULT =
   'tenant to act on (default: every tenant of KANDJI_TENANTS_FILE when set, else KANDJI_TENANT, else the subdomain of KANDJI_API_URL)';
@@ -16,7 +16,7 @@ const TENANT_DEFAULT =
 const OPTION = {
   stream: [
     'STREAM...',
-    `streams to act on: audit, detections, threats, space- or comma-separated (${STREAMS_DEFAULT})`,
+    `streams to act on: audit, detections, threats, behavioral-detections, space- or comma-separated (${STREAMS_DEFAULT})`,
   ],
   streams: [
     '--streams LIST',
@@ -100,9 +100,9 @@ const COMMANDS: Record<CommandName, CommandHelp> = {
   backfill: {
     synopsis: '[STREAM...] --from TIME --to TIME',
     summary:
-      're-ship a past window (audit: exactly that window, by a child workflow, while the live tail runs; detections and threats: the current snapshot). Re-sends on purpose: Datadog gets those logs again',
+      're-ship a past window (audit: exactly that window, by a child workflow, while the live tail runs; detections, threats and behavioral-detections: the current snapshot, for behavioral detections the current window). Re-sends on purpose: Datadog gets those logs again',
     details:
-      'For audit, a child workflow (kandji-datadog/<tenant>/audit/bf-...) reads exactly [from, to] with its own cursor; its progress shows in status. Detections and threats are current-state lists with no past: their next sweep re-ships the whole current snapshot. At most 3 backfills run at once per stream.',
+      'For audit, a child workflow (kandji-datadog/<tenant>/audit/bf-...) reads exactly [from, to] with its own cursor; its progress shows in status. Detections, threats and behavioral detections are current-state lists with no past: their next sweep re-ships the whole current snapshot (behavioral detections: of their window of days). At most 3 backfills run at once per stream.',
     options: [['--from TIME, --to TIME', 'the window, both inclusive; from must be before to (required)']],
     examples: [
       ['backfill audit --from 2026-01-31T06:00:00Z --to 2026-01-31T08:00:00Z'],
@@ -119,7 +119,7 @@ const COMMANDS: Record<CommandName, CommandHelp> = {
   'reset-state': {
     synopsis: '[STREAM...] --yes',
     summary:
-      'detections, threats: forget what the sweeps saw; the next sweep (at once) ships every current row again. The way out of a missing state chunk',
+      'detections, threats, behavioral-detections: forget what the sweeps saw; the next sweep (at once) ships every current row again. The way out of a missing state chunk',
     details:
       'Causes duplicates in Datadog on purpose: without --yes it only says how many rows each stream would ship again.',
     options: [['--yes', 'do it (without: announce the duplicates it would cause, and change nothing)']],

@@ -9,7 +9,7 @@ import type { SnapshotCursor, StreamName } from '../../workflows/shared/stream-s
 import type { TenantConfig } from '../config/env';
 import { streamWorkflowId } from '../temporal/workflow-ids';
 
-const SNAPSHOT_STREAMS: readonly StreamName[] = ['detections', 'threats'];
+const SNAPSHOT_STREAMS: readonly StreamName[] = ['detections', 'threats', 'behavioral-detections'];
 
 export async function resetStateCommand(
   client: Client,
@@ -20,7 +20,7 @@ export async function resetStateCommand(
   const named = opts.streams ?? tenant.streams.filter((s) => SNAPSHOT_STREAMS.includes(s));
   const refused = named.filter((s) => !SNAPSHOT_STREAMS.includes(s));
   if (refused.length) {
-    out(`reset-state: ${refused.join(', ')} has no snapshot state (only detections and threats do)`);
+    out(`reset-state: ${refused.join(', ')} has no snapshot state (only ${SNAPSHOT_STREAMS.join(', ')} do)`);
     return 2;
   }
   for (const name of named) {

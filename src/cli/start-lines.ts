@@ -3,6 +3,13 @@ import type { StreamTimings } from '../../workflows/shared/stream-input';
 import type { StartOutcome } from '../streams/stream-control';
 
 /** `pollIntervalMs 60000 → 10000, errorBackoffMs 30000 → 5000`: the timings that changed. */
+
+/** What one row of a snapshot stream is, as start's lines say it. */
+const ROW_OF_STREAM = {
+  detections: 'detection',
+  threats: 'threat',
+  'behavioral-detections': 'behavioral detection of the window',
+} as const;
 export function timingsChange(from: StreamTimings, to: StreamTimings): string {
   const keys = [...new Set([...Object.keys(from), ...Object.keys(to)])] as (keyof StreamTimings)[];
   const shown = (v: unknown) => (v === undefined ? 'default' : Array.isArray(v) ? v.join(',') : String(v));
@@ -52,7 +59,7 @@ export function startLines(r: StartOutcome, timings: StreamTimings, sinceGiven =
         ];
       if (r.stream === 'audit') return [`${id}: started, reading events from ${r.cursor.since}`];
       return [
-        `${id}: started; the first sweep ships every current ${r.stream === 'detections' ? 'detection' : 'threat'}`,
+        `${id}: started; the first sweep ships every current ${ROW_OF_STREAM[r.stream as keyof typeof ROW_OF_STREAM]}`,
       ];
     }
   }

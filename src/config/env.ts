@@ -132,6 +132,14 @@ const streamSchema = z.object({
   KANDJI_POLL_INTERVAL: duration('KANDJI_POLL_INTERVAL', '1m'),
   KANDJI_DETECTIONS_POLL_INTERVAL: duration('KANDJI_DETECTIONS_POLL_INTERVAL', '15m'),
   KANDJI_THREATS_POLL_INTERVAL: duration('KANDJI_THREATS_POLL_INTERVAL', '5m'),
+  KANDJI_BEHAVIORAL_DETECTIONS_POLL_INTERVAL: duration('KANDJI_BEHAVIORAL_DETECTIONS_POLL_INTERVAL', '5m'),
+  // Behavioral detections: each sweep reads the detections of this many days back (by detection_date).
+  KANDJI_BEHAVIORAL_WINDOW_DAYS: z.coerce
+    .number({ error: 'expected a whole number of days, e.g. 7' })
+    .int('expected a whole number of days, e.g. 7')
+    .min(1, 'expected at least 1 day')
+    .max(365, 'expected at most 365 days')
+    .default(7),
   KANDJI_STREAMS: z
     .string()
     .default('audit,detections')
@@ -147,7 +155,7 @@ const streamSchema = z.object({
       z
         .array(
           z.enum(STREAMS, {
-            error: 'expected a comma-separated list of audit, detections, threats',
+            error: `expected a comma-separated list of ${STREAMS.join(', ')}`,
           }),
         )
         .min(1, 'name at least one stream'),
@@ -230,6 +238,9 @@ const secretsSchema = z.object({
     .enum(STALE_POLICIES, { error: `expected one of ${STALE_POLICIES.join(', ')}` })
     .optional(),
   DD_STALE_EVENTS_THREATS: z.enum(STALE_POLICIES, { error: `expected one of ${STALE_POLICIES.join(', ')}` }).optional(),
+  DD_STALE_EVENTS_BEHAVIORAL_DETECTIONS: z
+    .enum(STALE_POLICIES, { error: `expected one of ${STALE_POLICIES.join(', ')}` })
+    .optional(),
   DD_HOSTNAME: z.string().optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
@@ -325,8 +336,10 @@ export interface TenantConfig {
   tenant: string;
   /** Streams this tenant runs (KANDJI_STREAMS; threats is opt-in: it needs one more token permission). */
   streams: StreamName[];
-  /** Wait between polls (audit) or sweeps (detections, threats) once caught up. */
+  /** Wait between polls (audit) or sweeps (detections, threats, behavioral detections) once caught up. */
   pollIntervalsMs: Record<StreamName, number>;
+  /** Days back each sweep of behavioral detections reads (KANDJI_BEHAVIORAL_WINDOW_DAYS, tenants file). */
+  behavioralWindowDays: number;
   authRecheckMs: number;
   errorBackoffMs: number;
   startDate?: string;
@@ -364,6 +377,7 @@ export function loadTenantConfigs(rawEnv: Env = process.env): { stream: TenantCo
           streams: entry.streams ?? base.streams,
           pollIntervalsMs: { ...base.pollIntervalsMs, ...entry.pollIntervals },
           requestsPerHour: entry.requestsPerHour ?? base.requestsPerHour,
+          behavioralWindowDays: entry.behavioralWindowDays ?? base.behavioralWindowDays,
           extraTags: entry.tags ?? [],
         },
       });
@@ -389,7 +403,9 @@ export function loadTenantConfig(env: Env = process.env): TenantConfig {
       audit: c.KANDJI_POLL_INTERVAL,
       detections: c.KANDJI_DETECTIONS_POLL_INTERVAL,
       threats: c.KANDJI_THREATS_POLL_INTERVAL,
+      'behavioral-detections': c.KANDJI_BEHAVIORAL_DETECTIONS_POLL_INTERVAL,
     },
+    behavioralWindowDays: c.KANDJI_BEHAVIORAL_WINDOW_DAYS,
     authRecheckMs: c.KANDJI_AUTH_RECHECK_INTERVAL,
     errorBackoffMs: c.KANDJI_ERROR_BACKOFF,
     startDate: c.KANDJI_START_DATE,
@@ -513,6 +529,12 @@ export function loadWorkerConfig(rawEnv: Env = process.env): WorkerConfig {
         'threats',
         undefined,
         { threats: secrets.DD_STALE_EVENTS_THREATS },
+        secrets.DD_STALE_EVENTS,
+      ),
+      'behavioral-detections': stalePolicyFor(
+        'behavioral-detections',
+        undefined,
+        { 'behavioral-detections': secrets.DD_STALE_EVENTS_BEHAVIORAL_DETECTIONS },
         secrets.DD_STALE_EVENTS,
       ),
     },

@@ -12,7 +12,8 @@
  *     apiUrl: https://acme.api.kandji.io
  *     token: { env: ACME_KANDJI_TOKEN }        # or { file: /var/run/secrets/acme/kandji-token }
  *     streams: [audit, detections]             # default: KANDJI_STREAMS's default
- *     pollIntervals: { audit: 1m, detections: 15m, threats: 5m }
+ *     pollIntervals: { audit: 1m, detections: 15m, threats: 5m, behavioral-detections: 5m }
+ *     behavioralWindowDays: 7                  # days back each behavioral-detections sweep reads
  *     requestsPerHour: 5000
  *     tags: [team:secops]
  *     staleEvents: { detections: restamp }     # per stream: ship, restamp or drop (else DD_STALE_EVENTS_<STREAM>, …)
@@ -49,13 +50,24 @@ const tenantSchema = z
     ),
     streams: z.array(z.enum(STREAMS)).min(1).optional(),
     pollIntervals: z
-      .object({ audit: duration.optional(), detections: duration.optional(), threats: duration.optional() })
+      .object({
+        audit: duration.optional(),
+        detections: duration.optional(),
+        threats: duration.optional(),
+        'behavioral-detections': duration.optional(),
+      })
       .strict()
       .optional(),
+    behavioralWindowDays: z.number().int().min(1).max(365).optional(),
     requestsPerHour: z.number().int().min(1).max(10_000).optional(),
     tags: z.array(z.string().regex(/^[^,\s]+$/, 'a tag has no commas or spaces, e.g. team:secops')).optional(),
     staleEvents: z
-      .object({ audit: stalePolicy.optional(), detections: stalePolicy.optional(), threats: stalePolicy.optional() })
+      .object({
+        audit: stalePolicy.optional(),
+        detections: stalePolicy.optional(),
+        threats: stalePolicy.optional(),
+        'behavioral-detections': stalePolicy.optional(),
+      })
       .strict()
       .optional(),
   })

@@ -90,7 +90,8 @@ async function main(): Promise<void> {
     KANDJI_POLL_INTERVAL: '5s',
     KANDJI_DETECTIONS_POLL_INTERVAL: '30s',
     KANDJI_THREATS_POLL_INTERVAL: '15s',
-    KANDJI_STREAMS: 'audit,detections,threats',
+    KANDJI_BEHAVIORAL_DETECTIONS_POLL_INTERVAL: '15s',
+    KANDJI_STREAMS: 'audit,detections,threats,behavioral-detections',
     DD_API_KEY: DEMO_DD_KEY,
     DD_LOGS_URL: datadog.intakeUrl,
     LOG_LEVEL: 'info',
@@ -109,13 +110,13 @@ async function main(): Promise<void> {
   stoppers.push(() => client.connection.close());
   const since = startPosition(undefined, undefined);
   const started = await startStream(client, config.temporal, config.stream, 'audit', since);
-  for (const name of ['detections', 'threats'] as const)
+  for (const name of ['detections', 'threats', 'behavioral-detections'] as const)
     await startStream(client, config.temporal, config.stream, name, since);
 
   say('');
   say(`Temporal Web UI     ${server.uiUrl}/namespaces/default/workflows/${encodeURIComponent(started.workflowId)}`);
   say(
-    `Kandji simulator    ${kandji.url}   (token ${DEMO_TOKEN}; ${kandji.audit.size} audit events +2/s, ${kandji.detections.size} detections, ${kandji.threats.size} threats)`,
+    `Kandji simulator    ${kandji.url}   (token ${DEMO_TOKEN}; ${kandji.audit.size} audit events +2/s, ${kandji.detections.size} detections, ${kandji.threats.size} threats, ${kandji.behavioral.size} behavioral detections)`,
   );
   say(`Datadog simulator   ${datadog.intakeUrl}`);
   say(`Codec server        ${codec.url}   (the UI shows payloads decoded through it)`);
@@ -135,7 +136,7 @@ async function main(): Promise<void> {
     await new Promise((r) => setTimeout(r, 1_000));
     if (stopping) return;
     const reports = await Promise.all(STREAMS.map((n) => streamReport(client, 'demo', n).catch(() => undefined)));
-    const [audit, detections, threats] = reports.map((r) => r?.status);
+    const [audit, detections, threats, behavioral] = reports.map((r) => r?.status);
     if (!audit) continue;
     const report = reports[0]!;
     const line =
@@ -143,6 +144,7 @@ async function main(): Promise<void> {
       `lag ${report.lagSeconds !== undefined ? formatDuration(report.lagSeconds * 1000) : '-'}` +
       ` | detections ${detections ? `${detections.state} shipped ${detections.counts.shipped}` : '-'}` +
       ` | threats ${threats ? `${threats.state} shipped ${threats.counts.shipped}` : '-'}` +
+      ` | behavioral ${behavioral ? `${behavioral.state} shipped ${behavioral.counts.shipped}` : '-'}` +
       ` | in Datadog ${datadog.received.length}` +
       (audit.lastError ? `  last error: ${audit.lastError.type}` : '');
     if (tty) process.stdout.write(`\r${line.padEnd(process.stdout.columns ? process.stdout.columns - 1 : 120)}`);

@@ -3,6 +3,7 @@
  * in `status`, where no record content may go (type names, lengths and the envelope's key names only).
  */
 import type { z } from 'zod';
+import { RemoteError } from '../remote-errors';
 
 const MAX_KEYS = 5;
 const MAX_KEY_LENGTH = 40;
@@ -29,4 +30,18 @@ export function envelopeMismatch(body: unknown, issue: z.core.$ZodIssue | undefi
     at = at !== null && typeof at === 'object' ? (at as Record<PropertyKey, unknown>)[key] : undefined;
   const expected = 'expected' in issue && typeof issue.expected === 'string' ? `expected ${issue.expected}, ` : '';
   return `${issue.path.join('.') || '(body)'}: ${expected}got ${shapeOf(at)}`;
+}
+
+/**
+ * A page of a list endpoint (`results[]` and the envelope fields `schema` names) validated as far as paging needs; a
+ * page of another shape is a `bad_response` telling the shape, never the content.
+ */
+export function parseListEnvelope<S extends z.ZodType>(schema: S, body: unknown, what: string): z.output<S> {
+  const parsed = schema.safeParse(body);
+  if (parsed.success) return parsed.data;
+  throw new RemoteError(
+    'kandji',
+    'bad_response',
+    `Kandji ${what} page has an unexpected shape (an object with results[] expected) at ${envelopeMismatch(body, parsed.error.issues[0])}`,
+  );
 }

@@ -4,11 +4,14 @@
  *   (a URL must point at the configured origin); page size sent as both `size` and `limit`, since servers differ;
  *   never `cursor=`, which this endpoint ignores (it would return page 1 forever);
  * - threat details: limit/offset, oldest first, so threats detected while we page land at the end and do not
- *   shift the rows still to read.
+ *   shift the rows still to read;
+ * - behavioral detections: limit/offset over a trailing window, with anchored overlapping pages (behavioral-pages.ts).
  */
 import { z } from 'zod';
+import type { SnapshotStreamName } from '../../workflows/shared/stream-status';
 import { RemoteError, snippet } from '../remote-errors';
-import { envelopeMismatch } from './json-shape';
+import { readBehavioralPage, type BehavioralPosition } from './behavioral-pages';
+import { parseListEnvelope } from './json-shape';
 import { toSameOriginPath } from './links';
 
 export const DETECTIONS_PATH = '/api/v1/vulnerability-management/detections';
@@ -24,18 +27,10 @@ const envelope = z.looseObject({
 });
 
 function parseEnvelope(body: unknown, what: string): { results: Row[]; next: string | null } {
-  const parsed = envelope.safeParse(body);
-  if (!parsed.success) {
-    // The shape, never the content: this message reaches workflow history and `status`.
-    const mismatch = envelopeMismatch(body, parsed.error.issues[0]);
-    throw new RemoteError(
-      'kandji',
-      'bad_response',
-      `Kandji ${what} page has an unexpected shape (an object with results[] expected) at ${mismatch}`,
-    );
-  }
+  // The shape, never the content: the message of a bad page reaches workflow history and `status`.
+  const parsed = parseListEnvelope(envelope, body, what);
   const original = body as { results: Row[] };
-  return { results: original.results, next: parsed.data.next ?? null };
+  return { results: original.results, next: parsed.next ?? null };
 }
 
 export function detectionsRequestPath(after: string | null, size = DETECTIONS_PAGE_SIZE): string {
@@ -86,18 +81,21 @@ type JsonGetter = {
   baseUrl: string;
 };
 
+/** Where a snapshot sweep stands: detections the `after` cursor, threats the offset, behavioral detections more. */
+export type SnapshotPosition = string | number | null | BehavioralPosition;
+
 /**
  * Reads one page of a snapshot endpoint at `position` (detections: the `after` cursor, null first; threats: the
- * offset, 0 first) and says where the next one starts and whether this was the last. `pages` is how many the sweep
- * has read before this one.
+ * offset, 0 first; behavioral detections: initialBehavioralPosition first) and says where the next one starts and
+ * whether this was the last. `pages` is how many the sweep has read before this one.
  */
 export async function readSnapshotPage(
   kandji: JsonGetter,
-  stream: 'detections' | 'threats',
-  position: string | number | null,
+  stream: SnapshotStreamName,
+  position: SnapshotPosition,
   pages: number,
   opts: { signal?: AbortSignal; keepAlive?: () => void } = {},
-): Promise<{ rows: Row[]; next: string | number | null; done: boolean }> {
+): Promise<{ rows: Row[]; next: SnapshotPosition; done: boolean }> {
   if (pages >= MAX_PAGES_PER_SWEEP) {
     throw new RemoteError(
       'kandji',
@@ -105,6 +103,7 @@ export async function readSnapshotPage(
       `Kandji ${stream} did not end after ${MAX_PAGES_PER_SWEEP} pages: the endpoint is not paging`,
     );
   }
+  if (stream === 'behavioral-detections') return readBehavioralPage(kandji, position as BehavioralPosition, opts);
   if (stream === 'detections') {
     const page = parseDetectionsPage(
       await kandji.getJson(detectionsRequestPath(position as string | null), opts.signal, opts),

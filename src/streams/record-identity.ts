@@ -3,7 +3,8 @@
  * - audit: its `id`;
  * - detections: `device_id|bundle_id|cve_id` (Kandji gives detections no id; Datadog's pipeline builds its finding
  *   uid from the same three fields; a null bundle_id counts as empty);
- * - threats: `device_id|file_hash|detection_date` (one file can be detected again on the same device later).
+ * - threats: `device_id|file_hash|detection_date` (one file can be detected again on the same device later);
+ * - behavioral detections: their `id` (a UUID).
  *
  * A snapshot row whose identity fields are missing or empty (a detection without `device_id` or `cve_id`, a threat
  * without any of its three) would share one identity with every other such row, and only the first would ever ship.
@@ -11,7 +12,7 @@
  * ships once, and one that changes in any field counts as a new row.
  */
 import { createHash } from 'node:crypto';
-import type { StreamName } from '../../workflows/shared/stream-status';
+import type { SnapshotStreamName, StreamName } from '../../workflows/shared/stream-status';
 
 const part = (v: unknown) => (v === null || v === undefined ? '' : String(v));
 
@@ -19,9 +20,16 @@ const part = (v: unknown) => (v === null || v === undefined ? '' : String(v));
 export const WHOLE_ROW_IDENTITY_PREFIX = 'row:';
 
 /** Fields a snapshot row must have non-empty for its identity to be built from them. */
-const REQUIRED: Record<'detections' | 'threats', readonly string[]> = {
+const REQUIRED: Record<SnapshotStreamName, readonly string[]> = {
   detections: ['device_id', 'cve_id'], // bundle_id is null for OS-level findings
   threats: ['device_id', 'file_hash', 'detection_date'],
+  'behavioral-detections': ['id'],
+};
+
+/** The field whose change ships a snapshot row again (a status change), per stream that has one. */
+const VERSION_FIELD: Partial<Record<SnapshotStreamName, string>> = {
+  threats: 'status',
+  'behavioral-detections': 'threat_status',
 };
 
 /** JSON with object keys sorted at every level: the same row gives the same text whatever its key order. */
@@ -36,7 +44,7 @@ export function stableJson(value: unknown): string {
 }
 
 /** True when a snapshot row lacks an identity field, so that it is identified by its whole content. */
-export function lacksIdentity(stream: 'detections' | 'threats', row: object): boolean {
+export function lacksIdentity(stream: SnapshotStreamName, row: object): boolean {
   const record = row as Record<string, unknown>;
   return REQUIRED[stream].some((field) => part(record[field]).trim() === '');
 }
@@ -56,15 +64,20 @@ export function recordIdentity(stream: StreamName, row: object): string {
     case 'threats':
       if (lacksIdentity(stream, record)) return wholeRowIdentity(record);
       return `${part(record.device_id)}|${part(record.file_hash)}|${part(record.detection_date)}`;
+    case 'behavioral-detections':
+      if (lacksIdentity(stream, record)) return wholeRowIdentity(record);
+      return part(record.id);
   }
 }
 
 /**
  * What makes a snapshot row worth shipping again: a detection only when it (re)appears; a threat also when its
- * status changes (QUARANTINED → RELEASED, …). A row identified by its whole content already includes its status.
+ * status changes (QUARANTINED → RELEASED, …), a behavioral detection when its `threat_status` does. A row identified
+ * by its whole content already includes its status.
  */
-export function versionKey(stream: 'detections' | 'threats', row: object): string {
+export function versionKey(stream: SnapshotStreamName, row: object): string {
   const record = row as Record<string, unknown>;
   const id = recordIdentity(stream, record);
-  return stream === 'threats' && !id.startsWith(WHOLE_ROW_IDENTITY_PREFIX) ? `${id}|${part(record.status)}` : id;
+  const field = VERSION_FIELD[stream];
+  return field && !id.startsWith(WHOLE_ROW_IDENTITY_PREFIX) ? `${id}|${part(record[field])}` : id;
 }

@@ -151,6 +151,9 @@ async function lastRecorded(
   };
 }
 
+/** How often a stream whose endpoint the tenant has no licence for checks again, at most (behavioral detections). */
+export const UNLICENSED_RECHECK_MS = 24 * 3_600_000;
+
 /** The timings a stream runs with, as configured now (the environment or the tenants file). */
 export function configuredTimings(stream: TenantConfig, name: StreamName): StreamTimings {
   return {
@@ -160,6 +163,8 @@ export function configuredTimings(stream: TenantConfig, name: StreamName): Strea
     fetchAttempts: stream.fetchAttempts,
     handoffMs: stream.handoffMs,
     ...(name === 'audit' && stream.lateSweepTiersMs ? { lateSweepTiersMs: stream.lateSweepTiersMs } : {}),
+    // A tenant without EDR: re-checked daily, quietly, until it is licensed.
+    ...(name === 'behavioral-detections' ? { unavailableRecheckMs: UNLICENSED_RECHECK_MS } : {}),
   };
 }
 

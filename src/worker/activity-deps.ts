@@ -62,6 +62,7 @@ export function buildActivityDeps(config: WorkerConfig, logger: Logger): Activit
       hostname: config.hostname,
       auditPageSize: stream.auditPageSize,
       auditOverlapMs: stream.auditOverlapMs,
+      behavioralWindowDays: stream.behavioralWindowDays,
       ...(stalePolicies ? { stalePolicies } : {}),
     });
   }

@@ -24,11 +24,11 @@ import { startStream, streamReport } from '../../src/streams/stream-control';
 import { createLogger } from '../../src/telemetry/logger';
 import { connectClient } from '../../src/temporal/client';
 import { freePort } from '../../src/temporal/dev-server';
-import { streamWorkflowId } from '../../src/temporal/workflow-ids';
+import { STREAMS, streamWorkflowId } from '../../src/temporal/workflow-ids';
 import { buildActivityDeps } from '../../src/worker/activity-deps';
 import { createWorker, WORKFLOWS_PATH } from '../../src/worker/create-worker';
 import type { WorkerGroup as Worker } from '../../src/worker/worker-group';
-import type { StreamName, StreamStatus } from '../../workflows/shared/stream-status';
+import type { SnapshotStreamName, StreamName, StreamStatus } from '../../workflows/shared/stream-status';
 
 export const KANDJI_TOKEN = '6f1c2a3b-4d5e-4f60-8a7b-9c0d1e2f3a4b';
 export const DD_API_KEY = 'dd-test-api-key-0123456789abcdef';
@@ -74,6 +74,7 @@ export class Harness {
       KANDJI_POLL_INTERVAL: '1s',
       KANDJI_DETECTIONS_POLL_INTERVAL: '1s',
       KANDJI_THREATS_POLL_INTERVAL: '1s',
+      KANDJI_BEHAVIORAL_DETECTIONS_POLL_INTERVAL: '1s',
       KANDJI_AUTH_RECHECK_INTERVAL: '2s',
       KANDJI_ERROR_BACKOFF: '1s',
       DD_API_KEY,
@@ -205,7 +206,7 @@ export class Harness {
     return startStream(this.client, this.temporal, this.stream, 'audit', since);
   }
 
-  async startSnapshot(name: 'detections' | 'threats') {
+  async startSnapshot(name: SnapshotStreamName) {
     return startStream(this.client, this.temporal, this.stream, name, new Date().toISOString());
   }
 
@@ -240,7 +241,7 @@ export class Harness {
   }
 
   /** Waits until the stream has completed `sweeps` sweeps (snapshot streams) and returns its status. */
-  async sweeps(name: 'detections' | 'threats', sweeps: number, timeoutMs = 60_000): Promise<StreamStatus> {
+  async sweeps(name: SnapshotStreamName, sweeps: number, timeoutMs = 60_000): Promise<StreamStatus> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const s = await this.status(name).catch(() => undefined);
@@ -254,7 +255,7 @@ export class Harness {
   }
 
   async close(): Promise<void> {
-    for (const name of ['audit', 'detections', 'threats'] as const) {
+    for (const name of STREAMS) {
       await this.handle(name)
         .terminate('test over')
         .catch(() => undefined);

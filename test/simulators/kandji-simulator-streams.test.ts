@@ -520,7 +520,7 @@ describe('shared behaviour of the new endpoints', () => {
       expect(off.body).toContain('<h1>Not Found</h1>');
       expect((await getJson(`${sim.url}${THREAT_DETAILS_PATH}`)).status).toBe(200);
       sim.setFeatures({ threats: false, detections: true });
-      expect(sim.enabledFeatures).toEqual({ detections: true, threats: false });
+      expect(sim.enabledFeatures).toEqual({ detections: true, threats: false, behavioralDetections: true });
       expect((await getJson(`${sim.url}${THREAT_DETAILS_PATH}`)).status).toBe(404);
       const on = await getJson(`${sim.url}${DETECTIONS_PATH}`);
       expect(on.status).toBe(200);

@@ -101,6 +101,11 @@ describe('parseCommand', () => {
         { name: 'start', opts: { streams: ['threats'], since: '2026-01-31' } },
       ],
       [['stop', 'threats', '--no-wait'], { name: 'stop', opts: { streams: ['threats'], 'no-wait': true } }],
+      [['start', 'behavioral-detections'], { name: 'start', opts: { streams: ['behavioral-detections'] } }],
+      [
+        ['reset-state', 'threats,behavioral-detections', '--yes'],
+        { name: 'reset-state', opts: { streams: ['threats', 'behavioral-detections'], yes: true } },
+      ],
       [
         ['cancel-backfill', 'audit', '--id', 'bf-1'],
         { name: 'cancel-backfill', opts: { streams: ['audit'], id: 'bf-1' } },
@@ -134,15 +139,17 @@ describe('parseCommand', () => {
 
     it('refuses an unknown stream, naming it', () => {
       expect(usageError(['pause', 'devices']).message).toBe(
-        'pause: unknown stream "devices"; expected audit, detections, threats',
+        'pause: unknown stream "devices"; expected audit, detections, threats, behavioral-detections',
       );
       expect(usageError(['start', 'audit', 'Audit', 'all']).message).toBe(
-        'start: unknown streams "Audit", "all"; expected audit, detections, threats',
+        'start: unknown streams "Audit", "all"; expected audit, detections, threats, behavioral-detections',
       );
       expect(usageError(['start', '--streams', 'audit,devices']).message).toBe(
-        'start: --streams: unknown stream "devices"; expected audit, detections, threats',
+        'start: --streams: unknown stream "devices"; expected audit, detections, threats, behavioral-detections',
       );
-      expect(usageError(['stop', ',']).message).toBe('stop: no stream named; expected audit, detections, threats');
+      expect(usageError(['stop', ',']).message).toBe(
+        'stop: no stream named; expected audit, detections, threats, behavioral-detections',
+      );
     });
 
     it('refuses stream names given both ways, showing the one-way form', () => {

@@ -68,7 +68,8 @@ describe('loadWorkerConfig', () => {
         kandjiUrl: 'http://127.0.0.1:8080',
         tenant: 'acme-prod',
         streams: ['audit', 'detections'],
-        pollIntervalsMs: { audit: 2_000, detections: 900_000, threats: 300_000 },
+        pollIntervalsMs: { audit: 2_000, detections: 900_000, threats: 300_000, 'behavioral-detections': 300_000 },
+        behavioralWindowDays: 7,
         requestsPerHour: 5_000,
         fetchAttempts: 8,
         authRecheckMs: 600_000,
@@ -85,7 +86,12 @@ describe('loadWorkerConfig', () => {
       hostname: 'forwarder-1',
       logLevel: 'debug',
       stalePolicy: 'restamp',
-      stalePolicies: { audit: 'restamp', detections: 'restamp', threats: 'restamp' },
+      stalePolicies: {
+        audit: 'restamp',
+        detections: 'restamp',
+        threats: 'restamp',
+        'behavioral-detections': 'restamp',
+      },
       pageStoreMaxBytes: 128 * 1024 * 1024,
       snapshotChunkRows: 20_000,
     });
@@ -100,7 +106,8 @@ describe('loadWorkerConfig', () => {
         kandjiUrl: 'https://acme.api.kandji.io',
         tenant: 'acme',
         streams: ['audit', 'detections'],
-        pollIntervalsMs: { audit: 60_000, detections: 900_000, threats: 300_000 },
+        pollIntervalsMs: { audit: 60_000, detections: 900_000, threats: 300_000, 'behavioral-detections': 300_000 },
+        behavioralWindowDays: 7,
         requestsPerHour: 5_000,
         fetchAttempts: 8,
         authRecheckMs: 300_000,
@@ -117,7 +124,7 @@ describe('loadWorkerConfig', () => {
       hostname: undefined,
       logLevel: 'info',
       stalePolicy: undefined,
-      stalePolicies: { audit: 'ship', detections: 'restamp', threats: 'ship' },
+      stalePolicies: { audit: 'ship', detections: 'restamp', threats: 'ship', 'behavioral-detections': 'restamp' },
       pageStoreMaxBytes: 128 * 1024 * 1024,
       snapshotChunkRows: 20_000,
     });
@@ -440,11 +447,17 @@ describe('DD_STALE_EVENTS', () => {
     );
   });
   it('is per stream: DD_STALE_EVENTS_<STREAM>, else DD_STALE_EVENTS, else restamp for detections and ship otherwise', () => {
-    expect(loadWorkerConfig(env).stalePolicies).toEqual({ audit: 'ship', detections: 'restamp', threats: 'ship' });
+    expect(loadWorkerConfig(env).stalePolicies).toEqual({
+      audit: 'ship',
+      detections: 'restamp',
+      threats: 'ship',
+      'behavioral-detections': 'restamp',
+    });
     expect(loadWorkerConfig({ ...env, DD_STALE_EVENTS: 'ship' }).stalePolicies).toEqual({
       audit: 'ship',
       detections: 'ship',
       threats: 'ship',
+      'behavioral-detections': 'ship',
     });
     expect(
       loadWorkerConfig({
@@ -452,11 +465,13 @@ describe('DD_STALE_EVENTS', () => {
         DD_STALE_EVENTS: 'drop',
         DD_STALE_EVENTS_AUDIT: 'restamp',
         DD_STALE_EVENTS_THREATS: 'ship',
+        DD_STALE_EVENTS_BEHAVIORAL_DETECTIONS: 'ship',
       }).stalePolicies,
     ).toEqual({
       audit: 'restamp',
       detections: 'drop',
       threats: 'ship',
+      'behavioral-detections': 'ship',
     });
   });
 });
@@ -484,7 +499,12 @@ describe('KANDJI_STREAMS', () => {
       KANDJI_DETECTIONS_POLL_INTERVAL: '30m',
       KANDJI_THREATS_POLL_INTERVAL: '2m',
     }).stream;
-    expect(c.pollIntervalsMs).toEqual({ audit: 60_000, detections: 1_800_000, threats: 120_000 });
+    expect(c.pollIntervalsMs).toEqual({
+      audit: 60_000,
+      detections: 1_800_000,
+      threats: 120_000,
+      'behavioral-detections': 300_000,
+    });
   });
 });
 
@@ -506,7 +526,12 @@ describe('staleEvents in the tenants file', () => {
       DD_API_KEY: 'k',
     });
     expect(config.tenants.map((t) => t.stalePolicies)).toEqual([{ detections: 'ship', audit: 'restamp' }, undefined]);
-    expect(config.stalePolicies).toEqual({ audit: 'ship', detections: 'restamp', threats: 'ship' });
+    expect(config.stalePolicies).toEqual({
+      audit: 'ship',
+      detections: 'restamp',
+      threats: 'ship',
+      'behavioral-detections': 'restamp',
+    });
   });
 
   it('refuses an unknown policy or stream, naming the tenant and field', () => {

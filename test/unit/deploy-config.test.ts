@@ -19,7 +19,7 @@ const read = (f: string) => fs.readFileSync(path.join(ROOT, f), 'utf8');
 const ENV_EXAMPLE = read('.env.example');
 const KEY = Buffer.alloc(32, 7).toString('base64');
 /** The defaults of each stream: detections are re-stamped (Datadog drops logs older than 18 h), the rest shipped. */
-const DEFAULT_STALE = { audit: 'ship', detections: 'restamp', threats: 'ship' };
+const DEFAULT_STALE = { audit: 'ship', detections: 'restamp', threats: 'ship', 'behavioral-detections': 'restamp' };
 
 /** .env.example with its commented-out simulator lines switched on. */
 const simulatorsEnv = ENV_EXAMPLE.replace(/^# ((?:KANDJI_API_URL|DD_LOGS_URL|KANDJI_STREAMS)=.*)$/gm, '$1');
@@ -71,6 +71,7 @@ describe('docker-compose.yml with .env.example', () => {
       audit: 'drop',
       detections: 'drop',
       threats: 'drop',
+      'behavioral-detections': 'drop',
     });
   });
 });

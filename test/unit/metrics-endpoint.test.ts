@@ -91,4 +91,9 @@ describe('deploy/datadog', () => {
     expect(queries).toContain('kandji_datadog.records.dead_lettered.count');
     expect(queries).toContain('kandji_datadog.records.late_resent.count');
   });
+
+  it('pages no one for a tenant without EDR: behavioral detections unavailable is left out, blocked is not', () => {
+    const states = monitors.find((m) => m.query.includes('state:blocked'))!.query;
+    expect(states).toContain('{state:blocked OR (state:unavailable AND NOT stream:behavioral-detections)}');
+  });
 });

@@ -75,6 +75,7 @@ export interface TimingsApplied {
 export const timingsSchema = strictObject<StreamTimings>({
   pollIntervalMs: numberAtLeast(1),
   authRecheckMs: numberAtLeast(1),
+  unavailableRecheckMs: optional(numberAtLeast(1)),
   errorBackoffMs: numberAtLeast(1),
   fetchAttempts: optional(numberAtLeast(1, true)),
   handoffMs: optional(numberAtLeast(1)),

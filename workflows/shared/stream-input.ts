@@ -8,6 +8,11 @@ export interface StreamTimings {
   pollIntervalMs: number;
   /** Wait before re-checking credentials Kandji or Datadog rejected. */
   authRecheckMs: number;
+  /**
+   * Longest wait between re-checks of an endpoint the tenant has no licence for (`unavailable`); authRecheckMs when
+   * absent. Behavioral detections: a day.
+   */
+  unavailableRecheckMs?: number;
   /** Wait before trying again after an activity exhausted its retries. */
   errorBackoffMs: number;
   /** Attempts of a Kandji read before its error shows in status and the stream waits errorBackoffMs. Default 8. */
@@ -34,7 +39,7 @@ export interface AuditStreamInput {
 
 export interface SnapshotStreamInput {
   tenant: string;
-  stream: 'detections' | 'threats';
+  stream: import('./stream-status').SnapshotStreamName;
   /** 0.2 state: fingerprints of what the last sweep saw (base64 of sorted 8-byte hashes); '' from 0.3 on. */
   seen: string;
   /** The committed state of the last complete sweep (chunks outside the workflow); null or absent before it. */

@@ -4,7 +4,9 @@
  */
 import type { AuditCursor } from './audit-cursor';
 
-export type StreamName = 'audit' | 'detections' | 'threats';
+export type StreamName = 'audit' | 'detections' | 'threats' | 'behavioral-detections';
+/** The streams that sweep a current-state list (workflows/snapshot-stream.ts). */
+export type SnapshotStreamName = Exclude<StreamName, 'audit'>;
 
 export type StreamState =
   | 'starting'
