@@ -61,6 +61,11 @@ export interface Reservation {
   retryAfterMs?: number;
   /** The booked slots' times on the budget's clock (epoch ms): what `release` takes back. */
   times?: number[];
+  /**
+   * Requests the tenant may still make in the sliding hour after this answer (absent in answers of earlier
+   * versions): the worker's budget gauge, so that no one has to query the budget workflow for it.
+   */
+  remaining?: number;
 }
 
 export interface BudgetClaim {
@@ -199,7 +204,9 @@ export async function requestBudget(state: BudgetState): Promise<void> {
       const now = Date.now();
       prune(now);
       handled += 1;
-      return serveReservation(grants, claims, req, now);
+      const reservation = serveReservation(grants, claims, req, now);
+      // Granted slots of the last hour and those already booked ahead are both spent.
+      return { ...reservation, remaining: perHour - grants.filter((g) => g > now - HOUR_MS).length };
     },
     {
       validator: (req) => {
