@@ -73,6 +73,11 @@ export interface StreamRuntime {
   /** Records a signal whose payload was refused. */
   rejectSignal(name: string, problem: string): void;
   /**
+   * Publishes the state (memo) and cursor (sink) if they changed (gauge-publisher.ts): called by the runtime's own
+   * waits and steps, and by a loop before a wait of its own.
+   */
+  publishGauges(): void;
+  /**
    * How this stream continues as new with its committed position. Once set, failure loops (`untilDone`) continue as
    * new when Temporal suggests it, between attempts, so a stream failing for weeks never outgrows its history.
    */
@@ -313,5 +318,6 @@ export function createStreamRuntime(
     carried: () => carriedStatus(status),
     whilePaused,
     rejectSignal,
+    publishGauges,
   };
 }
