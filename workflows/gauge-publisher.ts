@@ -13,7 +13,8 @@ export const GAUGE_MEMO = 'gauge-memo';
 const { gauges } = proxySinks<GaugeSinks>();
 
 export function createGaugePublisher(status: StreamStatus): () => void {
-  // A run continued as new may carry the memo of the run before.
+  // The memo given at start, if any: continue-as-new does not carry the memo over (unless its options pass it), so a
+  // new run publishes its state at its first publish point (one upsert per run).
   let published = workflowInfo().memo?.[GAUGE_MEMO_KEY] as PublishedGauges | undefined;
   let sighted: string | undefined;
   return () => {
