@@ -61,6 +61,11 @@ export interface Reservation {
   retryAfterMs?: number;
   /** The booked slots' times on the budget's clock (epoch ms): what `release` takes back. */
   times?: number[];
+  /**
+   * Requests the tenant may still make in the sliding hour after this answer (absent in answers of earlier
+   * versions): the worker's budget gauge, so that no one has to query the budget workflow for it.
+   */
+  remaining?: number;
 }
 
 export interface BudgetClaim {
@@ -179,6 +184,11 @@ export function serveReservation(
   return { waitMs: at - now, waitsMs: [], retryAfterMs: at - now };
 }
 
+/** Requests left in the sliding hour: granted slots of the last hour and those booked ahead are both spent. */
+export function budgetRemaining(grants: number[], perHour: number, now: number): number {
+  return perHour - grants.filter((g) => g > now - HOUR_MS).length;
+}
+
 /** Drops grants older than an hour and claims their owners did not come back for (in place): pure, shared with tests. */
 export function pruneBudget(grants: number[], claims: BudgetClaim[], now: number): void {
   while (grants.length > 0 && grants[0]! <= now - HOUR_MS) grants.shift();
@@ -199,7 +209,7 @@ export async function requestBudget(state: BudgetState): Promise<void> {
       const now = Date.now();
       prune(now);
       handled += 1;
-      return serveReservation(grants, claims, req, now);
+      return { ...serveReservation(grants, claims, req, now), remaining: budgetRemaining(grants, perHour, now) };
     },
     {
       validator: (req) => {

@@ -283,6 +283,7 @@ async function sweepLoop(
       status.state = 'caught_up';
       status.caughtUpAt = now();
       backfills.sleep();
+      runtime.publishGauges();
       await condition(
         () => backfills.woken() || reset || runtime.stopRequested() || status.paused === true,
         input.timings.pollIntervalMs,

@@ -14,6 +14,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import { FailingSteps, isFailedState, type FailedState } from './failing-steps';
+import { createGaugePublisher } from './gauge-publisher';
 import { budgetWaitOf } from './request-budget';
 import { FailureType, isAuthFailure } from './shared/failure-types';
 import {
@@ -71,6 +72,11 @@ export interface StreamRuntime {
   whilePaused(): Promise<void>;
   /** Records a signal whose payload was refused. */
   rejectSignal(name: string, problem: string): void;
+  /**
+   * Publishes the state (memo) and cursor (sink) if they changed (gauge-publisher.ts): called by the runtime's own
+   * waits and steps, and by a loop before a wait of its own.
+   */
+  publishGauges(): void;
   /**
    * How this stream continues as new with its committed position. Once set, failure loops (`untilDone`) continue as
    * new when Temporal suggests it, between attempts, so a stream failing for weeks never outgrows its history.
@@ -142,6 +148,8 @@ export function createStreamRuntime(
   };
   let stopRequested = false;
   setHandler(statusQuery, () => status);
+  // The gauges read the state from the memo and the cursor from the worker, not by a (billed) query.
+  const publishGauges = createGaugePublisher(status);
   const timingsUpdates = installTimingsUpdate(status, timings);
   setHandler(stopSignal, () => {
     stopRequested = true;
@@ -173,8 +181,10 @@ export function createStreamRuntime(
   setHandler(pauseUpdate, () => setPaused(true));
   setHandler(resumeUpdate, () => setPaused(false));
   // Waits end early on stop, and on pause so that status shows `paused` at once.
-  const sleep = (ms: number, wake?: () => boolean) =>
-    condition(() => stopRequested || status.paused === true || wake?.() === true, ms);
+  const sleep = (ms: number, wake?: () => boolean) => {
+    publishGauges();
+    return condition(() => stopRequested || status.paused === true || wake?.() === true, ms);
+  };
 
   let continueWith: (() => Promise<never>) | undefined;
   /**
@@ -193,9 +203,11 @@ export function createStreamRuntime(
     if (!status.paused || stopRequested) return;
     const before = status.state;
     status.state = 'paused';
+    publishGauges();
     log.info('stream paused', { stream });
     await condition(() => !status.paused || stopRequested);
     settle(before);
+    publishGauges();
     log.info('stream resumed', { stream });
   }
 
@@ -240,6 +252,7 @@ export function createStreamRuntime(
         // A pause another step waits out keeps showing.
         if (!(status.state === 'paused' && status.paused))
           settle(status.state === 'caught_up' ? 'caught_up' : 'running');
+        publishGauges();
         return result;
       } catch (err) {
         if (isCancellation(err)) throw err; // the step was cancelled on purpose (e.g. a read-ahead dropped)
@@ -258,6 +271,7 @@ export function createStreamRuntime(
         const state = stateAfter(type);
         failing.fail(key, { state, error: { type, message, during, at: now() } });
         settle(state);
+        publishGauges();
         log.warn('stream step failed; will try again', { stream, during, type, message, state, shown: status.state });
         recheckNow = false;
         // This step's own failure sets its pace, whatever another step's failure shows in status.
@@ -309,5 +323,6 @@ export function createStreamRuntime(
     carried: () => carriedStatus(status),
     whilePaused,
     rejectSignal,
+    publishGauges,
   };
 }

@@ -78,6 +78,8 @@ export interface TemporalRequestBudgetOptions {
   attempt?: () => Attempt | undefined;
   /** Longest wait inside one attempt whatever its timeout (tests: attempts shorter than the budget's waits). */
   maxWaitInAttemptMs?: number;
+  /** Told what each answer says the tenant may still request this hour (the budget gauge: no query needed). */
+  onRemaining?: (remaining: number) => void;
 }
 
 interface Spare {
@@ -238,6 +240,7 @@ export class TemporalRequestBudget implements RequestGate {
     }
     const waits = reservation.waitsMs ?? [reservation.waitMs];
     this.roomLastTime = waits.length > 0 && waits.every((w) => w === 0);
+    if (reservation.remaining !== undefined) this.options.onRemaining?.(reservation.remaining);
     return reservation;
   }
 }

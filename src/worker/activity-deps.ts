@@ -15,7 +15,12 @@ import { KandjiClient } from '../kandji/client';
 import { PageStore } from '../streams/page-store';
 import { FORWARDER_VERSION } from '../version';
 
-export function buildActivityDeps(config: WorkerConfig, logger: Logger): ActivityDeps & { close(): Promise<void> } {
+/** `budgetRemaining` is told what each answer of a tenant's request budget says is left this hour (its gauge). */
+export function buildActivityDeps(
+  config: WorkerConfig,
+  logger: Logger,
+  budgetRemaining?: (tenant: string, remaining: number) => void,
+): ActivityDeps & { close(): Promise<void> } {
   const userAgent = `kandji-datadog/${FORWARDER_VERSION}`;
   const newDatadog = () =>
     new DatadogIntakeClient({
@@ -47,6 +52,7 @@ export function buildActivityDeps(config: WorkerConfig, logger: Logger): Activit
       stream.tenant,
       stream.requestsPerHour,
       config.temporal.taskQueue,
+      budgetRemaining ? { onRemaining: (remaining) => budgetRemaining(stream.tenant, remaining) } : {},
     );
     const kandji = new KandjiClient({ baseUrl: stream.kandjiUrl, token, userAgent, gate });
     const tenantDatadog = newDatadog();

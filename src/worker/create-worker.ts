@@ -3,6 +3,7 @@ import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker
 import { WorkerGroup } from './worker-group';
 import { createActivities, type ActivityDeps } from '../../activities';
 import type { TemporalConfig } from '../config/env';
+import { CursorSightings } from '../telemetry/cursor-sightings';
 import { buildDataConverter } from '../temporal/data-converter';
 
 export const WORKFLOWS_PATH = require.resolve('../../workflows');
@@ -22,6 +23,8 @@ export interface CreateWorkerOptions {
   shutdownGraceTime?: WorkerOptions['shutdownGraceTime'];
   /** Worker interceptors (the worker process adds its activity metrics here). */
   interceptors?: WorkerOptions['interceptors'];
+  /** Workflow sinks (the worker process records the cursors its stream workflows commit, for the lag gauges). */
+  sinks?: WorkerOptions['sinks'];
 }
 
 export async function createWorker(
@@ -45,6 +48,8 @@ export async function createWorker(
     taskQueue: opts.temporal.taskQueue,
     ...(opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
     ...(opts.maxCachedWorkflows ? { maxCachedWorkflows: opts.maxCachedWorkflows } : {}),
+    // Always the stream workflows' own sinks (a call to one no worker registered is logged as an error).
+    sinks: opts.sinks ?? new CursorSightings().sinks(),
   });
   // Activities only: the ships of pages this process holds. Many streams may ship at once, each a page.
   const own = opts.deps.workerQueue

@@ -11,6 +11,7 @@ import { createWorker } from './create-worker';
 import { loadWorkerProcessOptions } from './process-options';
 import { workerRuntimeOptions } from './runtime-options';
 import { ConfigError, loadWorkerConfig } from '../config/env';
+import { CursorSightings } from '../telemetry/cursor-sightings';
 import { startHealthServer } from '../telemetry/health-server';
 import { activityMetricsInterceptor, instrumentClients } from '../telemetry/instrument';
 import { createLogger } from '../telemetry/logger';
@@ -18,6 +19,7 @@ import { meterMetrics } from '../telemetry/metrics';
 import { startStatusGauges, temporalStatusSource } from '../telemetry/status-gauges';
 import { connectionOptions, describeConnection } from '../temporal/connection';
 import { buildDataConverter } from '../temporal/data-converter';
+import { streamWorkflowId } from '../temporal/workflow-ids';
 
 async function main(): Promise<void> {
   let config;
@@ -42,7 +44,7 @@ async function main(): Promise<void> {
     }),
   );
   const metrics = proc.metricsPort ? meterMetrics(Runtime.instance().metricMeter) : undefined;
-  const baseDeps = buildActivityDeps(config, logger);
+  const baseDeps = buildActivityDeps(config, logger, metrics?.budgetRemaining);
   const deps = metrics ? instrumentClients(baseDeps, metrics) : baseDeps;
   const connection = await NativeConnection.connect(connectionOptions(config.temporal));
   const stopKeyWatch = config.temporal.apiKeyFile
@@ -53,6 +55,8 @@ async function main(): Promise<void> {
         logger,
       })
     : undefined;
+  // The cursors this process sees its stream workflows commit: the lag gauges, without a query.
+  const sightings = new CursorSightings();
   const { worker } = await createWorker({
     temporal: config.temporal,
     deps,
@@ -60,6 +64,7 @@ async function main(): Promise<void> {
     ...(proc.workflowBundlePath ? { workflowBundle: { codePath: proc.workflowBundlePath } } : {}),
     shutdownGraceTime: proc.shutdownGraceMs,
     maxCachedWorkflows: proc.maxCachedWorkflows,
+    sinks: sightings.sinks(),
     ...(metrics ? { interceptors: { activity: [activityMetricsInterceptor(metrics)] } } : {}),
   });
   const health = proc.healthPort
@@ -79,7 +84,7 @@ async function main(): Promise<void> {
   });
   const stopGauges = metrics
     ? startStatusGauges({
-        source: temporalStatusSource(client),
+        source: temporalStatusSource(client, (tenant, stream) => sightings.latest(streamWorkflowId(tenant, stream))),
         tenants: config.tenants.map((t) => t.stream),
         metrics,
         intervalMs: proc.metricsStatusIntervalMs,

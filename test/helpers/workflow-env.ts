@@ -15,6 +15,7 @@ import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Runtime, Worker, bundleWorkflowCode } from '@temporalio/worker';
 import { waitFor } from './wait';
 import { loadTenantConfig } from '../../src/config/env';
+import { CursorSightings } from '../../src/telemetry/cursor-sightings';
 import { buildDataConverter } from '../../src/temporal/data-converter';
 import { statusQuery } from '../../workflows/shared/messages';
 import type { StreamTimings } from '../../workflows/shared/stream-input';
@@ -100,6 +101,8 @@ async function workflowBundle(): Promise<{ code: string }> {
 /** A test file's world: the test server, and a worker of the real workflows with the file's fake activities. */
 export interface WorkflowTestWorld {
   readonly env: TestWorkflowEnvironment;
+  /** The cursors the worker saw its stream workflows commit (through their sink). */
+  readonly sightings: CursorSightings;
   /** Starts a workflow on the worker's task queue; it is terminated after the test, passed or not. */
   start<W extends Workflow>(
     workflow: W,
@@ -117,6 +120,7 @@ export function workflowTestWorld(activities: object): WorkflowTestWorld {
   let worker: Worker | undefined;
   let running: Promise<void> | undefined;
   const started: WorkflowHandle[] = [];
+  const sightings = new CursorSightings();
 
   beforeAll(async () => {
     env = await startTimeSkipping();
@@ -126,6 +130,7 @@ export function workflowTestWorld(activities: object): WorkflowTestWorld {
       workflowBundle: await workflowBundle(),
       activities,
       dataConverter,
+      sinks: sightings.sinks(),
     });
     running = worker.run();
   });
@@ -139,6 +144,7 @@ export function workflowTestWorld(activities: object): WorkflowTestWorld {
   });
 
   const world: WorkflowTestWorld = {
+    sightings,
     get env() {
       if (!env) throw new Error('the test environment starts in beforeAll');
       return env;

@@ -10,7 +10,13 @@ import {
   SPARE_SLOTS,
   TemporalRequestBudget,
 } from '../../src/kandji/budget-reservations';
-import { pruneBudget, serveReservation, type BudgetClaim, type ReserveRequest } from '../../workflows/request-budget';
+import {
+  budgetRemaining,
+  pruneBudget,
+  serveReservation,
+  type BudgetClaim,
+  type ReserveRequest,
+} from '../../workflows/request-budget';
 
 function fakeBudget() {
   const grants: number[] = [];
@@ -24,7 +30,8 @@ function fakeBudget() {
       pruneBudget(grants, claims, Date.now());
       const reservation = serveReservation(grants, claims, req, Date.now());
       calls.booked += reservation.times?.length ?? 0;
-      return reservation;
+      // As the budget workflow's update handler answers.
+      return { ...reservation, remaining: budgetRemaining(grants, req.perHour, Date.now()) };
     },
     signal: async (_signal: unknown, req: { times: number[] }) => {
       calls.signals += 1;
@@ -73,5 +80,20 @@ describe('request budget client', () => {
     clock += BURST_GAP_MS + 1;
     await gate.acquire();
     expect(calls.signals).toBe(0); // every spare was used
+  });
+
+  it('each answer tells the budget gauge what is left of the hour: the gauge needs no query of the budget workflow', async () => {
+    const { client, calls } = fakeBudget();
+    const told: number[] = [];
+    const gate = new TemporalRequestBudget(() => client, 'acme', 5_000, 'q', {
+      attempt: () => undefined,
+      onRemaining: (remaining) => told.push(remaining),
+    });
+    for (let i = 0; i < 1 + SPARE_SLOTS * 3; i++) {
+      await gate.acquire();
+      clock += 100;
+    }
+    expect(told).toHaveLength(calls.updates);
+    expect(told.at(-1)).toBe(5_000 - calls.booked);
   });
 });

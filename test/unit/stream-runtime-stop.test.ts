@@ -23,7 +23,10 @@ jest.mock('@temporalio/workflow', () => {
     log: { info: () => undefined, warn: () => undefined },
     patched: () => true,
     setHandler: (def: { name: string }, handler: (...args: unknown[]) => unknown) => handlers.set(def.name, handler),
-    workflowInfo: () => ({ continueAsNewSuggested: true }),
+    workflowInfo: () => ({ continueAsNewSuggested: true, unsafe: { isReplaying: false } }),
+    // The gauges the runtime publishes (gauge-publisher.ts) are not what this file looks at.
+    upsertMemo: () => undefined,
+    proxySinks: () => ({ gauges: { cursor: () => undefined } }),
   };
 });
 
