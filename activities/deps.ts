@@ -2,6 +2,7 @@
 import { ApplicationFailure } from '@temporalio/common';
 import type { Logger } from 'pino';
 import type { DatadogIntakeClient } from '../src/datadog/intake-client';
+import type { DatadogLogsReadClient } from '../src/datadog/logs-read-client';
 import type { StalePolicies, StalePolicy } from '../src/datadog/stale-events';
 import type { KandjiClient } from '../src/kandji/client';
 import type { PageStore } from '../src/streams/page-store';
@@ -20,6 +21,8 @@ export interface TenantDeps {
   datadog?: Pick<DatadogIntakeClient, 'send'>;
   /** This tenant's own stale policies (tenants file `staleEvents`); they win over the worker's. */
   stalePolicies?: StalePolicies;
+  /** Datadog's Logs read APIs for `verify` (needs DD_APP_KEY); absent: verification is off. */
+  datadogLogs?: Pick<DatadogLogsReadClient, 'hourlyCounts' | 'listAttribute' | 'indexes' | 'requests'>;
 }
 
 export interface ActivityDeps {

@@ -8,7 +8,7 @@
  * An indexed log becomes searchable only `indexingDelayMs` after it arrived.
  */
 import type { ReceivedLog } from './intake-validation';
-import { compileQuery, tagsOf, type IndexedFields, type LogPredicate } from './log-query';
+import { compileQuery, tagsOf, type IndexedFields, type LogPredicate } from '../../src/datadog/log-query';
 
 export interface IndexedLog extends IndexedFields {
   /** Datadog's own event id (not the record's `id`). */
@@ -85,12 +85,12 @@ export class LogsIndex {
     return dailyLimit !== undefined && (this.perDay.get(Math.floor(now / DAY_MS)) ?? 0) >= dailyLimit;
   }
 
-  /** Searchable logs with from ≤ timestamp < to matching `query`, oldest first (then by event id). */
+  /** Searchable logs with from ≤ timestamp ≤ to (both inclusive, as Datadog reads them) matching `query`, oldest first (then by event id). */
   search(query: string | undefined, from: number, to: number, now: number): IndexedLog[] {
     const match = compileQuery(query);
     const visibleBefore = now - (this.settings.indexingDelayMs ?? 0);
     return this.logs
-      .filter((l) => l.arrivedAt <= visibleBefore && l.timestampMs >= from && l.timestampMs < to && match(l))
+      .filter((l) => l.arrivedAt <= visibleBefore && l.timestampMs >= from && l.timestampMs <= to && match(l))
       .sort((a, b) => a.timestampMs - b.timestampMs || (a.eventId < b.eventId ? -1 : 1));
   }
 

@@ -43,7 +43,7 @@ const MAX_BODY = 1_000_000;
 
 export class LogsReadApi {
   private appKeys = new Map<string, ReadonlySet<ReadPermission>>();
-  private readonly faults: ReadFaultKind[] = [];
+  private readonly faults: (ReadFaultKind | null)[] = [];
   private rateLimit: ReadRateLimit = { limit: 300, periodSeconds: 3600 };
   private window = { start: 0, used: 0 };
   readonly requests: ReadRequestRecord[] = [];
@@ -58,8 +58,8 @@ export class LogsReadApi {
     this.appKeys = new Map(Object.entries(keys).map(([k, p]) => [k, new Set(p)]));
   }
 
-  /** The next read answers (one per entry, in order) get these faults instead of a normal answer. */
-  failNext(...kinds: ReadFaultKind[]): void {
+  /** The next search/aggregate answers (one per entry, in order) get these faults; `null`: a normal answer. */
+  failNext(...kinds: (ReadFaultKind | null)[]): void {
     this.faults.push(...kinds);
   }
 
@@ -83,7 +83,7 @@ export class LogsReadApi {
     if (isIndexes) return reply(200, { indexes: [this.ctx.index.describe(this.ctx.now())] });
 
     const limitHeaders = this.spend();
-    const fault = this.faults.shift();
+    const fault = this.faults.shift() ?? undefined;
     if (fault === 'rate_limited' || limitHeaders['X-RateLimit-Remaining'] === '-1') {
       return reply(429, { errors: ['Too many requests'] }, { ...limitHeaders, 'X-RateLimit-Remaining': '0' }, fault);
     }

@@ -1,10 +1,12 @@
 /**
- * The part of Datadog's log search syntax (https://docs.datadoghq.com/logs/explorer/search_syntax/) the simulator
- * understands: terms joined by spaces (AND), `-term` (NOT), `*` (everything), `source:` / `service:` / `host:` /
+ * The part of Datadog's log search syntax (https://docs.datadoghq.com/logs/explorer/search_syntax/) this service
+ * reads: verify asks whether a missing log matches an index's exclusion filter (Datadog cannot be asked: an excluded
+ * log is in no index), and the Datadog simulator filters its read APIs with it. It understands terms joined by spaces (AND), `-term` (NOT), `*` (everything), `source:` / `service:` / `host:` /
  * `status:` on the reserved attributes, `@path.to.attr:` on attributes, any other `key:value` on tags, values quoted
  * (`"…"`), with a trailing `*` (prefix), or a group `(a OR b OR …)`. Pure functions.
  */
-import type { ReceivedLog } from './intake-validation';
+/** A log item as sent to the intake. */
+export type ReceivedLog = Record<string, unknown>;
 
 export interface IndexedFields {
   item: ReceivedLog;
