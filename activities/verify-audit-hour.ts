@@ -16,10 +16,11 @@ import { tenantDeps, type ActivityDeps } from './deps';
 import { withTypedFailures } from './failures';
 import { shipRecords } from './ship-batch';
 import { readHour } from './sweep-late-audit-hour';
-import { explainMissing, type MissingReason } from './verify-reasons';
+import { explainMissing } from './verify-reasons';
 import { DD_SOURCE, SERVICE_OF_STREAM } from '../src/datadog/log-items';
 import { hourEndKey, hourStartKey } from '../workflows/shared/late-ledger';
 import { keyToMillis } from '../workflows/shared/timestamps';
+import { verifyRow, type MissingReason, type VerifyAuditHourResult } from '../workflows/shared/verify-row';
 
 export interface VerifyAuditHourInput {
   tenant: string;
@@ -29,21 +30,7 @@ export interface VerifyAuditHourInput {
   repair: boolean;
 }
 
-export type VerifiedHourResult = 'verified' | 'explained' | 'repaired' | 'gap' | 'inconclusive' | 'off';
-
-export interface VerifyAuditHourResult {
-  hour: string;
-  result: VerifiedHourResult;
-  kandji: number;
-  datadog: number;
-  missing: Record<MissingReason, number>;
-  /** Lost events shipped again by this pass. */
-  repaired: number;
-  /** Datadog read requests this pass made. */
-  requests: number;
-  /** Why the hour is inconclusive or off. */
-  reason?: string;
-}
+export type { VerifyAuditHourResult };
 
 export function verifyAuditHourActivity(deps: ActivityDeps) {
   return async function verifyAuditHour(input: VerifyAuditHourInput): Promise<VerifyAuditHourResult> {
@@ -51,7 +38,7 @@ export function verifyAuditHourActivity(deps: ActivityDeps) {
     const reads = tenantDeps(deps, input.tenant).datadogLogs;
     const start = hourStartKey(input.hour);
     const end = hourEndKey(input.hour);
-    const row = emptyRow(input.hour);
+    const row = verifyRow(input.hour);
     if (!reads) return { ...row, result: 'off', reason: 'no DD_APP_KEY on this worker' };
     const before = reads.requests;
     const done = (r: Partial<VerifyAuditHourResult>) => ({ ...row, ...r, requests: reads.requests - before });
@@ -88,17 +75,5 @@ export function verifyAuditHourActivity(deps: ActivityDeps) {
       }
       return done({ kandji: events.length, datadog, missing, result: lost.length > 0 ? 'gap' : 'explained' });
     }, ctx.info.attempt);
-  };
-}
-
-function emptyRow(hour: string): VerifyAuditHourResult {
-  return {
-    hour,
-    result: 'verified',
-    kandji: 0,
-    datadog: 0,
-    missing: { quota: 0, excluded: 0, stale: 0, lost: 0 },
-    repaired: 0,
-    requests: 0,
   };
 }

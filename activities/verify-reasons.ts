@@ -14,9 +14,7 @@ import { compileQuery, tagsOf, type LogPredicate } from '../src/datadog/log-quer
 import type { IndexState } from '../src/datadog/logs-read-client';
 import { isStale } from '../src/datadog/stale-events';
 import type { AuditRecord } from '../src/kandji/audit-page';
-
-export const MISSING_REASONS = ['quota', 'excluded', 'stale', 'lost'] as const;
-export type MissingReason = (typeof MISSING_REASONS)[number];
+import type { MissingReason } from '../workflows/shared/verify-row';
 
 const DAY_MS = 86_400_000;
 
