@@ -7,15 +7,22 @@ import { Context } from '@temporalio/activity';
 import type { Logger } from 'pino';
 import { workerQueueName } from './worker-queue';
 import type { ActivityDeps, TenantDeps } from '../../activities';
+import type { DatadogReadConfig } from '../config/datadog-read';
 import type { WorkerConfig } from '../config/env';
 import { DatadogIntakeClient } from '../datadog/intake-client';
 import { formatTags } from '../datadog/log-items';
+import { DatadogLogsReadClient } from '../datadog/logs-read-client';
 import { TemporalRequestBudget } from '../kandji/budget-reservations';
 import { KandjiClient } from '../kandji/client';
 import { PageStore } from '../streams/page-store';
 import { FORWARDER_VERSION } from '../version';
 
-export function buildActivityDeps(config: WorkerConfig, logger: Logger): ActivityDeps & { close(): Promise<void> } {
+/** `read`: DD_APP_KEY and the API host (src/config/datadog-read.ts); off (the default), verify says so. */
+export function buildActivityDeps(
+  config: WorkerConfig,
+  logger: Logger,
+  read: DatadogReadConfig = { on: false, reason: 'not configured' },
+): ActivityDeps & { close(): Promise<void> } {
   const userAgent = `kandji-datadog/${FORWARDER_VERSION}`;
   const newDatadog = () =>
     new DatadogIntakeClient({
@@ -51,6 +58,15 @@ export function buildActivityDeps(config: WorkerConfig, logger: Logger): Activit
     const kandji = new KandjiClient({ baseUrl: stream.kandjiUrl, token, userAgent, gate });
     const tenantDatadog = newDatadog();
     clients.push(kandji, tenantDatadog);
+    const datadogLogs = read.on
+      ? new DatadogLogsReadClient({
+          apiUrl: read.apiUrl,
+          apiKey: config.datadogApiKeyReader ?? config.datadogApiKey,
+          appKey: read.appKey,
+          userAgent,
+        })
+      : undefined;
+    if (datadogLogs) clients.push(datadogLogs);
     const ddtags = formatTags({ kandji_tenant: stream.tenant, forwarder_version: FORWARDER_VERSION }, [
       ...config.extraTags,
       ...(stream.extraTags ?? []),
@@ -63,6 +79,7 @@ export function buildActivityDeps(config: WorkerConfig, logger: Logger): Activit
       auditPageSize: stream.auditPageSize,
       auditOverlapMs: stream.auditOverlapMs,
       ...(stalePolicies ? { stalePolicies } : {}),
+      ...(datadogLogs ? { datadogLogs } : {}),
     });
   }
   return {

@@ -10,6 +10,7 @@ import { watchApiKeyFile } from './api-key-rotation';
 import { createWorker } from './create-worker';
 import { loadWorkerProcessOptions } from './process-options';
 import { workerRuntimeOptions } from './runtime-options';
+import { loadDatadogReadConfig } from '../config/datadog-read';
 import { ConfigError, loadWorkerConfig } from '../config/env';
 import { startHealthServer } from '../telemetry/health-server';
 import { activityMetricsInterceptor, instrumentClients } from '../telemetry/instrument';
@@ -22,9 +23,11 @@ import { buildDataConverter } from '../temporal/data-converter';
 async function main(): Promise<void> {
   let config;
   let proc;
+  let read;
   try {
     config = loadWorkerConfig();
     proc = loadWorkerProcessOptions();
+    read = loadDatadogReadConfig();
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(`${err.message}\n`);
@@ -42,7 +45,8 @@ async function main(): Promise<void> {
     }),
   );
   const metrics = proc.metricsPort ? meterMetrics(Runtime.instance().metricMeter) : undefined;
-  const baseDeps = buildActivityDeps(config, logger);
+  if (!read.on) logger.info(read.reason);
+  const baseDeps = buildActivityDeps(config, logger, read);
   const deps = metrics ? instrumentClients(baseDeps, metrics) : baseDeps;
   const connection = await NativeConnection.connect(connectionOptions(config.temporal));
   const stopKeyWatch = config.temporal.apiKeyFile
