@@ -4,7 +4,8 @@
  * late sweep) and counted against Datadog's count of the hour (one Aggregate request). Only when the counts differ
  * is the hour listed id by id (Search API, 1,000 a page) and every missing event explained (./verify-reasons.ts):
  * `excluded`, `quota`, `stale` are reported and never re-shipped; a `lost` event is shipped again with its id when
- * `repair` is set (once: the workflow verifies the hour again without it).
+ * `repair` is set (once: the workflow verifies the hour again without it) and the stream's cursor is past the hour
+ * (else the stream is about to ship it: the hour is inconclusive for now).
  *
  * A partial Datadog answer (`meta.status: timeout`, warnings) makes the hour `inconclusive`: no event is ever called
  * missing from it. Rate limits and failures are thrown as typed failures: Temporal retries them.
@@ -15,6 +16,7 @@ import { activityLogger } from './activity-logger';
 import { tenantDeps, type ActivityDeps } from './deps';
 import { withTypedFailures } from './failures';
 import { shipRecords } from './ship-batch';
+import { auditStreamPassed } from './stream-passed';
 import { readHour } from './sweep-late-audit-hour';
 import { explainMissing } from './verify-reasons';
 import { DD_SOURCE, SERVICE_OF_STREAM } from '../src/datadog/log-items';
@@ -65,6 +67,10 @@ export function verifyAuditHourActivity(deps: ActivityDeps) {
       const lost = explained.lost;
       const log = activityLogger(deps, { tenant: input.tenant, stream: 'audit', hour: input.hour });
       log.warn({ kandji: events.length, datadog, ...missing }, 'verify: events of the hour missing in Datadog');
+      if (input.repair && lost.length > 0 && !(await auditStreamPassed(ctx, input.tenant, end))) {
+        const reason = 'the audit stream has not shipped past this hour yet: verify it once it has';
+        return done({ kandji: events.length, datadog, missing, result: 'inconclusive', reason });
+      }
       if (input.repair && lost.length > 0) {
         await shipRecords(
           deps,

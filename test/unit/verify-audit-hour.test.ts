@@ -4,6 +4,7 @@
  * labelled and never re-shipped; an hour that all arrived costs one Datadog request; a partial answer or a 429 never
  * yields a "missing"; without an application key the activity says verification is off.
  */
+import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import type { ActivityDeps } from '../../activities/deps';
 import {
@@ -38,6 +39,8 @@ let deps: ActivityDeps;
 let reads: DatadogLogsReadClient;
 
 async function world(events: number): Promise<void> {
+  streamSince = new Date(NOW).toISOString();
+  caughtUpAt = null;
   kandji = await KandjiSimulator.start({ tokens: [TOKEN] });
   // Small records (the generator's rich ones would make 100,000 of them slow to build and ship).
   const step = Math.floor((HOUR - 2_000) / events);
@@ -73,8 +76,26 @@ async function shipAll(): Promise<void> {
   datadog.reads.requests.length = 0;
 }
 
+/** Where the tenant's audit stream is (its status query answers this cursor); `null`: the stream is not running. */
+let streamSince: string | null;
+/** When the stream's last poll reached the end of Kandji's log. */
+let caughtUpAt: string | null;
+
+/** The Temporal client of the activity: only the audit stream's status query is asked of it. */
+const client = {
+  withAbortSignal: <R>(_signal: AbortSignal, fn: () => Promise<R>) => fn(),
+  workflow: {
+    getHandle: () => ({
+      query: async () => {
+        if (streamSince === null) throw new WorkflowNotFoundError('not running', 'w', undefined);
+        return { cursor: { since: streamSince }, caughtUpAt };
+      },
+    }),
+  },
+} as unknown as Client;
+
 const verify = (repair: boolean, d: ActivityDeps = deps): Promise<VerifyAuditHourResult> =>
-  new MockActivityEnvironment({ attempt: 1 }).run(verifyAuditHourActivity(d), {
+  new MockActivityEnvironment({ attempt: 1 }, { client }).run(verifyAuditHourActivity(d), {
     tenant: 'acme',
     hour: HOUR_KEY,
     repair,
@@ -102,6 +123,26 @@ test('a log the intake accepted and the index dropped is found, shipped again on
   const again = await verify(false);
   expect(again).toMatchObject({ result: 'verified', kandji: 50, datadog: 50, repaired: 0 });
   expect(shippedTimes(lost)).toBe(2);
+});
+
+test('a lost log is not shipped again while the audit stream has not shipped past its hour; once it has, or stopped, it is', async () => {
+  await world(20);
+  const lost = kandji.audit.all()[4]!.id;
+  datadog.index.setDrop((item) => item.id === lost);
+  await shipAll();
+  streamSince = new Date(H + 30 * 60_000).toISOString(); // the stream is behind, inside the hour
+  const behind = await verify(true);
+  expect(behind).toMatchObject({ result: 'inconclusive', repaired: 0, missing: { lost: 1 } });
+  expect(behind.reason).toMatch(/not shipped past this hour/);
+  expect(shippedTimes(lost)).toBe(1);
+  caughtUpAt = new Date(H + HOUR - 60_000).toISOString(); // caught up, but before the hour closed
+  expect(await verify(true)).toMatchObject({ result: 'inconclusive', repaired: 0 });
+  caughtUpAt = new Date(H + HOUR + 60_000).toISOString(); // a poll read to the end of the log after the hour
+  expect(await verify(true)).toMatchObject({ result: 'repaired', repaired: 1 });
+  expect(shippedTimes(lost)).toBe(2);
+  streamSince = null; // the stream is not running: nothing else will ship it
+  expect(await verify(true)).toMatchObject({ result: 'repaired', repaired: 1 });
+  expect(shippedTimes(lost)).toBe(3);
 });
 
 test('a quota gap is labelled quota and not shipped again', async () => {
