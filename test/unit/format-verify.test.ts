@@ -1,7 +1,8 @@
 /** What `verify` prints and exits with, and what `status` says of verification without an application key. */
 import type { Client } from '@temporalio/client';
 import { formatVerifyTable, verifyExitCode } from '../../src/cli/format-verify';
-import { verifyStatusLine } from '../../src/cli/verify';
+import { verifyCommand, verifyStatusLine } from '../../src/cli/verify';
+import type { TemporalConfig } from '../../src/config/env';
 import { verifyRow } from '../../workflows/shared/verify-row';
 import type { VerifyStreamResult } from '../../workflows/verify-stream';
 
@@ -40,21 +41,38 @@ test('exit code: 1 on an unexplained gap, 3 when an hour could not be verified, 
   );
 });
 
-test('without DD_APP_KEY, status says verification is off, and asks Temporal nothing', async () => {
+/** Runs `fn` with DD_APP_KEY and DD_APP_KEY_FILE unset, and a Temporal client that fails the test if used. */
+async function withoutAppKey(fn: (client: Client) => Promise<void>): Promise<void> {
   const saved = { key: process.env.DD_APP_KEY, file: process.env.DD_APP_KEY_FILE };
   delete process.env.DD_APP_KEY;
   delete process.env.DD_APP_KEY_FILE;
   try {
-    const untouchable = new Proxy({} as Client, {
-      get: () => {
-        throw new Error('status asked Temporal about verify');
-      },
-    });
-    expect(await verifyStatusLine(untouchable, 'acme')).toBe(
-      '  verify (audit): verification off: no DD_APP_KEY (an application key with logs_read_data)',
+    await fn(
+      new Proxy({} as Client, {
+        get: () => {
+          throw new Error('verify asked Temporal');
+        },
+      }),
     );
   } finally {
     if (saved.key !== undefined) process.env.DD_APP_KEY = saved.key;
     if (saved.file !== undefined) process.env.DD_APP_KEY_FILE = saved.file;
   }
+}
+
+test('without DD_APP_KEY, status says verification is off, and asks Temporal nothing', async () => {
+  await withoutAppKey(async (client) => {
+    expect(await verifyStatusLine(client, 'acme')).toBe(
+      '  verify (audit): verification off: no DD_APP_KEY (an application key with logs_read_data)',
+    );
+  });
+});
+
+test('without DD_APP_KEY, verify says verification is off and exits 2 (configuration), starting nothing', async () => {
+  await withoutAppKey(async (client) => {
+    const lines: string[] = [];
+    const window = { from: '2026-01-31T06:00:00Z', to: '2026-01-31T08:00:00Z' };
+    expect(await verifyCommand(client, {} as TemporalConfig, 'acme', window, (l) => lines.push(l))).toBe(2);
+    expect(lines).toEqual(['acme: verification off: no DD_APP_KEY (an application key with logs_read_data)']);
+  });
 });
