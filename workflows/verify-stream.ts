@@ -58,7 +58,9 @@ export async function verifyStream(input: VerifyStreamInput): Promise<VerifyStre
       notClosed += 1;
       continue;
     }
-    rows.push(await verifyHour(input, hour));
+    const row = await verifyHour(input, hour);
+    rows.push(row);
+    if (row.result === 'off') break; // the worker has no application key: no other hour fares better
   }
   return { rows, notClosed };
 }

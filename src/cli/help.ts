@@ -114,8 +114,9 @@ const COMMANDS: Record<CommandName, CommandHelp> = {
     summary:
       'prove it: compare, per closed hour, what Kandji holds with what Datadog indexed; ship lost events again once; a table per hour',
     details:
-      'Runs kandji-datadog/<tenant>/audit/verify on the worker and waits for it. Needs DD_APP_KEY (an application key ' +
-      'with logs_read_data, and logs_read_config for quota and exclusion filters); without it verification is off. ' +
+      'Runs kandji-datadog/<tenant>/audit/verify on the worker and waits for it. The worker needs DD_APP_KEY (an ' +
+      'application key with logs_read_data, and logs_read_config for quota and exclusion filters); without it ' +
+      'verification is off (exit code 2). ' +
       'Hours closed less than 15 minutes ago wait. Missing events are explained: quota, excluded, stale (past ' +
       "Datadog's 18-hour window: unrecoverable), lost (shipped again, once, and the hour verified again). " +
       'Exit code 1 when lost events remain (an unexplained gap), 3 when an hour could not be verified (Datadog ' +

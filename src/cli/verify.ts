@@ -1,13 +1,14 @@
 /**
  * `verify [audit] --from TIME --to TIME`: runs the stream's verify workflow (kandji-datadog/<tenant>/audit/verify)
  * on the worker, waits for it and prints a table per hour. A run already going for the stream is waited for instead.
- * Without DD_APP_KEY verification is off: said, and exit code 2 (configuration).
+ * The worker holds the application key (the CLI needs no secret): a worker without DD_APP_KEY answers `off`, said
+ * here with exit code 2 (configuration), and by `status` from then on.
  */
 import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
 import { formatVerifyTable, verifyExitCode } from './format-verify';
 import type { StreamName } from '../../workflows/shared/stream-status';
 import { verifyStream, type VerifyStreamResult } from '../../workflows/verify-stream';
-import { loadDatadogReadConfig } from '../config/datadog-read';
+import { VERIFY_OFF_REASON } from '../config/datadog-read';
 import type { TemporalConfig } from '../config/env';
 import { streamWorkflowId } from '../temporal/workflow-ids';
 
@@ -28,11 +29,6 @@ export async function verifyCommand(
   opts: VerifyOptions,
   out: (line: string) => void,
 ): Promise<number> {
-  const read = loadDatadogReadConfig();
-  if (!read.on) {
-    out(`${tenant}: ${read.reason}`);
-    return 2;
-  }
   const others = (opts.streams ?? []).filter((s) => s !== 'audit');
   if (others.length) out(`${tenant}: verify covers the audit stream only for now; not ${others.join(', ')}`);
   const workflowId = verifyWorkflowId(tenant);
@@ -49,23 +45,27 @@ export async function verifyCommand(
     out(`${tenant}: a verify of the audit stream is already running (${workflowId}); waiting for it`);
     result = (await client.workflow.getHandle<typeof verifyStream>(workflowId).result()) as VerifyStreamResult;
   }
+  const off = result.rows.find((r) => r.result === 'off');
+  if (off) {
+    out(`${tenant}: ${VERIFY_OFF_REASON} on the worker`);
+    return 2;
+  }
   out(formatVerifyTable(tenant, result));
   return verifyExitCode(result);
 }
 
-/** The status line of verification: off (and why), or the last run's last hour and totals. */
+/** The status line of verification: never run, off (the worker has no application key), or the last run's totals. */
 export async function verifyStatusLine(client: Client, tenant: string): Promise<string> {
-  const read = loadDatadogReadConfig();
-  if (!read.on) return `  verify (audit): ${read.reason}`;
   const handle = client.workflow.getHandle<typeof verifyStream>(verifyWorkflowId(tenant));
   let state: string;
   try {
     state = (await handle.describe()).status.name;
   } catch {
-    return '  verify (audit): never run (npm run cli -- verify audit --from … --to …)';
+    return '  verify (audit): never run (npm run -s cli -- verify audit --from … --to …; the worker needs DD_APP_KEY)';
   }
   if (state !== 'COMPLETED') return `  verify (audit): last run ${state.toLowerCase()}`;
   const { rows } = await handle.result();
+  if (rows.some((r) => r.result === 'off')) return `  verify (audit): ${VERIFY_OFF_REASON} on the worker`;
   const last = rows[rows.length - 1];
   const count = (result: string) => rows.filter((r) => r.result === result).length;
   const missing = rows.reduce((n, r) => n + r.missing.lost + r.missing.quota + r.missing.excluded + r.missing.stale, 0);

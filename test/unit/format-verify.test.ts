@@ -1,5 +1,5 @@
 /** What `verify` prints and exits with, and what `status` says of verification without an application key. */
-import type { Client } from '@temporalio/client';
+import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { formatVerifyTable, verifyExitCode } from '../../src/cli/format-verify';
 import { verifyCommand, verifyStatusLine } from '../../src/cli/verify';
 import type { TemporalConfig } from '../../src/config/env';
@@ -41,38 +41,40 @@ test('exit code: 1 on an unexplained gap, 3 when an hour could not be verified, 
   );
 });
 
-/** Runs `fn` with DD_APP_KEY and DD_APP_KEY_FILE unset, and a Temporal client that fails the test if used. */
-async function withoutAppKey(fn: (client: Client) => Promise<void>): Promise<void> {
-  const saved = { key: process.env.DD_APP_KEY, file: process.env.DD_APP_KEY_FILE };
-  delete process.env.DD_APP_KEY;
-  delete process.env.DD_APP_KEY_FILE;
-  try {
-    await fn(
-      new Proxy({} as Client, {
-        get: () => {
-          throw new Error('verify asked Temporal');
-        },
-      }),
-    );
-  } finally {
-    if (saved.key !== undefined) process.env.DD_APP_KEY = saved.key;
-    if (saved.file !== undefined) process.env.DD_APP_KEY_FILE = saved.file;
-  }
+/** A Temporal client whose verify workflow ran (or not: `rows` undefined) and answered `rows`. */
+function clientOf(rows: ReturnType<typeof verifyRow>[] | undefined): { client: Client } {
+  const handle = {
+    describe: async () => {
+      if (!rows) throw new WorkflowNotFoundError('not found', 'w', undefined);
+      return { status: { name: 'COMPLETED' } };
+    },
+    result: async (): Promise<VerifyStreamResult> => ({ rows: rows ?? [], notClosed: 0 }),
+  };
+  return { client: { workflow: { getHandle: () => handle, start: async () => handle } } as unknown as Client };
 }
 
-test('without DD_APP_KEY, status says verification is off, and asks Temporal nothing', async () => {
-  await withoutAppKey(async (client) => {
-    expect(await verifyStatusLine(client, 'acme')).toBe(
-      '  verify (audit): verification off: no DD_APP_KEY (an application key with logs_read_data)',
-    );
-  });
+const OFF = verifyRow('2026-01-31T06', { result: 'off', reason: 'no DD_APP_KEY on this worker' });
+const window = { from: '2026-01-31T06:00:00Z', to: '2026-01-31T08:00:00Z' };
+
+test('a worker without DD_APP_KEY: verify says verification is off and exits 2 (configuration)', async () => {
+  const lines: string[] = [];
+  const { client } = clientOf([OFF]);
+  expect(await verifyCommand(client, { taskQueue: 'q' } as TemporalConfig, 'acme', window, (l) => lines.push(l))).toBe(
+    2,
+  );
+  expect(lines).toEqual([
+    'acme: verification off: no DD_APP_KEY (an application key with logs_read_data) on the worker',
+  ]);
 });
 
-test('without DD_APP_KEY, verify says verification is off and exits 2 (configuration), starting nothing', async () => {
-  await withoutAppKey(async (client) => {
-    const lines: string[] = [];
-    const window = { from: '2026-01-31T06:00:00Z', to: '2026-01-31T08:00:00Z' };
-    expect(await verifyCommand(client, {} as TemporalConfig, 'acme', window, (l) => lines.push(l))).toBe(2);
-    expect(lines).toEqual(['acme: verification off: no DD_APP_KEY (an application key with logs_read_data)']);
-  });
+test('status: verification never run says what it needs; off says so; else the last verified hour and totals', async () => {
+  expect(await verifyStatusLine(clientOf(undefined).client, 'acme')).toMatch(/never run .*DD_APP_KEY/);
+  expect(await verifyStatusLine(clientOf([OFF]).client, 'acme')).toBe(
+    '  verify (audit): verification off: no DD_APP_KEY (an application key with logs_read_data) on the worker',
+  );
+  const done = [verifyRow('2026-01-31T06'), verifyRow('2026-01-31T07', { result: 'gap', missing: lost })];
+  expect(await verifyStatusLine(clientOf(done).client, 'acme')).toBe(
+    '  verify (audit): last verified hour 2026-01-31T07:00Z; 2 hours: 1 verified, 0 repaired, 0 explained, ' +
+      '1 with a gap, 0 inconclusive; 2 events missing',
+  );
 });

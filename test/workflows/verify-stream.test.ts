@@ -94,3 +94,10 @@ test('a Kandji budget wait is waited out, then the hour is verified', async () =
   // Each hour: the attempt that had no budget, then the one after the wait.
   expect(calls).toHaveLength(2 * result.rows.length);
 });
+
+test('a worker without an application key: the first hour answers off, and no other hour is tried', async () => {
+  answer = () => ({ result: 'off', reason: 'no DD_APP_KEY on this worker' });
+  const { result } = await run(5);
+  expect(result.rows).toEqual([expect.objectContaining({ result: 'off' })]);
+  expect(calls).toHaveLength(1);
+});
