@@ -22,7 +22,7 @@ export interface TenantDeps {
   /** This tenant's own stale policies (tenants file `staleEvents`); they win over the worker's. */
   stalePolicies?: StalePolicies;
   /** Datadog's Logs read APIs for `verify` (needs DD_APP_KEY); absent: verification is off. */
-  datadogLogs?: Pick<DatadogLogsReadClient, 'hourlyCounts' | 'listAttribute' | 'indexes' | 'requests'>;
+  datadogLogs?: Pick<DatadogLogsReadClient, 'counts' | 'listAttribute' | 'indexes' | 'requests'>;
 }
 
 export interface ActivityDeps {

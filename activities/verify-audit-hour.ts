@@ -2,7 +2,8 @@
  * Activity: verifies one closed hour of a tenant's audit stream against what Datadog indexed, and repairs what it
  * can. Kandji's events of the hour are read again (at backfill priority in the tenant's request budget, like the
  * late sweep) and counted against Datadog's count of the hour (one Aggregate request). Only when the counts differ
- * is the hour listed id by id (Search API, 1,000 a page) and every missing event explained (./verify-reasons.ts):
+ * are the hour's differing minutes listed id by id (./verify-absent.ts) and every missing event explained
+ * (./verify-reasons.ts):
  * `excluded`, `quota`, `stale` are reported and never re-shipped; a `lost` event is shipped again with its id when
  * `repair` is set (once: the workflow verifies the hour again without it) and the stream's cursor is past the hour
  * (else the stream is about to ship it: the hour is inconclusive for now).
@@ -18,6 +19,7 @@ import { withTypedFailures } from './failures';
 import { shipRecords } from './ship-batch';
 import { auditStreamPassed } from './stream-passed';
 import { readHour } from './sweep-late-audit-hour';
+import { absentEvents } from './verify-absent';
 import { explainMissing } from './verify-reasons';
 import { DD_SOURCE, SERVICE_OF_STREAM } from '../src/datadog/log-items';
 import { hourEndKey, hourStartKey } from '../workflows/shared/late-ledger';
@@ -48,17 +50,16 @@ export function verifyAuditHourActivity(deps: ActivityDeps) {
       const { events } = await readHour(deps, input.tenant, start, end, ctx, undefined);
       const [from, to] = [keyToMillis(start), keyToMillis(end)];
       const query = `source:${DD_SOURCE} service:${SERVICE_OF_STREAM.audit} kandji_tenant:${input.tenant}`;
-      const counts = await reads.hourlyCounts(query, from, to, ctx.cancellationSignal);
+      const counts = await reads.counts('1h', query, from, to, ctx.cancellationSignal);
       if ('inconclusive' in counts)
         return done({ kandji: events.length, result: 'inconclusive', reason: counts.inconclusive });
       const datadog = counts.value.get(from) ?? 0;
       if (datadog === events.length) return done({ kandji: events.length, datadog, result: 'verified' });
 
-      const listed = await reads.listAttribute(query, from, to, 'id', ctx.cancellationSignal);
-      if ('inconclusive' in listed)
-        return done({ kandji: events.length, datadog, result: 'inconclusive', reason: listed.inconclusive });
-      const present = new Set(listed.value);
-      const absent = events.filter((e) => !present.has(e.id));
+      const found = await absentEvents(reads, query, events, from, ctx.cancellationSignal);
+      if ('inconclusive' in found)
+        return done({ kandji: events.length, datadog, result: 'inconclusive', reason: found.inconclusive });
+      const absent = found.value;
       if (absent.length === 0) return done({ kandji: events.length, datadog, result: 'verified' });
 
       const explained = explainMissing(deps, input.tenant, absent, await reads.indexes(ctx.cancellationSignal));

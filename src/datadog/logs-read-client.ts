@@ -18,7 +18,9 @@ export const SEARCH_PATH = '/api/v2/logs/events/search';
 export const INDEXES_PATH = '/api/v1/logs/config/indexes';
 /** Most events the Search API gives per page. */
 export const SEARCH_PAGE_LIMIT = 1000;
-const HOUR_MS = 3_600_000;
+/** The time buckets verify counts by: the hour, then its minutes (to list only the minutes that differ). */
+export const COUNT_INTERVALS = { '1h': 3_600_000, '1m': 60_000 } as const;
+export type CountInterval = keyof typeof COUNT_INTERVALS;
 
 export interface LogsReadClientOptions {
   /** `https://api.<site>` (see apiUrlForSite), or a simulator's origin. */
@@ -101,15 +103,16 @@ export class DatadogLogsReadClient {
     });
   }
 
-  /** Count of logs matching `query` per hour (keyed by the hour's start, epoch ms) for from ≤ t < to. */
-  async hourlyCounts(
+  /** Count of logs matching `query` per `interval` (keyed by the bucket's start, epoch ms) for from ≤ t < to. */
+  async counts(
+    interval: CountInterval,
     query: string,
     from: number,
     to: number,
     signal?: AbortSignal,
   ): Promise<ReadAnswer<Map<number, number>>> {
     const body = {
-      compute: [{ aggregation: 'count', type: 'timeseries', interval: '1h' }],
+      compute: [{ aggregation: 'count', type: 'timeseries', interval }],
       filter: { from: String(from), to: String(to - 1), query, indexes: ['*'], storage_tier: 'indexes' },
     };
     const answer = aggregateSchema.safeParse(await this.call('POST', AGGREGATE_PATH, body, signal));
@@ -119,8 +122,8 @@ export class DatadogLogsReadClient {
     const counts = new Map<number, number>();
     for (const point of answer.data.data.buckets[0]?.computes.c0 ?? []) {
       const t = typeof point.time === 'number' ? point.time : Date.parse(point.time);
-      const hour = t - (t % HOUR_MS);
-      counts.set(hour, (counts.get(hour) ?? 0) + (point.value ?? 0));
+      const bucket = t - (t % COUNT_INTERVALS[interval]);
+      counts.set(bucket, (counts.get(bucket) ?? 0) + (point.value ?? 0));
     }
     return { value: counts };
   }

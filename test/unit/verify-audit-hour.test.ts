@@ -177,13 +177,32 @@ test('an hour of 100,000 events that all arrived is verified with one Datadog re
   expect(datadog.reads.requests).toHaveLength(1);
 }, 120_000);
 
+test('one log lost in an hour of 20,000: found with a few requests (only the differing minute is listed)', async () => {
+  await world(20_000);
+  const lost = kandji.audit.all()[12_345]!.id;
+  let dropped = false;
+  datadog.index.setDrop((item) => item.id === lost && !dropped && (dropped = true));
+  await shipAll();
+  const r = await verify(true);
+  expect(r).toMatchObject({ result: 'repaired', kandji: 20_000, datadog: 19_999, repaired: 1 });
+  // The hour's count, its minutes' counts, one page of the differing minute, the indexes.
+  expect(datadog.reads.requests.map((q) => q.path)).toEqual([
+    '/api/v2/logs/analytics/aggregate',
+    '/api/v2/logs/analytics/aggregate',
+    '/api/v2/logs/events/search',
+    '/api/v1/logs/config/indexes',
+  ]);
+  expect(shippedTimes(lost)).toBe(2);
+}, 60_000);
+
 test('a partial answer (timeout, warnings) makes the hour inconclusive: nothing is called missing or shipped', async () => {
   await world(40);
   datadog.index.setDrop((item) => item.id === kandji.audit.all()[5]!.id);
   await shipAll();
   const sent = datadog.requests.length;
-  // The count answered in part; with warnings; then the count is whole (39 of 40) and the listing partial.
-  datadog.reads.failNext('timeout', 'warnings', null, 'timeout', null, 'warnings');
+  // The count answered in part; with warnings; then the count is whole (39 of 40) and the minutes' counts partial;
+  // then both counts whole and the listing of the differing minute with warnings.
+  datadog.reads.failNext('timeout', 'warnings', null, 'timeout', null, null, 'warnings');
   for (let i = 0; i < 4; i++) {
     const r = await verify(true);
     expect(r).toMatchObject({ result: 'inconclusive', repaired: 0 });
@@ -195,6 +214,7 @@ test('a partial answer (timeout, warnings) makes the hour inconclusive: nothing 
     'warnings',
     'none',
     'timeout',
+    'none',
     'none',
     'warnings',
   ]);
