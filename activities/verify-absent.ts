@@ -17,6 +17,8 @@ export async function absentEvents(
   events: readonly AuditRecord[],
   hourStart: number,
   signal?: AbortSignal,
+  /** Called after every request (a heartbeat when due: a long listing outlives no heartbeat timeout). */
+  onRequest: () => void = () => undefined,
 ): Promise<ReadAnswer<AuditRecord[]>> {
   const minuteOf = (e: AuditRecord) => {
     const t = Date.parse(e.occurred_at);
@@ -25,13 +27,14 @@ export async function absentEvents(
   const kandji = new Map<number, number>();
   for (const e of events) kandji.set(minuteOf(e), (kandji.get(minuteOf(e)) ?? 0) + 1);
   const datadog = await reads.counts('1m', query, hourStart, hourStart + COUNT_INTERVALS['1h'], signal);
+  onRequest();
   if ('inconclusive' in datadog) return datadog;
   const differing = new Set<number>();
   for (let m = hourStart; m < hourStart + COUNT_INTERVALS['1h']; m += MINUTE_MS)
     if ((kandji.get(m) ?? 0) !== (datadog.value.get(m) ?? 0)) differing.add(m);
   const present = new Set<string>();
   for (const [from, to] of ranges([...differing].sort((a, b) => a - b))) {
-    const listed = await reads.listAttribute(query, from, to, 'id', signal);
+    const listed = await reads.listAttribute(query, from, to, 'id', signal, onRequest);
     if ('inconclusive' in listed) return listed;
     for (const id of listed.value) present.add(id);
   }

@@ -14,14 +14,16 @@
  */
 import { Context } from '@temporalio/activity';
 import { activityLogger } from './activity-logger';
-import { tenantDeps, type ActivityDeps } from './deps';
+import { tenantDeps, type ActivityDeps, type TenantDeps } from './deps';
 import { withTypedFailures } from './failures';
+import { heartbeatPulse } from './heartbeat-pulse';
 import { shipRecords } from './ship-batch';
 import { auditStreamPassed } from './stream-passed';
 import { readHour } from './sweep-late-audit-hour';
 import { absentEvents } from './verify-absent';
 import { explainMissing } from './verify-reasons';
 import { DD_SOURCE, SERVICE_OF_STREAM } from '../src/datadog/log-items';
+import type { ShipProgress } from '../src/datadog/shipper';
 import { hourEndKey, hourStartKey } from '../workflows/shared/late-ledger';
 import { keyToMillis } from '../workflows/shared/timestamps';
 import { verifyRow, type MissingReason, type VerifyAuditHourResult } from '../workflows/shared/verify-row';
@@ -40,47 +42,60 @@ export function verifyAuditHourActivity(deps: ActivityDeps) {
   return async function verifyAuditHour(input: VerifyAuditHourInput): Promise<VerifyAuditHourResult> {
     const ctx = Context.current();
     const reads = tenantDeps(deps, input.tenant).datadogLogs;
-    const start = hourStartKey(input.hour);
-    const end = hourEndKey(input.hour);
-    const row = verifyRow(input.hour);
-    if (!reads) return { ...row, result: 'off', reason: 'no DD_APP_KEY on this worker' };
+    if (!reads) return verifyRow(input.hour, { result: 'off', reason: 'no DD_APP_KEY on this worker' });
     const before = reads.requests;
-    const done = (r: Partial<VerifyAuditHourResult>) => ({ ...row, ...r, requests: reads.requests - before });
-    return withTypedFailures(async () => {
-      const { events } = await readHour(deps, input.tenant, start, end, ctx, undefined);
-      const [from, to] = [keyToMillis(start), keyToMillis(end)];
-      const query = `source:${DD_SOURCE} service:${SERVICE_OF_STREAM.audit} kandji_tenant:${input.tenant}`;
-      const counts = await reads.counts('1h', query, from, to, ctx.cancellationSignal);
-      if ('inconclusive' in counts)
-        return done({ kandji: events.length, result: 'inconclusive', reason: counts.inconclusive });
-      const datadog = counts.value.get(from) ?? 0;
-      if (datadog === events.length) return done({ kandji: events.length, datadog, result: 'verified' });
-
-      const found = await absentEvents(reads, query, events, from, ctx.cancellationSignal);
-      if ('inconclusive' in found)
-        return done({ kandji: events.length, datadog, result: 'inconclusive', reason: found.inconclusive });
-      const absent = found.value;
-      if (absent.length === 0) return done({ kandji: events.length, datadog, result: 'verified' });
-
-      const explained = explainMissing(deps, input.tenant, absent, await reads.indexes(ctx.cancellationSignal));
-      const missing = { ...row.missing };
-      for (const [reason, list] of Object.entries(explained)) missing[reason as MissingReason] = list.length;
-      const lost = explained.lost;
-      const log = activityLogger(deps, { tenant: input.tenant, stream: 'audit', hour: input.hour });
-      log.warn({ kandji: events.length, datadog, ...missing }, 'verify: events of the hour missing in Datadog');
-      if (input.repair && lost.length > 0 && !(await auditStreamPassed(ctx, input.tenant, end))) {
-        const reason = 'the audit stream has not shipped past this hour yet: verify it once it has';
-        return done({ kandji: events.length, datadog, missing, result: 'inconclusive', reason });
-      }
-      if (input.repair && lost.length > 0) {
-        await shipRecords(
-          deps,
-          { tenant: input.tenant, stream: 'audit', records: lost },
-          { signal: ctx.cancellationSignal, attempt: ctx.info.attempt },
-        );
-        return done({ kandji: events.length, datadog, missing, repaired: lost.length, result: 'repaired' });
-      }
-      return done({ kandji: events.length, datadog, missing, result: lost.length > 0 ? 'gap' : 'explained' });
-    }, ctx.info.attempt);
+    const row = await withTypedFailures(() => compareHour(deps, reads, input, ctx), ctx.info.attempt);
+    return { ...row, requests: reads.requests - before };
   };
+}
+
+type Reads = NonNullable<TenantDeps['datadogLogs']>;
+
+/** Counts, then (counts differing) the absent events, explained; lost ones shipped again when `repair` allows. */
+async function compareHour(
+  deps: ActivityDeps,
+  reads: Reads,
+  input: VerifyAuditHourInput,
+  ctx: Context,
+): Promise<VerifyAuditHourResult> {
+  // A retry resumes a shipment from its heartbeated progress; reads heartbeat with it, so it is never lost.
+  const progress = ctx.info.heartbeatDetails as ShipProgress | undefined;
+  const pulse = heartbeatPulse(ctx, progress, deps.now);
+  const [start, end] = [hourStartKey(input.hour), hourEndKey(input.hour)];
+  const { events } = await readHour(deps, input.tenant, start, end, ctx, progress);
+  const from = keyToMillis(start);
+  const query = `source:${DD_SOURCE} service:${SERVICE_OF_STREAM.audit} kandji_tenant:${input.tenant}`;
+  const row = (r: Partial<VerifyAuditHourResult>) => verifyRow(input.hour, { kandji: events.length, ...r });
+  const counts = await reads.counts('1h', query, from, keyToMillis(end), ctx.cancellationSignal);
+  if ('inconclusive' in counts) return row({ result: 'inconclusive', reason: counts.inconclusive });
+  const datadog = counts.value.get(from) ?? 0;
+  if (datadog === events.length) return row({ datadog });
+
+  const found = await absentEvents(reads, query, events, from, ctx.cancellationSignal, pulse.check);
+  if ('inconclusive' in found) return row({ datadog, result: 'inconclusive', reason: found.inconclusive });
+  if (found.value.length === 0) return row({ datadog });
+  const explained = explainMissing(deps, input.tenant, found.value, await reads.indexes(ctx.cancellationSignal));
+  const missing = Object.fromEntries(Object.entries(explained).map(([k, v]) => [k, v.length])) as Record<
+    MissingReason,
+    number
+  >;
+  const lost = explained.lost;
+  const log = activityLogger(deps, { tenant: input.tenant, stream: 'audit', hour: input.hour });
+  log.warn({ kandji: events.length, datadog, ...missing }, 'verify: events of the hour missing in Datadog');
+  if (!input.repair || lost.length === 0) return row({ datadog, missing, result: lost.length ? 'gap' : 'explained' });
+  if (!(await auditStreamPassed(ctx, input.tenant, end))) {
+    const reason = 'the audit stream has not shipped past this hour yet: verify it once it has';
+    return row({ datadog, missing, result: 'inconclusive', reason });
+  }
+  await shipRecords(
+    deps,
+    { tenant: input.tenant, stream: 'audit', records: lost },
+    {
+      resume: progress,
+      onBatchDone: (p) => ctx.heartbeat(p),
+      signal: ctx.cancellationSignal,
+      attempt: ctx.info.attempt,
+    },
+  );
+  return row({ datadog, missing, repaired: lost.length, result: 'repaired' });
 }

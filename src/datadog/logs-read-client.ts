@@ -135,6 +135,8 @@ export class DatadogLogsReadClient {
     to: number,
     attribute: string,
     signal?: AbortSignal,
+    /** Called after every page (the caller heartbeats). */
+    onPage: () => void = () => undefined,
   ): Promise<ReadAnswer<string[]>> {
     const values: string[] = [];
     let cursor: string | undefined;
@@ -145,6 +147,7 @@ export class DatadogLogsReadClient {
         sort: 'timestamp',
       };
       const answer = searchSchema.safeParse(await this.call('POST', SEARCH_PATH, body, signal));
+      onPage();
       if (!answer.success) throw unreadable(SEARCH_PATH, answer.error);
       const partial = inconclusive(answer.data.meta);
       if (partial) return { inconclusive: partial };

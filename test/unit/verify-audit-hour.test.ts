@@ -195,6 +195,31 @@ test('one log lost in an hour of 20,000: found with a few requests (only the dif
   expect(shippedTimes(lost)).toBe(2);
 }, 60_000);
 
+test('a long listing heartbeats between Datadog requests (no heartbeat timeout while it pages)', async () => {
+  await world(2_500);
+  // One event in 40 dropped: every minute differs, and the listing of what Datadog holds takes 3 pages.
+  const dropped = new Set(
+    kandji.audit
+      .all()
+      .filter((_, i) => i % 40 === 0)
+      .map((e) => e.id),
+  );
+  datadog.index.setDrop((item) => dropped.has(item.id as string));
+  await shipAll();
+  const intakeRequests = datadog.requests.length;
+  let clock = NOW;
+  const ticking = { ...deps, now: () => (clock += 11_000) }; // every check finds a heartbeat due
+  const env = new MockActivityEnvironment({ attempt: 1 }, { client });
+  let whileListing = 0;
+  env.on('heartbeat', () => {
+    if (datadog.reads.requests.length > 0 && datadog.requests.length === intakeRequests) whileListing++;
+  });
+  const r = await env.run(verifyAuditHourActivity(ticking), { tenant: 'acme', hour: HOUR_KEY, repair: false });
+  expect(r).toMatchObject({ result: 'gap', missing: { lost: dropped.size } });
+  expect(datadog.reads.requests.filter((q) => q.path === '/api/v2/logs/events/search')).toHaveLength(3);
+  expect(whileListing).toBeGreaterThanOrEqual(3);
+});
+
 test('a partial answer (timeout, warnings) makes the hour inconclusive: nothing is called missing or shipped', async () => {
   await world(40);
   datadog.index.setDrop((item) => item.id === kandji.audit.all()[5]!.id);
