@@ -2,6 +2,7 @@
 import { ApplicationFailure } from '@temporalio/common';
 import type { Logger } from 'pino';
 import type { DatadogIntakeClient } from '../src/datadog/intake-client';
+import type { DatadogLogsReadClient } from '../src/datadog/logs-read-client';
 import type { StalePolicies, StalePolicy } from '../src/datadog/stale-events';
 import type { KandjiClient } from '../src/kandji/client';
 import type { PageStore } from '../src/streams/page-store';
@@ -22,6 +23,8 @@ export interface TenantDeps {
   stalePolicies?: StalePolicies;
   /** Days back each behavioral-detections sweep reads (default BEHAVIORAL_WINDOW_DAYS). */
   behavioralWindowDays?: number;
+  /** Datadog's Logs read APIs for `verify` (needs DD_APP_KEY); absent: verification is off. */
+  datadogLogs?: Pick<DatadogLogsReadClient, 'counts' | 'listAttribute' | 'indexes' | 'requests'>;
 }
 
 export interface ActivityDeps {

@@ -9,12 +9,14 @@ import { shipBatchActivity } from './ship-batch';
 import { sweepLateAuditHourActivity } from './sweep-late-audit-hour';
 import { sweepSnapshotActivity } from './sweep-snapshot-legacy';
 import { dropSnapshotStateActivity, sweepSnapshotStateActivity } from './sweep-snapshot-state';
+import { verifyAuditHourActivity } from './verify-audit-hour';
 
 export function createActivities(deps: ActivityDeps) {
   return {
     readAuditPageRef: readAuditPageRefActivity(deps),
     shipAuditPage: shipAuditPageActivity(deps),
     sweepLateAuditHour: sweepLateAuditHourActivity(deps),
+    verifyAuditHour: verifyAuditHourActivity(deps),
     // 0.2 activities: records in history. Kept for runs started before 0.3, until their next continue-as-new.
     fetchAuditPage: fetchAuditPageActivity(deps),
     shipBatch: shipBatchActivity(deps),
@@ -32,3 +34,4 @@ export type { ShipBatchInput, ShipBatchResult } from './ship-batch';
 export type { SweepLateAuditHourInput, SweepLateAuditHourResult } from './sweep-late-audit-hour';
 export type { SweepSnapshotInput, SweepSnapshotResult } from './sweep-snapshot-legacy';
 export type { SweepSnapshotStateInput, SweepSnapshotStateResult } from './sweep-snapshot-state';
+export type { VerifyAuditHourInput, VerifyAuditHourResult } from './verify-audit-hour';

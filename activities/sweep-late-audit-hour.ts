@@ -114,7 +114,7 @@ export function sweepLateAuditHourActivity(deps: ActivityDeps) {
 }
 
 /** Every readable event with `start` ≤ occurred_at < `end`, read in ascending time from `start` inclusive. */
-async function readHour(
+export async function readHour(
   deps: ActivityDeps,
   tenant: string,
   start: string,

@@ -3,3 +3,4 @@ export { auditStream } from './audit-stream';
 export { snapshotStream } from './snapshot-stream';
 export { requestBudget } from './request-budget';
 export { snapshotStateChunk } from './snapshot-state';
+export { verifyStream } from './verify-stream';

@@ -36,3 +36,13 @@ export {
   MAX_LOG_AGE_MS,
   MAX_LOG_FUTURE_MS,
 } from './limits';
+export { LogsIndex, INDEX_NAME, type IndexSettings, type ExclusionFilter, type IngestOutcome } from './logs-index';
+export {
+  LogsReadApi,
+  AGGREGATE_PATH,
+  SEARCH_PATH,
+  INDEXES_PATH,
+  type ReadPermission,
+  type ReadFaultKind,
+  type ReadRequestRecord,
+} from './read-api';

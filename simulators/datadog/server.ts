@@ -22,6 +22,8 @@ import {
   MAX_RAW_BODY_BYTES_COMPRESSED,
   MAX_UNCOMPRESSED_PAYLOAD_BYTES,
 } from './limits';
+import { LogsIndex } from './logs-index';
+import { LogsReadApi, type ReadPermission } from './read-api';
 import { isOutsideIntakeWindow, officialTimestamp } from './timestamps';
 
 export type { ReceivedLog } from './intake-validation';
@@ -35,6 +37,8 @@ export interface DatadogSimulatorOptions {
   seed?: number;
   /** Count accepted items without keeping them (benchmarks of millions of logs). Default false. */
   countOnly?: boolean;
+  /** Application keys of the read APIs and their permissions (none: every read is refused). */
+  applicationKeys?: Record<string, readonly ReadPermission[]>;
 }
 
 export interface IntakeRequestRecord {
@@ -108,6 +112,10 @@ export class DatadogSimulator {
   private readonly sleepers = new Map<NodeJS.Timeout, () => void>();
   private stopped = false;
   private stopping: Promise<void> | undefined;
+  /** The index the read APIs see: quota, exclusion filters, indexing delay, drops after a 202 (./logs-index.ts). */
+  readonly index = new LogsIndex();
+  /** The read APIs: application keys, read faults, rate limit, requests seen (./read-api.ts). */
+  readonly reads: LogsReadApi;
 
   private constructor(server: http.Server, opts: DatadogSimulatorOptions) {
     this.server = server;
@@ -118,6 +126,8 @@ export class DatadogSimulator {
     this.faults = new FaultInjector(this.random);
     this.apiKeys = new Set(opts.apiKeys);
     this.countOnly = opts.countOnly ?? false;
+    this.reads = new LogsReadApi({ index: this.index, now: () => this.clock(), apiKeys: () => this.apiKeys });
+    this.reads.setApplicationKeys(opts.applicationKeys ?? {});
   }
 
   /** Items accepted within the timestamp window so far (also in countOnly mode). */
@@ -229,6 +239,7 @@ export class DatadogSimulator {
     this.staleItems.length = 0;
     this.truncatedItems.length = 0;
     this.requestLog.length = 0;
+    this.index.clear();
   }
 
   /** Resolves once at least `count` items have been received; rejects after `timeoutMs`. */
@@ -294,6 +305,7 @@ export class DatadogSimulator {
       return;
     }
 
+    if (LogsReadApi.handles(url.pathname)) return this.reads.handle(req, res, url);
     if (!isIntake) {
       const body = await readBody(req, cap);
       if (!body) return;
@@ -407,6 +419,7 @@ export class DatadogSimulator {
       }
       this.kept++;
       if (this.countOnly) continue;
+      this.index.ingest(item, timestampMs, ddtags, receivedAt);
       if (truncated) this.truncatedItems.push({ index: this.items.length, originalBytes: bytes });
       this.items.push(item);
     }

@@ -61,6 +61,7 @@ const commands = {
   'move-cursor': z.object({ ...common, to: isoTime }),
   'reset-state': z.object({ ...common, streams: streamList.optional(), yes: z.boolean().default(false) }),
   list: z.object({ json: z.boolean().default(false) }),
+  verify: z.object({ ...common, streams: streamList.optional(), from: isoTime, to: isoTime }),
 };
 
 export type CommandName = keyof typeof commands;
@@ -83,7 +84,8 @@ export type Command =
   | { name: 'cancel-backfill'; opts: z.output<(typeof commands)['cancel-backfill']> }
   | { name: 'move-cursor'; opts: z.output<(typeof commands)['move-cursor']> }
   | { name: 'reset-state'; opts: z.output<(typeof commands)['reset-state']> }
-  | { name: 'list'; opts: z.output<typeof commands.list> };
+  | { name: 'list'; opts: z.output<typeof commands.list> }
+  | { name: 'verify'; opts: z.output<typeof commands.verify> };
 
 const OPTIONS = {
   streams: { type: 'string' },

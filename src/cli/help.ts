@@ -109,6 +109,21 @@ const COMMANDS: Record<CommandName, CommandHelp> = {
       ['backfill detections threats --from 2026-01-31T06:00:00Z --to 2026-01-31T08:00:00Z'],
     ],
   },
+  verify: {
+    synopsis: '[audit] --from TIME --to TIME',
+    summary:
+      'prove it: compare, per closed hour, what Kandji holds with what Datadog indexed; ship lost events again once; a table per hour',
+    details:
+      'Runs kandji-datadog/<tenant>/audit/verify on the worker and waits for it. The worker needs DD_APP_KEY (an ' +
+      'application key with logs_read_data, and logs_read_config for quota and exclusion filters); without it ' +
+      'verification is off (exit code 2). ' +
+      'Hours closed less than 15 minutes ago wait. Missing events are explained: quota, excluded, stale (past ' +
+      "Datadog's 18-hour window: unrecoverable), lost (shipped again, once, and the hour verified again). " +
+      'Exit code 1 when lost events remain (an unexplained gap), 3 when an hour could not be verified (Datadog ' +
+      'answered in part, or rate-limited): try again later.',
+    options: [['--from TIME, --to TIME', 'the window: every hour starting in [from, to), at most 168 (required)']],
+    examples: [['verify audit --from 2026-01-31T06:00:00Z --to 2026-01-31T12:00:00Z']],
+  },
   'move-cursor': {
     synopsis: '--to TIME',
     summary:

@@ -5,6 +5,7 @@ import { formatStatusTable } from './format-status';
 import { helpText } from './help';
 import { resetStateCommand } from './reset-state';
 import { startLines } from './start-lines';
+import { verifyCommand, verifyStatusLine } from './verify';
 import { backfillRequestSchema, describeIssues } from '../../workflows/shared/messages';
 import { ConfigError, loadTemporalConfig, loadTenantConfigs, type TenantConfig } from '../config/env';
 import { startPosition } from '../streams/start-position';
@@ -92,6 +93,7 @@ async function runOne(
     case 'status': {
       const { streams: reports } = await tenantStatus(client, tenant);
       out(formatStatusTable(tenant.tenant, reports));
+      out(await verifyStatusLine(client, tenant.tenant));
       return 0;
     }
     case 'pause':
@@ -137,6 +139,8 @@ async function runOne(
     }
     case 'reset-state':
       return resetStateCommand(client, tenant, command.opts, out);
+    case 'verify':
+      return verifyCommand(client, temporal, tenant.tenant, command.opts, out);
     case 'stop': {
       for (const name of command.opts.streams ?? tenant.streams) {
         const r = await stopStream(client, tenant.tenant, name, command.opts['no-wait'] ? 0 : 120_000);

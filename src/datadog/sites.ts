@@ -24,3 +24,12 @@ export function isDatadogSite(site: string): site is DatadogSite {
 export function intakeUrlForSite(site: DatadogSite): string {
   return `https://${DATADOG_SITES[site]}/api/v2/logs`;
 }
+
+/**
+ * The API host of a site, for the read APIs (Logs Search, Aggregate, index configuration): `api.<site>` on every
+ * site (`api.datadoghq.com`, `api.us3.datadoghq.com`, `api.datadoghq.eu`, `api.ddog-gov.com`, …), as the endpoint
+ * table of https://docs.datadoghq.com/api/latest/logs/#search-logs lists them.
+ */
+export function apiUrlForSite(site: DatadogSite): string {
+  return `https://api.${site}`;
+}

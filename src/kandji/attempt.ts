@@ -43,8 +43,9 @@ export function currentAttempt(now = Date.now()): Attempt | undefined {
   const length = end - Math.max(0, info.currentAttemptScheduledTimestampMs || now);
   const margin = Math.min(ATTEMPT_MARGIN_MS, length / 3);
   const workflowId = info.workflowExecution?.workflowId ?? info.workflowType ?? 'unknown';
-  // The late sweep re-reads past hours: it yields to the live tail like a backfill does.
-  const background = isBackfillWorkflowId(workflowId) || info.activityType === 'sweepLateAuditHour';
+  // The late sweep and verify re-read past hours: they yield to the live tail like a backfill does.
+  const background =
+    isBackfillWorkflowId(workflowId) || ['sweepLateAuditHour', 'verifyAuditHour'].includes(info.activityType);
   return {
     deadline: end - margin,
     owner: `${workflowId}/${info.activityType}`,

@@ -17,6 +17,8 @@ import type {
   SweepSnapshotResult,
   SweepSnapshotStateResult,
   TenantDeps,
+  VerifyAuditHourInput,
+  VerifyAuditHourResult,
 } from '../../activities';
 import type { StreamName } from '../../workflows/shared/stream-status';
 import { RemoteError } from '../remote-errors';
@@ -57,6 +59,9 @@ export function activityMetricsInterceptor(metrics: ForwarderMetrics): ActivityI
           case 'shipBatch':
             recordShipped(metrics, tenant, arg.stream ?? 'audit', result as ShipBatchResult);
             break;
+          case 'verifyAuditHour':
+            recordVerified(metrics, input.args[0] as VerifyAuditHourInput, result as VerifyAuditHourResult);
+            break;
           case 'sweepSnapshotState':
           case 'sweepSnapshot': {
             const sweep = result as SweepSnapshotStateResult | SweepSnapshotResult;
@@ -70,6 +75,17 @@ export function activityMetricsInterceptor(metrics: ForwarderMetrics): ActivityI
       },
     },
   });
+}
+
+/**
+ * One hour counts once: a first pass that repaired counts its missing events and waits for the second pass (no
+ * repair), whose hour counts as `repaired` when it then verified.
+ */
+function recordVerified(metrics: ForwarderMetrics, input: VerifyAuditHourInput, row: VerifyAuditHourResult): void {
+  if (input.repair)
+    for (const [reason, n] of Object.entries(row.missing)) metrics.recordsMissing(input.tenant, 'audit', reason, n);
+  if (input.repair && row.result === 'repaired') return;
+  metrics.verifiedHour(input.tenant, 'audit', !input.repair && row.result === 'verified' ? 'repaired' : row.result);
 }
 
 function recordShipped(metrics: ForwarderMetrics, tenant: string, stream: StreamName, r: ShipBatchResult): void {

@@ -57,6 +57,10 @@ export interface ForwarderMetrics {
   budgetRemaining(tenant: string, remaining: number): void;
   /** One Datadog intake request ended, carrying `bytes` of JSON (before gzip). */
   datadogRequest(tenant: string, stream: StreamName | 'unknown', status: string, bytes: number): void;
+  /** `verify` settled one hour with this result (verified, explained, repaired, gap, inconclusive, off). */
+  verifiedHour(tenant: string, stream: StreamName, result: string): void;
+  /** `verify` found `count` events of a stream missing in Datadog, for this reason (quota, excluded, stale, lost). */
+  recordsMissing(tenant: string, stream: StreamName, reason: string, count: number): void;
 }
 
 /** Metric names as the Prometheus endpoint shows them (Datadog's openmetrics check maps counters to `<name>.count`). */
@@ -70,6 +74,8 @@ export const METRIC_NAMES = {
   budgetRemaining: 'kandji_datadog_kandji_budget_remaining',
   datadogRequests: 'kandji_datadog_datadog_requests',
   datadogBytes: 'kandji_datadog_datadog_bytes_sent',
+  verifiedHours: 'kandji_datadog_verified_hours',
+  recordsMissing: 'kandji_datadog_records_missing',
 } as const;
 
 const RECORD_HELP: Record<RecordOutcome, string> = {
@@ -133,7 +139,21 @@ export function meterMetrics(meter: MetricMeter): ForwarderMetrics {
     'bytes',
     'JSON bytes sent to the Datadog intake (before gzip)',
   );
+  const verifiedHours = meter.createCounter(
+    METRIC_NAMES.verifiedHours,
+    'hours',
+    'Hours verify compared between Kandji and Datadog, by result',
+  );
+  const missing = meter.createCounter(
+    METRIC_NAMES.recordsMissing,
+    'records',
+    'Events Kandji holds that Datadog did not index, found by verify, by reason',
+  );
   return {
+    verifiedHour: (tenant, stream, result) => verifiedHours.add(1, { tenant, stream, result }),
+    recordsMissing: (tenant, stream, reason, count) => {
+      if (count > 0) missing.add(count, { tenant, stream, reason });
+    },
     records: (tenant, stream, outcome, count) => {
       if (count > 0) records[outcome].add(count, { tenant, stream });
     },

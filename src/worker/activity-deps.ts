@@ -7,18 +7,24 @@ import { Context } from '@temporalio/activity';
 import type { Logger } from 'pino';
 import { workerQueueName } from './worker-queue';
 import type { ActivityDeps, TenantDeps } from '../../activities';
+import type { DatadogReadConfig } from '../config/datadog-read';
 import type { WorkerConfig } from '../config/env';
 import { DatadogIntakeClient } from '../datadog/intake-client';
 import { formatTags } from '../datadog/log-items';
+import { DatadogLogsReadClient } from '../datadog/logs-read-client';
 import { TemporalRequestBudget } from '../kandji/budget-reservations';
 import { KandjiClient } from '../kandji/client';
 import { PageStore } from '../streams/page-store';
 import { FORWARDER_VERSION } from '../version';
 
-/** `budgetRemaining` is told what each answer of a tenant's request budget says is left this hour (its gauge). */
+/**
+ * `read`: DD_APP_KEY and the API host (src/config/datadog-read.ts); off (the default), verify says so.
+ * `budgetRemaining` is told what each answer of a tenant's request budget says is left this hour (its gauge).
+ */
 export function buildActivityDeps(
   config: WorkerConfig,
   logger: Logger,
+  read: DatadogReadConfig = { on: false, reason: 'not configured' },
   budgetRemaining?: (tenant: string, remaining: number) => void,
 ): ActivityDeps & { close(): Promise<void> } {
   const userAgent = `kandji-datadog/${FORWARDER_VERSION}`;
@@ -57,6 +63,15 @@ export function buildActivityDeps(
     const kandji = new KandjiClient({ baseUrl: stream.kandjiUrl, token, userAgent, gate });
     const tenantDatadog = newDatadog();
     clients.push(kandji, tenantDatadog);
+    const datadogLogs = read.on
+      ? new DatadogLogsReadClient({
+          apiUrl: read.apiUrl,
+          apiKey: config.datadogApiKeyReader ?? config.datadogApiKey,
+          appKey: read.appKey,
+          userAgent,
+        })
+      : undefined;
+    if (datadogLogs) clients.push(datadogLogs);
     const ddtags = formatTags({ kandji_tenant: stream.tenant, forwarder_version: FORWARDER_VERSION }, [
       ...config.extraTags,
       ...(stream.extraTags ?? []),
@@ -70,6 +85,7 @@ export function buildActivityDeps(
       auditOverlapMs: stream.auditOverlapMs,
       behavioralWindowDays: stream.behavioralWindowDays,
       ...(stalePolicies ? { stalePolicies } : {}),
+      ...(datadogLogs ? { datadogLogs } : {}),
     });
   }
   return {

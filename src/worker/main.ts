@@ -10,6 +10,7 @@ import { watchApiKeyFile } from './api-key-rotation';
 import { createWorker } from './create-worker';
 import { loadWorkerProcessOptions } from './process-options';
 import { workerRuntimeOptions } from './runtime-options';
+import { loadDatadogReadConfig } from '../config/datadog-read';
 import { ConfigError, loadWorkerConfig } from '../config/env';
 import { CursorSightings } from '../telemetry/cursor-sightings';
 import { startHealthServer } from '../telemetry/health-server';
@@ -24,9 +25,11 @@ import { streamWorkflowId } from '../temporal/workflow-ids';
 async function main(): Promise<void> {
   let config;
   let proc;
+  let read;
   try {
     config = loadWorkerConfig();
     proc = loadWorkerProcessOptions();
+    read = loadDatadogReadConfig();
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(`${err.message}\n`);
@@ -44,7 +47,8 @@ async function main(): Promise<void> {
     }),
   );
   const metrics = proc.metricsPort ? meterMetrics(Runtime.instance().metricMeter) : undefined;
-  const baseDeps = buildActivityDeps(config, logger, metrics?.budgetRemaining);
+  if (!read.on) logger.info(read.reason);
+  const baseDeps = buildActivityDeps(config, logger, read, metrics?.budgetRemaining);
   const deps = metrics ? instrumentClients(baseDeps, metrics) : baseDeps;
   const connection = await NativeConnection.connect(connectionOptions(config.temporal));
   const stopKeyWatch = config.temporal.apiKeyFile

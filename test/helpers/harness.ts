@@ -18,6 +18,7 @@ import { waitFor } from './wait';
 import type { ActivityDeps } from '../../activities';
 import { DatadogSimulator } from '../../simulators/datadog';
 import { KandjiSimulator, type KandjiSimulatorOptions } from '../../simulators/kandji';
+import type { DatadogReadConfig } from '../../src/config/datadog-read';
 import { loadWorkerConfig, type TenantConfig, type TemporalConfig, type WorkerConfig } from '../../src/config/env';
 import { RESERVED_KEYS } from '../../src/datadog/log-items';
 import { startStream, streamReport } from '../../src/streams/stream-control';
@@ -99,9 +100,16 @@ export class Harness {
     return this.config.stream.tenant;
   }
 
-  /** Starts a worker (real activities against the simulators). `configOverride` swaps e.g. the token. */
-  async startWorker(configOverride: Partial<WorkerConfig> = {}, dataConverter?: DataConverter): Promise<Worker> {
-    const deps = buildActivityDeps({ ...this.config, ...configOverride }, createLogger('silent'));
+  /**
+   * Starts a worker (real activities against the simulators). `configOverride` swaps e.g. the token; `read` turns
+   * verify on (DD_APP_KEY and the read API host).
+   */
+  async startWorker(
+    configOverride: Partial<WorkerConfig> = {},
+    dataConverter?: DataConverter,
+    read?: DatadogReadConfig,
+  ): Promise<Worker> {
+    const deps = buildActivityDeps({ ...this.config, ...configOverride }, createLogger('silent'), read);
     const { worker } = await createWorker({
       temporal: this.temporal,
       deps,

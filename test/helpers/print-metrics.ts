@@ -21,6 +21,8 @@ async function main(): Promise<void> {
   m.kandjiRequest('acme', 'audit', '200');
   m.budgetRemaining('acme', 4_000);
   m.datadogRequest('acme', 'audit', '202', 1_000);
+  m.verifiedHour('acme', 'audit', 'verified');
+  m.recordsMissing('acme', 'audit', 'lost', 1);
   // The exporter reads the meter when scraped; give the native side a moment to take the values in.
   for (let i = 0; i < 50; i++) {
     const text = await (await fetch(`http://${address}/metrics`)).text();

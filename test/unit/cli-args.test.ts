@@ -38,7 +38,7 @@ describe('parseCommand', () => {
       (argv) => {
         const e = usageError(argv);
         expect(e.message).toBe(
-          'unknown command "bogus"; expected one of start, status, stop, pause, resume, backfill, cancel-backfill, move-cursor, reset-state, list',
+          'unknown command "bogus"; expected one of start, status, stop, pause, resume, backfill, cancel-backfill, move-cursor, reset-state, list, verify',
         );
         expect(e.command).toBeUndefined();
       },
@@ -130,7 +130,7 @@ describe('parseCommand', () => {
 
     it('gives the same result as --streams', () => {
       for (const name of COMMAND_NAMES.filter((n) => commandOptions(n).includes('streams'))) {
-        const times = name === 'backfill' ? ['--from', '2026-01-31', '--to', '2026-02-01'] : [];
+        const times = ['backfill', 'verify'].includes(name) ? ['--from', '2026-01-31', '--to', '2026-02-01'] : [];
         expect(parseCommand([name, 'detections', 'audit', ...times])).toEqual(
           parseCommand([name, '--streams', 'detections,audit', ...times]),
         );

@@ -82,7 +82,7 @@ describe('deploy/datadog', () => {
         expect([f, metric, available.has(metric!)]).toEqual([f, metric, true]);
   });
 
-  it('has a monitor for lag, blocked and unavailable streams, streams not running, Temporal, dead letters, late resends', () => {
+  it('has a monitor for lag, blocked and unavailable streams, streams not running, Temporal, dead letters, late resends, verify gaps', () => {
     const queries = monitors.map((m) => m.query).join('\n');
     expect(queries).toContain('kandji_datadog.stream.lag_seconds');
     for (const state of ['blocked', 'unavailable', 'not_running', 'unknown'])
@@ -90,6 +90,7 @@ describe('deploy/datadog', () => {
     expect(queries).toContain('kandji_datadog.temporal.reachable');
     expect(queries).toContain('kandji_datadog.records.dead_lettered.count');
     expect(queries).toContain('kandji_datadog.records.late_resent.count');
+    expect(queries).toContain('kandji_datadog.verify.hours.count{result:gap}');
   });
 
   it('pages no one for a tenant without EDR: behavioral detections unavailable is left out, blocked is not', () => {

@@ -1,0 +1,41 @@
+/** One verified hour as `verify` reports it: counts only (it lives in history), shared by the activity and workflow. */
+
+/** Why an event Kandji holds is not in Datadog's index (activities/verify-reasons.ts explains each). */
+export const MISSING_REASONS = ['quota', 'excluded', 'stale', 'lost'] as const;
+export type MissingReason = (typeof MISSING_REASONS)[number];
+
+/**
+ * `verified`: Datadog holds every event; `explained`: what is missing has a reason that re-shipping cannot fix
+ * (quota, excluded, stale); `repaired`: lost events were shipped again and the hour then verified; `gap`: lost events
+ * remain; `inconclusive`: Datadog answered in part or not at all (never read as missing); `off`: no application key.
+ */
+export const VERIFIED_HOUR_RESULTS = ['verified', 'explained', 'repaired', 'gap', 'inconclusive', 'off'] as const;
+export type VerifiedHourResult = (typeof VERIFIED_HOUR_RESULTS)[number];
+
+export interface VerifyAuditHourResult {
+  /** `YYYY-MM-DDTHH` (UTC). */
+  hour: string;
+  result: VerifiedHourResult;
+  kandji: number;
+  datadog: number;
+  missing: Record<MissingReason, number>;
+  /** Lost events shipped again. */
+  repaired: number;
+  /** Datadog read requests made. */
+  requests: number;
+  /** Why the hour is inconclusive or off. */
+  reason?: string;
+}
+
+export function verifyRow(hour: string, fields: Partial<VerifyAuditHourResult> = {}): VerifyAuditHourResult {
+  return {
+    hour,
+    result: 'verified',
+    kandji: 0,
+    datadog: 0,
+    missing: { quota: 0, excluded: 0, stale: 0, lost: 0 },
+    repaired: 0,
+    requests: 0,
+    ...fields,
+  };
+}
