@@ -71,6 +71,7 @@ export function containerEnv(spec: PodSpec, sources: PodSources): Record<string,
     const volume = spec.volumes?.find((v) => v.name === m.name);
     if (!volume || !(volume.secret || volume.configMap || volume.projected)) continue;
     const dir = fs.mkdtempSync(path.join(sources.mountsDir, `${m.name}-`));
+    fs.chmodSync(dir, 0o755); // readable by the pod's user, as the kubelet's volume (fsGroup) is
     configFiles.push(...writeVolume(volume, sources, dir));
     remap.push([m.mountPath, dir]);
   }
