@@ -10,6 +10,10 @@
  * ports the services would each own are moved to free ones: the only edits to the environment, listed in `onHost`),
  * the images' file layout (the volumes are copied into each service's working directory), and the Temporal UI
  * (not built here).
+ *
+ * Then deploy/kubernetes, rendered with kustomize, against the same Temporal server: the Deployment's container and
+ * the Job's as their Pod specs describe them (test/helpers/pod-env.ts: env and mounted files; test/helpers/
+ * read-only-root.ts: the read-only root with the /tmp emptyDir, the pod's user), with simulators of their own.
  */
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
