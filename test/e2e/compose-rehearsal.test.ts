@@ -21,12 +21,14 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { parseAllDocuments } from 'yaml';
+import { DatadogSimulator } from '../../simulators/datadog';
 import { startDemoWorld, type DemoWorld } from '../../simulators/demo-world';
+import { KandjiSimulator } from '../../simulators/kandji';
 import { freePort, temporalCliPath } from '../../src/temporal/dev-server';
 import { composeServices, type ComposeService } from '../helpers/compose-env';
 import { buildOnce, imageCommand, ROOT } from '../helpers/image-command';
 import { kustomize } from '../helpers/kustomize';
-import { containerEnv, type PodSpec } from '../helpers/pod-env';
+import { containerEnv, type PodSources, type PodSpec } from '../helpers/pod-env';
 import { readOnlyRoot } from '../helpers/read-only-root';
 import { waitFor } from '../helpers/wait';
 
@@ -391,30 +393,69 @@ interface StreamView {
   counts: { shipped: number; stale?: number };
 }
 
-/** `cli status --json` with the one-shot's environment. */
-function status(env: Record<string, string>): Record<string, StreamView | undefined> {
+/** `cli status --json` with the one-shot's environment: every tenant's streams. */
+function tenantsStatus(env: Record<string, string>): Record<string, Record<string, StreamView | undefined>> {
   const [cmd, ...args] = imageCommand(['node', 'dist/src/cli/main.js', 'status', '--json']);
   const out = execFileSync(cmd!, args, {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? '', HOME: path.join(work, 'home'), ...env },
     encoding: 'utf8',
   });
-  const parsed = JSON.parse(out) as
-    { streams?: { stream: string; status?: StreamView }[] } | { stream: string; status?: StreamView }[];
-  const list = Array.isArray(parsed) ? parsed : (parsed.streams ?? []);
-  return Object.fromEntries(list.map((s) => [s.stream, s.status]));
+  const parsed = JSON.parse(out) as {
+    tenants: { tenant: string; streams: { stream: string; status?: StreamView }[] }[];
+  };
+  return Object.fromEntries(
+    parsed.tenants.map((t) => [t.tenant, Object.fromEntries(t.streams.map((s) => [s.stream, s.status]))]),
+  );
+}
+
+/** The (first) tenant's streams. */
+function status(env: Record<string, string>): Record<string, StreamView | undefined> {
+  return Object.values(tenantsStatus(env))[0] ?? {};
+}
+
+type Doc = { kind: string; metadata: { name: string }; data?: Record<string, string>; spec: any };
+type Container = PodSpec['containers'][number] & { securityContext?: object; ports: any[]; [k: string]: any };
+
+/**
+ * A container of a rendered Pod spec as the kubelet would run it: its args through the image's entrypoint, its
+ * environment and mounted files (pod-env), a read-only root but for the /tmp emptyDir (TMPDIR), as the pod's user.
+ * `tryWrite` tells whether that user may write a file there.
+ */
+function podCommand(spec: PodSpec & Record<string, any>, name: string, sources: PodSources) {
+  const c = spec.containers[0] as Container;
+  expect(c.volumeMounts).toContainEqual({ name: 'tmp', mountPath: '/tmp' });
+  expect(spec.volumes!.find((v) => v.name === 'tmp')).toMatchObject({ emptyDir: {} });
+  const tmp = fs.mkdtempSync(path.join(work, `${name.replace(/\W/g, '-')}-tmp-`));
+  const security = { ...spec.securityContext, ...c.securityContext };
+  const command = readOnlyRoot(imageCommand(c.args), tmp, security);
+  const env: Record<string, string> = { ...containerEnv(spec, sources), TMPDIR: tmp };
+  const tryWrite = (file: string) => {
+    const [cmd, ...args] = readOnlyRoot(['node', '-e', `require('fs').writeFileSync('${file}', 'x')`], tmp, security);
+    return spawnSync(cmd!, args, { env: { PATH: process.env.PATH ?? '' }, stdio: 'ignore' }).status;
+  };
+  return { command, env, tryWrite };
+}
+
+/** A Temporal namespace of the rehearsal's server, once its frontend serves it (its cache lags a few seconds). */
+async function createNamespace(namespace: string): Promise<void> {
+  const cli = ['--address', `127.0.0.1:${ports.frontend}`, '--namespace', namespace];
+  await runOnce(`namespace ${namespace}`, ['temporal', 'operator', 'namespace', 'create', ...cli], {});
+  await waitFor(
+    'namespace served',
+    () => spawnSync(path.join(bin, 'temporal'), ['workflow', 'list', '--limit', '1', ...cli]).status === 0,
+    60_000,
+    1_000,
+  );
 }
 
 describe('deploy/kubernetes rendered (kubectl kustomize), its Pod specs run against the rehearsal stack', () => {
-  type Doc = { kind: string; metadata: { name: string }; data?: Record<string, string>; spec: any };
-  type Container = PodSpec['containers'][number] & { securityContext?: object; ports: any[]; [k: string]: any };
   let docs: Doc[];
   let world: DemoWorld;
   let pod: Proc;
   const NAMESPACE = 'kandji-datadog-k8s';
   const find = (kind: string) => docs.find((d) => d.kind === kind)!;
   const podSpec = (kind: 'Deployment' | 'Job') => find(kind).spec.template.spec as PodSpec & Record<string, any>;
-  const container = (spec: PodSpec) => spec.containers[0] as Container;
 
   /**
    * The ConfigMap as an operator fills it in for this stack (Temporal, Kandji and Datadog addresses; a namespace of
@@ -452,23 +493,7 @@ describe('deploy/kubernetes rendered (kubectl kustomize), its Pod specs run agai
     };
   };
 
-  /** The container's command as its Pod spec runs it: read-only root, the /tmp emptyDir as TMPDIR, its user. */
-  const run = (name: string, kind: 'Deployment' | 'Job') => {
-    const spec = podSpec(kind);
-    const c = container(spec);
-    expect(c.volumeMounts).toContainEqual({ name: 'tmp', mountPath: '/tmp' });
-    expect(spec.volumes!.find((v) => v.name === 'tmp')).toMatchObject({ emptyDir: {} });
-    const tmp = fs.mkdtempSync(path.join(work, `${name.replace(/\W/g, '-')}-tmp-`));
-    const security = { ...spec.securityContext, ...c.securityContext };
-    const command = readOnlyRoot(imageCommand(c.args), tmp, security);
-    const env: Record<string, string> = { ...containerEnv(spec, sources()), TMPDIR: tmp };
-    /** Exit status of a write to `file` by the container's user under the same read-only root. */
-    const tryWrite = (file: string) => {
-      const [cmd, ...args] = readOnlyRoot(['node', '-e', `require('fs').writeFileSync('${file}', 'x')`], tmp, security);
-      return spawnSync(cmd!, args, { env: { PATH: process.env.PATH ?? '' }, stdio: 'ignore' }).status;
-    };
-    return { command, env, tryWrite };
-  };
+  const run = (name: string, kind: 'Deployment' | 'Job') => podCommand(podSpec(kind), name, sources());
   const jobEnv = () => run('status', 'Job').env;
   /** Fails at once when the pod has exited (a query would wait for a worker that is not there). */
   const podRunning = () => {
@@ -480,15 +505,7 @@ describe('deploy/kubernetes rendered (kubectl kustomize), its Pod specs run agai
     ports.podHealth = await freePort();
     ports.podMetrics = await freePort();
     world = await startDemoWorld({ kandjiToken: 'k8s-kandji-token', datadogApiKey: 'k8s-dd-key' });
-    const cli = ['--address', `127.0.0.1:${ports.frontend}`, '--namespace', NAMESPACE];
-    await runOnce('k8s namespace', ['temporal', 'operator', 'namespace', 'create', ...cli], {});
-    // A new namespace reaches the frontend's cache a few seconds later.
-    await waitFor(
-      'namespace served',
-      () => spawnSync(path.join(bin, 'temporal'), ['workflow', 'list', '--limit', '1', ...cli]).status === 0,
-      60_000,
-      1_000,
-    );
+    await createNamespace(NAMESPACE);
   }, 120_000);
 
   afterAll(async () => {
@@ -496,8 +513,7 @@ describe('deploy/kubernetes rendered (kubectl kustomize), its Pod specs run agai
   });
 
   it("the Deployment's container: its command, env (Secret files mounted), a read-only root, probes over HTTP", async () => {
-    const spec = podSpec('Deployment');
-    const c = container(spec);
+    const c = podSpec('Deployment').containers[0] as Container;
     const { command, env, tryWrite } = run('k8s pod', 'Deployment');
     // The read-only root holds: the container's user may write in the /tmp emptyDir (TMPDIR) and nowhere else.
     expect(tryWrite(path.join(env.TMPDIR!, 'written'))).toBe(0);
@@ -569,4 +585,87 @@ describe('deploy/kubernetes rendered (kubectl kustomize), its Pod specs run agai
     expect(code).toBe(0);
     expect(pod.output()).not.toMatch(/EROFS|read-only file system/i);
   }, 120_000);
+});
+
+describe('deploy/kubernetes-examples/multi-tenant rendered: one pod, two tenants, each token from its own Secret', () => {
+  const NAMESPACE = 'kandji-datadog-k8s-tenants';
+  const TENANTS = ['acme', 'globex'];
+  let docs: Doc[];
+  let kandji: KandjiSimulator;
+  let datadog: DatadogSimulator;
+  const spec = (kind: string) => docs.find((d) => d.kind === kind)!.spec.template.spec as PodSpec & Record<string, any>;
+
+  /** The ConfigMaps filled in for this stack (the tenants file's Kandji URLs: the simulator's), a Secret per tenant. */
+  const sources = (): PodSources => {
+    const configMaps = Object.fromEntries(
+      docs.filter((d) => d.kind === 'ConfigMap').map((d) => [d.metadata.name, { ...d.data }]),
+    );
+    for (const data of Object.values(configMaps))
+      if (data['tenants.yaml']) data['tenants.yaml'] = data['tenants.yaml'].replace(/https:\/\/[\w.]+/g, kandji.url);
+    Object.assign(configMaps['kandji-datadog']!, {
+      TEMPORAL_ADDRESS: `127.0.0.1:${ports.frontend}`,
+      TEMPORAL_NAMESPACE: NAMESPACE,
+      DD_LOGS_URL: datadog.intakeUrl,
+      HEALTH_PORT: String(ports.tenantsHealth),
+      METRICS_PORT: String(ports.tenantsMetrics),
+    });
+    const secrets = Object.fromEntries(TENANTS.map((t) => [`kandji-datadog-tenant-${t}`, { token: `token-of-${t}` }]));
+    return {
+      configMaps,
+      secrets: { ...secrets, 'kandji-datadog': { DD_API_KEY: 'k8s-dd-key', KANDJI_DATADOG_ENCRYPTION_KEY: KEY } },
+      mountsDir: work,
+    };
+  };
+
+  beforeAll(async () => {
+    docs = kustomize('deploy/kubernetes-examples/multi-tenant') as Doc[];
+    ports.tenantsHealth = await freePort();
+    ports.tenantsMetrics = await freePort();
+    const now = Date.now();
+    kandji = await KandjiSimulator.start({
+      tokens: TENANTS.map((t) => `token-of-${t}`),
+      seed: 7,
+      backlog: { count: 300, from: new Date(now - 3_600_000), to: new Date(now - 5_000) },
+      detections: { count: 100 },
+    });
+    datadog = await DatadogSimulator.start({ apiKeys: ['k8s-dd-key'] });
+    await createNamespace(NAMESPACE);
+  }, 120_000);
+
+  afterAll(async () => {
+    await Promise.all([kandji?.stop(), datadog?.stop()]);
+  });
+
+  it('the worker serves both tenants, the Job (no token) starts both, both ship; SIGTERM exits 0', async () => {
+    const worker = podCommand(spec('Deployment'), 'tenants pod', sources());
+    expect(Object.keys(worker.env).filter((k) => k.startsWith('KANDJI_API_TOKEN'))).toEqual([]);
+    const pod = start('tenants pod', worker.command, worker.env);
+    await waitFor(
+      'the pod ready',
+      async () => {
+        if (pod.child.exitCode !== null) throw new Error(pod.output());
+        return (await fetch(`http://127.0.0.1:${ports.tenantsHealth}/readyz`).catch(() => undefined))?.status === 200;
+      },
+      60_000,
+      500,
+    );
+    const job = podCommand(spec('Job'), 'tenants job', sources());
+    expect(Object.keys(job.env).filter((k) => /^(KANDJI_API_TOKEN|DD_API_KEY)/.test(k))).toEqual([]);
+    const started = await runOnce('tenants job', job.command, job.env);
+    for (const t of TENANTS) expect(started).toMatch(new RegExp(`kandji-datadog/${t}/audit: started`));
+    await waitFor(
+      'both tenants shipped',
+      () => {
+        const st = tenantsStatus(job.env);
+        return TENANTS.every(
+          (t) => (st[t]?.audit?.counts.shipped ?? 0) >= 300 && (st[t]?.detections?.counts.shipped ?? 0) >= 100,
+        );
+      },
+      300_000,
+      3_000,
+    );
+    expect(datadog.staleCount).toBe(0);
+    pod.child.kill('SIGTERM');
+    expect(await pod.exited).toBe(0);
+  }, 400_000);
 });
