@@ -8,8 +8,8 @@
  *
  * What containers give and this cannot: each service's network namespace (here every port is on 127.0.0.1, so the
  * ports the services would each own are moved to free ones: the only edits to the environment, listed in `onHost`),
- * the images' file layout (the volumes are copied into each service's working directory), and the Temporal UI
- * (not built here).
+ * and the images' file layout (the volumes are copied into each service's working directory). The Temporal UI server
+ * is built at the pinned version too (scripts/temporal-ui-server.sh); a browser is not run.
  *
  * Then deploy/kubernetes, rendered with kustomize, against the same Temporal server: the Deployment's container and
  * the Job's as their Pod specs describe them (test/helpers/pod-env.ts: env and mounted files; test/helpers/
@@ -290,6 +290,29 @@ describe('docker-compose.yml, rehearsed with real components', () => {
     const cmd = s.entrypoint as string[];
     await runOnce('temporal-namespace', cmd, env);
     await runOnce('temporal-namespace again', cmd, env);
+  }, 120_000);
+
+  it('temporal-ui: the UI server at the pinned version lists the namespace and gives the browser the codec endpoint', async () => {
+    const s = services['temporal-ui']!;
+    // The image: WORKDIR /home/ui-server holding ui-server and config/docker.yaml, `./ui-server --env docker start`
+    // (its entrypoint), the configuration templated from the environment; its port 8080 moved to a free one.
+    const dir = execFileSync('bash', [path.join(ROOT, 'scripts/temporal-ui-server.sh')], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'inherit'],
+    }).trim();
+    ports.ui = await freePort();
+    const env = { ...onHost(s.environment), TEMPORAL_UI_PORT: String(ports.ui) };
+    const ui = start('temporal-ui', [path.join(dir, 'bin/ui-server'), '--env', 'docker', 'start'], env, dir);
+    const api = async (route: string) => {
+      if (ui.child.exitCode !== null) throw new Error(ui.output());
+      const r = await fetch(`http://127.0.0.1:${ports.ui}/api/v1/${route}`);
+      return r.ok ? ((await r.json()) as any) : undefined;
+    };
+    const settings = await waitFor('temporal-ui', () => api('settings'), 60_000, 500);
+    expect(settings.Codec.Endpoint).toBe(s.environment.TEMPORAL_CODEC_ENDPOINT);
+    expect(settings.DefaultNamespace).toBe(s.environment.TEMPORAL_DEFAULT_NAMESPACE);
+    const namespaces = await waitFor('namespaces through the UI server', () => api('namespaces'), 30_000, 500);
+    expect(JSON.stringify(namespaces)).toContain(`"name":"${s.environment.TEMPORAL_DEFAULT_NAMESPACE}"`);
   }, 120_000);
 
   it('codec-server: decodes with the workers key for the UI origin', async () => {
