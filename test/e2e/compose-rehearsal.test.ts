@@ -8,21 +8,47 @@
  *
  * What containers give and this cannot: each service's network namespace (here every port is on 127.0.0.1, so the
  * ports the services would each own are moved to free ones: the only edits to the environment, listed in `onHost`),
- * the images' file layout (the volumes are copied into each service's working directory), and the Temporal UI
- * (not built here).
+ * and the images' file layout (the volumes are copied into each service's working directory). The Temporal UI server
+ * is built at the pinned version too (scripts/temporal-ui-server.sh); a browser is not run.
+ *
+ * Then deploy/kubernetes, rendered with kustomize, against the same Temporal server: the Deployment's container and
+ * the Job's as their Pod specs describe them (test/helpers/pod-env.ts: env and mounted files; test/helpers/
+ * read-only-root.ts: the read-only root with the /tmp emptyDir, the pod's user), with simulators of their own.
  */
 import { execFile, execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { parseAllDocuments } from 'yaml';
+import { DatadogSimulator } from '../../simulators/datadog';
+import { startDemoWorld, type DemoWorld } from '../../simulators/demo-world';
+import { KandjiSimulator } from '../../simulators/kandji';
 import { freePort, temporalCliPath } from '../../src/temporal/dev-server';
 import { composeServices, type ComposeService } from '../helpers/compose-env';
 import { buildOnce, imageCommand, ROOT } from '../helpers/image-command';
+import { kustomize } from '../helpers/kustomize';
+import { containerEnv, type PodSources, type PodSpec } from '../helpers/pod-env';
+import { readOnlyRoot } from '../helpers/read-only-root';
 import { waitFor } from '../helpers/wait';
 
 const KEY = Buffer.alloc(32, 9).toString('base64');
 const execFileAsync = promisify(execFile);
+/**
+ * The Temporal server's own ports besides the frontend's (its config template's variables): free ones too, so that
+ * two rehearsals on one machine do not collide; below 32768 (freeSmallPort): membership ports are stored as a SQL
+ * smallint, and no outgoing connection takes one as its local port meanwhile.
+ */
+const SERVER_PORTS = [
+  'FRONTEND_MEMBERSHIP_PORT',
+  'HISTORY_GRPC_PORT',
+  'HISTORY_MEMBERSHIP_PORT',
+  'MATCHING_GRPC_PORT',
+  'MATCHING_MEMBERSHIP_PORT',
+  'WORKER_GRPC_PORT',
+  'WORKER_MEMBERSHIP_PORT',
+];
 
 interface Proc {
   name: string;
@@ -107,6 +133,7 @@ beforeAll(async () => {
   fs.cpSync(path.join(server, 'schema'), path.join(work, 'schema'), { recursive: true });
   for (const name of ['pg', 'frontend', 'frontendHttp', 'health', 'metrics', 'kandji', 'datadog', 'codec'])
     ports[name] = await freePort();
+  for (const name of SERVER_PORTS) ports[name] = await freeSmallPort();
   const envFile = fs
     .readFileSync(path.join(ROOT, '.env.example'), 'utf8')
     .replace(/^# ((?:KANDJI_API_URL|DD_LOGS_URL|KANDJI_STREAMS)=.*)$/gm, '$1')
@@ -157,7 +184,7 @@ describe('docker-compose.yml, rehearsed with real components', () => {
     const pw = path.join(work, 'pgpass');
     fs.writeFileSync(pw, pg.environment.POSTGRES_PASSWORD!, { mode: 0o644 });
     // The image's init: a superuser POSTGRES_USER with POSTGRES_PASSWORD, password auth over TCP.
-    const pgBin = '/usr/lib/postgresql/15/bin';
+    const pgBin = postgresBin();
     execFileSync(
       'runuser',
       [
@@ -252,6 +279,7 @@ describe('docker-compose.yml, rehearsed with real components', () => {
       BIND_ON_IP: '127.0.0.1',
       FRONTEND_GRPC_PORT: String(ports.frontend),
       FRONTEND_HTTP_PORT: String(ports.frontendHttp),
+      ...Object.fromEntries(SERVER_PORTS.map((name) => [name, String(ports[name])])),
     };
     return start('temporal', ['temporal-server', 'start'], env, dir);
   };
@@ -275,6 +303,29 @@ describe('docker-compose.yml, rehearsed with real components', () => {
     const cmd = s.entrypoint as string[];
     await runOnce('temporal-namespace', cmd, env);
     await runOnce('temporal-namespace again', cmd, env);
+  }, 120_000);
+
+  it('temporal-ui: the UI server at the pinned version lists the namespace and gives the browser the codec endpoint', async () => {
+    const s = services['temporal-ui']!;
+    // The image: WORKDIR /home/ui-server holding ui-server and config/docker.yaml, `./ui-server --env docker start`
+    // (its entrypoint), the configuration templated from the environment; its port 8080 moved to a free one.
+    const dir = execFileSync('bash', [path.join(ROOT, 'scripts/temporal-ui-server.sh')], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'inherit'],
+    }).trim();
+    ports.ui = await freePort();
+    const env = { ...onHost(s.environment), TEMPORAL_UI_PORT: String(ports.ui) };
+    const ui = start('temporal-ui', [path.join(dir, 'bin/ui-server'), '--env', 'docker', 'start'], env, dir);
+    const api = async (route: string) => {
+      if (ui.child.exitCode !== null) throw new Error(ui.output());
+      const r = await fetch(`http://127.0.0.1:${ports.ui}/api/v1/${route}`);
+      return r.ok ? ((await r.json()) as any) : undefined;
+    };
+    const settings = await waitFor('temporal-ui', () => api('settings'), 60_000, 500);
+    expect(settings.Codec.Endpoint).toBe(s.environment.TEMPORAL_CODEC_ENDPOINT);
+    expect(settings.DefaultNamespace).toBe(s.environment.TEMPORAL_DEFAULT_NAMESPACE);
+    const namespaces = await waitFor('namespaces through the UI server', () => api('namespaces'), 30_000, 500);
+    expect(JSON.stringify(namespaces)).toContain(`"name":"${s.environment.TEMPORAL_DEFAULT_NAMESPACE}"`);
   }, 120_000);
 
   it('codec-server: decodes with the workers key for the UI origin', async () => {
@@ -356,12 +407,33 @@ describe('docker-compose.yml, rehearsed with real components', () => {
   }, 60_000);
 });
 
+/** A free port below 32768, outside the kernel's ephemeral range (where freePort's are). */
+async function freeSmallPort(): Promise<number> {
+  for (;;) {
+    const port = 20_000 + Math.floor(Math.random() * 12_000);
+    const free = await new Promise<boolean>((resolve) => {
+      const server = net.createServer().once('error', () => resolve(false));
+      server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+    });
+    if (free) return port;
+  }
+}
+
+/** The newest PostgreSQL Debian installed (.ci/run installs the `postgresql` package when there is none). */
+function postgresBin(): string {
+  const versions = fs.readdirSync('/usr/lib/postgresql').sort((a, b) => Number(a) - Number(b));
+  return `/usr/lib/postgresql/${versions.pop()}/bin`;
+}
+
 interface StreamView {
   counts: { shipped: number; stale?: number };
 }
 
-/** `cli status --json` with the one-shot's environment (asynchronous: the test's event loop keeps running). */
-async function status(env: Record<string, string>): Promise<Record<string, StreamView | undefined>> {
+/** `cli status --json` with the one-shot's environment: every tenant's streams (asynchronous: the test's event loop
+ * keeps running). */
+async function tenantsStatus(
+  env: Record<string, string>,
+): Promise<Record<string, Record<string, StreamView | undefined>>> {
   const [cmd, ...args] = imageCommand(['node', 'dist/src/cli/main.js', 'status', '--json']);
   const { stdout } = await execFileAsync(cmd!, args, {
     cwd: ROOT,
@@ -369,8 +441,273 @@ async function status(env: Record<string, string>): Promise<Record<string, Strea
     encoding: 'utf8',
     timeout: 60_000,
   });
-  const parsed = JSON.parse(stdout) as
-    { streams?: { stream: string; status?: StreamView }[] } | { stream: string; status?: StreamView }[];
-  const list = Array.isArray(parsed) ? parsed : (parsed.streams ?? []);
-  return Object.fromEntries(list.map((s) => [s.stream, s.status]));
+  const parsed = JSON.parse(stdout) as {
+    tenants: { tenant: string; streams: { stream: string; status?: StreamView }[] }[];
+  };
+  return Object.fromEntries(
+    parsed.tenants.map((t) => [t.tenant, Object.fromEntries(t.streams.map((s) => [s.stream, s.status]))]),
+  );
 }
+
+/** The (first) tenant's streams. */
+async function status(env: Record<string, string>): Promise<Record<string, StreamView | undefined>> {
+  return Object.values(await tenantsStatus(env))[0] ?? {};
+}
+
+type Doc = { kind: string; metadata: { name: string }; data?: Record<string, string>; spec: any };
+type Container = PodSpec['containers'][number] & { securityContext?: object; ports: any[]; [k: string]: any };
+
+/**
+ * A container of a rendered Pod spec as the kubelet would run it: its args through the image's entrypoint, its
+ * environment and mounted files (pod-env), a read-only root but for the /tmp emptyDir (TMPDIR), as the pod's user.
+ * `tryWrite` tells whether that user may write a file there.
+ */
+function podCommand(spec: PodSpec & Record<string, any>, name: string, sources: PodSources) {
+  const c = spec.containers[0] as Container;
+  expect(c.volumeMounts).toContainEqual({ name: 'tmp', mountPath: '/tmp' });
+  expect(spec.volumes!.find((v) => v.name === 'tmp')).toMatchObject({ emptyDir: {} });
+  const tmp = fs.mkdtempSync(path.join(work, `${name.replace(/\W/g, '-')}-tmp-`));
+  const security = { ...spec.securityContext, ...c.securityContext };
+  const command = readOnlyRoot(imageCommand(c.args), tmp, security);
+  const env: Record<string, string> = { ...containerEnv(spec, sources), TMPDIR: tmp };
+  const tryWrite = (file: string) => {
+    const [cmd, ...args] = readOnlyRoot(['node', '-e', `require('fs').writeFileSync('${file}', 'x')`], tmp, security);
+    return spawnSync(cmd!, args, { env: { PATH: process.env.PATH ?? '' }, stdio: 'ignore' }).status;
+  };
+  return { command, env, tryWrite };
+}
+
+/** A Temporal namespace of the rehearsal's server, once its frontend serves it (its cache lags a few seconds). */
+async function createNamespace(namespace: string): Promise<void> {
+  const cli = ['--address', `127.0.0.1:${ports.frontend}`, '--namespace', namespace];
+  await runOnce(`namespace ${namespace}`, ['temporal', 'operator', 'namespace', 'create', ...cli], {});
+  await waitFor(
+    'namespace served',
+    () => spawnSync(path.join(bin, 'temporal'), ['workflow', 'list', '--limit', '1', ...cli]).status === 0,
+    60_000,
+    1_000,
+  );
+}
+
+describe('deploy/kubernetes rendered (kubectl kustomize), its Pod specs run against the rehearsal stack', () => {
+  let docs: Doc[];
+  let world: DemoWorld;
+  let pod: Proc;
+  const NAMESPACE = 'kandji-datadog-k8s';
+  const find = (kind: string) => docs.find((d) => d.kind === kind)!;
+  const podSpec = (kind: 'Deployment' | 'Job') => find(kind).spec.template.spec as PodSpec & Record<string, any>;
+
+  /**
+   * The ConfigMap as an operator fills it in for this stack (Temporal, Kandji and Datadog addresses; a namespace of
+   * its own, so that these streams are not the compose stack's), the pod's ports moved to free ones; the example
+   * Secret's keys with this stack's values (TEMPORAL_API_KEY omitted: "omit for your own cluster").
+   */
+  const sources = () => {
+    const example = parseAllDocuments(
+      fs.readFileSync(path.join(ROOT, 'deploy/kubernetes/secret.example.yaml'), 'utf8'),
+    )[0]!.toJS() as { stringData: Record<string, string> };
+    const values: Record<string, string> = {
+      KANDJI_API_TOKEN: 'k8s-kandji-token',
+      DD_API_KEY: 'k8s-dd-key',
+      KANDJI_DATADOG_ENCRYPTION_KEY: KEY,
+    };
+    const secret = Object.fromEntries(
+      Object.keys(example.stringData)
+        .filter((k) => k !== 'TEMPORAL_API_KEY')
+        .map((k) => [k, values[k]!]),
+    );
+    return {
+      configMaps: {
+        [find('ConfigMap').metadata.name]: {
+          ...find('ConfigMap').data,
+          TEMPORAL_ADDRESS: `127.0.0.1:${ports.frontend}`,
+          TEMPORAL_NAMESPACE: NAMESPACE,
+          KANDJI_API_URL: world.kandji.url,
+          DD_LOGS_URL: world.datadog.intakeUrl,
+          HEALTH_PORT: String(ports.podHealth),
+          METRICS_PORT: String(ports.podMetrics),
+        },
+      },
+      secrets: { 'kandji-datadog': secret },
+      mountsDir: work,
+    };
+  };
+
+  const run = (name: string, kind: 'Deployment' | 'Job') => podCommand(podSpec(kind), name, sources());
+  const jobEnv = () => run('status', 'Job').env;
+  /** Fails at once when the pod has exited (a query would wait for a worker that is not there). */
+  const podRunning = () => {
+    if (pod?.child.exitCode !== null) throw new Error(`the pod is not running:\n${pod?.output() ?? ''}`);
+  };
+
+  beforeAll(async () => {
+    docs = kustomize('deploy/kubernetes') as Doc[];
+    ports.podHealth = await freePort();
+    ports.podMetrics = await freePort();
+    world = await startDemoWorld({ kandjiToken: 'k8s-kandji-token', datadogApiKey: 'k8s-dd-key' });
+    await createNamespace(NAMESPACE);
+  }, 120_000);
+
+  afterAll(async () => {
+    await world?.stop();
+  });
+
+  it("the Deployment's container: its command, env (Secret files mounted), a read-only root, probes over HTTP", async () => {
+    const c = podSpec('Deployment').containers[0] as Container;
+    const { command, env, tryWrite } = run('k8s pod', 'Deployment');
+    // The read-only root holds: the container's user may write in the /tmp emptyDir (TMPDIR) and nowhere else.
+    expect(tryWrite(path.join(env.TMPDIR!, 'written'))).toBe(0);
+    for (const dir of [ROOT, work, os.tmpdir(), '/var/tmp'])
+      expect([dir, tryWrite(path.join(dir, 'written-by-the-pod'))]).not.toEqual([dir, 0]);
+    expect(env.KANDJI_API_TOKEN).toBeUndefined(); // from the mounted Secret file only
+    expect(env.DD_API_KEY).toBeUndefined();
+    expect(fs.readFileSync(env.KANDJI_API_TOKEN_FILE!, 'utf8')).toBe('k8s-kandji-token');
+    pod = start('k8s pod', command, env);
+    const portOf = (name: string) => {
+      const p = c.ports.find((x: { name: string }) => x.name === name).containerPort as number;
+      const data = find('ConfigMap').data!;
+      if (p === Number(data.HEALTH_PORT)) return ports.podHealth;
+      if (p === Number(data.METRICS_PORT)) return ports.podMetrics;
+      throw new Error(`port ${name} (${p}) is neither HEALTH_PORT nor METRICS_PORT`);
+    };
+    const probe = async (p: { httpGet: { path: string; port: string } }) =>
+      (await fetch(`http://127.0.0.1:${portOf(p.httpGet.port)}${p.httpGet.path}`).catch(() => undefined))?.status;
+    const alive = () => {
+      if (pod.child.exitCode !== null) throw new Error(pod.output());
+    };
+    await waitFor('startup probe', async () => (alive(), (await probe(c.startupProbe)) === 200), 60_000, 500);
+    await waitFor('readiness probe', async () => (await probe(c.readinessProbe)) === 200, 60_000, 500);
+    expect(await probe(c.livenessProbe)).toBe(200);
+    const metrics = await (await fetch(`http://127.0.0.1:${portOf('metrics')}/metrics`)).text();
+    expect(metrics).toContain('kandji_datadog_temporal_reachable');
+  }, 180_000);
+
+  it("the Job's command, with no Kandji or Datadog secret, starts the streams: every detection kept by Datadog", async () => {
+    podRunning();
+    const { command, env } = run('k8s job', 'Job');
+    expect(Object.keys(env).filter((k) => /^(KANDJI_API_TOKEN|DD_API_KEY)/.test(k))).toEqual([]);
+    expect(await runOnce('k8s job', command, env)).toMatch(/started/);
+    await waitFor(
+      'audit backlog and every detection shipped',
+      async () => {
+        const st = await status(jobEnv());
+        return (st.audit?.counts.shipped ?? 0) >= 3_000 && (st.detections?.counts.shipped ?? 0) >= 2_000;
+      },
+      600_000,
+      5_000,
+    );
+    // Most detections are older than Datadog's 18-hour window: with the ConfigMap's settings (DD_STALE_EVENTS unset)
+    // they are restamped, and Datadog drops none of them.
+    expect((await status(jobEnv())).detections!.counts.stale).toBeGreaterThan(1_000);
+    expect(world.datadog.staleCount).toBe(0);
+    expect(world.datadog.receivedCount).toBeGreaterThanOrEqual(5_000);
+  }, 700_000);
+
+  it("the Job's command again: idempotent, the streams run on where they were", async () => {
+    podRunning();
+    const before = await status(jobEnv());
+    const { command, env } = run('k8s job again', 'Job');
+    const out = await runOnce('k8s job again', command, env);
+    expect(out.match(/already running/g)).toHaveLength(2);
+    await waitFor(
+      'shipping on',
+      async () => (await status(jobEnv())).audit!.counts.shipped > before.audit!.counts.shipped,
+      120_000,
+      2_000,
+    );
+    expect((await status(jobEnv())).detections!.counts.shipped).toBeGreaterThanOrEqual(
+      before.detections!.counts.shipped,
+    );
+  }, 180_000);
+
+  it('the pod exits 0 on SIGTERM within its termination grace period, having written only under /tmp', async () => {
+    pod.child.kill('SIGTERM');
+    const grace = podSpec('Deployment').terminationGracePeriodSeconds * 1000;
+    const code = await Promise.race([pod.exited, new Promise((r) => setTimeout(() => r('still running'), grace))]);
+    expect(code).toBe(0);
+    expect(pod.output()).not.toMatch(/EROFS|read-only file system/i);
+  }, 120_000);
+});
+
+describe('deploy/kubernetes-examples/multi-tenant rendered: one pod, two tenants, each token from its own Secret', () => {
+  const NAMESPACE = 'kandji-datadog-k8s-tenants';
+  const TENANTS = ['acme', 'globex'];
+  let docs: Doc[];
+  let kandji: KandjiSimulator;
+  let datadog: DatadogSimulator;
+  const spec = (kind: string) => docs.find((d) => d.kind === kind)!.spec.template.spec as PodSpec & Record<string, any>;
+
+  /** The ConfigMaps filled in for this stack (the tenants file's Kandji URLs: the simulator's), a Secret per tenant. */
+  const sources = (): PodSources => {
+    const configMaps = Object.fromEntries(
+      docs.filter((d) => d.kind === 'ConfigMap').map((d) => [d.metadata.name, { ...d.data }]),
+    );
+    for (const data of Object.values(configMaps))
+      if (data['tenants.yaml']) data['tenants.yaml'] = data['tenants.yaml'].replace(/https:\/\/[\w.]+/g, kandji.url);
+    Object.assign(configMaps['kandji-datadog']!, {
+      TEMPORAL_ADDRESS: `127.0.0.1:${ports.frontend}`,
+      TEMPORAL_NAMESPACE: NAMESPACE,
+      DD_LOGS_URL: datadog.intakeUrl,
+      HEALTH_PORT: String(ports.tenantsHealth),
+      METRICS_PORT: String(ports.tenantsMetrics),
+    });
+    const secrets = Object.fromEntries(TENANTS.map((t) => [`kandji-datadog-tenant-${t}`, { token: `token-of-${t}` }]));
+    return {
+      configMaps,
+      secrets: { ...secrets, 'kandji-datadog': { DD_API_KEY: 'k8s-dd-key', KANDJI_DATADOG_ENCRYPTION_KEY: KEY } },
+      mountsDir: work,
+    };
+  };
+
+  beforeAll(async () => {
+    docs = kustomize('deploy/kubernetes-examples/multi-tenant') as Doc[];
+    ports.tenantsHealth = await freePort();
+    ports.tenantsMetrics = await freePort();
+    const now = Date.now();
+    kandji = await KandjiSimulator.start({
+      tokens: TENANTS.map((t) => `token-of-${t}`),
+      seed: 7,
+      backlog: { count: 300, from: new Date(now - 3_600_000), to: new Date(now - 5_000) },
+      detections: { count: 100 },
+    });
+    datadog = await DatadogSimulator.start({ apiKeys: ['k8s-dd-key'] });
+    await createNamespace(NAMESPACE);
+  }, 120_000);
+
+  afterAll(async () => {
+    await Promise.all([kandji?.stop(), datadog?.stop()]);
+  });
+
+  it('the worker serves both tenants, the Job (no token) starts both, both ship; SIGTERM exits 0', async () => {
+    const worker = podCommand(spec('Deployment'), 'tenants pod', sources());
+    expect(Object.keys(worker.env).filter((k) => k.startsWith('KANDJI_API_TOKEN'))).toEqual([]);
+    const pod = start('tenants pod', worker.command, worker.env);
+    await waitFor(
+      'the pod ready',
+      async () => {
+        if (pod.child.exitCode !== null) throw new Error(pod.output());
+        return (await fetch(`http://127.0.0.1:${ports.tenantsHealth}/readyz`).catch(() => undefined))?.status === 200;
+      },
+      60_000,
+      500,
+    );
+    const job = podCommand(spec('Job'), 'tenants job', sources());
+    expect(Object.keys(job.env).filter((k) => /^(KANDJI_API_TOKEN|DD_API_KEY)/.test(k))).toEqual([]);
+    const started = await runOnce('tenants job', job.command, job.env);
+    for (const t of TENANTS) expect(started).toMatch(new RegExp(`kandji-datadog/${t}/audit: started`));
+    await waitFor(
+      'both tenants shipped',
+      async () => {
+        const st = await tenantsStatus(job.env);
+        return TENANTS.every(
+          (t) => (st[t]?.audit?.counts.shipped ?? 0) >= 300 && (st[t]?.detections?.counts.shipped ?? 0) >= 100,
+        );
+      },
+      300_000,
+      3_000,
+    );
+    expect(datadog.staleCount).toBe(0);
+    pod.child.kill('SIGTERM');
+    expect(await pod.exited).toBe(0);
+  }, 400_000);
+});

@@ -9,9 +9,12 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { parse, parseAllDocuments } from 'yaml';
+import { parse, parseAllDocuments, stringify } from 'yaml';
+import { loadTemporalConfig, loadTenantConfigs, loadWorkerConfig, type WorkerConfig } from '../../src/config/env';
 import { parseDuration } from '../../src/duration';
 import { dockerfileExec, imageCommand, ROOT } from '../helpers/image-command';
+import { kustomize, type Manifest } from '../helpers/kustomize';
+import { containerEnv } from '../helpers/pod-env';
 
 const read = (f: string) => fs.readFileSync(path.join(ROOT, f), 'utf8');
 const K8S = 'deploy/kubernetes';
@@ -226,6 +229,101 @@ describe('deploy/kubernetes', () => {
     const mapped = Object.values(instance.metrics[0] as Record<string, string>);
     for (const [, metric] of dashboard.matchAll(/kandji_datadog\.([a-z_.]+?)(?:\.count)?\{/g)) {
       expect([metric, mapped.includes(metric!) || metric!.startsWith('temporal_')]).toEqual([metric, true]);
+    }
+  });
+});
+
+describe('deploy/kubernetes-examples: many tenants, and tenants sharded across Deployments', () => {
+  const EXAMPLES = 'deploy/kubernetes-examples';
+  const KEY = Buffer.alloc(32, 5).toString('base64');
+  const mounts = fs.mkdtempSync(path.join(os.tmpdir(), 'kdd-examples-'));
+  afterAll(() => fs.rmSync(mounts, { recursive: true }));
+
+  /** The shared Secret and one per tenant, each token naming its tenant. */
+  const secrets = (): Record<string, Record<string, string>> => ({
+    'kandji-datadog': { DD_API_KEY: 'dd-key', KANDJI_DATADOG_ENCRYPTION_KEY: KEY },
+    ...Object.fromEntries(
+      ['acme', 'globex', 'initech', 'umbrella'].map((t) => [`kandji-datadog-tenant-${t}`, { token: `token-of-${t}` }]),
+    ),
+  });
+
+  /** A rendered example: its manifests, and the worker's and the Job's configuration as their Pod specs give them. */
+  const rendered = (dir: string) => {
+    const docs = kustomize(`${EXAMPLES}/${dir}`);
+    const configMaps = Object.fromEntries(
+      docs.filter((d) => d.kind === 'ConfigMap').map((d) => [d.metadata.name, d.data as Record<string, string>]),
+    );
+    const env = (kind: string) =>
+      containerEnv(docs.find((d) => d.kind === kind)!.spec.template.spec, {
+        configMaps,
+        secrets: secrets(),
+        mountsDir: mounts,
+      });
+    return { docs, worker: loadWorkerConfig(env('Deployment')), job: env('Job') };
+  };
+  const tokens = (tenants: WorkerConfig['tenants']) =>
+    Object.fromEntries(tenants.map((t) => [t.stream.tenant, (t.token as () => string)()]));
+
+  it('multi-tenant: the tenants file from a ConfigMap, each token from its own Secret; the Job gets no token', () => {
+    const { docs, worker, job } = rendered('multi-tenant');
+    expect(tokens(worker.tenants)).toEqual({ acme: 'token-of-acme', globex: 'token-of-globex' });
+    expect(worker.datadogApiKeyReader!()).toBe('dd-key');
+    expect(Object.keys(job).filter((k) => /^(KANDJI_API_TOKEN|DD_API_KEY)/.test(k))).toEqual([]);
+    expect(loadTenantConfigs(job).map((t) => t.stream.tenant)).toEqual(['acme', 'globex']);
+    // The example Secrets are the ones the pod mounts, with placeholders only.
+    const examples = parseAllDocuments(read(`${EXAMPLES}/multi-tenant/tenant-secrets.example.yaml`)).map(
+      (d) => d.toJS() as Manifest,
+    );
+    const mounted = docs
+      .find((d) => d.kind === 'Deployment')!
+      .spec.template.spec.volumes.flatMap((v: any) => v.projected?.sources ?? [])
+      .map((s: any) => s.secret.name);
+    expect(examples.map((e) => e.metadata.name)).toEqual(mounted);
+    expect(examples.every((e) => Object.values(e.stringData).every((v) => String(v).startsWith('replace-with-')))).toBe(
+      true,
+    );
+  });
+
+  it('sharded: each shard serves its own tenants on its own task queue, started by its own Job; nothing collides', () => {
+    const shards = ['shard-a', 'shard-b'].map((s) => rendered(`sharded/${s}`));
+    const queues = shards.map((s) => s.worker.temporal.taskQueue);
+    expect(new Set(queues).size).toBe(2);
+    // The Job starts its tenants' streams on its shard's queue, which only that shard's workers poll.
+    for (const s of shards) {
+      expect(loadTemporalConfig(s.job).taskQueue).toBe(s.worker.temporal.taskQueue);
+      expect(loadTenantConfigs(s.job).map((t) => t.stream.tenant)).toEqual(
+        s.worker.tenants.map((t) => t.stream.tenant),
+      );
+      for (const [tenant, token] of Object.entries(tokens(s.worker.tenants))) expect(token).toBe(`token-of-${tenant}`);
+    }
+    // A tenant in two shards would have its workflows (ids kandji-datadog/<tenant>/<stream>) on one shard's queue only.
+    const tenants = shards.flatMap((s) => s.worker.tenants.map((t) => t.stream.tenant));
+    expect(new Set(tenants).size).toBe(tenants.length);
+    // Applied side by side: only the shared Namespace has the same name; the Deployments select their own pods.
+    const names = shards.flatMap((s) =>
+      s.docs.filter((d) => d.kind !== 'Namespace').map((d) => `${d.kind}/${d.metadata.name}`),
+    );
+    expect(new Set(names).size).toBe(names.length);
+    const selectors = shards.map((s) => s.docs.find((d) => d.kind === 'Deployment')!.spec.selector.matchLabels);
+    expect(selectors[0]).not.toEqual(selectors[1]);
+    for (const s of shards)
+      expect(s.docs.find((d) => d.kind === 'PodDisruptionBudget')!.spec.selector.matchLabels).toEqual(
+        s.docs.find((d) => d.kind === 'Deployment')!.spec.selector.matchLabels,
+      );
+  });
+
+  it('every rendered example validates against the Kubernetes schemas (strict, offline)', () => {
+    for (const dir of ['multi-tenant', 'sharded/shard-a', 'sharded/shard-b']) {
+      const file = path.join(mounts, `${dir.replace('/', '-')}.yaml`);
+      fs.writeFileSync(
+        file,
+        kustomize(`${EXAMPLES}/${dir}`)
+          .map((d) => stringify(d))
+          .join('---\n'),
+      );
+      const r = tool('kubernetes-validate', ['--strict', '--quiet', file]);
+      expect([dir, r.stdout + r.stderr]).toEqual([dir, '']);
+      expect(r.status).toBe(0);
     }
   });
 });

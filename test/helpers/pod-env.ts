@@ -1,7 +1,8 @@
 /**
  * A container's environment as the kubelet builds it from its Pod spec: `envFrom` ConfigMaps, `env` values, Secret
- * and field references (optional ones skipped when missing), and Secret volumes written as files under `mountsDir`
- * (their mount paths remapped in the values that point into them, as `*_FILE` variables do).
+ * and field references (optional ones skipped when missing), and Secret, ConfigMap and projected volumes written as
+ * files under `mountsDir`. Their mount paths are remapped to those files in the values that point into them (as
+ * `*_FILE` variables do) and in the mounted ConfigMap files (a tenants file naming token files).
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -18,6 +19,13 @@ interface EnvVar {
   };
 }
 
+type Items = { key: string; path: string }[];
+interface Source {
+  secret?: { secretName?: string; name?: string; items?: Items };
+  configMap?: { name: string; items?: Items };
+}
+type Volume = { name: string; projected?: { sources: Source[] } } & Source;
+
 export interface PodSpec {
   containers: {
     name: string;
@@ -26,24 +34,49 @@ export interface PodSpec {
     env?: EnvVar[];
     volumeMounts?: { name: string; mountPath: string }[];
   }[];
-  volumes?: { name: string; secret?: { secretName: string; items?: { key: string; path: string }[] } }[];
+  volumes?: Volume[];
 }
 
-export function containerEnv(
-  spec: PodSpec,
-  sources: { configMaps: Record<string, Data>; secrets: Record<string, Data>; mountsDir: string; nodeName?: string },
-): Record<string, string> {
+export interface PodSources {
+  configMaps: Record<string, Data>;
+  secrets: Record<string, Data>;
+  mountsDir: string;
+  nodeName?: string;
+}
+
+/** Writes one volume's files into `dir`; returns the ConfigMap files written (their text is remapped later). */
+function writeVolume(volume: Volume, sources: PodSources, dir: string): string[] {
+  const configFiles: string[] = [];
+  for (const s of volume.projected?.sources ?? [volume]) {
+    const fromConfig = s.configMap !== undefined;
+    const name = s.configMap?.name ?? s.secret?.secretName ?? s.secret?.name;
+    if (name === undefined) continue;
+    const data = (fromConfig ? sources.configMaps : sources.secrets)[name];
+    if (!data) throw new Error(`volume ${volume.name}: ${fromConfig ? 'ConfigMap' : 'Secret'} ${name} is missing`);
+    const items = (s.configMap ?? s.secret)!.items ?? Object.keys(data).map((key) => ({ key, path: key }));
+    for (const item of items) {
+      if (data[item.key] === undefined) throw new Error(`volume ${volume.name}: ${name} has no key ${item.key}`);
+      fs.writeFileSync(path.join(dir, item.path), data[item.key]!);
+      if (fromConfig) configFiles.push(path.join(dir, item.path));
+    }
+  }
+  return configFiles;
+}
+
+export function containerEnv(spec: PodSpec, sources: PodSources): Record<string, string> {
   const c = spec.containers[0]!;
   const remap: [string, string][] = [];
+  const configFiles: string[] = [];
   for (const m of c.volumeMounts ?? []) {
-    const secret = spec.volumes?.find((v) => v.name === m.name)?.secret;
-    if (!secret) continue;
-    const data = sources.secrets[secret.secretName] ?? {};
+    const volume = spec.volumes?.find((v) => v.name === m.name);
+    if (!volume || !(volume.secret || volume.configMap || volume.projected)) continue;
     const dir = fs.mkdtempSync(path.join(sources.mountsDir, `${m.name}-`));
-    const items = secret.items ?? Object.keys(data).map((key) => ({ key, path: key }));
-    for (const item of items) fs.writeFileSync(path.join(dir, item.path), data[item.key]!);
+    fs.chmodSync(dir, 0o755); // readable by the pod's user, as the kubelet's volume (fsGroup) is
+    configFiles.push(...writeVolume(volume, sources, dir));
     remap.push([m.mountPath, dir]);
   }
+  const remapped = (value: string) => remap.reduce((v, [from, to]) => v.split(`${from}/`).join(`${to}/`), value);
+  for (const f of configFiles) fs.writeFileSync(f, remapped(fs.readFileSync(f, 'utf8')));
   const env: Record<string, string> = {};
   for (const from of c.envFrom ?? [])
     if (from.configMapRef) Object.assign(env, sources.configMaps[from.configMapRef.name]);
@@ -55,9 +88,8 @@ export function containerEnv(
       if (ref.optional) continue;
       throw new Error(`${e.name}: ${ref.name}/${ref.key} is missing`);
     }
-    let value = fromRef ?? (e.valueFrom?.fieldRef ? (sources.nodeName ?? 'node-1') : (e.value ?? ''));
-    for (const [from, to] of remap) if (value.startsWith(`${from}/`)) value = to + value.slice(from.length);
-    env[e.name] = value;
+    env[e.name] = fromRef ?? (e.valueFrom?.fieldRef ? (sources.nodeName ?? 'node-1') : (e.value ?? ''));
   }
+  for (const [k, v] of Object.entries(env)) env[k] = remapped(v);
   return env;
 }
