@@ -157,7 +157,9 @@ afterAll(async () => {
       }
       await p.exited;
     }
-  if (work) spawnSync('rm', ['-rf', work]);
+  // KEEP_REHEARSAL=1 keeps the services' logs and data (under logs/ of the printed directory) to look at a failure.
+  if (work && process.env.KEEP_REHEARSAL === '1') console.log(`rehearsal kept in ${work}`);
+  else if (work) spawnSync('rm', ['-rf', work]);
 });
 
 /** Service addresses as the compose network names them, and the ports each container would own, moved to free ones. */
