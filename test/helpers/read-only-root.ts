@@ -6,6 +6,7 @@
  * layout (the process reads this checkout) and /proc and /sys (left as they are).
  */
 import fs from 'node:fs';
+import path from 'node:path';
 
 const SCRIPT = [
   'set -e',
@@ -36,6 +37,7 @@ export function readOnlyRoot(command: string[], emptyDir: string, security: Cont
   const gid = security.runAsGroup ?? uid;
   fs.mkdirSync(emptyDir, { recursive: true, mode: 0o770 });
   fs.chownSync(emptyDir, uid, gid);
+  traversableCheckout();
   return [
     'unshare',
     '-m',
@@ -51,3 +53,26 @@ export function readOnlyRoot(command: string[], emptyDir: string, security: Cont
     ...command,
   ];
 }
+
+/**
+ * The image's files are readable by the pod's user (the Dockerfile copies them world-readable); here the process
+ * reads this checkout, which may sit in a directory only its owner can enter (a `mktemp -d` clone is 0700). Each
+ * directory on the way to it gets the others' search bit (enter, not list) for the test process's life.
+ */
+function traversableCheckout(): void {
+  if (restored) return;
+  restored = [];
+  for (let dir = process.cwd(); ; dir = path.dirname(dir)) {
+    const mode = fs.statSync(dir).mode & 0o7777;
+    if ((mode & 0o001) === 0) {
+      fs.chmodSync(dir, mode | 0o001);
+      restored.push([dir, mode]);
+    }
+    if (path.dirname(dir) === dir) break;
+  }
+  const list = restored;
+  process.once('exit', () => {
+    for (const [dir, mode] of list) fs.chmodSync(dir, mode);
+  });
+}
+let restored: [string, number][] | undefined;
