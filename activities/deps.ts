@@ -45,6 +45,8 @@ export interface ActivityDeps {
   workerQueue?: string;
   /** Rows per chunk of a snapshot stream's durable state (default SNAPSHOT_CHUNK_ROWS). */
   snapshotChunkRows?: number;
+  /** Aborted when the worker process begins to shut down: long waits (the idle audit poll) hand back at once. */
+  shuttingDown?: AbortSignal;
   /** Clock, for tests. */
   now?: () => number;
 }

@@ -2,6 +2,7 @@
  * The activities: the only code that talks to Kandji and Datadog. Built from their clients and config, so a test
  * can hand in simulators (or anything else) without touching the Temporal server.
  */
+import { awaitAuditPageActivity } from './await-audit-page';
 import type { ActivityDeps } from './deps';
 import { fetchAuditPageActivity, readAuditPageRefActivity } from './read-audit-page-ref';
 import { shipAuditPageActivity } from './ship-audit-page';
@@ -14,6 +15,7 @@ import { verifyAuditHourActivity } from './verify-audit-hour';
 export function createActivities(deps: ActivityDeps) {
   return {
     readAuditPageRef: readAuditPageRefActivity(deps),
+    awaitAuditPage: awaitAuditPageActivity(deps),
     shipAuditPage: shipAuditPageActivity(deps),
     sweepLateAuditHour: sweepLateAuditHourActivity(deps),
     verifyAuditHour: verifyAuditHourActivity(deps),
@@ -28,6 +30,7 @@ export function createActivities(deps: ActivityDeps) {
 
 export type Activities = ReturnType<typeof createActivities>;
 export type { ActivityDeps, TenantDeps } from './deps';
+export type { AwaitAuditPageInput, AwaitAuditPageResult } from './await-audit-page';
 export type { AuditPageRef, ReadAuditPageRefInput, FetchedAuditPage } from './read-audit-page-ref';
 export type { ShipAuditPageInput, ShipAuditPageResult } from './ship-audit-page';
 export type { ShipBatchInput, ShipBatchResult } from './ship-batch';

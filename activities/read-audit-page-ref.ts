@@ -46,35 +46,45 @@ export interface AuditPageRef {
 export function readAuditPageRefActivity(deps: ActivityDeps) {
   return async function readAuditPageRef(input: ReadAuditPageRefInput): Promise<AuditPageRef> {
     const ctx = Context.current();
-    return withTypedFailures(async () => {
-      const page = await readAuditPages(deps, input.tenant, input.cursor, ctx);
-      // Unique (run ids are), and the same across attempts of this activity.
-      const pageId =
-        page.fresh.length > 0
-          ? `${ctx.info.workflowExecution?.runId ?? ctx.info.workflowType}/${ctx.info.activityId}`
-          : null;
-      if (pageId && deps.pages)
-        deps.pages.put(pageId, {
-          records: page.fresh,
-          bytes: page.bytes,
-          meta: { next: page.next, pages: page.pages },
-        });
-      return {
-        pageId,
-        workerQueue: pageId && deps.pages && deps.workerQueue ? deps.workerQueue : null,
-        count: page.fresh.length,
-        bytes: page.bytes,
-        pages: page.pages,
-        skipped: page.skipped,
-        late: page.late,
-        future: page.future,
-        invalid: page.invalidCount,
-        lastInvalid: page.invalid[page.invalid.length - 1],
-        refusedLinks: page.refusedLinks,
-        next: page.next,
-        settled: windowStart(page.next, tenantDeps(deps, input.tenant).auditOverlapMs ?? 0),
-      };
-    }, ctx.info.attempt);
+    return withTypedFailures(() => readPageRef(deps, input, ctx), ctx.info.attempt);
+  };
+}
+
+/**
+ * Reads the page(s) from `input.cursor`, keeps what is fresh in this worker's page store and returns the reference.
+ * Shared by readAuditPageRef and the idle wait (await-audit-page.ts).
+ */
+export async function readPageRef(
+  deps: ActivityDeps,
+  input: ReadAuditPageRefInput,
+  ctx: Context,
+): Promise<AuditPageRef> {
+  const page = await readAuditPages(deps, input.tenant, input.cursor, ctx);
+  // Unique (run ids are), and the same across attempts of this activity.
+  const pageId =
+    page.fresh.length > 0
+      ? `${ctx.info.workflowExecution?.runId ?? ctx.info.workflowType}/${ctx.info.activityId}`
+      : null;
+  if (pageId && deps.pages)
+    deps.pages.put(pageId, {
+      records: page.fresh,
+      bytes: page.bytes,
+      meta: { next: page.next, pages: page.pages },
+    });
+  return {
+    pageId,
+    workerQueue: pageId && deps.pages && deps.workerQueue ? deps.workerQueue : null,
+    count: page.fresh.length,
+    bytes: page.bytes,
+    pages: page.pages,
+    skipped: page.skipped,
+    late: page.late,
+    future: page.future,
+    invalid: page.invalidCount,
+    lastInvalid: page.invalid[page.invalid.length - 1],
+    refusedLinks: page.refusedLinks,
+    next: page.next,
+    settled: windowStart(page.next, tenantDeps(deps, input.tenant).auditOverlapMs ?? 0),
   };
 }
 

@@ -7,6 +7,7 @@
  * runs on the shared queue and reads the page again from the same cursor. While page N ships, page N+1 is read.
  */
 import {
+  ActivityCancellationType,
   ActivityFailure,
   allHandlersFinished,
   CancellationScope,
@@ -22,13 +23,14 @@ import {
   TimeoutFailure,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { Activities, AuditPageRef, ShipAuditPageResult } from '../activities';
+import type { Activities, AuditPageRef, AwaitAuditPageResult, ShipAuditPageResult } from '../activities';
 import { activityRetry } from './activity-retry';
 import { legacyAuditLoop } from './audit-stream-legacy';
 import { backfillFinishedSignal, installBackfillHandlers } from './backfills';
 import { installCursorMoves, movedAuditCursor } from './cursor-moves';
 import { createLateSweep } from './late-sweep';
 import { hasMoreAuditPages, initialAuditCursor, samePosition, type AuditCursor } from './shared/audit-cursor';
+import { IDLE_HEARTBEAT_TIMEOUT_MS, IDLE_MAX_WAIT_MS } from './shared/idle-wait';
 import type { LateLedger } from './shared/late-ledger';
 import { lateLedgerQuery } from './shared/messages';
 import type { AuditStreamInput } from './shared/stream-input';
@@ -44,6 +46,9 @@ export const LATE_SWEEPS = 'late-sweeps';
 export const MOVES_ABANDON_PAGES = 'moves-abandon-failing-pages';
 /** Marks runs whose late sweep runs beside the live tail and parks what cannot go (late-sweep.ts), never awaited. */
 export const LATE_SWEEPS_BESIDE_TAIL = 'late-sweeps-beside-tail';
+
+/** Marks runs that wait for news inside one activity while caught up (activities/await-audit-page.ts), not a timer. */
+export const IDLE_POLLS_IN_ACTIVITY = 'idle-polls-in-activity';
 
 /** How long a ship waits for the worker holding its page before reading the page again elsewhere. */
 export const DEFAULT_HANDOFF_MS = 30_000;
@@ -182,6 +187,52 @@ async function pageLoop(
     }).shipAuditPage;
 
   const read = (from: AuditCursor) => runtime.untilDone('fetch', () => readAuditPageRef({ tenant, cursor: from }));
+  const { awaitAuditPage } = proxyActivities<Activities>({
+    startToCloseTimeout: IDLE_MAX_WAIT_MS + 10 * 60_000,
+    heartbeatTimeout: IDLE_HEARTBEAT_TIMEOUT_MS,
+    retry: activityRetry(input.timings.fetchAttempts ?? 8, '1 minute'),
+    // The wait learns of a cancellation only at its next heartbeat (minutes away): the stream does not wait for
+    // that. A wait cancelled this way may still poll once; what it reads is never shipped.
+    cancellationType: ActivityCancellationType.TRY_CANCEL,
+  });
+  /**
+   * While caught up: polls inside one activity until there is news (or the longest idle wait passed), ending early
+   * on stop, pause, a cursor move or new timings (undefined then). An idle hour is one activity start and its heartbeats.
+   */
+  const waitForNews = async (from: AuditCursor): Promise<AwaitAuditPageResult | undefined> => {
+    const lateDue = late?.nextDueInMs();
+    const maxWaitMs = Math.max(
+      input.timings.pollIntervalMs,
+      lateDue === undefined ? IDLE_MAX_WAIT_MS : Math.min(IDLE_MAX_WAIT_MS, Math.max(lateDue, 5 * 60_000)),
+    );
+    const args = { tenant, cursor: from, pollIntervalMs: input.timings.pollIntervalMs, maxWaitMs };
+    const scope = new CancellationScope();
+    let ended: { result?: AwaitAuditPageResult; err?: unknown } | undefined;
+    const waiting = scope
+      .run(() => runtime.untilDone('fetch', () => awaitAuditPage(args)))
+      .then(
+        (result) => void (ended = { result }),
+        (err: unknown) => void (ended = { err }),
+      );
+    runtime.publishGauges();
+    // New timings (an operator's start) also end the wait: it polls at the interval it was given.
+    const timingsGiven = JSON.stringify(input.timings);
+    await condition(
+      () =>
+        ended !== undefined ||
+        runtime.stopRequested() ||
+        status.paused === true ||
+        moves?.pending() === true ||
+        JSON.stringify(input.timings) !== timingsGiven,
+    );
+    if (!ended) {
+      scope.cancel();
+      await waiting;
+      return undefined;
+    }
+    if (ended.err !== undefined) throw ended.err;
+    return ended.result;
+  };
   const readAhead = (from: AuditCursor): ReadAhead => {
     const scope = new CancellationScope();
     const ref = scope.run(() => read(from));
@@ -241,13 +292,25 @@ async function pageLoop(
     status.counts.cursorMoves = (status.counts.cursorMoves ?? 0) + 1;
   };
 
+  // Caught up, with idle polls in an activity: after the poll interval, the next read is a wait for news.
+  const idlePolls = !input.backfill && patched(IDLE_POLLS_IN_ACTIVITY);
+  let idle = false;
   while (await runtime.nextRound(applyCursorMove)) {
     let ref: AuditPageRef | undefined;
-    try {
-      ref = ahead && samePosition(ahead.from, cursor) ? await ahead.ref : await read(cursor);
-    } catch (err) {
-      if (!isCancellation(err)) throw err;
-      ref = await read(cursor);
+    if (idle) {
+      idle = false;
+      const waited = await waitForNews(cursor);
+      // Woken by a stop, pause, cursor move or new timings: the next round reads at once.
+      if (!waited) continue;
+      ref = waited.ref;
+      if (ref.count > 0) status.state = 'running';
+    } else {
+      try {
+        ref = ahead && samePosition(ahead.from, cursor) ? await ahead.ref : await read(cursor);
+      } catch (err) {
+        if (!isCancellation(err)) throw err;
+        ref = await read(cursor);
+      }
     }
     ahead = undefined;
     if (!ref && runtime.stopRequested()) break;
@@ -287,7 +350,8 @@ async function pageLoop(
       if (runtime.stopRequested()) break;
       status.state = 'caught_up'; // a sweep step that failed and recovered left it at running
       await runtime.sleep(input.timings.pollIntervalMs, () => moves?.pending() === true);
-      if (!runtime.stopRequested()) status.state = 'running';
+      idle = idlePolls;
+      if (!runtime.stopRequested() && !idle) status.state = 'running';
     }
   }
   dropAhead();

@@ -32,6 +32,7 @@ import {
   LATE_HORIZON_MS,
   markSwept,
   newLateLedger,
+  nextLateSweepInMs,
   pruneLedger,
   restartLateLedger,
   type LateLedger,
@@ -57,6 +58,8 @@ export interface LateSweep {
   sweepDue(): Promise<void>;
   /** Starts sweeping the hours due, beside the tail, unless a sweep is in flight; never waits. Call while caught up. */
   startDue(): void;
+  /** How long until a late hour comes due (0: now); undefined when none will before the polls move on. */
+  nextDueInMs(): number | undefined;
   /** Cancels the sweep in flight, if any (continue-as-new, stop): its hour stays due in the ledger. */
   abandon(): void;
 }
@@ -172,6 +175,7 @@ export function createLateSweep(input: AuditStreamInput, runtime: StreamRuntime)
         });
     },
     abandon,
+    nextDueInMs: () => (settled ? nextLateSweepInMs(ledger, settled, Date.now(), tiers) : undefined),
     async sweepDue() {
       if (!settled) return;
       ledger = pruneLedger(ledger, Date.now());

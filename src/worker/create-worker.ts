@@ -31,7 +31,8 @@ export async function createWorker(
   opts: CreateWorkerOptions,
 ): Promise<{ worker: WorkerGroup; connection: NativeConnection }> {
   const connection = opts.connection ?? (await NativeConnection.connect({ address: opts.temporal.address }));
-  const activities = createActivities(opts.deps);
+  const shuttingDown = new AbortController();
+  const activities = createActivities({ ...opts.deps, shuttingDown: opts.deps.shuttingDown ?? shuttingDown.signal });
   const common = {
     connection,
     namespace: opts.temporal.namespace,
@@ -48,6 +49,9 @@ export async function createWorker(
     taskQueue: opts.temporal.taskQueue,
     ...(opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
     ...(opts.maxCachedWorkflows ? { maxCachedWorkflows: opts.maxCachedWorkflows } : {}),
+    // Each tenant's audit stream may hold one activity slot while it is caught up (its idle poll, see
+    // activities/await-audit-page.ts): room for those beside the SDK's default 100 for everything else.
+    maxConcurrentActivityTaskExecutions: 100 + opts.deps.tenants.size,
     // Always the stream workflows' own sinks (a call to one no worker registered is logged as an error).
     sinks: opts.sinks ?? new CursorSightings().sinks(),
   });
@@ -55,5 +59,5 @@ export async function createWorker(
   const own = opts.deps.workerQueue
     ? await Worker.create({ ...common, taskQueue: opts.deps.workerQueue, maxConcurrentActivityTaskExecutions: 200 })
     : undefined;
-  return { worker: new WorkerGroup(main, own), connection };
+  return { worker: new WorkerGroup(main, own, shuttingDown), connection };
 }

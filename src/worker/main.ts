@@ -116,6 +116,8 @@ async function main(): Promise<void> {
     },
     'worker started',
   );
+  // The SDK shuts the workers down on these signals too; this also tells the activities' long waits at once.
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => worker.shutdown());
   try {
     await worker.run();
   } finally {

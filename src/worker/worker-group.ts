@@ -9,9 +9,14 @@ import type { State, Worker } from '@temporalio/worker';
 export class WorkerGroup {
   readonly workers: Worker[];
 
+  /**
+   * `shuttingDown` is aborted when a shutdown begins: the activities' long waits (the idle audit poll) see it and
+   * hand back at once instead of holding the shutdown for its grace time.
+   */
   constructor(
     readonly main: Worker,
     readonly own?: Worker,
+    private readonly shuttingDown?: AbortController,
   ) {
     this.workers = own ? [main, own] : [main];
   }
@@ -27,6 +32,7 @@ export class WorkerGroup {
   }
 
   shutdown(): void {
+    this.shuttingDown?.abort();
     for (const w of this.workers) if (w.getState() === 'RUNNING') w.shutdown();
   }
 

@@ -14,6 +14,7 @@ import { temporal } from '@temporalio/proto';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Runtime, Worker, bundleWorkflowCode } from '@temporalio/worker';
 import { waitFor } from './wait';
+import type { AuditPageRef, AwaitAuditPageInput, AwaitAuditPageResult, ReadAuditPageRefInput } from '../../activities';
 import { loadTenantConfig } from '../../src/config/env';
 import { CursorSightings } from '../../src/telemetry/cursor-sightings';
 import { buildDataConverter } from '../../src/temporal/data-converter';
@@ -114,7 +115,23 @@ export interface WorkflowTestWorld {
  * Sets up a test file's world (jest hooks): one time-skipping server and one worker for the file; every workflow a
  * test started ends with the test (one left running would keep the worker busy for the next tests).
  */
-export function workflowTestWorld(activities: object): WorkflowTestWorld {
+/**
+ * The idle wait (activities/await-audit-page.ts) of a test world that fakes only readAuditPageRef: one poll with the
+ * fake read, handed back whatever it found (as the real wait does once `maxWaitMs` has passed), so the stream polls
+ * at the cadence of its timer between waits, which the time-skipping server can skip.
+ */
+export function idleWaitFromRead(
+  read: (input: ReadAuditPageRefInput) => Promise<AuditPageRef>,
+): (input: AwaitAuditPageInput) => Promise<AwaitAuditPageResult> {
+  return async (input) => ({ ref: await read(input), polls: 1 });
+}
+
+export function workflowTestWorld(given: object): WorkflowTestWorld {
+  const fakes = given as { readAuditPageRef?: (input: ReadAuditPageRefInput) => Promise<AuditPageRef> };
+  const activities =
+    fakes.readAuditPageRef && !('awaitAuditPage' in given)
+      ? { ...given, awaitAuditPage: idleWaitFromRead(fakes.readAuditPageRef) }
+      : given;
   const taskQueue = `wf-test-${randomUUID()}`;
   let env: TestWorkflowEnvironment | undefined;
   let worker: Worker | undefined;

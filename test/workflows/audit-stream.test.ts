@@ -9,7 +9,15 @@ import { randomUUID } from 'node:crypto';
 import { Context } from '@temporalio/activity';
 import type { WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
-import type { AuditPageRef, ReadAuditPageRefInput, ShipAuditPageInput, ShipAuditPageResult } from '../../activities';
+import { temporal } from '@temporalio/proto';
+import type {
+  AuditPageRef,
+  AwaitAuditPageInput,
+  AwaitAuditPageResult,
+  ReadAuditPageRefInput,
+  ShipAuditPageInput,
+  ShipAuditPageResult,
+} from '../../activities';
 import { auditStream } from '../../workflows/audit-stream';
 import { initialAuditCursor, type AuditCursor } from '../../workflows/shared/audit-cursor';
 import { FailureType } from '../../workflows/shared/failure-types';
@@ -64,6 +72,13 @@ class FakeTenant {
   /** Awaited by every ship while set. */
   shipGate?: Promise<void>;
   onShip?: () => void;
+  /**
+   * While set, an idle wait polls (every 20 ms of real time, heartbeating) until it finds events or is cancelled, as
+   * the real one does; otherwise it polls once and hands back (the timer's cadence, which the server can skip).
+   */
+  holdIdleWaits = false;
+  /** Idle waits started. */
+  idleWaits = 0;
   private readonly pages = new Map<string, number[]>();
 
   reads = (backfill = false) => this.calls.filter((c) => c.kind === 'read' && c.backfill === backfill);
@@ -106,6 +121,17 @@ class FakeTenant {
     };
   }
 
+  async awaitNews(input: AwaitAuditPageInput): Promise<AwaitAuditPageResult> {
+    this.idleWaits += 1;
+    for (let polls = 1; ; polls++) {
+      const ref = await this.read(input);
+      if (!this.holdIdleWaits || ref.count > 0) return { ref, polls };
+      const ctx = Context.current();
+      ctx.heartbeat();
+      await Promise.race([ctx.sleep(20), ctx.cancelled]);
+    }
+  }
+
   async ship({ pageId, cursor }: ShipAuditPageInput): Promise<ShipAuditPageResult> {
     this.record('ship', cursor);
     this.onShip?.();
@@ -133,6 +159,7 @@ const tenantOf = (name: string) =>
   })();
 const activities = {
   readAuditPageRef: (input: ReadAuditPageRefInput) => tenantOf(input.tenant).read(input),
+  awaitAuditPage: (input: AwaitAuditPageInput) => tenantOf(input.tenant).awaitNews(input),
   shipAuditPage: (input: ShipAuditPageInput) => tenantOf(input.tenant).ship(input),
 };
 
@@ -242,6 +269,49 @@ describe('audit stream workflow (fake activities, time-skipping server)', () => 
     expect(t.shippedEvents).toEqual([1, 2, 3, 4, 5]);
     expect((s.cursor as AuditCursor).since).toBe(keyOfEvent(5));
     expect(s.paused).toBe(false);
+  });
+
+  it('caught up, the stream waits for news inside one activity (no timer, no workflow task per poll); a pause ends the wait at once', async () => {
+    const t = fakeTenant();
+    t.available = 2;
+    t.holdIdleWaits = true;
+    const h = await startStream(t);
+    await statusWhere(h, 'caught up', (x) => x.state === 'caught_up' && x.counts.shipped === 2);
+    await settled(h);
+    // One poll interval on the timer, then the wait: it polls on its own while the workflow sleeps on nothing.
+    await world.env.sleep(timings.pollIntervalMs);
+    await waitFor('the idle wait to poll a few times', () => t.idleWaits === 1 && t.reads().length >= 5);
+    await settled(h);
+    const eventsWhileWaiting = (await h.fetchHistory()).events?.length;
+    await waitFor('more polls', () => t.reads().length >= 10);
+    expect((await h.fetchHistory()).events?.length).toBe(eventsWhileWaiting);
+    expect((await status(h)).state).toBe('caught_up');
+
+    // News: the wait hands it back, and the stream ships it once.
+    t.available = 4;
+    await statusWhere(h, 'the new events shipped', (x) => x.state === 'caught_up' && x.counts.shipped === 4);
+    expect(t.shippedEvents).toEqual([1, 2, 3, 4]);
+
+    // Waiting again, a pause ends the wait at once (the stream does not wait for the activity to hear of it):
+    // nothing is shipped while paused, and resume reads from the cursor.
+    await settled(h);
+    await world.env.sleep(timings.pollIntervalMs);
+    await waitFor('the second idle wait', () => t.idleWaits === 2);
+    const pausedAt = Date.now();
+    expect(await h.executeUpdate(pauseUpdate)).toBe('paused');
+    await statusWhere(h, 'paused', (x) => x.state === 'paused');
+    expect(Date.now() - pausedAt).toBeLessThan(10_000);
+    const pending = (await h.describe()).raw.pendingActivities ?? [];
+    expect(pending.filter((a) => a.activityType?.name === 'awaitAuditPage').map((a) => a.state)).toEqual([
+      temporal.api.enums.v1.PendingActivityState.PENDING_ACTIVITY_STATE_CANCEL_REQUESTED,
+    ]);
+    t.available = 5;
+    await new Promise((r) => setTimeout(r, 300));
+    expect(t.shippedEvents).toEqual([1, 2, 3, 4]);
+    t.holdIdleWaits = false; // the cancelled wait's next poll hands back (it would hear of the cancellation later)
+    await h.signal(resumeSignal);
+    await statusWhere(h, 'caught up after resume', (x) => x.state === 'caught_up' && x.counts.shipped === 5);
+    expect(t.shippedEvents).toEqual([1, 2, 3, 4, 5]);
   });
 
   it('handoff: a page whose worker is gone (its queue never polled) ships from the shared queue after the handoff wait, once', async () => {

@@ -261,6 +261,28 @@ export function dueLateHours(
   return due;
 }
 
+/**
+ * How long until the next hour that dueLateHours would list comes due (0: one is due now), or undefined when none
+ * will without a poll moving `settled` first. The caught-up audit stream waits no longer than this for news.
+ */
+export function nextLateSweepInMs(
+  ledger: LateLedger,
+  settled: string,
+  nowMs: number,
+  tiers: readonly number[] = DEFAULT_SWEEP_TIERS_MS,
+): number | undefined {
+  let next: number | undefined;
+  const first = Math.floor(Math.max(keyToMillis(ledger.from), nowMs - LATE_HORIZON_MS) / HOUR_MS) * HOUR_MS;
+  for (let start = first; start + HOUR_MS <= Math.min(keyToMillis(settled), nowMs); start += HOUR_MS) {
+    if (start + HOUR_MS <= nowMs - LATE_HORIZON_MS) continue;
+    const { swept = 0, at = nowMs } = ledger.hours[hourOfMillis(start)] ?? {};
+    if (swept >= tiers.length) continue;
+    const inMs = Math.max(0, at + tiers[swept]! - nowMs);
+    next = next === undefined ? inMs : Math.min(next, inMs);
+  }
+  return next;
+}
+
 /** The ledger after a sweep of `hours`: each has had every tier reached since its first sweep. */
 export function markSwept(
   ledger: LateLedger,
