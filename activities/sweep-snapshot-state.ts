@@ -13,6 +13,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { activityLogger } from './activity-logger';
 import { tenantDeps, type ActivityDeps } from './deps';
 import { withTypedFailures } from './failures';
+import { PULSE_MS } from './heartbeat-pulse';
 import { shipRecords, type ShipBatchResult } from './ship-batch';
 import { SnapshotChunks } from './snapshot-chunks';
 import { BEHAVIORAL_WINDOW_DAYS, initialBehavioralPosition } from '../src/kandji/behavioral-pages';
@@ -56,6 +57,12 @@ export interface SweepSnapshotStateInput {
   resume?: SweepProgress | null;
   /** The retry policy's last attempt: a failure of it reports the progress (SweepProgressDetails) to carry on. */
   lastAttempt?: number;
+  /**
+   * The workflow takes `unchanged` answers (0.6 on): a sweep that saw exactly the committed state writes nothing and
+   * answers `unchanged` with the committed state's name, without its inline fingerprints. Absent (a workflow of an
+   * earlier version during a rolling deploy): every sweep writes its generation, as before.
+   */
+  acceptUnchanged?: boolean;
 }
 
 /** The details entry a failed sweep adds, when it reports progress: small (the pending rows are in a chunk). */
@@ -78,6 +85,11 @@ export interface SweepSnapshotStateResult extends ShipBatchResult {
   previousRows: number;
   /** Rows shipped by this sweep whose identity fields were empty (identified by their whole content). */
   withoutIdentity: number;
+  /**
+   * The sweep saw exactly the committed state (`previous`): nothing was written, and `state` names the committed
+   * state (without its inline fingerprints), which stays current.
+   */
+  unchanged?: boolean;
 }
 
 /** Where a sweep is: heartbeated, and reported by a failing last attempt. */
@@ -119,7 +131,23 @@ export function sweepSnapshotStateActivity(deps: ActivityDeps) {
     // dead worker is noticed within the heartbeat timeout and a live one never looks dead. Never a progress ahead of
     // what was shipped: a retry resuming from it would skip rows.
     let lastCheckpoint: SweepProgress | undefined = resumed;
-    const keepAlive = () => ctx.heartbeat(lastCheckpoint);
+    // At most one heartbeat every PULSE_MS (each is a billed action): a quick sweep, the idle case, sends none.
+    const now = deps.now ?? Date.now;
+    let lastBeat = now();
+    let lastProgressBeat = lastBeat;
+    const beat = () => {
+      lastBeat = now();
+      ctx.heartbeat(lastCheckpoint);
+    };
+    const keepAlive = () => {
+      if (now() - lastBeat >= PULSE_MS) beat();
+    };
+    /** After a new checkpoint: heartbeats it if the last one heartbeated is PULSE_MS old (a keep-alive may be newer). */
+    const keepProgress = () => {
+      if (now() - lastProgressBeat < PULSE_MS) return;
+      lastProgressBeat = now();
+      beat();
+    };
 
     try {
       return await withTypedFailures(sweepOnce, ctx.info.attempt);
@@ -174,11 +202,21 @@ export function sweepSnapshotStateActivity(deps: ActivityDeps) {
       let pending: bigint[] = [...decodeFingerprints(sweep.pending)];
       for (const fp of pending) current.add(fp);
       for (const fp of decodeFingerprints(sweep.inline ?? '')) current.add(fp);
+      /** This complete sweep saw exactly the rows of the committed state (so writing it again would change nothing). */
+      const sameAsPrevious = () =>
+        input.acceptUnchanged === true &&
+        input.previous !== null &&
+        !input.reship &&
+        !input.legacySeen &&
+        sweep.fresh === 0 &&
+        sweep.matched === previous.size &&
+        current.size === previous.size;
+      let unchanged = false;
       const deadLetters: ShipBatchResult['deadLetters'] = [];
       let stalePolicy: ShipBatchResult['stale']['policy'] = deps.stalePolicy ?? 'ship';
       const checkpoint = () => {
         lastCheckpoint = { ...sweep, pending: encodeFingerprints(pending), ship: { ...sweep.ship } };
-        keepAlive();
+        keepProgress();
       };
 
       /** Ships the rows of one page not seen before; remembers every row of the page. */
@@ -211,8 +249,12 @@ export function sweepSnapshotStateActivity(deps: ActivityDeps) {
         if (deadLetters.length < 20) deadLetters.push(...shipped.deadLetters.slice(0, 20 - deadLetters.length));
         stalePolicy = shipped.stale.policy;
       };
-      /** Writes full chunks out of `pending`; `all` also writes the last, partial one. */
+      /** Writes full chunks out of `pending`; `all` also writes the last, partial one (unless nothing changed). */
       const flush = async (all: boolean) => {
+        if (all && sameAsPrevious()) {
+          unchanged = true;
+          return;
+        }
         if (all && sweep.chunksWritten === 0 && pending.length <= INLINE_STATE_ROWS) {
           sweep.inline = encodeFingerprints(pending);
           pending = [];
@@ -238,7 +280,13 @@ export function sweepSnapshotStateActivity(deps: ActivityDeps) {
         checkpoint();
       }
 
+      // Also when resumed from the heartbeat of an attempt that completed the sweep (its pending rows unwritten).
+      unchanged = sameAsPrevious();
       const gone = previous.size - sweep.matched;
+      if (unchanged && sweep.chunksWritten > 0) {
+        // Full chunks written on the way (a state over a chunk): the committed state already holds these rows.
+        await chunks.drop({ generation: input.generation, chunks: sweep.chunksWritten, rows: 0 }, keepAlive);
+      }
       log.info(
         {
           rows: sweep.rows,
@@ -247,16 +295,22 @@ export function sweepSnapshotStateActivity(deps: ActivityDeps) {
           pages: sweep.pages,
           known: current.size,
           chunks: sweep.chunksWritten,
+          unchanged,
         },
         'sweep complete',
       );
+      const committed = input.previous;
       return {
-        state: {
-          generation: input.generation,
-          chunks: sweep.chunksWritten,
-          rows: current.size,
-          ...(sweep.inline !== undefined ? { inline: sweep.inline } : {}),
-        },
+        state:
+          unchanged && committed
+            ? { generation: committed.generation, chunks: committed.chunks, rows: committed.rows }
+            : {
+                generation: input.generation,
+                chunks: sweep.chunksWritten,
+                rows: current.size,
+                ...(sweep.inline !== undefined ? { inline: sweep.inline } : {}),
+              },
+        ...(unchanged ? { unchanged: true } : {}),
         rows: sweep.rows,
         fresh: sweep.fresh,
         gone: input.reship ? 0 : gone,

@@ -203,6 +203,7 @@ async function sweepLoop(
             legacySeen,
             generation,
             reship: reship.length > 0,
+            acceptUnchanged: true,
             ...(unconfirmed ? { unconfirmed: unconfirmed.state } : {}),
             ...(sweeping ? { resume: sweeping.progress, lastAttempt: fetchAttempts } : {}),
           });
@@ -257,9 +258,10 @@ async function sweepLoop(
         );
         continue;
       }
-      // Commit: from here on the new generation is the state; the old one (and a held short sweep) is dropped.
-      const old = state;
-      state = sweep.state;
+      // Commit: from here on the new generation is the state; the old one (and a held short sweep) is dropped. A
+      // sweep that saw the state unchanged wrote nothing: the state stays as it is (with its inline rows).
+      const old = sweep.unchanged ? null : state;
+      if (!sweep.unchanged) state = sweep.state;
       legacySeen = undefined;
       const held = confirming ? unconfirmed : null;
       if (held) unconfirmed = null;

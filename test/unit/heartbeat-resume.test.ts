@@ -245,10 +245,14 @@ describe('heartbeat resume', () => {
     }));
     const kandjiRequests: (string | null)[] = [];
     let failThirdPage = true;
+    // Each Kandji answer takes 20 s on the sweep's clock: the sweep heartbeats its progress after each page (it
+    // heartbeats at most every 10 s: a quick one-page sweep sends none).
+    let clock = NOW;
     const kandji = {
       getJson: async (path: string) => {
         const after = new URL(path, BASE_URL).searchParams.get('after');
         kandjiRequests.push(after);
+        clock += 20_000;
         const page = after === null ? 0 : Number(after.slice(1));
         if (page === 2 && failThirdPage) {
           failThirdPage = false;
@@ -272,7 +276,7 @@ describe('heartbeat resume', () => {
       },
     } as unknown as Client;
     const datadog = new FakeDatadog('detections');
-    const sweep = sweepSnapshotStateActivity(depsWith(datadog, kandji, { snapshotChunkRows: 500 }));
+    const sweep = sweepSnapshotStateActivity(depsWith(datadog, kandji, { snapshotChunkRows: 500, now: () => clock }));
     const input = { tenant: TENANT, stream: 'detections' as const, previous: null, generation: '1-abc' };
     const info = {
       workflowExecution: { workflowId: `kandji-datadog/${TENANT}/detections`, runId: 'run-1' },

@@ -13,6 +13,7 @@ import { SnapshotChunks } from '../../activities/snapshot-chunks';
 import {
   sweepSnapshotStateActivity,
   type SweepProgressDetails,
+  type SweepSnapshotStateResult,
   type SweepSnapshotStateInput,
 } from '../../activities/sweep-snapshot-state';
 import { RemoteError } from '../../src/remote-errors';
@@ -27,6 +28,15 @@ const BASE_URL = 'https://acme.api.kandji.io';
 const WORKFLOW_ID = `kandji-datadog/${TENANT}/detections`;
 const info = { workflowExecution: { workflowId: WORKFLOW_ID, runId: 'run-1' }, taskQueue: 'q' };
 const quiet = new DefaultLogger('ERROR');
+/**
+ * The sweep's clock: every Kandji answer, chunk read and Datadog request takes `stepMs` on it (0: instant), so a
+ * test can make the work slow without waiting.
+ */
+const clock = { now: Date.UTC(2026, 2, 2), stepMs: 0 };
+const slowStep = () => void (clock.now += clock.stepMs);
+beforeEach(() => {
+  clock.stepMs = 0;
+});
 
 const detections = (n: number, from = 0) =>
   Array.from({ length: n }, (_, i) => ({
@@ -45,6 +55,7 @@ function fakeKandji(rows: Record<string, unknown>[], events: string[]) {
       const after = new URL(path, BASE_URL).searchParams.get('after');
       const page = after === null ? 0 : Number(after.slice(1));
       events.push(`kandji:${page}`);
+      slowStep();
       if (failing.delete(page)) throw new RemoteError('kandji', 'unavailable', 'Kandji answered 502', { status: 502 });
       const last = (page + 1) * 300 >= rows.length;
       return { results: rows.slice(page * 300, page * 300 + 300), next: last ? null : `c${page + 1}` };
@@ -61,7 +72,7 @@ function fakeClient(chunks: Map<string, string>, ended = new Set<string>()) {
       start: async (_wf: unknown, opts: { workflowId: string; args: [{ fingerprints: string }] }) =>
         void chunks.set(opts.workflowId, opts.args[0].fingerprints),
       getHandle: (id: string) => ({
-        query: async () => (chunks.has(id) && !ended.has(id) ? chunks.get(id)! : notFound(id)),
+        query: async () => (slowStep(), chunks.has(id) && !ended.has(id) ? chunks.get(id)! : notFound(id)),
         signal: async () => (chunks.has(id) && !ended.has(id) ? void ended.add(id) : notFound(id)),
         describe: async () => (chunks.has(id) ? { workflowId: id } : notFound(id)),
       }),
@@ -76,9 +87,15 @@ function depsWith(kandji: Partial<TenantDeps['kandji']>, send: (body: string) =>
   };
   return {
     tenants: new Map([[TENANT, tenant]]),
-    datadog: { send },
+    datadog: {
+      send: async (body: string) => {
+        slowStep();
+        return send(body);
+      },
+    },
     logger: createLogger('silent'),
     snapshotChunkRows: 500,
+    now: () => clock.now,
   };
 }
 const notCalled = async (): Promise<never> => {
@@ -94,8 +111,8 @@ async function run(
 ) {
   const env = new MockActivityEnvironment({ ...info, attempt: 1, ...extra }, { client, logger: quiet });
   env.on('heartbeat', () => events.push('heartbeat'));
-  return env.run(sweepSnapshotStateActivity(deps), input).then(
-    (value) => ({ value, error: undefined }),
+  return (env.run(sweepSnapshotStateActivity(deps), input) as Promise<SweepSnapshotStateResult>).then(
+    (value: SweepSnapshotStateResult) => ({ value, error: undefined }),
     (error: unknown) => ({ value: undefined, error }),
   );
 }
@@ -118,16 +135,74 @@ function committed(chunks: Map<string, string>, rows: Record<string, unknown>[])
 }
 
 describe('snapshot sweep: liveness and progress', () => {
-  it('heartbeats while it loads the committed state, before its first Kandji request', async () => {
+  it('heartbeats while it loads a slow committed state, before its first Kandji request, never a minute apart', async () => {
     const rows = detections(1_500);
     const chunks = new Map<string, string>();
     const previous = committed(chunks, rows);
     const events: string[] = [];
     const deps = depsWith(fakeKandji(rows, events), async () => void events.push('datadog'));
+    clock.stepMs = 25_000; // each chunk read and Kandji answer takes 25 s
+    const beats: number[] = [];
+    const started = clock.now;
+    events.push = (...e: string[]) => {
+      if (e.includes('heartbeat')) beats.push(clock.now);
+      return Array.prototype.push.apply(events, e);
+    };
     const r = await run(deps, input({ previous }), fakeClient(chunks), events);
     expect(r.error).toBeUndefined();
     const beforeKandji = events.slice(0, events.indexOf('kandji:0'));
-    expect(beforeKandji.filter((e) => e === 'heartbeat').length).toBeGreaterThanOrEqual(previous.chunks);
+    expect(beforeKandji.filter((e) => e === 'heartbeat').length).toBeGreaterThanOrEqual(previous.chunks - 1);
+    const marks = [started, ...beats, clock.now];
+    expect(Math.max(...marks.slice(1).map((t, i) => t - marks[i]!))).toBeLessThan(60_000);
+  });
+
+  it('a quick sweep (the idle case: one page, nothing new) sends no heartbeat: each is a billed action', async () => {
+    const rows = detections(200);
+    const chunks = new Map<string, string>();
+    const previous = committed(chunks, rows);
+    const events: string[] = [];
+    const deps = depsWith(fakeKandji(rows, events), notCalled);
+    const r = await run(deps, input({ previous, acceptUnchanged: true }), fakeClient(chunks), events);
+    expect(r.error).toBeUndefined();
+    expect(events.filter((e) => e === 'heartbeat')).toHaveLength(0);
+  });
+
+  it('a sweep that sees exactly the committed state writes nothing and answers unchanged with the committed state', async () => {
+    const rows = detections(1_200); // more than a chunk (500 here): full chunks are written on the way, then ended
+    const chunks = new Map<string, string>();
+    const ended = new Set<string>();
+    const previous = committed(chunks, rows);
+    const before = new Map(chunks);
+    const events: string[] = [];
+    const deps = depsWith(fakeKandji(rows, events), notCalled);
+    const r = await run(deps, input({ previous, acceptUnchanged: true }), fakeClient(chunks, ended), events);
+    expect(r.error).toBeUndefined();
+    expect(r.value).toMatchObject({ unchanged: true, fresh: 0, gone: 0, known: 1_200, state: previous });
+    // Whatever the sweep wrote of its own generation is ended; the committed chunks are untouched.
+    for (const id of chunks.keys()) if (!before.has(id)) expect(ended.has(id)).toBe(true);
+    for (const id of before.keys()) expect(ended.has(id)).toBe(false);
+
+    // One row more, one row less: a change, written as a new generation as before.
+    const changed = [...rows.slice(1), ...detections(1, 5_000)];
+    const r2 = await run(
+      depsWith(fakeKandji(changed, events), async () => undefined),
+      input({ previous, acceptUnchanged: true }),
+      fakeClient(chunks, ended),
+      events,
+    );
+    expect(r2.value).toMatchObject({ fresh: 1, gone: 1, state: { generation: '2-new', rows: 1_200 } });
+    expect(r2.value?.unchanged).toBeUndefined();
+  });
+
+  it('an unchanged sweep asked by a workflow of an earlier version (no acceptUnchanged) writes its generation, as before', async () => {
+    const rows = detections(300);
+    const chunks = new Map<string, string>();
+    const previous = committed(chunks, rows);
+    const events: string[] = [];
+    const r = await run(depsWith(fakeKandji(rows, events), notCalled), input({ previous }), fakeClient(chunks), events);
+    expect(r.value?.unchanged).toBeUndefined();
+    expect(r.value?.state).toMatchObject({ generation: '2-new', rows: 300 });
+    expect(r.value?.state.inline).toBeDefined();
   });
 
   it('heartbeats while it bisects a batch Datadog refuses, between the requests', async () => {
@@ -139,6 +214,7 @@ describe('snapshot sweep: liveness and progress', () => {
       const items = (JSON.parse(body) as Record<string, unknown>[]).map((i) => recordIdentity('detections', i));
       if (items.includes(bad)) throw new RemoteError('datadog', 'rejected', 'Datadog answered 400', { status: 400 });
     });
+    clock.stepMs = 15_000; // each Datadog request takes 15 s
     const r = await run(deps, input(), fakeClient(new Map()), events);
     expect(r.error).toBeUndefined();
     expect(r.value).toMatchObject({ deadLettered: 1, shipped: 199 });

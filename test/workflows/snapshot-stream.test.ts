@@ -27,14 +27,18 @@ class FakeSnapshot {
   /** While set, every drop attempt fails (a drop that keeps failing, retried with backoff). */
   dropFails = false;
   dropAttempts = 0;
+  /** Answers as the real sweep does when it saw the committed state unchanged (and was asked to say so). */
+  answerUnchanged = false;
 
   async sweep(input: SweepSnapshotStateInput): Promise<SweepSnapshotStateResult> {
     this.sweeps.push({ input, at: Context.current().info.currentAttemptScheduledTimestampMs });
     const failure = this.failures.shift();
     if (failure) throw failure;
     const fresh = input.previous && !input.reship ? 0 : this.rows;
+    const unchanged = this.answerUnchanged && input.acceptUnchanged === true && fresh === 0 && !!input.previous;
     return {
-      state: { generation: input.generation, chunks: 1, rows: this.rows },
+      state: unchanged ? input.previous! : { generation: input.generation, chunks: 1, rows: this.rows },
+      ...(unchanged ? { unchanged: true } : {}),
       rows: this.rows,
       fresh,
       gone: 0,
@@ -167,6 +171,27 @@ describe('snapshot stream workflow (fake activities, time-skipping server)', () 
     }));
     for (const n of noticedWithin) expect(n).toEqual({ activity: n.activity, seconds: expect.any(Number) });
     expect(noticedWithin.filter((n) => !(n.seconds > 0 && n.seconds <= 180))).toEqual([]);
+  });
+
+  it('a sweep that saw the committed state unchanged keeps it: nothing is dropped, the next sweep compares with it again', async () => {
+    const f = new FakeSnapshot();
+    f.answerUnchanged = true;
+    const h = await startStream(f, 'detections');
+    await statusWhere(h, 'the first sweep', (x) => x.state === 'caught_up' && x.counts.sweeps === 1);
+    await settled(h);
+    const pollMs = defaultTimings('detections').pollIntervalMs;
+    for (let n = 2; n <= 3; n++) {
+      await world.env.sleep(pollMs + 1_000);
+      await statusWhere(h, `sweep ${n}`, (x) => x.state === 'caught_up' && x.counts.sweeps === n);
+      await settled(h);
+    }
+    const first = f.sweeps[0]!.input.generation;
+    expect(f.sweeps.map((s) => s.input.acceptUnchanged)).toEqual([true, true, true]);
+    expect(f.sweeps.slice(1).map((s) => s.input.previous?.generation)).toEqual([first, first]);
+    const s = await statusWhere(h, 'status', () => true);
+    expect((s.cursor as SnapshotCursor).state?.generation).toBe(first);
+    expect(f.dropped).toHaveLength(0);
+    expect(f.dropAttempts).toBe(0);
   });
 
   it('a drop that keeps failing never holds the next sweep, and status names the new state while the old one is being dropped', async () => {
