@@ -64,8 +64,8 @@ export const BURST_GAP_MS = 30_000;
  * (MAX_LEASE_SLOTS requests), far within the margin between the default KANDJI_REQUESTS_PER_HOUR (5,000) and
  * Kandji's own 10,000; Kandji's 429 with Retry-After stays the final arbiter.
  */
-export const LEASE_MS = 10 * 60_000;
-export const MAX_LEASE_SLOTS = 20;
+export const LEASE_MS = 30 * 60_000;
+export const MAX_LEASE_SLOTS = 60;
 /** Most slots a worker holds unused for a tenant: what the budget may count ahead of the requests sent. */
 export const MAX_HELD_SLOTS = Math.max(SPARE_SLOTS, MAX_LEASE_SLOTS);
 /** Longest a reservation may take to be answered; past it the attempt fails (retryably) rather than hang. */
