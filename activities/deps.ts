@@ -6,6 +6,7 @@ import type { DatadogLogsReadClient } from '../src/datadog/logs-read-client';
 import type { StalePolicies, StalePolicy } from '../src/datadog/stale-events';
 import type { KandjiClient } from '../src/kandji/client';
 import type { PageStore } from '../src/streams/page-store';
+import type { CursorSightings } from '../src/telemetry/cursor-sightings';
 import { FailureType } from '../workflows/shared/failure-types';
 
 export interface TenantDeps {
@@ -47,6 +48,11 @@ export interface ActivityDeps {
   snapshotChunkRows?: number;
   /** Aborted when the worker process begins to shut down: long waits (the idle audit poll) hand back at once. */
   shuttingDown?: AbortSignal;
+  /**
+   * The cursors this worker process saw its streams reach (its lag gauges read them): a snapshot poll that changed
+   * nothing reports itself here, since nothing reaches its workflow.
+   */
+  sightings?: Pick<CursorSightings, 'record'>;
   /** Clock, for tests. */
   now?: () => number;
 }

@@ -9,7 +9,7 @@
  * and the fingerprints seen since the last chunk (fewer than a chunk: under 256 KB).
  */
 import { Context } from '@temporalio/activity';
-import { ApplicationFailure } from '@temporalio/common';
+import { ApplicationFailure, ApplicationFailureCategory, CancelledFailure } from '@temporalio/common';
 import { activityLogger } from './activity-logger';
 import { tenantDeps, type ActivityDeps } from './deps';
 import { withTypedFailures } from './failures';
@@ -26,6 +26,7 @@ import {
   fromLegacyFingerprints,
 } from '../src/streams/fingerprint64-set';
 import { lacksIdentity, versionKey } from '../src/streams/record-identity';
+import { FailureType } from '../workflows/shared/failure-types';
 import type { SnapshotStreamName } from '../workflows/shared/stream-status';
 import type { SnapshotState } from '../workflows/snapshot-state';
 
@@ -63,6 +64,14 @@ export interface SweepSnapshotStateInput {
    * earlier version during a rolling deploy): every sweep writes its generation, as before.
    */
   acceptUnchanged?: boolean;
+  /**
+   * Poll mode (0.6 on): this sweep is the caught-up stream's next poll, run by its activity's retry policy. Its first
+   * attempt only waits (fails at once, BENIGN SnapshotUnchanged, retried after this many ms); a later attempt sweeps
+   * and fails the same way when it saw the committed state unchanged (nothing written, nothing shipped), so an idle
+   * poll costs one activity attempt and writes no history; it completes when the sweep changed something. Any other
+   * failure is non-retryable: the workflow takes over with its own retries and shows it.
+   */
+  pollEveryMs?: number;
 }
 
 /** The details entry a failed sweep adds, when it reports progress: small (the pending rows are in a chunk). */
@@ -126,11 +135,12 @@ export function sweepSnapshotStateActivity(deps: ActivityDeps) {
 
     // What this sweep resumes from: the heartbeat of an earlier attempt, else the progress an earlier activity
     // reported when its attempts ran out (carried by the workflow), else nothing.
-    const resumed = (ctx.info.heartbeatDetails as SweepProgress | undefined) ?? input.resume ?? undefined;
+    const resumed = resumable(ctx.info.heartbeatDetails as SweepProgress | undefined, input) ?? undefined;
     // The progress last checkpointed: heartbeated again (unchanged) while state loads, pages wait or rows ship, so a
     // dead worker is noticed within the heartbeat timeout and a live one never looks dead. Never a progress ahead of
     // what was shipped: a retry resuming from it would skip rows.
     let lastCheckpoint: SweepProgress | undefined = resumed;
+    const pollStarted = (deps.now ?? Date.now)();
     // At most one heartbeat every PULSE_MS (each is a billed action): a quick sweep, the idle case, sends none.
     const now = deps.now ?? Date.now;
     let lastBeat = now();
@@ -149,14 +159,29 @@ export function sweepSnapshotStateActivity(deps: ActivityDeps) {
       beat();
     };
 
+    const polling = input.pollEveryMs !== undefined;
+    // Poll mode: the first attempt is the wait before the first poll.
+    if (polling && ctx.info.attempt === 1) throw unchangedFailure(input.pollEveryMs!, 'first poll after the interval');
+    let result: SweepSnapshotStateResult;
     try {
-      return await withTypedFailures(sweepOnce, ctx.info.attempt);
+      result = await withTypedFailures(sweepOnce, ctx.info.attempt);
     } catch (err) {
       const last = ctx.info.attempt >= (input.lastAttempt ?? Infinity);
-      if (!(err instanceof ApplicationFailure) || !(last || err.nonRetryable)) throw err;
+      if (polling && !(err instanceof ApplicationFailure) && !(err instanceof CancelledFailure)) {
+        // A poll's failure goes to the workflow, whatever it is: the poll's retry policy only polls.
+        const error = err instanceof Error ? err : new Error(String(err));
+        throw ApplicationFailure.create({ type: error.name, message: error.message, nonRetryable: true, cause: error });
+      }
+      if (!(err instanceof ApplicationFailure) || !(last || polling || err.nonRetryable)) throw err;
       const sweepProgress = await reportable(lastCheckpoint).catch(() => null);
-      throw withDetails(err, { sweepProgress });
+      throw withDetails(err, { sweepProgress }, polling ? { nonRetryable: true } : {});
     }
+    if (polling && result.unchanged) {
+      // The stream's lag gauge counts from its last poll: this one, though nothing reached the workflow.
+      deps.sightings?.record(ctx.info.workflowExecution?.workflowId ?? '', new Date(pollStarted).toISOString());
+      throw unchangedFailure(input.pollEveryMs!, 'nothing changed', { rows: result.rows, pages: result.pages });
+    }
+    return result;
 
     /** The last checkpoint with its pending rows written as a chunk, so that it is small enough to carry. */
     async function reportable(at: SweepProgress | undefined): Promise<SweepProgress | null> {
@@ -335,12 +360,43 @@ function firstPosition(stream: SnapshotStreamName, windowDays: number | undefine
   return stream === 'threats' ? 0 : null;
 }
 
+/**
+ * Where an attempt resumes: its predecessor's heartbeat, else the progress the workflow carried. A poll resumes only
+ * a predecessor that shipped rows (a sweep that died on the way): one that ended unchanged shipped nothing and may
+ * have heartbeated a position mid-list, and the next poll must read the whole list again.
+ */
+function resumable(beat: SweepProgress | undefined, input: SweepSnapshotStateInput): SweepProgress | null | undefined {
+  if (input.pollEveryMs !== undefined) return beat && beat.fresh > 0 ? beat : undefined;
+  return beat ?? input.resume;
+}
+
+/** What an unchanged poll read (details[0] of its SnapshotUnchanged failure): the worker's metrics count it. */
+export interface UnchangedPollDetails {
+  rows: number;
+  pages: number;
+}
+
+/** A poll that found nothing to do (or is not due yet): BENIGN, retried after `pollEveryMs`. */
+function unchangedFailure(pollEveryMs: number, why: string, read?: UnchangedPollDetails): ApplicationFailure {
+  return ApplicationFailure.create({
+    type: FailureType.SnapshotUnchanged,
+    message: `snapshot poll: ${why}`,
+    nextRetryDelay: pollEveryMs,
+    ...(read ? { details: [read] } : {}),
+    category: ApplicationFailureCategory.BENIGN,
+  });
+}
+
 /** The same failure with one more details entry (after the others: details[0] keeps its meaning). */
-function withDetails(err: ApplicationFailure, extra: { sweepProgress: SweepProgress | null }): ApplicationFailure {
+function withDetails(
+  err: ApplicationFailure,
+  extra: { sweepProgress: SweepProgress | null },
+  override: { nonRetryable?: boolean } = {},
+): ApplicationFailure {
   return ApplicationFailure.create({
     type: err.type ?? undefined,
     message: err.message,
-    nonRetryable: err.nonRetryable ?? undefined,
+    nonRetryable: override.nonRetryable ?? err.nonRetryable ?? undefined,
     nextRetryDelay: err.nextRetryDelay ?? undefined,
     details: [...(err.details ?? []), extra],
     cause: err.cause,

@@ -201,9 +201,10 @@ async function pageLoop(
    */
   const waitForNews = async (from: AuditCursor): Promise<AwaitAuditPageResult | undefined> => {
     const lateDue = late?.nextDueInMs();
+    // At least one poll interval: a late hour already due is swept after this poll (the wait never spins).
     const maxWaitMs = Math.max(
       input.timings.pollIntervalMs,
-      lateDue === undefined ? IDLE_MAX_WAIT_MS : Math.min(IDLE_MAX_WAIT_MS, Math.max(lateDue, 5 * 60_000)),
+      lateDue === undefined ? IDLE_MAX_WAIT_MS : Math.min(IDLE_MAX_WAIT_MS, lateDue),
     );
     const args = { tenant, cursor: from, pollIntervalMs: input.timings.pollIntervalMs, maxWaitMs };
     const scope = new CancellationScope();

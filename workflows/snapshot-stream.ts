@@ -39,6 +39,11 @@ export const CONFIRM_SHORT_SWEEPS = 'snapshot-confirm-short-sweeps';
  * carry a failing sweep's progress, and drop what a stopped or cancelled sweep wrote.
  */
 export const STATE_HYGIENE = 'snapshot-state-hygiene';
+/**
+ * Marks runs whose caught-up stream polls by its sweep activity's retry policy (sweepSnapshotState's poll mode): an
+ * idle poll is one activity attempt, no timer, no history, no workflow task.
+ */
+export const POLLS_BY_RETRY = 'snapshot-polls-by-retry';
 
 /**
  * A sweep that sees less than this fraction of the committed state's rows (when that state holds at least
@@ -138,6 +143,48 @@ async function sweepLoop(
       : { startToCloseTimeout: '10 minutes', retry: activityRetry(10) },
   );
   const drops = hygiene ? new BackgroundDrops(input.drops ?? [], dropSnapshotState) : null;
+  const pollsByRetry = hygiene && patched(POLLS_BY_RETRY);
+  const pollMs = input.timings.pollIntervalMs;
+  const { sweepSnapshotState: pollSnapshot } = proxyActivities<Activities>({
+    startToCloseTimeout: '6 hours',
+    heartbeatTimeout: '1 minute',
+    // The retry policy is the poll: the activity asks for each retry after pollMs (nextRetryDelay), for as long as
+    // nothing changes; it completes on a change and fails non-retryably on anything else.
+    retry: { initialInterval: pollMs, backoffCoefficient: 1, maximumInterval: pollMs, maximumAttempts: Infinity },
+  });
+  // The next round's sweep is a poll (the stream is caught up and nothing woke it).
+  let pollNext = false;
+  /**
+   * Runs a poll until it completes (a sweep that changed something), fails (handed to the usual sweep), or something
+   * wakes the stream (cancelled then: a poll in its retry wait ends at once; one sweeping is waited for, and a change
+   * it made is kept).
+   */
+  const pollUntilChanged = async (poll: () => Promise<SweepResult>): Promise<PollOutcome> => {
+    const timingsGiven = JSON.stringify(input.timings);
+    const scope = new CancellationScope();
+    const ended: { outcome?: PollOutcome } = {};
+    const polling = scope.run(poll).then(
+      (result) => void (ended.outcome = { result }),
+      (err: unknown) => void (ended.outcome = isCancellation(err) ? { woken: true } : { failure: err }),
+    );
+    runtime.publishGauges();
+    await condition(
+      () =>
+        ended.outcome !== undefined ||
+        backfills.woken() ||
+        reset ||
+        runtime.stopRequested() ||
+        status.paused === true ||
+        JSON.stringify(input.timings) !== timingsGiven,
+    );
+    if (ended.outcome) return ended.outcome;
+    scope.cancel();
+    await polling;
+    // A change the poll made before it heard of the cancellation is kept; any other end is the wake-up's.
+    const afterCancel = ended.outcome as PollOutcome | undefined;
+    return afterCancel?.result ? afterCancel : { woken: true };
+  };
+
   const drop = async (old: SnapshotState, what: string) => {
     if (old.chunks === 0) return; // an inline state has no chunk workflows
     if (drops) return drops.add(old);
@@ -194,25 +241,42 @@ async function sweepLoop(
       inFlight = reship;
       const generation = sweeping?.generation ?? `${status.counts.sweeps + 1}-${uuid4().slice(0, 8)}`;
       if (hygiene) sweeping = { generation, progress: sweeping?.progress ?? null };
-      const sweep = await runtime.untilDone('sweep', async () => {
-        try {
-          return await sweepSnapshotState({
-            tenant: input.tenant,
-            stream: input.stream,
-            previous: state,
-            legacySeen,
-            generation,
-            reship: reship.length > 0,
-            acceptUnchanged: true,
-            ...(unconfirmed ? { unconfirmed: unconfirmed.state } : {}),
-            ...(sweeping ? { resume: sweeping.progress, lastAttempt: fetchAttempts } : {}),
-          });
-        } catch (err) {
-          // The progress its last attempt reported: the next activity of this sweep resumes there.
-          if (sweeping) sweeping.progress = reportedProgress(err) ?? sweeping.progress;
-          throw err;
-        }
+      const sweepInput = () => ({
+        tenant: input.tenant,
+        stream: input.stream,
+        previous: state,
+        legacySeen,
+        generation,
+        reship: reship.length > 0,
+        acceptUnchanged: true,
+        ...(unconfirmed ? { unconfirmed: unconfirmed.state } : {}),
+        ...(sweeping ? { resume: sweeping.progress, lastAttempt: fetchAttempts } : {}),
       });
+      let polled: PollOutcome | undefined;
+      if (pollNext && reship.length === 0) {
+        polled = await pollUntilChanged(() => pollSnapshot({ ...sweepInput(), pollEveryMs: pollMs }));
+        if (polled.failure && sweeping) sweeping.progress = reportedProgress(polled.failure) ?? sweeping.progress;
+        if (polled.failure)
+          log.info('snapshot poll failed; sweeping with the usual retries', { error: String(polled.failure) });
+      }
+      pollNext = false;
+      if (polled?.woken) {
+        // Woken (a backfill, a reset, pause, stop, new timings) while waiting: the next round sweeps at once.
+        backfills.pending.unshift(...reship);
+        inFlight = [];
+        continue;
+      }
+      const sweep =
+        polled?.result ??
+        (await runtime.untilDone('sweep', async () => {
+          try {
+            return await sweepSnapshotState(sweepInput());
+          } catch (err) {
+            // The progress its last attempt reported: the next activity of this sweep resumes there.
+            if (sweeping) sweeping.progress = reportedProgress(err) ?? sweeping.progress;
+            throw err;
+          }
+        }));
       if (!sweep) {
         backfills.pending.unshift(...reship);
         // Stopped mid-sweep: what it wrote is no one's state.
@@ -286,6 +350,10 @@ async function sweepLoop(
       status.caughtUpAt = now();
       backfills.sleep();
       runtime.publishGauges();
+      if (pollsByRetry) {
+        pollNext = true;
+        continue;
+      }
       await condition(
         () => backfills.woken() || reset || runtime.stopRequested() || status.paused === true,
         input.timings.pollIntervalMs,
@@ -307,6 +375,15 @@ async function sweepLoop(
     throw err;
   }
   return state;
+}
+
+type SweepResult = Awaited<ReturnType<Activities['sweepSnapshotState']>>;
+
+/** How a poll ended: a changed sweep, a failure (the usual sweep takes over), or woken by an operator or a backfill. */
+interface PollOutcome {
+  result?: SweepResult;
+  failure?: unknown;
+  woken?: boolean;
 }
 
 /** The chunks a sweep abandoned mid-way may have written: as many as it reported, and any past them. */

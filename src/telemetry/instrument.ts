@@ -5,6 +5,7 @@
  * (the gauges read from Temporal, state, lag, budget, reachability, are src/telemetry/status-gauges.ts).
  */
 import { Context } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
 import type { ActivityInterceptorsFactory } from '@temporalio/worker';
 import type { ForwarderMetrics } from './metrics';
 import type {
@@ -20,6 +21,8 @@ import type {
   VerifyAuditHourInput,
   VerifyAuditHourResult,
 } from '../../activities';
+import type { UnchangedPollDetails } from '../../activities/sweep-snapshot-state';
+import { FailureType } from '../../workflows/shared/failure-types';
 import type { StreamName } from '../../workflows/shared/stream-status';
 import { RemoteError } from '../remote-errors';
 import { STREAMS } from '../temporal/workflow-ids';
@@ -29,8 +32,16 @@ export function activityMetricsInterceptor(metrics: ForwarderMetrics): ActivityI
   return (ctx) => ({
     inbound: {
       async execute(input, next) {
-        const result = await next(input);
         const arg = (input.args[0] ?? {}) as { tenant?: string; stream?: StreamName };
+        let result: unknown;
+        try {
+          result = await next(input);
+        } catch (err) {
+          // A snapshot poll that changed nothing ends as a BENIGN failure: the rows it read were still fetched.
+          const read = unchangedPollRead(err);
+          if (read && arg.tenant) metrics.records(arg.tenant, arg.stream ?? 'detections', 'fetched', read.rows);
+          throw err;
+        }
         if (!arg.tenant) return result;
         const tenant = arg.tenant;
         switch (ctx.info.activityType) {
@@ -75,6 +86,13 @@ export function activityMetricsInterceptor(metrics: ForwarderMetrics): ActivityI
       },
     },
   });
+}
+
+/** What a snapshot poll that changed nothing read (its SnapshotUnchanged failure's details), if `err` is one. */
+function unchangedPollRead(err: unknown): UnchangedPollDetails | undefined {
+  if (!(err instanceof ApplicationFailure) || err.type !== FailureType.SnapshotUnchanged) return undefined;
+  const read = err.details?.[0] as UnchangedPollDetails | undefined;
+  return read && typeof read.rows === 'number' ? read : undefined;
 }
 
 /**

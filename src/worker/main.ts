@@ -63,7 +63,7 @@ async function main(): Promise<void> {
   const sightings = new CursorSightings();
   const { worker } = await createWorker({
     temporal: config.temporal,
-    deps,
+    deps: { ...deps, sightings },
     connection,
     ...(proc.workflowBundlePath ? { workflowBundle: { codePath: proc.workflowBundlePath } } : {}),
     shutdownGraceTime: proc.shutdownGraceMs,

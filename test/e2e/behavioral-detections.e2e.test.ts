@@ -61,7 +61,7 @@ describe('behavioral detections stream', () => {
     await new Promise((r) => setTimeout(r, 2_000));
     h.datadog.setOutage(false);
     await waitFor('churn over', () => rounds >= 30, 120_000, 100);
-    const after = (await h.status(STREAM)).counts.sweeps;
+    const after = await h.sweepsDone(STREAM);
     const s = await h.sweeps(STREAM, after + 2, 120_000);
 
     const shipped = shippedPairs(h);

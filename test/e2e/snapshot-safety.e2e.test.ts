@@ -145,7 +145,7 @@ describe('snapshot safety', () => {
       60_000,
     );
     expect(held.counts.unconfirmedSweeps).toBe(1);
-    const later = await h.sweeps('detections', held.counts.sweeps + 2);
+    const later = await h.sweeps('detections', (await h.sweepsDone('detections')) + 2);
     expect(later.counts.shipped).toBe(400);
     expect(later.counts.gone).toBe(0);
     expect(later.cursor).toMatchObject({ known: 400 });
@@ -164,7 +164,7 @@ describe('snapshot safety', () => {
     );
     expect(committed.counts.unconfirmedSweeps).toBe(2);
     expect(committed.counts.gone).toBe(360);
-    const end = await h.sweeps('detections', committed.counts.sweeps + 1);
+    const end = await h.sweeps('detections', (await h.sweepsDone('detections')) + 1);
     expect(end.counts.shipped).toBe(400);
 
     const shipped = count(detectionItems(h).map((i) => recordIdentity('detections', i)));
@@ -206,8 +206,8 @@ describe('snapshot safety', () => {
     expect(h.kandji.detections.size).toBe(105);
     await h.startWorker();
     await h.startSnapshot('detections');
-    const first = await h.sweeps('detections', 1);
-    const s = await h.sweeps('detections', first.counts.sweeps + 2);
+    await h.sweeps('detections', 1);
+    const s = await h.sweeps('detections', (await h.sweepsDone('detections')) + 2);
     expect(s.counts.shipped).toBe(105);
     expect(s.counts.shippedWithoutIdentity).toBe(5);
     expect(s.cursor).toMatchObject({ known: 105 });

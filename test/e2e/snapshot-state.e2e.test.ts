@@ -49,7 +49,7 @@ describe('snapshot state in chunks', () => {
     await h.killWorker(first);
     await h.startWorker();
     const { added, removed } = h.kandji.detections.randomChurn({ add: 120, remove: 80 });
-    const s2 = await h.sweeps('detections', s1.counts.sweeps + 2, 180_000);
+    const s2 = await h.sweeps('detections', (await h.sweepsDone('detections')) + 2, 180_000);
     expect(s2.counts.shipped).toBe(ROWS + added.length);
     expect(s2.counts.gone).toBe(removed.length);
     const shippedIds = h.datadog.received.map((i) => recordIdentity('detections', i));
@@ -74,17 +74,31 @@ describe('snapshot state in chunks', () => {
     );
     expect(running).toHaveLength(current);
     expect(running.some((id) => firstGeneration.includes(id))).toBe(false);
-    const continued = await waitFor(
+    // A sweep that changes nothing writes no history (its poll is an activity retry): a little churn at every
+    // sweep grows it until the test server's low threshold has the stream continue as new.
+    let churned = 0;
+    await waitFor(
       'a continue-as-new',
       async () => {
         const s = await h.status('detections');
-        return s.generation > 1 ? s : undefined;
+        if (s.generation > 1) return s;
+        churned += h.kandji.detections.randomChurn({ add: 1, remove: 0 }).added.length;
+        return undefined;
       },
       120_000,
-      500,
+      1_500,
     );
-    const s3 = await h.sweeps('detections', continued.counts.sweeps + 1, 120_000);
-    expect(s3.counts.shipped).toBe(s2.counts.shipped); // nothing shipped again after continue-as-new
+    // Nothing shipped again after continue-as-new: only the rows the churn added.
+    const s3 = await waitFor(
+      'the churned rows shipped',
+      async () => {
+        const s = await h.status('detections');
+        return s.counts.shipped === s2.counts.shipped + churned ? s : undefined;
+      },
+      60_000,
+    );
+    await h.sweeps('detections', (await h.sweepsDone('detections')) + 1, 120_000);
+    expect((await h.status('detections')).counts.shipped).toBe(s3.counts.shipped);
     const streamRuns = await rawHistories(h.client, streamWorkflowId(h.tenant, 'detections'));
     expect(streamRuns.length).toBeGreaterThan(1);
     expect(largestPayloadBytes(streamRuns)).toBeLessThanOrEqual(256 * 1024);

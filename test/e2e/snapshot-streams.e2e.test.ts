@@ -39,7 +39,7 @@ describe('detections stream', () => {
       }
       await new Promise((r) => setTimeout(r, 400));
     }
-    const after = (await h.status('detections')).counts.sweeps;
+    const after = await h.sweepsDone('detections');
     await h.sweeps('detections', after + 2);
 
     const items = accepted(h).filter((i) => i.service === 'detection');
@@ -116,7 +116,7 @@ describe('threats stream', () => {
       }
       await new Promise((r) => setTimeout(r, 400));
     }
-    const after = (await h.status('threats')).counts.sweeps;
+    const after = await h.sweepsDone('threats');
     await h.sweeps('threats', after + 2);
 
     const items = accepted(h).filter((i) => i.service === 'threat');

@@ -161,7 +161,9 @@ describe('start, as every deploy runs it', () => {
     });
     expect(line(r.out, 'audit')).toMatch(/--since ignored: move-cursor moves a running stream.*timings unchanged$/);
 
-    // Continue-as-new (the suite's dev server suggests it at 120 events) carries them: still unchanged.
+    // Continue-as-new (the suite's dev server suggests it at 120 events; live events grow the history, an idle
+    // stream's waits do not) carries them: still unchanged.
+    h.kandji.audit.startLive({ perSecond: 2 });
     const later = await waitFor(
       'a continue-as-new',
       async () => {
@@ -170,6 +172,7 @@ describe('start, as every deploy runs it', () => {
       },
       120_000,
     );
+    h.kandji.audit.stopLive();
     expect(later.pollIntervalMs).toBe(500);
     r = await cli(['start', 'audit'], { KANDJI_POLL_INTERVAL: '500ms', KANDJI_ERROR_BACKOFF: '3s' });
     expect(line(r.out, 'audit')).toMatch(/timings unchanged$/);

@@ -109,7 +109,8 @@ export class Harness {
     dataConverter?: DataConverter,
     read?: DatadogReadConfig,
   ): Promise<Worker> {
-    const deps = buildActivityDeps({ ...this.config, ...configOverride }, createLogger('silent'), read);
+    const built = buildActivityDeps({ ...this.config, ...configOverride }, createLogger('silent'), read);
+    const deps = Object.assign(built, { sightings: { record: (id: string) => this.countUnchangedPoll(id) } });
     const { worker } = await createWorker({
       temporal: this.temporal,
       deps,
@@ -248,12 +249,31 @@ export class Harness {
     );
   }
 
-  /** Waits until the stream has completed `sweeps` sweeps (snapshot streams) and returns its status. */
+  /** Snapshot polls that saw nothing change, per stream workflow id (they reach no workflow code: counted here). */
+  private readonly unchangedPolls = new Map<string, number>();
+  private countUnchangedPoll(workflowId: string): void {
+    this.unchangedPolls.set(workflowId, (this.unchangedPolls.get(workflowId) ?? 0) + 1);
+  }
+
+  /** Polls of a snapshot stream that saw nothing change, by the workers this harness started. */
+  unchangedPollsOf(name: SnapshotStreamName): number {
+    return this.unchangedPolls.get(streamWorkflowId(this.tenant, name)) ?? 0;
+  }
+
+  /** Sweeps a snapshot stream completed so far: those it committed and the polls that saw nothing change. */
+  async sweepsDone(name: SnapshotStreamName): Promise<number> {
+    return (await this.status(name)).counts.sweeps + this.unchangedPollsOf(name);
+  }
+
+  /**
+   * Waits until the stream has completed `sweeps` sweeps (snapshot streams: those it committed and the polls that saw
+   * nothing change, which never reach its workflow) and returns its status.
+   */
   async sweeps(name: SnapshotStreamName, sweeps: number, timeoutMs = 60_000): Promise<StreamStatus> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const s = await this.status(name).catch(() => undefined);
-      if (s && s.counts.sweeps >= sweeps) return s;
+      if (s && s.counts.sweeps + this.unchangedPollsOf(name) >= sweeps) return s;
       if (Date.now() > deadline)
         throw new Error(
           `${name}: ${s?.counts.sweeps ?? 0} of ${sweeps} sweeps after ${timeoutMs} ms (state ${s?.state}, last error ${s?.lastError?.message})`,

@@ -8,16 +8,20 @@ import { createHash, randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { Context } from '@temporalio/activity';
 import { Client, type WorkflowHandle, type WorkflowStartOptions } from '@temporalio/client';
 import type { Workflow } from '@temporalio/common';
+import { ApplicationFailure } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Runtime, Worker, bundleWorkflowCode } from '@temporalio/worker';
 import { waitFor } from './wait';
 import type { AuditPageRef, AwaitAuditPageInput, AwaitAuditPageResult, ReadAuditPageRefInput } from '../../activities';
+import type { SweepSnapshotStateInput, SweepSnapshotStateResult } from '../../activities/sweep-snapshot-state';
 import { loadTenantConfig } from '../../src/config/env';
 import { CursorSightings } from '../../src/telemetry/cursor-sightings';
 import { buildDataConverter } from '../../src/temporal/data-converter';
+import { FailureType } from '../../workflows/shared/failure-types';
 import { statusQuery } from '../../workflows/shared/messages';
 import type { StreamTimings } from '../../workflows/shared/stream-input';
 import type { StreamName, StreamStatus } from '../../workflows/shared/stream-status';
@@ -126,12 +130,41 @@ export function idleWaitFromRead(
   return async (input) => ({ ref: await read(input), polls: 1 });
 }
 
+/**
+ * A fake sweepSnapshotState with the real one's poll mode (activities/sweep-snapshot-state.ts): a poll's first
+ * attempt only waits, a later one calls the fake and fails the same way when the fake answers `unchanged`; so the
+ * poll interval is an activity retry delay, which the time-skipping server skips like a timer.
+ */
+export function pollModeFromSweep(
+  sweep: (input: SweepSnapshotStateInput) => Promise<SweepSnapshotStateResult>,
+): (input: SweepSnapshotStateInput) => Promise<SweepSnapshotStateResult> {
+  return async (input) => {
+    if (input.pollEveryMs === undefined) return sweep(input);
+    const notYet = (why: string) =>
+      ApplicationFailure.create({
+        type: FailureType.SnapshotUnchanged,
+        message: why,
+        nextRetryDelay: input.pollEveryMs,
+      });
+    if (Context.current().info.attempt === 1) throw notYet('first poll after the interval');
+    const result = await sweep(input);
+    if (result.unchanged) throw notYet('nothing changed');
+    return result;
+  };
+}
+
 export function workflowTestWorld(given: object): WorkflowTestWorld {
-  const fakes = given as { readAuditPageRef?: (input: ReadAuditPageRefInput) => Promise<AuditPageRef> };
-  const activities =
-    fakes.readAuditPageRef && !('awaitAuditPage' in given)
-      ? { ...given, awaitAuditPage: idleWaitFromRead(fakes.readAuditPageRef) }
-      : given;
+  const fakes = given as {
+    readAuditPageRef?: (input: ReadAuditPageRefInput) => Promise<AuditPageRef>;
+    sweepSnapshotState?: (input: SweepSnapshotStateInput) => Promise<SweepSnapshotStateResult>;
+  };
+  const activities = {
+    ...given,
+    ...(fakes.readAuditPageRef && !('awaitAuditPage' in given)
+      ? { awaitAuditPage: idleWaitFromRead(fakes.readAuditPageRef) }
+      : {}),
+    ...(fakes.sweepSnapshotState ? { sweepSnapshotState: pollModeFromSweep(fakes.sweepSnapshotState) } : {}),
+  };
   const taskQueue = `wf-test-${randomUUID()}`;
   let env: TestWorkflowEnvironment | undefined;
   let worker: Worker | undefined;

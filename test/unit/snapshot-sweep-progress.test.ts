@@ -5,7 +5,7 @@
  * failure, and a drop ends every chunk of a generation, also past the recorded count.
  */
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
-import { ApplicationFailure } from '@temporalio/common';
+import { ApplicationFailure, ApplicationFailureCategory } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
 import type { ActivityDeps, TenantDeps } from '../../activities/deps';
@@ -203,6 +203,95 @@ describe('snapshot sweep: liveness and progress', () => {
     expect(r.value?.unchanged).toBeUndefined();
     expect(r.value?.state).toMatchObject({ generation: '2-new', rows: 300 });
     expect(r.value?.state.inline).toBeDefined();
+  });
+
+  it('poll mode: the first attempt only waits; an unchanged sweep fails BENIGN, retried after the interval, writing and shipping nothing; a change completes', async () => {
+    const rows = detections(300);
+    const chunks = new Map<string, string>();
+    const previous = committed(chunks, rows);
+    const events: string[] = [];
+    const poll = input({ previous, acceptUnchanged: true, pollEveryMs: 300_000 });
+    const client = fakeClient(chunks);
+    const first = await run(depsWith(fakeKandji(rows, events), notCalled), poll, client, events);
+    expect(first.error).toMatchObject({
+      type: FailureType.SnapshotUnchanged,
+      nonRetryable: false,
+      nextRetryDelay: 300_000,
+      category: ApplicationFailureCategory.BENIGN,
+    });
+    expect(events).toHaveLength(0); // not even a Kandji request
+
+    const sizeBefore = chunks.size;
+    const idle = await run(depsWith(fakeKandji(rows, events), notCalled), poll, client, events, { attempt: 2 });
+    expect(idle.error).toMatchObject({ type: FailureType.SnapshotUnchanged, nextRetryDelay: 300_000 });
+    expect((idle.error as ApplicationFailure).details?.[0]).toEqual({ rows: 300, pages: 1 });
+    expect(events).toEqual(['kandji:0']);
+    expect(chunks.size).toBe(sizeBefore);
+
+    const changed = [...rows, ...detections(2, 9_000)];
+    const sent: string[] = [];
+    const deps = depsWith(fakeKandji(changed, events), async (body) => {
+      for (const i of JSON.parse(body) as Record<string, unknown>[]) sent.push(recordIdentity('detections', i));
+    });
+    const change = await run(deps, poll, client, events, { attempt: 3 });
+    expect(change.error).toBeUndefined();
+    expect(change.value).toMatchObject({ fresh: 2, state: { generation: '2-new', rows: 302 } });
+    expect(sent).toHaveLength(2);
+  });
+
+  it('poll mode: any other failure is non-retryable (the workflow takes over with its own retries) and carries the progress', async () => {
+    const rows = detections(900);
+    const events: string[] = [];
+    const kandji = fakeKandji(rows, events);
+    kandji.fail(1);
+    const deps = depsWith(kandji, async () => undefined);
+    const chunks = new Map<string, string>();
+    const previous = committed(chunks, detections(10, 50_000));
+    const r = await run(
+      deps,
+      input({ previous, acceptUnchanged: true, pollEveryMs: 300_000 }),
+      fakeClient(chunks),
+      events,
+      {
+        attempt: 2,
+      },
+    );
+    expect(r.error).toMatchObject({ type: FailureType.KandjiUnavailable, nonRetryable: true });
+    const details = (r.error as ApplicationFailure).details ?? [];
+    expect(details.find((d) => d && typeof d === 'object' && 'sweepProgress' in d)).toMatchObject({
+      sweepProgress: { pages: 1, fresh: 300 },
+    });
+  });
+
+  it('poll mode: a heartbeat of an earlier attempt that shipped nothing is not resumed (the poll reads the whole list again); one that shipped is', async () => {
+    const rows = detections(600);
+    const chunks = new Map<string, string>();
+    const previous = committed(chunks, rows);
+    const events: string[] = [];
+    const deps = depsWith(fakeKandji(rows, events), notCalled);
+    const midway = {
+      position: 'c1',
+      done: false,
+      chunksWritten: 0,
+      pending: '',
+      rows: 300,
+      fresh: 0,
+      pages: 1,
+      matched: 300,
+      ship: { shipped: 0, batches: 0, deadLettered: 0, trimmed: 0, stale: 0 },
+    };
+    const poll = input({ previous, acceptUnchanged: true, pollEveryMs: 300_000 });
+    const r = await run(deps, poll, fakeClient(chunks), events, { attempt: 5, heartbeatDetails: midway });
+    expect(r.error).toMatchObject({ type: FailureType.SnapshotUnchanged });
+    expect(events.filter((e) => e.startsWith('kandji'))).toEqual(['kandji:0', 'kandji:1']);
+
+    // An attempt that died after shipping rows: the next one goes on from its heartbeat (nothing shipped twice).
+    events.length = 0;
+    const shipped = { ...midway, fresh: 5, matched: 295 };
+    const resumed = await run(deps, poll, fakeClient(chunks), events, { attempt: 6, heartbeatDetails: shipped });
+    expect(resumed.error).toBeUndefined();
+    expect(events.filter((e) => e.startsWith('kandji'))).toEqual(['kandji:1']);
+    expect(resumed.value).toMatchObject({ fresh: 5, pages: 2 });
   });
 
   it('heartbeats while it bisects a batch Datadog refuses, between the requests', async () => {

@@ -4,7 +4,6 @@
  * every 5), moved through on the server's clock.
  */
 import { randomUUID } from 'node:crypto';
-import { Context } from '@temporalio/activity';
 import type { WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import type { SweepSnapshotStateInput, SweepSnapshotStateResult } from '../../activities';
@@ -31,7 +30,8 @@ class FakeSnapshot {
   answerUnchanged = false;
 
   async sweep(input: SweepSnapshotStateInput): Promise<SweepSnapshotStateResult> {
-    this.sweeps.push({ input, at: Context.current().info.currentAttemptScheduledTimestampMs });
+    // The server's clock (an attempt's scheduled time is not the retry's on the time-skipping server).
+    this.sweeps.push({ input, at: await world.env.currentTimeMs() });
     const failure = this.failures.shift();
     if (failure) throw failure;
     const fresh = input.previous && !input.reship ? 0 : this.rows;
@@ -79,6 +79,7 @@ const world = workflowTestWorld(activities);
 async function startStream(
   f: FakeSnapshot,
   stream: 'detections' | 'threats',
+  state: SnapshotState | null = null,
 ): Promise<WorkflowHandle<typeof snapshotStream>> {
   fakes.set(f.tenant, f);
   return world.start(snapshotStream, {
@@ -88,7 +89,7 @@ async function startStream(
         tenant: f.tenant,
         stream,
         seen: '',
-        state: null,
+        state,
         cursor: { since: new Date(0).toISOString(), known: 0 },
         timings: defaultTimings(stream),
       },
@@ -173,24 +174,44 @@ describe('snapshot stream workflow (fake activities, time-skipping server)', () 
     expect(noticedWithin.filter((n) => !(n.seconds > 0 && n.seconds <= 180))).toEqual([]);
   });
 
-  it('a sweep that saw the committed state unchanged keeps it: nothing is dropped, the next sweep compares with it again', async () => {
+  it('caught up, the stream polls by its activity retry policy: polls that change nothing reach no workflow code, a change is committed', async () => {
     const f = new FakeSnapshot();
     f.answerUnchanged = true;
     const h = await startStream(f, 'detections');
     await statusWhere(h, 'the first sweep', (x) => x.state === 'caught_up' && x.counts.sweeps === 1);
     await settled(h);
+    const historyWhenCaughtUp = (await h.fetchHistory()).events?.length;
     const pollMs = defaultTimings('detections').pollIntervalMs;
-    for (let n = 2; n <= 3; n++) {
-      await world.env.sleep(pollMs + 1_000);
-      await statusWhere(h, `sweep ${n}`, (x) => x.state === 'caught_up' && x.counts.sweeps === n);
-      await settled(h);
-    }
+    await world.env.sleep(3 * pollMs + 1_000);
+    await waitFor('three polls', () => f.sweeps.length === 4);
+    expect(f.sweeps.slice(1).map((s) => s.input.pollEveryMs)).toEqual([pollMs, pollMs, pollMs]);
+    expect(f.sweeps[3]!.at - f.sweeps[1]!.at).toBeGreaterThanOrEqual(2 * pollMs);
+    // Nothing reached the workflow: no event in its history, no sweep counted, nothing dropped.
+    expect((await h.fetchHistory()).events?.length).toBe(historyWhenCaughtUp);
     const first = f.sweeps[0]!.input.generation;
-    expect(f.sweeps.map((s) => s.input.acceptUnchanged)).toEqual([true, true, true]);
-    expect(f.sweeps.slice(1).map((s) => s.input.previous?.generation)).toEqual([first, first]);
-    const s = await statusWhere(h, 'status', () => true);
-    expect((s.cursor as SnapshotCursor).state?.generation).toBe(first);
+    expect(f.sweeps.slice(1).map((s) => s.input.previous?.generation)).toEqual([first, first, first]);
+    expect((await statusWhere(h, 'status', () => true)).counts.sweeps).toBe(1);
     expect(f.dropped).toHaveLength(0);
+
+    // A change: the next poll completes and the stream commits it (and drops the state it replaces).
+    f.answerUnchanged = false;
+    f.rows = 41;
+    await world.env.sleep(pollMs + 1_000);
+    const s = await statusWhere(h, 'the change committed', (x) => x.counts.sweeps === 2);
+    expect((s.cursor as SnapshotCursor).state?.generation).toBe(f.sweeps[4]!.input.generation);
+    await waitFor('the old state dropped', () => f.dropped.length === 1);
+  });
+
+  it('a sweep that answers unchanged outside a poll (the first of a run) keeps the committed state: nothing is dropped', async () => {
+    const f = new FakeSnapshot();
+    f.answerUnchanged = true;
+    const committed = { generation: '7-committed', chunks: 1, rows: 40 };
+    const h = await startStream(f, 'detections', committed);
+    const s = await statusWhere(h, 'the first sweep', (x) => x.state === 'caught_up' && x.counts.sweeps === 1);
+    expect(f.sweeps[0]!.input).toMatchObject({ previous: committed, acceptUnchanged: true });
+    expect(f.sweeps[0]!.input.pollEveryMs).toBeUndefined();
+    expect((s.cursor as SnapshotCursor).state?.generation).toBe('7-committed');
+    await settled(h);
     expect(f.dropAttempts).toBe(0);
   });
 

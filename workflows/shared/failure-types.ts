@@ -42,6 +42,11 @@ export const FailureType = {
   DatadogPayloadTooLarge: 'DatadogPayloadTooLargeError',
   /** Not an error: the tenant's request budget (or a 429) has no slot within this attempt; details[0].waitMs says when. */ KandjiBudgetWait:
     'KandjiBudgetWaitError',
+  /**
+   * Not an error: a snapshot stream's poll (a sweep run by its activity's retry policy, see
+   * activities/sweep-snapshot-state.ts) found nothing new, or is not due yet. BENIGN; retried after the poll interval.
+   */
+  SnapshotUnchanged: 'SnapshotUnchangedError',
   /** A chunk of a snapshot stream's state is gone: not retried; `blocked` until `reset-state`. */
   SnapshotStateMissing: 'SnapshotStateMissingError',
   /** The worker has no configuration for the tenant named in the workflow. */
