@@ -1,6 +1,6 @@
 /**
- * Activity: the audit stream's wait while it is caught up. It polls Kandji from the cursor at once and then every
- * poll interval inside this one activity, and returns as soon as a poll has something for the workflow (fresh
+ * Activity: the audit stream's wait while it is caught up. It polls Kandji from the cursor after `firstPollInMs`
+ * and then every poll interval inside this one activity, and returns as soon as a poll has something for the workflow (fresh
  * events, records set aside, a cursor that moved), or after `maxWaitMs`, or when its worker shuts down, with its
  * last empty poll (so the workflow can sweep late hours, show the poll and wait again).
  *
@@ -18,6 +18,8 @@ import { samePosition } from '../workflows/shared/audit-cursor';
 import { IDLE_HEARTBEAT_EVERY_MS } from '../workflows/shared/idle-wait';
 
 export interface AwaitAuditPageInput extends ReadAuditPageRefInput {
+  /** How long to wait before the first poll (the poll interval after a poll the workflow made; 0: at once). */
+  firstPollInMs?: number;
   pollIntervalMs: number;
   /** Return with the last empty poll once this long has passed. */
   maxWaitMs: number;
@@ -57,13 +59,18 @@ async function pollUntilNews(deps: ActivityDeps, input: AwaitAuditPageInput, ctx
   let polls = 0;
   let skipped = 0;
   let pages = 0;
+  // Cut short by a shutdown (or a cancellation), the wait still polls once: it hands back a page, never nothing.
+  await idle(input.firstPollInMs ?? 0);
   for (;;) {
     const ref = await readPageRef(deps, input, ctx);
     polls += 1;
     skipped += ref.skipped;
     pages += ref.pages;
     const last = { ...ref, skipped, pages };
-    if (hasNews(ref, input.cursor) || now() - started + input.pollIntervalMs > input.maxWaitMs)
+    if (
+      hasNews(ref, input.cursor) ||
+      now() - started + input.pollIntervalMs > (input.firstPollInMs ?? 0) + input.maxWaitMs
+    )
       return { ref: last, polls };
     // A worker shutting down hands its last empty poll back at once: the workflow waits again elsewhere.
     if (!(await idle(input.pollIntervalMs))) return { ref: last, polls };

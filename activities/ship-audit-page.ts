@@ -10,6 +10,7 @@
  * is not provably shipped is shipped again — a duplicate at worst, never a loss.
  */
 import { Context } from '@temporalio/activity';
+import { ApplicationFailure, ApplicationFailureCategory } from '@temporalio/common';
 import { activityLogger } from './activity-logger';
 import { readAuditPages } from './audit-pages';
 import type { ActivityDeps } from './deps';
@@ -18,6 +19,7 @@ import { shipRecords, type ShipBatchResult } from './ship-batch';
 import type { ShipProgress } from '../src/datadog/shipper';
 import type { AuditRecord } from '../src/kandji/audit-page';
 import type { AuditCursor } from '../workflows/shared/audit-cursor';
+import { FailureType } from '../workflows/shared/failure-types';
 import { ledgerDelta, type LedgerDelta } from '../workflows/shared/late-ledger';
 import { timestampKey } from '../workflows/shared/timestamps';
 
@@ -30,6 +32,12 @@ export interface ShipAuditPageInput {
   pages?: number;
   /** Where the stream's late-event ledger starts: events before it are left out of `ledger`. */
   lateFrom?: string;
+  /**
+   * `cursor` comes without its overlap digest (0.6 on, for the ship on the worker holding the page: it needs the
+   * cursor only to read a page it lost, and the digest is most of a busy stream's history). A page not in this
+   * worker then fails PageNotHeld, and the workflow ships it from the shared queue with the whole cursor.
+   */
+  digestElided?: boolean;
 }
 
 export interface ShipAuditPageResult extends ShipBatchResult {
@@ -48,6 +56,13 @@ export function shipAuditPageActivity(deps: ActivityDeps) {
     const ctx = Context.current();
     let page = deps.pages?.get(input.pageId);
     let reread = (page?.meta as { reread?: boolean } | undefined)?.reread === true;
+    if (!page && input.digestElided)
+      throw ApplicationFailure.create({
+        type: FailureType.PageNotHeld,
+        message: `page ${input.pageId} is not held by this worker; it is read again with the whole cursor`,
+        nonRetryable: true,
+        category: ApplicationFailureCategory.BENIGN,
+      });
     if (!page) {
       const read = await withTypedFailures(
         () =>

@@ -73,6 +73,22 @@ export interface ShipOptions {
   attempt?: number;
 }
 
+/**
+ * The progress callback, but not for the request that settles the whole list: the activity completes right after
+ * it, and a heartbeat is a billed action (one per busy minute of the audit stream). A crash in between repeats the
+ * list at worst; every other request's progress is kept as before.
+ */
+function heartbeatUnlessSettled(
+  identities: readonly string[],
+  onBatchDone: (progress: ShipProgress) => void,
+): (progress: ShipProgress) => void {
+  return (p) => {
+    const settledAll = identities.length > 0 && p.doneIdentity === identities[identities.length - 1];
+    if (settledAll && (p.open?.unproven.length ?? 0) === 0) return; // no refused record waits to be judged
+    onBatchDone(p);
+  };
+}
+
 /** Ships records of one stream; used by the shipBatch activity and by snapshot sweeps. */
 export async function shipRecords(
   deps: ActivityDeps,
@@ -138,7 +154,7 @@ export async function shipRecords(
         identities,
         {
           send: (body) => (tenant.datadog ?? deps.datadog).send(body, opts.signal),
-          onProgress: opts.onBatchDone,
+          onProgress: opts.onBatchDone && heartbeatUnlessSettled(identities, opts.onBatchDone),
           serialised,
           onListChanged: (accepted) =>
             log.warn(

@@ -10,6 +10,7 @@ import {
   ActivityCancellationType,
   ActivityFailure,
   allHandlersFinished,
+  ApplicationFailure,
   CancellationScope,
   condition,
   continueAsNew,
@@ -30,6 +31,7 @@ import { backfillFinishedSignal, installBackfillHandlers } from './backfills';
 import { installCursorMoves, movedAuditCursor } from './cursor-moves';
 import { createLateSweep } from './late-sweep';
 import { hasMoreAuditPages, initialAuditCursor, samePosition, type AuditCursor } from './shared/audit-cursor';
+import { FailureType } from './shared/failure-types';
 import { IDLE_HEARTBEAT_TIMEOUT_MS, IDLE_MAX_WAIT_MS } from './shared/idle-wait';
 import type { LateLedger } from './shared/late-ledger';
 import { lateLedgerQuery } from './shared/messages';
@@ -46,6 +48,12 @@ export const LATE_SWEEPS = 'late-sweeps';
 export const MOVES_ABANDON_PAGES = 'moves-abandon-failing-pages';
 /** Marks runs whose late sweep runs beside the live tail and parks what cannot go (late-sweep.ts), never awaited. */
 export const LATE_SWEEPS_BESIDE_TAIL = 'late-sweeps-beside-tail';
+
+/**
+ * Marks runs whose ship to the worker holding the page carries the cursor without its digest (that worker fails
+ * PageNotHeld if it lost the page; the ship then goes to the shared queue with the whole cursor).
+ */
+export const SHIPS_WITHOUT_DIGEST = 'ships-without-digest';
 
 /** Marks runs that wait for news inside one activity while caught up (activities/await-audit-page.ts), not a timer. */
 export const IDLE_POLLS_IN_ACTIVITY = 'idle-polls-in-activity';
@@ -155,6 +163,14 @@ function isScheduleToStartTimeout(err: unknown): boolean {
   );
 }
 
+function isPageNotHeld(err: unknown): boolean {
+  return (
+    err instanceof ActivityFailure &&
+    err.cause instanceof ApplicationFailure &&
+    err.cause.type === FailureType.PageNotHeld
+  );
+}
+
 /** A read of page N+1 started while page N ships; cancelled when page N ends somewhere else than expected. */
 interface ReadAhead {
   from: AuditCursor;
@@ -197,16 +213,16 @@ async function pageLoop(
   });
   /**
    * While caught up: polls inside one activity until there is news (or the longest idle wait passed), ending early
-   * on stop, pause, a cursor move or new timings (undefined then). An idle hour is one activity start and its heartbeats.
+   * on stop, pause, a cursor move or a new poll interval (undefined then). An idle hour is one activity start and its heartbeats.
    */
-  const waitForNews = async (from: AuditCursor): Promise<AwaitAuditPageResult | undefined> => {
+  const waitForNews = async (from: AuditCursor, firstPollInMs: number): Promise<AwaitAuditPageResult | undefined> => {
     const lateDue = late?.nextDueInMs();
     // At least one poll interval: a late hour already due is swept after this poll (the wait never spins).
     const maxWaitMs = Math.max(
       input.timings.pollIntervalMs,
       lateDue === undefined ? IDLE_MAX_WAIT_MS : Math.min(IDLE_MAX_WAIT_MS, lateDue),
     );
-    const args = { tenant, cursor: from, pollIntervalMs: input.timings.pollIntervalMs, maxWaitMs };
+    const args = { tenant, cursor: from, firstPollInMs, pollIntervalMs: input.timings.pollIntervalMs, maxWaitMs };
     const scope = new CancellationScope();
     let ended: { result?: AwaitAuditPageResult; err?: unknown } | undefined;
     const waiting = scope
@@ -216,15 +232,16 @@ async function pageLoop(
         (err: unknown) => void (ended = { err }),
       );
     runtime.publishGauges();
-    // New timings (an operator's start) also end the wait: it polls at the interval it was given.
-    const timingsGiven = JSON.stringify(input.timings);
+    // A new poll interval (an operator's start) also ends the wait: it polls at the interval it was given. (Other
+    // timings take effect when the wait ends.)
+    const intervalGiven = input.timings.pollIntervalMs;
     await condition(
       () =>
         ended !== undefined ||
         runtime.stopRequested() ||
         status.paused === true ||
         moves?.pending() === true ||
-        JSON.stringify(input.timings) !== timingsGiven,
+        input.timings.pollIntervalMs !== intervalGiven,
     );
     if (!ended) {
       scope.cancel();
@@ -240,6 +257,8 @@ async function pageLoop(
     ref.catch(() => undefined); // a cancelled read-ahead is simply dropped
     return { from, scope, ref };
   };
+  // Ships to the worker holding the page carry the cursor without its digest (most of a busy stream's history).
+  const digestElided = patched(SHIPS_WITHOUT_DIGEST);
   /** Ships a page from the worker holding it; if that worker is gone, from whichever worker reads it again. */
   const ship = (ref: AuditPageRef, from: AuditCursor) =>
     runtime.untilDone('ship', async (): Promise<ShipAuditPageResult> => {
@@ -247,10 +266,15 @@ async function pageLoop(
       const args = { tenant, pageId: ref.pageId!, cursor: from, pages: ref.pages, ...(lateFrom ? { lateFrom } : {}) };
       if (ref.workerQueue) {
         try {
-          return await shipVia(ref.workerQueue)(args);
+          // The worker holding the page needs no digest (it reads the page again only if it lost it: see below).
+          const { digest: _held, ...elided } = from;
+          return await shipVia(ref.workerQueue)(digestElided ? { ...args, cursor: elided, digestElided } : args);
         } catch (err) {
-          if (!isScheduleToStartTimeout(err)) throw err;
-          log.info('the worker holding the page is gone; the page will be read again', { pageId: ref.pageId });
+          if (isPageNotHeld(err))
+            log.info('the worker no longer holds the page; it will be read again', { pageId: ref.pageId });
+          else if (isScheduleToStartTimeout(err))
+            log.info('the worker holding the page is gone; the page will be read again', { pageId: ref.pageId });
+          else throw err;
           ref.workerQueue = null;
         }
       }
@@ -293,15 +317,16 @@ async function pageLoop(
     status.counts.cursorMoves = (status.counts.cursorMoves ?? 0) + 1;
   };
 
-  // Caught up, with idle polls in an activity: after the poll interval, the next read is a wait for news.
+  // Caught up, with idle polls in an activity: the next read is a wait for news, its first poll one interval off
+  // (no timer between the polls: a busy minute is a read and a ship).
   const idlePolls = !input.backfill && patched(IDLE_POLLS_IN_ACTIVITY);
   let idle = false;
   while (await runtime.nextRound(applyCursorMove)) {
     let ref: AuditPageRef | undefined;
     if (idle) {
       idle = false;
-      const waited = await waitForNews(cursor);
-      // Woken by a stop, pause, cursor move or new timings: the next round reads at once.
+      const waited = await waitForNews(cursor, input.timings.pollIntervalMs);
+      // Woken by a stop, pause, cursor move or a new poll interval: the next round reads at once.
       if (!waited) continue;
       ref = waited.ref;
       if (ref.count > 0) status.state = 'running';
@@ -350,9 +375,12 @@ async function pageLoop(
       else await late?.sweepDue();
       if (runtime.stopRequested()) break;
       status.state = 'caught_up'; // a sweep step that failed and recovered left it at running
+      if (idlePolls) {
+        idle = true;
+        continue;
+      }
       await runtime.sleep(input.timings.pollIntervalMs, () => moves?.pending() === true);
-      idle = idlePolls;
-      if (!runtime.stopRequested() && !idle) status.state = 'running';
+      if (!runtime.stopRequested()) status.state = 'running';
     }
   }
   dropAhead();

@@ -160,7 +160,7 @@ async function sweepLoop(
    * it made is kept).
    */
   const pollUntilChanged = async (poll: () => Promise<SweepResult>): Promise<PollOutcome> => {
-    const timingsGiven = JSON.stringify(input.timings);
+    const intervalGiven = input.timings.pollIntervalMs;
     const scope = new CancellationScope();
     const ended: { outcome?: PollOutcome } = {};
     const polling = scope.run(poll).then(
@@ -175,7 +175,7 @@ async function sweepLoop(
         reset ||
         runtime.stopRequested() ||
         status.paused === true ||
-        JSON.stringify(input.timings) !== timingsGiven,
+        input.timings.pollIntervalMs !== intervalGiven,
     );
     if (ended.outcome) return ended.outcome;
     scope.cancel();
@@ -261,7 +261,7 @@ async function sweepLoop(
       }
       pollNext = false;
       if (polled?.woken) {
-        // Woken (a backfill, a reset, pause, stop, new timings) while waiting: the next round sweeps at once.
+        // Woken (a backfill, a reset, pause, stop, a new poll interval) while waiting: the next round sweeps at once.
         backfills.pending.unshift(...reship);
         inFlight = [];
         continue;

@@ -4,7 +4,7 @@
  * metrics on. Idle (no new event) or busy (one live audit event a second), 5,000 detections, 100 threats.
  *
  * Measured from the outside, on a dev server of its own: the server's `action` counter (every billable action, by
- * `action_type`) and the history bytes of every run of every workflow, over a window after a warm-up, projected to a
+ * `action_type`, activity retries included as `activity_retry`: a snapshot stream polls by retrying its sweep) and the history bytes of every run of every workflow, over a window after a warm-up, projected to a
  * day. Billable actions are what Temporal Cloud bills (docs.temporal.io/cloud/actions); self-hosted, each is
  * database writes.
  */
@@ -45,50 +45,6 @@ export async function readActions(metricsUrl: string): Promise<Record<string, nu
     counts[type] = (counts[type] ?? 0) + Number(line.slice(line.lastIndexOf(' ') + 1));
   }
   return counts;
-}
-
-/**
- * Activity retries in a window, seen from the outside: the server's `action` counter has no type for them (a retry
- * is no command and no request), yet each is billed (docs.temporal.io/cloud/actions), and a snapshot stream polls by
- * retrying its sweep. Every few seconds the pending activities of the stream workflows are described (not billed);
- * an attempt number that grew is that many retries.
- */
-class RetrySampler {
-  private readonly seen = new Map<string, number>();
-  retries = 0;
-
-  constructor(
-    private readonly client: Client,
-    private readonly workflowIds: string[],
-  ) {}
-
-  async sample(counting: boolean): Promise<void> {
-    for (const id of this.workflowIds) {
-      const described = await this.client.workflow
-        .getHandle(id)
-        .describe()
-        .catch(() => undefined);
-      const runId = described?.runId ?? '';
-      for (const a of described?.raw.pendingActivities ?? []) {
-        const key = `${runId}/${a.activityId}`;
-        const attempt = a.attempt ?? 1;
-        const before = this.seen.get(key);
-        if (counting) this.retries += Math.max(0, attempt - (before ?? 1));
-        this.seen.set(key, attempt);
-      }
-    }
-  }
-
-  /** Samples every `everyMs` until `until` resolves; retries are counted from the first sample on. */
-  async during(until: Promise<unknown>, everyMs = 5_000): Promise<void> {
-    await this.sample(false);
-    let done = false;
-    void until.then(() => (done = true));
-    while (!done) {
-      await Promise.race([until, new Promise((r) => setTimeout(r, everyMs))]);
-      await this.sample(true);
-    }
-  }
 }
 
 /** History bytes of every run of every workflow in the namespace, by run. */
@@ -148,13 +104,8 @@ export async function tenantCost(world: World, busy: boolean, windowMs: number, 
     const actions0 = await readActions(server.metricsUrl);
     const history0 = await historyBytes(client);
     const shipped0 = datadog.receivedCount;
-    const retries = new RetrySampler(
-      client,
-      STREAMS.map((name) => streamWorkflowId(stream.tenant, name)),
-    );
-    await retries.during(new Promise((r) => setTimeout(r, windowMs)));
+    await new Promise((r) => setTimeout(r, windowMs));
     const actions = difference(await readActions(server.metricsUrl), actions0);
-    if (retries.retries > 0) actions['activity_retry (sampled)'] = retries.retries;
     const history1 = await historyBytes(client);
     const shipped = datadog.receivedCount - shipped0;
     if (busy) kandji.audit.stopLive();

@@ -49,23 +49,23 @@ export async function waitAlive(ms: number, keepAlive?: () => void, signal?: Abo
 }
 
 /**
- * Slots reserved ahead when the hour has room and requests come in a burst: a backlog then asks the budget workflow
- * once per this many requests.
+ * Slots reserved ahead, at least, when the hour has room and requests come in a burst (a burst reserves as many as
+ * the worker's requests of the last LEASE_MS when that is more, so a backlog asks less and less often).
  */
 export const SPARE_SLOTS = 5;
 /** Requests less than this apart are a burst (a backlog, a sweep's pages). */
 export const BURST_GAP_MS = 30_000;
 /**
  * A request that comes alone (an idle poll) while the hour has room reserves a *lease*: as many slots as this worker
- * used for the tenant in the last LEASE_MS (at most MAX_LEASE_SLOTS), kept for LEASE_MS, the unused ones given back
- * at its end. Idle polling then costs one reservation (a billed update) and at most one release (a billed signal)
+ * used for the tenant in the last LEASE_MS (at most MAX_LEASE_SLOTS, and 1/32 of the hourly budget), kept for
+ * LEASE_MS, the unused ones given back at its end. Idle polling then costs one reservation (a billed update) and at most one release (a billed signal)
  * per worker and tenant every LEASE_MS, instead of one update per poll. The slots are booked when the lease is
  * taken and sent during it: the budget's hour may lag the requests actually sent by at most one lease per worker
  * (MAX_LEASE_SLOTS requests), far within the margin between the default KANDJI_REQUESTS_PER_HOUR (5,000) and
  * Kandji's own 10,000; Kandji's 429 with Retry-After stays the final arbiter.
  */
 export const LEASE_MS = 30 * 60_000;
-export const MAX_LEASE_SLOTS = 60;
+export const MAX_LEASE_SLOTS = 150;
 /** Most slots a worker holds unused for a tenant: what the budget may count ahead of the requests sent. */
 export const MAX_HELD_SLOTS = Math.max(SPARE_SLOTS, MAX_LEASE_SLOTS);
 /** Longest a reservation may take to be answered; past it the attempt fails (retryably) rather than hang. */
@@ -164,7 +164,11 @@ export class TemporalRequestBudget implements RequestGate {
     this.recent.push(now);
     if (this.recent.length > MAX_LEASE_SLOTS * 4) this.recent.shift();
     if (!this.roomLastTime) return { count: 1, keepMs: BURST_GAP_MS };
-    return burst ? { count: SPARE_SLOTS, keepMs: BURST_GAP_MS } : { count: lease, keepMs: LEASE_MS };
+    // A burst (a sweep's pages, a backlog) reserves at least SPARE_SLOTS and grows with it: the lease then covers the
+    // next sweep too, instead of a reservation per few pages and a release after each burst.
+    // Never more than 1/32 of the hour (150 at the default 5,000): a worker that dies holding them costs little.
+    const cap = Math.max(1, Math.floor(this.perHour / 32));
+    return { count: Math.min(cap, burst ? Math.max(SPARE_SLOTS, lease) : lease), keepMs: LEASE_MS };
   }
 
   /** How long the calling attempt may wait for a slot (ms). */

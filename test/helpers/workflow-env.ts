@@ -108,6 +108,8 @@ export interface WorkflowTestWorld {
   readonly env: TestWorkflowEnvironment;
   /** The cursors the worker saw its stream workflows commit (through their sink). */
   readonly sightings: CursorSightings;
+  /** The task queue of the file's worker (also usable as a worker's own queue: its activities run there). */
+  readonly taskQueue: string;
   /** Starts a workflow on the worker's task queue; it is terminated after the test, passed or not. */
   start<W extends Workflow>(
     workflow: W,
@@ -120,14 +122,30 @@ export interface WorkflowTestWorld {
  * test started ends with the test (one left running would keep the worker busy for the next tests).
  */
 /**
- * The idle wait (activities/await-audit-page.ts) of a test world that fakes only readAuditPageRef: one poll with the
- * fake read, handed back whatever it found (as the real wait does once `maxWaitMs` has passed), so the stream polls
- * at the cadence of its timer between waits, which the time-skipping server can skip.
+ * The idle wait (activities/await-audit-page.ts) of a test world that fakes only readAuditPageRef: its first poll
+ * after `firstPollInMs` (firstPollAfterRetryDelay), then handed back whatever it found (as the real wait does once
+ * `maxWaitMs` has passed): the stream polls at its interval, which the time-skipping server can skip.
  */
 export function idleWaitFromRead(
   read: (input: ReadAuditPageRefInput) => Promise<AuditPageRef>,
 ): (input: AwaitAuditPageInput) => Promise<AwaitAuditPageResult> {
-  return async (input) => ({ ref: await read(input), polls: 1 });
+  return async (input) => {
+    firstPollAfterRetryDelay(input);
+    return { ref: await read(input), polls: 1 };
+  };
+}
+
+/**
+ * A faked idle wait's first attempt, while its first poll is ahead: fails at once, retried after that long, which the
+ * time-skipping server skips (an activity cannot make it skip the real wait).
+ */
+export function firstPollAfterRetryDelay(input: AwaitAuditPageInput): void {
+  if ((input.firstPollInMs ?? 0) > 0 && Context.current().info.attempt === 1)
+    throw ApplicationFailure.create({
+      type: 'IdleWaitNotDue',
+      message: 'first poll ahead',
+      nextRetryDelay: input.firstPollInMs,
+    });
 }
 
 /**
@@ -195,6 +213,7 @@ export function workflowTestWorld(given: object): WorkflowTestWorld {
 
   const world: WorkflowTestWorld = {
     sightings,
+    taskQueue,
     get env() {
       if (!env) throw new Error('the test environment starts in beforeAll');
       return env;
@@ -236,7 +255,12 @@ export async function settled(handle: WorkflowHandle): Promise<void> {
     async () => {
       const events = (await handle.fetchHistory()).events ?? [];
       const last = (type: EventType) => events.map((e) => e.eventType).lastIndexOf(type);
-      return last(EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED) > last(EventType.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED);
+      if (last(EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED) < last(EventType.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED))
+        return false;
+      // A faked idle wait's first attempt only fails (firstPollAfterRetryDelay): settled once it has, its retry (the
+      // first poll) then waits on the server's clock like a timer.
+      const pending = (await handle.describe()).raw.pendingActivities ?? [];
+      return !pending.some((a) => a.activityType?.name === 'awaitAuditPage' && (a.attempt ?? 1) < 2);
     },
     15_000,
     20,

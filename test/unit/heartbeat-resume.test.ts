@@ -90,12 +90,16 @@ async function attempt<R>(
 ) {
   const env = new MockActivityEnvironment(info, { client, logger: quiet });
   let last: unknown;
-  env.on('heartbeat', (d: unknown) => (last = d));
+  // As sent at that moment (the progress object goes on changing after it).
+  env.on(
+    'heartbeat',
+    (d: unknown) => (last = d === undefined ? undefined : (JSON.parse(JSON.stringify(d)) as unknown)),
+  );
   const outcome = await run(env).then(
     (value) => ({ value, error: undefined }),
     (error: unknown) => ({ value: undefined, error }),
   );
-  return { ...outcome, heartbeat: last === undefined ? undefined : (JSON.parse(JSON.stringify(last)) as unknown) };
+  return { ...outcome, heartbeat: last };
 }
 
 const expectRetryable = (err: unknown, type: string) => {
@@ -120,6 +124,58 @@ describe('heartbeat resume', () => {
     // The retry sent only the third batch; every record reached Datadog exactly once.
     expect(datadog.requests.slice(3)).toEqual([records.slice(2_000).map((r) => r.id)]);
     expect(datadog.sent().sort()).toEqual(records.map((r) => r.id).sort());
+  });
+
+  it('shipBatch: the request that settles the whole list is not heartbeated (the activity completes next; a heartbeat is billed)', async () => {
+    const one = await attempt(
+      call(shipBatchActivity(depsWith(new FakeDatadog('audit'))), {
+        tenant: TENANT,
+        stream: 'audit' as const,
+        records: auditEvents(500),
+      }),
+      { attempt: 1 },
+    );
+    expect(one.error).toBeUndefined();
+    expect(one.heartbeat).toBeUndefined();
+
+    const three = await attempt(
+      call(shipBatchActivity(depsWith(new FakeDatadog('audit'))), {
+        tenant: TENANT,
+        stream: 'audit' as const,
+        records: auditEvents(2_500),
+      }),
+      { attempt: 1 },
+    );
+    expect(three.value).toMatchObject({ shipped: 2_500, batches: 3 });
+    expect(three.heartbeat).toMatchObject({ accepted: 2_000, batchesDone: 2 }); // the last one heartbeated
+  });
+
+  it('shipAuditPage given the cursor without its digest: a page it does not hold is not read again (that needs the digest), it fails PageNotHeld', async () => {
+    const kandjiRequests: string[] = [];
+    const kandji = {
+      getJsonSized: async (path: string) => {
+        kandjiRequests.push(path);
+        return { body: { results: auditEvents(10), next: null }, bytes: 3_000 };
+      },
+    };
+    const datadog = new FakeDatadog('audit');
+    const ship = shipAuditPageActivity(depsWith(datadog, kandji, { pages: new PageStore() }));
+    const cursor: AuditCursor = initialAuditCursor(new Date(T0).toISOString());
+    const r = await attempt(call(ship, { tenant: TENANT, pageId: 'run-1/9', cursor, digestElided: true }), {
+      attempt: 1,
+    });
+    expect(r.error).toMatchObject({ type: FailureType.PageNotHeld, nonRetryable: true });
+    expect(kandjiRequests).toHaveLength(0);
+    expect(datadog.sent()).toHaveLength(0);
+
+    // Held, it ships as ever.
+    const pages = new PageStore();
+    pages.put('run-1/9', { records: auditEvents(10), bytes: 3_000, meta: { next: cursor } });
+    const held = shipAuditPageActivity(depsWith(datadog, kandji, { pages }));
+    const ok = await attempt(call(held, { tenant: TENANT, pageId: 'run-1/9', cursor, digestElided: true }), {
+      attempt: 1,
+    });
+    expect(ok.value).toMatchObject({ shipped: 10, reread: false });
   });
 
   /**

@@ -32,7 +32,14 @@ import {
 import { keyToMillis, millisToKey, timestampKey } from '../../workflows/shared/timestamps';
 import { FIRST_RECHECK_MS } from '../../workflows/stream-runtime';
 import { waitFor } from '../helpers/wait';
-import { clockNeutralClient, defaultTimings, settled, statusWhere, workflowTestWorld } from '../helpers/workflow-env';
+import {
+  clockNeutralClient,
+  defaultTimings,
+  firstPollAfterRetryDelay,
+  settled,
+  statusWhere,
+  workflowTestWorld,
+} from '../helpers/workflow-env';
 
 const START = '2026-03-01T00:00:00Z';
 const START_MS = Date.parse(START);
@@ -79,6 +86,8 @@ class FakeTenant {
   holdIdleWaits = false;
   /** Idle waits started. */
   idleWaits = 0;
+  /** While set, a ship given a cursor without its digest (on the worker holding the page) has lost the page. */
+  losesHeldPages = false;
   private readonly pages = new Map<string, number[]>();
 
   reads = (backfill = false) => this.calls.filter((c) => c.kind === 'read' && c.backfill === backfill);
@@ -104,6 +113,8 @@ class FakeTenant {
     const next: AuditCursor = {
       ...cursor,
       since: events.length ? keyOfEvent(last) : cursor.since,
+      // Stands for the overlap digest the real read keeps (what it shipped inside the window).
+      digest: events.length ? `digest-${last}` : cursor.digest,
       page: null,
       ...(more ? { more: true } : { more: undefined }),
     };
@@ -122,6 +133,7 @@ class FakeTenant {
   }
 
   async awaitNews(input: AwaitAuditPageInput): Promise<AwaitAuditPageResult> {
+    firstPollAfterRetryDelay(input);
     this.idleWaits += 1;
     for (let polls = 1; ; polls++) {
       const ref = await this.read(input);
@@ -132,8 +144,10 @@ class FakeTenant {
     }
   }
 
-  async ship({ pageId, cursor }: ShipAuditPageInput): Promise<ShipAuditPageResult> {
+  async ship({ pageId, cursor, digestElided }: ShipAuditPageInput): Promise<ShipAuditPageResult> {
     this.record('ship', cursor);
+    if (digestElided && this.losesHeldPages)
+      throw ApplicationFailure.create({ type: FailureType.PageNotHeld, message: 'lost', nonRetryable: true });
     this.onShip?.();
     await this.shipGate;
     const events = this.pages.get(pageId) ?? [];
@@ -250,6 +264,8 @@ describe('audit stream workflow (fake activities, time-skipping server)', () => 
     await world.env.sleep(timings.pollIntervalMs);
     await waitFor('a poll', () => t.reads().length === 2);
     await statusWhere(h, 'caught up again', (x) => x.state === 'caught_up' && x.lastPollAt !== null);
+    // The next wait has begun (its first attempt, which only waits, done): the pause cancels a wait, not a poll.
+    await settled(h);
 
     expect(await h.executeUpdate(pauseUpdate)).toBe('paused');
     let s = await statusWhere(h, 'paused', (x) => x.state === 'paused');
@@ -333,6 +349,28 @@ describe('audit stream workflow (fake activities, time-skipping server)', () => 
     expect(t.ships()[0]!.at - t.reads()[0]!.at).toBeGreaterThanOrEqual(handoffMs);
     expect(t.shippedEvents).toEqual([1, 2, 3]);
     expect((s.cursor as AuditCursor).since).toBe(keyOfEvent(3));
+  });
+
+  it('ships to the worker holding the page carry the cursor without its digest; a worker that lost the page hands it to the shared queue with the whole cursor, once', async () => {
+    const t = fakeTenant();
+    t.workerQueue = world.taskQueue; // the file's worker is also "the worker holding the page"
+    t.available = 3;
+    const h = await startStream(t);
+    await statusWhere(h, 'caught up', (x) => x.state === 'caught_up' && x.counts.shipped === 3);
+    expect(t.ships()).toHaveLength(1);
+    expect(t.ships()[0]!.cursor.digest).toBeUndefined(); // the first page read from a cursor without one
+    await settled(h);
+
+    t.losesHeldPages = true;
+    t.available = 5;
+    await world.env.sleep(timings.pollIntervalMs);
+    const s = await statusWhere(h, 'the new events shipped', (x) => x.state === 'caught_up' && x.counts.shipped === 5);
+    expect(t.shippedEvents).toEqual([1, 2, 3, 4, 5]);
+    const ships = t.ships();
+    expect(ships).toHaveLength(3); // the held try (lost), then the shared queue's
+    expect(ships[1]!.cursor.digest).toBeUndefined();
+    expect(ships[2]!.cursor.digest).toBe('digest-3');
+    expect((s.cursor as AuditCursor).since).toBe(keyOfEvent(5));
   });
 
   it('backfill cancel: the backfill ships the page in flight and stops there; the live stream goes on', async () => {

@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
 import { decodeFromPayloadsAtIndex } from '@temporalio/common/lib/internal-non-workflow';
 import { temporal } from '@temporalio/proto';
-import type { AuditPageRef, ReadAuditPageRefInput } from '../../activities';
+import type { AuditPageRef, AwaitAuditPageInput, ReadAuditPageRefInput } from '../../activities';
 import { auditStream } from '../../workflows/audit-stream';
 import { initialAuditCursor } from '../../workflows/shared/audit-cursor';
 import { applyTimingsUpdate } from '../../workflows/shared/messages';
@@ -32,15 +32,25 @@ const activities = {
 
 const world = workflowTestWorld(activities);
 
-/** The durations of the timers the stream started, in ms, in order. */
-async function timerDurations(h: WorkflowHandle): Promise<number[]> {
+/** How long each idle wait the stream started waits before its first poll (its input's firstPollInMs), in order. */
+async function idleWaits(h: WorkflowHandle): Promise<number[]> {
   const events = (await h.fetchHistory()).events ?? [];
-  return events
-    .filter((e) => e.eventType === EventType.EVENT_TYPE_TIMER_STARTED)
-    .map((e) => {
-      const d = e.timerStartedEventAttributes!.startToFireTimeout!;
-      return Number(d.seconds ?? 0) * 1000 + Math.round((d.nanos ?? 0) / 1e6);
-    });
+  const waits: number[] = [];
+  for (const e of events) {
+    const scheduled = e.activityTaskScheduledEventAttributes;
+    if (
+      e.eventType !== EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED ||
+      scheduled?.activityType?.name !== 'awaitAuditPage'
+    )
+      continue;
+    const input = await decodeFromPayloadsAtIndex<AwaitAuditPageInput>(
+      world.env.client.options.loadedDataConverter,
+      0,
+      scheduled.input!.payloads!,
+    );
+    waits.push(input.firstPollInMs ?? 0);
+  }
+  return waits;
 }
 
 describe('applying timings to a running stream', () => {
@@ -51,7 +61,7 @@ describe('applying timings to a running stream', () => {
     });
     await statusWhere(h, 'caught up', (s) => s.state === 'caught_up');
     await settled(h);
-    expect(await timerDurations(h)).toEqual([timings.pollIntervalMs]);
+    expect(await idleWaits(h)).toEqual([timings.pollIntervalMs]);
 
     const wanted = { ...timings, pollIntervalMs: 10 * 60_000, errorBackoffMs: 5_000 };
     const applied = await h.executeUpdate(applyTimingsUpdate, { args: [wanted] });
@@ -59,12 +69,11 @@ describe('applying timings to a running stream', () => {
     expect(await h.executeUpdate(applyTimingsUpdate, { args: [wanted] })).toEqual({ changed: false, from: wanted });
     await statusWhere(h, 'the new interval in status', (s) => s.pollIntervalMs === wanted.pollIntervalMs);
 
-    // The wait already running ends at its old time; the next ones are the new interval.
-    await world.env.sleep(timings.pollIntervalMs);
+    // The wait running ends at once (it was given the old interval); the stream reads, and waits by the new one.
     await settled(h);
     await world.env.sleep(wanted.pollIntervalMs);
     await settled(h);
-    expect(await timerDurations(h)).toEqual([timings.pollIntervalMs, wanted.pollIntervalMs, wanted.pollIntervalMs]);
+    expect(await idleWaits(h)).toEqual([timings.pollIntervalMs, wanted.pollIntervalMs, wanted.pollIntervalMs]);
   });
 
   it('continues as new with the new timings when attempts or late-sweep tiers change (each run reads those once)', async () => {
@@ -77,7 +86,7 @@ describe('applying timings to a running stream', () => {
     const wanted = { ...timings, fetchAttempts: 3, lateSweepTiersMs: [60_000, 600_000] };
     expect(await h.executeUpdate(applyTimingsUpdate, { args: [wanted] })).toMatchObject({ changed: true });
 
-    // At the next round (after the poll wait in progress), a new run, with the new timings in its input.
+    // When the wait in progress ends (its first poll, one interval on), a new run, with the new timings in its input.
     await world.env.sleep(timings.pollIntervalMs);
     const after = await statusWhere(h, 'a new run', (s) => s.generation > before.generation);
     expect(after.pollIntervalMs).toBe(timings.pollIntervalMs);

@@ -47,6 +47,11 @@ export const FailureType = {
    * activities/sweep-snapshot-state.ts) found nothing new, or is not due yet. BENIGN; retried after the poll interval.
    */
   SnapshotUnchanged: 'SnapshotUnchangedError',
+  /**
+   * Not an error: the worker asked to ship a page it read no longer holds it, and was given the cursor without its
+   * digest (activities/ship-audit-page.ts): the workflow ships the page from the shared queue with the whole cursor.
+   */
+  PageNotHeld: 'PageNotHeldError',
   /** A chunk of a snapshot stream's state is gone: not retried; `blocked` until `reset-state`. */
   SnapshotStateMissing: 'SnapshotStateMissingError',
   /** The worker has no configuration for the tenant named in the workflow. */
