@@ -9,10 +9,16 @@ import { readAuditPages } from './audit-pages';
 import { tenantDeps, type ActivityDeps } from './deps';
 import { withTypedFailures } from './failures';
 import { windowStart, type AuditCursor } from '../workflows/shared/audit-cursor';
+import { digestTail, type DigestTail } from '../workflows/shared/overlap-digest';
 
 export interface ReadAuditPageRefInput {
   tenant: string;
   cursor: AuditCursor;
+  /**
+   * The workflow rebuilds `next.digest` from `nextDigestTail` (0.6 on): the reference then carries only what changed
+   * of the overlap digest. Absent (a workflow of an earlier version): the whole digest, as before.
+   */
+  acceptDigestTail?: boolean;
 }
 
 /** What the workflow learns of a page: small, whatever the records. */
@@ -41,6 +47,11 @@ export interface AuditPageRef {
   next: AuditCursor;
   /** Where the polls from `next` start re-reading (the overlap window): late events before it are the sweep's. */
   settled?: string;
+  /**
+   * When asked (acceptDigestTail) and it can: `next` comes without its digest, which is the read cursor's digest
+   * with this tail (workflows/shared/overlap-digest.ts, applyDigestTail).
+   */
+  nextDigestTail?: DigestTail;
 }
 
 export function readAuditPageRefActivity(deps: ActivityDeps) {
@@ -71,7 +82,10 @@ export async function readPageRef(
       bytes: page.bytes,
       meta: { next: page.next, pages: page.pages },
     });
+  const tail = input.acceptDigestTail ? digestTail(input.cursor.digest, page.next.digest) : undefined;
+  const { digest: _whole, ...nextWithoutDigest } = page.next;
   return {
+    ...(tail ? { nextDigestTail: tail } : {}),
     pageId,
     workerQueue: pageId && deps.pages && deps.workerQueue ? deps.workerQueue : null,
     count: page.fresh.length,
@@ -83,7 +97,7 @@ export async function readPageRef(
     invalid: page.invalidCount,
     lastInvalid: page.invalid[page.invalid.length - 1],
     refusedLinks: page.refusedLinks,
-    next: page.next,
+    next: tail ? nextWithoutDigest : page.next,
     settled: windowStart(page.next, tenantDeps(deps, input.tenant).auditOverlapMs ?? 0),
   };
 }

@@ -35,6 +35,7 @@ import { FailureType } from './shared/failure-types';
 import { IDLE_HEARTBEAT_TIMEOUT_MS, IDLE_MAX_WAIT_MS } from './shared/idle-wait';
 import type { LateLedger } from './shared/late-ledger';
 import { lateLedgerQuery } from './shared/messages';
+import { applyDigestTail } from './shared/overlap-digest';
 import type { AuditStreamInput } from './shared/stream-input';
 import type { StreamStatus } from './shared/stream-status';
 import { recordShipment } from './shipment';
@@ -163,6 +164,14 @@ function isScheduleToStartTimeout(err: unknown): boolean {
   );
 }
 
+/** A read's reference with its next cursor whole again (the read sent only what changed of the digest). */
+function withWholeDigest(ref: AuditPageRef, from: AuditCursor): AuditPageRef {
+  if (!ref.nextDigestTail) return ref;
+  const { nextDigestTail, ...rest } = ref;
+  const digest = applyDigestTail(from.digest, nextDigestTail);
+  return { ...rest, next: { ...ref.next, ...(digest ? { digest } : {}) } };
+}
+
 function isPageNotHeld(err: unknown): boolean {
   return (
     err instanceof ActivityFailure &&
@@ -202,7 +211,10 @@ async function pageLoop(
         : {}),
     }).shipAuditPage;
 
-  const read = (from: AuditCursor) => runtime.untilDone('fetch', () => readAuditPageRef({ tenant, cursor: from }));
+  const read = (from: AuditCursor) =>
+    runtime
+      .untilDone('fetch', () => readAuditPageRef({ tenant, cursor: from, acceptDigestTail: true }))
+      .then((ref) => ref && withWholeDigest(ref, from));
   const { awaitAuditPage } = proxyActivities<Activities>({
     startToCloseTimeout: IDLE_MAX_WAIT_MS + 10 * 60_000,
     heartbeatTimeout: IDLE_HEARTBEAT_TIMEOUT_MS,
@@ -222,7 +234,14 @@ async function pageLoop(
       input.timings.pollIntervalMs,
       lateDue === undefined ? IDLE_MAX_WAIT_MS : Math.min(IDLE_MAX_WAIT_MS, lateDue),
     );
-    const args = { tenant, cursor: from, firstPollInMs, pollIntervalMs: input.timings.pollIntervalMs, maxWaitMs };
+    const args = {
+      tenant,
+      cursor: from,
+      acceptDigestTail: true,
+      firstPollInMs,
+      pollIntervalMs: input.timings.pollIntervalMs,
+      maxWaitMs,
+    };
     const scope = new CancellationScope();
     let ended: { result?: AwaitAuditPageResult; err?: unknown } | undefined;
     const waiting = scope
@@ -249,7 +268,7 @@ async function pageLoop(
       return undefined;
     }
     if (ended.err !== undefined) throw ended.err;
-    return ended.result;
+    return ended.result && { ...ended.result, ref: withWholeDigest(ended.result.ref, from) };
   };
   const readAhead = (from: AuditCursor): ReadAhead => {
     const scope = new CancellationScope();

@@ -66,3 +66,34 @@ export function pruneDigest(
   while (cut < kept.length && kept[cut]!.sec === cutSec) cut += 1;
   return { entries: kept.slice(cut), coveredFromSec: cutSec + 1 };
 }
+
+/**
+ * What a read changed of the digest: the entries it added, and the second from which the new digest keeps entries.
+ * A read sends the workflow this instead of the whole new digest (most of a busy stream's history); the workflow
+ * rebuilds the digest with applyDigestTail, the same pure code the read used.
+ */
+export interface DigestTail {
+  /** The entries `after` has and `before` had not (encoded like a digest). */
+  added: string;
+  /** The oldest second `after` keeps (pruneDigest's `fromSec`). */
+  fromSec: number;
+}
+
+const key = (e: DigestEntry) => `${e.sec}/${e.hash}`;
+
+/** The tail from `before` to `after`; undefined when applying it would not give `after` exactly (send it whole). */
+export function digestTail(before: string | undefined, after: string | undefined): DigestTail | undefined {
+  const had = new Set(decodeDigest(before).map(key));
+  const entries = decodeDigest(after);
+  const tail = {
+    added: encodeDigest(entries.filter((e) => !had.has(key(e)))),
+    fromSec: entries[0]?.sec ?? Number.MAX_SAFE_INTEGER,
+  };
+  return applyDigestTail(before, tail) === (after || undefined) ? tail : undefined;
+}
+
+/** The digest a tail describes, from the digest it follows. */
+export function applyDigestTail(before: string | undefined, tail: DigestTail): string | undefined {
+  const { entries } = pruneDigest([...decodeDigest(before), ...decodeDigest(tail.added)], tail.fromSec);
+  return encodeDigest(entries) || undefined;
+}
