@@ -118,10 +118,6 @@ export interface WorkflowTestWorld {
 }
 
 /**
- * Sets up a test file's world (jest hooks): one time-skipping server and one worker for the file; every workflow a
- * test started ends with the test (one left running would keep the worker busy for the next tests).
- */
-/**
  * The idle wait (activities/await-audit-page.ts) of a test world that fakes only readAuditPageRef: its first poll
  * after `firstPollInMs` (firstPollAfterRetryDelay), then handed back whatever it found (as the real wait does once
  * `maxWaitMs` has passed): the stream polls at its interval, which the time-skipping server can skip.
@@ -171,6 +167,10 @@ export function pollModeFromSweep(
   };
 }
 
+/**
+ * Sets up a test file's world (jest hooks): a time-skipping server and a worker for each test; every workflow a test
+ * started ends with the test.
+ */
 export function workflowTestWorld(given: object): WorkflowTestWorld {
   const fakes = given as {
     readAuditPageRef?: (input: ReadAuditPageRefInput) => Promise<AuditPageRef>;
@@ -190,7 +190,10 @@ export function workflowTestWorld(given: object): WorkflowTestWorld {
   const started: WorkflowHandle[] = [];
   const sightings = new CursorSightings();
 
-  beforeAll(async () => {
+  // A server of its own for every test: the time-skipping test server keeps a lock on its clock, for good, for an
+  // activity that is out when its workflow ends (temporalio/sdk-java#1138), and a stream always has one out (its idle
+  // wait, its poll): on a shared server every later `env.sleep` would wait in real time.
+  beforeEach(async () => {
     env = await startTimeSkipping();
     worker = await Worker.create({
       connection: env.nativeConnection,
@@ -204,18 +207,17 @@ export function workflowTestWorld(given: object): WorkflowTestWorld {
   });
   afterEach(async () => {
     await Promise.all(started.splice(0).map((h) => h.terminate().catch(() => undefined)));
-  });
-  afterAll(async () => {
     if (worker?.getState() === 'RUNNING') worker.shutdown();
     await running;
     await env?.teardown();
+    env = undefined;
   });
 
   const world: WorkflowTestWorld = {
     sightings,
     taskQueue,
     get env() {
-      if (!env) throw new Error('the test environment starts in beforeAll');
+      if (!env) throw new Error('the test environment starts in beforeEach');
       return env;
     },
     async start(workflow, options) {
