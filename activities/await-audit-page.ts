@@ -11,6 +11,8 @@
  * https://community.temporal.io/t/what-is-the-best-practice-for-a-polling-activity/328/2
  */
 import { Context } from '@temporalio/activity';
+import { CancelledFailure } from '@temporalio/common';
+import { temporal } from '@temporalio/proto';
 import type { ActivityDeps } from './deps';
 import { withTypedFailures } from './failures';
 import { readPageRef, type AuditPageRef, type ReadAuditPageRefInput } from './read-audit-page-ref';
@@ -62,6 +64,8 @@ async function pollUntilNews(deps: ActivityDeps, input: AwaitAuditPageInput, ctx
   // Cut short by a shutdown (or a cancellation), the wait still polls once: it hands back a page, never nothing.
   await idle(input.firstPollInMs ?? 0);
   for (;;) {
+    // Paused, stopped, moved: the workflow cancelled this wait, which would hear of it only at its next heartbeat.
+    if (await cancelledByWorkflow(ctx)) throw new CancelledFailure('the stream ended its wait for news');
     const ref = await readPageRef(deps, input, ctx);
     polls += 1;
     skipped += ref.skipped;
@@ -74,6 +78,23 @@ async function pollUntilNews(deps: ActivityDeps, input: AwaitAuditPageInput, ctx
       return { ref: last, polls };
     // A worker shutting down hands its last empty poll back at once: the workflow waits again elsewhere.
     if (!(await idle(input.pollIntervalMs))) return { ref: last, polls };
+  }
+}
+
+/**
+ * Whether the workflow has asked to cancel this wait (or ended): read from its description, which is not a billed
+ * action, unlike the heartbeat that would bring the request. When it cannot be told, the wait polls as usual.
+ */
+async function cancelledByWorkflow(ctx: Context): Promise<boolean> {
+  const run = ctx.info.workflowExecution;
+  if (!run) return false;
+  try {
+    const described = await ctx.client.workflow.getHandle(run.workflowId, run.runId).describe();
+    if (described.status.name !== 'RUNNING') return true;
+    const me = described.raw.pendingActivities?.find((a) => a.activityId === ctx.info.activityId);
+    return !me || me.state === temporal.api.enums.v1.PendingActivityState.PENDING_ACTIVITY_STATE_CANCEL_REQUESTED;
+  } catch {
+    return false;
   }
 }
 

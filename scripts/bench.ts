@@ -84,7 +84,7 @@ async function main(): Promise<void> {
     say();
   }
   if (idle) {
-    say(`| ${idle.streams} idle-polling streams (${idle.streams / 3} tenants) | |`);
+    say(`| ${idle.streams} idle-polling streams (${idle.tenants} tenants × ${idle.streams / idle.tenants}) | |`);
     say('|---|---|');
     say(`| worker RSS (target < 300 MB) | ${mb(idle.rssBytes)}${mark(idle.rssBytes < 300 * 1024 * 1024)} |`);
     say(`| worker CPU | ${idle.cpuPercent.toFixed(1)}% of a core |`);

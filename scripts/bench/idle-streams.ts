@@ -1,6 +1,7 @@
 /**
- * Many tenants on one worker: `tenants` tenants × 3 streams, all caught up and polling (audit every 30 s,
- * detections and threats every minute), against one Kandji simulator. Measures the worker's memory and CPU.
+ * Many tenants on one worker: `tenants` tenants × every stream (audit, detections, threats, behavioral
+ * detections), all caught up and polling (audit every 30 s, the snapshot streams every minute), against one Kandji
+ * simulator. Measures the worker's memory and CPU.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -16,6 +17,7 @@ import { statusQuery } from '../../workflows/shared/messages';
 
 export interface IdleResult {
   streams: number;
+  tenants: number;
   rssBytes: number;
   cpuPercent: number;
 }
@@ -85,6 +87,7 @@ export async function idleStreams(world: World, tenants = 167, measureMs = 60_00
     const cpu = worker.cpuSeconds() - cpu0;
     const result = {
       streams: tenants * STREAMS.length,
+      tenants,
       rssBytes: rss.stop(),
       cpuPercent: (100 * cpu) / ((Date.now() - t) / 1000),
     };

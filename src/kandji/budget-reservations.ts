@@ -65,7 +65,8 @@ export const BURST_GAP_MS = 30_000;
  * Kandji's own 10,000; Kandji's 429 with Retry-After stays the final arbiter.
  */
 export const LEASE_MS = 30 * 60_000;
-export const MAX_LEASE_SLOTS = 150;
+/** At most what one reservation may ask (the budget workflow refuses more than 100 at once). */
+export const MAX_LEASE_SLOTS = 100;
 /** Most slots a worker holds unused for a tenant: what the budget may count ahead of the requests sent. */
 export const MAX_HELD_SLOTS = Math.max(SPARE_SLOTS, MAX_LEASE_SLOTS);
 /** Longest a reservation may take to be answered; past it the attempt fails (retryably) rather than hang. */
@@ -166,7 +167,7 @@ export class TemporalRequestBudget implements RequestGate {
     if (!this.roomLastTime) return { count: 1, keepMs: BURST_GAP_MS };
     // A burst (a sweep's pages, a backlog) reserves at least SPARE_SLOTS and grows with it: the lease then covers the
     // next sweep too, instead of a reservation per few pages and a release after each burst.
-    // Never more than 1/32 of the hour (150 at the default 5,000): a worker that dies holding them costs little.
+    // Never more than 1/32 of the hour (100 at the default 5,000): a worker that dies holding them costs little.
     const cap = Math.max(1, Math.floor(this.perHour / 32));
     return { count: Math.min(cap, burst ? Math.max(SPARE_SLOTS, lease) : lease), keepMs: LEASE_MS };
   }

@@ -4,6 +4,8 @@
  * as often as its heartbeat timeout needs (each heartbeat is a billed action), and lets go at once when its worker
  * shuts down or the workflow cancels it.
  */
+import type { Client } from '@temporalio/client';
+import { temporal } from '@temporalio/proto';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { awaitAuditPageActivity, type AwaitAuditPageResult } from '../../activities/await-audit-page';
 import type { ActivityDeps, TenantDeps } from '../../activities/deps';
@@ -46,11 +48,15 @@ function depsFor(kandji: TenantDeps['kandji'], shuttingDown?: AbortSignal): Acti
 /** Runs the wait; advances the fake clock a minute at a time until it ends or `limitMs` passed. */
 async function runWait(
   deps: ActivityDeps,
-  input: { pollIntervalMs: number; maxWaitMs: number },
+  input: { firstPollInMs?: number; pollIntervalMs: number; maxWaitMs: number },
   during?: (env: MockActivityEnvironment, elapsedMs: number) => void,
   limitMs = 3 * 3_600_000,
+  client?: Client,
 ) {
-  const env = new MockActivityEnvironment({ attempt: 1 });
+  const env = new MockActivityEnvironment(
+    { attempt: 1, activityId: '7', workflowExecution: { workflowId: 'kandji-datadog/acme/audit', runId: 'r1' } },
+    client ? { client } : {},
+  );
   const start = Date.now();
   const beats: number[] = [];
   env.on('heartbeat', () => beats.push(Date.now() - start));
@@ -108,6 +114,47 @@ describe('awaitAuditPage: the caught-up audit stream waits for news inside one a
     const { result, elapsedMs } = await runWait(depsFor(kandji), { pollIntervalMs: MINUTE, maxWaitMs: 60 * MINUTE });
     expect(result.ref.count).toBe(1);
     expect(elapsedMs).toBe(0);
+  });
+
+  it('waits firstPollInMs before its first poll (the poll interval after the poll the workflow made)', async () => {
+    const { kandji, polls } = kandjiWithEventsFrom(1);
+    const { result, elapsedMs } = await runWait(depsFor(kandji), {
+      firstPollInMs: 5 * MINUTE,
+      pollIntervalMs: 5 * MINUTE,
+      maxWaitMs: 60 * MINUTE,
+    });
+    expect(polls()).toBe(1);
+    expect(result.ref.count).toBe(1);
+    expect(elapsedMs).toBeGreaterThanOrEqual(5 * MINUTE);
+    expect(elapsedMs).toBeLessThanOrEqual(6 * MINUTE);
+  });
+
+  it('a wait its workflow cancelled (pause, stop) polls no more, though no heartbeat has brought the cancellation yet', async () => {
+    const { kandji, polls } = kandjiWithEventsFrom(Infinity);
+    let state = temporal.api.enums.v1.PendingActivityState.PENDING_ACTIVITY_STATE_STARTED;
+    const client = {
+      withAbortSignal: <R>(_signal: AbortSignal, fn: () => R) => fn(),
+      workflow: {
+        getHandle: () => ({
+          describe: async () => ({
+            status: { name: 'RUNNING' },
+            raw: { pendingActivities: [{ activityId: '7', state }] },
+          }),
+        }),
+      },
+    } as unknown as Client;
+    const run = runWait(
+      depsFor(kandji),
+      { pollIntervalMs: MINUTE, maxWaitMs: 60 * MINUTE },
+      (_env, elapsed) => {
+        if (elapsed === 3 * MINUTE)
+          state = temporal.api.enums.v1.PendingActivityState.PENDING_ACTIVITY_STATE_CANCEL_REQUESTED;
+      },
+      3 * 3_600_000,
+      client,
+    );
+    await expect(run).rejects.toThrow(/ended its wait/);
+    expect(polls()).toBeLessThanOrEqual(4);
   });
 
   it('a worker shutting down hands back the last empty poll at once (the workflow waits again elsewhere)', async () => {

@@ -21,12 +21,13 @@ import {
 function fakeBudget() {
   const grants: number[] = [];
   const claims: BudgetClaim[] = [];
-  const calls = { updates: 0, signals: 0, released: 0, booked: 0 };
+  const calls = { updates: 0, signals: 0, released: 0, booked: 0, largest: 0 };
   /** Slots the budget counts and the worker has not sent, after `sent` requests. */
   const held = (sent: number) => calls.booked - calls.released - sent;
   const handle = {
     executeUpdate: async (_update: unknown, { args: [req] }: { args: [ReserveRequest] }) => {
       calls.updates += 1;
+      calls.largest = Math.max(calls.largest, req.count);
       pruneBudget(grants, claims, Date.now());
       const reservation = serveReservation(grants, claims, req, Date.now());
       calls.booked += reservation.times?.length ?? 0;
@@ -85,6 +86,17 @@ describe('request budget client', () => {
     clock += LEASE_MS + 1;
     await gate.acquire();
     expect(calls.signals).toBeLessThanOrEqual(1);
+  });
+
+  it('a long burst never asks for more slots at once than the budget workflow takes (100)', async () => {
+    const { client, calls } = fakeBudget();
+    const gate = new TemporalRequestBudget(() => client, 'acme', 10_000, 'q', { attempt: () => undefined });
+    for (let i = 0; i < 1_000; i++) {
+      await gate.acquire();
+      clock += 100;
+    }
+    expect(calls.largest).toBeGreaterThan(SPARE_SLOTS);
+    expect(calls.largest).toBeLessThanOrEqual(100);
   });
 
   it('each answer tells the budget gauge what is left of the hour: the gauge needs no query of the budget workflow', async () => {
