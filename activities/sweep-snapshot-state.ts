@@ -312,7 +312,8 @@ export function sweepSnapshotStateActivity(deps: ActivityDeps) {
         // Full chunks written on the way (a state over a chunk): the committed state already holds these rows.
         await chunks.drop({ generation: input.generation, chunks: sweep.chunksWritten, rows: 0 }, keepAlive);
       }
-      log.info(
+      // A caught-up stream polls unchanged every interval: that is not news for the log (its count is a metric).
+      log[unchanged ? 'debug' : 'info'](
         {
           rows: sweep.rows,
           fresh: sweep.fresh,

@@ -18,7 +18,14 @@ export class WorkerProcess {
       ? [compiled]
       : [require.resolve('tsx/cli'), path.join(ROOT, 'src/worker/main.ts')];
     const child = spawn(process.execPath, args, {
-      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', LOG_LEVEL: 'info', ...env },
+      env: {
+        PATH: process.env.PATH ?? '',
+        HOME: process.env.HOME ?? '',
+        LOG_LEVEL: 'info',
+        // Diagnostics of the measured worker (e.g. --heapsnapshot-signal=SIGUSR2), off by default.
+        ...(process.env.BENCH_WORKER_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_WORKER_NODE_OPTIONS } : {}),
+        ...env,
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
       detached: true,
       cwd: ROOT,
@@ -38,8 +45,15 @@ export class WorkerProcess {
       child.stderr!.on('data', onData);
       child.once('exit', (code) => reject(new Error(`worker exited with ${code}:\n${output}`)));
     });
-    child.stdout!.resume();
-    child.stderr!.resume();
+    // The worker's log, for diagnosis, when asked for (BENCH_WORKER_LOG=file); else it is read and dropped.
+    const log = process.env.BENCH_WORKER_LOG ? fs.createWriteStream(process.env.BENCH_WORKER_LOG, { flags: 'a' }) : undefined;
+    if (log) {
+      child.stdout!.pipe(log);
+      child.stderr!.pipe(log);
+    } else {
+      child.stdout!.resume();
+      child.stderr!.resume();
+    }
     return new WorkerProcess(child);
   }
 
