@@ -13,7 +13,7 @@ import { KandjiSimulator } from '../../simulators/kandji';
 import { loadTenantConfigs } from '../../src/config/env';
 import { startStream } from '../../src/streams/stream-control';
 import { STREAMS, streamWorkflowId } from '../../src/temporal/workflow-ids';
-import { statusQuery } from '../../workflows/shared/messages';
+import { GAUGE_MEMO_KEY, type PublishedGauges } from '../../workflows/shared/gauge-facts';
 
 export interface IdleResult {
   streams: number;
@@ -79,23 +79,25 @@ export async function idleStreams(
     for (const { stream } of configs)
       for (const name of STREAMS)
         await startStream(world.client, temporal, stream, name, new Date(now - 2 * 3_600_000).toISOString());
-    // Every stream has caught up once.
+    // Every stream has caught up once: read from what each publishes in its memo (DescribeWorkflowExecution), as
+    // the worker's own gauges do. A query would make the worker replay every workflow not in its cache, at every
+    // round: the bench's own load, not the idle fleet's.
     await until(
       'every idle stream to catch up',
       async () => {
         for (const name of names) {
           for (const s of STREAMS) {
-            const st = await world.client.workflow
+            const d = await world.client.workflow
               .getHandle(streamWorkflowId(name, s))
-              .query(statusQuery)
+              .describe()
               .catch(() => undefined);
-            if (!st || st.state !== 'caught_up') return false;
+            if ((d?.memo?.[GAUGE_MEMO_KEY] as PublishedGauges | undefined)?.state !== 'caught_up') return false;
           }
         }
         return true;
       },
       10 * 60_000,
-      2_000,
+      5_000,
     );
     await new Promise((r) => setTimeout(r, settleMs));
     const cpu0 = worker.cpuSeconds();

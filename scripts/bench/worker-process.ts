@@ -24,6 +24,13 @@ export class WorkerProcess {
         LOG_LEVEL: 'info',
         // Diagnostics of the measured worker (e.g. --heapsnapshot-signal=SIGUSR2), off by default.
         ...(process.env.BENCH_WORKER_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_WORKER_NODE_OPTIONS } : {}),
+        // More of the measured worker's environment to try (`NAME=value NAME=value`), e.g. allocator settings.
+        ...Object.fromEntries(
+          (process.env.BENCH_WORKER_ENV ?? '')
+            .split(/\s+/)
+            .filter((kv) => kv.includes('='))
+            .map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]),
+        ),
         ...env,
       },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -46,7 +53,9 @@ export class WorkerProcess {
       child.once('exit', (code) => reject(new Error(`worker exited with ${code}:\n${output}`)));
     });
     // The worker's log, for diagnosis, when asked for (BENCH_WORKER_LOG=file); else it is read and dropped.
-    const log = process.env.BENCH_WORKER_LOG ? fs.createWriteStream(process.env.BENCH_WORKER_LOG, { flags: 'a' }) : undefined;
+    const log = process.env.BENCH_WORKER_LOG
+      ? fs.createWriteStream(process.env.BENCH_WORKER_LOG, { flags: 'a' })
+      : undefined;
     if (log) {
       child.stdout!.pipe(log);
       child.stderr!.pipe(log);
