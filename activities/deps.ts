@@ -25,7 +25,7 @@ export interface TenantDeps {
   /** Days back each behavioral-detections sweep reads (default BEHAVIORAL_WINDOW_DAYS). */
   behavioralWindowDays?: number;
   /** Datadog's Logs read APIs for `verify` (needs DD_APP_KEY); absent: verification is off. */
-  datadogLogs?: Pick<DatadogLogsReadClient, 'counts' | 'listAttribute' | 'indexes' | 'requests'>;
+  datadogLogs?: Pick<DatadogLogsReadClient, 'counts' | 'listAttribute' | 'listLogs' | 'indexes' | 'requests'>;
 }
 
 export interface ActivityDeps {

@@ -11,6 +11,7 @@ import { sweepLateAuditHourActivity } from './sweep-late-audit-hour';
 import { sweepSnapshotActivity } from './sweep-snapshot-legacy';
 import { dropSnapshotStateActivity, sweepSnapshotStateActivity } from './sweep-snapshot-state';
 import { verifyAuditHourActivity } from './verify-audit-hour';
+import { verifySnapshotWindowActivity } from './verify-snapshot';
 
 export function createActivities(deps: ActivityDeps) {
   return {
@@ -19,6 +20,7 @@ export function createActivities(deps: ActivityDeps) {
     shipAuditPage: shipAuditPageActivity(deps),
     sweepLateAuditHour: sweepLateAuditHourActivity(deps),
     verifyAuditHour: verifyAuditHourActivity(deps),
+    verifySnapshotWindow: verifySnapshotWindowActivity(deps),
     // 0.2 activities: records in history. Kept for runs started before 0.3, until their next continue-as-new.
     fetchAuditPage: fetchAuditPageActivity(deps),
     shipBatch: shipBatchActivity(deps),
@@ -38,3 +40,4 @@ export type { SweepLateAuditHourInput, SweepLateAuditHourResult } from './sweep-
 export type { SweepSnapshotInput, SweepSnapshotResult } from './sweep-snapshot-legacy';
 export type { SweepSnapshotStateInput, SweepSnapshotStateResult } from './sweep-snapshot-state';
 export type { VerifyAuditHourInput, VerifyAuditHourResult } from './verify-audit-hour';
+export type { VerifySnapshotWindowInput, VerifySnapshotWindowResult } from './verify-snapshot';

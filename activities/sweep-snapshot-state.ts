@@ -16,8 +16,7 @@ import { withTypedFailures } from './failures';
 import { PULSE_MS } from './heartbeat-pulse';
 import { shipRecords, type ShipBatchResult } from './ship-batch';
 import { SnapshotChunks } from './snapshot-chunks';
-import { BEHAVIORAL_WINDOW_DAYS, initialBehavioralPosition } from '../src/kandji/behavioral-pages';
-import { readSnapshotPage, type SnapshotPosition } from '../src/kandji/snapshot-pages';
+import { firstSnapshotPosition, readSnapshotPage, type SnapshotPosition } from '../src/kandji/snapshot-pages';
 import {
   Fingerprint64Set,
   decodeFingerprints,
@@ -209,7 +208,7 @@ export function sweepSnapshotStateActivity(deps: ActivityDeps) {
       const sweep: SweepProgress = resumed
         ? structuredClone(resumed)
         : {
-            position: firstPosition(input.stream, tenant.behavioralWindowDays, deps.now?.() ?? Date.now()),
+            position: firstSnapshotPosition(input.stream, tenant.behavioralWindowDays, deps.now?.() ?? Date.now()),
             done: false,
             chunksWritten: 0,
             pending: '',
@@ -353,12 +352,6 @@ export function sweepSnapshotStateActivity(deps: ActivityDeps) {
       };
     }
   };
-}
-
-/** Where a new sweep starts: detections the first page, threats offset 0, behavioral detections their window. */
-function firstPosition(stream: SnapshotStreamName, windowDays: number | undefined, nowMs: number): SnapshotPosition {
-  if (stream === 'behavioral-detections') return initialBehavioralPosition(windowDays ?? BEHAVIORAL_WINDOW_DAYS, nowMs);
-  return stream === 'threats' ? 0 : null;
 }
 
 /**

@@ -207,8 +207,14 @@ function readRequest(raw: Buffer | undefined): ReadRequest {
   return parsed as ReadRequest;
 }
 
+/**
+ * A log as the Search API answers it: the reserved attributes top-level (`timestamp`, the official time; `service`,
+ * `host` from `hostname`, `tags` from `ddtags`, `message` hoisted out), every other key of what was sent under
+ * `attributes.attributes`, `status` included (Datadog reads it as the log's level and keeps the attribute; an
+ * unknown level, a threat's QUARANTINED, reads as `info`).
+ */
 function toEvent(l: IndexedLog): Record<string, unknown> {
-  const { ddsource, service, hostname, ddtags, message, status, ...attributes } = l.item;
+  const { ddsource, service, hostname, ddtags, message, ...attributes } = l.item;
   void ddsource;
   void ddtags;
   return {
@@ -219,11 +225,18 @@ function toEvent(l: IndexedLog): Record<string, unknown> {
       service,
       host: hostname,
       message: message ?? '',
-      status: status ?? 'info',
+      status: logLevel(attributes.status),
       tags: [...l.tags, 'source:kandji'],
       attributes,
     },
   };
+}
+
+const LEVELS = ['emergency', 'alert', 'critical', 'error', 'warning', 'notice', 'info', 'debug', 'ok'];
+
+function logLevel(status: unknown): string {
+  const s = typeof status === 'string' ? status.toLowerCase() : '';
+  return LEVELS.includes(s) ? s : 'info';
 }
 
 function decodeCursor(cursor: string): number {

@@ -110,19 +110,27 @@ const COMMANDS: Record<CommandName, CommandHelp> = {
     ],
   },
   verify: {
-    synopsis: '[audit] --from TIME --to TIME',
+    synopsis: '[STREAM...] --from TIME --to TIME',
     summary:
-      'prove it: compare, per closed hour, what Kandji holds with what Datadog indexed; ship lost events again once; a table per hour',
+      'prove it: compare, per closed hour, what Kandji holds with what Datadog indexed; ship lost events (rows) again once; a table per hour and stream',
     details:
-      'Runs kandji-datadog/<tenant>/audit/verify on the worker and waits for it. The worker needs DD_APP_KEY (an ' +
-      'application key with logs_read_data, and logs_read_config for quota and exclusion filters); without it ' +
-      'verification is off (exit code 2). ' +
-      'Hours closed less than 15 minutes ago wait. Missing events are explained: quota, excluded, stale (past ' +
-      "Datadog's 18-hour window: unrecoverable), lost (shipped again, once, and the hour verified again). " +
+      'Runs kandji-datadog/<tenant>/<stream>/verify on the worker for each stream named (default: audit) and waits ' +
+      'for it. The worker needs DD_APP_KEY (an application key with logs_read_data, and logs_read_config for quota ' +
+      'and exclusion filters); without it verification is off (exit code 2). ' +
+      "Hours closed less than 15 minutes ago wait. Audit: per hour, Kandji's events against Datadog's count, " +
+      'listed id by id only where the counts differ. Detections, threats and behavioral-detections: the current ' +
+      "rows whose own time is in the window, found by identity among the stream's Datadog logs since --from (a " +
+      'restamped row is dated when it was shipped): one Search request per 1,000 logs; rows without a time of their ' +
+      'own are counted, not verified. Missing events are explained: quota, excluded, stale (past ' +
+      "Datadog's 18-hour window: unrecoverable), lost (shipped again, once, and the hour verified again; a row the " +
+      'stream has not swept yet leaves its hour inconclusive). ' +
       'Exit code 1 when lost events remain (an unexplained gap), 3 when an hour could not be verified (Datadog ' +
-      'answered in part, or rate-limited): try again later.',
+      'answered in part, or rate-limited): try again later; the worst of the streams.',
     options: [['--from TIME, --to TIME', 'the window: every hour starting in [from, to), at most 168 (required)']],
-    examples: [['verify audit --from 2026-01-31T06:00:00Z --to 2026-01-31T12:00:00Z']],
+    examples: [
+      ['verify audit --from 2026-01-31T06:00:00Z --to 2026-01-31T12:00:00Z'],
+      ['verify detections threats --from 2026-01-30T00:00:00Z --to 2026-01-31T00:00:00Z'],
+    ],
   },
   'move-cursor': {
     synopsis: '--to TIME',

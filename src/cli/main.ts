@@ -5,7 +5,7 @@ import { formatStatusTable } from './format-status';
 import { helpText } from './help';
 import { resetStateCommand } from './reset-state';
 import { startLines } from './start-lines';
-import { verifyCommand, verifyStatusLine } from './verify';
+import { verifyCommand, verifyStatusLines } from './verify';
 import { backfillRequestSchema, describeIssues } from '../../workflows/shared/messages';
 import { ConfigError, loadTemporalConfig, loadTenantConfigs, type TenantConfig } from '../config/env';
 import { startPosition } from '../streams/start-position';
@@ -93,7 +93,7 @@ async function runOne(
     case 'status': {
       const { streams: reports } = await tenantStatus(client, tenant);
       out(formatStatusTable(tenant.tenant, reports));
-      out(await verifyStatusLine(client, tenant.tenant));
+      for (const line of await verifyStatusLines(client, tenant.tenant, tenant.streams)) out(line);
       return 0;
     }
     case 'pause':

@@ -1,13 +1,14 @@
 /**
- * `verify [audit] --from TIME --to TIME`: runs the stream's verify workflow (kandji-datadog/<tenant>/audit/verify)
- * on the worker, waits for it and prints a table per hour. A run already going for the stream is waited for instead.
- * The worker holds the application key (the CLI needs no secret): a worker without DD_APP_KEY answers `off`, said
- * here with exit code 2 (configuration), and by `status` from then on.
+ * `verify [STREAM...] --from TIME --to TIME`: runs each stream's verify workflow
+ * (kandji-datadog/<tenant>/<stream>/verify) on the worker, waits for it and prints a table per hour, one table per
+ * stream (default: audit); the exit code is the worst of the streams'. A run already going for a stream is waited
+ * for instead. The worker holds the application key (the CLI needs no secret): a worker without DD_APP_KEY answers
+ * `off`, said here with exit code 2 (configuration), and by `status` from then on.
  */
 import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
 import { formatVerifyTable, verifyExitCode } from './format-verify';
 import type { StreamName } from '../../workflows/shared/stream-status';
-import { verifyStream, type VerifyStreamResult } from '../../workflows/verify-stream';
+import { verifyStream, type VerifyStreamInput, type VerifyStreamResult } from '../../workflows/verify-stream';
 import { VERIFY_OFF_REASON } from '../config/datadog-read';
 import type { TemporalConfig } from '../config/env';
 import { streamWorkflowId } from '../temporal/workflow-ids';
@@ -18,8 +19,8 @@ export interface VerifyOptions {
   to: string;
 }
 
-export function verifyWorkflowId(tenant: string): string {
-  return `${streamWorkflowId(tenant, 'audit')}/verify`;
+export function verifyWorkflowId(tenant: string, stream: StreamName = 'audit'): string {
+  return `${streamWorkflowId(tenant, stream)}/verify`;
 }
 
 export async function verifyCommand(
@@ -29,24 +30,41 @@ export async function verifyCommand(
   opts: VerifyOptions,
   out: (line: string) => void,
 ): Promise<number> {
-  const others = (opts.streams ?? []).filter((s) => s !== 'audit');
-  if (others.length) out(`${tenant}: verify covers the audit stream only for now; not ${others.join(', ')}`);
-  const workflowId = verifyWorkflowId(tenant);
-  let result: VerifyStreamResult;
+  let code = 0;
+  for (const stream of opts.streams ?? ['audit']) {
+    const result = await runVerify(client, temporal, tenant, stream, opts, out);
+    code = Math.max(code, reportVerify(tenant, result, out));
+  }
+  return code;
+}
+
+/** Starts the stream's verify workflow (audit: its input as before streams could be named) and waits for it. */
+async function runVerify(
+  client: Client,
+  temporal: TemporalConfig,
+  tenant: string,
+  stream: StreamName,
+  opts: VerifyOptions,
+  out: (line: string) => void,
+): Promise<VerifyStreamResult> {
+  const workflowId = verifyWorkflowId(tenant, stream);
+  const input: VerifyStreamInput = { tenant, ...(stream === 'audit' ? {} : { stream }), from: opts.from, to: opts.to };
   try {
     const handle = await client.workflow.start(verifyStream, {
       workflowId,
       taskQueue: temporal.taskQueue,
-      args: [{ tenant, from: opts.from, to: opts.to }],
+      args: [input],
     });
-    result = await handle.result();
+    return await handle.result();
   } catch (err) {
     if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
-    out(`${tenant}: a verify of the audit stream is already running (${workflowId}); waiting for it`);
-    result = (await client.workflow.getHandle<typeof verifyStream>(workflowId).result()) as VerifyStreamResult;
+    out(`${tenant}: a verify of the ${stream} stream is already running (${workflowId}); waiting for it`);
+    return (await client.workflow.getHandle<typeof verifyStream>(workflowId).result()) as VerifyStreamResult;
   }
-  const off = result.rows.find((r) => r.result === 'off');
-  if (off) {
+}
+
+function reportVerify(tenant: string, result: VerifyStreamResult, out: (line: string) => void): number {
+  if (result.rows.some((r) => r.result === 'off')) {
     out(`${tenant}: ${VERIFY_OFF_REASON} on the worker`);
     return 2;
   }
@@ -54,24 +72,35 @@ export async function verifyCommand(
   return verifyExitCode(result);
 }
 
-/** The status line of verification: never run, off (the worker has no application key), or the last run's totals. */
-export async function verifyStatusLine(client: Client, tenant: string): Promise<string> {
-  const handle = client.workflow.getHandle<typeof verifyStream>(verifyWorkflowId(tenant));
+/** The status lines of verification, one per stream: never run, off, or the last run's totals. */
+export async function verifyStatusLines(
+  client: Client,
+  tenant: string,
+  streams: readonly StreamName[],
+): Promise<string[]> {
+  return Promise.all(streams.map((s) => verifyStatusLine(client, tenant, s)));
+}
+
+/** The status line of a stream's verification: never run, off (the worker has no application key), or the last run's totals. */
+export async function verifyStatusLine(client: Client, tenant: string, stream: StreamName = 'audit'): Promise<string> {
+  const handle = client.workflow.getHandle<typeof verifyStream>(verifyWorkflowId(tenant, stream));
+  const label = `  verify (${stream}):`;
   let state: string;
   try {
     state = (await handle.describe()).status.name;
   } catch {
-    return '  verify (audit): never run (npm run -s cli -- verify audit --from … --to …; the worker needs DD_APP_KEY)';
+    return `${label} never run (npm run -s cli -- verify ${stream} --from … --to …; the worker needs DD_APP_KEY)`;
   }
-  if (state !== 'COMPLETED') return `  verify (audit): last run ${state.toLowerCase()}`;
+  if (state !== 'COMPLETED') return `${label} last run ${state.toLowerCase()}`;
   const { rows } = await handle.result();
-  if (rows.some((r) => r.result === 'off')) return `  verify (audit): ${VERIFY_OFF_REASON} on the worker`;
+  if (rows.some((r) => r.result === 'off')) return `${label} ${VERIFY_OFF_REASON} on the worker`;
   const last = rows[rows.length - 1];
   const count = (result: string) => rows.filter((r) => r.result === result).length;
   const missing = rows.reduce((n, r) => n + r.missing.lost + r.missing.quota + r.missing.excluded + r.missing.stale, 0);
+  const what = stream === 'audit' ? 'events' : 'rows';
   return (
-    `  verify (audit): last verified hour ${last ? `${last.hour}:00Z` : '-'}; ${rows.length} hours: ` +
+    `${label} last verified hour ${last ? `${last.hour}:00Z` : '-'}; ${rows.length} hours: ` +
     `${count('verified')} verified, ${count('repaired')} repaired, ${count('explained')} explained, ` +
-    `${count('gap')} with a gap, ${count('inconclusive')} inconclusive; ${missing} events missing`
+    `${count('gap')} with a gap, ${count('inconclusive')} inconclusive; ${missing} ${what} missing`
   );
 }

@@ -1,6 +1,6 @@
 /**
  * HTTP client of Datadog's Logs read APIs, for `verify`: the Aggregate API (hourly counts), the Search API (what an
- * hour holds, page by page) and the index configuration (quota reached, exclusion filters). Every request carries
+ * hour holds, page by page, as ids or as each log's attributes) and the index configuration (quota reached, exclusion filters). Every request carries
  * `DD-API-KEY` and `DD-APPLICATION-KEY` (an application key with `logs_read_data`; `logs_read_config` for indexes).
  *
  * Answers are read through zod at the edge; failures are RemoteErrors (one table turns them into failure types).
@@ -12,6 +12,7 @@
 import { Agent, request } from 'undici';
 import { z } from 'zod';
 import { RemoteError, kindOfStatus, networkError, retryAfterMs, snippet } from '../remote-errors';
+import type { ListedLog } from '../streams/log-identity';
 
 export const AGGREGATE_PATH = '/api/v2/logs/analytics/aggregate';
 export const SEARCH_PATH = '/api/v2/logs/events/search';
@@ -67,7 +68,9 @@ const searchSchema = z.object({
   data: z.array(
     z.object({
       id: z.string(),
-      attributes: z.object({ attributes: z.record(z.string(), z.unknown()).optional() }).optional(),
+      attributes: z
+        .object({ attributes: z.record(z.string(), z.unknown()).optional(), message: z.string().optional() })
+        .optional(),
     }),
   ),
   meta: metaSchema,
@@ -138,7 +141,28 @@ export class DatadogLogsReadClient {
     /** Called after every page (the caller heartbeats). */
     onPage: () => void = () => undefined,
   ): Promise<ReadAnswer<string[]>> {
-    const values: string[] = [];
+    const pick = (log: ListedLog) => {
+      const v = log.attributes[attribute];
+      return v === undefined || v === null ? undefined : String(v);
+    };
+    return this.listLogs(query, from, to, pick, signal, onPage);
+  }
+
+  /**
+   * `map` of every log matching `query` with from ≤ t < to (its custom attributes and message), in time order;
+   * what `map` answers undefined for is left out. The caller keeps only what it needs (a fingerprint, an id), so a
+   * listing of a million logs never holds their attributes at once.
+   */
+  async listLogs<T>(
+    query: string,
+    from: number,
+    to: number,
+    map: (log: ListedLog) => T | undefined,
+    signal?: AbortSignal,
+    /** Called after every page (the caller heartbeats). */
+    onPage: () => void = () => undefined,
+  ): Promise<ReadAnswer<T[]>> {
+    const values: T[] = [];
     let cursor: string | undefined;
     do {
       const body = {
@@ -152,8 +176,9 @@ export class DatadogLogsReadClient {
       const partial = inconclusive(answer.data.meta);
       if (partial) return { inconclusive: partial };
       for (const event of answer.data.data) {
-        const v = event.attributes?.attributes?.[attribute];
-        if (v !== undefined && v !== null) values.push(String(v));
+        const { attributes = {}, message } = event.attributes ?? {};
+        const v = map({ attributes, ...(message !== undefined ? { message } : {}) });
+        if (v !== undefined) values.push(v);
       }
       cursor = answer.data.meta?.page?.after;
     } while (cursor);

@@ -45,7 +45,8 @@ export function currentAttempt(now = Date.now()): Attempt | undefined {
   const workflowId = info.workflowExecution?.workflowId ?? info.workflowType ?? 'unknown';
   // The late sweep and verify re-read past hours: they yield to the live tail like a backfill does.
   const background =
-    isBackfillWorkflowId(workflowId) || ['sweepLateAuditHour', 'verifyAuditHour'].includes(info.activityType);
+    isBackfillWorkflowId(workflowId) ||
+    ['sweepLateAuditHour', 'verifyAuditHour', 'verifySnapshotWindow'].includes(info.activityType);
   return {
     deadline: end - margin,
     owner: `${workflowId}/${info.activityType}`,

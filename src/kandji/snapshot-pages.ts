@@ -10,7 +10,12 @@
 import { z } from 'zod';
 import type { SnapshotStreamName } from '../../workflows/shared/stream-status';
 import { RemoteError, snippet } from '../remote-errors';
-import { readBehavioralPage, type BehavioralPosition } from './behavioral-pages';
+import {
+  BEHAVIORAL_WINDOW_DAYS,
+  initialBehavioralPosition,
+  readBehavioralPage,
+  type BehavioralPosition,
+} from './behavioral-pages';
 import { parseListEnvelope } from './json-shape';
 import { toSameOriginPath } from './links';
 
@@ -83,6 +88,16 @@ type JsonGetter = {
 
 /** Where a snapshot sweep stands: detections the `after` cursor, threats the offset, behavioral detections more. */
 export type SnapshotPosition = string | number | null | BehavioralPosition;
+
+/** Where a whole read of the list starts: detections the first page, threats offset 0, behavioral detections their window. */
+export function firstSnapshotPosition(
+  stream: SnapshotStreamName,
+  windowDays: number | undefined,
+  nowMs: number,
+): SnapshotPosition {
+  if (stream === 'behavioral-detections') return initialBehavioralPosition(windowDays ?? BEHAVIORAL_WINDOW_DAYS, nowMs);
+  return stream === 'threats' ? 0 : null;
+}
 
 /**
  * Reads one page of a snapshot endpoint at `position` (detections: the `after` cursor, null first; threats: the

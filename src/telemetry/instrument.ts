@@ -20,10 +20,13 @@ import type {
   TenantDeps,
   VerifyAuditHourInput,
   VerifyAuditHourResult,
+  VerifySnapshotWindowInput,
+  VerifySnapshotWindowResult,
 } from '../../activities';
 import type { UnchangedPollDetails } from '../../activities/sweep-snapshot-state';
 import { FailureType } from '../../workflows/shared/failure-types';
 import type { StreamName } from '../../workflows/shared/stream-status';
+import type { VerifyHourResult } from '../../workflows/shared/verify-row';
 import { RemoteError } from '../remote-errors';
 import { STREAMS } from '../temporal/workflow-ids';
 
@@ -71,8 +74,14 @@ export function activityMetricsInterceptor(metrics: ForwarderMetrics): ActivityI
             recordShipped(metrics, tenant, arg.stream ?? 'audit', result as ShipBatchResult);
             break;
           case 'verifyAuditHour':
-            recordVerified(metrics, input.args[0] as VerifyAuditHourInput, result as VerifyAuditHourResult);
+            recordVerified(metrics, 'audit', input.args[0] as VerifyAuditHourInput, result as VerifyAuditHourResult);
             break;
+          case 'verifySnapshotWindow': {
+            const window = input.args[0] as VerifySnapshotWindowInput;
+            for (const row of (result as VerifySnapshotWindowResult).rows)
+              recordVerified(metrics, window.stream, window, row);
+            break;
+          }
           case 'sweepSnapshotState':
           case 'sweepSnapshot': {
             const sweep = result as SweepSnapshotStateResult | SweepSnapshotResult;
@@ -99,11 +108,16 @@ function unchangedPollRead(err: unknown): UnchangedPollDetails | undefined {
  * One hour counts once: a first pass that repaired counts its missing events and waits for the second pass (no
  * repair), whose hour counts as `repaired` when it then verified.
  */
-function recordVerified(metrics: ForwarderMetrics, input: VerifyAuditHourInput, row: VerifyAuditHourResult): void {
+function recordVerified(
+  metrics: ForwarderMetrics,
+  stream: StreamName,
+  input: { tenant: string; repair: boolean },
+  row: VerifyHourResult,
+): void {
   if (input.repair)
-    for (const [reason, n] of Object.entries(row.missing)) metrics.recordsMissing(input.tenant, 'audit', reason, n);
+    for (const [reason, n] of Object.entries(row.missing)) metrics.recordsMissing(input.tenant, stream, reason, n);
   if (input.repair && row.result === 'repaired') return;
-  metrics.verifiedHour(input.tenant, 'audit', !input.repair && row.result === 'verified' ? 'repaired' : row.result);
+  metrics.verifiedHour(input.tenant, stream, !input.repair && row.result === 'verified' ? 'repaired' : row.result);
 }
 
 function recordShipped(metrics: ForwarderMetrics, tenant: string, stream: StreamName, r: ShipBatchResult): void {

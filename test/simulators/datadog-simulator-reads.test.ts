@@ -159,3 +159,52 @@ test('the rate limit: past X-RateLimit-Limit requests in the period, 429 until i
   now += 60_000;
   expect((await hourlyCount('*')).status).toBe(200);
 });
+
+test('search answers a snapshot log with its attributes: status and timestamp kept, reserved keys top-level, exclusions apply', async () => {
+  sim.index.configure({ exclusionFilters: [{ name: 'released', query: 'service:threat @status:RELEASED' }] });
+  const threat = (file_hash: string, status: string): ReceivedLog => ({
+    device_id: 'd1',
+    file_hash,
+    detection_date: new Date(H10 + 1).toISOString(),
+    status,
+    ddsource: 'kandji',
+    service: 'threat',
+    hostname: 'fwd-1',
+    ddtags: 'kandji_tenant:acme',
+  });
+  const behavioral: ReceivedLog = {
+    id: 'b-1',
+    threat_status: 'MALICIOUS',
+    detection_date: new Date(H10 - 20 * HOUR).toISOString(),
+    timestamp: new Date(H10 + 2).toISOString(),
+    kandji_datadog_original_time: { field: 'detection_date', value: new Date(H10 - 20 * HOUR).toISOString() },
+    message: 'a chain',
+    ddsource: 'kandji',
+    service: 'behavioral_detection',
+    ddtags: 'kandji_tenant:acme',
+  };
+  await ship([threat('h1', 'QUARANTINED'), threat('h2', 'RELEASED'), behavioral]);
+  const page = await read(SEARCH_PATH, {
+    filter: { from: String(H10), to: String(NOW), query: 'source:kandji kandji_tenant:acme', indexes: ['*'] },
+    page: { limit: 10 },
+    sort: 'timestamp',
+  });
+  // A threat has no date attribute Datadog reads: it is dated when received (now), after the behavioral detection.
+  const [b, q, ...rest] = page.json.data as { attributes: Record<string, any> }[];
+  expect(rest).toHaveLength(0); // the RELEASED threat is excluded
+  expect(q!.attributes).toMatchObject({
+    service: 'threat',
+    host: 'fwd-1',
+    status: 'info',
+    timestamp: new Date(NOW).toISOString(),
+    attributes: { device_id: 'd1', file_hash: 'h1', status: 'QUARANTINED' },
+  });
+  expect(q!.attributes.tags).toEqual(expect.arrayContaining(['kandji_tenant:acme', 'source:kandji']));
+  expect(q!.attributes.attributes).not.toHaveProperty('service');
+  expect(b!.attributes).toMatchObject({
+    message: 'a chain',
+    timestamp: new Date(H10 + 2).toISOString(), // dated by the restamped timestamp
+    attributes: { id: 'b-1', timestamp: new Date(H10 + 2).toISOString(), kandji_datadog_original_time: {} },
+  });
+  expect(b!.attributes.attributes).not.toHaveProperty('message');
+});

@@ -1,7 +1,7 @@
 /** What `verify` prints and exits with, and what `status` says of verification without an application key. */
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { formatVerifyTable, verifyExitCode } from '../../src/cli/format-verify';
-import { verifyCommand, verifyStatusLine } from '../../src/cli/verify';
+import { verifyCommand, verifyStatusLine, verifyStatusLines } from '../../src/cli/verify';
 import type { TemporalConfig } from '../../src/config/env';
 import { verifyRow } from '../../workflows/shared/verify-row';
 import type { VerifyStreamResult } from '../../workflows/verify-stream';
@@ -77,4 +77,54 @@ test('status: verification never run says what it needs; off says so; else the l
     '  verify (audit): last verified hour 2026-01-31T07:00Z; 2 hours: 1 verified, 0 repaired, 0 explained, ' +
       '1 with a gap, 0 inconclusive; 2 events missing',
   );
+});
+
+test('several streams: one verify workflow and one table each, exit code the worst of them', async () => {
+  const byStream: Record<string, VerifyStreamResult> = {
+    'kandji-datadog/acme/audit/verify': result(verifyRow('2026-01-31T06')),
+    'kandji-datadog/acme/detections/verify': {
+      ...result(verifyRow('2026-01-31T06', { result: 'gap', missing: lost })),
+      stream: 'detections',
+      undated: 3,
+      requests: 7,
+    },
+  };
+  const started: { workflowId: string; args: unknown[] }[] = [];
+  const client = {
+    workflow: {
+      start: async (_wf: unknown, o: { workflowId: string; args: unknown[] }) => {
+        started.push(o);
+        return { result: async () => byStream[o.workflowId] };
+      },
+    },
+  } as unknown as Client;
+  const lines: string[] = [];
+  const opts = { ...window, streams: ['audit' as const, 'detections' as const] };
+  const code = await verifyCommand(client, { taskQueue: 'q' } as TemporalConfig, 'acme', opts, (l) => lines.push(l));
+  expect(code).toBe(1);
+  // The audit workflow's input is as it always was (no stream); a snapshot stream's names it.
+  expect(started.map((s) => [s.workflowId, s.args[0]])).toEqual([
+    ['kandji-datadog/acme/audit/verify', { tenant: 'acme', ...window }],
+    ['kandji-datadog/acme/detections/verify', { tenant: 'acme', stream: 'detections', ...window }],
+  ]);
+  const text = lines.join('\n');
+  expect(text).toMatch(/^acme\/audit$/m);
+  expect(text).toMatch(/^acme\/detections$/m);
+  expect(text).toContain('3 row(s) of the stream have no time of their own');
+  expect(text).toMatch(/acme\/detections[\s\S]*Datadog read requests: 7/);
+});
+
+test('status: a verify line for each stream the tenant runs', async () => {
+  const ids: string[] = [];
+  const client = {
+    workflow: {
+      getHandle: (id: string) => {
+        ids.push(id);
+        return clientOf(undefined).client.workflow.getHandle(id);
+      },
+    },
+  } as unknown as Client;
+  const lines = await verifyStatusLines(client, 'acme', ['audit', 'threats']);
+  expect(ids).toEqual(['kandji-datadog/acme/audit/verify', 'kandji-datadog/acme/threats/verify']);
+  expect(lines[1]).toMatch(/^ {2}verify \(threats\): never run \(npm run -s cli -- verify threats/);
 });

@@ -5,7 +5,12 @@
  */
 import { randomUUID } from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/common';
-import type { VerifyAuditHourInput, VerifyAuditHourResult } from '../../activities';
+import type {
+  VerifyAuditHourInput,
+  VerifyAuditHourResult,
+  VerifySnapshotWindowInput,
+  VerifySnapshotWindowResult,
+} from '../../activities';
 import { FailureType } from '../../workflows/shared/failure-types';
 import { HOUR_MS } from '../../workflows/shared/late-ledger';
 import { verifyStream } from '../../workflows/verify-stream';
@@ -15,7 +20,17 @@ const calls: VerifyAuditHourInput[] = [];
 /** What the fake answers for an hour and a pass, or a failure to throw. */
 let answer: (input: VerifyAuditHourInput, call: number) => Partial<VerifyAuditHourResult> | Error = () => ({});
 
+const windows: VerifySnapshotWindowInput[] = [];
+/** What the snapshot fake answers for a pass, or a failure to throw. */
+let windowAnswer: (input: VerifySnapshotWindowInput) => Partial<VerifySnapshotWindowResult> | Error = () => ({});
+
 const world = workflowTestWorld({
+  verifySnapshotWindow: async (input: VerifySnapshotWindowInput): Promise<VerifySnapshotWindowResult> => {
+    windows.push(input);
+    const a = windowAnswer(input);
+    if (a instanceof Error) throw a;
+    return { rows: [], undated: 0, requests: 3, ...a };
+  },
   verifyAuditHour: async (input: VerifyAuditHourInput): Promise<VerifyAuditHourResult> => {
     calls.push(input);
     const a = answer(input, calls.filter((c) => c.hour === input.hour).length);
@@ -36,16 +51,26 @@ const world = workflowTestWorld({
 beforeEach(() => {
   calls.length = 0;
   answer = () => ({});
+  windows.length = 0;
+  windowAnswer = () => ({});
 });
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
-async function run(hoursBack: number) {
+async function run(hoursBack: number, stream?: 'detections' | 'threats') {
   const now = await world.env.currentTimeMs();
   const thisHour = now - (now % HOUR_MS);
   const handle = await world.start(verifyStream, {
     workflowId: `verify-${randomUUID()}`,
-    args: [{ tenant: 'acme', from: iso(thisHour - hoursBack * HOUR_MS), to: iso(now), settleMs: 60_000 }],
+    args: [
+      {
+        tenant: 'acme',
+        ...(stream ? { stream } : {}),
+        from: iso(thisHour - hoursBack * HOUR_MS),
+        to: iso(now),
+        settleMs: 60_000,
+      },
+    ],
   });
   return { result: await handle.result(), thisHour };
 }
@@ -100,4 +125,73 @@ test('a worker without an application key: the first hour answers off, and no ot
   const { result } = await run(5);
   expect(result.rows).toEqual([expect.objectContaining({ result: 'off' })]);
   expect(calls).toHaveLength(1);
+});
+
+const hourRow = (hour: string, fields: Partial<VerifyAuditHourResult> = {}): VerifyAuditHourResult => ({
+  hour,
+  result: 'verified',
+  kandji: 4,
+  datadog: 4,
+  missing: { quota: 0, excluded: 0, stale: 0, lost: 0 },
+  repaired: 0,
+  requests: 0,
+  ...fields,
+});
+
+test('a snapshot stream is verified at once over its closed hours; only the hours it repaired are verified again, without repair', async () => {
+  const now = await world.env.currentTimeMs();
+  const thisHour = now - (now % HOUR_MS);
+  const [h3, h2] = [3, 2].map((n) => iso(thisHour - n * HOUR_MS).slice(0, 13));
+  windowAnswer = (input) =>
+    input.repair
+      ? {
+          rows: [
+            hourRow(h3!),
+            hourRow(h2!, {
+              result: 'repaired',
+              datadog: 3,
+              repaired: 1,
+              missing: { quota: 0, excluded: 0, stale: 0, lost: 1 },
+            }),
+          ],
+          undated: 2,
+        }
+      : { rows: [hourRow(h2!)] };
+  const { result } = await run(3, 'detections');
+  expect(calls).toHaveLength(0); // never the audit activity
+  expect(windows.map((w) => [w.stream, w.repair, w.hours])).toEqual([
+    ['detections', true, undefined],
+    ['detections', false, [h2]],
+  ]);
+  expect(windows[0]!.from).toBe(iso(thisHour - 3 * HOUR_MS).replace('.000Z', '.000000Z'));
+  expect(Date.parse(windows[0]!.to)).toBe(thisHour - (result.notClosed - 1) * HOUR_MS);
+  expect(result).toMatchObject({ stream: 'detections', undated: 2, requests: 6 });
+  expect(result.rows).toEqual([
+    expect.objectContaining({ hour: h3, result: 'verified' }),
+    expect.objectContaining({
+      hour: h2,
+      result: 'repaired',
+      datadog: 4,
+      repaired: 1,
+      missing: expect.objectContaining({ lost: 1 }),
+    }),
+  ]);
+});
+
+test('a snapshot window with no closed hour calls no activity', async () => {
+  const { result } = await run(0, 'threats');
+  expect(windows).toHaveLength(0);
+  expect(result).toMatchObject({ rows: [], notClosed: 1, stream: 'threats' });
+});
+
+test('a snapshot window whose activity fails past its retries leaves every closed hour inconclusive, nothing missing', async () => {
+  windowAnswer = () =>
+    ApplicationFailure.create({ type: FailureType.DatadogAuth, message: 'Datadog answered 403', nonRetryable: true });
+  const { result } = await run(3, 'threats');
+  expect(windows).toHaveLength(1);
+  expect(result.rows.length).toBeGreaterThanOrEqual(2);
+  for (const row of result.rows) {
+    expect(row).toMatchObject({ result: 'inconclusive', missing: { quota: 0, excluded: 0, stale: 0, lost: 0 } });
+    expect(row.reason).toContain(FailureType.DatadogAuth);
+  }
 });

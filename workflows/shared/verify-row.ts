@@ -1,4 +1,7 @@
-/** One verified hour as `verify` reports it: counts only (it lives in history), shared by the activity and workflow. */
+/**
+ * One verified hour as `verify` reports it, of any stream: counts only (it lives in history), shared by the activities
+ * and the workflow. Audit counts an hour's events; the snapshot streams count the rows whose own time is in the hour.
+ */
 
 /** Why an event Kandji holds is not in Datadog's index (activities/verify-reasons.ts explains each). */
 export const MISSING_REASONS = ['quota', 'excluded', 'stale', 'lost'] as const;
@@ -12,22 +15,25 @@ export type MissingReason = (typeof MISSING_REASONS)[number];
 export const VERIFIED_HOUR_RESULTS = ['verified', 'explained', 'repaired', 'gap', 'inconclusive', 'off'] as const;
 export type VerifiedHourResult = (typeof VERIFIED_HOUR_RESULTS)[number];
 
-export interface VerifyAuditHourResult {
+export interface VerifyHourResult {
   /** `YYYY-MM-DDTHH` (UTC). */
   hour: string;
   result: VerifiedHourResult;
   kandji: number;
   datadog: number;
   missing: Record<MissingReason, number>;
-  /** Lost events shipped again. */
+  /** Lost events (rows) shipped again. */
   repaired: number;
-  /** Datadog read requests made. */
+  /** Datadog read requests made (snapshot streams: 0, their requests are the window's, VerifyStreamResult.requests). */
   requests: number;
   /** Why the hour is inconclusive or off. */
   reason?: string;
 }
 
-export function verifyRow(hour: string, fields: Partial<VerifyAuditHourResult> = {}): VerifyAuditHourResult {
+/** The name of 0.5, when only audit was verified. */
+export type VerifyAuditHourResult = VerifyHourResult;
+
+export function verifyRow(hour: string, fields: Partial<VerifyHourResult> = {}): VerifyHourResult {
   return {
     hour,
     result: 'verified',
