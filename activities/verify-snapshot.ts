@@ -25,9 +25,11 @@ import { committedFingerprints } from './snapshot-committed';
 import { readSnapshotWindow, type SnapshotWindow, type WindowRow } from './snapshot-window';
 import { explainMissing } from './verify-reasons';
 import { DD_SOURCE, SERVICE_OF_STREAM } from '../src/datadog/log-items';
+import type { ReadAnswer } from '../src/datadog/logs-read-client';
 import type { ShipProgress } from '../src/datadog/shipper';
 import { Fingerprint64Set, fingerprint64 } from '../src/streams/fingerprint64-set';
-import { versionKeyOfLog } from '../src/streams/log-identity';
+import { keyOfLog, type ListedLog } from '../src/streams/log-identity';
+import { recordIdentity } from '../src/streams/record-identity';
 import type { SnapshotStreamName } from '../workflows/shared/stream-status';
 import { MISSING_REASONS, verifyRow, type MissingReason, type VerifyHourResult } from '../workflows/shared/verify-row';
 
@@ -89,8 +91,8 @@ async function compareWindow(
 
   const held = await heldByDatadog(deps, reads, input, from, ctx, pulse);
   if ('inconclusive' in held) return done(() => ({ result: 'inconclusive', reason: held.inconclusive }));
-  const datadog = (rows: WindowRow[]) => rows.filter((r) => held.value.has(r.fp)).length;
-  const missing = [...window.byHour.values()].flat().filter((r) => !held.value.has(r.fp));
+  const datadog = (rows: WindowRow[]) => rows.filter((r) => held.value(r)).length;
+  const missing = [...window.byHour.values()].flat().filter((r) => !held.value(r));
   if (missing.length === 0) return done((_, rows) => ({ datadog: datadog(rows) }));
 
   const indexes = await reads.indexes(ctx.cancellationSignal);
@@ -105,7 +107,10 @@ function hourRows(window: SnapshotWindow, fill: HourFill): VerifyHourResult[] {
     .map(([hour, rows]) => verifyRow(hour, { kandji: rows.length, ...fill(hour, rows) }));
 }
 
-/** Fingerprints of the rows Datadog holds logs of, dated from `from` to now (each log's row rebuilt). */
+/**
+ * What Datadog holds of the stream, dated from `from` to now (each log's row rebuilt): the version keys its logs
+ * show, and the identities of logs that lack the version field (some version of that row arrived).
+ */
 async function heldByDatadog(
   deps: ActivityDeps,
   reads: Reads,
@@ -113,15 +118,22 @@ async function heldByDatadog(
   from: number,
   ctx: Context,
   pulse: Pulse,
-) {
+): Promise<ReadAnswer<(row: WindowRow) => boolean>> {
   const query = `source:${DD_SOURCE} service:${SERVICE_OF_STREAM[input.stream]} kandji_tenant:${input.tenant}`;
   const until = (deps.now ?? Date.now)() + FUTURE_MS;
-  const map = (log: Parameters<typeof versionKeyOfLog>[1]) => fingerprint64(versionKeyOfLog(input.stream, log));
+  const map = (log: ListedLog) => {
+    const { key, anyVersion } = keyOfLog(input.stream, log);
+    return { fp: fingerprint64(key), anyVersion };
+  };
   const listed = await reads.listLogs(query, from, until, map, ctx.cancellationSignal, pulse.check);
   if ('inconclusive' in listed) return listed;
-  const held = new Fingerprint64Set(listed.value.length);
-  for (const fp of listed.value) held.add(fp);
-  return { value: held };
+  const versions = new Fingerprint64Set(listed.value.length);
+  const identities = new Fingerprint64Set(listed.value.length);
+  for (const { fp, anyVersion } of listed.value) (anyVersion ? identities : versions).add(fp);
+  return {
+    value: (r) =>
+      versions.has(r.fp) || (identities.size > 0 && identities.has(fingerprint64(recordIdentity(input.stream, r.row)))),
+  };
 }
 
 type Row = Record<string, unknown>;

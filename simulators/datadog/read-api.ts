@@ -46,6 +46,7 @@ export class LogsReadApi {
   private readonly faults: (ReadFaultKind | null)[] = [];
   private rateLimit: ReadRateLimit = { limit: 300, periodSeconds: 3600 };
   private window = { start: 0, used: 0 };
+  private statusAttribute: StatusAttribute = 'hoisted';
   readonly requests: ReadRequestRecord[] = [];
 
   constructor(private readonly ctx: ReadApiContext) {}
@@ -61,6 +62,15 @@ export class LogsReadApi {
   /** The next search/aggregate answers (one per entry, in order) get these faults; `null`: a normal answer. */
   failNext(...kinds: (ReadFaultKind | null)[]): void {
     this.faults.push(...kinds);
+  }
+
+  /**
+   * What Search answers of a log's own `status` (a threat's QUARANTINED): Datadog reads `status` as the log's level
+   * (a reserved attribute); whether the original value also stays among the custom attributes is not documented.
+   * `hoisted` (default, the less favourable reading): only the level, the value gone; `kept`: both.
+   */
+  setStatusAttribute(mode: StatusAttribute): void {
+    this.statusAttribute = mode;
   }
 
   setRateLimit(limit: ReadRateLimit): void {
@@ -183,7 +193,7 @@ export class LogsReadApi {
     const page = all.slice(start, end);
     const more = !partial && end < all.length;
     const meta: Record<string, unknown> = { status: 'done', elapsed: 15, request_id: 'sim' };
-    const out: Record<string, unknown> = { data: page.map(toEvent), meta };
+    const out: Record<string, unknown> = { data: page.map((l) => toEvent(l, this.statusAttribute)), meta };
     if (more) {
       const after = Buffer.from(String(end)).toString('base64url');
       meta.page = { after };
@@ -207,16 +217,20 @@ function readRequest(raw: Buffer | undefined): ReadRequest {
   return parsed as ReadRequest;
 }
 
+export type StatusAttribute = 'hoisted' | 'kept';
+
 /**
  * A log as the Search API answers it: the reserved attributes top-level (`timestamp`, the official time; `service`,
- * `host` from `hostname`, `tags` from `ddtags`, `message` hoisted out), every other key of what was sent under
- * `attributes.attributes`, `status` included (Datadog reads it as the log's level and keeps the attribute; an
- * unknown level, a threat's QUARANTINED, reads as `info`).
+ * `host` from `hostname`, `tags` from `ddtags`, `message` hoisted out, `status` as the log's level: an unknown level,
+ * a threat's QUARANTINED, reads as `info`), every other key of what was sent under `attributes.attributes` — the
+ * original `status` too when `statusAttribute` is `kept`.
  */
-function toEvent(l: IndexedLog): Record<string, unknown> {
+function toEvent(l: IndexedLog, statusAttribute: StatusAttribute): Record<string, unknown> {
   const { ddsource, service, hostname, ddtags, message, ...attributes } = l.item;
   void ddsource;
   void ddtags;
+  const level = logLevel(attributes.status);
+  if (statusAttribute === 'hoisted') delete attributes.status;
   return {
     id: l.eventId,
     type: 'log',
@@ -225,7 +239,7 @@ function toEvent(l: IndexedLog): Record<string, unknown> {
       service,
       host: hostname,
       message: message ?? '',
-      status: logLevel(attributes.status),
+      status: level,
       tags: [...l.tags, 'source:kandji'],
       attributes,
     },

@@ -11,7 +11,7 @@
  * What cannot be rebuilt: a row we trimmed to fit Datadog's 1 MB (trim-oversized.ts) no longer hashes as it did,
  * so only a row identified by its whole content (`row:<hash>`) would then read as missing. Pure functions.
  */
-import { versionKey } from './record-identity';
+import { VERSION_FIELD, WHOLE_ROW_IDENTITY_PREFIX, recordIdentity, versionKey } from './record-identity';
 import type { SnapshotStreamName } from '../../workflows/shared/stream-status';
 import { DATED_BY, RESERVED_KEYS, TIMESTAMP_KEY } from '../datadog/log-items';
 import { ORIGINAL_TIME_ATTRIBUTE } from '../datadog/stale-events';
@@ -34,6 +34,21 @@ export function recordOfLog(stream: SnapshotStreamName, log: ListedLog): Record<
   if (record.message === undefined && typeof log.message === 'string' && log.message !== '')
     record.message = log.message;
   return record;
+}
+
+/**
+ * What a log of `stream` says of the row it was shipped from: its version key (what the sweep fingerprinted when it
+ * shipped it) — or, when the log lacks the stream's version field, only the row's identity (`anyVersion`). Datadog
+ * reads a threat's `status` as the log's level, and may not keep the value among the attributes: such a log proves
+ * that some version of the row arrived, not which.
+ */
+export function keyOfLog(stream: SnapshotStreamName, log: ListedLog): { key: string; anyVersion: boolean } {
+  const record = recordOfLog(stream, log);
+  const field = VERSION_FIELD[stream];
+  const id = recordIdentity(stream, record);
+  if (field && record[field] === undefined && !id.startsWith(WHOLE_ROW_IDENTITY_PREFIX))
+    return { key: id, anyVersion: true };
+  return { key: versionKey(stream, record), anyVersion: false };
 }
 
 /** The version key of the row a log of `stream` was shipped from: what the sweep fingerprinted when it shipped it. */

@@ -27,7 +27,7 @@ const REQUIRED: Record<SnapshotStreamName, readonly string[]> = {
 };
 
 /** The field whose change ships a snapshot row again (a status change), per stream that has one. */
-const VERSION_FIELD: Partial<Record<SnapshotStreamName, string>> = {
+export const VERSION_FIELD: Partial<Record<SnapshotStreamName, string>> = {
   threats: 'status',
   'behavioral-detections': 'threat_status',
 };

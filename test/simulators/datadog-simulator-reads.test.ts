@@ -160,7 +160,7 @@ test('the rate limit: past X-RateLimit-Limit requests in the period, 429 until i
   expect((await hourlyCount('*')).status).toBe(200);
 });
 
-test('search answers a snapshot log with its attributes: status and timestamp kept, reserved keys top-level, exclusions apply', async () => {
+test('search answers a snapshot log with its attributes: status as the level (its value kept only when asked), timestamp kept, reserved keys top-level, exclusions apply', async () => {
   sim.index.configure({ exclusionFilters: [{ name: 'released', query: 'service:threat @status:RELEASED' }] });
   const threat = (file_hash: string, status: string): ReceivedLog => ({
     device_id: 'd1',
@@ -197,7 +197,17 @@ test('search answers a snapshot log with its attributes: status and timestamp ke
     host: 'fwd-1',
     status: 'info',
     timestamp: new Date(NOW).toISOString(),
-    attributes: { device_id: 'd1', file_hash: 'h1', status: 'QUARANTINED' },
+    attributes: { device_id: 'd1', file_hash: 'h1' },
+  });
+  expect(q!.attributes.attributes).not.toHaveProperty('status'); // by default Datadog's level only
+  sim.reads.setStatusAttribute('kept');
+  const kept = await read(SEARCH_PATH, {
+    filter: { from: String(H10), to: String(NOW), query: 'service:threat', indexes: ['*'] },
+    page: { limit: 10 },
+  });
+  expect((kept.json.data as { attributes: Record<string, any> }[])[0]!.attributes).toMatchObject({
+    status: 'info',
+    attributes: { file_hash: 'h1', status: 'QUARANTINED' },
   });
   expect(q!.attributes.tags).toEqual(expect.arrayContaining(['kandji_tenant:acme', 'source:kandji']));
   expect(q!.attributes.attributes).not.toHaveProperty('service');

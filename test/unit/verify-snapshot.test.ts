@@ -182,6 +182,33 @@ test('an excluded threat is labelled excluded and never shipped again, however o
   expect(shippedTimes((item) => item.file_hash === excluded.file_hash)).toBe(1);
 });
 
+test("a threat whose status Datadog keeps only as the log's level is found by its identity: the window verifies", async () => {
+  await world(); // the simulator's default: `status` hoisted out of the attributes (the less favourable reading)
+  await shipAll('threats');
+  const r = await verify('threats', true);
+  expect(r.rows.every((row) => row.result === 'verified')).toBe(true);
+  expect([total(r, 'kandji'), total(r, 'datadog'), missingOf(r), total(r, 'repaired')]).toEqual([20, 20, 0, 0]);
+});
+
+test('with the status kept among the attributes, a threat whose status changed after it was shipped is missing at its new status', async () => {
+  await world();
+  datadog.reads.setStatusAttribute('kept');
+  await shipAll('threats');
+  const before = rowsOf('threats')[5]!;
+  const key = `${String(before.device_id)}|${String(before.file_hash)}|${String(before.detection_date)}`;
+  const changed = kandji.threats.changeStatus(key, before.status === 'RELEASED' ? 'QUARANTINED' : 'RELEASED');
+  const sent = datadog.received.length;
+  const r = await verify('threats', true);
+  // The stream has not swept the new status yet: inconclusive, and not shipped by verify (the stream will).
+  expect(r.rows.find((row) => row.hour === hourOf('threats', changed as unknown as Row))).toMatchObject({
+    result: 'inconclusive',
+    repaired: 0,
+    missing: { quota: 0, excluded: 0, stale: 0, lost: 1 },
+  });
+  expect([total(r, 'kandji'), total(r, 'datadog')]).toEqual([20, 19]);
+  expect(datadog.received.length).toBe(sent);
+});
+
 test('a partial answer (timeout, warnings) makes every hour inconclusive: nothing is called missing or shipped', async () => {
   await world();
   const lost = rowsOf('detections')[2]!;
