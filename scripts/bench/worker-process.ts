@@ -1,28 +1,41 @@
 /**
- * A worker in a process of its own, started as the image starts it (`node dist/src/worker/main.js` once built,
- * else through tsx), so that its CPU time and memory can be read from /proc.
+ * A worker in a process of its own, started as the image starts it: the Dockerfile's entrypoint and command
+ * (scripts/image-command.ts; the bench has run `npm run build`), in a pod with the Kubernetes Deployment's
+ * memory limit (the entrypoint reads it as the container's cgroup limit), so that its CPU time and memory can be
+ * read from /proc.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
+import { imageCommand } from '../image-command';
 
 const ROOT = path.resolve(__dirname, '../..');
 const CLK_TCK = 100;
+
+/** The worker Deployment's memory limit, as a cgroup `memory.max` file for the entrypoint to read. */
+function podMemoryLimitFile(): string {
+  const manifest = fs.readFileSync(path.join(ROOT, 'deploy/kubernetes/deployment.yaml'), 'utf8');
+  const mi = /limits:\s*\{\s*memory:\s*(\d+)Mi\s*\}/.exec(manifest);
+  if (!mi) throw new Error('no `limits: { memory: <n>Mi }` in deploy/kubernetes/deployment.yaml');
+  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'kdd-bench-cgroup-')), 'memory.max');
+  fs.writeFileSync(file, `${Number(mi[1]) * 1_048_576}\n`);
+  return file;
+}
 
 export class WorkerProcess {
   private constructor(readonly child: ChildProcess) {}
 
   static async start(env: Record<string, string>): Promise<WorkerProcess> {
-    const compiled = path.join(ROOT, 'dist/src/worker/main.js');
-    const args = fs.existsSync(compiled)
-      ? [compiled]
-      : [require.resolve('tsx/cli'), path.join(ROOT, 'src/worker/main.ts')];
-    const child = spawn(process.execPath, args, {
+    const [cmd, ...args] = imageCommand();
+    const child = spawn(cmd!, args, {
       env: {
         PATH: process.env.PATH ?? '',
         HOME: process.env.HOME ?? '',
         LOG_LEVEL: 'info',
-        // Diagnostics of the measured worker (e.g. --heapsnapshot-signal=SIGUSR2), off by default.
+        CGROUP_MEMORY_LIMIT_FILE: podMemoryLimitFile(),
+        // Diagnostics of the measured worker (e.g. --heapsnapshot-signal=SIGUSR2), off by default; the entrypoint
+        // adds its own flags to these.
         ...(process.env.BENCH_WORKER_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_WORKER_NODE_OPTIONS } : {}),
         // More of the measured worker's environment to try (`NAME=value NAME=value`), e.g. allocator settings.
         ...Object.fromEntries(
@@ -66,7 +79,7 @@ export class WorkerProcess {
     return new WorkerProcess(child);
   }
 
-  /** Processes of the worker's group (tsx's launcher, when used, and the worker). */
+  /** Processes of the worker's group (the entrypoint execs node: one). */
   private pids(): number[] {
     try {
       return execFileSync('ps', ['-o', 'pid=', '-g', String(this.child.pid)], { encoding: 'utf8' })
@@ -92,7 +105,7 @@ export class WorkerProcess {
     return ticks / CLK_TCK;
   }
 
-  /** Resident memory of the worker process (the largest of the group: tsx's launcher is not counted). */
+  /** Resident memory of the worker process (the largest of the group). */
   rssBytes(): number {
     let max = 0;
     for (const pid of this.pids()) {

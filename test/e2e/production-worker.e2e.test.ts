@@ -1,5 +1,5 @@
 /**
- * The production entry point, run exactly as the image runs it (test/helpers/image-command.ts): `npm run build`,
+ * The production entry point, run exactly as the image runs it (scripts/image-command.ts): `npm run build`,
  * then the Dockerfile's ENTRYPOINT + CMD with plain node (no tsx), connected to the dev server over TLS through a
  * TLS-terminating proxy — the worker with a client certificate (mTLS), the CLI with an API key (which turns TLS
  * on). Then: health endpoints, the Prometheus endpoint against what the simulators counted, and SIGTERM as
@@ -9,10 +9,6 @@ import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { MAX_HELD_SLOTS } from '../../src/kandji/budget-reservations';
-import { METRIC_NAMES } from '../../src/telemetry/metrics';
-import { freePort } from '../../src/temporal/dev-server';
-import { DD_API_KEY, Harness, KANDJI_TOKEN } from '../helpers/harness';
 import {
   buildOnce,
   imageCommand,
@@ -20,7 +16,11 @@ import {
   ROOT,
   startImageCommand,
   type ImageProcess,
-} from '../helpers/image-command';
+} from '../../scripts/image-command';
+import { MAX_HELD_SLOTS } from '../../src/kandji/budget-reservations';
+import { METRIC_NAMES } from '../../src/telemetry/metrics';
+import { freePort } from '../../src/temporal/dev-server';
+import { DD_API_KEY, Harness, KANDJI_TOKEN } from '../helpers/harness';
 import { metricSum, scrape, type Sample } from '../helpers/prometheus';
 import { makeTestPki, startTlsProxy, type TestPki, type TlsProxy } from '../helpers/tls-proxy';
 import { waitFor } from '../helpers/wait';

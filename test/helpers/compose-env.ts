@@ -7,7 +7,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';
-import { ROOT } from './image-command';
+import { ROOT } from '../../scripts/image-command';
 
 type Vars = Record<string, string | undefined>;
 

@@ -2,7 +2,7 @@
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { parseAllDocuments } from 'yaml';
-import { ROOT } from './image-command';
+import { ROOT } from '../../scripts/image-command';
 
 let binary: string | undefined;
 

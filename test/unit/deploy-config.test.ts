@@ -8,11 +8,11 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parse } from 'yaml';
+import { ROOT } from '../../scripts/image-command';
 import { loadTemporalConfig, loadTenantConfigs, loadWorkerConfig } from '../../src/config/env';
 import { SERVICE_NAME } from '../../src/telemetry/logger';
 import { loadWorkerProcessOptions } from '../../src/worker/process-options';
 import { composeServices, interpolate, parseEnvFile } from '../helpers/compose-env';
-import { ROOT } from '../helpers/image-command';
 import { containerEnv } from '../helpers/pod-env';
 
 const read = (f: string) => fs.readFileSync(path.join(ROOT, f), 'utf8');

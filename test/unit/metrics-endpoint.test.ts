@@ -8,9 +8,9 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';
+import { ROOT } from '../../scripts/image-command';
 import { METRIC_NAMES } from '../../src/telemetry/metrics';
 import { freePort } from '../../src/temporal/dev-server';
-import { ROOT } from '../helpers/image-command';
 import { openMetricsProblems, parsePrometheus } from '../helpers/prometheus';
 
 const read = (f: string) => fs.readFileSync(path.join(ROOT, f), 'utf8');

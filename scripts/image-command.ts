@@ -2,13 +2,14 @@
  * Runs what the container image runs, on this machine (no container engine here): `npm run build` once, the
  * Dockerfile's ENTRYPOINT + CMD read from the Dockerfile itself, with the image's paths mapped back to the
  * repository (WORKDIR /app = the repository root, the entrypoint script to the file the Dockerfile COPYs).
- * Only tini is left out: it is PID 1 in the image and is not installed here.
+ * Only tini is left out: it is PID 1 in the image and is not installed here. For the tests and the bench (run from
+ * source: ROOT is the checkout).
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 
-export const ROOT = path.resolve(__dirname, '../..');
+export const ROOT = path.resolve(__dirname, '..');
 
 let built = false;
 
