@@ -45,13 +45,15 @@ const schema = z.object({
   METRICS_PORT: port('METRICS_PORT', 9464),
   LISTEN_HOST: z.string().min(1).default('0.0.0.0'),
   WORKER_SHUTDOWN_GRACE: duration('WORKER_SHUTDOWN_GRACE', '25s'),
-  // Each round queries every stream of every tenant: with hundreds of streams, more often costs real CPU.
+  // Each round describes every stream of every tenant (not billed): with hundreds of streams, more often costs CPU.
   METRICS_STATUS_INTERVAL: duration('METRICS_STATUS_INTERVAL', '60s'),
+  // The streams that wake often: a caught-up stream waits in an activity and wakes at most hourly (then it is
+  // replayed from its run's history), so the cache is for the streams shipping at the same time, not for all.
   WORKER_MAX_CACHED_WORKFLOWS: z.coerce
-    .number({ error: 'WORKER_MAX_CACHED_WORKFLOWS: expected a whole number, e.g. 300' })
-    .int('WORKER_MAX_CACHED_WORKFLOWS: expected a whole number, e.g. 300')
+    .number({ error: 'WORKER_MAX_CACHED_WORKFLOWS: expected a whole number, e.g. 100' })
+    .int('WORKER_MAX_CACHED_WORKFLOWS: expected a whole number, e.g. 100')
     .min(2, 'WORKER_MAX_CACHED_WORKFLOWS: expected at least 2')
-    .default(300),
+    .default(100),
   WORKFLOW_BUNDLE: z.string().min(1).optional(),
 });
 
