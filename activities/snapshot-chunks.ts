@@ -6,13 +6,8 @@ import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { decodeFingerprints, encodeFingerprints } from '../src/streams/fingerprint64-set';
 import { FailureType } from '../workflows/shared/failure-types';
-import {
-  chunkQuery,
-  chunkWorkflowId,
-  dropChunkSignal,
-  snapshotStateChunk,
-  type SnapshotState,
-} from '../workflows/snapshot-state';
+import { chunkWorkflowId } from '../workflows/shared/workflow-ids';
+import { chunkQuery, dropChunkSignal, snapshotStateChunk, type SnapshotState } from '../workflows/snapshot-state';
 
 export class SnapshotChunks {
   constructor(

@@ -10,9 +10,9 @@ import type { Context } from '@temporalio/activity';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { SnapshotChunks } from './snapshot-chunks';
 import { Fingerprint64Set, decodeFingerprints } from '../src/streams/fingerprint64-set';
-import { streamWorkflowId } from '../src/temporal/workflow-ids';
 import { statusQuery } from '../workflows/shared/messages';
 import type { SnapshotCursor, SnapshotStreamName } from '../workflows/shared/stream-status';
+import { streamWorkflowId } from '../workflows/shared/workflow-ids';
 
 export async function committedFingerprints(
   ctx: Context,

@@ -6,10 +6,10 @@
  */
 import type { Context } from '@temporalio/activity';
 import { WorkflowNotFoundError } from '@temporalio/client';
-import { streamWorkflowId } from '../src/temporal/workflow-ids';
 import type { AuditCursor } from '../workflows/shared/audit-cursor';
 import { statusQuery } from '../workflows/shared/messages';
 import { timestampKey } from '../workflows/shared/timestamps';
+import { streamWorkflowId } from '../workflows/shared/workflow-ids';
 
 export async function auditStreamPassed(ctx: Context, tenant: string, endKey: string): Promise<boolean> {
   try {

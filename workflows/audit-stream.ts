@@ -38,8 +38,10 @@ import { lateLedgerQuery } from './shared/messages';
 import { applyDigestTail } from './shared/overlap-digest';
 import type { AuditStreamInput } from './shared/stream-input';
 import type { StreamStatus } from './shared/stream-status';
+import { backfillWorkflowId } from './shared/workflow-ids';
 import { recordShipment } from './shipment';
 import { createStreamRuntime, type StreamRuntime } from './stream-runtime';
+import { raceWake } from './wake-race';
 
 /** Marks runs of 0.3 and later: records outside history, pipelined pages. */
 export const PAGES_OUTSIDE_HISTORY = 'pages-outside-history';
@@ -78,7 +80,7 @@ export async function auditStream(input: AuditStreamInput): Promise<AuditStreamR
     installBackfillHandlers(runtime, {
       // Each backfill is a child workflow with its own cursor over the window; the live tail keeps running.
       start: async (info) => {
-        const workflowId = `${self}/${info.id}`;
+        const workflowId = backfillWorkflowId(self, info.id);
         await startChild(auditStream, {
           workflowId,
           args: [
@@ -242,33 +244,22 @@ async function pageLoop(
       pollIntervalMs: input.timings.pollIntervalMs,
       maxWaitMs,
     };
-    const scope = new CancellationScope();
-    let ended: { result?: AwaitAuditPageResult; err?: unknown } | undefined;
-    const waiting = scope
-      .run(() => runtime.untilDone('fetch', () => awaitAuditPage(args)))
-      .then(
-        (result) => void (ended = { result }),
-        (err: unknown) => void (ended = { err }),
-      );
-    runtime.publishGauges();
     // A new poll interval (an operator's start) also ends the wait: it polls at the interval it was given. (Other
     // timings take effect when the wait ends.)
     const intervalGiven = input.timings.pollIntervalMs;
-    await condition(
+    const race = await raceWake(
+      () => runtime.untilDone('fetch', () => awaitAuditPage(args)),
       () =>
-        ended !== undefined ||
         runtime.stopRequested() ||
         status.paused === true ||
         moves?.pending() === true ||
         input.timings.pollIntervalMs !== intervalGiven,
+      () => runtime.publishGauges(),
     );
-    if (!ended) {
-      scope.cancel();
-      await waiting;
-      return undefined;
-    }
-    if (ended.err !== undefined) throw ended.err;
-    return ended.result && { ...ended.result, ref: withWholeDigest(ended.result.ref, from) };
+    if (race.woken) return undefined;
+    if ('failure' in race.end) throw race.end.failure;
+    const waited = race.end.result;
+    return waited && { ...waited, ref: withWholeDigest(waited.ref, from) };
   };
   const readAhead = (from: AuditCursor): ReadAhead => {
     const scope = new CancellationScope();

@@ -25,10 +25,6 @@ export interface SnapshotChunkInput {
 export const chunkQuery = defineQuery<string>('fingerprints');
 export const dropChunkSignal = defineSignal<[]>('drop');
 
-export function chunkWorkflowId(streamWorkflowId: string, generation: string, index: number): string {
-  return `${streamWorkflowId}/state/${generation}/${index}`;
-}
-
 /** Holds one chunk of a snapshot stream's state until the stream drops it. */
 export async function snapshotStateChunk(input: SnapshotChunkInput): Promise<void> {
   let dropped = false;

@@ -29,6 +29,7 @@ import { recordShipment } from './shipment';
 import type { SnapshotState } from './snapshot-state';
 import { legacySnapshotLoop } from './snapshot-stream-legacy';
 import { createStreamRuntime, type StreamRuntime } from './stream-runtime';
+import { raceWake } from './wake-race';
 
 /** Marks runs of 0.3 and later: state in chunks, any fleet size. */
 export const STATE_IN_CHUNKS = 'snapshot-state-in-chunks';
@@ -161,28 +162,19 @@ async function sweepLoop(
    */
   const pollUntilChanged = async (poll: () => Promise<SweepResult>): Promise<PollOutcome> => {
     const intervalGiven = input.timings.pollIntervalMs;
-    const scope = new CancellationScope();
-    const ended: { outcome?: PollOutcome } = {};
-    const polling = scope.run(poll).then(
-      (result) => void (ended.outcome = { result }),
-      (err: unknown) => void (ended.outcome = isCancellation(err) ? { woken: true } : { failure: err }),
-    );
-    runtime.publishGauges();
-    await condition(
+    const { woken, end } = await raceWake(
+      poll,
       () =>
-        ended.outcome !== undefined ||
         backfills.woken() ||
         reset ||
         runtime.stopRequested() ||
         status.paused === true ||
         input.timings.pollIntervalMs !== intervalGiven,
+      () => runtime.publishGauges(),
     );
-    if (ended.outcome) return ended.outcome;
-    scope.cancel();
-    await polling;
     // A change the poll made before it heard of the cancellation is kept; any other end is the wake-up's.
-    const afterCancel = ended.outcome as PollOutcome | undefined;
-    return afterCancel?.result ? afterCancel : { woken: true };
+    if ('result' in end) return { result: end.result };
+    return woken || isCancellation(end.failure) ? { woken: true } : { failure: end.failure };
   };
 
   const drop = async (old: SnapshotState, what: string) => {

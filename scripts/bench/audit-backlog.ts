@@ -10,7 +10,7 @@ import { KandjiSimulator } from '../../simulators/kandji';
 import { startStream } from '../../src/streams/stream-control';
 import { largestPayloadBytes } from '../../src/temporal/history-payloads';
 import { rawHistories } from '../../src/temporal/raw-history';
-import { streamWorkflowId } from '../../src/temporal/workflow-ids';
+import { streamWorkflowId } from '../../workflows/shared/workflow-ids';
 
 export interface Latency {
   name: string;

@@ -9,8 +9,8 @@ import { KandjiSimulator } from '../../simulators/kandji';
 import { startStream } from '../../src/streams/stream-control';
 import { largestPayloadBytes } from '../../src/temporal/history-payloads';
 import { rawHistories } from '../../src/temporal/raw-history';
-import { streamWorkflowId } from '../../src/temporal/workflow-ids';
 import { statusQuery } from '../../workflows/shared/messages';
+import { streamWorkflowId } from '../../workflows/shared/workflow-ids';
 
 export interface SweepResult {
   rows: number;

@@ -12,8 +12,9 @@ import { DatadogSimulator } from '../../simulators/datadog';
 import { KandjiSimulator } from '../../simulators/kandji';
 import { loadTenantConfigs } from '../../src/config/env';
 import { startStream } from '../../src/streams/stream-control';
-import { STREAMS, streamWorkflowId } from '../../src/temporal/workflow-ids';
 import { GAUGE_MEMO_KEY, type PublishedGauges } from '../../workflows/shared/gauge-facts';
+import { STREAMS } from '../../workflows/shared/stream-status';
+import { streamWorkflowId } from '../../workflows/shared/workflow-ids';
 
 export interface IdleResult {
   streams: number;

@@ -16,8 +16,9 @@ import { KandjiSimulator } from '../../simulators/kandji';
 import { startStream } from '../../src/streams/stream-control';
 import { connectClient } from '../../src/temporal/client';
 import { freePort, startDevServer } from '../../src/temporal/dev-server';
-import { STREAMS, streamWorkflowId } from '../../src/temporal/workflow-ids';
 import { statusQuery } from '../../workflows/shared/messages';
+import { STREAMS } from '../../workflows/shared/stream-status';
+import { streamWorkflowId } from '../../workflows/shared/workflow-ids';
 
 const DAY_MS = 86_400_000;
 

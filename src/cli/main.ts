@@ -7,6 +7,7 @@ import { resetStateCommand } from './reset-state';
 import { startLines } from './start-lines';
 import { verifyCommand, verifyStatusLines } from './verify';
 import { backfillRequestSchema, describeIssues } from '../../workflows/shared/messages';
+import { STREAMS } from '../../workflows/shared/stream-status';
 import { ConfigError, loadTemporalConfig, loadTenantConfigs, type TenantConfig } from '../config/env';
 import { startPosition } from '../streams/start-position';
 import {
@@ -22,7 +23,6 @@ import {
   streamReport,
 } from '../streams/stream-control';
 import { connectClient } from '../temporal/client';
-import { STREAMS } from '../temporal/workflow-ids';
 
 const out = (s: string) => process.stdout.write(`${s}\n`);
 

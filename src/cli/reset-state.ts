@@ -6,8 +6,8 @@
 import type { Client } from '@temporalio/client';
 import { resetStateUpdate, statusQuery } from '../../workflows/shared/messages';
 import type { SnapshotCursor, StreamName } from '../../workflows/shared/stream-status';
+import { streamWorkflowId } from '../../workflows/shared/workflow-ids';
 import type { TenantConfig } from '../config/env';
-import { streamWorkflowId } from '../temporal/workflow-ids';
 
 const SNAPSHOT_STREAMS: readonly StreamName[] = ['detections', 'threats', 'behavioral-detections'];
 

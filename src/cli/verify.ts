@@ -8,19 +8,15 @@
 import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
 import { formatVerifyTable, verifyExitCode } from './format-verify';
 import type { StreamName } from '../../workflows/shared/stream-status';
+import { verifyWorkflowId } from '../../workflows/shared/workflow-ids';
 import { verifyStream, type VerifyStreamInput, type VerifyStreamResult } from '../../workflows/verify-stream';
 import { VERIFY_OFF_REASON } from '../config/datadog-read';
 import type { TemporalConfig } from '../config/env';
-import { streamWorkflowId } from '../temporal/workflow-ids';
 
 export interface VerifyOptions {
   streams?: StreamName[];
   from: string;
   to: string;
-}
-
-export function verifyWorkflowId(tenant: string, stream: StreamName = 'audit'): string {
-  return `${streamWorkflowId(tenant, stream)}/verify`;
 }
 
 export async function verifyCommand(

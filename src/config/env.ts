@@ -9,7 +9,7 @@ import { DATADOG_SITES, intakeUrlForSite, isDatadogSite } from '../datadog/sites
 import { STALE_POLICIES, stalePolicyFor, type StalePolicies, type StalePolicy } from '../datadog/stale-events';
 import { parseDuration } from '../duration';
 import { loadTenantsFile, tenantTokenProvider, type TenantEntry } from './tenants-file';
-import type { StreamName } from '../../workflows/shared/stream-status';
+import { STREAMS, type StreamName } from '../../workflows/shared/stream-status';
 import { fileTokenProvider, type TokenProvider } from '../kandji/token-source';
 import {
   DEFAULT_TEMPORAL_ADDRESS,
@@ -17,7 +17,6 @@ import {
   type TemporalConnectionProfile,
 } from '../temporal/connection';
 import { parseEncryptionKey } from '../temporal/encryption-codec';
-import { STREAMS } from '../temporal/workflow-ids';
 
 export class ConfigError extends Error {
   constructor(

@@ -23,9 +23,9 @@ import { parseDocument, parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { durationMs, TENANT_NAME, tenantName } from './edge-schemas';
 import { ConfigError } from './env';
+import { STREAMS } from '../../workflows/shared/stream-status';
 import { STALE_POLICIES } from '../datadog/stale-events';
 import { envTokenProvider, fileTokenProvider, type FileTokenOptions, type TokenProvider } from '../kandji/token-source';
-import { STREAMS } from '../temporal/workflow-ids';
 
 // One message whatever is wrong: parseDuration's quotes the value, which must not be shown here.
 const duration = durationMs({

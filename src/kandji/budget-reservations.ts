@@ -15,10 +15,7 @@ import {
   type ReserveRequest,
 } from '../../workflows/request-budget';
 import { FailureType } from '../../workflows/shared/failure-types';
-
-export function budgetWorkflowId(tenant: string): string {
-  return `kandji-datadog/${tenant}/request-budget`;
-}
+import { budgetWorkflowId } from '../../workflows/shared/workflow-ids';
 
 export interface AcquireOptions {
   keepAlive?: () => void;

@@ -23,10 +23,10 @@ import {
 import type { AuditStreamInput, SnapshotStreamInput, StreamTimings } from '../../workflows/shared/stream-input';
 import type { SnapshotCursor, StreamCursor, StreamName, StreamStatus } from '../../workflows/shared/stream-status';
 import { keyToMillis, timestampKey } from '../../workflows/shared/timestamps';
+import { WORKFLOW_ID_PREFIX, parseWorkflowId, streamWorkflowId } from '../../workflows/shared/workflow-ids';
 import type { SnapshotState } from '../../workflows/snapshot-state';
 import { snapshotStream } from '../../workflows/snapshot-stream';
 import type { TenantConfig, TemporalConfig } from '../config/env';
-import { streamWorkflowId } from '../temporal/workflow-ids';
 
 export type StartOutcome =
   | {
@@ -385,13 +385,14 @@ export async function listStreams(
   client: Client,
 ): Promise<{ workflowId: string; tenant: string; stream: string; execution: string; type: string }[]> {
   const out = [];
-  for await (const wf of client.workflow.list({ query: `WorkflowId STARTS_WITH "kandji-datadog/"` })) {
+  for await (const wf of client.workflow.list({ query: `WorkflowId STARTS_WITH "${WORKFLOW_ID_PREFIX}/"` })) {
     if (wf.type === 'snapshotStateChunk') continue; // a stream's state, not a stream
-    const [, tenant = '', stream = '', ...rest] = wf.workflowId.split('/');
+    const id = parseWorkflowId(wf.workflowId);
+    const path = [...(id?.stream ? [id.stream] : []), ...(id?.rest ?? [])];
     out.push({
       workflowId: wf.workflowId,
-      tenant,
-      stream: rest.length ? `${stream}/${rest.join('/')}` : stream,
+      tenant: id?.tenant ?? '',
+      stream: path.join('/'),
       execution: wf.status.name,
       type: wf.type,
     });

@@ -27,8 +27,8 @@ import type { UnchangedPollDetails } from '../../activities/sweep-snapshot-state
 import { FailureType } from '../../workflows/shared/failure-types';
 import type { StreamName } from '../../workflows/shared/stream-status';
 import type { VerifyHourResult } from '../../workflows/shared/verify-row';
+import { parseWorkflowId } from '../../workflows/shared/workflow-ids';
 import { RemoteError } from '../remote-errors';
-import { STREAMS } from '../temporal/workflow-ids';
 
 /** Records what each completed activity did, per tenant and stream. */
 export function activityMetricsInterceptor(metrics: ForwarderMetrics): ActivityInterceptorsFactory {
@@ -127,7 +127,7 @@ function recordShipped(metrics: ForwarderMetrics, tenant: string, stream: Stream
   metrics.records(tenant, stream, 'trimmed', r.trimmed);
 }
 
-/** Tenant and stream of the activity this code runs in, from its workflow id `kandji-datadog/<tenant>/<stream>[/…]`. */
+/** Tenant and stream of the activity this code runs in, from its workflow id. */
 function currentStream(): { tenant: string; stream: StreamName | 'unknown' } {
   let workflowId = '';
   try {
@@ -135,12 +135,8 @@ function currentStream(): { tenant: string; stream: StreamName | 'unknown' } {
   } catch {
     // not inside an activity
   }
-  const [, tenant, stream] = workflowId.split('/');
-  return {
-    tenant: tenant || 'unknown',
-    stream:
-      stream !== undefined && (STREAMS as readonly string[]).includes(stream) ? (stream as StreamName) : 'unknown',
-  };
+  const id = parseWorkflowId(workflowId);
+  return { tenant: id?.tenant ?? 'unknown', stream: id?.stream ?? 'unknown' };
 }
 
 const statusOf = (err: unknown) => (err instanceof RemoteError ? String(err.details.status ?? err.kind) : 'error');

@@ -18,9 +18,9 @@ import type { ForwarderMetrics, GaugeState } from './metrics';
 import { GAUGE_MEMO_KEY, type PublishedGauges } from '../../workflows/shared/gauge-facts';
 import type { StreamName } from '../../workflows/shared/stream-status';
 import { keyToMillis, timestampKey } from '../../workflows/shared/timestamps';
+import { streamWorkflowId } from '../../workflows/shared/workflow-ids';
 import type { TenantConfig } from '../config/env';
 import { streamReport, type StreamReport } from '../streams/stream-control';
-import { streamWorkflowId } from '../temporal/workflow-ids';
 
 /** A workflow task waiting (or failing) longer than this: no worker is moving the stream. */
 export const STUCK_AFTER_MS = 60_000;

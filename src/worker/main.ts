@@ -10,6 +10,7 @@ import { watchApiKeyFile } from './api-key-rotation';
 import { createWorker } from './create-worker';
 import { loadWorkerProcessOptions } from './process-options';
 import { workerRuntimeOptions } from './runtime-options';
+import { streamWorkflowId } from '../../workflows/shared/workflow-ids';
 import { loadDatadogReadConfig } from '../config/datadog-read';
 import { ConfigError, loadWorkerConfig } from '../config/env';
 import { CursorSightings } from '../telemetry/cursor-sightings';
@@ -20,7 +21,6 @@ import { meterMetrics } from '../telemetry/metrics';
 import { startStatusGauges, temporalStatusSource } from '../telemetry/status-gauges';
 import { connectionOptions, describeConnection } from '../temporal/connection';
 import { buildDataConverter } from '../temporal/data-converter';
-import { streamWorkflowId } from '../temporal/workflow-ids';
 
 async function main(): Promise<void> {
   let config;

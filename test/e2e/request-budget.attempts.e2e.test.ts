@@ -9,7 +9,7 @@
  * attempt may spend (`maxWaitInAttemptMs`), as if their activities' timeouts were shorter than those waits.
  */
 import { type temporal } from '@temporalio/proto';
-import { TemporalRequestBudget, budgetWorkflowId } from '../../src/kandji/budget-reservations';
+import { TemporalRequestBudget } from '../../src/kandji/budget-reservations';
 import { KandjiClient } from '../../src/kandji/client';
 import { requestBackfill } from '../../src/streams/stream-control';
 import { createLogger } from '../../src/telemetry/logger';
@@ -17,6 +17,7 @@ import { buildActivityDeps } from '../../src/worker/activity-deps';
 import { createWorker } from '../../src/worker/create-worker';
 import { HOUR_MS, requestBudget } from '../../workflows/request-budget';
 import { FailureType } from '../../workflows/shared/failure-types';
+import { budgetWorkflowId } from '../../workflows/shared/workflow-ids';
 import { Harness, KANDJI_TOKEN, workflowBundle } from '../helpers/harness';
 import { waitFor } from '../helpers/wait';
 

@@ -2,8 +2,8 @@
  * No snapshot state chunk is orphaned: a sweep that fails half way (Datadog refuses everything: blocked) and is then
  * stopped leaves no chunk workflow running — what it wrote was no one's state, and the stream drops it.
  */
-import { streamWorkflowId } from '../../src/temporal/workflow-ids';
 import { stopSignal } from '../../workflows/shared/messages';
+import { streamWorkflowId } from '../../workflows/shared/workflow-ids';
 import { Harness } from '../helpers/harness';
 import { waitFor } from '../helpers/wait';
 

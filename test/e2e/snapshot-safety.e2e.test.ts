@@ -4,7 +4,7 @@
 import { DetectionStore, type DetectionRow } from '../../simulators/kandji';
 import { recordIdentity } from '../../src/streams/record-identity';
 import { cancelBackfills, requestBackfill } from '../../src/streams/stream-control';
-import { streamWorkflowId } from '../../src/temporal/workflow-ids';
+import { streamWorkflowId } from '../../workflows/shared/workflow-ids';
 import { auditWithBlockedBackfills } from '../helpers/backfills';
 import { Harness, stripEnvelope } from '../helpers/harness';
 import { waitFor } from '../helpers/wait';

@@ -6,7 +6,7 @@
 import { recordIdentity } from '../../src/streams/record-identity';
 import { largestPayloadBytes } from '../../src/temporal/history-payloads';
 import { rawHistories } from '../../src/temporal/raw-history';
-import { streamWorkflowId } from '../../src/temporal/workflow-ids';
+import { streamWorkflowId } from '../../workflows/shared/workflow-ids';
 import { Harness } from '../helpers/harness';
 import { waitFor } from '../helpers/wait';
 

@@ -7,10 +7,10 @@ import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { configuredTimings, stopStream } from '../../src/streams/stream-control';
-import { streamWorkflowId } from '../../src/temporal/workflow-ids';
 import { auditStream } from '../../workflows/audit-stream';
 import { initialAuditCursor } from '../../workflows/shared/audit-cursor';
 import { timestampKey } from '../../workflows/shared/timestamps';
+import { streamWorkflowId } from '../../workflows/shared/workflow-ids';
 import { Harness } from '../helpers/harness';
 import { waitFor } from '../helpers/wait';
 

@@ -25,11 +25,16 @@ import { startStream, streamReport } from '../../src/streams/stream-control';
 import { createLogger } from '../../src/telemetry/logger';
 import { connectClient } from '../../src/temporal/client';
 import { freePort } from '../../src/temporal/dev-server';
-import { STREAMS, streamWorkflowId } from '../../src/temporal/workflow-ids';
 import { buildActivityDeps } from '../../src/worker/activity-deps';
 import { createWorker, WORKFLOWS_PATH } from '../../src/worker/create-worker';
 import type { WorkerGroup as Worker } from '../../src/worker/worker-group';
-import type { SnapshotStreamName, StreamName, StreamStatus } from '../../workflows/shared/stream-status';
+import {
+  STREAMS,
+  type SnapshotStreamName,
+  type StreamName,
+  type StreamStatus,
+} from '../../workflows/shared/stream-status';
+import { streamWorkflowId } from '../../workflows/shared/workflow-ids';
 
 export const KANDJI_TOKEN = '6f1c2a3b-4d5e-4f60-8a7b-9c0d1e2f3a4b';
 export const DD_API_KEY = 'dd-test-api-key-0123456789abcdef';

@@ -21,7 +21,7 @@ import { encodeFingerprints, fingerprint64 } from '../../src/streams/fingerprint
 import { recordIdentity, versionKey } from '../../src/streams/record-identity';
 import { createLogger } from '../../src/telemetry/logger';
 import { FailureType } from '../../workflows/shared/failure-types';
-import { chunkWorkflowId } from '../../workflows/snapshot-state';
+import { chunkWorkflowId } from '../../workflows/shared/workflow-ids';
 
 const TENANT = 'acme';
 const BASE_URL = 'https://acme.api.kandji.io';

@@ -4,7 +4,9 @@
  */
 import type { AuditCursor } from './audit-cursor';
 
-export type StreamName = 'audit' | 'detections' | 'threats' | 'behavioral-detections';
+/** Every stream, in the order status shows them (a tuple, so that zod can take it as an enum). */
+export const STREAMS = ['audit', 'detections', 'threats', 'behavioral-detections'] as const;
+export type StreamName = (typeof STREAMS)[number];
 /** The streams that sweep a current-state list (workflows/snapshot-stream.ts). */
 export type SnapshotStreamName = Exclude<StreamName, 'audit'>;
 
