@@ -15,7 +15,7 @@ import { activityLogger } from './activity-logger';
 import { readAuditPages } from './audit-pages';
 import type { ActivityDeps } from './deps';
 import { withTypedFailures } from './failures';
-import { shipRecords, type ShipBatchResult } from './ship-batch';
+import { shipRecords, type ShipBatchResult } from './ship-records';
 import type { ShipProgress } from '../src/datadog/shipper';
 import type { AuditRecord } from '../src/kandji/audit-page';
 import type { AuditCursor } from '../workflows/shared/audit-cursor';

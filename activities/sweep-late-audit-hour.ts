@@ -17,7 +17,7 @@ import { readAuditPage } from './audit-pages';
 import type { ActivityDeps } from './deps';
 import { withTypedFailures } from './failures';
 import { heartbeatPulse } from './heartbeat-pulse';
-import { shipRecords, type ShipBatchResult } from './ship-batch';
+import { shipRecords, type ShipBatchResult } from './ship-records';
 import type { ShipProgress } from '../src/datadog/shipper';
 import type { AuditRecord } from '../src/kandji/audit-page';
 import { hasMoreAuditPages, type AuditCursor } from '../workflows/shared/audit-cursor';

@@ -12,7 +12,7 @@ import { Context } from '@temporalio/activity';
 import { activityLogger } from './activity-logger';
 import { tenantDeps, type ActivityDeps } from './deps';
 import { withTypedFailures } from './failures';
-import { shipRecords, type ShipBatchResult } from './ship-batch';
+import { shipRecords, type ShipBatchResult } from './ship-records';
 import { readSnapshotPage } from '../src/kandji/snapshot-pages';
 import { FingerprintSet, fingerprint } from '../src/streams/fingerprints';
 import { versionKey } from '../src/streams/record-identity';

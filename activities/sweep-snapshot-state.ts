@@ -14,7 +14,7 @@ import { activityLogger } from './activity-logger';
 import { tenantDeps, type ActivityDeps } from './deps';
 import { withTypedFailures } from './failures';
 import { PULSE_MS } from './heartbeat-pulse';
-import { shipRecords, type ShipBatchResult } from './ship-batch';
+import { shipRecords, type ShipBatchResult } from './ship-records';
 import { SnapshotChunks } from './snapshot-chunks';
 import { firstSnapshotPosition, readSnapshotPage, type SnapshotPosition } from '../src/kandji/snapshot-pages';
 import {

@@ -17,7 +17,7 @@ import { activityLogger } from './activity-logger';
 import { tenantDeps, type ActivityDeps, type TenantDeps } from './deps';
 import { withTypedFailures } from './failures';
 import { heartbeatPulse } from './heartbeat-pulse';
-import { shipRecords } from './ship-batch';
+import { shipRecords } from './ship-records';
 import { auditStreamPassed } from './stream-passed';
 import { readHour } from './sweep-late-audit-hour';
 import { absentEvents } from './verify-absent';

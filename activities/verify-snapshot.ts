@@ -20,7 +20,7 @@ import { activityLogger } from './activity-logger';
 import { tenantDeps, type ActivityDeps, type TenantDeps } from './deps';
 import { withTypedFailures } from './failures';
 import { heartbeatPulse, type Pulse } from './heartbeat-pulse';
-import { shipRecords } from './ship-batch';
+import { shipRecords } from './ship-records';
 import { committedFingerprints } from './snapshot-committed';
 import { readSnapshotWindow, type SnapshotWindow, type WindowRow } from './snapshot-window';
 import { explainMissing } from './verify-reasons';

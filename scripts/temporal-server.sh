@@ -2,7 +2,7 @@
 # Builds (once) the Temporal server and its SQL schema tool at the version docker-compose.yml pins
 # (temporalio/server:<version>), from the Go module proxy, into a cache outside the repository, and prints the
 # directory holding bin/temporal-server, bin/temporal-sql-tool and schema/ (the module's schema files, which the
-# admin-tools image carries as /etc/temporal/schema). Used by test/e2e/compose-rehearsal.test.ts.
+# admin-tools image carries as /etc/temporal/schema). Used by test/e2e/compose-rehearsal.e2e.test.ts.
 # Takes about 5 minutes of 2 CPU cores the first time.
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -3,7 +3,7 @@
 # module proxy (github.com/temporalio/ui-server/v2, which embeds the UI's assets), into a cache outside the
 # repository, and prints the directory holding bin/ui-server and config/docker.yaml: the image's layout
 # (/home/ui-server), whose entrypoint runs `./ui-server --env docker start` there. Used by
-# test/e2e/compose-rehearsal.test.ts.
+# test/e2e/compose-rehearsal.e2e.test.ts.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

@@ -14,6 +14,7 @@ import type { Activities } from '../activities';
 import type { AuditCursor } from './shared/audit-cursor';
 import { NON_RETRYABLE_FAILURE_TYPES } from './shared/failure-types';
 import type { AuditStreamInput } from './shared/stream-input';
+import { nowIso } from './shared/timestamps';
 import { recordShipment } from './shipment';
 import type { StreamRuntime } from './stream-runtime';
 
@@ -30,7 +31,7 @@ export async function legacyAuditLoop(
   runtime: StreamRuntime,
   continueWith: (cursor: AuditCursor) => Promise<never>,
 ): Promise<void> {
-  const now = () => new Date().toISOString();
+  const now = nowIso;
   const { fetchAuditPage } = proxyActivities<Activities>({
     startToCloseTimeout: '2 minutes',
     heartbeatTimeout: '1 minute',

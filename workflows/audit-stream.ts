@@ -38,6 +38,7 @@ import { lateLedgerQuery } from './shared/messages';
 import { applyDigestTail } from './shared/overlap-digest';
 import type { AuditStreamInput } from './shared/stream-input';
 import type { StreamStatus } from './shared/stream-status';
+import { nowIso } from './shared/timestamps';
 import { backfillWorkflowId } from './shared/workflow-ids';
 import { recordShipment } from './shipment';
 import { createStreamRuntime, type StreamRuntime } from './stream-runtime';
@@ -153,7 +154,7 @@ function recordPageProblems(status: StreamStatus, ref: AuditPageRef): void {
       status.lastDeadLetter = {
         ...ref.lastInvalid,
         reason: `unreadable in Kandji's answer: ${ref.lastInvalid.reason}`,
-        at: new Date().toISOString(),
+        at: nowIso(),
       };
   }
 }
@@ -195,7 +196,7 @@ async function pageLoop(
   continueWith: (cursor: AuditCursor, late?: LateLedger, pendingMove?: string) => Promise<never>,
   ledger: LedgerHolder,
 ): Promise<void> {
-  const now = () => new Date().toISOString();
+  const now = nowIso;
   const { status } = runtime;
   const { tenant } = input;
   const { readAuditPageRef } = proxyActivities<Activities>({

@@ -24,7 +24,7 @@ import {
   type BackfillRequest,
 } from './shared/messages';
 import type { BackfillInfo } from './shared/stream-status';
-import { keyToMillis, timestampKey } from './shared/timestamps';
+import { keyToMillis, nowIso, timestampKey } from './shared/timestamps';
 import type { StreamRuntime } from './stream-runtime';
 
 /** Sent by a backfill workflow to its stream when it ends (by workflow id, so it reaches the current run). */
@@ -44,7 +44,7 @@ export interface BackfillHooks {
 export function installBackfillHandlers(runtime: StreamRuntime, hooks: BackfillHooks): void {
   const { status } = runtime;
   const list = () => (status.backfills ??= []);
-  const now = () => new Date().toISOString();
+  const now = nowIso;
 
   /** Why a new backfill is refused now, if it is: too many running already. */
   const tooMany = (): string | undefined => {

@@ -39,7 +39,7 @@ import {
   type LedgerDelta,
 } from './shared/late-ledger';
 import type { AuditStreamInput } from './shared/stream-input';
-import { keyToMillis } from './shared/timestamps';
+import { keyToMillis, nowIso } from './shared/timestamps';
 import { recordShipment } from './shipment';
 import type { StreamRuntime } from './stream-runtime';
 
@@ -87,7 +87,7 @@ export function createLateSweep(input: AuditStreamInput, runtime: StreamRuntime)
     c.pages += swept.pages;
     if (swept.found) c.lateFound = (c.lateFound ?? 0) + swept.found;
     if (swept.resent) c.lateResent = (c.lateResent ?? 0) + swept.resent;
-    status.lastLateSweep = { hour, at: new Date().toISOString() };
+    status.lastLateSweep = { hour, at: nowIso() };
   };
   const showSweep = (sweeping?: string) => {
     // Hours a sweep can no longer reach (before the ledger's start, or past the horizon) are no longer parked.

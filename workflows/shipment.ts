@@ -1,5 +1,6 @@
 /** Adds what a shipBatch (or sweep) reported to a stream's status. */
 import type { StreamStatus } from './shared/stream-status';
+import { nowIso } from './shared/timestamps';
 
 /** Optional fields: results recorded by 0.1.0 workers (in running workflows' histories) lack them. */
 export interface ShipmentReport {
@@ -13,7 +14,7 @@ export interface ShipmentReport {
 }
 
 export function recordShipment(status: StreamStatus, shipped: ShipmentReport): void {
-  const now = new Date().toISOString();
+  const now = nowIso();
   status.counts.shipped += shipped.shipped;
   status.counts.batches += shipped.batches;
   const deadLetters = shipped.deadLetters ?? [];

@@ -14,6 +14,7 @@ import {
 import type { Activities } from '../activities';
 import { NON_RETRYABLE_FAILURE_TYPES } from './shared/failure-types';
 import type { SnapshotStreamInput } from './shared/stream-input';
+import { nowIso } from './shared/timestamps';
 import { recordShipment } from './shipment';
 import type { StreamRuntime } from './stream-runtime';
 
@@ -23,7 +24,7 @@ export async function legacySnapshotLoop(
   backfills: { pending: string[]; woken(): boolean; sleep(): void },
   continueWith: (seen: string) => Promise<never>,
 ): Promise<string> {
-  const now = () => new Date().toISOString();
+  const now = nowIso;
   const { sweepSnapshot } = proxyActivities<Activities>({
     startToCloseTimeout: '2 hours',
     heartbeatTimeout: '2 minutes',

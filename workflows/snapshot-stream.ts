@@ -25,6 +25,7 @@ import type { SweepProgress, SweepProgressDetails } from '../activities/sweep-sn
 import { resetStateUpdate } from './shared/messages';
 import type { SnapshotStreamInput } from './shared/stream-input';
 import type { StreamStatus } from './shared/stream-status';
+import { nowIso } from './shared/timestamps';
 import { recordShipment } from './shipment';
 import type { SnapshotState } from './snapshot-state';
 import { legacySnapshotLoop } from './snapshot-stream-legacy';
@@ -124,7 +125,7 @@ async function sweepLoop(
   runtime: StreamRuntime,
   backfills: { pending: string[]; woken(): boolean; sleep(): void },
 ): Promise<SnapshotState | null> {
-  const now = () => new Date().toISOString();
+  const now = nowIso;
   const { status } = runtime;
   // Runs from here on: the state is committed in status before the old one is dropped, drops run beside the sweeps
   // (heartbeating), a failing sweep's progress is carried to the next activity and across continue-as-new, and a

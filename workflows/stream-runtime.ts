@@ -38,6 +38,7 @@ import {
   type StreamState,
   type StreamStatus,
 } from './shared/stream-status';
+import { nowIso } from './shared/timestamps';
 import { installTimingsUpdate } from './timings';
 
 export interface StreamRuntime {
@@ -84,7 +85,7 @@ export interface StreamRuntime {
   setContinueAsNew(continueWith: () => Promise<never>): void;
 }
 
-const now = () => new Date().toISOString();
+const now = nowIso;
 
 /** Marks runs where a blocked or unavailable step re-checks soon, then backs off (slowRecheckMs). */
 export const RECHECK_BACKOFF = 'recheck-backoff';

@@ -8,7 +8,8 @@ import { startLines } from './start-lines';
 import { verifyCommand, verifyStatusLines } from './verify';
 import { backfillRequestSchema, describeIssues } from '../../workflows/shared/messages';
 import { STREAMS } from '../../workflows/shared/stream-status';
-import { ConfigError, loadTemporalConfig, loadTenantConfigs, type TenantConfig } from '../config/env';
+import { ConfigError } from '../config/config-error';
+import { loadTemporalConfig, loadTenantConfigs, type TenantConfig } from '../config/env';
 import { startPosition } from '../streams/start-position';
 import {
   backfillStatus,

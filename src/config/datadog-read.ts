@@ -4,7 +4,8 @@
  * filters), and the API host of DD_SITE (`https://api.<site>`), or DD_API_URL (a proxy, or a simulator on loopback).
  * Optional: without an application key verification is off and says so; nothing else changes.
  */
-import { ConfigError, isLoopbackHost, withoutEmptyValues } from './env';
+import { ConfigError } from './config-error';
+import { isLoopbackHost, withoutEmptyValues } from './env';
 import { secretFileReader } from './secret-file';
 import { apiUrlForSite, isDatadogSite } from '../datadog/sites';
 

@@ -3,6 +3,7 @@
  * message naming it and what is expected. Split by who needs what: the CLI never needs the secrets.
  */
 import { z } from 'zod';
+import { ConfigError } from './config-error';
 import { durationMs, isoTime, tenantName } from './edge-schemas';
 import { secretFileReader } from './secret-file';
 import { DATADOG_SITES, intakeUrlForSite, isDatadogSite } from '../datadog/sites';
@@ -17,16 +18,6 @@ import {
   type TemporalConnectionProfile,
 } from '../temporal/connection';
 import { parseEncryptionKey } from '../temporal/encryption-codec';
-
-export class ConfigError extends Error {
-  constructor(
-    readonly problems: string[],
-    options?: ErrorOptions,
-  ) {
-    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`, options);
-    this.name = 'ConfigError';
-  }
-}
 
 type Env = Record<string, string | undefined>;
 

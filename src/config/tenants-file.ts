@@ -21,8 +21,8 @@
 import fs from 'node:fs';
 import { parseDocument, parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { ConfigError } from './config-error';
 import { durationMs, TENANT_NAME, tenantName } from './edge-schemas';
-import { ConfigError } from './env';
 import { STREAMS } from '../../workflows/shared/stream-status';
 import { STALE_POLICIES } from '../datadog/stale-events';
 import { envTokenProvider, fileTokenProvider, type FileTokenOptions, type TokenProvider } from '../kandji/token-source';

@@ -6,7 +6,8 @@
  */
 import { startCodecServer } from './codec-server';
 import { payloadCodecs } from './data-converter';
-import { ConfigError, loadTemporalConfig } from '../config/env';
+import { ConfigError } from '../config/config-error';
+import { loadTemporalConfig } from '../config/env';
 
 async function main(): Promise<void> {
   let keys: string[] | undefined;

@@ -5,8 +5,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
+import { ConfigError } from '../config/config-error';
 import { durationMs } from '../config/edge-schemas';
-import { ConfigError, withoutEmptyValues } from '../config/env';
+import { withoutEmptyValues } from '../config/env';
 
 type Env = Record<string, string | undefined>;
 

@@ -1,7 +1,7 @@
 /**
  * Runs a tenant's request budget workflow through reservations that fit the hour, reservations that must wait, and
  * (from `extra`) whatever else a version adds, and returns the history of its first run as protobuf bytes. Used by
- * test/e2e/request-budget.replay.test.ts (RECORD_HISTORIES=1 saves it as test/histories/request-budget-<version>.binpb).
+ * test/e2e/request-budget.replay.e2e.test.ts (RECORD_HISTORIES=1 saves it as test/histories/request-budget-<version>.binpb).
  */
 import type { WorkflowHandle } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';

@@ -6,7 +6,7 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import { createActivities } from '../../activities';
 import { activityLogger } from '../../activities/activity-logger';
 import type { ActivityDeps, TenantDeps } from '../../activities/deps';
-import { shipRecords, type ShipBatchInput } from '../../activities/ship-batch';
+import { shipRecords, type ShipBatchInput } from '../../activities/ship-records';
 import { capturingLogger } from '../helpers/capture-logger';
 
 function depsWith(logger: ActivityDeps['logger']): ActivityDeps {

@@ -2,8 +2,8 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { ConfigError } from '../../src/config/config-error';
 import {
-  ConfigError,
   isLoopbackHost,
   loadTenantConfig,
   loadTemporalConfig,

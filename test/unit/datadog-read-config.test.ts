@@ -2,8 +2,8 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { ConfigError } from '../../src/config/config-error';
 import { loadDatadogReadConfig } from '../../src/config/datadog-read';
-import { ConfigError } from '../../src/config/env';
 
 test('without DD_APP_KEY verification is off, and the reason says which key is missing', () => {
   const c = loadDatadogReadConfig({ DD_API_KEY: 'k' });

@@ -9,7 +9,7 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
 import type { ActivityDeps, TenantDeps } from '../../activities/deps';
 import { shipAuditPageActivity } from '../../activities/ship-audit-page';
-import { shipBatchActivity } from '../../activities/ship-batch';
+import { shipBatchActivity } from '../../activities/ship-records';
 import { sweepLateAuditHourActivity } from '../../activities/sweep-late-audit-hour';
 import { sweepSnapshotStateActivity } from '../../activities/sweep-snapshot-state';
 import { RemoteError } from '../../src/remote-errors';

@@ -5,7 +5,8 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { type ConfigError, loadTemporalConfig, loadWorkerConfig } from '../../src/config/env';
+import { type ConfigError } from '../../src/config/config-error';
+import { loadTemporalConfig, loadWorkerConfig } from '../../src/config/env';
 import { secretFileReader } from '../../src/config/secret-file';
 import { watchApiKeyFile } from '../../src/worker/api-key-rotation';
 

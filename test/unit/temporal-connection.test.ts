@@ -6,7 +6,8 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { ConfigError, loadTemporalConfig } from '../../src/config/env';
+import { ConfigError } from '../../src/config/config-error';
+import { loadTemporalConfig } from '../../src/config/env';
 import { connectionOptions, describeConnection } from '../../src/temporal/connection';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kdd-envconfig-'));

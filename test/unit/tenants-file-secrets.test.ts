@@ -5,7 +5,8 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { ConfigError, loadWorkerConfig } from '../../src/config/env';
+import { ConfigError } from '../../src/config/config-error';
+import { loadWorkerConfig } from '../../src/config/env';
 
 // What a Kandji token looks like (a UUID), and a longer opaque secret.
 const TOKEN = '0b7e6d2c-9f4a-4c1e-8d3b-5a6f7e8d9c0b';

@@ -7,7 +7,7 @@
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import type { ActivityDeps } from '../../activities/deps';
-import { shipRecords } from '../../activities/ship-batch';
+import { shipRecords } from '../../activities/ship-records';
 import { rowTimeMs } from '../../activities/snapshot-window';
 import {
   verifySnapshotWindowActivity,

@@ -62,3 +62,11 @@ export function keyToMillis(key: string): number {
 export function millisToKey(ms: number): string {
   return timestampKey(new Date(ms).toISOString());
 }
+
+/**
+ * The current time as ISO-8601 text, for status fields. In workflow code it is the workflow task's time (the SDK
+ * makes `Date` deterministic), so a replay gives the same text.
+ */
+export function nowIso(): string {
+  return new Date().toISOString();
+}

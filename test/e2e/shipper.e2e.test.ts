@@ -7,7 +7,7 @@
  */
 import { ApplicationFailure } from '@temporalio/common';
 import type { ActivityDeps, TenantDeps } from '../../activities/deps';
-import { shipRecords } from '../../activities/ship-batch';
+import { shipRecords } from '../../activities/ship-records';
 import { DatadogSimulator } from '../../simulators/datadog';
 import { DatadogIntakeClient } from '../../src/datadog/intake-client';
 import { DatadogRefusedAll, MAX_DEAD_LETTERS_PER_PAGE, shipItems, type ShipProgress } from '../../src/datadog/shipper';
