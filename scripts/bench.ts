@@ -1,6 +1,6 @@
 /**
  * `npm run bench`: the service's speed and memory figures on this machine, on the real Temporal dev server with
- * the Kandji and Datadog simulators (the README's table is this output). Not a test: nothing here fails on a
+ * the Kandji and Datadog simulators (the table in docs/performance.md is this output). Not a test: nothing here fails on a
  * figure; targets missed are marked.
  *   BENCH_EVENTS (100000), BENCH_DETECTIONS (1000000), BENCH_TENANTS (167), BENCH_PARTS (audit,idle,sweep,cost),
  *   BENCH_COST_WINDOW_MIN (30: the cost part's window per world, idle and busy, after a 2-minute warm-up),

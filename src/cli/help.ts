@@ -211,7 +211,7 @@ ${[
   .flatMap((paragraph) => wrap(paragraph, WIDTH))
   .join('\n')}
 
-Configuration comes from the environment (see README): TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_TASK_QUEUE,
+Configuration comes from the environment (see docs/operations.md): TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_TASK_QUEUE,
 KANDJI_API_URL, KANDJI_TENANT, KANDJI_STREAMS, KANDJI_POLL_INTERVAL, KANDJI_START_DATE.
 Exit codes: 0 success, 1 failure, 2 bad usage or configuration.`;
 

@@ -6,7 +6,7 @@
  * - `ship` (default of audit and threats): send them as they are (Datadog will drop them); count them and warn once
  *   per stream;
  * - `restamp`: keep them: the time field becomes the shipping time, the original moves to
- *   `kandji_datadog_original_time` (see README for what this does to the built-in pipeline);
+ *   `kandji_datadog_original_time` (see docs/design.md, Shipping to Datadog, for what this does to the built-in pipeline);
  * - `drop`: count them and do not send them.
  * Detections default to `restamp`: a detection's time is when it was first seen, usually days ago, so `ship`
  * would have Datadog drop nearly every detection of a fleet. Behavioral detections too: a status change of a

@@ -4,7 +4,7 @@
  * 10,000 events with the service's data converter (gzip for payloads over 1 KB), whatever the records weigh.
  * Part of it is the late-event ledger (workflows/shared/late-ledger.ts: a table of about 1.4 KB per hour of events in each
  * ship's result, and the ledger carried by each continue-as-new, frequent here since the suite lowers Temporal's
- * threshold). Without any codec it is printed for the README.
+ * threshold). Without any codec it is printed for docs/performance.md.
  */
 import { largestPayloadBytes } from '../../src/temporal/history-payloads';
 import { rawHistories } from '../../src/temporal/raw-history';

@@ -138,11 +138,14 @@ describe('deploy/kubernetes as the Datadog Agent and the cluster see it', () => 
     expect(read('deploy/datadog/forwarder-health-dashboard.json')).toContain(`service:${SERVICE_NAME} `);
   });
 
-  it('the image tag and the version tag are the package version (kustomization, deployment labels, README)', () => {
+  it('the image tag and the version tag are the package version (kustomization, deployment labels, README and docs)', () => {
     expect(doc('kustomization.yaml').images[0].newTag).toBe(version);
     expect(template.metadata.labels['tags.datadoghq.com/version']).toBe(version);
     expect(deployment.metadata.labels['tags.datadoghq.com/version']).toBe(version);
-    for (const [, tag] of read('README.md').matchAll(/kandji-datadog:(\d+\.\d+\.\d+)/g)) expect(tag).toBe(version);
+    const docs = ['README.md', ...fs.readdirSync(path.join(ROOT, 'docs')).map((f) => `docs/${f}`)].map(read).join('\n');
+    const tags = [...docs.matchAll(/kandji-datadog:(\d+\.\d+\.\d+)/g)].map(([, tag]) => tag);
+    expect(tags.length).toBeGreaterThan(0);
+    for (const tag of tags) expect(tag).toBe(version);
   });
 
   it('memory request = limit, above the 257 MiB measured at start; the page store stays well below the heap', () => {
