@@ -64,7 +64,11 @@ function shipmentKey(tenant: string, stream: string, identities: readonly string
   return `${tenant}/${stream}/${identityDigest(identities)}`;
 }
 
-export interface ShipOptions {
+/**
+ * What the calling activity gives shipRecords: the heartbeat progress to resume from and to report, the signal that
+ * aborts its Datadog requests, and its attempt number (for the retry backoff).
+ */
+export interface ShipRecordsOptions {
   /** Progress of an earlier attempt to resume from (heartbeat details). */
   resume?: ShipProgress;
   /** Called with the progress to resume from after every request that settled records (to heartbeat it). */
@@ -93,7 +97,7 @@ function heartbeatUnlessSettled(
 export async function shipRecords(
   deps: ActivityDeps,
   input: ShipBatchInput,
-  opts: ShipOptions = {},
+  opts: ShipRecordsOptions = {},
 ): Promise<ShipBatchResult> {
   const tenant = tenantDeps(deps, input.tenant);
   const log = activityLogger(deps, { tenant: input.tenant, stream: input.stream });

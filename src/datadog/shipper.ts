@@ -121,7 +121,8 @@ export function emptyProgress(): ShipProgress {
   return { batchesDone: 0, accepted: 0, requests: 0, deadLetters: [], deadLettered: 0 };
 }
 
-export interface ShipOptions {
+/** How shipItems ships one list of items: the request that sends a body, size limits, and its callbacks. */
+export interface ShipItemsOptions {
   send: (body: string) => Promise<void>;
   /** Called after every request that settled items, with the progress to resume from (to heartbeat it). */
   onProgress?: (progress: ShipProgress) => void;
@@ -156,7 +157,7 @@ function answerOf(err: RemoteError): string {
 export async function shipItems(
   items: readonly Record<string, unknown>[],
   identities: readonly string[],
-  opts: ShipOptions,
+  opts: ShipItemsOptions,
   progress: ShipProgress = emptyProgress(),
 ): Promise<ShipProgress> {
   const json = opts.serialised;
