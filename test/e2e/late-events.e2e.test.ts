@@ -14,7 +14,17 @@ const receivedIds = (h: Harness) => h.datadog.received.map((i) => String(i.id));
 
 function expectEachOnce(h: Harness, except: ReadonlySet<string> = new Set()): void {
   const ids = receivedIds(h);
-  expect(ids.length - new Set(ids).size).toBe(0);
+  // Which events arrived more than once, when they happened and where in the deliveries: what a failure must show.
+  const seen = new Map<string, number[]>();
+  ids.forEach((id, i) => seen.set(id, [...(seen.get(id) ?? []), i]));
+  const repeated = [...seen]
+    .filter(([, at]) => at.length > 1)
+    .map(([id, at]) => ({
+      id,
+      occurred_at: h.kandji.audit.all().find((r) => r.id === id)?.occurred_at,
+      deliveries: at,
+    }));
+  expect({ repeated, of: ids.length }).toEqual({ repeated: [], of: ids.length });
   const expected = new Set(
     h.kandji.audit
       .all()
