@@ -310,7 +310,7 @@ async function pageLoop(
   // move not applied yet (requested as this run ends) is applied by the next run.
   runtime.setContinueAsNew(() => {
     dropAhead();
-    late?.abandon(); // a sweep in flight: its hour stays due in the carried ledger
+    late?.abandon(); // none in flight since SWEEP_ENDS_BEFORE_CONTINUE; before it, its hour stays due
     return continueWith(cursor, late?.ledger(), moves?.peek());
   });
   // A move leaves a page that fails (or waits for budget) at once: it may be the page that never ships.

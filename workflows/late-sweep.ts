@@ -7,10 +7,12 @@
  *
  * Since LATE_SWEEPS_BESIDE_TAIL (audit-stream.ts) a sweep runs beside the live tail, one activity at a time, started
  * (not awaited) by the polls while caught up; one that cannot get budget or keeps failing is parked
- * (late-sweep-parking.ts), and a sweep in flight at continue-as-new, stop or a cursor move is abandoned: its hour
- * stays due in the carried ledger (its late events shipped before the cancel may be shipped again by the next sweep:
- * at least once). A pause lets the sweep in flight end, and starts no other. Runs recorded before it sweep inside the
- * poll loop (`sweepDue`).
+ * (late-sweep-parking.ts). A sweep in flight when the run is due to continue as new holds the continue-as-new until
+ * it ends, and no other starts (SWEEP_ENDS_BEFORE_CONTINUE): what it shipped is in the carried ledger, so the next run
+ * never ships it again. A sweep in flight at a stop or a cursor move is abandoned: its hour stays due in the ledger
+ * (after a stop, its late events shipped before the cancel may be shipped again by the next start's sweep: at least
+ * once; after a move, the hour is no longer the ledger's). A pause lets the sweep in flight end, and starts no other.
+ * Runs recorded before LATE_SWEEPS_BESIDE_TAIL sweep inside the poll loop (`sweepDue`).
  */
 import {
   ActivityFailure,
@@ -18,6 +20,7 @@ import {
   CancellationScope,
   isCancellation,
   log,
+  patched,
   proxyActivities,
 } from '@temporalio/workflow';
 import type { Activities, SweepLateAuditHourResult } from '../activities';
@@ -46,6 +49,12 @@ import type { StreamRuntime } from './stream-runtime';
 /** Runs before LATE_SWEEPS_BESIDE_TAIL: hours swept between two polls at most (the sweep holds the poll loop). */
 export const MAX_HOURS_PER_POLL = 3;
 
+/**
+ * Marks runs where a sweep in flight holds continue-as-new until it ends. Before it, the sweep was cancelled and its
+ * hour swept again by the next run, which shipped again the late events the cancelled sweep had shipped.
+ */
+export const SWEEP_ENDS_BEFORE_CONTINUE = 'late-sweep-ends-before-continue-as-new';
+
 export interface LateSweep {
   /** What continue-as-new carries. */
   ledger(): LateLedger;
@@ -60,7 +69,7 @@ export interface LateSweep {
   startDue(): void;
   /** How long until a late hour comes due (0: now); undefined when none will before the polls move on. */
   nextDueInMs(): number | undefined;
-  /** Cancels the sweep in flight, if any (continue-as-new, stop): its hour stays due in the ledger. */
+  /** Cancels the sweep in flight, if any (stop; continue-as-new in runs before SWEEP_ENDS_BEFORE_CONTINUE). */
   abandon(): void;
 }
 
@@ -77,6 +86,10 @@ export function createLateSweep(input: AuditStreamInput, runtime: StreamRuntime)
   let settled: string | undefined;
   const parking = new LateSweepParking();
   let inFlight: CancellationScope | undefined;
+  const endsBeforeContinue = patched(SWEEP_ENDS_BEFORE_CONTINUE);
+  if (endsBeforeContinue) runtime.holdContinueAsNewWhile(() => inFlight !== undefined);
+  /** The run is about to continue as new: no sweep starts (one in flight holds it, above). */
+  const closing = () => endsBeforeContinue && runtime.continueAsNewDue();
 
   const sweepHour = (hour: string) =>
     sweepLateAuditHour({ tenant: input.tenant, hour, from: ledger.from, cells: ledger.hours[hour]?.cells });
@@ -116,16 +129,16 @@ export function createLateSweep(input: AuditStreamInput, runtime: StreamRuntime)
   /** The next hour to sweep beside the tail, if any may go now (each hour at most once a round: `tried`). */
   const nextHour = (tried: Set<string>): string | undefined => {
     const nowMs = Date.now();
-    if (!settled || runtime.stopRequested() || status.paused || parking.waitingForBudget(nowMs)) return undefined;
+    if (!settled || runtime.stopRequested() || status.paused || closing() || parking.waitingForBudget(nowMs))
+      return undefined;
     ledger = pruneLedger(ledger, nowMs);
     const hour = dueLateHours(ledger, settled, nowMs, tiers).find((h) => !tried.has(h) && !parking.isParked(h, nowMs));
     if (hour) tried.add(hour);
     return hour;
   };
-  /** Sweeps the due hours one at a time, until none may go; ends (never throws) when cancelled. */
-  const sweepBeside = async () => {
-    const tried = new Set<string>();
-    for (let hour = nextHour(tried); hour; hour = nextHour(tried)) {
+  /** Sweeps `first`, then the due hours one at a time, until none may go; ends (never throws) when cancelled. */
+  const sweepBeside = async (first: string, tried: Set<string>) => {
+    for (let hour: string | undefined = first; hour; hour = nextHour(tried)) {
       showSweep(hour);
       const ledgerFrom = ledger.from;
       try {
@@ -163,10 +176,14 @@ export function createLateSweep(input: AuditStreamInput, runtime: StreamRuntime)
     },
     startDue() {
       if (inFlight) return;
+      // No scope when no hour may go: a sweep in flight is one that runs (and may hold continue-as-new).
+      const tried = new Set<string>();
+      const first = nextHour(tried);
+      if (!first) return;
       const scope = new CancellationScope();
       inFlight = scope;
       void scope
-        .run(sweepBeside)
+        .run(() => sweepBeside(first, tried))
         .catch((err: unknown) => {
           if (!isCancellation(err)) log.error('late sweep ended unexpectedly', { error: String(err) });
         })

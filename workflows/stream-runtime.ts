@@ -83,6 +83,13 @@ export interface StreamRuntime {
    * new when Temporal suggests it, between attempts, so a stream failing for weeks never outgrows its history.
    */
   setContinueAsNew(continueWith: () => Promise<never>): void;
+  /**
+   * Holds continue-as-new while `busy` holds (work running beside the loop whose result the next run must carry: a
+   * late sweep in flight). The loop goes on meanwhile, and continues as new at its first round or attempt after.
+   */
+  holdContinueAsNewWhile(busy: () => boolean): void;
+  /** Whether this run is due to continue as new: Temporal suggests it, or new timings need a new run. */
+  continueAsNewDue(): boolean;
 }
 
 const now = nowIso;
@@ -188,12 +195,14 @@ export function createStreamRuntime(
   };
 
   let continueWith: (() => Promise<never>) | undefined;
+  let holdContinueAsNew: () => boolean = () => false;
+  const continueAsNewDue = () => workflowInfo().continueAsNewSuggested || timingsUpdates.needsNewRun();
   /**
    * Continues as new (setContinueAsNew) when Temporal suggests it or new timings need it: at the top of a round, or
-   * between attempts.
+   * between attempts; not while held (holdContinueAsNewWhile).
    */
   async function continueAsNewIfSuggested(): Promise<void> {
-    if (!continueWith || !(workflowInfo().continueAsNewSuggested || timingsUpdates.needsNewRun())) return;
+    if (!continueWith || !continueAsNewDue() || holdContinueAsNew()) return;
     log.info('continuing as new', { stream, state: status.state });
     await condition(allHandlersFinished);
     // A stop that arrived while handlers finished ends this run: the next one would not know of it.
@@ -300,6 +309,10 @@ export function createStreamRuntime(
     setContinueAsNew: (f) => {
       continueWith = f;
     },
+    holdContinueAsNewWhile: (busy) => {
+      holdContinueAsNew = busy;
+    },
+    continueAsNewDue,
     stopRequested: () => stopRequested,
     abandonStepsWhen: (pending) => {
       abandon = pending;

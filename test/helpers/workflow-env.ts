@@ -269,6 +269,16 @@ export async function settled(handle: WorkflowHandle): Promise<void> {
   );
 }
 
+/**
+ * Signals with no handler, until the history is longer than the test server's threshold for suggesting a
+ * continue-as-new (4,096 events). A stream ignores them.
+ */
+export async function fillHistory(h: WorkflowHandle): Promise<void> {
+  while ((await h.describe()).historyLength <= 4_200)
+    await Promise.all(Array.from({ length: 200 }, () => h.signal('historyFiller')));
+  await settled(h);
+}
+
 /** Polls a stream's `status` query (in real time: the server's clock stays put) until `ok` holds; returns it. */
 export function statusWhere(
   handle: WorkflowHandle,

@@ -2,7 +2,8 @@
  * The audit stream's late sweep, fast: the real workflow code on the time-skipping test server, with a fake audit
  * log of recent events (so that past hours fall due for a sweep) and fake read, ship and sweep activities that keep
  * the real late-event ledger. What is checked: the sweep finds what the polls never saw and ships it once, and a
- * sweep that cannot go (no request budget, an hour that keeps failing) is parked beside the live tail, which goes on.
+ * sweep that cannot go (no request budget, an hour that keeps failing) is parked beside the live tail, which goes on;
+ * a sweep in flight when the run is due to continue as new ends first, so the next run never ships its finds again.
  */
 import { randomUUID } from 'node:crypto';
 import { Context } from '@temporalio/activity';
@@ -32,7 +33,7 @@ import {
   idKey,
   ledgerDelta,
 } from '../../workflows/shared/late-ledger';
-import { statusQuery, stopSignal } from '../../workflows/shared/messages';
+import { applyTimingsUpdate, statusQuery, stopSignal } from '../../workflows/shared/messages';
 import { keyToMillis, millisToKey } from '../../workflows/shared/timestamps';
 import { waitFor } from '../helpers/wait';
 import { defaultTimings, settled, statusWhere, workflowTestWorld } from '../helpers/workflow-env';
@@ -155,6 +156,19 @@ function startStream(log: FakeLog, fromMs: number): Promise<WorkflowHandle<typeo
 }
 
 const hourKey = (ms: number) => hourOf(millisToKey(ms));
+
+/** Starts the stream with every sweep held at its start until `open`: once settled, the first hour's is in flight. */
+async function withSweepInFlight(
+  log: FakeLog,
+  hours: number[],
+): Promise<{ h: WorkflowHandle<typeof auditStream>; open: () => void }> {
+  let open!: () => void;
+  log.sweepGate = new Promise<void>((resolve) => (open = resolve));
+  const h = await startStream(log, hours[0]!);
+  await waitFor('a sweep in flight', () => log.sweeps.length === 1);
+  await settled(h);
+  return { h, open };
+}
 const budgetWait = (waitMs: number) =>
   ApplicationFailure.create({
     type: FailureType.KandjiBudgetWait,
@@ -226,12 +240,8 @@ describe('audit late sweep (fake activities, time-skipping server)', () => {
   });
   it('stop while a sweep is in flight: the stream stops at once, the sweep abandoned and its hour left unswept', async () => {
     const { log, hours } = await recentLog();
-    let open!: () => void;
-    log.sweepGate = new Promise<void>((resolve) => (open = resolve));
+    const { h, open } = await withSweepInFlight(log, hours);
     try {
-      const h = await startStream(log, hours[0]!);
-      await waitFor('a sweep in flight', () => log.sweeps.length === 1);
-      await settled(h);
       expect((await h.query(statusQuery)).lateSweep?.sweeping).toBe(hourKey(hours[0]!));
 
       await h.signal(stopSignal);
@@ -241,6 +251,50 @@ describe('audit late sweep (fake activities, time-skipping server)', () => {
       expect(ended.counts.shipped).toBe(9);
       expect(ended.lastLateSweep).toBeUndefined(); // the hour in flight was not recorded as swept
       expect(ended.lateSweep).toEqual({ parked: [] });
+    } finally {
+      open();
+    }
+  });
+
+  it('a sweep in flight when the run is due to continue as new ends first: the tail goes on meanwhile, and no late event is shipped twice', async () => {
+    const { log, hours } = await recentLog();
+    log.add('late-1', hours[0]! + 45 * 60_000, true);
+    const { h, open } = await withSweepInFlight(log, hours);
+    try {
+      // A new event, and new timings that need a new run (attempts are read once per run): the update wakes the
+      // idle wait, so the next round reads at once, due to continue as new, with the sweep still in flight.
+      log.add('live-1', await world.env.currentTimeMs());
+      const wanted = {
+        ...timings,
+        pollIntervalMs: 2 * timings.pollIntervalMs,
+        fetchAttempts: (timings.fetchAttempts ?? 5) + 1,
+      };
+      await h.executeUpdate(applyTimingsUpdate, { args: [wanted] });
+      let s = await statusWhere(h, 'the live event shipped', (x) => x.counts.shipped === 10);
+      await settled(h);
+      s = await h.query(statusQuery);
+      expect(s.generation).toBe(1); // held by the sweep in flight
+      expect(s.lateSweep?.sweeping).toBe(hourKey(hours[0]!));
+      expect(log.sweeps).toHaveLength(1); // and no other sweep started
+
+      // The sweep ends: its find recorded, then the run continues as new at its next round, with it in the ledger.
+      open();
+      await statusWhere(h, 'the late event found', (x) => (x.counts.lateFound ?? 0) === 1);
+      await settled(h);
+      await world.env.sleep(wanted.pollIntervalMs + 5_000);
+      s = await statusWhere(h, 'a new run', (x) => x.generation === 2);
+      expect(s.pollIntervalMs).toBe(wanted.pollIntervalMs);
+
+      // Every later sweep of every hour, in the new run: nothing is shipped twice.
+      for (let i = 0; i < 6; i += 1) {
+        await settled(h);
+        await world.env.sleep(HOUR_MS);
+      }
+      s = await statusWhere(h, 'the past hours swept again', () =>
+        [0, 1].every((i) => log.sweeps.filter((x) => x === hourKey(hours[i]!)).length >= 2),
+      );
+      expect([...log.shipped].sort()).toEqual([...log.events.map((e) => e.id)].sort());
+      expect(s.counts.lateFound).toBe(1);
     } finally {
       open();
     }

@@ -17,7 +17,7 @@ import { moveCursorUpdate } from '../../workflows/shared/messages';
 import type { AuditStreamInput } from '../../workflows/shared/stream-input';
 import { keyToMillis, millisToKey } from '../../workflows/shared/timestamps';
 import { FIRST_RECHECK_MS } from '../../workflows/stream-runtime';
-import { defaultTimings, settled, statusWhere, workflowTestWorld } from '../helpers/workflow-env';
+import { defaultTimings, fillHistory, settled, statusWhere, workflowTestWorld } from '../helpers/workflow-env';
 
 const START_MS = Date.parse('2026-03-01T00:00:00Z');
 const timings = defaultTimings('audit');
@@ -125,16 +125,6 @@ async function stuckOnPoison(): Promise<{ log: FakeLog; h: WorkflowHandle<typeof
   await settled(h);
   expect(log.shipped).toEqual([1, 2]);
   return { log, h };
-}
-
-/**
- * Signals with no handler, until the history is longer than the test server's threshold for suggesting a
- * continue-as-new (4,096 events). The stream ignores them.
- */
-async function fillHistory(h: WorkflowHandle): Promise<void> {
-  while ((await h.describe()).historyLength <= 4_200)
-    await Promise.all(Array.from({ length: 200 }, () => h.signal('historyFiller')));
-  await settled(h);
 }
 
 describe('a stuck audit stream gets moving again (fake activities, time-skipping server)', () => {
