@@ -22,6 +22,7 @@ import {
   identityDigest,
   shipItems,
   type DeadLetter,
+  type ShipItemsOptions,
   type ShipProgress,
 } from '../src/datadog/shipper';
 import { isStale, restamp, stalePolicyFor } from '../src/datadog/stale-events';
@@ -99,80 +100,116 @@ export async function shipRecords(
   input: ShipBatchInput,
   opts: ShipRecordsOptions = {},
 ): Promise<ShipBatchResult> {
-  const tenant = tenantDeps(deps, input.tenant);
   const log = activityLogger(deps, { tenant: input.tenant, stream: input.stream });
+  const { toSend, stale, policy } = applyStalePolicy(deps, input, log);
+  const { items, serialised, trimmed } = toLogItems(deps, input, toSend, log);
+  const identities = toSend.map((r) => recordIdentity(input.stream, r));
+  const progress = await shipResumably(deps, input, { items, serialised, identities }, opts, log);
+  const deadLettered = progress.deadLettered ?? progress.deadLetters.length;
+  log.info(
+    { shipped: progress.accepted, requests: progress.requests, deadLetters: deadLettered },
+    'shipped to Datadog',
+  );
+  return {
+    shipped: progress.accepted,
+    batches: progress.requests,
+    deadLetters: progress.deadLetters,
+    deadLettered,
+    stale: { count: stale, policy },
+    trimmed,
+  };
+}
+
+type Log = ReturnType<typeof activityLogger>;
+
+/** The records to send once past Datadog's 18-hour window are shipped, restamped or dropped (the stream's policy). */
+function applyStalePolicy(deps: ActivityDeps, input: ShipBatchInput, log: Log) {
+  const tenant = tenantDeps(deps, input.tenant);
   const now = deps.now?.() ?? Date.now();
   const policy = stalePolicyFor(input.stream, tenant.stalePolicies, deps.stalePolicies, deps.stalePolicy);
-  const identityOf = (r: Record<string, unknown>) => recordIdentity(input.stream, r);
-
-  const stale = input.records.filter((r) => isStale(r, now, input.stream));
-  if (stale.length > 0) {
-    const key = `${input.tenant}/${input.stream}`;
-    if (!warnedStale.has(key)) {
-      warnedStale.add(key);
-      log.warn(
-        { count: stale.length, policy, first: identityOf(stale[0]!) },
-        `events older than 18 h: Datadog drops these at intake (DD_STALE_EVENTS_${input.stream.toUpperCase().replace(/-/g, '_')} or DD_STALE_EVENTS decides: ship, restamp or drop)`,
-      );
-    }
+  const stale = new Set(input.records.filter((r) => isStale(r, now, input.stream)));
+  const key = `${input.tenant}/${input.stream}`;
+  if (stale.size > 0 && !warnedStale.has(key)) {
+    warnedStale.add(key);
+    log.warn(
+      { count: stale.size, policy, first: recordIdentity(input.stream, stale.values().next().value!) },
+      `events older than 18 h: Datadog drops these at intake (DD_STALE_EVENTS_${input.stream.toUpperCase().replace(/-/g, '_')} or DD_STALE_EVENTS decides: ship, restamp or drop)`,
+    );
   }
-  const staleSet = new Set(stale);
   const toSend = input.records
-    .filter((r) => !(policy === 'drop' && staleSet.has(r)))
-    .map((r) => (policy === 'restamp' && staleSet.has(r) ? restamp(r, now, input.stream) : r));
+    .filter((r) => !(policy === 'drop' && stale.has(r)))
+    .map((r) => (policy === 'restamp' && stale.has(r) ? restamp(r, now, input.stream) : r));
+  return { toSend, stale: stale.size, policy };
+}
 
-  let trimmed = 0;
+/** The records as Datadog log items, each serialised once; one over 1 MB has its largest fields trimmed. */
+function toLogItems(deps: ActivityDeps, input: ShipBatchInput, records: Record<string, unknown>[], log: Log) {
+  const tenant = tenantDeps(deps, input.tenant);
   const ddtags = `${tenant.ddtags},stream:${input.stream}`;
+  let trimmed = 0;
   const serialised: string[] = [];
-  const items = toSend.map((r) => {
+  const items = records.map((r) => {
     const item = toLogItem(r, {
       service: SERVICE_OF_STREAM[input.stream],
       ddtags,
       hostname: tenant.hostname,
       datedBy: DATED_BY[input.stream],
     });
-    let json = JSON.stringify(item);
-    // Serialised once: only a log that may be over 1 MB (a UTF-16 unit is at most 3 bytes of UTF-8) is measured.
-    if (json.length * 3 > MAX_LOG_BYTES && Buffer.byteLength(json) > MAX_LOG_BYTES) {
-      const result = trimOversized(item, { protectedKeys: PROTECTED_KEYS });
-      if (result.report) {
-        trimmed += 1;
-        log.warn({ identity: identityOf(r), ...result.report }, 'record over 1 MB: trimmed its largest fields');
-        json = JSON.stringify(result.item);
-      }
+    const json = JSON.stringify(item);
+    // Only a log that may be over 1 MB (a UTF-16 unit is at most 3 bytes of UTF-8) is measured.
+    const result =
+      json.length * 3 > MAX_LOG_BYTES && Buffer.byteLength(json) > MAX_LOG_BYTES
+        ? trimOversized(item, { protectedKeys: PROTECTED_KEYS })
+        : undefined;
+    if (!result?.report) {
       serialised.push(json);
-      return result.item;
+      return result?.item ?? item;
     }
-    serialised.push(json);
-    return item;
+    trimmed += 1;
+    log.warn(
+      { identity: recordIdentity(input.stream, r), ...result.report },
+      'record over 1 MB: trimmed its largest fields',
+    );
+    serialised.push(JSON.stringify(result.item));
+    return result.item;
   });
+  return { items, serialised, trimmed };
+}
 
-  const identities = toSend.map(identityOf);
+/**
+ * Ships the items from the progress to resume from: the heartbeat's, else that of this worker's last attempt at the
+ * same records stopped by a systemic refusal (kept again when this one is stopped the same way).
+ */
+async function shipResumably(
+  deps: ActivityDeps,
+  input: ShipBatchInput,
+  list: { items: Record<string, unknown>[]; serialised: string[]; identities: string[] },
+  opts: ShipRecordsOptions,
+  log: Log,
+): Promise<ShipProgress> {
+  const datadog = tenantDeps(deps, input.tenant).datadog ?? deps.datadog;
+  const { identities } = list;
   const key = shipmentKey(input.tenant, input.stream, identities);
   const start = opts.resume ?? stoppedShipments.get(key) ?? emptyProgress();
   stoppedShipments.delete(key);
-  const progress = await withTypedFailures(async () => {
+  const options: ShipItemsOptions = {
+    send: (body) => datadog.send(body, opts.signal),
+    onProgress: opts.onBatchDone && heartbeatUnlessSettled(identities, opts.onBatchDone),
+    serialised: list.serialised,
+    onListChanged: (accepted) =>
+      log.warn(
+        { accepted, count: identities.length },
+        'these records are not those an earlier attempt shipped part of (read again, they changed): shipping them all again; Datadog may hold some twice',
+      ),
+    onDeadLetter: (dl) =>
+      log.error(
+        { identity: dl.identity, status: dl.status, reason: dl.reason },
+        'Datadog refused a record; dead-lettered',
+      ),
+  };
+  return withTypedFailures(async () => {
     try {
-      return await shipItems(
-        items,
-        identities,
-        {
-          send: (body) => (tenant.datadog ?? deps.datadog).send(body, opts.signal),
-          onProgress: opts.onBatchDone && heartbeatUnlessSettled(identities, opts.onBatchDone),
-          serialised,
-          onListChanged: (accepted) =>
-            log.warn(
-              { accepted, count: identities.length },
-              'these records are not those an earlier attempt shipped part of (read again, they changed): shipping them all again; Datadog may hold some twice',
-            ),
-          onDeadLetter: (dl) =>
-            log.error(
-              { identity: dl.identity, status: dl.status, reason: dl.reason },
-              'Datadog refused a record; dead-lettered',
-            ),
-        },
-        start,
-      );
+      return await shipItems(list.items, identities, options, start);
     } catch (err) {
       if (err instanceof DatadogRefusedAll) {
         log.error(
@@ -186,19 +223,6 @@ export async function shipRecords(
       throw err;
     }
   }, opts.attempt);
-  const deadLettered = progress.deadLettered ?? progress.deadLetters.length;
-  log.info(
-    { shipped: progress.accepted, requests: progress.requests, deadLetters: deadLettered },
-    'shipped to Datadog',
-  );
-  return {
-    shipped: progress.accepted,
-    batches: progress.requests,
-    deadLetters: progress.deadLetters,
-    deadLettered,
-    stale: { count: stale.length, policy },
-    trimmed,
-  };
 }
 
 /** Fields never trimmed: identity, time and routing of every stream. */

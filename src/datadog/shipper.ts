@@ -154,64 +154,115 @@ function answerOf(err: RemoteError): string {
  * Resolves with the final progress once every item is accepted or dead-lettered; rejects with DatadogRefusedAll
  * when the refusals are systemic (then `progress` holds what was settled, to resume from).
  */
-export async function shipItems(
+export function shipItems(
   items: readonly Record<string, unknown>[],
   identities: readonly string[],
   opts: ShipItemsOptions,
   progress: ShipProgress = emptyProgress(),
 ): Promise<ShipProgress> {
-  const json = opts.serialised;
-  const maxDead = opts.maxDeadLetters ?? MAX_DEAD_LETTERS_PER_PAGE;
-  const idOf = (i: number) => identities[i] ?? `#${i}`;
-  const bodyOf = (start: number, end: number) =>
-    json ? `[${json.slice(start, end).join(',')}]` : JSON.stringify(items.slice(start, end));
-  progress.deadLettered ??= progress.deadLetters.length;
+  return new ListShipment(items, identities, opts, progress).run();
+}
 
-  // Resume after the last item an earlier attempt settled, if its progress holds for this list; else start over.
-  const list = identityDigest(identities);
-  const prefix = prefixDigests(identities);
-  let first = resumePoint(progress, list, prefix, identities);
-  if (first === undefined) {
-    opts.onListChanged?.(progress.accepted);
-    first = 0;
-    progress.doneIdentity = undefined;
-    progress.batchesDone = 0;
-    progress.open = undefined; // its refused items are sent again with the rest
+/** One call of shipItems: one list, its progress, and the steps that settle its items left to right. */
+class ListShipment {
+  private readonly list: string;
+  private readonly prefix: (n: number) => string;
+  private readonly maxDead: number;
+
+  constructor(
+    private readonly items: readonly Record<string, unknown>[],
+    private readonly identities: readonly string[],
+    private readonly opts: ShipItemsOptions,
+    private readonly progress: ShipProgress,
+  ) {
+    this.list = identityDigest(identities);
+    this.prefix = prefixDigests(identities);
+    this.maxDead = opts.maxDeadLetters ?? MAX_DEAD_LETTERS_PER_PAGE;
+    progress.deadLettered ??= progress.deadLetters.length;
   }
-  progress.list = list;
-  progress.done = first > 0 ? prefix(first) : undefined;
 
-  const deadLetter = (dead: DeadLetter) => {
-    opts.onDeadLetter?.(dead);
-    progress.deadLettered = (progress.deadLettered ?? 0) + 1;
-    if (progress.deadLetters.length < MAX_DEAD_LETTERS_KEPT) progress.deadLetters.push(dead);
-  };
-  const settled = (last: number) => {
-    progress.doneIdentity = idOf(last);
-    progress.done = prefix(last + 1);
-    opts.onProgress?.(progress);
-  };
+  async run(): Promise<ShipProgress> {
+    let first = this.resume();
+    // An earlier attempt stopped inside a batch: finish that batch first, with what it already knew.
+    const open = this.progress.open;
+    if (open) {
+      const end = Math.max(first, this.identities.lastIndexOf(open.lastIdentity) + 1);
+      await this.shipBatch(open, first, end);
+      first = end;
+    }
+    const json = this.opts.serialised;
+    const rest = first > 0 ? this.items.slice(first) : this.items;
+    for (const batch of splitIntoBatches(rest, this.opts.limits, first > 0 ? json?.slice(first) : json)) {
+      const start = first + batch.start;
+      const end = start + batch.count;
+      const before = start > 0 ? this.idOf(start - 1) : undefined;
+      await this.shipBatch(
+        { before, lastIdentity: this.idOf(end - 1), accepted: 0, unproven: [] },
+        start,
+        end,
+        batch.body,
+      );
+    }
+    return this.progress;
+  }
+
+  /** Where to start: after the last item an earlier attempt settled, if its progress holds for this list; else 0. */
+  private resume(): number {
+    const { progress } = this;
+    let first = resumePoint(progress, this.list, this.prefix, this.identities);
+    if (first === undefined) {
+      this.opts.onListChanged?.(progress.accepted);
+      first = 0;
+      progress.doneIdentity = undefined;
+      progress.batchesDone = 0;
+      progress.open = undefined; // its refused items are sent again with the rest
+    }
+    progress.list = this.list;
+    progress.done = first > 0 ? this.prefix(first) : undefined;
+    return first;
+  }
+
+  private idOf(i: number): string {
+    return this.identities[i] ?? `#${i}`;
+  }
+
+  private bodyOf(start: number, end: number): string {
+    const json = this.opts.serialised;
+    return json ? `[${json.slice(start, end).join(',')}]` : JSON.stringify(this.items.slice(start, end));
+  }
+
+  private deadLetter(dead: DeadLetter): void {
+    this.opts.onDeadLetter?.(dead);
+    this.progress.deadLettered = (this.progress.deadLettered ?? 0) + 1;
+    if (this.progress.deadLetters.length < MAX_DEAD_LETTERS_KEPT) this.progress.deadLetters.push(dead);
+  }
+
+  /** Items through `last` are settled: progress to resume from, reported. */
+  private settled(last: number): void {
+    this.progress.doneIdentity = this.idOf(last);
+    this.progress.done = this.prefix(last + 1);
+    this.opts.onProgress?.(this.progress);
+  }
 
   /**
    * Stops shipping. A batch with nothing accepted is given back whole (its refused items will be sent again: none
-   * was taken), so a resumed attempt starts at its first item.
+   * was taken), so a resumed attempt starts at its first item. The refusal at hand, when there is one, is the cause:
+   * what Datadog answered, kept whole.
    */
-  const refusedAll = (
+  private refusedAll(
     open: OpenBatch,
     message: string,
-    status: number | undefined,
-    body: string | undefined,
-    cause?: RemoteError,
-  ): never => {
+    answer: { status?: number; body?: string; cause?: RemoteError },
+  ): never {
+    const { progress } = this;
     if (open.accepted === 0) {
       progress.doneIdentity = open.before;
-      progress.done = open.before === undefined ? undefined : prefix(identities.lastIndexOf(open.before) + 1);
+      progress.done = open.before === undefined ? undefined : this.prefix(this.identities.lastIndexOf(open.before) + 1);
       if (open.before === undefined) progress.batchesDone = 0;
       progress.open = undefined;
     }
-    // The refusal at hand, when there is one, is the cause: what Datadog answered, kept whole.
-    throw new DatadogRefusedAll(message, status, body, cause && { cause });
-  };
+    throw new DatadogRefusedAll(message, answer.status, answer.body, answer.cause && { cause: answer.cause });
+  }
 
   /**
    * Judges the items refused alone, once Datadog accepted a request sent after their refusal: each is sent alone
@@ -220,116 +271,93 @@ export async function shipItems(
    * items refused just before it recovered (or just after it broke, when an earlier part of the batch went through)
    * would otherwise be dropped as bad. Costs one request per refused item.
    */
-  const judgeUnproven = async (open: OpenBatch): Promise<void> => {
+  private async judgeUnproven(open: OpenBatch): Promise<void> {
     while (open.unproven.length > 0) {
       const dead = open.unproven[0]!;
-      const at = identities.lastIndexOf(dead.identity);
+      const at = this.identities.lastIndexOf(dead.identity);
       // Always in the list (progress holds only for the list it was made on); if not, nothing of it can be sent.
-      if (at >= 0) {
-        try {
-          await opts.send(bodyOf(at, at + 1));
-          progress.requests += 1;
-          progress.accepted += 1;
-          open.accepted += 1;
-        } catch (err) {
-          if (!splittable(err)) throw err; // Datadog failing otherwise: judged by the next attempt
-          progress.requests += 1;
-          deadLetter({ ...dead, status: err.details.status, reason: err.message });
-        }
-      }
+      if (at >= 0) await this.sendAloneAgain(open, dead, at);
       open.unproven.shift();
-      opts.onProgress?.(progress);
+      this.opts.onProgress?.(this.progress);
     }
-  };
+  }
+
+  private async sendAloneAgain(open: OpenBatch, dead: DeadLetter, at: number): Promise<void> {
+    try {
+      await this.opts.send(this.bodyOf(at, at + 1));
+      this.progress.requests += 1;
+      this.progress.accepted += 1;
+      open.accepted += 1;
+    } catch (err) {
+      if (!splittable(err)) throw err; // Datadog failing otherwise: judged by the next attempt
+      this.progress.requests += 1;
+      this.deadLetter({ ...dead, status: err.details.status, reason: err.message });
+    }
+  }
 
   /** Ships [start, end) of the open top-level batch, bisecting refusals; items settle left to right. */
-  const shipRange = async (open: OpenBatch, start: number, end: number, body?: string): Promise<void> => {
+  private async shipRange(open: OpenBatch, start: number, end: number, body?: string): Promise<void> {
     try {
-      await opts.send(body ?? bodyOf(start, end));
-      progress.requests += 1;
-      progress.accepted += end - start;
+      await this.opts.send(body ?? this.bodyOf(start, end));
+      this.progress.requests += 1;
+      this.progress.accepted += end - start;
       open.accepted += end - start;
       // Proof the endpoint works now: the items refused alone so far are judged (judgeUnproven).
-      await judgeUnproven(open);
-      settled(end - 1);
-      return;
+      await this.judgeUnproven(open);
+      this.settled(end - 1);
     } catch (err) {
-      if (!splittable(err)) {
-        if (err instanceof RemoteError && err.kind === 'rejected') {
-          refusedAll(
-            open,
-            `Datadog's intake (or a proxy before it) answered ${answerOf(err)} — an answer about the endpoint, not a record: check DD_LOGS_URL / DD_SITE and any proxy; nothing was dead-lettered`,
-            err.details.status,
-            err.details.bodySnippet,
-            err,
-          );
-        }
-        throw err;
-      }
-      if (end - start > 1) {
-        const mid = start + Math.ceil((end - start) / 2);
-        await shipRange(open, start, mid);
-        await shipRange(open, mid, end);
-        return;
-      }
-      if ((progress.deadLettered ?? 0) + open.unproven.length >= maxDead) {
-        refusedAll(
-          open,
-          `Datadog refused more than ${maxDead} records of one page, each alone (last answer ${answerOf(err)}): that is systemic, not bad records; nothing more is dead-lettered and shipping resumes here`,
-          err.details.status,
-          err.details.bodySnippet,
-          err,
-        );
-      }
-      // Never dead-lettered on this refusal alone: Datadog may be refusing everything for a while (judgeUnproven).
-      open.unproven.push({ identity: idOf(start), status: err.details.status, reason: err.message });
-      settled(start);
+      await this.refused(open, start, end, err);
     }
-  };
+  }
+
+  /**
+   * [start, end) was refused (or an item judged alone after its acceptance was): bisected while it holds more than
+   * one item; one item alone waits for proof. An answer about the endpoint stops shipping.
+   */
+  private async refused(open: OpenBatch, start: number, end: number, err: unknown): Promise<void> {
+    if (!splittable(err)) {
+      if (err instanceof RemoteError && err.kind === 'rejected')
+        this.refusedAll(
+          open,
+          `Datadog's intake (or a proxy before it) answered ${answerOf(err)} — an answer about the endpoint, not a record: check DD_LOGS_URL / DD_SITE and any proxy; nothing was dead-lettered`,
+          { status: err.details.status, body: err.details.bodySnippet, cause: err },
+        );
+      throw err;
+    }
+    if (end - start > 1) {
+      const mid = start + Math.ceil((end - start) / 2);
+      await this.shipRange(open, start, mid);
+      await this.shipRange(open, mid, end);
+      return;
+    }
+    if ((this.progress.deadLettered ?? 0) + open.unproven.length >= this.maxDead)
+      this.refusedAll(
+        open,
+        `Datadog refused more than ${this.maxDead} records of one page, each alone (last answer ${answerOf(err)}): that is systemic, not bad records; nothing more is dead-lettered and shipping resumes here`,
+        { status: err.details.status, body: err.details.bodySnippet, cause: err },
+      );
+    // Never dead-lettered on this refusal alone: Datadog may be refusing everything for a while (judgeUnproven).
+    open.unproven.push({ identity: this.idOf(start), status: err.details.status, reason: err.message });
+    this.settled(start);
+  }
 
   /** Ships one top-level batch [start, end); throws DatadogRefusedAll when nothing of it was accepted. */
-  const shipBatch = async (open: OpenBatch, start: number, end: number, body?: string) => {
-    progress.open = open;
-    if (start < end) await shipRange(open, start, end, body);
+  private async shipBatch(open: OpenBatch, start: number, end: number, body?: string): Promise<void> {
+    this.progress.open = open;
+    if (start < end) await this.shipRange(open, start, end, body);
     // Refused after the batch's last acceptance: sent alone once more, now (a record Datadog refuses for itself is
     // refused again; a refusal of the moment may be over).
-    if (open.accepted > 0) await judgeUnproven(open);
+    if (open.accepted > 0) await this.judgeUnproven(open);
     if (open.accepted === 0 && open.unproven.length > 0) {
       const last = open.unproven.at(-1)!;
-      refusedAll(
+      this.refusedAll(
         open,
         `Datadog refused every record of a batch of ${open.unproven.length}, each alone (${last.reason}); with nothing accepted that says nothing about the records, so none is dead-lettered: shipping waits until Datadog takes them`,
-        last.status,
-        undefined,
+        { status: last.status },
       );
     }
-    progress.open = undefined;
-    progress.batchesDone += 1;
-    opts.onProgress?.(progress);
-  };
-
-  // An earlier attempt stopped inside a batch: finish that batch first, with what it already knew.
-  const open = progress.open;
-  if (open) {
-    const end = identities.lastIndexOf(open.lastIdentity) + 1;
-    await shipBatch(open, first, Math.max(first, end));
-    first = Math.max(first, end);
+    this.progress.open = undefined;
+    this.progress.batchesDone += 1;
+    this.opts.onProgress?.(this.progress);
   }
-
-  const batches = splitIntoBatches(
-    first > 0 ? items.slice(first) : items,
-    opts.limits,
-    first > 0 ? json?.slice(first) : json,
-  );
-  for (const batch of batches) {
-    const start = first + batch.start;
-    const end = start + batch.count;
-    await shipBatch(
-      { before: start > 0 ? idOf(start - 1) : undefined, lastIdentity: idOf(end - 1), accepted: 0, unproven: [] },
-      start,
-      end,
-      batch.body,
-    );
-  }
-  return progress;
 }
