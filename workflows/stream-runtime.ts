@@ -39,7 +39,7 @@ import {
   type StreamStatus,
 } from './shared/stream-status';
 import { nowIso } from './shared/timestamps';
-import { installTimingsUpdate } from './timings';
+import { installTimingsUpdate, type TimingsUpdates } from './timings';
 
 export interface StreamRuntime {
   status: StreamStatus;
@@ -136,7 +136,18 @@ export function createStreamRuntime(
   timings: StreamTimings,
   carried: CarriedStatus | undefined,
 ): StreamRuntime {
-  const status: StreamStatus = {
+  return new Runtime(initialStatus(tenant, stream, cursor, timings, carried), timings);
+}
+
+/** A run's status at its start: what the previous run carried over, the rest new. */
+function initialStatus(
+  tenant: string,
+  stream: StreamName,
+  cursor: StreamCursor,
+  timings: StreamTimings,
+  carried: CarriedStatus | undefined,
+): StreamStatus {
+  return {
     tenant,
     stream,
     state: 'starting',
@@ -154,189 +165,240 @@ export function createStreamRuntime(
     backfills: carried?.backfills ?? [],
     ...(carried?.lastLateSweep ? { lastLateSweep: carried.lastLateSweep } : {}),
   };
-  let stopRequested = false;
-  setHandler(statusQuery, () => status);
-  // The gauges read the state from the memo and the cursor from the worker, not by a (billed) query.
-  const publishGauges = createGaugePublisher(status);
-  const timingsUpdates = installTimingsUpdate(status, timings);
-  setHandler(stopSignal, () => {
-    stopRequested = true;
-  });
-  const rejectSignal = (name: string, problem: string) => {
-    status.lastError = {
+}
+
+/** StreamRuntime: the operator's controls (stop, pause, resume), continue-as-new, and the failure loop of steps. */
+class Runtime implements StreamRuntime {
+  private stopped = false;
+  /** `resume` also cuts short the slow re-check of a blocked or unavailable stream: the operator says "try now". */
+  private recheckNow = false;
+  private continueWith: (() => Promise<never>) | undefined;
+  private holdContinueAsNew: () => boolean = () => false;
+  private abandon: () => boolean = () => false;
+  private readonly failing = new FailingSteps();
+  private readonly timingsUpdates: TimingsUpdates;
+  /** The gauges read the state from the memo and the cursor from the worker, not by a (billed) query. */
+  readonly publishGauges: () => void;
+
+  constructor(
+    readonly status: StreamStatus,
+    private readonly timings: StreamTimings,
+  ) {
+    setHandler(statusQuery, () => status);
+    this.publishGauges = createGaugePublisher(status);
+    this.timingsUpdates = installTimingsUpdate(status, timings);
+    setHandler(stopSignal, () => {
+      this.stopped = true;
+    });
+    const pauseOrResume = (name: 'pause' | 'resume') => (payload?: unknown) => {
+      const ok = emptyPayloadSchema.safeParse(payload);
+      if (!ok.success) return this.rejectSignal(name, `expected no payload or {}: ${describeIssues(ok.error)}`);
+      this.setPaused(name === 'pause');
+    };
+    setHandler(pauseSignal, pauseOrResume('pause'));
+    setHandler(resumeSignal, pauseOrResume('resume'));
+    setHandler(pauseUpdate, () => this.setPaused(true));
+    setHandler(resumeUpdate, () => this.setPaused(false));
+  }
+
+  private get stream(): StreamName {
+    return this.status.stream;
+  }
+
+  stopRequested = (): boolean => this.stopped;
+
+  rejectSignal = (name: string, problem: string): void => {
+    this.status.lastError = {
       type: 'InvalidSignal',
       message: `signal "${name}" refused: ${problem}`,
       during: 'signal',
       at: now(),
     };
-    log.warn('signal refused', { stream, signal: name, problem });
+    log.warn('signal refused', { stream: this.stream, signal: name, problem });
   };
-  // `resume` also cuts short the slow re-check of a blocked or unavailable stream: the operator says "try now".
-  let recheckNow = false;
-  const setPaused = (paused: boolean) => {
-    if (!paused) recheckNow = true;
+
+  private setPaused(paused: boolean): StreamState {
+    const { status } = this;
+    if (!paused) this.recheckNow = true;
     status.paused = paused;
     if (!paused && status.state === 'paused') status.state = 'running';
     return status.paused ? 'paused' : status.state;
-  };
-  const pauseOrResume = (name: 'pause' | 'resume') => (payload?: unknown) => {
-    const ok = emptyPayloadSchema.safeParse(payload);
-    if (!ok.success) return rejectSignal(name, `expected no payload or {}: ${describeIssues(ok.error)}`);
-    setPaused(name === 'pause');
-  };
-  setHandler(pauseSignal, pauseOrResume('pause'));
-  setHandler(resumeSignal, pauseOrResume('resume'));
-  setHandler(pauseUpdate, () => setPaused(true));
-  setHandler(resumeUpdate, () => setPaused(false));
-  // Waits end early on stop, and on pause so that status shows `paused` at once.
-  const sleep = (ms: number, wake?: () => boolean) => {
-    publishGauges();
-    return condition(() => stopRequested || status.paused === true || wake?.() === true, ms);
+  }
+
+  /** Waits end early on stop, and on pause so that status shows `paused` at once. */
+  sleep = (ms: number, wake?: () => boolean): Promise<boolean> => {
+    this.publishGauges();
+    return condition(() => this.stopped || this.status.paused === true || wake?.() === true, ms);
   };
 
-  let continueWith: (() => Promise<never>) | undefined;
-  let holdContinueAsNew: () => boolean = () => false;
-  const continueAsNewDue = () => workflowInfo().continueAsNewSuggested || timingsUpdates.needsNewRun();
+  setContinueAsNew = (continueWith: () => Promise<never>): void => {
+    this.continueWith = continueWith;
+  };
+
+  holdContinueAsNewWhile = (busy: () => boolean): void => {
+    this.holdContinueAsNew = busy;
+  };
+
+  continueAsNewDue = (): boolean => workflowInfo().continueAsNewSuggested || this.timingsUpdates.needsNewRun();
+
+  abandonStepsWhen = (pending: () => boolean): void => {
+    this.abandon = pending;
+  };
+
+  carried = (): CarriedStatus => carriedStatus(this.status);
+
   /**
    * Continues as new (setContinueAsNew) when Temporal suggests it or new timings need it: at the top of a round, or
    * between attempts; not while held (holdContinueAsNewWhile).
    */
-  async function continueAsNewIfSuggested(): Promise<void> {
-    if (!continueWith || !continueAsNewDue() || holdContinueAsNew()) return;
-    log.info('continuing as new', { stream, state: status.state });
+  private async continueAsNewIfSuggested(): Promise<void> {
+    if (!this.continueWith || !this.continueAsNewDue() || this.holdContinueAsNew()) return;
+    log.info('continuing as new', { stream: this.stream, state: this.status.state });
     await condition(allHandlersFinished);
     // A stop that arrived while handlers finished ends this run: the next one would not know of it.
-    if (stopRequested && patched(STOP_BEFORE_CONTINUE)) return;
-    await continueWith();
-  }
-  async function whilePaused(): Promise<void> {
-    if (!status.paused || stopRequested) return;
-    const before = status.state;
-    status.state = 'paused';
-    publishGauges();
-    log.info('stream paused', { stream });
-    await condition(() => !status.paused || stopRequested);
-    settle(before);
-    publishGauges();
-    log.info('stream resumed', { stream });
+    if (this.stopped && patched(STOP_BEFORE_CONTINUE)) return;
+    await this.continueWith();
   }
 
-  const failing = new FailingSteps();
+  whilePaused = async (): Promise<void> => {
+    const { status } = this;
+    if (!status.paused || this.stopped) return;
+    const before = status.state;
+    status.state = 'paused';
+    this.publishGauges();
+    log.info('stream paused', { stream: this.stream });
+    await condition(() => !status.paused || this.stopped);
+    this.settle(before);
+    this.publishGauges();
+    log.info('stream resumed', { stream: this.stream });
+  };
+
+  nextRound = async (before?: () => void): Promise<boolean> => {
+    await this.whilePaused();
+    if (this.stopped) return false;
+    before?.();
+    await this.continueAsNewIfSuggested();
+    return !this.stopped;
+  };
+
   /**
    * Sets the state once a step's own wait or attempt is over: the most pressing failure of the steps still failing,
    * else `otherwise` (a failure state some other step recorded is not kept once that step is no longer failing).
    */
-  const settle = (otherwise: StreamState) => {
-    const shown = failing.shown();
+  private settle(otherwise: StreamState): void {
+    const shown = this.failing.shown();
     if (shown) {
-      status.state = shown.state;
-      status.lastError = shown.error;
-    } else status.state = isFailedState(otherwise) || otherwise === 'paused' ? 'running' : otherwise;
-  };
-
-  let abandon: () => boolean = () => false;
-  /**
-   * After a failure or budget wait: whether the step goes on (continued as new first, when suggested), or ends here
-   * because a stop was requested or an operator's request abandons it.
-   */
-  async function goOn(): Promise<boolean> {
-    await whilePaused();
-    if (stopRequested || abandon()) return false;
-    await continueAsNewIfSuggested();
-    return !stopRequested;
+      this.status.state = shown.state;
+      this.status.lastError = shown.error;
+    } else this.status.state = isFailedState(otherwise) || otherwise === 'paused' ? 'running' : otherwise;
   }
 
+  untilDone = async <T>(during: StreamError['during'], step: () => Promise<T>): Promise<T | undefined> => {
+    const key = this.failing.open();
+    try {
+      return await this.attemptUntilDone(key, during, step);
+    } finally {
+      // Whichever way it ended (done, stopped, cancelled, continued as new), this step no longer fails.
+      this.failing.clear(key);
+    }
+  };
+
   /** The failure loop of one step (`key`): see StreamRuntime.untilDone. */
-  async function attemptUntilDone<T>(
+  private async attemptUntilDone<T>(
     key: number,
     during: StreamError['during'],
     step: () => Promise<T>,
   ): Promise<T | undefined> {
-    let slowRechecks = 0; // the step's re-checks while blocked or unavailable, since it last succeeded
+    const rechecks = { slow: 0 }; // the step's re-checks while blocked or unavailable, since it last succeeded
     for (;;) {
-      if (abandon()) return undefined; // not started: nothing to abandon
+      if (this.abandon()) return undefined; // not started: nothing to abandon
+      let result: T;
       try {
-        const result = await step();
-        failing.clear(key);
-        // Another step may still be failing: a read-ahead that succeeds says nothing of the ship refused beside it.
-        // A pause another step waits out keeps showing.
-        if (!(status.state === 'paused' && status.paused))
-          settle(status.state === 'caught_up' ? 'caught_up' : 'running');
-        publishGauges();
-        return result;
+        result = await step();
       } catch (err) {
         if (isCancellation(err)) throw err; // the step was cancelled on purpose (e.g. a read-ahead dropped)
-        const failure =
-          err instanceof ActivityFailure && err.cause instanceof ApplicationFailure ? err.cause : undefined;
-        // The tenant's request budget (or a 429) has no slot within the attempt: wait durably, no error, no retry spent.
-        const budgetWait = budgetWaitOf(failure);
-        if (budgetWait !== undefined) {
-          log.info('waiting for the request budget', { stream, during, waitMs: budgetWait });
-          await condition(() => stopRequested || status.paused === true || abandon(), budgetWait);
-          if (!(await goOn())) return stopRequested ? undefined : abandoned(key, during);
-          continue;
-        }
-        const type = failure?.type ?? (err instanceof Error ? err.name : 'Error');
-        const message = failure?.message ?? (err instanceof Error ? err.message : String(err));
-        const state = stateAfter(type);
-        failing.fail(key, { state, error: { type, message, during, at: now() } });
-        settle(state);
-        publishGauges();
-        log.warn('stream step failed; will try again', { stream, during, type, message, state, shown: status.state });
-        recheckNow = false;
-        // This step's own failure sets its pace, whatever another step's failure shows in status.
-        const waitMs =
-          state === 'retrying'
-            ? timings.errorBackoffMs
-            : patched(RECHECK_BACKOFF)
-              ? slowRecheckMs(slowRechecks++, recheckMaxMs(state, timings))
-              : timings.authRecheckMs;
-        await condition(() => stopRequested || status.paused === true || recheckNow || abandon(), waitMs);
-        if (!(await goOn())) return stopRequested ? undefined : abandoned(key, during);
+        if (await this.waitAfterFailure(key, during, err, rechecks)) continue;
+        return this.stopped ? undefined : this.abandoned(key, during);
       }
+      this.succeeded(key);
+      return result;
     }
   }
-  /** Ends a step an operator's request abandoned: it no longer fails. */
-  function abandoned(key: number, during: StreamError['during']): undefined {
-    failing.clear(key);
-    settle('running');
-    log.info('stream step abandoned for an operator request', { stream, during });
-    return undefined;
+
+  private succeeded(key: number): void {
+    this.failing.clear(key);
+    // Another step may still be failing: a read-ahead that succeeds says nothing of the ship refused beside it.
+    // A pause another step waits out keeps showing.
+    if (!(this.status.state === 'paused' && this.status.paused))
+      this.settle(this.status.state === 'caught_up' ? 'caught_up' : 'running');
+    this.publishGauges();
   }
 
-  return {
-    status,
-    setContinueAsNew: (f) => {
-      continueWith = f;
-    },
-    holdContinueAsNewWhile: (busy) => {
-      holdContinueAsNew = busy;
-    },
-    continueAsNewDue,
-    stopRequested: () => stopRequested,
-    abandonStepsWhen: (pending) => {
-      abandon = pending;
-    },
-    sleep,
-    async nextRound(before) {
-      await whilePaused();
-      if (stopRequested) return false;
-      before?.();
-      await continueAsNewIfSuggested();
-      return !stopRequested;
-    },
-    async untilDone<T>(during: StreamError['during'], step: () => Promise<T>): Promise<T | undefined> {
-      const key = failing.open();
-      try {
-        return await attemptUntilDone(key, during, step);
-      } finally {
-        // Whichever way it ended (done, stopped, cancelled, continued as new), this step no longer fails.
-        failing.clear(key);
-      }
-    },
-    carried: () => carriedStatus(status),
-    whilePaused,
-    rejectSignal,
-    publishGauges,
-  };
+  /**
+   * After a failed attempt: waits for the request budget (no error, no retry spent) or records the failure and waits
+   * out its backoff or re-check. True when the step goes on (goOn).
+   */
+  private async waitAfterFailure(
+    key: number,
+    during: StreamError['during'],
+    err: unknown,
+    rechecks: { slow: number },
+  ): Promise<boolean> {
+    const failure = err instanceof ActivityFailure && err.cause instanceof ApplicationFailure ? err.cause : undefined;
+    // The tenant's request budget (or a 429) has no slot within the attempt: wait durably, no error, no retry spent.
+    const budgetWait = budgetWaitOf(failure);
+    if (budgetWait !== undefined) {
+      log.info('waiting for the request budget', { stream: this.stream, during, waitMs: budgetWait });
+      await condition(() => this.stopped || this.status.paused === true || this.abandon(), budgetWait);
+      return this.goOn();
+    }
+    const state = this.recordFailure(key, during, failure, err);
+    this.recheckNow = false;
+    // This step's own failure sets its pace, whatever another step's failure shows in status.
+    const waitMs =
+      state === 'retrying'
+        ? this.timings.errorBackoffMs
+        : patched(RECHECK_BACKOFF)
+          ? slowRecheckMs(rechecks.slow++, recheckMaxMs(state, this.timings))
+          : this.timings.authRecheckMs;
+    await condition(() => this.stopped || this.status.paused === true || this.recheckNow || this.abandon(), waitMs);
+    return this.goOn();
+  }
+
+  /** Records a step's failure in status (the most pressing failure shows); returns the state it leaves. */
+  private recordFailure(
+    key: number,
+    during: StreamError['during'],
+    failure: ApplicationFailure | undefined,
+    err: unknown,
+  ): FailedState {
+    const type = failure?.type ?? (err instanceof Error ? err.name : 'Error');
+    const message = failure?.message ?? (err instanceof Error ? err.message : String(err));
+    const state = stateAfter(type);
+    this.failing.fail(key, { state, error: { type, message, during, at: now() } });
+    this.settle(state);
+    this.publishGauges();
+    const shown = this.status.state;
+    log.warn('stream step failed; will try again', { stream: this.stream, during, type, message, state, shown });
+    return state;
+  }
+
+  /**
+   * After a failure or budget wait: whether the step goes on (continued as new first, when suggested), or ends here
+   * because a stop was requested or an operator's request abandons it.
+   */
+  private async goOn(): Promise<boolean> {
+    await this.whilePaused();
+    if (this.stopped || this.abandon()) return false;
+    await this.continueAsNewIfSuggested();
+    return !this.stopped;
+  }
+
+  /** Ends a step an operator's request abandoned: it no longer fails. */
+  private abandoned(key: number, during: StreamError['during']): undefined {
+    this.failing.clear(key);
+    this.settle('running');
+    log.info('stream step abandoned for an operator request', { stream: this.stream, during });
+    return undefined;
+  }
 }
