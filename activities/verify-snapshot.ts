@@ -91,8 +91,10 @@ async function compareWindow(
 
   const held = await heldByDatadog(deps, reads, input, from, ctx, pulse);
   if ('inconclusive' in held) return done(() => ({ result: 'inconclusive', reason: held.inconclusive }));
-  const datadog = (rows: WindowRow[]) => rows.filter((r) => held.value(r)).length;
+  // Each row looked up once: missing ones listed, the others counted as Datadog's.
   const missing = [...window.byHour.values()].flat().filter((r) => !held.value(r));
+  const absent = new Set(missing);
+  const datadog = (rows: WindowRow[]) => rows.filter((r) => !absent.has(r)).length;
   if (missing.length === 0) return done((_, rows) => ({ datadog: datadog(rows) }));
 
   const indexes = await reads.indexes(ctx.cancellationSignal);

@@ -28,13 +28,12 @@ export async function raceWake<T>(
   const scope = new CancellationScope();
   let end: StepEnd<T> | undefined;
   const running = scope.run(step).then(
-    (result) => void (end = { result }),
-    (failure: unknown) => void (end = { failure }),
+    (result): StepEnd<T> => (end = { result }),
+    (failure: unknown): StepEnd<T> => (end = { failure }),
   );
   started();
   await condition(() => end !== undefined || woken());
   if (end) return { woken: false, end };
   scope.cancel();
-  await running;
-  return { woken: true, end: end as unknown as StepEnd<T> };
+  return { woken: true, end: await running };
 }
