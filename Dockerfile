@@ -1,7 +1,7 @@
 # kandji-datadog worker image (the same image runs the CLI, the codec server and the simulators).
 #   docker build -t kandji-datadog .
 #   docker run --env-file .env kandji-datadog                              # the worker
-#   docker run --env-file .env kandji-datadog node dist/src/cli/main.js start   # start the streams (idempotent)
+#   docker run --env-file .env kandji-datadog node dist/src/processes/cli/main.js start   # start the streams (idempotent)
 # glibc Debian slim: @temporalio/core-bridge ships no musl (Alpine) build. Node 22 LTS (Node 20 is end-of-life).
 
 FROM node:22-bookworm-slim AS build
@@ -38,4 +38,4 @@ EXPOSE 8080 9464
 # The entrypoint sizes the heap from the container's memory limit (NODE_OPTIONS), then execs the command.
 # Start with node, never npm (npm does not pass SIGTERM on).
 ENTRYPOINT ["/usr/bin/tini", "--", "/usr/local/bin/kandji-datadog-entrypoint"]
-CMD ["node", "dist/src/worker/main.js"]
+CMD ["node", "dist/src/processes/worker/main.js"]

@@ -40,6 +40,21 @@ export default tseslint.config(
       ],
       // Floors that only go one way: no module reaches itself through its (value) imports.
       'import/no-cycle': ['error', { ignoreExternal: true }],
+      // Floors that only go one way: the processes (src/processes/: worker, CLI, demo, codec server) use the
+      // adapters (the rest of src/), activities/ and workflows/; none of those imports a process.
+      'import/no-restricted-paths': [
+        'error',
+        {
+          basePath: import.meta.dirname,
+          zones: [
+            {
+              target: ['./activities', './workflows', './src/!(processes)/**', './src/*.ts'],
+              from: './src/processes',
+              message: 'Adapters, activities and workflows must not import a process (src/processes/).',
+            },
+          ],
+        },
+      ],
     },
     // Relative imports of .ts files resolved by the node resolver (no TypeScript resolver needed for them).
     settings: {

@@ -6,7 +6,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { bundleWorkflowCode } from '@temporalio/worker';
-import { DEFAULT_WORKFLOW_BUNDLE } from '../src/worker/process-options';
+import { DEFAULT_WORKFLOW_BUNDLE } from '../src/processes/worker/process-options';
 
 async function main(): Promise<void> {
   const { code } = await bundleWorkflowCode({ workflowsPath: require.resolve('../workflows') });

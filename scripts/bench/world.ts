@@ -7,9 +7,9 @@ import path from 'node:path';
 import type { Client } from '@temporalio/client';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import { loadTenantConfig, type TemporalConfig } from '../../src/config/env';
+import { WORKFLOWS_PATH } from '../../src/processes/worker/create-worker';
 import { connectClient } from '../../src/temporal/client';
 import { startDevServer, type DevServer } from '../../src/temporal/dev-server';
-import { WORKFLOWS_PATH } from '../../src/worker/create-worker';
 
 export const TOKEN = 'bench-kandji-token-0123456789';
 export const API_KEY = 'bench-dd-api-key-0123456789';

@@ -10,9 +10,9 @@ import {
   loadDataConverter,
 } from '@temporalio/common/lib/internal-non-workflow';
 import { loadTemporalConfig } from '../../src/config/env';
+import { bearerMatches, startCodecServer, runCodec } from '../../src/processes/codec-server/codec-server';
 import { streamReport } from '../../src/streams/stream-control';
 import { connectClient } from '../../src/temporal/client';
-import { bearerMatches, startCodecServer, runCodec } from '../../src/temporal/codec-server';
 import { CompressionCodec, GZIP_ENCODING } from '../../src/temporal/compression-codec';
 import { buildDataConverter, payloadCodecs } from '../../src/temporal/data-converter';
 import { ENCRYPTED_ENCODING, EncryptionCodec, keyIdOf, parseEncryptionKey } from '../../src/temporal/encryption-codec';

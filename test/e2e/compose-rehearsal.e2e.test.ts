@@ -436,7 +436,7 @@ interface StreamView {
 async function tenantsStatus(
   env: Record<string, string>,
 ): Promise<Record<string, Record<string, StreamView | undefined>>> {
-  const [cmd, ...args] = imageCommand(['node', 'dist/src/cli/main.js', 'status', '--json']);
+  const [cmd, ...args] = imageCommand(['node', 'dist/src/processes/cli/main.js', 'status', '--json']);
   const { stdout } = await execFileAsync(cmd!, args, {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? '', HOME: path.join(work, 'home'), ...env },

@@ -9,9 +9,9 @@ import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { loadWorkerConfig } from '../../src/config/env';
 import { DatadogIntakeClient } from '../../src/datadog/intake-client';
+import { buildActivityDeps } from '../../src/processes/worker/activity-deps';
 import { RemoteError } from '../../src/remote-errors';
 import { createLogger } from '../../src/telemetry/logger';
-import { buildActivityDeps } from '../../src/worker/activity-deps';
 
 interface Intake {
   url: string;

@@ -138,7 +138,7 @@ describe('docker-compose.yml', () => {
     expect(codec.CODEC_SERVER_ORIGINS).toBe(`http://localhost:${s['temporal-ui'].ports[0].split(':')[1]}`);
     // Without a token the codec server binds loopback only: the host's, for the browser.
     expect([s['codec-server'].network_mode, codec.CODEC_SERVER_HOST]).toEqual(['host', '127.0.0.1']);
-    expect(s['start-streams'].command).toEqual(['node', 'dist/src/cli/main.js', 'start']);
+    expect(s['start-streams'].command).toEqual(['node', 'dist/src/processes/cli/main.js', 'start']);
     expect(s.simulators.profiles).toEqual(['simulators']);
     expect(s.simulators.network_mode).toBe('service:worker'); // loopback: the only plain-http hosts the config accepts
     for (const name of ['codec-server', 'start-streams', 'simulators']) expectEntryPoint(s[name].command);
@@ -232,7 +232,7 @@ describe('deploy/kubernetes', () => {
   it('the Job runs `cli start`; the Datadog Agent scrapes the metrics port', () => {
     expect(doc('job-start-streams.yaml').spec.template.spec.containers[0].args).toEqual([
       'node',
-      'dist/src/cli/main.js',
+      'dist/src/processes/cli/main.js',
       'start',
     ]);
     const checks = JSON.parse(

@@ -61,7 +61,7 @@ describe('the compiled worker, run as the image runs it', () => {
 
   /** The CLI as the Kubernetes Job and the compose one-shot run it, over TLS with an API key and no certificate. */
   const cli = (...args: string[]) => {
-    const [cmd, ...rest] = imageCommand(['node', 'dist/src/cli/main.js', ...args]);
+    const [cmd, ...rest] = imageCommand(['node', 'dist/src/processes/cli/main.js', ...args]);
     return run(cmd!, rest, {
       cwd: ROOT,
       env: {

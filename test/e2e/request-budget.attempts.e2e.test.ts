@@ -11,10 +11,10 @@
 import { type temporal } from '@temporalio/proto';
 import { TemporalRequestBudget } from '../../src/kandji/budget-reservations';
 import { KandjiClient } from '../../src/kandji/client';
+import { buildActivityDeps } from '../../src/processes/worker/activity-deps';
+import { createWorker } from '../../src/processes/worker/create-worker';
 import { requestBackfill } from '../../src/streams/stream-control';
 import { createLogger } from '../../src/telemetry/logger';
-import { buildActivityDeps } from '../../src/worker/activity-deps';
-import { createWorker } from '../../src/worker/create-worker';
 import { HOUR_MS, requestBudget } from '../../workflows/request-budget';
 import { FailureType } from '../../workflows/shared/failure-types';
 import { budgetWorkflowId } from '../../workflows/shared/workflow-ids';

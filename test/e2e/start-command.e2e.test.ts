@@ -27,23 +27,27 @@ describe('start, as every deploy runs it', () => {
   /** `npm run -s cli -- <args>` with this harness's configuration (and `env` on top); its output and exit code. */
   async function cli(args: string[], env: Record<string, string> = {}): Promise<{ out: string; code: number }> {
     try {
-      const r = await run(process.execPath, [require.resolve('tsx/cli'), path.join(ROOT, 'src/cli/main.ts'), ...args], {
-        cwd: ROOT,
-        env: {
-          PATH: process.env.PATH ?? '',
-          TEMPORAL_ADDRESS: h.temporal.address,
-          TEMPORAL_TASK_QUEUE: h.temporal.taskQueue,
-          KANDJI_API_URL: h.kandji.url,
-          KANDJI_TENANT: h.tenant,
-          KANDJI_STREAMS: 'audit,detections',
-          KANDJI_POLL_INTERVAL: '1s',
-          KANDJI_DETECTIONS_POLL_INTERVAL: '1s',
-          KANDJI_AUTH_RECHECK_INTERVAL: '2s',
-          KANDJI_ERROR_BACKOFF: '1s',
-          KANDJI_START_DATE: new Date(Date.now() - 2 * HOUR).toISOString(),
-          ...env,
+      const r = await run(
+        process.execPath,
+        [require.resolve('tsx/cli'), path.join(ROOT, 'src/processes/cli/main.ts'), ...args],
+        {
+          cwd: ROOT,
+          env: {
+            PATH: process.env.PATH ?? '',
+            TEMPORAL_ADDRESS: h.temporal.address,
+            TEMPORAL_TASK_QUEUE: h.temporal.taskQueue,
+            KANDJI_API_URL: h.kandji.url,
+            KANDJI_TENANT: h.tenant,
+            KANDJI_STREAMS: 'audit,detections',
+            KANDJI_POLL_INTERVAL: '1s',
+            KANDJI_DETECTIONS_POLL_INTERVAL: '1s',
+            KANDJI_AUTH_RECHECK_INTERVAL: '2s',
+            KANDJI_ERROR_BACKOFF: '1s',
+            KANDJI_START_DATE: new Date(Date.now() - 2 * HOUR).toISOString(),
+            ...env,
+          },
         },
-      });
+      );
       return { out: r.stdout + r.stderr, code: 0 };
     } catch (err) {
       const e = err as { stdout?: string; stderr?: string; code?: number };

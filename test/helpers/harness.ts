@@ -21,13 +21,13 @@ import { KandjiSimulator, type KandjiSimulatorOptions } from '../../simulators/k
 import type { DatadogReadConfig } from '../../src/config/datadog-read';
 import { loadWorkerConfig, type TenantConfig, type TemporalConfig, type WorkerConfig } from '../../src/config/env';
 import { RESERVED_KEYS } from '../../src/datadog/log-items';
+import { buildActivityDeps } from '../../src/processes/worker/activity-deps';
+import { createWorker, WORKFLOWS_PATH } from '../../src/processes/worker/create-worker';
+import type { WorkerGroup as Worker } from '../../src/processes/worker/worker-group';
 import { startStream, streamReport } from '../../src/streams/stream-control';
 import { createLogger } from '../../src/telemetry/logger';
 import { connectClient } from '../../src/temporal/client';
 import { freePort } from '../../src/temporal/dev-server';
-import { buildActivityDeps } from '../../src/worker/activity-deps';
-import { createWorker, WORKFLOWS_PATH } from '../../src/worker/create-worker';
-import type { WorkerGroup as Worker } from '../../src/worker/worker-group';
 import {
   STREAMS,
   type SnapshotStreamName,
@@ -157,7 +157,7 @@ export class Harness {
     // Its own process group: tsx runs the worker in a grandchild process, and the whole group must go at teardown.
     const child = spawn(
       process.execPath,
-      [require.resolve('tsx/cli'), path.resolve(__dirname, '../../src/worker/main.ts')],
+      [require.resolve('tsx/cli'), path.resolve(__dirname, '../../src/processes/worker/main.ts')],
       {
         env,
         stdio: ['ignore', 'pipe', 'pipe'],

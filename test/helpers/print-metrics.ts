@@ -1,12 +1,12 @@
 /**
  * Prints what the worker's Prometheus endpoint serves after one of every metric of ours was recorded: the Runtime
- * installed with the worker's own options (src/worker/runtime-options.ts). Run as a child process (a process holds
+ * installed with the worker's own options (src/processes/worker/runtime-options.ts). Run as a child process (a process holds
  * one Runtime): `tsx test/helpers/print-metrics.ts <port>`.
  */
 import { Runtime } from '@temporalio/worker';
+import { workerRuntimeOptions } from '../../src/processes/worker/runtime-options';
 import { createLogger } from '../../src/telemetry/logger';
 import { GAUGE_STATES, meterMetrics, RECORD_OUTCOMES } from '../../src/telemetry/metrics';
-import { workerRuntimeOptions } from '../../src/worker/runtime-options';
 
 async function main(): Promise<void> {
   const address = `127.0.0.1:${process.argv[2]}`;

@@ -5,11 +5,11 @@ import { NativeConnection } from '@temporalio/worker';
 import { workflowBundle } from './harness';
 import { waitFor } from './wait';
 import { loadWorkerConfig, type WorkerConfig } from '../../src/config/env';
+import { buildActivityDeps } from '../../src/processes/worker/activity-deps';
+import { createWorker } from '../../src/processes/worker/create-worker';
 import { startStream, streamReport } from '../../src/streams/stream-control';
 import { createLogger } from '../../src/telemetry/logger';
 import { connectClient } from '../../src/temporal/client';
-import { buildActivityDeps } from '../../src/worker/activity-deps';
-import { createWorker } from '../../src/worker/create-worker';
 import type { StreamStatus } from '../../workflows/shared/stream-status';
 
 export interface TenantsWorker {

@@ -1,6 +1,6 @@
 /** CLI argument parsing, and the help it prints. */
-import { COMMAND_NAMES, UsageError, commandOptions, parseCommand } from '../../src/cli/args';
-import { USAGE, helpText } from '../../src/cli/help';
+import { COMMAND_NAMES, UsageError, commandOptions, parseCommand } from '../../src/processes/cli/args';
+import { USAGE, helpText } from '../../src/processes/cli/help';
 
 function usageError(argv: string[]): UsageError {
   try {

@@ -10,8 +10,8 @@ import path from 'node:path';
 import { parse } from 'yaml';
 import { ROOT } from '../../scripts/image-command';
 import { loadTemporalConfig, loadTenantConfigs, loadWorkerConfig } from '../../src/config/env';
+import { loadWorkerProcessOptions } from '../../src/processes/worker/process-options';
 import { SERVICE_NAME } from '../../src/telemetry/logger';
-import { loadWorkerProcessOptions } from '../../src/worker/process-options';
 import { composeServices, interpolate, parseEnvFile } from '../helpers/compose-env';
 import { containerEnv } from '../helpers/pod-env';
 

@@ -1,9 +1,9 @@
 /** The snapshot streams' state: a compact fingerprint set, small enough for 200,000 detections in one payload. */
 import { randomBytes } from 'node:crypto';
 import { defaultPayloadConverter } from '@temporalio/common';
+import { runCodec } from '../../src/processes/codec-server/codec-server';
 import { FingerprintSet, fingerprint } from '../../src/streams/fingerprints';
 import { versionKey } from '../../src/streams/record-identity';
-import { runCodec } from '../../src/temporal/codec-server';
 import { payloadCodecs } from '../../src/temporal/data-converter';
 
 describe('FingerprintSet', () => {

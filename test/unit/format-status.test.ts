@@ -1,4 +1,4 @@
-import { formatStatusTable } from '../../src/cli/format-status';
+import { formatStatusTable } from '../../src/processes/cli/format-status';
 import type { StreamReport } from '../../src/streams/stream-control';
 import { emptyCounts, type StreamStatus } from '../../workflows/shared/stream-status';
 

@@ -1,8 +1,8 @@
 /** What `verify` prints and exits with, and what `status` says of verification without an application key. */
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
-import { formatVerifyTable, verifyExitCode } from '../../src/cli/format-verify';
-import { verifyCommand, verifyStatusLine, verifyStatusLines } from '../../src/cli/verify';
 import type { TemporalConfig } from '../../src/config/env';
+import { formatVerifyTable, verifyExitCode } from '../../src/processes/cli/format-verify';
+import { verifyCommand, verifyStatusLine, verifyStatusLines } from '../../src/processes/cli/verify';
 import { verifyRow } from '../../workflows/shared/verify-row';
 import type { VerifyStreamResult } from '../../workflows/verify-stream';
 

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { type ConfigError } from '../../src/config/config-error';
 import { loadTemporalConfig, loadWorkerConfig } from '../../src/config/env';
 import { secretFileReader } from '../../src/config/secret-file';
-import { watchApiKeyFile } from '../../src/worker/api-key-rotation';
+import { watchApiKeyFile } from '../../src/processes/worker/api-key-rotation';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kdd-secrets-'));
 afterAll(() => fs.rmSync(dir, { recursive: true }));

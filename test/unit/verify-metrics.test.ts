@@ -1,7 +1,7 @@
 /** verify's metrics: an hour counts once in kandji_datadog_verified_hours, its missing events once by reason. */
 import type { ActivityInboundCallsInterceptor } from '@temporalio/worker';
 import type { VerifyAuditHourInput, VerifyAuditHourResult } from '../../activities';
-import { activityMetricsInterceptor } from '../../src/telemetry/instrument';
+import { activityMetricsInterceptor } from '../../src/processes/worker/instrument';
 import type { ForwarderMetrics } from '../../src/telemetry/metrics';
 import { verifyRow } from '../../workflows/shared/verify-row';
 

@@ -1,6 +1,6 @@
 /** What `start` prints for each stream: what it did, and why it did nothing when it did nothing. */
-import type { StreamTimings } from '../../workflows/shared/stream-input';
-import type { StartOutcome } from '../streams/stream-control';
+import type { StreamTimings } from '../../../workflows/shared/stream-input';
+import type { StartOutcome } from '../../streams/stream-control';
 
 /** `pollIntervalMs 60000 → 10000, errorBackoffMs 30000 → 5000`: the timings that changed. */
 

@@ -7,7 +7,6 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { ActivityInterceptorsFactory } from '@temporalio/worker';
-import type { ForwarderMetrics } from './metrics';
 import type {
   ActivityDeps,
   AuditPageRef,
@@ -22,13 +21,14 @@ import type {
   VerifyAuditHourResult,
   VerifySnapshotWindowInput,
   VerifySnapshotWindowResult,
-} from '../../activities';
-import type { UnchangedPollDetails } from '../../activities/sweep-snapshot-state';
-import { FailureType } from '../../workflows/shared/failure-types';
-import type { StreamName } from '../../workflows/shared/stream-status';
-import type { VerifyHourResult } from '../../workflows/shared/verify-row';
-import { parseWorkflowId } from '../../workflows/shared/workflow-ids';
-import { RemoteError } from '../remote-errors';
+} from '../../../activities';
+import type { UnchangedPollDetails } from '../../../activities/sweep-snapshot-state';
+import { FailureType } from '../../../workflows/shared/failure-types';
+import type { StreamName } from '../../../workflows/shared/stream-status';
+import type { VerifyHourResult } from '../../../workflows/shared/verify-row';
+import { parseWorkflowId } from '../../../workflows/shared/workflow-ids';
+import { RemoteError } from '../../remote-errors';
+import type { ForwarderMetrics } from '../../telemetry/metrics';
 
 /** Records what each completed activity did, per tenant and stream. */
 export function activityMetricsInterceptor(metrics: ForwarderMetrics): ActivityInterceptorsFactory {

@@ -4,7 +4,7 @@
  * file keeps the current key and is logged once (never a value).
  */
 import type { Logger } from 'pino';
-import { SECRET_FILE_CHECK_MS, secretFileReader } from '../config/secret-file';
+import { SECRET_FILE_CHECK_MS, secretFileReader } from '../../config/secret-file';
 
 export function watchApiKeyFile(opts: {
   file: string;

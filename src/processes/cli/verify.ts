@@ -7,11 +7,11 @@
  */
 import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
 import { formatVerifyTable, verifyExitCode } from './format-verify';
-import type { StreamName } from '../../workflows/shared/stream-status';
-import { verifyWorkflowId } from '../../workflows/shared/workflow-ids';
-import { verifyStream, type VerifyStreamInput, type VerifyStreamResult } from '../../workflows/verify-stream';
-import { VERIFY_OFF_REASON } from '../config/datadog-read';
-import type { TemporalConfig } from '../config/env';
+import type { StreamName } from '../../../workflows/shared/stream-status';
+import { verifyWorkflowId } from '../../../workflows/shared/workflow-ids';
+import { verifyStream, type VerifyStreamInput, type VerifyStreamResult } from '../../../workflows/verify-stream';
+import { VERIFY_OFF_REASON } from '../../config/datadog-read';
+import type { TemporalConfig } from '../../config/env';
 
 export interface VerifyOptions {
   streams?: StreamName[];

@@ -4,10 +4,10 @@
  * It causes duplicates in Datadog on purpose: it says how many first, and acts only with --yes.
  */
 import type { Client } from '@temporalio/client';
-import { resetStateUpdate, statusQuery } from '../../workflows/shared/messages';
-import type { SnapshotCursor, StreamName } from '../../workflows/shared/stream-status';
-import { streamWorkflowId } from '../../workflows/shared/workflow-ids';
-import type { TenantConfig } from '../config/env';
+import { resetStateUpdate, statusQuery } from '../../../workflows/shared/messages';
+import type { SnapshotCursor, StreamName } from '../../../workflows/shared/stream-status';
+import { streamWorkflowId } from '../../../workflows/shared/workflow-ids';
+import type { TenantConfig } from '../../config/env';
 
 const SNAPSHOT_STREAMS: readonly StreamName[] = ['detections', 'threats', 'behavioral-detections'];
 

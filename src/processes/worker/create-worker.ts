@@ -1,12 +1,12 @@
 /** Creates the Temporal workers that run the stream workflows and their activities. */
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { WorkerGroup } from './worker-group';
-import { createActivities, type ActivityDeps } from '../../activities';
-import type { TemporalConfig } from '../config/env';
-import { CursorSightings } from '../telemetry/cursor-sightings';
-import { buildDataConverter } from '../temporal/data-converter';
+import { createActivities, type ActivityDeps } from '../../../activities';
+import type { TemporalConfig } from '../../config/env';
+import { CursorSightings } from '../../telemetry/cursor-sightings';
+import { buildDataConverter } from '../../temporal/data-converter';
 
-export const WORKFLOWS_PATH = require.resolve('../../workflows');
+export const WORKFLOWS_PATH = require.resolve('../../../workflows');
 
 export interface CreateWorkerOptions {
   temporal: TemporalConfig;

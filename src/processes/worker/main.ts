@@ -1,5 +1,5 @@
 /**
- * The worker process (`node dist/src/worker/main.js`, or `npm run worker` in development): runs the stream
+ * The worker process (`node dist/src/processes/worker/main.js`, or `npm run worker` in development): runs the stream
  * workflows and activities until SIGINT/SIGTERM, then lets the batch in flight finish (WORKER_SHUTDOWN_GRACE) and
  * exits 0. Serves /livez and /readyz (HEALTH_PORT) and Prometheus metrics (METRICS_PORT).
  */
@@ -8,20 +8,20 @@ import { NativeConnection, Runtime } from '@temporalio/worker';
 import { buildActivityDeps } from './activity-deps';
 import { watchApiKeyFile } from './api-key-rotation';
 import { createWorker } from './create-worker';
+import { activityMetricsInterceptor, instrumentClients } from './instrument';
 import { loadWorkerProcessOptions } from './process-options';
 import { workerRuntimeOptions } from './runtime-options';
-import { streamWorkflowId } from '../../workflows/shared/workflow-ids';
-import { ConfigError } from '../config/config-error';
-import { loadDatadogReadConfig } from '../config/datadog-read';
-import { loadWorkerConfig } from '../config/env';
-import { CursorSightings } from '../telemetry/cursor-sightings';
-import { startHealthServer } from '../telemetry/health-server';
-import { activityMetricsInterceptor, instrumentClients } from '../telemetry/instrument';
-import { createLogger } from '../telemetry/logger';
-import { meterMetrics } from '../telemetry/metrics';
-import { startStatusGauges, temporalStatusSource } from '../telemetry/status-gauges';
-import { connectionOptions, describeConnection } from '../temporal/connection';
-import { buildDataConverter } from '../temporal/data-converter';
+import { streamWorkflowId } from '../../../workflows/shared/workflow-ids';
+import { ConfigError } from '../../config/config-error';
+import { loadDatadogReadConfig } from '../../config/datadog-read';
+import { loadWorkerConfig } from '../../config/env';
+import { CursorSightings } from '../../telemetry/cursor-sightings';
+import { startHealthServer } from '../../telemetry/health-server';
+import { createLogger } from '../../telemetry/logger';
+import { meterMetrics } from '../../telemetry/metrics';
+import { startStatusGauges, temporalStatusSource } from '../../telemetry/status-gauges';
+import { connectionOptions, describeConnection } from '../../temporal/connection';
+import { buildDataConverter } from '../../temporal/data-converter';
 
 async function main(): Promise<void> {
   let config;

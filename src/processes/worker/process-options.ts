@@ -5,14 +5,14 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
-import { ConfigError } from '../config/config-error';
-import { durationMs } from '../config/edge-schemas';
-import { withoutEmptyValues } from '../config/env';
+import { ConfigError } from '../../config/config-error';
+import { durationMs } from '../../config/edge-schemas';
+import { withoutEmptyValues } from '../../config/env';
 
 type Env = Record<string, string | undefined>;
 
-/** Where `npm run build` writes the workflow bundle, relative to the compiled worker (dist/src/worker/). */
-export const DEFAULT_WORKFLOW_BUNDLE = path.resolve(__dirname, '../../workflow-bundle.js');
+/** Where `npm run build` writes the workflow bundle, relative to the compiled worker (dist/src/processes/worker/). */
+export const DEFAULT_WORKFLOW_BUNDLE = path.resolve(__dirname, '../../../workflow-bundle.js');
 
 export interface WorkerProcessOptions {
   /** Port of /livez and /readyz; 0 turns them off. */

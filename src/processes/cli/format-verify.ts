@@ -1,5 +1,5 @@
 /** Renders a verify run of a stream for people: one line per hour, then what the operator must know. */
-import type { VerifyStreamResult } from '../../workflows/verify-stream';
+import type { VerifyStreamResult } from '../../../workflows/verify-stream';
 
 const HEADERS = ['HOUR', 'KANDJI', 'DATADOG', 'QUOTA', 'EXCLUDED', 'STALE', 'LOST', 'REPAIRED', 'RESULT'];
 

@@ -7,8 +7,8 @@
  */
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
-import { STREAMS, type StreamName } from '../../workflows/shared/stream-status';
-import { isoTime, tenantName } from '../config/edge-schemas';
+import { STREAMS, type StreamName } from '../../../workflows/shared/stream-status';
+import { isoTime, tenantName } from '../../config/edge-schemas';
 
 export class UsageError extends Error {
   /** The command the error is about, when known: its help is the one to show. */

@@ -5,9 +5,9 @@
  * CODEC_SERVER_TOKEN (bearer token; required when CODEC_SERVER_HOST is not loopback).
  */
 import { startCodecServer } from './codec-server';
-import { payloadCodecs } from './data-converter';
-import { ConfigError } from '../config/config-error';
-import { loadTemporalConfig } from '../config/env';
+import { ConfigError } from '../../config/config-error';
+import { loadTemporalConfig } from '../../config/env';
+import { payloadCodecs } from '../../temporal/data-converter';
 
 async function main(): Promise<void> {
   let keys: string[] | undefined;

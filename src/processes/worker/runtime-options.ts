@@ -6,7 +6,7 @@
  */
 import { DefaultLogger, type LogLevel, type RuntimeOptions } from '@temporalio/worker';
 import type { Logger } from 'pino';
-import { forwardSdkLog } from '../telemetry/logger';
+import { forwardSdkLog } from '../../telemetry/logger';
 
 export function workerRuntimeOptions(
   logger: Logger,

@@ -1,6 +1,6 @@
 /** Renders stream reports for people: one line per stream, readable at a glance. */
-import { formatDuration } from '../duration';
-import type { StreamReport } from '../streams/stream-control';
+import { formatDuration } from '../../duration';
+import type { StreamReport } from '../../streams/stream-control';
 
 export function formatStatusTable(tenant: string, reports: readonly StreamReport[]): string {
   const rows = [['TENANT', 'STREAM', 'STATE', 'CURSOR', 'LAG', 'SHIPPED', 'LAST SUCCESS', 'LAST ERROR']];

@@ -6,16 +6,16 @@
 import { Context } from '@temporalio/activity';
 import type { Logger } from 'pino';
 import { workerQueueName } from './worker-queue';
-import type { ActivityDeps, TenantDeps } from '../../activities';
-import type { DatadogReadConfig } from '../config/datadog-read';
-import type { WorkerConfig } from '../config/env';
-import { DatadogIntakeClient } from '../datadog/intake-client';
-import { formatTags } from '../datadog/log-items';
-import { DatadogLogsReadClient } from '../datadog/logs-read-client';
-import { TemporalRequestBudget } from '../kandji/budget-reservations';
-import { KandjiClient } from '../kandji/client';
-import { PageStore } from '../streams/page-store';
-import { FORWARDER_VERSION } from '../version';
+import type { ActivityDeps, TenantDeps } from '../../../activities';
+import type { DatadogReadConfig } from '../../config/datadog-read';
+import type { WorkerConfig } from '../../config/env';
+import { DatadogIntakeClient } from '../../datadog/intake-client';
+import { formatTags } from '../../datadog/log-items';
+import { DatadogLogsReadClient } from '../../datadog/logs-read-client';
+import { TemporalRequestBudget } from '../../kandji/budget-reservations';
+import { KandjiClient } from '../../kandji/client';
+import { PageStore } from '../../streams/page-store';
+import { FORWARDER_VERSION } from '../../version';
 
 /**
  * `read`: DD_APP_KEY and the API host (src/config/datadog-read.ts); off (the default), verify says so.

@@ -6,11 +6,11 @@ import { helpText } from './help';
 import { resetStateCommand } from './reset-state';
 import { startLines } from './start-lines';
 import { verifyCommand, verifyStatusLines } from './verify';
-import { backfillRequestSchema, describeIssues } from '../../workflows/shared/messages';
-import { STREAMS } from '../../workflows/shared/stream-status';
-import { ConfigError } from '../config/config-error';
-import { loadTemporalConfig, loadTenantConfigs, type TenantConfig } from '../config/env';
-import { startPosition } from '../streams/start-position';
+import { backfillRequestSchema, describeIssues } from '../../../workflows/shared/messages';
+import { STREAMS } from '../../../workflows/shared/stream-status';
+import { ConfigError } from '../../config/config-error';
+import { loadTemporalConfig, loadTenantConfigs, type TenantConfig } from '../../config/env';
+import { startPosition } from '../../streams/start-position';
 import {
   backfillStatus,
   cancelBackfills,
@@ -22,8 +22,8 @@ import {
   startStream,
   stopStream,
   streamReport,
-} from '../streams/stream-control';
-import { connectClient } from '../temporal/client';
+} from '../../streams/stream-control';
+import { connectClient } from '../../temporal/client';
 
 const out = (s: string) => process.stdout.write(`${s}\n`);
 
