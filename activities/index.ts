@@ -4,9 +4,8 @@
  */
 import { awaitAuditPageActivity } from './await-audit-page';
 import type { ActivityDeps } from './deps';
-import { fetchAuditPageActivity, readAuditPageRefActivity } from './read-audit-page-ref';
+import { readAuditPageRefActivity } from './read-audit-page-ref';
 import { shipAuditPageActivity } from './ship-audit-page';
-import { shipBatchActivity } from './ship-records';
 import { sweepLateAuditHourActivity } from './sweep-late-audit-hour';
 import { sweepSnapshotActivity } from './sweep-snapshot-legacy';
 import { dropSnapshotStateActivity, sweepSnapshotStateActivity } from './sweep-snapshot-state';
@@ -21,9 +20,6 @@ export function createActivities(deps: ActivityDeps) {
     sweepLateAuditHour: sweepLateAuditHourActivity(deps),
     verifyAuditHour: verifyAuditHourActivity(deps),
     verifySnapshotWindow: verifySnapshotWindowActivity(deps),
-    // 0.2 activities: records in history. Kept for runs started before 0.3, until their next continue-as-new.
-    fetchAuditPage: fetchAuditPageActivity(deps),
-    shipBatch: shipBatchActivity(deps),
     sweepSnapshotState: sweepSnapshotStateActivity(deps),
     dropSnapshotState: dropSnapshotStateActivity(),
     sweepSnapshot: sweepSnapshotActivity(deps),
@@ -33,7 +29,7 @@ export function createActivities(deps: ActivityDeps) {
 export type Activities = ReturnType<typeof createActivities>;
 export type { ActivityDeps, TenantDeps } from './deps';
 export type { AwaitAuditPageInput, AwaitAuditPageResult } from './await-audit-page';
-export type { AuditPageRef, ReadAuditPageRefInput, FetchedAuditPage } from './read-audit-page-ref';
+export type { AuditPageRef, ReadAuditPageRefInput } from './read-audit-page-ref';
 export type { ShipAuditPageInput, ShipAuditPageResult } from './ship-audit-page';
 export type { ShipBatchInput, ShipBatchResult } from './ship-records';
 export type { SweepLateAuditHourInput, SweepLateAuditHourResult } from './sweep-late-audit-hour';

@@ -11,7 +11,6 @@ import type { ForwarderMetrics } from './metrics';
 import type {
   ActivityDeps,
   AuditPageRef,
-  FetchedAuditPage,
   ShipAuditPageResult,
   ShipBatchResult,
   SweepLateAuditHourResult,
@@ -54,12 +53,6 @@ export function activityMetricsInterceptor(metrics: ForwarderMetrics): ActivityI
             metrics.records(tenant, 'audit', 'late', ref.late);
             break;
           }
-          case 'fetchAuditPage': {
-            const page = result as FetchedAuditPage;
-            metrics.records(tenant, 'audit', 'fetched', page.events.length);
-            metrics.records(tenant, 'audit', 'late', page.late);
-            break;
-          }
           case 'shipAuditPage':
             recordShipped(metrics, tenant, 'audit', result as ShipAuditPageResult);
             break;
@@ -70,9 +63,6 @@ export function activityMetricsInterceptor(metrics: ForwarderMetrics): ActivityI
             recordShipped(metrics, tenant, 'audit', sweep.shipment);
             break;
           }
-          case 'shipBatch':
-            recordShipped(metrics, tenant, arg.stream ?? 'audit', result as ShipBatchResult);
-            break;
           case 'verifyAuditHour':
             recordVerified(metrics, 'audit', input.args[0] as VerifyAuditHourInput, result as VerifyAuditHourResult);
             break;
