@@ -7,7 +7,6 @@ import type { ActivityDeps } from './deps';
 import { readAuditPageRefActivity } from './read-audit-page-ref';
 import { shipAuditPageActivity } from './ship-audit-page';
 import { sweepLateAuditHourActivity } from './sweep-late-audit-hour';
-import { sweepSnapshotActivity } from './sweep-snapshot-legacy';
 import { dropSnapshotStateActivity, sweepSnapshotStateActivity } from './sweep-snapshot-state';
 import { verifyAuditHourActivity } from './verify-audit-hour';
 import { verifySnapshotWindowActivity } from './verify-snapshot';
@@ -22,7 +21,6 @@ export function createActivities(deps: ActivityDeps) {
     verifySnapshotWindow: verifySnapshotWindowActivity(deps),
     sweepSnapshotState: sweepSnapshotStateActivity(deps),
     dropSnapshotState: dropSnapshotStateActivity(),
-    sweepSnapshot: sweepSnapshotActivity(deps),
   };
 }
 
@@ -33,7 +31,6 @@ export type { AuditPageRef, ReadAuditPageRefInput } from './read-audit-page-ref'
 export type { ShipAuditPageInput, ShipAuditPageResult } from './ship-audit-page';
 export type { ShipBatchInput, ShipBatchResult } from './ship-records';
 export type { SweepLateAuditHourInput, SweepLateAuditHourResult } from './sweep-late-audit-hour';
-export type { SweepSnapshotInput, SweepSnapshotResult } from './sweep-snapshot-legacy';
 export type { SweepSnapshotStateInput, SweepSnapshotStateResult } from './sweep-snapshot-state';
 export type { VerifyAuditHourInput, VerifyAuditHourResult } from './verify-audit-hour';
 export type { VerifySnapshotWindowInput, VerifySnapshotWindowResult } from './verify-snapshot';

@@ -14,7 +14,6 @@ import type {
   ShipAuditPageResult,
   ShipBatchResult,
   SweepLateAuditHourResult,
-  SweepSnapshotResult,
   SweepSnapshotStateResult,
   TenantDeps,
   VerifyAuditHourInput,
@@ -72,9 +71,8 @@ export function activityMetricsInterceptor(metrics: ForwarderMetrics): ActivityI
               recordVerified(metrics, window.stream, window, row);
             break;
           }
-          case 'sweepSnapshotState':
-          case 'sweepSnapshot': {
-            const sweep = result as SweepSnapshotStateResult | SweepSnapshotResult;
+          case 'sweepSnapshotState': {
+            const sweep = result as SweepSnapshotStateResult;
             const stream = arg.stream ?? 'detections';
             metrics.records(tenant, stream, 'fetched', sweep.rows);
             recordShipped(metrics, tenant, stream, sweep);
