@@ -129,7 +129,7 @@ describe('heartbeat resume', () => {
 
     const first = await attempt(call(ship, input), { attempt: 1 });
     expectRetryable(first.error, FailureType.DatadogUnavailable);
-    expect(first.heartbeat).toMatchObject({ accepted: 2_000, batchesDone: 2 });
+    expect(first.heartbeat).toMatchObject({ accepted: 2_000, doneIdentity: 'evt-1999' });
 
     const second = await attempt(call(ship, input), { attempt: 2, heartbeatDetails: first.heartbeat });
     expect(second.error).toBeUndefined();
@@ -160,7 +160,7 @@ describe('heartbeat resume', () => {
       { attempt: 1 },
     );
     expect(three.value).toMatchObject({ shipped: 2_500, batches: 3 });
-    expect(three.heartbeat).toMatchObject({ accepted: 2_000, batchesDone: 2 }); // the last one heartbeated
+    expect(three.heartbeat).toMatchObject({ accepted: 2_000, doneIdentity: 'evt-1999' }); // the last one heartbeated
   });
 
   it('shipAuditPage given the cursor without its digest: a page it does not hold is not read again (that needs the digest), it fails PageNotHeld', async () => {
