@@ -45,8 +45,8 @@ import { createStreamRuntime, type StreamRuntime } from './stream-runtime';
 import { raceWake } from './wake-race';
 
 /**
- * Marks runs of 0.3 and later: records outside history, pipelined pages. Every supported run has it (deprecatePatch:
- * runs of 0.3 to 0.5 carry the marker; remove the call once none of them is left, docs/versions.md).
+ * Marks runs of 0.3 and later: records outside history, pipelined pages. Every supported run has it: deprecatePatch,
+ * which stays while runs of 0.3 to 0.5 (they carry the plain marker) may be left (docs/versions.md).
  */
 export const PAGES_OUTSIDE_HISTORY = 'pages-outside-history';
 /** Marks runs of 0.4 and later: the late sweep (late-sweep.ts). */

@@ -37,8 +37,8 @@ const KEEP_FINISHED = 10;
 export const MAX_RUNNING_BACKFILLS = 3;
 /**
  * Marks runs whose handler refuses a backfill over MAX_RUNNING_BACKFILLS (written only when it refuses one). Added
- * before 0.3.0, so every supported run has it (deprecatePatch: runs of 0.3 to 0.5 may carry the marker; remove the
- * call once none of them is left, docs/versions.md).
+ * before 0.3.0, so every supported run has it: deprecatePatch, which stays while runs of 0.3 to 0.5 (they may carry
+ * the plain marker) may be left (docs/versions.md).
  */
 export const BACKFILL_LIMIT = 'backfill-limit';
 

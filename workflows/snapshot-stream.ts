@@ -33,8 +33,8 @@ import { createStreamRuntime, type StreamRuntime } from './stream-runtime';
 import { raceWake } from './wake-race';
 
 /**
- * Marks runs of 0.3 and later: state in chunks, any fleet size. Every supported run has it (deprecatePatch: runs of
- * 0.3 to 0.5 carry the marker; remove the call once none of them is left, docs/versions.md).
+ * Marks runs of 0.3 and later: state in chunks, any fleet size. Every supported run has it: deprecatePatch, which
+ * stays while runs of 0.3 to 0.5 (they carry the plain marker) may be left (docs/versions.md).
  */
 export const STATE_IN_CHUNKS = 'snapshot-state-in-chunks';
 /** Marks runs that hold a suspiciously small sweep until the next one confirms it (instead of committing it). */
