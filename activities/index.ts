@@ -4,11 +4,9 @@
  */
 import { awaitAuditPageActivity } from './await-audit-page';
 import type { ActivityDeps } from './deps';
-import { fetchAuditPageActivity, readAuditPageRefActivity } from './read-audit-page-ref';
+import { readAuditPageRefActivity } from './read-audit-page-ref';
 import { shipAuditPageActivity } from './ship-audit-page';
-import { shipBatchActivity } from './ship-records';
 import { sweepLateAuditHourActivity } from './sweep-late-audit-hour';
-import { sweepSnapshotActivity } from './sweep-snapshot-legacy';
 import { dropSnapshotStateActivity, sweepSnapshotStateActivity } from './sweep-snapshot-state';
 import { verifyAuditHourActivity } from './verify-audit-hour';
 import { verifySnapshotWindowActivity } from './verify-snapshot';
@@ -21,23 +19,18 @@ export function createActivities(deps: ActivityDeps) {
     sweepLateAuditHour: sweepLateAuditHourActivity(deps),
     verifyAuditHour: verifyAuditHourActivity(deps),
     verifySnapshotWindow: verifySnapshotWindowActivity(deps),
-    // 0.2 activities: records in history. Kept for runs started before 0.3, until their next continue-as-new.
-    fetchAuditPage: fetchAuditPageActivity(deps),
-    shipBatch: shipBatchActivity(deps),
     sweepSnapshotState: sweepSnapshotStateActivity(deps),
     dropSnapshotState: dropSnapshotStateActivity(),
-    sweepSnapshot: sweepSnapshotActivity(deps),
   };
 }
 
 export type Activities = ReturnType<typeof createActivities>;
 export type { ActivityDeps, TenantDeps } from './deps';
 export type { AwaitAuditPageInput, AwaitAuditPageResult } from './await-audit-page';
-export type { AuditPageRef, ReadAuditPageRefInput, FetchedAuditPage } from './read-audit-page-ref';
+export type { AuditPageRef, ReadAuditPageRefInput } from './read-audit-page-ref';
 export type { ShipAuditPageInput, ShipAuditPageResult } from './ship-audit-page';
 export type { ShipBatchInput, ShipBatchResult } from './ship-records';
 export type { SweepLateAuditHourInput, SweepLateAuditHourResult } from './sweep-late-audit-hour';
-export type { SweepSnapshotInput, SweepSnapshotResult } from './sweep-snapshot-legacy';
 export type { SweepSnapshotStateInput, SweepSnapshotStateResult } from './sweep-snapshot-state';
 export type { VerifyAuditHourInput, VerifyAuditHourResult } from './verify-audit-hour';
 export type { VerifySnapshotWindowInput, VerifySnapshotWindowResult } from './verify-snapshot';

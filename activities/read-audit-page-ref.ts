@@ -101,26 +101,3 @@ export async function readPageRef(
     settled: windowStart(page.next, tenantDeps(deps, input.tenant).auditOverlapMs ?? 0),
   };
 }
-
-export interface FetchedAuditPage {
-  events: Record<string, unknown>[];
-  skipped: number;
-  late: number;
-  next: AuditCursor;
-}
-
-/**
- * 0.2 activity, kept only for workflow runs started before 0.3 (they return the records themselves); such runs
- * move to the new shape at their next continue-as-new. Remove once no 0.2 run is left.
- */
-export function fetchAuditPageActivity(deps: ActivityDeps) {
-  return async function fetchAuditPage(input: ReadAuditPageRefInput): Promise<FetchedAuditPage> {
-    const ctx = Context.current();
-    return withTypedFailures(async () => {
-      const { fresh, skipped, late, next } = await readAuditPages(deps, input.tenant, input.cursor, ctx, {
-        exactly: 1,
-      });
-      return { events: fresh, skipped, late, next };
-    }, ctx.info.attempt);
-  };
-}

@@ -11,7 +11,6 @@
  *   Progress holds only for the records it was made on: a retry given other records (a page read again that
  *   changed) ships what is not provably shipped, i.e. all of them when the change lies before the resume point.
  */
-import { Context } from '@temporalio/activity';
 import { activityLogger } from './activity-logger';
 import { tenantDeps, type ActivityDeps } from './deps';
 import { withTypedFailures } from './failures';
@@ -94,7 +93,7 @@ function heartbeatUnlessSettled(
   };
 }
 
-/** Ships records of one stream; used by the shipBatch activity and by snapshot sweeps. */
+/** Ships records of one stream; used by the audit ship activities and by snapshot sweeps. */
 export async function shipRecords(
   deps: ActivityDeps,
   input: ShipBatchInput,
@@ -243,15 +242,3 @@ const PROTECTED_KEYS = [
   'timestamp',
   'threat_status',
 ];
-
-export function shipBatchActivity(deps: ActivityDeps) {
-  return async function shipBatch(input: ShipBatchInput): Promise<ShipBatchResult> {
-    const ctx = Context.current();
-    return shipRecords(deps, input, {
-      resume: ctx.info.heartbeatDetails as ShipProgress | undefined,
-      onBatchDone: (p) => ctx.heartbeat(p),
-      signal: ctx.cancellationSignal,
-      attempt: ctx.info.attempt,
-    });
-  };
-}

@@ -4,7 +4,7 @@
  * workflows (snapshot-chunks.ts), read as the sweep reads them. `verify` ships a lost row again only when the stream
  * has committed it (else the stream's next sweep ships it: shipping it here too would send it twice).
  *
- * No stream, no state yet, or a 0.2 state (one payload, never named in status): an empty set, every row uncommitted.
+ * No stream, or no state yet: an empty set, every row uncommitted.
  */
 import type { Context } from '@temporalio/activity';
 import { WorkflowNotFoundError } from '@temporalio/client';

@@ -22,7 +22,6 @@ import {
   decodeFingerprints,
   encodeFingerprints,
   fingerprint64,
-  fromLegacyFingerprints,
 } from '../src/streams/fingerprint64-set';
 import { lacksIdentity, versionKey } from '../src/streams/record-identity';
 import { FailureType } from '../workflows/shared/failure-types';
@@ -42,8 +41,6 @@ export interface SweepSnapshotStateInput {
   stream: SnapshotStreamName;
   /** The committed state of the last complete sweep; null before the first. */
   previous: SnapshotState | null;
-  /** A 0.2 state (one payload of fingerprints), read once when a 0.2 run continues as 0.3. */
-  legacySeen?: string;
   /** Name of the generation this sweep writes. */
   generation: string;
   /** Ship every row, as if none had been seen (a requested backfill). */
@@ -197,7 +194,6 @@ export function sweepSnapshotStateActivity(deps: ActivityDeps) {
       if (input.previous?.inline) for (const fp of decodeFingerprints(input.previous.inline)) previous.add(fp);
       if (input.previous)
         for await (const part of chunks.readAll(input.previous, keepAlive)) for (const fp of part) previous.add(fp);
-      if (input.legacySeen) for (const fp of fromLegacyFingerprints(input.legacySeen)) previous.add(fp);
       // Shipped by a sweep still waiting for confirmation: not shipped again, not counted as previous rows.
       const unconfirmed = new Fingerprint64Set(input.unconfirmed?.rows ?? 0);
       if (input.unconfirmed)
@@ -231,7 +227,6 @@ export function sweepSnapshotStateActivity(deps: ActivityDeps) {
         input.acceptUnchanged === true &&
         input.previous !== null &&
         !input.reship &&
-        !input.legacySeen &&
         sweep.fresh === 0 &&
         sweep.matched === previous.size &&
         current.size === previous.size;

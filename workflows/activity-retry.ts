@@ -1,5 +1,5 @@
 /**
- * The retry policy of the stream workflows' activities (the frozen pre-0.3 loops keep their own copies).
+ * The retry policy of the stream workflows' activities.
  *
  * The activities set a jittered nextRetryDelay themselves (or the remote's Retry-After), and mark the failures that
  * retrying cannot help as non-retryable (failure-types.ts, activities/failures.ts), so the policy needs no list of

@@ -14,6 +14,7 @@ import {
   CancellationScope,
   condition,
   continueAsNew,
+  deprecatePatch,
   getExternalWorkflowHandle,
   isCancellation,
   log,
@@ -26,7 +27,6 @@ import {
 } from '@temporalio/workflow';
 import type { Activities, AuditPageRef, AwaitAuditPageResult, ShipAuditPageResult } from '../activities';
 import { activityRetry } from './activity-retry';
-import { legacyAuditLoop } from './audit-stream-legacy';
 import { backfillFinishedSignal, installBackfillHandlers } from './backfills';
 import { installCursorMoves, movedAuditCursor } from './cursor-moves';
 import { createLateSweep } from './late-sweep';
@@ -44,7 +44,10 @@ import { recordShipment } from './shipment';
 import { createStreamRuntime, type StreamRuntime } from './stream-runtime';
 import { raceWake } from './wake-race';
 
-/** Marks runs of 0.3 and later: records outside history, pipelined pages. */
+/**
+ * Marks runs of 0.3 and later: records outside history, pipelined pages. Every supported run has it: deprecatePatch,
+ * which stays while runs of 0.3 to 0.5 (they carry the plain marker) may be left (docs/versions.md).
+ */
 export const PAGES_OUTSIDE_HISTORY = 'pages-outside-history';
 /** Marks runs of 0.4 and later: the late sweep (late-sweep.ts). */
 export const LATE_SWEEPS = 'late-sweeps';
@@ -112,17 +115,16 @@ export async function auditStream(input: AuditStreamInput): Promise<AuditStreamR
   status.state = 'running';
   let cancelled = false;
   const ledger: LedgerHolder = {};
-  if (patched(PAGES_OUTSIDE_HISTORY)) {
-    try {
-      await pageLoop(input, runtime, continueWith, ledger);
-    } catch (err) {
-      // Cancel (from the UI, or a parent) is a stop: the run completes with its committed cursor, so a later start
-      // resumes from it.
-      if (!isCancellation(err)) throw err;
-      cancelled = true;
-      log.info('stream cancelled: stopping with the committed cursor', { cursor: status.cursor });
-    }
-  } else await legacyAuditLoop(input, runtime, continueWith);
+  deprecatePatch(PAGES_OUTSIDE_HISTORY);
+  try {
+    await pageLoop(input, runtime, continueWith, ledger);
+  } catch (err) {
+    // Cancel (from the UI, or a parent) is a stop: the run completes with its committed cursor, so a later start
+    // resumes from it.
+    if (!isCancellation(err)) throw err;
+    cancelled = true;
+    log.info('stream cancelled: stopping with the committed cursor', { cursor: status.cursor });
+  }
 
   status.state = 'stopped';
   await CancellationScope.nonCancellable(async () => {

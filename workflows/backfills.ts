@@ -5,9 +5,9 @@
 import {
   ApplicationFailure,
   defineSignal,
+  deprecatePatch,
   getExternalWorkflowHandle,
   log,
-  patched,
   setHandler,
   uuid4,
 } from '@temporalio/workflow';
@@ -35,6 +35,12 @@ const STALE_MS = 18 * 3_600_000;
 const KEEP_FINISHED = 10;
 /** At most this many backfills run at once on a stream; more are refused (each spends the tenant's request budget). */
 export const MAX_RUNNING_BACKFILLS = 3;
+/**
+ * Marks runs whose handler refuses a backfill over MAX_RUNNING_BACKFILLS (written only when it refuses one). Added
+ * before 0.3.0, so every supported run has it: deprecatePatch, which stays while runs of 0.3 to 0.5 (they may carry
+ * the plain marker) may be left (docs/versions.md).
+ */
+export const BACKFILL_LIMIT = 'backfill-limit';
 
 export interface BackfillHooks {
   /** Starts the backfill; returns the id of the workflow that runs it, if any. */
@@ -57,11 +63,12 @@ export function installBackfillHandlers(runtime: StreamRuntime, hooks: BackfillH
   };
 
   const accept = async (req: BackfillRequest): Promise<BackfillAccepted> => {
-    // Checked again here (not only by the validator): updates validated together could otherwise all pass. The
-    // patch keeps replays of histories from before the limit (which may hold more) as they were.
+    // Checked again here (not only by the validator): updates validated together could otherwise all pass.
     const refusal = tooMany();
-    if (refusal && patched('backfill-limit'))
+    if (refusal) {
+      deprecatePatch(BACKFILL_LIMIT);
       throw ApplicationFailure.create({ type: 'TooManyBackfills', message: refusal, nonRetryable: true });
+    }
     const from = timestampKey(req.from);
     const to = timestampKey(req.to);
     const id = `bf-${uuid4().slice(0, 8)}`;

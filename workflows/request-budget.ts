@@ -5,7 +5,7 @@
  * returns how long to wait: 0 while the hour has room, so a backlog drains at the full budget; later once it is
  * spent. The state is the grant times of the last hour; it survives worker restarts and is shared by all workers.
  *
- * Reservations never outlive the attempt that asks (callers since 0.3 say how long they may wait, `maxWaitMs`):
+ * Reservations never outlive the attempt that asks (callers say how long they may wait, `maxWaitMs`):
  * - a slot is booked only if it is due within `maxWaitMs`; a booked slot counts against the hour whether or not
  *   it is used (Kandji may have seen the request), unless its holder gives it back (`release`) unused;
  * - a slot further off is not booked: the answer says when to come back (`retryAfterMs`) and a *claim* keeps the
@@ -41,11 +41,8 @@ export interface ReserveRequest {
   count: number;
   /** The budget per sliding hour, as the calling worker is configured. */
   perHour: number;
-  /**
-   * How long the caller may wait for its slots (ms): slots due later are not booked. Absent (0.2 workers): every
-   * slot is booked, however far off.
-   */
-  maxWaitMs?: number;
+  /** How long the caller may wait for its slots (ms): slots due later are not booked. */
+  maxWaitMs: number;
   /** Who asks, the same across attempts (workflow id / activity id): a caller coming back redeems its claim. */
   owner?: string;
   /** `live` (default) is served before `backfill` when the hour is short. */
@@ -55,8 +52,8 @@ export interface ReserveRequest {
 export interface Reservation {
   /** Wait this long before sending (ms); 0 when the hour has room. For several slots: the last one's wait. */
   waitMs: number;
-  /** The wait of each slot reserved, in order (absent in answers of 0.2 workers; empty when none was booked). */
-  waitsMs?: number[];
+  /** The wait of each slot reserved, in order (empty when none was booked). */
+  waitsMs: number[];
   /** Nothing was booked (the next slot is further off than `maxWaitMs`): come back in this long (ms). */
   retryAfterMs?: number;
   /** The booked slots' times on the budget's clock (epoch ms): what `release` takes back. */
@@ -79,7 +76,7 @@ export interface BudgetState {
   /** Grant times (epoch ms), ascending, of the last hour (and any scheduled ahead). */
   grants: number[];
   perHour: number;
-  /** Callers told to come back later, and when (absent before 0.3). */
+  /** Callers told to come back later, and when (absent when there are none). */
   claims?: BudgetClaim[];
 }
 
@@ -157,7 +154,7 @@ export function serveReservation(
   now: number,
 ): Reservation {
   const priority = req.priority ?? 'live';
-  const maxWait = req.maxWaitMs ?? Infinity;
+  const maxWait = req.maxWaitMs;
   const own = req.owner === undefined ? -1 : claims.findIndex((c) => c.owner === req.owner);
   const claimed = own >= 0 ? claims.splice(own, 1)[0] : undefined; // redeemed now, or replaced below
   // A live request queues behind live claims only; a backfill behind all of them.
@@ -217,7 +214,7 @@ export async function requestBudget(state: BudgetState): Promise<void> {
           throw new Error('count must be an integer from 1 to 100');
         if (!(Number.isInteger(req?.perHour) && req.perHour >= 1))
           throw new Error('perHour must be a positive integer');
-        if (req.maxWaitMs !== undefined && !(typeof req.maxWaitMs === 'number' && req.maxWaitMs >= 0))
+        if (!(typeof req?.maxWaitMs === 'number' && req.maxWaitMs >= 0))
           throw new Error('maxWaitMs must be a number ≥ 0');
         if (req.owner !== undefined && !(typeof req.owner === 'string' && req.owner.length <= 1_000))
           throw new Error('owner must be a string');

@@ -12,6 +12,7 @@ import {
   condition,
   isCancellation,
   continueAsNew,
+  deprecatePatch,
   log,
   patched,
   proxyActivities,
@@ -28,11 +29,13 @@ import type { StreamStatus } from './shared/stream-status';
 import { nowIso } from './shared/timestamps';
 import { recordShipment } from './shipment';
 import type { SnapshotState } from './snapshot-state';
-import { legacySnapshotLoop } from './snapshot-stream-legacy';
 import { createStreamRuntime, type StreamRuntime } from './stream-runtime';
 import { raceWake } from './wake-race';
 
-/** Marks runs of 0.3 and later: state in chunks, any fleet size. */
+/**
+ * Marks runs of 0.3 and later: state in chunks, any fleet size. Every supported run has it: deprecatePatch, which
+ * stays while runs of 0.3 to 0.5 (they carry the plain marker) may be left (docs/versions.md).
+ */
 export const STATE_IN_CHUNKS = 'snapshot-state-in-chunks';
 /** Marks runs that hold a suspiciously small sweep until the next one confirms it (instead of committing it). */
 export const CONFIRM_SHORT_SWEEPS = 'snapshot-confirm-short-sweeps';
@@ -72,10 +75,8 @@ export function sweepsAgree(a: number, b: number): boolean {
 
 export interface SnapshotStreamResult {
   status: StreamStatus;
-  /** 0.2 runs: the fingerprints themselves; '' from 0.3 on. */
-  seen: string;
-  /** 0.3 and later: the committed state. */
-  state?: SnapshotState | null;
+  /** The committed state. */
+  state: SnapshotState | null;
 }
 
 export async function snapshotStream(input: SnapshotStreamInput): Promise<SnapshotStreamResult> {
@@ -83,12 +84,8 @@ export async function snapshotStream(input: SnapshotStreamInput): Promise<Snapsh
   const { status } = runtime;
   // A current-state list has no past to re-read: a backfill re-ships the current snapshot with the next sweep.
   let wake = false;
-  // Re-ships requested of an earlier run and not done yet. Runs continued by earlier versions did not carry them:
-  // their running snapshot backfills (which have no workflow of their own) are exactly those.
-  const carriedReships =
-    input.reship ??
-    (input.carried?.backfills ?? []).filter((b) => b.state === 'running' && !b.workflowId).map((b) => b.id);
-  const backfills = { pending: [...carriedReships], woken: () => wake, sleep: () => (wake = false) };
+  // Re-ships requested of an earlier run and not done yet.
+  const backfills = { pending: [...(input.reship ?? [])], woken: () => wake, sleep: () => (wake = false) };
   installBackfillHandlers(runtime, {
     start: (info) => {
       backfills.pending.push(info.id);
@@ -98,26 +95,11 @@ export async function snapshotStream(input: SnapshotStreamInput): Promise<Snapsh
   });
 
   status.state = 'running';
-  let result: SnapshotStreamResult;
-  if (patched(STATE_IN_CHUNKS)) {
-    const state = await sweepLoop(input, runtime, backfills);
-    result = { status, seen: '', state };
-  } else {
-    const seen = await legacySnapshotLoop(input, runtime, backfills, async (s) => {
-      await condition(allHandlersFinished);
-      return continueAsNew<typeof snapshotStream>({
-        ...input,
-        seen: s,
-        cursor: status.cursor as SnapshotStreamInput['cursor'],
-        carried: runtime.carried(),
-        reship: [...backfills.pending],
-      });
-    });
-    result = { status, seen };
-  }
+  deprecatePatch(STATE_IN_CHUNKS);
+  const state = await sweepLoop(input, runtime, backfills);
   status.state = 'stopped';
   await condition(allHandlersFinished);
-  return result;
+  return { status, state };
 }
 
 async function sweepLoop(
@@ -186,7 +168,6 @@ async function sweepLoop(
     );
   };
   let state: SnapshotState | null = input.state ?? null;
-  let legacySeen = input.seen || undefined;
   // A short sweep waiting for the next one to confirm it (its rows were shipped; it is not the state).
   let unconfirmed = input.unconfirmed ?? null;
   // Re-ships taken by the sweep in flight: a failing sweep that continues as new carries them too.
@@ -196,7 +177,6 @@ async function sweepLoop(
   const continueWith = () =>
     continueAsNew<typeof snapshotStream>({
       ...input,
-      seen: legacySeen ?? '',
       state,
       cursor: status.cursor as SnapshotStreamInput['cursor'],
       carried: runtime.carried(),
@@ -221,7 +201,6 @@ async function sweepLoop(
     if (unconfirmed) await drop(unconfirmed.state, 'unconfirmed');
     state = null;
     unconfirmed = null;
-    legacySeen = undefined;
     status.cursor = { ...(status.cursor as SnapshotStreamInput['cursor']), known: 0, state: null };
   };
 
@@ -238,7 +217,6 @@ async function sweepLoop(
         tenant: input.tenant,
         stream: input.stream,
         previous: state,
-        legacySeen,
         generation,
         reship: reship.length > 0,
         acceptUnchanged: true,
@@ -319,7 +297,6 @@ async function sweepLoop(
       // sweep that saw the state unchanged wrote nothing: the state stays as it is (with its inline rows).
       const old = sweep.unchanged ? null : state;
       if (!sweep.unchanged) state = sweep.state;
-      legacySeen = undefined;
       const held = confirming ? unconfirmed : null;
       if (held) unconfirmed = null;
       const commit = () => {

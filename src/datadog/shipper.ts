@@ -34,8 +34,6 @@ export interface DeadLetter {
 }
 
 export interface ShipProgress {
-  /** Top-level batches fully handled (accepted or dead-lettered). */
-  batchesDone: number;
   /**
    * Identity of the last item settled: a resumed attempt starts after it, wherever it now stands in the list
    * (which may differ from the first attempt's, e.g. after stale filtering by a later clock).
@@ -111,14 +109,14 @@ function prefixDigests(identities: readonly string[]): (n: number) => string {
  * kept no digest), so that nothing of this one is provably shipped.
  */
 function resumePoint(progress: ShipProgress, list: string, prefix: (n: number) => string, ids: readonly string[]) {
-  if (progress.doneIdentity === undefined) return progress.batchesDone > 0 ? undefined : 0;
+  if (progress.doneIdentity === undefined) return 0;
   const at = ids.lastIndexOf(progress.doneIdentity) + 1;
   if (at > 0 && (progress.list === list || (progress.done !== undefined && progress.done === prefix(at)))) return at;
   return undefined;
 }
 
 export function emptyProgress(): ShipProgress {
-  return { batchesDone: 0, accepted: 0, requests: 0, deadLetters: [], deadLettered: 0 };
+  return { accepted: 0, requests: 0, deadLetters: [], deadLettered: 0 };
 }
 
 /** How shipItems ships one list of items: the request that sends a body, size limits, and its callbacks. */
@@ -214,7 +212,6 @@ class ListShipment {
       this.opts.onListChanged?.(progress.accepted);
       first = 0;
       progress.doneIdentity = undefined;
-      progress.batchesDone = 0;
       progress.open = undefined; // its refused items are sent again with the rest
     }
     progress.list = this.list;
@@ -258,7 +255,6 @@ class ListShipment {
     if (open.accepted === 0) {
       progress.doneIdentity = open.before;
       progress.done = open.before === undefined ? undefined : this.prefix(this.identities.lastIndexOf(open.before) + 1);
-      if (open.before === undefined) progress.batchesDone = 0;
       progress.open = undefined;
     }
     throw new DatadogRefusedAll(message, answer.status, answer.body, answer.cause && { cause: answer.cause });
@@ -357,7 +353,6 @@ class ListShipment {
       );
     }
     this.progress.open = undefined;
-    this.progress.batchesDone += 1;
     this.opts.onProgress?.(this.progress);
   }
 }

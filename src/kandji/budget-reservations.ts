@@ -117,7 +117,7 @@ export class TemporalRequestBudget implements RequestGate {
       if (!slot) {
         const reservation = await this.reserve(opts, attempt, maxWaitMs, demand);
         const now = Date.now();
-        const waits = reservation.waitsMs ?? [reservation.waitMs];
+        const waits = reservation.waitsMs;
         if (waits.length === 0) {
           // Nothing booked: the next slot is due after this attempt may wait. Wait here if the attempt outlives it
           // (a sweep, booking at most MAX_BOOKING_AHEAD_MS ahead), else end the attempt and wait in the workflow.
@@ -240,7 +240,7 @@ export class TemporalRequestBudget implements RequestGate {
       ).catch(() => undefined);
       reservation = await reserve();
     }
-    const waits = reservation.waitsMs ?? [reservation.waitMs];
+    const waits = reservation.waitsMs;
     this.roomLastTime = waits.length > 0 && waits.every((w) => w === 0);
     if (reservation.remaining !== undefined) this.options.onRemaining?.(reservation.remaining);
     return reservation;

@@ -75,15 +75,3 @@ export function decodeFingerprints(encoded: string): BigUint64Array {
   for (let i = 0; i < out.length; i++) out[i] = buf.readBigUInt64LE(i * 8);
   return out;
 }
-
-/** The 0.2 state (base64 of sorted 8-byte hex fingerprints, fingerprints.ts) read as 64-bit fingerprints. */
-export function fromLegacyFingerprints(encoded: string): bigint[] {
-  const buf = Buffer.from(encoded, 'base64');
-  const out: bigint[] = [];
-  // 0.2 took the first 8 bytes of the SHA-256 hex digest in order: the same bytes, read little-endian here.
-  for (let i = 0; i + 8 <= buf.length; i += 8) {
-    const fp = buf.readBigUInt64LE(i);
-    out.push(fp === 0n ? 1n : fp);
-  }
-  return out;
-}

@@ -71,7 +71,7 @@ export interface StartOptions {
  */
 export const STOPPED_BY_OPERATOR: readonly string[] = ['COMPLETED', 'CANCELLED', 'TERMINATED'];
 
-type RecordedRun = { status: StreamStatus; seen?: string; state?: SnapshotState | null; late?: LateLedger };
+type RecordedRun = { status: StreamStatus; state?: SnapshotState | null; late?: LateLedger };
 
 /** Either stream workflow: both answer `statusQuery` and complete with `{ status, … }`. */
 type StreamWorkflow = typeof auditStream | typeof snapshotStream;
@@ -139,11 +139,10 @@ async function lastRecorded(
   const input = await runInput(client, workflowId);
   if (found)
     return { run: { ...found.run, ...('late' in input && input.late ? { late: input.late } : {}) }, how: found.how };
-  const snapshot = 'seen' in input ? input : undefined;
+  const snapshot = 'stream' in input ? input : undefined;
   return {
     run: {
       status: { cursor: input.cursor } as StreamStatus,
-      seen: snapshot?.seen,
       state: snapshot?.state ?? null,
       ...('late' in input && input.late ? { late: input.late } : {}),
     },
@@ -244,7 +243,6 @@ export async function startStream(
     const input: SnapshotStreamInput = {
       tenant: stream.tenant,
       stream: name,
-      seen: previous?.seen ?? '',
       state: previous?.state ?? null,
       cursor: (previous?.status.cursor as SnapshotCursor | undefined) ?? { since: new Date().toISOString(), known: 0 },
       timings,

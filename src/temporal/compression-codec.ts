@@ -1,7 +1,7 @@
 /**
- * Payload codec that gzips payloads larger than a threshold. Kandji pages travel through workflow history between
- * fetchPage and shipBatch; compressing them keeps history well below Temporal's per-payload (2 MB) and per-history
- * (50 MB) limits. Used by the worker and every client (CLI, tests) alike.
+ * Payload codec that gzips payloads larger than a threshold (cursors with their digests, snapshot state chunks,
+ * statuses); compressing them keeps history well below Temporal's per-payload (2 MB) and per-history (50 MB) limits.
+ * Used by the worker and every client (CLI, tests) alike.
  */
 import { gunzipSync, gzipSync } from 'node:zlib';
 import type { Payload, PayloadCodec } from '@temporalio/common';

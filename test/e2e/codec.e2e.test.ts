@@ -222,7 +222,7 @@ describe('a workflow with payload encryption', () => {
     const records = h.kandji.audit.all();
     for (const r of records.slice(0, 50)) expect(stored).not.toContain(r.id);
     // The workflow id and task queue (tenant name) are metadata, not payloads; Kandji data is all in payloads.
-    for (const needle of ['occurred_at', 'target_type', 'new_state', 'actor_id', 'shippedAtSince'])
+    for (const needle of ['occurred_at', 'target_type', 'new_state', 'actor_id', 'digestFrom'])
       expect(stored).not.toContain(needle);
     expect(stored).toContain(ENCRYPTED_ENCODING);
   });

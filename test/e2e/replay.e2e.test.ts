@@ -1,7 +1,7 @@
 /**
- * Determinism: recorded histories of every released version of the stream workflows must replay against the
- * current workflow code. A change that breaks them needs `patched()`. A fresh history is recorded and replayed
- * too; set RECORD_HISTORIES=1 to (re)write test/histories/audit-stream-<version>.binpb from it.
+ * Determinism: recorded histories of every supported version of the stream workflows (docs/versions.md) must replay
+ * against the current workflow code. A change that breaks them needs `patched()`. A fresh history is recorded and
+ * replayed too; set RECORD_HISTORIES=1 to (re)write test/histories/audit-stream-<version>.binpb from it.
  */
 import fs from 'node:fs';
 import path from 'node:path';

@@ -20,7 +20,7 @@ describe('request budget replay', () => {
   const recorded = fs.readdirSync(HISTORIES).filter((f) => f.startsWith('request-budget-') && f.endsWith('.binpb'));
 
   it('has a recorded history of the released budget workflow', () => {
-    expect(recorded).toContain('request-budget-0.2.0.binpb');
+    expect(recorded).toContain('request-budget-claims-0.3.0.binpb');
   });
 
   it.each(recorded)('replays %s', async (file) => {

@@ -121,7 +121,7 @@ describe('shipItems against the intake simulator', () => {
   it('400 to everything: dead-letters nothing, stops with the answer, and later ships all 1,000 once', async () => {
     const all = items(1_000);
     dd.setOutage(true, 400);
-    const progress: ShipProgress = { batchesDone: 0, accepted: 0, requests: 0, deadLetters: [], deadLettered: 0 };
+    const progress: ShipProgress = { accepted: 0, requests: 0, deadLetters: [], deadLettered: 0 };
     const dead: unknown[] = [];
     const err = await refused(
       shipItems(
@@ -218,7 +218,7 @@ describe('shipItems against the intake simulator', () => {
     const all = items(1_000);
     const poisoned = new Set(all.filter((_, i) => i % 16 === 5).map((i) => i.id)); // 63 of them, spread out
     dd.setPoison((item) => poisoned.has(String(item.id)));
-    const progress: ShipProgress = { batchesDone: 0, accepted: 0, requests: 0, deadLetters: [], deadLettered: 0 };
+    const progress: ShipProgress = { accepted: 0, requests: 0, deadLetters: [], deadLettered: 0 };
     const err = await refused(
       shipItems(
         all,

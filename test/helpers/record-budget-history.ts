@@ -20,10 +20,12 @@ export async function recordBudgetHistory(
       args: [{ grants: [], perHour: 4 }],
     });
     const update = (req: Record<string, unknown>) => handle.executeUpdate(reserveUpdate, { args: [req as never] });
-    await update({ count: 1, perHour: 4 });
-    await update({ count: 2, perHour: 4 });
-    await update({ count: 1, perHour: 4 }); // the hour is full now: the answer waits
-    await update({ count: 3, perHour: 4 });
+    // Callers that may wait the whole hour: every slot is booked.
+    const maxWaitMs = 3_600_000;
+    await update({ count: 1, perHour: 4, maxWaitMs });
+    await update({ count: 2, perHour: 4, maxWaitMs });
+    await update({ count: 1, perHour: 4, maxWaitMs }); // the hour is full now: the answer waits
+    await update({ count: 3, perHour: 4, maxWaitMs });
     await extra?.(update, handle);
     await handle.query('budget');
     await handle.terminate('recorded');

@@ -3,7 +3,6 @@
  * before), also from code the activity calls; outside an activity the same code logs without them.
  */
 import { MockActivityEnvironment } from '@temporalio/testing';
-import { createActivities } from '../../activities';
 import { activityLogger } from '../../activities/activity-logger';
 import type { ActivityDeps, TenantDeps } from '../../activities/deps';
 import { shipRecords, type ShipBatchInput } from '../../activities/ship-records';
@@ -23,11 +22,14 @@ const records = (n: number) =>
   Array.from({ length: n }, (_, i) => ({ id: `e${i}`, occurred_at: new Date().toISOString(), action: 'update' }));
 const batch = (n: number): ShipBatchInput => ({ tenant: 'acme', stream: 'audit', records: records(n) });
 
+/** An activity that ships records (as the audit ship activities and the sweeps do). */
+const shipping = (deps: ActivityDeps) => (input: ShipBatchInput) => shipRecords(deps, input);
+
 const info = (run: string, attempt: number) => ({
   workflowExecution: { workflowId: 'kandji-datadog/acme/audit', runId: run },
   workflowType: 'auditStream',
   activityId: `act-${run}`,
-  activityType: 'shipBatch',
+  activityType: 'shipAuditPage',
   attempt,
   taskQueue: 'kandji-datadog',
 });
@@ -35,8 +37,7 @@ const info = (run: string, attempt: number) => ({
 describe('activityLogger', () => {
   it("puts the running activity's workflow and activity ids on lines written by the code it calls", async () => {
     const { logger, lines } = capturingLogger();
-    const { shipBatch } = createActivities(depsWith(logger));
-    await new MockActivityEnvironment(info('run-1', 3)).run(shipBatch, batch(2));
+    await new MockActivityEnvironment(info('run-1', 3)).run(shipping(depsWith(logger)), batch(2));
     const shipped = lines.find((l) => l.msg === 'shipped to Datadog');
     expect(shipped).toMatchObject({
       service: 'kandji-datadog',
@@ -48,7 +49,7 @@ describe('activityLogger', () => {
       workflowRunId: 'run-1',
       workflowType: 'auditStream',
       activityId: 'act-run-1',
-      activityType: 'shipBatch',
+      activityType: 'shipAuditPage',
       attempt: 3,
       taskQueue: 'kandji-datadog',
     });
@@ -58,9 +59,9 @@ describe('activityLogger', () => {
 
   it('keeps the ids of activities running at the same time apart', async () => {
     const { logger, lines } = capturingLogger();
-    const { shipBatch } = createActivities(depsWith(logger));
+    const ship = shipping(depsWith(logger));
     await Promise.all(
-      ['run-a', 'run-b'].map((run, i) => new MockActivityEnvironment(info(run, i + 1)).run(shipBatch, batch(1 + i))),
+      ['run-a', 'run-b'].map((run, i) => new MockActivityEnvironment(info(run, i + 1)).run(ship, batch(1 + i))),
     );
     const shipped = lines
       .filter((l) => l.msg === 'shipped to Datadog')

@@ -8,7 +8,7 @@ import {
   initialAuditCursor,
   type AuditCursor,
 } from '../../workflows/shared/audit-cursor';
-import { decodeDigest, idHash } from '../../workflows/shared/overlap-digest';
+import { decodeDigest, encodeDigest, idHash } from '../../workflows/shared/overlap-digest';
 import { keyToMillis, millisToKey, timestampKey } from '../../workflows/shared/timestamps';
 
 interface Ev {
@@ -110,8 +110,14 @@ function remembered(c: AuditCursor): string[] {
 }
 
 /** The cursor as the tests reason about it: its position, the ids shipped in the second of it, and the page link. */
-function view(c: AuditCursor): { since: string; shippedAtSince: string[]; page: string | null } {
-  return { since: c.since, shippedAtSince: remembered(c), page: c.page };
+function view(c: AuditCursor): { since: string; atSince: string[]; page: string | null } {
+  return { since: c.since, atSince: remembered(c), page: c.page };
+}
+
+/** A cursor at `since` whose digest holds `ids` as shipped in the second of `since`. */
+function cursorAt(since: string, ids: string[], page: string | null = null): AuditCursor {
+  const sec = Math.floor(keyToMillis(since) / 1000);
+  return { since, page, digest: encodeDigest(ids.map((id) => ({ sec, hash: idHash(id) }))) };
 }
 
 describe('advanceAuditCursor across pages', () => {
@@ -130,7 +136,7 @@ describe('advanceAuditCursor across pages', () => {
     shipped.push(...r.shipped);
     cursor = r.cursor;
     expect(ids(r.shipped)).toEqual(['e1', 'e2', 'e3']);
-    expect(view(cursor)).toEqual({ since: timestampKey(T2), shippedAtSince: ['e2', 'e3'], page: null });
+    expect(view(cursor)).toEqual({ since: timestampKey(T2), atSince: ['e2', 'e3'], page: null });
 
     // Nothing new: re-reading from the boundary (inclusive) returns e2, e3 again; both are skipped.
     r = poll(kandji, cursor, 2);
@@ -146,7 +152,7 @@ describe('advanceAuditCursor across pages', () => {
     r = poll(kandji, r.cursor, 2);
     shipped.push(...r.shipped);
     expect(ids(r.shipped)).toEqual(['a0', 'e4']);
-    expect(view(r.cursor)).toEqual({ since: timestampKey(T3), shippedAtSince: ['e4'], page: null });
+    expect(view(r.cursor)).toEqual({ since: timestampKey(T3), atSince: ['e4'], page: null });
 
     expect(ids(shipped)).toEqual(['e1', 'e2', 'e3', 'a0', 'e4']);
   });
@@ -164,20 +170,20 @@ describe('advanceAuditCursor across pages', () => {
     let r = poll(kandji, initialAuditCursor(T0), 3);
     seen.push(...ids(r.shipped));
     expect(ids(r.shipped)).toEqual(['before', ...tie]);
-    expect(view(r.cursor)).toEqual({ since: timestampKey(T2), shippedAtSince: tie, page: null });
+    expect(view(r.cursor)).toEqual({ since: timestampKey(T2), atSince: tie, page: null });
 
     // The re-read returns the 7 shipped ids over 3 pages; none is shipped again.
     const before = kandji.requests.length;
     r = poll(kandji, r.cursor, 3);
     expect(r.shipped).toEqual([]);
     expect(kandji.requests.length - before).toBe(3);
-    expect(view(r.cursor).shippedAtSince).toEqual(tie);
+    expect(view(r.cursor).atSince).toEqual(tie);
 
     kandji.add({ id: 't8', occurred_at: T2 });
     r = poll(kandji, r.cursor, 3);
     seen.push(...ids(r.shipped));
     expect(ids(r.shipped)).toEqual(['t8']);
-    expect(view(r.cursor).shippedAtSince).toEqual([...tie, 't8']);
+    expect(view(r.cursor).atSince).toEqual([...tie, 't8']);
 
     kandji.add({ id: 'after', occurred_at: T3 });
     r = poll(kandji, r.cursor, 3);
@@ -197,12 +203,12 @@ describe('advanceAuditCursor across pages', () => {
     // Kandji's next link is not kept (it may be a bare timestamp): the cursor reads on from `since`, inclusive.
     expect(r1.next.page).toBeNull();
     expect(r1.next.more).toBe(true);
-    expect(view(r1.next).shippedAtSince).toEqual(['a', 'b']);
+    expect(view(r1.next).atSince).toEqual(['a', 'b']);
     cursor = r1.next;
     // The committed cursor is all that survives (e.g. continue-as-new); reading on from it finishes the group.
     const rest = poll(kandji, JSON.parse(JSON.stringify(cursor)) as AuditCursor, 2);
     expect(ids(rest.shipped)).toEqual(['c', 'd', 'e']);
-    expect(view(rest.cursor).shippedAtSince).toEqual(tie);
+    expect(view(rest.cursor).atSince).toEqual(tie);
   });
 
   it('ships every event of a random log exactly once, in order, whatever the page size', () => {
@@ -238,7 +244,7 @@ describe('advanceAuditCursor across pages', () => {
 });
 
 describe('advanceAuditCursor on one page', () => {
-  const cursor: AuditCursor = { since: timestampKey('2026-01-31T10:00:00Z'), shippedAtSince: ['x'], page: null };
+  const cursor = cursorAt(timestampKey('2026-01-31T10:00:00Z'), ['x']);
 
   it('drops repeats of one id inside a page and counts them as skipped', () => {
     const page = [
@@ -251,7 +257,7 @@ describe('advanceAuditCursor on one page', () => {
     expect(r.fresh).toEqual([page[0], page[2]]);
     expect(r.fresh[0]).toBe(page[0]); // the records themselves, untouched
     expect(r.skipped).toBe(2);
-    expect(view(r.next)).toEqual({ since: '2026-01-31T10:00:02.000000Z', shippedAtSince: ['b'], page: null });
+    expect(view(r.next)).toEqual({ since: '2026-01-31T10:00:02.000000Z', atSince: ['b'], page: null });
   });
 
   it('drops events before the cursor and shipped ids at it; keeps unshipped ids at it', () => {
@@ -263,7 +269,7 @@ describe('advanceAuditCursor on one page', () => {
     const r = advanceAuditCursor(cursor, page, '/api/v1/audit/events?cursor=abc');
     expect(ids(r.fresh)).toEqual(['y']);
     expect(r.skipped).toBe(2);
-    expect(view(r.next)).toEqual({ since: cursor.since, shippedAtSince: ['x', 'y'], page: null });
+    expect(view(r.next)).toEqual({ since: cursor.since, atSince: ['x', 'y'], page: null });
     expect(r.next.more).toBe(true);
   });
 
@@ -272,18 +278,18 @@ describe('advanceAuditCursor on one page', () => {
     expect(ids(r.fresh)).toEqual(['w']);
     expect(r.next.since).toBe('2026-01-31T10:00:00.000001Z');
     // 'x' (a microsecond earlier) is remembered too: the digest keeps the whole second.
-    expect(view(r.next).shippedAtSince).toEqual(['w', 'x']);
+    expect(view(r.next).atSince).toEqual(['w', 'x']);
   });
 
   it('keeps the cursor for an empty page, clearing the page link', () => {
     const r = advanceAuditCursor({ ...cursor, page: '/api/v1/audit/events?cursor=z' }, [], null);
     expect(r.fresh).toEqual([]);
     expect(r.skipped).toBe(0);
-    expect(view(r.next)).toEqual({ since: cursor.since, shippedAtSince: ['x'], page: null });
+    expect(view(r.next)).toEqual({ since: cursor.since, atSince: ['x'], page: null });
   });
 
   it('sorts the ids at the boundary and does not mutate its input', () => {
-    const input: AuditCursor = { since: cursor.since, shippedAtSince: ['m'], page: null };
+    const input = cursorAt(cursor.since, ['m']);
     const frozen = JSON.stringify(input);
     const r = advanceAuditCursor(
       input,
@@ -293,7 +299,7 @@ describe('advanceAuditCursor on one page', () => {
       ],
       null,
     );
-    expect(view(r.next).shippedAtSince).toEqual(['b', 'm', 'z']);
+    expect(view(r.next).atSince).toEqual(['b', 'm', 'z']);
     const entries = decodeDigest(r.next.digest);
     expect(entries).toEqual([...entries].sort((a, b) => a.sec - b.sec || (a.hash < b.hash ? -1 : 1)));
     expect(JSON.stringify(input)).toBe(frozen);
@@ -324,15 +330,14 @@ describe('auditRequestPath', () => {
 
   it('returns the next page verbatim while a backlog drains', () => {
     const page = '/api/v1/audit/events?limit=500&cursor=eyJ2IjoxfQ';
-    expect(auditRequestPath({ since: '2026-01-31T11:00:00.000000Z', shippedAtSince: ['a'], page })).toBe(page);
-    expect(auditRequestPath({ since: '2026-01-31T11:00:00.000000Z', recent: [], page }, 10, 300_000)).toBe(page);
+    expect(auditRequestPath(cursorAt('2026-01-31T11:00:00.000000Z', ['a'], page))).toBe(page);
+    expect(auditRequestPath({ since: '2026-01-31T11:00:00.000000Z', page }, 10, 300_000)).toBe(page);
   });
 
   it('re-reads the overlap window on a fresh poll, but never before the start', () => {
     const c: AuditCursor = {
       since: '2026-01-31T11:00:00.250000Z',
       from: '2026-01-31T10:00:00.000000Z',
-      recent: [],
       page: null,
     };
     expect(new URL(auditRequestPath(c, 500, 300_000), ORIGIN).searchParams.get('start_date')).toBe(

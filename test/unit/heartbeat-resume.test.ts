@@ -3,15 +3,17 @@
  * an attempt that failed half way, retried with the details its predecessor heartbeated (round-tripped through JSON,
  * as Temporal stores them), sends nothing twice and reads nothing twice.
  */
+import { Context } from '@temporalio/activity';
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
 import type { ActivityDeps, TenantDeps } from '../../activities/deps';
 import { shipAuditPageActivity } from '../../activities/ship-audit-page';
-import { shipBatchActivity } from '../../activities/ship-records';
+import { shipRecords, type ShipBatchInput } from '../../activities/ship-records';
 import { sweepLateAuditHourActivity } from '../../activities/sweep-late-audit-hour';
 import { sweepSnapshotStateActivity } from '../../activities/sweep-snapshot-state';
+import type { ShipProgress } from '../../src/datadog/shipper';
 import { RemoteError } from '../../src/remote-errors';
 import { decodeFingerprints } from '../../src/streams/fingerprint64-set';
 import { PageStore } from '../../src/streams/page-store';
@@ -73,6 +75,17 @@ const notCalled = async (): Promise<never> => {
   throw new Error('not expected to be called');
 };
 
+/** shipRecords in an activity: resumes from the attempt's heartbeat details and heartbeats its progress. */
+const shipInActivity = (deps: ActivityDeps) => (input: ShipBatchInput) => {
+  const ctx = Context.current();
+  return shipRecords(deps, input, {
+    resume: ctx.info.heartbeatDetails as ShipProgress | undefined,
+    onBatchDone: (p) => ctx.heartbeat(p),
+    signal: ctx.cancellationSignal,
+    attempt: ctx.info.attempt,
+  });
+};
+
 // The environment logs every failed attempt as a worker would; these failures are the point.
 const quiet = new DefaultLogger('ERROR');
 
@@ -108,15 +121,15 @@ const expectRetryable = (err: unknown, type: string) => {
 };
 
 describe('heartbeat resume', () => {
-  it('shipBatch: a retry resumes after the batches Datadog took; no record is sent twice', async () => {
+  it('shipRecords: a retry resumes after the batches Datadog took; no record is sent twice', async () => {
     const records = auditEvents(2_500); // three batches: 1,000 + 1,000 + 500
     const datadog = new FakeDatadog('audit').failOn(3);
-    const ship = shipBatchActivity(depsWith(datadog));
+    const ship = shipInActivity(depsWith(datadog));
     const input = { tenant: TENANT, stream: 'audit' as const, records };
 
     const first = await attempt(call(ship, input), { attempt: 1 });
     expectRetryable(first.error, FailureType.DatadogUnavailable);
-    expect(first.heartbeat).toMatchObject({ accepted: 2_000, batchesDone: 2 });
+    expect(first.heartbeat).toMatchObject({ accepted: 2_000, doneIdentity: 'evt-1999' });
 
     const second = await attempt(call(ship, input), { attempt: 2, heartbeatDetails: first.heartbeat });
     expect(second.error).toBeUndefined();
@@ -126,9 +139,9 @@ describe('heartbeat resume', () => {
     expect(datadog.sent().sort()).toEqual(records.map((r) => r.id).sort());
   });
 
-  it('shipBatch: the request that settles the whole list is not heartbeated (the activity completes next; a heartbeat is billed)', async () => {
+  it('shipRecords: the request that settles the whole list is not heartbeated (the activity completes next; a heartbeat is billed)', async () => {
     const one = await attempt(
-      call(shipBatchActivity(depsWith(new FakeDatadog('audit'))), {
+      call(shipInActivity(depsWith(new FakeDatadog('audit'))), {
         tenant: TENANT,
         stream: 'audit' as const,
         records: auditEvents(500),
@@ -139,7 +152,7 @@ describe('heartbeat resume', () => {
     expect(one.heartbeat).toBeUndefined();
 
     const three = await attempt(
-      call(shipBatchActivity(depsWith(new FakeDatadog('audit'))), {
+      call(shipInActivity(depsWith(new FakeDatadog('audit'))), {
         tenant: TENANT,
         stream: 'audit' as const,
         records: auditEvents(2_500),
@@ -147,7 +160,7 @@ describe('heartbeat resume', () => {
       { attempt: 1 },
     );
     expect(three.value).toMatchObject({ shipped: 2_500, batches: 3 });
-    expect(three.heartbeat).toMatchObject({ accepted: 2_000, batchesDone: 2 }); // the last one heartbeated
+    expect(three.heartbeat).toMatchObject({ accepted: 2_000, doneIdentity: 'evt-1999' }); // the last one heartbeated
   });
 
   it('shipAuditPage given the cursor without its digest: a page it does not hold is not read again (that needs the digest), it fails PageNotHeld', async () => {

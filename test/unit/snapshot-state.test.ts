@@ -8,9 +8,7 @@ import {
   decodeFingerprints,
   encodeFingerprints,
   fingerprint64,
-  fromLegacyFingerprints,
 } from '../../src/streams/fingerprint64-set';
-import { FingerprintSet, fingerprint } from '../../src/streams/fingerprints';
 import { payloadCodecs } from '../../src/temporal/data-converter';
 
 describe('Fingerprint64Set', () => {
@@ -23,12 +21,6 @@ describe('Fingerprint64Set', () => {
     for (const fp of fps) expect(set.has(fp)).toBe(true);
     expect(set.has(fingerprint64('other'))).toBe(false);
     expect([...set.values()].sort()).toEqual([...fps].sort());
-  });
-
-  it('reads a 0.2 state: the same rows give the same fingerprints', () => {
-    const keys = ['d1||CVE-2025-1', 'd2|com.app|CVE-2024-9'];
-    const legacy = new FingerprintSet(keys.map(fingerprint)).encode();
-    expect(new Set(fromLegacyFingerprints(legacy))).toEqual(new Set(keys.map(fingerprint64)));
   });
 
   it('round-trips a list through its base64 form and refuses a truncated one', () => {

@@ -61,7 +61,6 @@ describe('behavioral detections on a tenant without EDR (time-skipping server)',
         {
           tenant: 'acme',
           stream: 'behavioral-detections',
-          seen: '',
           state: null,
           cursor: { since: new Date(0).toISOString(), known: 0 },
           timings,

@@ -88,7 +88,6 @@ async function startStream(
       {
         tenant: f.tenant,
         stream,
-        seen: '',
         state,
         cursor: { since: new Date(0).toISOString(), known: 0 },
         timings: defaultTimings(stream),

@@ -19,7 +19,7 @@
  * While a backlog drains, `page` holds the path and query of Kandji's `next` page (never its host: the token only
  * ever goes to the configured origin).
  */
-import { decodeDigest, encodeDigest, idHash, pruneDigest, type DigestEntry } from './overlap-digest';
+import { decodeDigest, encodeDigest, idHash, pruneDigest } from './overlap-digest';
 import { keyToMillis, millisToKey, timestampKey } from './timestamps';
 
 export interface AuditCursor {
@@ -31,10 +31,6 @@ export interface AuditCursor {
   digest?: string;
   /** Every event shipped at or after this key is in `digest`; a re-read never starts before it. */
   digestFrom?: string;
-  /** Legacy (0.2.0): `"<key> <id>"` of events shipped inside the overlap window. Read, never written. */
-  recent?: string[];
-  /** Legacy (0.1.0): ids shipped at exactly `since`. Read, never written. */
-  shippedAtSince?: string[];
   /**
    * Path and query of Kandji's `next` page, kept only when a whole page shared one time (reading from `since`
    * again would return that same page); null otherwise. Kandji's `next` may be a bare timestamp (strictly after the
@@ -105,17 +101,6 @@ export function auditRequestPath(cursor: AuditCursor, limit = AUDIT_PAGE_LIMIT, 
 
 const secondOf = (key: string) => Math.floor(keyToMillis(key) / 1000);
 
-/** The digest's entries, with the legacy id lists of 0.1.0 and 0.2.0 cursors folded in. */
-function digestEntries(cursor: AuditCursor): DigestEntry[] {
-  const entries = decodeDigest(cursor.digest);
-  for (const e of cursor.recent ?? []) {
-    const space = e.indexOf(' ');
-    entries.push({ sec: secondOf(e.slice(0, space)), hash: idHash(e.slice(space + 1)) });
-  }
-  for (const id of cursor.shippedAtSince ?? []) entries.push({ sec: secondOf(cursor.since), hash: idHash(id) });
-  return entries;
-}
-
 /**
  * Splits a fetched page into the events to ship and the cursor to commit once they are shipped.
  * Events already shipped, events before the window (or before the start), and repeats of one id inside the page
@@ -132,7 +117,7 @@ export function advanceAuditCursor<T extends AuditEventKey>(
   /** Whether Kandji has more after this page (default: it gave a next link; a refused link still means more). */
   more = nextPage !== null,
 ): { fresh: T[]; skipped: number; late: number; future: number; next: AuditCursor; stuck: boolean } {
-  const entries = digestEntries(cursor);
+  const entries = decodeDigest(cursor.digest);
   const known = new Set(entries.map((e) => e.hash));
   const lowest = windowStart(cursor, overlapMs);
   const tooOldToBeLate = nowMs === undefined ? '' : millisToKey(nowMs - 2 * overlapMs - CLOCK_MARGIN_MS);

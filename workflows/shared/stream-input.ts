@@ -40,17 +40,12 @@ export interface AuditStreamInput {
 export interface SnapshotStreamInput {
   tenant: string;
   stream: import('./stream-status').SnapshotStreamName;
-  /** 0.2 state: fingerprints of what the last sweep saw (base64 of sorted 8-byte hashes); '' from 0.3 on. */
-  seen: string;
   /** The committed state of the last complete sweep (chunks outside the workflow); null or absent before it. */
   state?: import('../snapshot-state').SnapshotState | null;
   cursor: import('./stream-status').SnapshotCursor;
   timings: StreamTimings;
   carried?: CarriedStatus;
-  /**
-   * Ids of requested backfills (re-ships of the current snapshot) not yet done, carried across continue-as-new.
-   * Absent from runs continued by earlier versions: the running snapshot backfills in `carried` are then taken.
-   */
+  /** Ids of requested backfills (re-ships of the current snapshot) not yet done, carried across continue-as-new. */
   reship?: string[];
   /** A sweep that saw a small fraction of the committed state, held (not committed) until the next sweep confirms it. */
   unconfirmed?: { state: import('../snapshot-state').SnapshotState; known: number } | null;

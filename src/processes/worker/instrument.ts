@@ -10,11 +10,9 @@ import type { ActivityInterceptorsFactory } from '@temporalio/worker';
 import type {
   ActivityDeps,
   AuditPageRef,
-  FetchedAuditPage,
   ShipAuditPageResult,
   ShipBatchResult,
   SweepLateAuditHourResult,
-  SweepSnapshotResult,
   SweepSnapshotStateResult,
   TenantDeps,
   VerifyAuditHourInput,
@@ -54,12 +52,6 @@ export function activityMetricsInterceptor(metrics: ForwarderMetrics): ActivityI
             metrics.records(tenant, 'audit', 'late', ref.late);
             break;
           }
-          case 'fetchAuditPage': {
-            const page = result as FetchedAuditPage;
-            metrics.records(tenant, 'audit', 'fetched', page.events.length);
-            metrics.records(tenant, 'audit', 'late', page.late);
-            break;
-          }
           case 'shipAuditPage':
             recordShipped(metrics, tenant, 'audit', result as ShipAuditPageResult);
             break;
@@ -70,9 +62,6 @@ export function activityMetricsInterceptor(metrics: ForwarderMetrics): ActivityI
             recordShipped(metrics, tenant, 'audit', sweep.shipment);
             break;
           }
-          case 'shipBatch':
-            recordShipped(metrics, tenant, arg.stream ?? 'audit', result as ShipBatchResult);
-            break;
           case 'verifyAuditHour':
             recordVerified(metrics, 'audit', input.args[0] as VerifyAuditHourInput, result as VerifyAuditHourResult);
             break;
@@ -82,9 +71,8 @@ export function activityMetricsInterceptor(metrics: ForwarderMetrics): ActivityI
               recordVerified(metrics, window.stream, window, row);
             break;
           }
-          case 'sweepSnapshotState':
-          case 'sweepSnapshot': {
-            const sweep = result as SweepSnapshotStateResult | SweepSnapshotResult;
+          case 'sweepSnapshotState': {
+            const sweep = result as SweepSnapshotStateResult;
             const stream = arg.stream ?? 'detections';
             metrics.records(tenant, stream, 'fetched', sweep.rows);
             recordShipped(metrics, tenant, stream, sweep);
