@@ -5,7 +5,7 @@
  * up to Datadog's 18-hour window. The ledger is a few KB per hour whatever the event rate, carried across
  * continue-as-new; it never holds a record.
  *
- * Since LATE_SWEEPS_BESIDE_TAIL (audit-stream.ts) a sweep runs beside the live tail, one activity at a time, started
+ * Since LATE_SWEEPS_BESIDE_TAIL (audit-page-loop.ts) a sweep runs beside the live tail, one activity at a time, started
  * (not awaited) by the polls while caught up; one that cannot get budget or keeps failing is parked
  * (late-sweep-parking.ts). A sweep in flight when the run is due to continue as new holds the continue-as-new until
  * it ends, and no other starts (SWEEP_ENDS_BEFORE_CONTINUE): what it shipped is in the carried ledger, so the next run
