@@ -12,7 +12,7 @@ import {
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import type { AuditCursor } from './shared/audit-cursor';
-import { NON_RETRYABLE_FAILURE_TYPES } from './shared/failure-types';
+import { NON_RETRYABLE_FAILURE_TYPES } from './shared/failure-policy';
 import type { AuditStreamInput } from './shared/stream-input';
 import { nowIso } from './shared/timestamps';
 import { recordShipment } from './shipment';

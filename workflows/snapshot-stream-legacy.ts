@@ -12,7 +12,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
-import { NON_RETRYABLE_FAILURE_TYPES } from './shared/failure-types';
+import { NON_RETRYABLE_FAILURE_TYPES } from './shared/failure-policy';
 import type { SnapshotStreamInput } from './shared/stream-input';
 import { nowIso } from './shared/timestamps';
 import { recordShipment } from './shipment';
