@@ -1,54 +1,32 @@
 /**
- * Maps each failure mode of Kandji and Datadog to one ApplicationFailure type (workflows/shared/failure-types.ts),
- * retryable or not, with `nextRetryDelay` where the remote said when to come back.
+ * Turns each failure of Kandji and Datadog into the ApplicationFailure its row of the failure policy
+ * (workflows/shared/failure-policy.ts) says: its type, retryable or not, benign or not, with `nextRetryDelay` where
+ * the remote said when to come back.
  */
 import { ApplicationFailure, ApplicationFailureCategory } from '@temporalio/common';
 import { DatadogRefusedAll } from '../src/datadog/shipper';
-import { RemoteError, type RemoteFailureKind } from '../src/remote-errors';
-import { FailureType, NON_RETRYABLE_FAILURE_TYPES, type FailureTypeName } from '../workflows/shared/failure-types';
-
-const KANDJI: Record<RemoteFailureKind, FailureTypeName> = {
-  auth: FailureType.KandjiAuth,
-  rate_limited: FailureType.KandjiRateLimited,
-  unavailable: FailureType.KandjiUnavailable,
-  bad_response: FailureType.KandjiBadResponse,
-  not_found: FailureType.KandjiNotFound,
-  rejected: FailureType.KandjiRequestRejected,
-  too_large: FailureType.KandjiRequestRejected,
-  unsafe_link: FailureType.KandjiUnsafeLink,
-};
-
-const DATADOG: Record<RemoteFailureKind, FailureTypeName> = {
-  auth: FailureType.DatadogAuth,
-  rate_limited: FailureType.DatadogRateLimited,
-  unavailable: FailureType.DatadogUnavailable,
-  bad_response: FailureType.DatadogUnavailable,
-  not_found: FailureType.DatadogRejected,
-  rejected: FailureType.DatadogRejected,
-  too_large: FailureType.DatadogPayloadTooLarge,
-  unsafe_link: FailureType.DatadogRejected,
-};
+import { RemoteError } from '../src/remote-errors';
+import { FAILURE_POLICY, failureTypeFor } from '../workflows/shared/failure-policy';
+import { FailureType, type FailureTypeName } from '../workflows/shared/failure-types';
+import { LATER_STATUSES } from '../workflows/shared/remote-answers';
 
 export function failureTypeOf(err: RemoteError): FailureTypeName {
-  return (err.service === 'kandji' ? KANDJI : DATADOG)[err.kind];
+  return failureTypeFor(err.service, err.kind);
 }
 
-/** Answers by which a remote says "later": request timeout, rate limit, bad gateway, overloaded, gateway timeout. */
-const LATER_STATUSES = [408, 429, 502, 503, 504];
-
 /**
- * Whether a remote failure is expected and heals by itself within the activity's retries: a rate limit, an answer
- * that says "later", or a connection that broke before any answer. These are marked BENIGN: the SDK logs such a
- * failed attempt at debug instead of warn and records no activity failure metric for it, so they page no one.
- * They stay visible: the per-status request counters count them, and when the retries run out the stream workflow
- * logs the step's failure at warn and its status shows `retrying`. Rejected credentials or requests, a 500, an
- * unreadable answer or a missing snapshot chunk need someone to look: ordinary failures. A feature the tenant has no
- * licence for (behavioral detections without EDR) is not a fault either: BENIGN too; the stream shows `unavailable`.
+ * Whether a remote failure is expected and heals by itself within the activity's retries, as its row's `benign`
+ * says (workflows/shared/failure-policy.ts): a rate limit, an answer that says "later", a connection that broke
+ * before any answer, a feature the tenant has no licence for. These are marked BENIGN: the SDK logs such a failed
+ * attempt at debug instead of warn and records no activity failure metric for it, so they page no one. They stay
+ * visible: the per-status request counters count them, and when the retries run out the stream workflow logs the
+ * step's failure at warn and its status shows its state.
  */
 export function isSelfHealing(err: RemoteError): boolean {
-  if (err.kind === 'rate_limited' || err.details.unlicensed === true) return true;
-  if (err.kind !== 'unavailable') return false;
-  return err.details.network === true || LATER_STATUSES.includes(err.details.status ?? 0);
+  const { benign } = FAILURE_POLICY[failureTypeOf(err)];
+  if (benign === 'if later') return err.details.network === true || LATER_STATUSES.includes(err.details.status ?? 0);
+  if (benign === 'if unlicensed') return err.details.unlicensed === true;
+  return benign === 'always';
 }
 
 /** Backoff before retry `attempt` (1-based): exponential from 1 s, capped, with "equal jitter" in [d/2, d]. */
@@ -68,7 +46,7 @@ export const BACKOFF_CAP_MS = { kandji: 60_000, datadog: 120_000 } as const;
  */
 export function toApplicationFailure(err: RemoteError, attempt = 1): ApplicationFailure {
   const type = failureTypeOf(err);
-  const nonRetryable = NON_RETRYABLE_FAILURE_TYPES.includes(type);
+  const nonRetryable = !FAILURE_POLICY[type].retryable;
   return ApplicationFailure.create({
     type,
     message: err.message,

@@ -1,16 +1,11 @@
 /**
  * How a failed call to Kandji or Datadog is classified: one class of remote failure, with what the remote said
  * (status, first bytes of the body, when to come back). The activities turn these into ApplicationFailures.
+ * The kinds, and which HTTP status gives which, are in workflows/shared/remote-answers.ts, beside the failure policy.
  */
-export type RemoteFailureKind =
-  | 'auth' // 401/403
-  | 'rate_limited' // 429
-  | 'unavailable' // 5xx, 408, timeouts, resets
-  | 'bad_response' // 2xx with a body we cannot read
-  | 'not_found' // 404
-  | 'rejected' // other 4xx, e.g. 400
-  | 'too_large' // 413
-  | 'unsafe_link'; // a next link outside the configured origin
+import type { RemoteFailureKind } from '../workflows/shared/remote-answers';
+
+export { kindOfStatus, type RemoteFailureKind } from '../workflows/shared/remote-answers';
 
 export class RemoteError extends Error {
   constructor(
@@ -65,16 +60,6 @@ export function retryAfterMs(
   const reset = first('x-ratelimit-reset');
   if (reset !== undefined && /^\d+(\.\d+)?$/.test(reset.trim())) return Math.round(Number(reset.trim()) * 1000);
   return undefined;
-}
-
-/** Classifies a non-2xx HTTP status. */
-export function kindOfStatus(status: number): RemoteFailureKind {
-  if (status === 401 || status === 403) return 'auth';
-  if (status === 429) return 'rate_limited';
-  if (status === 404) return 'not_found';
-  if (status === 413) return 'too_large';
-  if (status === 408 || status >= 500) return 'unavailable';
-  return 'rejected';
 }
 
 /**

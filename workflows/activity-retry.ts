@@ -2,7 +2,7 @@
  * The retry policy of the stream workflows' activities.
  *
  * The activities set a jittered nextRetryDelay themselves (or the remote's Retry-After), and mark the failures that
- * retrying cannot help as non-retryable (failure-types.ts, activities/failures.ts), so the policy needs no list of
+ * retrying cannot help as non-retryable (workflows/shared/failure-policy.ts), so the policy needs no list of
  * types (which every scheduled activity would write into history). It bounds how long one activity keeps retrying
  * before the workflow records the error in status and tries again.
  */

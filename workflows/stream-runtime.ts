@@ -16,7 +16,7 @@ import {
 import { FailingSteps, isFailedState, type FailedState } from './failing-steps';
 import { createGaugePublisher } from './gauge-publisher';
 import { budgetWaitOf } from './request-budget';
-import { FailureType, isAuthFailure } from './shared/failure-types';
+import { policyOf } from './shared/failure-policy';
 import {
   describeIssues,
   emptyPayloadSchema,
@@ -110,18 +110,9 @@ export function slowRecheckMs(attempt: number, maxMs: number): number {
   return Math.min(maxMs, FIRST_RECHECK_MS * 2 ** Math.min(attempt, 20));
 }
 
-/** How a failure type leaves the stream: `blocked` (needs someone), `unavailable` (not licensed), or retrying. */
-function stateAfter(type: string): FailedState {
-  if (
-    isAuthFailure(type) ||
-    type === FailureType.KandjiBadResponse ||
-    type === FailureType.KandjiUnsafeLink ||
-    type === FailureType.DatadogRefusedAll ||
-    type === FailureType.SnapshotStateMissing
-  )
-    return 'blocked';
-  if (type === FailureType.KandjiNotFound) return 'unavailable';
-  return 'retrying';
+/** How a failure type leaves the stream: its row's state in the failure policy; `retrying` for any other error. */
+export function stateAfter(type: string): FailedState {
+  return policyOf(type)?.state ?? 'retrying';
 }
 
 /** The longest wait between re-checks of a step left `blocked` or `unavailable`. */

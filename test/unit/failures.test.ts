@@ -14,7 +14,7 @@ import {
 } from '../../activities/failures';
 import { DatadogRefusedAll } from '../../src/datadog/shipper';
 import { RemoteError, type RemoteFailureKind } from '../../src/remote-errors';
-import { NON_RETRYABLE_FAILURE_TYPES } from '../../workflows/shared/failure-types';
+import { NON_RETRYABLE_FAILURE_TYPES } from '../../workflows/shared/failure-policy';
 
 const ALL_KINDS: RemoteFailureKind[] = [
   'auth',

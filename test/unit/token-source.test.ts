@@ -6,7 +6,9 @@ import path from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
 import { KandjiClient } from '../../src/kandji/client';
 import { envTokenProvider, fileTokenProvider } from '../../src/kandji/token-source';
-import { FailureType, NON_RETRYABLE_FAILURE_TYPES, isAuthFailure } from '../../workflows/shared/failure-types';
+import { NON_RETRYABLE_FAILURE_TYPES } from '../../workflows/shared/failure-policy';
+import { FailureType } from '../../workflows/shared/failure-types';
+import { stateAfter } from '../../workflows/stream-runtime';
 
 const TOKEN_A = '6f1c2a3b-4d5e-4f60-8a7b-000000000001';
 const TOKEN_B = '6f1c2a3b-4d5e-4f60-8a7b-000000000002';
@@ -29,7 +31,7 @@ describe('token providers', () => {
     expect(f.nonRetryable).toBe(true);
     expect(f.message).toMatch(/tenant "globex": Kandji token missing: environment variable GLOBEX_TOKEN is not set/);
     expect(NON_RETRYABLE_FAILURE_TYPES).toContain(FailureType.KandjiTokenMissing);
-    expect(isAuthFailure(FailureType.KandjiTokenMissing)).toBe(true); // → `blocked`, re-checked slowly
+    expect(stateAfter(FailureType.KandjiTokenMissing)).toBe('blocked'); // re-checked slowly
     env.GLOBEX_TOKEN = ` ${TOKEN_A}\n`;
     expect(envTokenProvider('globex', 'GLOBEX_TOKEN', env)()).toBe(TOKEN_A);
   });

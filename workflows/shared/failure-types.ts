@@ -1,8 +1,8 @@
 /**
  * The ApplicationFailure types the activities raise, one per failure mode of Kandji and Datadog.
  * Shared by the activities (which throw them), the workflow (which reacts to them) and the tests.
- * Expected, self-healing ones (rate limits, "later" answers, broken connections, budget waits) are raised with the
- * BENIGN category (activities/failures.ts, isSelfHealing): same type and retries, no warn log or failure metric.
+ * What raises each, whether it is retried or benign, and what the stream shows after it: the failure policy
+ * (workflows/shared/failure-policy.ts).
  */
 export const FailureType = {
   /** 401/403 from Kandji: token wrong, revoked, or missing a permission. */
@@ -59,22 +59,3 @@ export const FailureType = {
 } as const;
 
 export type FailureTypeName = (typeof FailureType)[keyof typeof FailureType];
-
-export const NON_RETRYABLE_FAILURE_TYPES: readonly FailureTypeName[] = [
-  FailureType.KandjiAuth,
-  FailureType.KandjiTokenMissing,
-  FailureType.KandjiNotFound,
-  FailureType.KandjiRequestRejected,
-  FailureType.KandjiUnsafeLink,
-  FailureType.DatadogAuth,
-  FailureType.DatadogRejected,
-  FailureType.DatadogRefusedAll,
-  FailureType.DatadogPayloadTooLarge,
-  FailureType.UnknownTenant,
-  FailureType.SnapshotStateMissing,
-];
-
-/** Credentials rejected or missing: the stream is `blocked` and re-checks every KANDJI_AUTH_RECHECK_INTERVAL. */
-export function isAuthFailure(type: string): boolean {
-  return type === FailureType.KandjiAuth || type === FailureType.KandjiTokenMissing || type === FailureType.DatadogAuth;
-}
