@@ -100,7 +100,7 @@ export const FAILURE_POLICY: { readonly [T in FailureTypeName]: FailurePolicy } 
     benign: 'always',
     state: 'retrying',
   },
-  // The audit stream ships the page from the shared queue instead (workflows/audit-stream.ts): never in status.
+  // The audit stream ships the page from the shared queue instead (workflows/audit-page-steps.ts): never in status.
   [FailureType.PageNotHeld]: {
     local: 'the worker asked to ship a page no longer holds it',
     retryable: false,
