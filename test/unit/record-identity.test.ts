@@ -1,6 +1,6 @@
 /** Snapshot rows whose identity fields are empty are told apart by their whole content, never collapsed into one. */
 import { lacksIdentity, recordIdentity, stableJson, versionKey } from '../../src/streams/record-identity';
-import { isShortSweep, sweepsAgree } from '../../workflows/snapshot-stream';
+import { isShortSweep, sweepsAgree } from '../../workflows/snapshot-sweep-loop';
 
 describe('record identity', () => {
   it('keeps the identity fields when they are present (a null bundle_id included)', () => {
