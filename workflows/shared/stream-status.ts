@@ -7,7 +7,7 @@ import type { AuditCursor } from './audit-cursor';
 /** Every stream, in the order status shows them (a tuple, so that zod can take it as an enum). */
 export const STREAMS = ['audit', 'detections', 'threats', 'behavioral-detections'] as const;
 export type StreamName = (typeof STREAMS)[number];
-/** The streams that sweep a current-state list (workflows/snapshot-stream.ts, its sweeps in workflows/snapshot-sweep-loop.ts). */
+/** The streams that sweep a current-state list (workflows/snapshot-stream.ts; workflows/snapshot-sweep-loop.ts). */
 export type SnapshotStreamName = Exclude<StreamName, 'audit'>;
 
 export type StreamState =
