@@ -2,7 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import { defaultPayloadConverter } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
-import { SNAPSHOT_CHUNK_ROWS } from '../../activities/sweep-snapshot-state';
+import { SNAPSHOT_CHUNK_ROWS } from '../../activities/snapshot-sweep';
 import {
   Fingerprint64Set,
   decodeFingerprints,
