@@ -23,7 +23,7 @@ import {
   type BackfillAccepted,
   type BackfillRequest,
 } from './shared/messages';
-import type { BackfillInfo } from './shared/stream-status';
+import type { BackfillInfo, StreamStatus } from './shared/stream-status';
 import { keyToMillis, nowIso, timestampKey } from './shared/timestamps';
 import type { StreamRuntime } from './stream-runtime';
 
@@ -48,23 +48,82 @@ export interface BackfillHooks {
 }
 
 export function installBackfillHandlers(runtime: StreamRuntime, hooks: BackfillHooks): void {
-  const { status } = runtime;
-  const list = () => (status.backfills ??= []);
-  const now = nowIso;
+  const book = new BackfillBook(runtime.status, hooks);
+  // Signal handlers never throw: a throw would fail the workflow task and wedge the stream on a typo.
+  const signalled =
+    (name: string, act: (payload: unknown) => Promise<unknown>) =>
+    async (payload: unknown): Promise<void> => {
+      try {
+        await act(payload);
+      } catch (err) {
+        runtime.rejectSignal(name, err instanceof Error ? err.message : String(err));
+      }
+    };
+  setHandler(
+    backfillSignal,
+    signalled('backfill', async (payload) => {
+      const parsed = backfillRequestSchema.safeParse(payload);
+      if (!parsed.success)
+        return runtime.rejectSignal(
+          'backfill',
+          `${describeIssues(parsed.error)}; expected {"from": "<ISO>", "to": "<ISO>"}`,
+        );
+      await book.accept(parsed.data);
+    }),
+  );
+  setHandler(backfillUpdate, (req) => book.accept(req), {
+    validator: (req) => {
+      const parsed = backfillRequestSchema.safeParse(req);
+      if (!parsed.success) throw new Error(describeIssues(parsed.error));
+      const refusal = book.tooMany();
+      if (refusal) throw new Error(refusal);
+    },
+  });
+  setHandler(
+    cancelBackfillSignal,
+    signalled('cancelBackfill', async (payload?: unknown) => {
+      const parsed = cancelBackfillSchema.safeParse(payload ?? {});
+      if (!parsed.success)
+        return runtime.rejectSignal(
+          'cancelBackfill',
+          `${describeIssues(parsed.error)}; expected {} or {"id": "<backfill id>"}`,
+        );
+      await book.cancel(parsed.data.id);
+    }),
+  );
+  setHandler(cancelBackfillUpdate, (req) => book.cancel(req.id), {
+    validator: (req) => {
+      const parsed = cancelBackfillSchema.safeParse(req ?? {});
+      if (!parsed.success) throw new Error(describeIssues(parsed.error));
+    },
+  });
+  setHandler(backfillFinishedSignal, (report) => book.finished(report));
+}
+
+/** A stream's backfills, as its status lists them: accepted, cancelled, and reported finished. */
+class BackfillBook {
+  constructor(
+    private readonly status: StreamStatus,
+    private readonly hooks: BackfillHooks,
+  ) {}
+
+  private list(): BackfillInfo[] {
+    return (this.status.backfills ??= []);
+  }
 
   /** Why a new backfill is refused now, if it is: too many running already. */
-  const tooMany = (): string | undefined => {
-    const running = list().filter((b) => b.state === 'running');
+  tooMany(): string | undefined {
+    const running = this.list().filter((b) => b.state === 'running');
     if (running.length < MAX_RUNNING_BACKFILLS) return undefined;
     return (
       `${running.length} backfills are already running on this stream (${running.map((b) => b.id).join(', ')}), ` +
       `at most ${MAX_RUNNING_BACKFILLS} at once: wait for one to finish or cancel one (cli cancel-backfill --id <id>)`
     );
-  };
+  }
 
-  const accept = async (req: BackfillRequest): Promise<BackfillAccepted> => {
+  async accept(req: BackfillRequest): Promise<BackfillAccepted> {
     // Checked again here (not only by the validator): updates validated together could otherwise all pass.
-    const refusal = tooMany();
+    const refusal = this.tooMany();
     if (refusal) {
       deprecatePatch(BACKFILL_LIMIT);
       throw ApplicationFailure.create({ type: 'TooManyBackfills', message: refusal, nonRetryable: true });
@@ -76,88 +135,60 @@ export function installBackfillHandlers(runtime: StreamRuntime, hooks: BackfillH
       Date.now() - keyToMillis(from) > STALE_MS
         ? 'the window reaches back more than 18 h: Datadog drops such logs at intake unless DD_STALE_EVENTS=restamp'
         : undefined;
-    const info: BackfillInfo = { id, from, to, state: 'running', requestedAt: now(), ...(warning ? { warning } : {}) };
-    list().push(info);
-    info.workflowId = await hooks.start(info);
-    log.info('backfill started', { stream: status.stream, id, from, to, warning });
+    const info: BackfillInfo = {
+      id,
+      from,
+      to,
+      state: 'running',
+      requestedAt: nowIso(),
+      ...(warning ? { warning } : {}),
+    };
+    this.list().push(info);
+    info.workflowId = await this.hooks.start(info);
+    log.info('backfill started', { stream: this.status.stream, id, from, to, warning });
     return { id, workflowId: info.workflowId ?? '', ...(warning ? { warning } : {}) };
-  };
+  }
 
-  const cancel = async (id?: string): Promise<string[]> => {
-    const running = list().filter((b) => b.state === 'running' && (!id || b.id === id));
+  /** Cancels the running backfill `id` (all running ones without it); returns the ids cancelled. */
+  async cancel(id?: string): Promise<string[]> {
+    const running = this.list().filter((b) => b.state === 'running' && (!id || b.id === id));
     for (const b of running) {
-      if (b.workflowId) {
-        try {
-          await getExternalWorkflowHandle(b.workflowId).signal(stopSignal);
-        } catch (err) {
-          // Its workflow is closed already (finished, failed or terminated) without its report having reached us:
-          // there is nothing left to stop. The others are cancelled all the same; a report arriving later wins.
-          if (b.state !== 'running') continue; // its report arrived while the signal was on its way
-          b.note = 'its workflow had already closed when cancelled; how it ended was not reported';
-          log.warn('backfill to cancel had already ended', {
-            stream: status.stream,
-            id: b.id,
-            error: err instanceof Error ? err.message : String(err),
-          });
-        }
-      }
+      if (b.workflowId) await this.stopWorkflowOf(b, b.workflowId);
       if (b.state !== 'running') continue; // ended (and reported) while the signal was on its way
       b.state = 'cancelled';
-      b.finishedAt = now();
+      b.finishedAt = nowIso();
     }
     return running.map((b) => b.id);
-  };
+  }
 
-  // Signal handlers never throw: a throw would fail the workflow task and wedge the stream on a typo.
-  setHandler(backfillSignal, async (payload: unknown) => {
+  /** Stops a backfill's workflow; one already closed without a report is noted. */
+  private async stopWorkflowOf(b: BackfillInfo, workflowId: string): Promise<void> {
     try {
-      const parsed = backfillRequestSchema.safeParse(payload);
-      if (!parsed.success)
-        return runtime.rejectSignal(
-          'backfill',
-          `${describeIssues(parsed.error)}; expected {"from": "<ISO>", "to": "<ISO>"}`,
-        );
-      await accept(parsed.data);
+      await getExternalWorkflowHandle(workflowId).signal(stopSignal);
     } catch (err) {
-      runtime.rejectSignal('backfill', err instanceof Error ? err.message : String(err));
+      // Its workflow is closed already (finished, failed or terminated) without its report having reached us:
+      // there is nothing left to stop. The others are cancelled all the same; a report arriving later wins.
+      if (b.state !== 'running') return; // its report arrived while the signal was on its way
+      b.note = 'its workflow had already closed when cancelled; how it ended was not reported';
+      log.warn('backfill to cancel had already ended', {
+        stream: this.status.stream,
+        id: b.id,
+        error: err instanceof Error ? err.message : String(err),
+      });
     }
-  });
-  setHandler(backfillUpdate, accept, {
-    validator: (req) => {
-      const parsed = backfillRequestSchema.safeParse(req);
-      if (!parsed.success) throw new Error(describeIssues(parsed.error));
-      const refusal = tooMany();
-      if (refusal) throw new Error(refusal);
-    },
-  });
-  setHandler(cancelBackfillSignal, async (payload?: unknown) => {
-    try {
-      const parsed = cancelBackfillSchema.safeParse(payload ?? {});
-      if (!parsed.success)
-        return runtime.rejectSignal(
-          'cancelBackfill',
-          `${describeIssues(parsed.error)}; expected {} or {"id": "<backfill id>"}`,
-        );
-      await cancel(parsed.data.id);
-    } catch (err) {
-      runtime.rejectSignal('cancelBackfill', err instanceof Error ? err.message : String(err));
-    }
-  });
-  setHandler(cancelBackfillUpdate, (req) => cancel(req.id), {
-    validator: (req) => {
-      const parsed = cancelBackfillSchema.safeParse(req ?? {});
-      if (!parsed.success) throw new Error(describeIssues(parsed.error));
-    },
-  });
-  setHandler(backfillFinishedSignal, ({ id, state, shipped }) => {
-    const b = list().find((x) => x.id === id);
+  }
+
+  /** A backfill's own report of how it ended; the list keeps the last KEEP_FINISHED finished ones. */
+  finished({ id, state, shipped }: { id: string; state: BackfillInfo['state']; shipped: number }): void {
+    const list = this.list();
+    const b = list.find((x) => x.id === id);
     if (!b) return;
     // A cancel that found the workflow closed could not tell how it ended: its own report says.
     if (b.state === 'running' || b.note !== undefined) b.state = state;
     b.shipped = shipped;
-    b.finishedAt ??= now();
-    const finished = list().filter((x) => x.state !== 'running');
+    b.finishedAt ??= nowIso();
+    const finished = list.filter((x) => x.state !== 'running');
     if (finished.length > KEEP_FINISHED)
-      status.backfills = list().filter((x) => x.state === 'running' || finished.slice(-KEEP_FINISHED).includes(x));
-  });
+      this.status.backfills = list.filter((x) => x.state === 'running' || finished.slice(-KEEP_FINISHED).includes(x));
+  }
 }
