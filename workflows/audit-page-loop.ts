@@ -27,7 +27,7 @@ export const LATE_SWEEPS_BESIDE_TAIL = 'late-sweeps-beside-tail';
 export const IDLE_POLLS_IN_ACTIVITY = 'idle-polls-in-activity';
 
 /** How a run continues as new: from the committed cursor, with the late ledger and a move not applied yet. */
-export type ContinueAuditWith = (cursor: AuditCursor, late?: LateLedger, pendingMove?: string) => Promise<never>;
+export type ContinueAuditWith = (cursor: AuditCursor, lateLedger?: LateLedger, pendingMove?: string) => Promise<never>;
 
 /** How a round ended early: the stream stops, or the round is over (the next one starts). */
 const STOP = 'stop';
@@ -40,7 +40,7 @@ export class AuditPageLoop {
   /** Caught up, with idle polls in an activity: the next round waits for news, its first poll one interval off. */
   private idle = false;
   private readonly steps: AuditPageSteps;
-  private readonly late: LateSweep | undefined;
+  private readonly lateSweep: LateSweep | undefined;
   private readonly sweepBesideTail: boolean;
   private readonly moves: ReturnType<typeof installCursorMoves> | undefined;
   private readonly idlePolls: boolean;
@@ -53,20 +53,20 @@ export class AuditPageLoop {
     this.cursor = input.cursor;
     // The order of these steps is that of the run's first commands (its patch markers): keep it.
     this.steps = auditPageSteps(input, runtime, {
-      late: () => this.late,
+      lateSweep: () => this.lateSweep,
       movePending: () => this.moves?.pending() === true,
     });
     // Backfills re-ship a window on purpose: only the live tail looks for late events.
-    this.late = !input.backfill && patched(LATE_SWEEPS) ? createLateSweep(input, runtime) : undefined;
-    if (this.late) setHandler(lateLedgerQuery, this.late.ledger);
-    this.sweepBesideTail = this.late !== undefined && patched(LATE_SWEEPS_BESIDE_TAIL);
+    this.lateSweep = !input.backfill && patched(LATE_SWEEPS) ? createLateSweep(input, runtime) : undefined;
+    if (this.lateSweep) setHandler(lateLedgerQuery, this.lateSweep.ledger);
+    this.sweepBesideTail = this.lateSweep !== undefined && patched(LATE_SWEEPS_BESIDE_TAIL);
     this.moves = input.backfill ? undefined : installCursorMoves(runtime, () => this.cursor, input.pendingMove);
     // A failing step continues as new too, from the committed cursor (the page in flight is simply read again); a
     // move not applied yet (requested as this run ends) is applied by the next run.
     runtime.setContinueAsNew(() => {
       this.dropAhead();
-      this.late?.abandon(); // none in flight since SWEEP_ENDS_BEFORE_CONTINUE; before it, its hour stays due
-      return continueWith(this.cursor, this.late?.ledger(), this.moves?.peek());
+      this.lateSweep?.abandon(); // none in flight since SWEEP_ENDS_BEFORE_CONTINUE; before it, its hour stays due
+      return continueWith(this.cursor, this.lateSweep?.ledger(), this.moves?.peek());
     });
     // A move leaves a page that fails (or waits for budget) at once: it may be the page that never ships.
     if (this.moves && patched(MOVES_ABANDON_PAGES)) runtime.abandonStepsWhen(this.moves.pending);
@@ -75,7 +75,7 @@ export class AuditPageLoop {
 
   /** The late ledger, for the run's result. */
   ledger(): LateLedger | undefined {
-    return this.late?.ledger();
+    return this.lateSweep?.ledger();
   }
 
   async run(): Promise<void> {
@@ -83,7 +83,7 @@ export class AuditPageLoop {
       if ((await this.round()) === STOP) break;
     }
     this.dropAhead();
-    this.late?.abandon();
+    this.lateSweep?.abandon();
   }
 
   private async round(): Promise<RoundEnd | undefined> {
@@ -125,9 +125,9 @@ export class AuditPageLoop {
     status.lastPollAt = nowIso();
     status.counts.pages += ref.pages ?? 1;
     status.counts.skippedRepeats += ref.skipped;
-    status.counts.late += ref.late;
+    status.counts.late += ref.late; // late events the polls' overlap re-read found (the sweep's are `lateFound`)
     recordPageProblems(status, ref);
-    this.late?.read(ref.settled);
+    this.lateSweep?.read(ref.settled);
   }
 
   /** Ships the page, if it has records: where the cursor goes next, or how the round ends without shipping. */
@@ -139,7 +139,7 @@ export class AuditPageLoop {
     if (!shipped && this.runtime.stopRequested()) return STOP; // stopped while Datadog was failing: the cursor stays
     if (!shipped) return NEXT_ROUND; // abandoned for a cursor move: the move is applied next
     recordShipment(status, shipped);
-    this.late?.shipped(shipped.ledger);
+    this.lateSweep?.shipped(shipped.ledger);
     if (shipped.reread) status.counts.reread = (status.counts.reread ?? 0) + 1;
     const next = shipped.next ?? ref.next;
     if (!samePosition(next, ref.next)) this.dropAhead(); // the page read again ended elsewhere
@@ -148,13 +148,13 @@ export class AuditPageLoop {
 
   /** Caught up: the late sweeps due start, and the next round waits for news (or, in older runs, a timer). */
   private async caughtUp(): Promise<RoundEnd | undefined> {
-    const { runtime, late } = this;
+    const { runtime, lateSweep } = this;
     const { status } = runtime;
     this.dropAhead();
     status.state = 'caught_up';
     status.caughtUpAt = nowIso();
-    if (this.sweepBesideTail) late?.startDue();
-    else await late?.sweepDue();
+    if (this.sweepBesideTail) lateSweep?.startDue();
+    else await lateSweep?.sweepDue();
     if (runtime.stopRequested()) return STOP;
     status.state = 'caught_up'; // a sweep step that failed and recovered left it at running
     if (this.idlePolls) {
@@ -172,7 +172,7 @@ export class AuditPageLoop {
     if (!moveTo) return;
     this.dropAhead();
     const moved = movedAuditCursor(this.cursor, moveTo);
-    this.late?.cursorMoved(this.cursor.since, moved.since);
+    this.lateSweep?.cursorMoved(this.cursor.since, moved.since);
     this.cursor = moved;
     const { status } = this.runtime;
     status.cursor = moved;

@@ -56,7 +56,7 @@ export interface AuditPageSteps {
 
 /** What else the steps look at: the late sweep (its next due hour, its ledger's start) and a pending cursor move. */
 export interface AuditPageStepsContext {
-  late(): LateSweep | undefined;
+  lateSweep(): LateSweep | undefined;
   movePending(): boolean;
 }
 
@@ -116,7 +116,7 @@ export function auditPageSteps(
 
 /** The idle wait's polls: at the poll interval, for up to an hour or until a late hour comes due. */
 function idleWaitOf(input: AuditStreamInput, context: AuditPageStepsContext) {
-  const lateDue = context.late()?.nextDueInMs();
+  const lateDue = context.lateSweep()?.nextDueInMs();
   // At least one poll interval: a late hour already due is swept after this poll (the wait never spins).
   const maxWaitMs = Math.max(
     input.timings.pollIntervalMs,
@@ -141,7 +141,7 @@ function pageShipper(input: AuditStreamInput, runtime: StreamRuntime, context: A
   const digestElided = patched(SHIPS_WITHOUT_DIGEST);
   return (ref: AuditPageRef, from: AuditCursor) =>
     runtime.untilDone('ship', async (): Promise<ShipAuditPageResult> => {
-      const lateFrom = context.late()?.ledger().from;
+      const lateFrom = context.lateSweep()?.ledger().from;
       const args = { tenant, pageId: ref.pageId!, cursor: from, pages: ref.pages, ...(lateFrom ? { lateFrom } : {}) };
       if (ref.workerQueue) {
         try {

@@ -67,13 +67,13 @@ export async function auditStream(input: AuditStreamInput): Promise<AuditStreamR
       },
     });
   }
-  const continueWith: ContinueAuditWith = async (cursor, late, pendingMove) => {
+  const continueWith: ContinueAuditWith = async (cursor, lateLedger, pendingMove) => {
     await condition(allHandlersFinished);
     return continueAsNew<typeof auditStream>({
       ...input,
       cursor,
       carried: runtime.carried(),
-      ...(late ? { late } : {}),
+      ...(lateLedger ? { late: lateLedger } : {}),
       pendingMove, // absent (dropped from the input) once applied
     });
   };
@@ -103,6 +103,6 @@ export async function auditStream(input: AuditStreamInput): Promise<AuditStreamR
     }
     await condition(allHandlersFinished);
   });
-  const late = loop?.ledger();
-  return { status, ...(late ? { late } : {}) };
+  const lateLedger = loop?.ledger();
+  return { status, ...(lateLedger ? { late: lateLedger } : {}) };
 }

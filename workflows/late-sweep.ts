@@ -76,132 +76,178 @@ export interface LateSweep {
 export function createLateSweep(input: AuditStreamInput, runtime: StreamRuntime): LateSweep | undefined {
   const tiers = input.timings.lateSweepTiersMs ?? DEFAULT_SWEEP_TIERS_MS;
   if (tiers.length === 0) return undefined; // turned off (KANDJI_AUDIT_LATE_SWEEPS=off)
-  const { sweepLateAuditHour } = proxyActivities<Activities>({
-    startToCloseTimeout: '15 minutes',
-    heartbeatTimeout: '1 minute',
-    retry: activityRetry(20, '2 minutes'),
-  });
-  const { status } = runtime;
-  let ledger = input.late ?? newLateLedger(input.cursor);
-  let settled: string | undefined;
-  const parking = new LateSweepParking();
-  let inFlight: CancellationScope | undefined;
-  const endsBeforeContinue = patched(SWEEP_ENDS_BEFORE_CONTINUE);
-  if (endsBeforeContinue) runtime.holdContinueAsNewWhile(() => inFlight !== undefined);
-  /** The run is about to continue as new: no sweep starts (one in flight holds it, above). */
-  const closing = () => endsBeforeContinue && runtime.continueAsNewDue();
+  return new LateSweeper(input, runtime, tiers);
+}
 
-  const sweepHour = (hour: string) =>
-    sweepLateAuditHour({ tenant: input.tenant, hour, from: ledger.from, cells: ledger.hours[hour]?.cells });
-  const applySwept = (hour: string, swept: SweepLateAuditHourResult) => {
-    ledger = markSwept(addToLedger(ledger, { [hour]: swept.delta }), [hour], Date.now(), tiers);
+class LateSweeper implements LateSweep {
+  private readonly sweepLateAuditHour: Activities['sweepLateAuditHour'];
+  private currentLedger: LateLedger;
+  /** Where the polls start re-reading: hours that ended before it are the sweep's. */
+  private settled: string | undefined;
+  private readonly parking = new LateSweepParking();
+  private inFlight: CancellationScope | undefined;
+  private readonly endsBeforeContinue: boolean;
+
+  constructor(
+    private readonly input: AuditStreamInput,
+    private readonly runtime: StreamRuntime,
+    private readonly tiers: readonly number[],
+  ) {
+    this.sweepLateAuditHour = proxyActivities<Activities>({
+      startToCloseTimeout: '15 minutes',
+      heartbeatTimeout: '1 minute',
+      retry: activityRetry(20, '2 minutes'),
+    }).sweepLateAuditHour;
+    this.currentLedger = input.late ?? newLateLedger(input.cursor);
+    this.endsBeforeContinue = patched(SWEEP_ENDS_BEFORE_CONTINUE);
+    if (this.endsBeforeContinue) runtime.holdContinueAsNewWhile(() => this.inFlight !== undefined);
+  }
+
+  private get status() {
+    return this.runtime.status;
+  }
+
+  readonly ledger = (): LateLedger => this.currentLedger;
+
+  read(settled: string | undefined): void {
+    if (settled) this.settled = settled;
+  }
+
+  shipped(delta: LedgerDelta | undefined): void {
+    // Pruned here too, not only when caught up: a drain of days must not pile up hours no sweep can reach.
+    this.currentLedger = pruneLedger(addToLedger(this.currentLedger, delta), Date.now());
+  }
+
+  cursorMoved(oldSince: string, newSince: string): void {
+    this.abandon();
+    this.currentLedger = restartLateLedger(oldSince, newSince);
+    this.settled = undefined;
+  }
+
+  startDue(): void {
+    if (this.inFlight) return;
+    // No scope when no hour may go: a sweep in flight is one that runs (and may hold continue-as-new).
+    const tried = new Set<string>();
+    const first = this.nextHour(tried);
+    if (!first) return;
+    const scope = new CancellationScope();
+    this.inFlight = scope;
+    void scope
+      .run(() => this.sweepBeside(first, tried))
+      .catch((err: unknown) => {
+        if (!isCancellation(err)) log.error('late sweep ended unexpectedly', { error: String(err) });
+      })
+      .finally(() => {
+        if (this.inFlight === scope) this.inFlight = undefined;
+      });
+  }
+
+  abandon(): void {
+    if (!this.inFlight) return;
+    this.inFlight.cancel();
+    this.inFlight = undefined;
+    this.showSweep();
+  }
+
+  nextDueInMs(): number | undefined {
+    return this.settled ? nextLateSweepInMs(this.currentLedger, this.settled, Date.now(), this.tiers) : undefined;
+  }
+
+  async sweepDue(): Promise<void> {
+    const { settled, runtime } = this;
+    if (!settled) return;
+    this.currentLedger = pruneLedger(this.currentLedger, Date.now());
+    for (const hour of dueLateHours(this.currentLedger, settled, Date.now(), this.tiers).slice(0, MAX_HOURS_PER_POLL)) {
+      if (runtime.stopRequested() || this.status.paused) return;
+      const swept = await runtime.untilDone('sweep', () => this.sweepHour(hour));
+      if (!swept) return; // stop requested while it was failing
+      this.applySwept(hour, swept);
+    }
+  }
+
+  /** The run is about to continue as new: no sweep starts (one in flight holds it: holdContinueAsNewWhile). */
+  private closing(): boolean {
+    return this.endsBeforeContinue && this.runtime.continueAsNewDue();
+  }
+
+  private sweepHour(hour: string): Promise<SweepLateAuditHourResult> {
+    const ledger = this.currentLedger;
+    return this.sweepLateAuditHour({
+      tenant: this.input.tenant,
+      hour,
+      from: ledger.from,
+      cells: ledger.hours[hour]?.cells,
+    });
+  }
+
+  private applySwept(hour: string, swept: SweepLateAuditHourResult): void {
+    const { status } = this;
+    this.currentLedger = markSwept(
+      addToLedger(this.currentLedger, { [hour]: swept.delta }),
+      [hour],
+      Date.now(),
+      this.tiers,
+    );
     recordShipment(status, swept.shipment);
     const c = status.counts;
     c.pages += swept.pages;
     if (swept.found) c.lateFound = (c.lateFound ?? 0) + swept.found;
     if (swept.resent) c.lateResent = (c.lateResent ?? 0) + swept.resent;
     status.lastLateSweep = { hour, at: nowIso() };
-  };
-  const showSweep = (sweeping?: string) => {
+  }
+
+  private showSweep(sweeping?: string): void {
     // Hours a sweep can no longer reach (before the ledger's start, or past the horizon) are no longer parked.
     const horizon = Date.now() - LATE_HORIZON_MS;
-    parking.keepOnly((hour) => hourEndKey(hour) > ledger.from && keyToMillis(hourEndKey(hour)) > horizon);
-    status.lateSweep = { ...(sweeping ? { sweeping } : {}), parked: parking.shown() };
-  };
+    const from = this.currentLedger.from;
+    this.parking.keepOnly((hour) => hourEndKey(hour) > from && keyToMillis(hourEndKey(hour)) > horizon);
+    this.status.lateSweep = { ...(sweeping ? { sweeping } : {}), parked: this.parking.shown() };
+  }
+
   /**
    * A failed sweep of `hour` (after its activity's retries): parked, never retried in place. True when it found no
    * request budget: then no sweep goes before a later poll, however short the wait the budget named.
    */
-  const park = (hour: string, err: unknown): boolean => {
+  private park(hour: string, err: unknown): boolean {
     const failure = err instanceof ActivityFailure && err.cause instanceof ApplicationFailure ? err.cause : undefined;
     const budgetWait = budgetWaitOf(failure);
+    const why = `${failure?.type ?? (err instanceof Error ? err.name : 'Error')}: ${failure?.message ?? String(err)}`;
     const parked =
       budgetWait !== undefined
-        ? parking.parkForBudget(hour, budgetWait, Date.now())
-        : parking.parkFailed(
-            hour,
-            `${failure?.type ?? (err instanceof Error ? err.name : 'Error')}: ${failure?.message ?? String(err)}`,
-            Date.now(),
-          );
+        ? this.parking.parkForBudget(hour, budgetWait, Date.now())
+        : this.parking.parkFailed(hour, why, Date.now());
     log.warn('late sweep parked: the live tail goes on, the hour is tried again later', { ...parked });
     return budgetWait !== undefined;
-  };
+  }
+
   /** The next hour to sweep beside the tail, if any may go now (each hour at most once a round: `tried`). */
-  const nextHour = (tried: Set<string>): string | undefined => {
+  private nextHour(tried: Set<string>): string | undefined {
+    const { settled, parking, runtime } = this;
     const nowMs = Date.now();
-    if (!settled || runtime.stopRequested() || status.paused || closing() || parking.waitingForBudget(nowMs))
+    if (!settled || runtime.stopRequested() || this.status.paused || this.closing() || parking.waitingForBudget(nowMs))
       return undefined;
-    ledger = pruneLedger(ledger, nowMs);
-    const hour = dueLateHours(ledger, settled, nowMs, tiers).find((h) => !tried.has(h) && !parking.isParked(h, nowMs));
+    this.currentLedger = pruneLedger(this.currentLedger, nowMs);
+    const due = dueLateHours(this.currentLedger, settled, nowMs, this.tiers);
+    const hour = due.find((h) => !tried.has(h) && !parking.isParked(h, nowMs));
     if (hour) tried.add(hour);
     return hour;
-  };
+  }
+
   /** Sweeps `first`, then the due hours one at a time, until none may go; ends (never throws) when cancelled. */
-  const sweepBeside = async (first: string, tried: Set<string>) => {
-    for (let hour: string | undefined = first; hour; hour = nextHour(tried)) {
-      showSweep(hour);
-      const ledgerFrom = ledger.from;
+  private async sweepBeside(first: string, tried: Set<string>): Promise<void> {
+    for (let hour: string | undefined = first; hour; hour = this.nextHour(tried)) {
+      this.showSweep(hour);
+      const ledgerFrom = this.currentLedger.from;
       try {
-        const swept = await sweepHour(hour);
-        if (ledger.from !== ledgerFrom) break; // the ledger started again meanwhile (a cursor move)
-        parking.swept(hour);
-        applySwept(hour, swept);
+        const swept = await this.sweepHour(hour);
+        if (this.currentLedger.from !== ledgerFrom) break; // the ledger started again meanwhile (a cursor move)
+        this.parking.swept(hour);
+        this.applySwept(hour, swept);
       } catch (err) {
         if (isCancellation(err)) break;
-        if (park(hour, err)) break;
+        if (this.park(hour, err)) break;
       }
     }
-    showSweep();
-  };
-  const abandon = () => {
-    if (!inFlight) return;
-    inFlight.cancel();
-    inFlight = undefined;
-    showSweep();
-  };
-
-  return {
-    ledger: () => ledger,
-    read: (s) => {
-      if (s) settled = s;
-    },
-    shipped: (delta) => {
-      // Pruned here too, not only when caught up: a drain of days must not pile up hours no sweep can reach.
-      ledger = pruneLedger(addToLedger(ledger, delta), Date.now());
-    },
-    cursorMoved: (oldSince, newSince) => {
-      abandon();
-      ledger = restartLateLedger(oldSince, newSince);
-      settled = undefined;
-    },
-    startDue() {
-      if (inFlight) return;
-      // No scope when no hour may go: a sweep in flight is one that runs (and may hold continue-as-new).
-      const tried = new Set<string>();
-      const first = nextHour(tried);
-      if (!first) return;
-      const scope = new CancellationScope();
-      inFlight = scope;
-      void scope
-        .run(() => sweepBeside(first, tried))
-        .catch((err: unknown) => {
-          if (!isCancellation(err)) log.error('late sweep ended unexpectedly', { error: String(err) });
-        })
-        .finally(() => {
-          if (inFlight === scope) inFlight = undefined;
-        });
-    },
-    abandon,
-    nextDueInMs: () => (settled ? nextLateSweepInMs(ledger, settled, Date.now(), tiers) : undefined),
-    async sweepDue() {
-      if (!settled) return;
-      ledger = pruneLedger(ledger, Date.now());
-      for (const hour of dueLateHours(ledger, settled, Date.now(), tiers).slice(0, MAX_HOURS_PER_POLL)) {
-        if (runtime.stopRequested() || status.paused) return;
-        const swept = await runtime.untilDone('sweep', () => sweepHour(hour));
-        if (!swept) return; // stop requested while it was failing
-        applySwept(hour, swept);
-      }
-    },
-  };
+    this.showSweep();
+  }
 }
