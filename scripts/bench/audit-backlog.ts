@@ -60,14 +60,14 @@ export async function auditBacklog(world: World, latency: Latency, events = 100_
     const plainSec = (Date.now() - t) / 1000;
     if (plainShipped !== events) throw new Error(`plain loop shipped ${plainShipped} of ${events}`);
 
-    const { env, temporal, stream } = workerEnv(world, kandji.url, productDd.intakeUrl);
+    const { env, temporal, tenant } = workerEnv(world, kandji.url, productDd.intakeUrl);
     const worker = await WorkerProcess.start(env);
     try {
       const readsBefore = kandji.requests.length;
       const cpu0 = worker.cpuSeconds();
       const rss = sampleRss(worker);
       t = Date.now();
-      await startStream(world.client, temporal, stream, 'audit', since);
+      await startStream(world.client, temporal, tenant, 'audit', since);
       await until(
         'the product to ship the backlog',
         () => productDd.receivedCount + productDd.staleCount >= events,
@@ -77,8 +77,8 @@ export async function auditBacklog(world: World, latency: Latency, events = 100_
       const cpu = worker.cpuSeconds() - cpu0;
       const rssMax = rss.stop();
       const reads = kandji.requests.slice(readsBefore).filter((r) => r.path.startsWith('/api/v1/audit/events')).length;
-      const runs = await rawHistories(world.client, streamWorkflowId(stream.tenant, 'audit'));
-      await world.client.workflow.getHandle(streamWorkflowId(stream.tenant, 'audit')).terminate('benchmark over');
+      const runs = await rawHistories(world.client, streamWorkflowId(tenant.tenant, 'audit'));
+      await world.client.workflow.getHandle(streamWorkflowId(tenant.tenant, 'audit')).terminate('benchmark over');
       const per = (n: number, unit: number) => (n * unit) / events;
       return {
         latency,

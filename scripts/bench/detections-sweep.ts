@@ -33,18 +33,18 @@ export async function detectionsSweep(world: World, rows = 1_000_000): Promise<S
     detections: { count: rows },
   });
   const datadog = await DatadogSimulator.start({ apiKeys: [API_KEY], countOnly: true });
-  const { env, temporal, stream } = workerEnv(world, kandji.url, datadog.intakeUrl, {
+  const { env, temporal, tenant } = workerEnv(world, kandji.url, datadog.intakeUrl, {
     KANDJI_STREAMS: 'detections',
     KANDJI_DETECTIONS_POLL_INTERVAL: '1s',
     DD_STALE_EVENTS: 'restamp',
   });
   const worker = await WorkerProcess.start(env);
-  const id = streamWorkflowId(stream.tenant, 'detections');
+  const id = streamWorkflowId(tenant.tenant, 'detections');
   const status = () => world.client.workflow.getHandle(id).query(statusQuery);
   try {
     const rss = sampleRss(worker, 1_000);
     const t0 = Date.now();
-    await startStream(world.client, temporal, stream, 'detections', new Date().toISOString());
+    await startStream(world.client, temporal, tenant, 'detections', new Date().toISOString());
     await until(
       'the first sweep',
       async () => ((await status().catch(() => undefined))?.counts.sweeps ?? 0) >= 1,

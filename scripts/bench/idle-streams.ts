@@ -77,9 +77,9 @@ export async function idleStreams(
   const startRss = sampleRss(worker, 1_000);
   try {
     const configs = loadTenantConfigs(env);
-    for (const { stream } of configs)
+    for (const { config } of configs)
       for (const name of STREAMS)
-        await startStream(world.client, temporal, stream, name, new Date(now - 2 * 3_600_000).toISOString());
+        await startStream(world.client, temporal, config, name, new Date(now - 2 * 3_600_000).toISOString());
     // Every stream has caught up once: read from what each publishes in its memo (DescribeWorkflowExecution), as
     // the worker's own gauges do. A query would make the worker replay every workflow not in its cache, at every
     // round: the bench's own load, not the idle fleet's.

@@ -78,7 +78,7 @@ export async function tenantCost(world: World, busy: boolean, windowMs: number, 
     threats: { count: 100, from: new Date(now - DAY_MS), to: new Date(now - 60_000) },
   });
   const datadog = await DatadogSimulator.start({ apiKeys: [API_KEY], countOnly: true });
-  const { env, temporal, stream } = workerEnv({ ...world, server, client }, kandji.url, datadog.intakeUrl, {
+  const { env, temporal, tenant } = workerEnv({ ...world, server, client }, kandji.url, datadog.intakeUrl, {
     KANDJI_STREAMS: STREAMS.join(','),
   });
   const workers: WorkerProcess[] = [];
@@ -86,12 +86,12 @@ export async function tenantCost(world: World, busy: boolean, windowMs: number, 
     workers.push(await WorkerProcess.start({ ...env, METRICS_PORT: String(await freePort()) }));
   try {
     for (const name of STREAMS)
-      await startStream(client, temporal, stream, name, new Date(now - 2 * 3_600_000).toISOString());
+      await startStream(client, temporal, tenant, name, new Date(now - 2 * 3_600_000).toISOString());
     await until(
       'every stream to catch up',
       async () => {
         for (const name of STREAMS) {
-          const handle = client.workflow.getHandle(streamWorkflowId(stream.tenant, name));
+          const handle = client.workflow.getHandle(streamWorkflowId(tenant.tenant, name));
           const st = await handle.query(statusQuery).catch(() => undefined);
           if (st?.state !== 'caught_up') return false;
         }

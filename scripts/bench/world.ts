@@ -44,7 +44,7 @@ export async function startWorld(): Promise<World> {
   };
 }
 
-/** Environment of a worker (and the stream config the starter uses) for one benchmark part. */
+/** Environment of a worker (and the tenant's config the starter uses) for one benchmark part. */
 export function workerEnv(world: World, kandjiUrl: string, intakeUrl: string, extra: Record<string, string> = {}) {
   const env: Record<string, string> = {
     TEMPORAL_ADDRESS: world.server.address,
@@ -66,7 +66,7 @@ export function workerEnv(world: World, kandjiUrl: string, intakeUrl: string, ex
     namespace: 'default',
     taskQueue: env.TEMPORAL_TASK_QUEUE!,
   };
-  return { env, temporal, stream: loadTenantConfig(env) };
+  return { env, temporal, tenant: loadTenantConfig(env) };
 }
 
 export async function until(

@@ -351,18 +351,18 @@ export interface TenantConfig {
  * Every tenant to serve: from KANDJI_TENANTS_FILE when set (env variables then give the defaults), else the one
  * tenant of KANDJI_API_URL. No secrets are read here.
  */
-export function loadTenantConfigs(rawEnv: Env = process.env): { stream: TenantConfig; entry?: TenantEntry }[] {
+export function loadTenantConfigs(rawEnv: Env = process.env): { config: TenantConfig; entry?: TenantEntry }[] {
   const env = withoutEmptyValues(rawEnv);
-  if (!env.KANDJI_TENANTS_FILE) return [{ stream: loadTenantConfig(env) }];
+  if (!env.KANDJI_TENANTS_FILE) return [{ config: loadTenantConfig(env) }];
   const entries = loadTenantsFile(env.KANDJI_TENANTS_FILE);
   const problems: string[] = [];
-  const out: { stream: TenantConfig; entry: TenantEntry }[] = [];
+  const out: { config: TenantConfig; entry: TenantEntry }[] = [];
   for (const entry of entries) {
     try {
       const base = loadTenantConfig({ ...env, KANDJI_API_URL: entry.apiUrl, KANDJI_TENANT: entry.name });
       out.push({
         entry,
-        stream: {
+        config: {
           ...base,
           streams: entry.streams ?? base.streams,
           pollIntervalsMs: { ...base.pollIntervalsMs, ...entry.pollIntervals },
@@ -411,14 +411,14 @@ export function loadTenantConfig(env: Env = process.env): TenantConfig {
 export interface WorkerConfig {
   temporal: TemporalConfig;
   /** The first (or only) tenant. */
-  stream: TenantConfig;
+  firstTenant: TenantConfig;
   /** KANDJI_API_TOKEN (single tenant; tests override it to swap the first tenant's token). */
   kandjiToken?: string;
   /**
    * Every tenant this worker serves, with its token (secret: never log it) or, from a tenants file, the function
    * that reads it when a request needs it (a missing one blocks that tenant only; a token file is re-read on change).
    */
-  tenants: { stream: TenantConfig; token: string | TokenProvider; stalePolicies?: StalePolicies }[];
+  tenants: { config: TenantConfig; token: string | TokenProvider; stalePolicies?: StalePolicies }[];
   /** DD_API_KEY (secret: never log it); from DD_API_KEY_FILE, its content at start. */
   datadogApiKey: string;
   /** With DD_API_KEY_FILE: the current key, the file re-read when it changes (rotation without restart). */
@@ -484,22 +484,22 @@ export function loadWorkerConfig(rawEnv: Env = process.env): WorkerConfig {
   if (!env.KANDJI_TENANTS_FILE && env.KANDJI_API_TOKEN === undefined && env.KANDJI_API_TOKEN_FILE === undefined) {
     problems.push('KANDJI_API_TOKEN: required: a Kandji API token with the "List Audit Events" permission');
   }
-  const tenants = (configs ?? []).flatMap(({ stream, entry }): WorkerConfig['tenants'] => {
+  const tenants = (configs ?? []).flatMap(({ config, entry }): WorkerConfig['tenants'] => {
     if (entry)
       return [
         {
-          stream,
+          config,
           token: tenantTokenProvider(entry, env),
           ...(entry.staleEvents ? { stalePolicies: entry.staleEvents } : {}),
         },
       ];
-    if (tokenFile) return [{ stream, token: fileTokenProvider(stream.tenant, tokenFile.file) }];
-    return secrets?.KANDJI_API_TOKEN ? [{ stream, token: secrets.KANDJI_API_TOKEN }] : [];
+    if (tokenFile) return [{ config, token: fileTokenProvider(config.tenant, tokenFile.file) }];
+    return secrets?.KANDJI_API_TOKEN ? [{ config, token: secrets.KANDJI_API_TOKEN }] : [];
   });
   if (problems.length || !temporal || !configs || !secrets || !tuning || !tenants[0]) throw new ConfigError(problems);
   return {
     temporal,
-    stream: tenants[0].stream,
+    firstTenant: tenants[0].config,
     ...(env.KANDJI_TENANTS_FILE || tokenFile ? {} : { kandjiToken: secrets.KANDJI_API_TOKEN }),
     tenants,
     datadogApiKey: secrets.DD_API_KEY,

@@ -154,14 +154,14 @@ async function lastRecorded(
 export const UNLICENSED_RECHECK_MS = 24 * 3_600_000;
 
 /** The timings a stream runs with, as configured now (the environment or the tenants file). */
-export function configuredTimings(stream: TenantConfig, name: StreamName): StreamTimings {
+export function configuredTimings(tenant: TenantConfig, name: StreamName): StreamTimings {
   return {
-    pollIntervalMs: stream.pollIntervalsMs[name],
-    authRecheckMs: stream.authRecheckMs,
-    errorBackoffMs: stream.errorBackoffMs,
-    fetchAttempts: stream.fetchAttempts,
-    handoffMs: stream.handoffMs,
-    ...(name === 'audit' && stream.lateSweepTiersMs ? { lateSweepTiersMs: stream.lateSweepTiersMs } : {}),
+    pollIntervalMs: tenant.pollIntervalsMs[name],
+    authRecheckMs: tenant.authRecheckMs,
+    errorBackoffMs: tenant.errorBackoffMs,
+    fetchAttempts: tenant.fetchAttempts,
+    handoffMs: tenant.handoffMs,
+    ...(name === 'audit' && tenant.lateSweepTiersMs ? { lateSweepTiersMs: tenant.lateSweepTiersMs } : {}),
     // A tenant without EDR: re-checked daily, quietly, until it is licensed.
     ...(name === 'behavioral-detections' ? { unavailableRecheckMs: UNLICENSED_RECHECK_MS } : {}),
   };
@@ -190,14 +190,14 @@ async function applyTimings(
 export async function startStream(
   client: Client,
   temporal: TemporalConfig,
-  stream: TenantConfig,
+  tenant: TenantConfig,
   name: StreamName,
   since: string,
   opts: StartOptions = {},
 ): Promise<StartOutcome> {
-  const workflowId = streamWorkflowId(stream.tenant, name);
+  const workflowId = streamWorkflowId(tenant.tenant, name);
   const handle = client.workflow.getHandle(workflowId);
-  const timings = configuredTimings(stream, name);
+  const timings = configuredTimings(tenant, name);
   let previous: RecordedRun | undefined;
   let resumedFrom: string | undefined;
   try {
@@ -231,7 +231,7 @@ export async function startStream(
   if (name === 'audit') {
     const late = overrode ? undefined : previous?.late;
     const input: AuditStreamInput = {
-      tenant: stream.tenant,
+      tenant: tenant.tenant,
       cursor: overrode || !recordedAudit ? initialAuditCursor(since) : recordedAudit,
       timings,
       ...(late ? { late } : {}),
@@ -241,7 +241,7 @@ export async function startStream(
     await client.workflow.start(auditStream, { ...options, args: [input] });
   } else {
     const input: SnapshotStreamInput = {
-      tenant: stream.tenant,
+      tenant: tenant.tenant,
       stream: name,
       state: previous?.state ?? null,
       cursor: (previous?.status.cursor as SnapshotCursor | undefined) ?? { since: new Date().toISOString(), known: 0 },

@@ -278,14 +278,14 @@ describe('deploy/kubernetes-examples: many tenants, and tenants sharded across D
     return { docs, worker: loadWorkerConfig(env('Deployment')), job: env('Job') };
   };
   const tokens = (tenants: WorkerConfig['tenants']) =>
-    Object.fromEntries(tenants.map((t) => [t.stream.tenant, (t.token as () => string)()]));
+    Object.fromEntries(tenants.map((t) => [t.config.tenant, (t.token as () => string)()]));
 
   it('multi-tenant: the tenants file from a ConfigMap, each token from its own Secret; the Job gets no token', () => {
     const { docs, worker, job } = rendered('multi-tenant');
     expect(tokens(worker.tenants)).toEqual({ acme: 'token-of-acme', globex: 'token-of-globex' });
     expect(worker.datadogApiKeyReader!()).toBe('dd-key');
     expect(Object.keys(job).filter((k) => /^(KANDJI_API_TOKEN|DD_API_KEY)/.test(k))).toEqual([]);
-    expect(loadTenantConfigs(job).map((t) => t.stream.tenant)).toEqual(['acme', 'globex']);
+    expect(loadTenantConfigs(job).map((t) => t.config.tenant)).toEqual(['acme', 'globex']);
     // The example Secrets are the ones the pod mounts, with placeholders only.
     const examples = parseAllDocuments(read(`${EXAMPLES}/multi-tenant/tenant-secrets.example.yaml`)).map(
       (d) => d.toJS() as Manifest,
@@ -307,13 +307,13 @@ describe('deploy/kubernetes-examples: many tenants, and tenants sharded across D
     // The Job starts its tenants' streams on its shard's queue, which only that shard's workers poll.
     for (const s of shards) {
       expect(loadTemporalConfig(s.job).taskQueue).toBe(s.worker.temporal.taskQueue);
-      expect(loadTenantConfigs(s.job).map((t) => t.stream.tenant)).toEqual(
-        s.worker.tenants.map((t) => t.stream.tenant),
+      expect(loadTenantConfigs(s.job).map((t) => t.config.tenant)).toEqual(
+        s.worker.tenants.map((t) => t.config.tenant),
       );
       for (const [tenant, token] of Object.entries(tokens(s.worker.tenants))) expect(token).toBe(`token-of-${tenant}`);
     }
     // A tenant in two shards would have its workflows (ids kandji-datadog/<tenant>/<stream>) on one shard's queue only.
-    const tenants = shards.flatMap((s) => s.worker.tenants.map((t) => t.stream.tenant));
+    const tenants = shards.flatMap((s) => s.worker.tenants.map((t) => t.config.tenant));
     expect(new Set(tenants).size).toBe(tenants.length);
     // Applied side by side: only the shared Namespace has the same name; the Deployments select their own pods.
     const names = shards.flatMap((s) =>

@@ -33,12 +33,12 @@ describe('tenants file', () => {
     );
     const c = loadWorkerConfig({ KANDJI_TENANTS_FILE: yaml, ACME_TOKEN: 'env-token', DD_API_KEY: 'k' });
     const tokenOf = (t: (typeof c.tenants)[number]) => (typeof t.token === 'function' ? t.token() : t.token);
-    expect(c.tenants.map((t) => [t.stream.tenant, tokenOf(t), t.stream.streams, t.stream.requestsPerHour])).toEqual([
+    expect(c.tenants.map((t) => [t.config.tenant, tokenOf(t), t.config.streams, t.config.requestsPerHour])).toEqual([
       ['acme', 'env-token', ['audit'], 5_000],
       ['globex', 'file-token', ['audit', 'detections'], 2_000],
     ]);
-    expect(c.tenants[0]!.stream.pollIntervalsMs.audit).toBe(30_000);
-    expect(c.tenants[0]!.stream.extraTags).toEqual(['team:secops']);
+    expect(c.tenants[0]!.config.pollIntervalsMs.audit).toBe(30_000);
+    expect(c.tenants[0]!.config.extraTags).toEqual(['team:secops']);
 
     const bad = writeTemp(
       'bad.json',
@@ -113,7 +113,7 @@ describe('two tenants on one worker', () => {
     });
     try {
       await w.startAudits(new Date(now - 2 * HOUR).toISOString());
-      const [a, g] = w.config.tenants.map((t) => t.stream.tenant) as [string, string];
+      const [a, g] = w.config.tenants.map((t) => t.config.tenant) as [string, string];
       await waitFor(
         'acme shipped',
         () => datadog.received.filter((i) => String(i.ddtags).includes(`kandji_tenant:${a}`)).length >= 400,

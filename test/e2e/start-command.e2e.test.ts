@@ -98,7 +98,7 @@ describe('start, as every deploy runs it', () => {
       kandji: { backlog: { count: 20, from: new Date(now - HOUR), to: new Date(now - 60_000) }, seed: 74 },
     });
     await h.startWorker();
-    const timings = configuredTimings(h.stream, 'audit');
+    const timings = configuredTimings(h.tenantConfig, 'audit');
     const input = { tenant: h.tenant, cursor: initialAuditCursor(new Date(now - 2 * HOUR).toISOString()), timings };
     await h.client.workflow.start(auditStream, {
       workflowId: streamWorkflowId(h.tenant, 'audit'),

@@ -56,7 +56,7 @@ describe('a tenant without its token', () => {
       DD_API_KEY: 'dd-key',
       DD_LOGS_URL: datadog.intakeUrl,
     });
-    const [a, g] = w.config.tenants.map((t) => t.stream.tenant) as [string, string];
+    const [a, g] = w.config.tenants.map((t) => t.config.tenant) as [string, string];
     const shippedOf = (tenant: string) =>
       new Set(datadog.received.filter((i) => String(i.ddtags).includes(`kandji_tenant:${tenant}`)).map((i) => i.id));
     try {

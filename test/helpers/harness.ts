@@ -97,12 +97,13 @@ export class Harness {
     return this.config.temporal;
   }
 
-  get stream(): TenantConfig {
-    return this.config.stream;
+  /** The first tenant's configuration. */
+  get tenantConfig(): TenantConfig {
+    return this.config.firstTenant;
   }
 
   get tenant(): string {
-    return this.config.stream.tenant;
+    return this.config.firstTenant.tenant;
   }
 
   /**
@@ -143,8 +144,8 @@ export class Harness {
       KANDJI_API_URL: this.kandji.url,
       KANDJI_API_TOKEN: this.config.kandjiToken ?? '',
       KANDJI_TENANT: this.tenant,
-      KANDJI_REQUESTS_PER_HOUR: String(this.stream.requestsPerHour),
-      KANDJI_AUDIT_PAGE_SIZE: String(this.stream.auditPageSize),
+      KANDJI_REQUESTS_PER_HOUR: String(this.tenantConfig.requestsPerHour),
+      KANDJI_AUDIT_PAGE_SIZE: String(this.tenantConfig.auditPageSize),
       DD_API_KEY: this.config.datadogApiKey,
       DD_LOGS_URL: this.config.datadogIntakeUrl,
       LOG_LEVEL: 'info',
@@ -217,11 +218,11 @@ export class Harness {
   }
 
   async startAudit(since: string) {
-    return startStream(this.client, this.temporal, this.stream, 'audit', since);
+    return startStream(this.client, this.temporal, this.tenantConfig, 'audit', since);
   }
 
   async startSnapshot(name: SnapshotStreamName) {
-    return startStream(this.client, this.temporal, this.stream, name, new Date().toISOString());
+    return startStream(this.client, this.temporal, this.tenantConfig, name, new Date().toISOString());
   }
 
   handle(name: StreamName) {

@@ -44,7 +44,7 @@ export async function startTenantsWorker(env: Record<string, string | undefined>
     config,
     client,
     async startAudits(since) {
-      for (const t of config.tenants) await startStream(client, config.temporal, t.stream, 'audit', since);
+      for (const t of config.tenants) await startStream(client, config.temporal, t.config, 'audit', since);
     },
     waitForAudit: (tenant, state, timeoutMs = 30_000) =>
       waitFor(
@@ -58,7 +58,7 @@ export async function startTenantsWorker(env: Record<string, string | undefined>
     async close() {
       for (const t of config.tenants) {
         await client.workflow
-          .getHandle(`kandji-datadog/${t.stream.tenant}/audit`)
+          .getHandle(`kandji-datadog/${t.config.tenant}/audit`)
           .terminate('test over')
           .catch(() => undefined);
       }

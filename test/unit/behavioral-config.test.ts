@@ -35,8 +35,8 @@ describe('behavioral-detections configuration', () => {
         '    pollIntervals: { behavioral-detections: 2m }\n',
     );
     const [tenant] = loadWorkerConfig({ KANDJI_TENANTS_FILE: file, DD_API_KEY: 'k' }).tenants;
-    expect(tenant!.stream.behavioralWindowDays).toBe(3);
-    expect(tenant!.stream.pollIntervalsMs['behavioral-detections']).toBe(120_000);
+    expect(tenant!.config.behavioralWindowDays).toBe(3);
+    expect(tenant!.config.pollIntervalsMs['behavioral-detections']).toBe(120_000);
   });
 
   it('re-checks an unlicensed tenant at most daily; the other streams keep KANDJI_AUTH_RECHECK_INTERVAL', () => {

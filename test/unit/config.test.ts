@@ -61,10 +61,10 @@ describe('loadWorkerConfig', () => {
       LOG_LEVEL: 'debug',
     });
     const { tenants, ...rest } = config;
-    expect(tenants).toEqual([{ stream: rest.stream, token: rest.kandjiToken }]);
+    expect(tenants).toEqual([{ config: rest.firstTenant, token: rest.kandjiToken }]);
     expect(rest).toEqual({
       temporal: { address: 'temporal.internal:7233', namespace: 'security', taskQueue: 'kdd' },
-      stream: {
+      firstTenant: {
         kandjiUrl: 'http://127.0.0.1:8080',
         tenant: 'acme-prod',
         streams: ['audit', 'detections'],
@@ -99,10 +99,10 @@ describe('loadWorkerConfig', () => {
 
   it('fills in defaults', () => {
     const { tenants, ...rest } = loadWorkerConfig({ ...base });
-    expect(tenants).toEqual([{ stream: rest.stream, token: rest.kandjiToken }]);
+    expect(tenants).toEqual([{ config: rest.firstTenant, token: rest.kandjiToken }]);
     expect(rest).toEqual({
       temporal: { address: '127.0.0.1:7233', namespace: 'default', taskQueue: 'kandji-datadog' },
-      stream: {
+      firstTenant: {
         kandjiUrl: 'https://acme.api.kandji.io',
         tenant: 'acme',
         streams: ['audit', 'detections'],
@@ -191,8 +191,8 @@ describe('loadWorkerConfig', () => {
       ['https://127.0.0.1:8443', 'https://127.0.0.1:8443', 'local'],
     ])('accepts %s', (url, origin, tenant) => {
       const c = loadWorkerConfig({ ...base, KANDJI_API_URL: url });
-      expect(c.stream.kandjiUrl).toBe(origin);
-      expect(c.stream.tenant).toBe(tenant);
+      expect(c.firstTenant.kandjiUrl).toBe(origin);
+      expect(c.firstTenant.tenant).toBe(tenant);
     });
 
     it.each([
@@ -216,7 +216,7 @@ describe('loadWorkerConfig', () => {
     });
 
     it('takes KANDJI_TENANT over the subdomain, and validates it', () => {
-      expect(loadWorkerConfig({ ...base, KANDJI_TENANT: 'other' }).stream.tenant).toBe('other');
+      expect(loadWorkerConfig({ ...base, KANDJI_TENANT: 'other' }).firstTenant.tenant).toBe('other');
       expect(about(configError({ ...base, KANDJI_TENANT: 'Acme' }), 'KANDJI_TENANT')).toHaveLength(1);
       expect(about(configError({ ...base, KANDJI_TENANT: '-acme' }), 'KANDJI_TENANT')).toHaveLength(1);
     });
@@ -289,9 +289,11 @@ describe('loadWorkerConfig', () => {
     });
 
     it('reads units and combinations', () => {
-      expect(loadWorkerConfig({ ...base, KANDJI_POLL_INTERVAL: '2s' }).stream.pollIntervalsMs.audit).toBe(2_000);
-      expect(loadWorkerConfig({ ...base, KANDJI_POLL_INTERVAL: '1h30m' }).stream.pollIntervalsMs.audit).toBe(5_400_000);
-      expect(loadWorkerConfig({ ...base, KANDJI_ERROR_BACKOFF: '500ms' }).stream.errorBackoffMs).toBe(500);
+      expect(loadWorkerConfig({ ...base, KANDJI_POLL_INTERVAL: '2s' }).firstTenant.pollIntervalsMs.audit).toBe(2_000);
+      expect(loadWorkerConfig({ ...base, KANDJI_POLL_INTERVAL: '1h30m' }).firstTenant.pollIntervalsMs.audit).toBe(
+        5_400_000,
+      );
+      expect(loadWorkerConfig({ ...base, KANDJI_ERROR_BACKOFF: '500ms' }).firstTenant.errorBackoffMs).toBe(500);
     });
 
     it('refuses zero and garbage for each interval', () => {
@@ -309,7 +311,7 @@ describe('loadWorkerConfig', () => {
       ['500', 500],
       [' 250 ', 250],
     ])('accepts %p', (value, size) => {
-      expect(loadWorkerConfig({ ...base, KANDJI_AUDIT_PAGE_SIZE: value }).stream.auditPageSize).toBe(size);
+      expect(loadWorkerConfig({ ...base, KANDJI_AUDIT_PAGE_SIZE: value }).firstTenant.auditPageSize).toBe(size);
     });
 
     it.each(['501', '0', '-5', '2.5', 'many'])('refuses %p', (value) => {
@@ -322,7 +324,7 @@ describe('loadWorkerConfig', () => {
   it('validates KANDJI_START_DATE as ISO-8601', () => {
     expect(about(configError({ ...base, KANDJI_START_DATE: 'yesterday' }), 'KANDJI_START_DATE')).toHaveLength(1);
     expect(about(configError({ ...base, KANDJI_START_DATE: '2026-02-30' }), 'KANDJI_START_DATE')).toHaveLength(1);
-    expect(loadWorkerConfig({ ...base, KANDJI_START_DATE: '2026-01-31' }).stream.startDate).toBe('2026-01-31');
+    expect(loadWorkerConfig({ ...base, KANDJI_START_DATE: '2026-01-31' }).firstTenant.startDate).toBe('2026-01-31');
   });
 
   it('never includes the token or API key in messages, whatever else is wrong', () => {
@@ -479,8 +481,8 @@ describe('DD_STALE_EVENTS', () => {
 describe('KANDJI_STREAMS', () => {
   const env = { KANDJI_API_URL: 'https://acme.api.kandji.io', KANDJI_API_TOKEN: 'tok', DD_API_KEY: 'key' };
   it('defaults to audit and detections; threats is opt-in', () => {
-    expect(loadWorkerConfig(env).stream.streams).toEqual(['audit', 'detections']);
-    expect(loadWorkerConfig({ ...env, KANDJI_STREAMS: 'audit, threats,audit' }).stream.streams).toEqual([
+    expect(loadWorkerConfig(env).firstTenant.streams).toEqual(['audit', 'detections']);
+    expect(loadWorkerConfig({ ...env, KANDJI_STREAMS: 'audit, threats,audit' }).firstTenant.streams).toEqual([
       'audit',
       'threats',
     ]);
@@ -498,7 +500,7 @@ describe('KANDJI_STREAMS', () => {
       ...env,
       KANDJI_DETECTIONS_POLL_INTERVAL: '30m',
       KANDJI_THREATS_POLL_INTERVAL: '2m',
-    }).stream;
+    }).firstTenant;
     expect(c.pollIntervalsMs).toEqual({
       audit: 60_000,
       detections: 1_800_000,

@@ -60,7 +60,7 @@ describe('docker-compose.yml with .env.example', () => {
       expect(worker.stalePolicies).toEqual(DEFAULT_STALE);
       if (envFile === simulatorsEnv) {
         expect(worker.datadogIntakeUrl).toBe('http://127.0.0.1:8082/api/v2/logs');
-        expect(worker.stream.streams).toEqual(['audit', 'detections', 'threats', 'behavioral-detections']);
+        expect(worker.firstTenant.streams).toEqual(['audit', 'detections', 'threats', 'behavioral-detections']);
       } else expect(worker.datadogIntakeUrl).toBe('https://http-intake.logs.datadoghq.com/api/v2/logs');
     });
   }

@@ -173,7 +173,7 @@ async function main(): Promise<number> {
     temporal = loadTemporalConfig();
     if (command.name === 'list') tenants = [];
     else {
-      tenants = loadTenantConfigs().map((t) => t.stream);
+      tenants = loadTenantConfigs().map((t) => t.config);
       const wanted = command.opts.tenant;
       if (wanted && process.env.KANDJI_TENANTS_FILE) {
         tenants = tenants.filter((t) => t.tenant === wanted);

@@ -109,9 +109,9 @@ async function main(): Promise<void> {
   const client = await connectClient(config.temporal);
   stoppers.push(() => client.connection.close());
   const since = startPosition(undefined, undefined);
-  const started = await startStream(client, config.temporal, config.stream, 'audit', since);
+  const started = await startStream(client, config.temporal, config.firstTenant, 'audit', since);
   for (const name of ['detections', 'threats', 'behavioral-detections'] as const)
-    await startStream(client, config.temporal, config.stream, name, since);
+    await startStream(client, config.temporal, config.firstTenant, name, since);
 
   say('');
   say(`Temporal Web UI     ${server.uiUrl}/namespaces/default/workflows/${encodeURIComponent(started.workflowId)}`);

@@ -38,29 +38,29 @@ export function buildActivityDeps(
   const clients: { close(): Promise<void> }[] = [datadog];
   // The single-tenant fields may be overridden (tests swap the token); they win for the first tenant.
   const tenants = config.tenants.map((t, i) =>
-    i === 0 ? { ...t, stream: config.stream, token: config.kandjiToken ?? t.token } : t,
+    i === 0 ? { ...t, config: config.firstTenant, token: config.kandjiToken ?? t.token } : t,
   );
   const map = new Map<string, TenantDeps>();
-  for (const { stream, token, stalePolicies } of tenants) {
+  for (const { config: tenant, token, stalePolicies } of tenants) {
     if (typeof token === 'function') {
       try {
         token();
       } catch (err) {
         // Not fatal: this tenant's streams show `blocked` with the reason; the others run.
         logger.warn(
-          { tenant: stream.tenant, reason: (err as Error).message },
+          { tenant: tenant.tenant, reason: (err as Error).message },
           'Kandji token missing: this tenant is blocked until it is there',
         );
       }
     }
     const gate = new TemporalRequestBudget(
       () => Context.current().client,
-      stream.tenant,
-      stream.requestsPerHour,
+      tenant.tenant,
+      tenant.requestsPerHour,
       config.temporal.taskQueue,
-      budgetRemaining ? { onRemaining: (remaining) => budgetRemaining(stream.tenant, remaining) } : {},
+      budgetRemaining ? { onRemaining: (remaining) => budgetRemaining(tenant.tenant, remaining) } : {},
     );
-    const kandji = new KandjiClient({ baseUrl: stream.kandjiUrl, token, userAgent, gate });
+    const kandji = new KandjiClient({ baseUrl: tenant.kandjiUrl, token, userAgent, gate });
     const tenantDatadog = newDatadog();
     clients.push(kandji, tenantDatadog);
     const datadogLogs = read.on
@@ -72,18 +72,18 @@ export function buildActivityDeps(
         })
       : undefined;
     if (datadogLogs) clients.push(datadogLogs);
-    const ddtags = formatTags({ kandji_tenant: stream.tenant, forwarder_version: FORWARDER_VERSION }, [
+    const ddtags = formatTags({ kandji_tenant: tenant.tenant, forwarder_version: FORWARDER_VERSION }, [
       ...config.extraTags,
-      ...(stream.extraTags ?? []),
+      ...(tenant.extraTags ?? []),
     ]);
-    map.set(stream.tenant, {
+    map.set(tenant.tenant, {
       kandji,
       datadog: tenantDatadog,
       ddtags,
       hostname: config.hostname,
-      auditPageSize: stream.auditPageSize,
-      auditOverlapMs: stream.auditOverlapMs,
-      behavioralWindowDays: stream.behavioralWindowDays,
+      auditPageSize: tenant.auditPageSize,
+      auditOverlapMs: tenant.auditOverlapMs,
+      behavioralWindowDays: tenant.behavioralWindowDays,
       ...(stalePolicies ? { stalePolicies } : {}),
       ...(datadogLogs ? { datadogLogs } : {}),
     });

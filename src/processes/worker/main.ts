@@ -90,7 +90,7 @@ async function main(): Promise<void> {
   const stopGauges = metrics
     ? startStatusGauges({
         source: temporalStatusSource(client, (tenant, stream) => sightings.latest(streamWorkflowId(tenant, stream))),
-        tenants: config.tenants.map((t) => t.stream),
+        tenants: config.tenants.map((t) => t.config),
         metrics,
         intervalMs: proc.metricsStatusIntervalMs,
       })
@@ -105,9 +105,9 @@ async function main(): Promise<void> {
       },
       payloadEncryption: config.temporal.encryptionKey !== undefined,
       tenants: config.tenants.map((t) => ({
-        tenant: t.stream.tenant,
-        kandji: t.stream.kandjiUrl,
-        streams: t.stream.streams,
+        tenant: t.config.tenant,
+        kandji: t.config.kandjiUrl,
+        streams: t.config.streams,
       })),
       datadog: new URL(config.datadogIntakeUrl).origin,
       workflowBundle: proc.workflowBundlePath ?? 'bundled at start',
