@@ -29,7 +29,7 @@ export type { ActivityDeps, TenantDeps } from './deps';
 export type { AwaitAuditPageInput, AwaitAuditPageResult } from './await-audit-page';
 export type { AuditPageRef, ReadAuditPageRefInput } from './read-audit-page-ref';
 export type { ShipAuditPageInput, ShipAuditPageResult } from './ship-audit-page';
-export type { ShipBatchInput, ShipBatchResult } from './ship-records';
+export type { ShipRecordsInput, ShipRecordsResult } from './ship-records';
 export type { SweepLateAuditHourInput, SweepLateAuditHourResult } from './sweep-late-audit-hour';
 export type { SweepSnapshotStateInput, SweepSnapshotStateResult } from './sweep-snapshot-state';
 export type { VerifyAuditHourInput, VerifyAuditHourResult } from './verify-audit-hour';

@@ -15,8 +15,7 @@ import { activityLogger } from './activity-logger';
 import { readAuditPages } from './audit-pages';
 import type { ActivityDeps } from './deps';
 import { withTypedFailures } from './failures';
-import { shipRecords, type ShipBatchResult } from './ship-records';
-import type { ShipProgress } from '../src/datadog/shipper';
+import { activityShipOptions, shipRecords, type ShipRecordsResult } from './ship-records';
 import type { AuditRecord } from '../src/kandji/audit-page';
 import type { AuditCursor } from '../workflows/shared/audit-cursor';
 import { FailureType } from '../workflows/shared/failure-types';
@@ -40,7 +39,7 @@ export interface ShipAuditPageInput {
   digestElided?: boolean;
 }
 
-export interface ShipAuditPageResult extends ShipBatchResult {
+export interface ShipAuditPageResult extends ShipRecordsResult {
   /** When the page shipped was read again (by this attempt or an earlier one): where it ends (else the fetch's `next`). */
   next?: AuditCursor;
   /** Whether the page had to be read again from Kandji (by this attempt or an earlier one on this worker). */
@@ -85,12 +84,7 @@ export function shipAuditPageActivity(deps: ActivityDeps) {
     const result = await shipRecords(
       deps,
       { tenant: input.tenant, stream: 'audit', records },
-      {
-        resume: ctx.info.heartbeatDetails as ShipProgress | undefined,
-        onBatchDone: (p) => ctx.heartbeat(p),
-        signal: ctx.cancellationSignal,
-        attempt: ctx.info.attempt,
-      },
+      activityShipOptions(ctx),
     );
     deps.pages?.delete(input.pageId);
     const ledger = ledgerDelta(

@@ -11,6 +11,7 @@
  *   Progress holds only for the records it was made on: a retry given other records (a page read again that
  *   changed) ships what is not provably shipped, i.e. all of them when the change lies before the resume point.
  */
+import type { Context } from '@temporalio/activity';
 import { activityLogger } from './activity-logger';
 import { tenantDeps, type ActivityDeps } from './deps';
 import { withTypedFailures } from './failures';
@@ -29,13 +30,13 @@ import { MAX_LOG_BYTES, trimOversized } from '../src/datadog/trim-oversized';
 import { recordIdentity } from '../src/streams/record-identity';
 import type { StreamName } from '../workflows/shared/stream-status';
 
-export interface ShipBatchInput {
+export interface ShipRecordsInput {
   tenant: string;
   stream: StreamName;
   records: Record<string, unknown>[];
 }
 
-export interface ShipBatchResult {
+export interface ShipRecordsResult {
   shipped: number;
   /** Intake requests that Datadog accepted. */
   batches: number;
@@ -78,6 +79,17 @@ export interface ShipRecordsOptions {
 }
 
 /**
+ * The options of an activity that ships: resume from `resume` (its heartbeat, by default), heartbeat the progress,
+ * abort on the activity's cancellation, back off by its attempt.
+ */
+export function activityShipOptions(
+  ctx: Context,
+  resume: ShipProgress | undefined = ctx.info.heartbeatDetails as ShipProgress | undefined,
+): ShipRecordsOptions {
+  return { resume, onBatchDone: (p) => ctx.heartbeat(p), signal: ctx.cancellationSignal, attempt: ctx.info.attempt };
+}
+
+/**
  * The progress callback, but not for the request that settles the whole list: the activity completes right after
  * it, and a heartbeat is a billed action (one per busy minute of the audit stream). A crash in between repeats the
  * list at worst; every other request's progress is kept as before.
@@ -96,9 +108,9 @@ function heartbeatUnlessSettled(
 /** Ships records of one stream; used by the audit ship activities and by snapshot sweeps. */
 export async function shipRecords(
   deps: ActivityDeps,
-  input: ShipBatchInput,
+  input: ShipRecordsInput,
   opts: ShipRecordsOptions = {},
-): Promise<ShipBatchResult> {
+): Promise<ShipRecordsResult> {
   const log = activityLogger(deps, { tenant: input.tenant, stream: input.stream });
   const { toSend, stale, policy } = applyStalePolicy(deps, input, log);
   const { items, serialised, trimmed } = toLogItems(deps, input, toSend, log);
@@ -122,7 +134,7 @@ export async function shipRecords(
 type Log = ReturnType<typeof activityLogger>;
 
 /** The records to send once past Datadog's 18-hour window are shipped, restamped or dropped (the stream's policy). */
-function applyStalePolicy(deps: ActivityDeps, input: ShipBatchInput, log: Log) {
+function applyStalePolicy(deps: ActivityDeps, input: ShipRecordsInput, log: Log) {
   const tenant = tenantDeps(deps, input.tenant);
   const now = deps.now?.() ?? Date.now();
   const policy = stalePolicyFor(input.stream, tenant.stalePolicies, deps.stalePolicies, deps.stalePolicy);
@@ -142,7 +154,7 @@ function applyStalePolicy(deps: ActivityDeps, input: ShipBatchInput, log: Log) {
 }
 
 /** The records as Datadog log items, each serialised once; one over 1 MB has its largest fields trimmed. */
-function toLogItems(deps: ActivityDeps, input: ShipBatchInput, records: Record<string, unknown>[], log: Log) {
+function toLogItems(deps: ActivityDeps, input: ShipRecordsInput, records: Record<string, unknown>[], log: Log) {
   const tenant = tenantDeps(deps, input.tenant);
   const ddtags = `${tenant.ddtags},stream:${input.stream}`;
   let trimmed = 0;
@@ -181,7 +193,7 @@ function toLogItems(deps: ActivityDeps, input: ShipBatchInput, records: Record<s
  */
 async function shipResumably(
   deps: ActivityDeps,
-  input: ShipBatchInput,
+  input: ShipRecordsInput,
   list: { items: Record<string, unknown>[]; serialised: string[]; identities: string[] },
   opts: ShipRecordsOptions,
   log: Log,

@@ -6,7 +6,7 @@
  */
 import { activityLogger } from './activity-logger';
 import { tenantDeps, type ActivityDeps } from './deps';
-import { shipRecords, type ShipBatchResult } from './ship-records';
+import { shipRecords, type ShipRecordsResult } from './ship-records';
 import type { SnapshotChunks } from './snapshot-chunks';
 import type { SweepHeartbeats } from './sweep-heartbeats';
 import type { SweepProgress, SweepSnapshotStateInput, SweepSnapshotStateResult } from './sweep-snapshot-state';
@@ -51,8 +51,8 @@ export class SnapshotSweep {
   private pending: bigint[] = [];
   /** Where this sweep is (set once the state it compares with is loaded). */
   private sweep!: SweepProgress;
-  private readonly deadLetters: ShipBatchResult['deadLetters'] = [];
-  private stalePolicy: ShipBatchResult['stale']['policy'];
+  private readonly deadLetters: ShipRecordsResult['deadLetters'] = [];
+  private stalePolicy: ShipRecordsResult['stale']['policy'];
 
   constructor(
     private readonly deps: ActivityDeps,

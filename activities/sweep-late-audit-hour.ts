@@ -17,7 +17,7 @@ import { readAuditPage } from './audit-pages';
 import type { ActivityDeps } from './deps';
 import { withTypedFailures } from './failures';
 import { heartbeatPulse } from './heartbeat-pulse';
-import { shipRecords, type ShipBatchResult } from './ship-records';
+import { activityShipOptions, shipRecords, type ShipRecordsResult } from './ship-records';
 import type { ShipProgress } from '../src/datadog/shipper';
 import type { AuditRecord } from '../src/kandji/audit-page';
 import { hasMoreAuditPages, type AuditCursor } from '../workflows/shared/audit-cursor';
@@ -55,7 +55,7 @@ export interface SweepLateAuditHourResult {
   resent: number;
   /** The table to add to the hour's ledger. */
   delta: string;
-  shipment: ShipBatchResult;
+  shipment: ShipRecordsResult;
 }
 
 export function sweepLateAuditHourActivity(deps: ActivityDeps) {
@@ -91,12 +91,7 @@ export function sweepLateAuditHourActivity(deps: ActivityDeps) {
     const shipment = await shipRecords(
       deps,
       { tenant: input.tenant, stream: 'audit', records: toShip },
-      {
-        resume: progress,
-        onBatchDone: (p) => ctx.heartbeat(p),
-        signal: ctx.cancellationSignal,
-        attempt: ctx.info.attempt,
-      },
+      activityShipOptions(ctx, progress),
     );
     let delta = emptyCells();
     if (diff.complete) for (const e of toShip) addKey(delta, idKey(e.id));

@@ -14,7 +14,7 @@ import { Context } from '@temporalio/activity';
 import { ApplicationFailure, ApplicationFailureCategory, CancelledFailure } from '@temporalio/common';
 import type { ActivityDeps } from './deps';
 import { withTypedFailures } from './failures';
-import type { ShipBatchResult } from './ship-records';
+import type { ShipRecordsResult } from './ship-records';
 import { SnapshotChunks } from './snapshot-chunks';
 import { SnapshotSweep } from './snapshot-sweep';
 import { SweepHeartbeats } from './sweep-heartbeats';
@@ -63,7 +63,7 @@ export interface SweepProgressDetails {
   sweepProgress: SweepProgress | null;
 }
 
-export interface SweepSnapshotStateResult extends ShipBatchResult {
+export interface SweepSnapshotStateResult extends ShipRecordsResult {
   /** What this sweep saw, written as chunks: the workflow commits it. */
   state: SnapshotState;
   rows: number;

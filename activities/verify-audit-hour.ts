@@ -17,7 +17,7 @@ import { activityLogger } from './activity-logger';
 import { tenantDeps, type ActivityDeps, type TenantDeps } from './deps';
 import { withTypedFailures } from './failures';
 import { heartbeatPulse } from './heartbeat-pulse';
-import { shipRecords } from './ship-records';
+import { activityShipOptions, shipRecords } from './ship-records';
 import { auditStreamPassed } from './stream-passed';
 import { readHour } from './sweep-late-audit-hour';
 import { absentEvents } from './verify-absent';
@@ -87,15 +87,6 @@ async function compareHour(
     const reason = 'the audit stream has not shipped past this hour yet: verify it once it has';
     return row({ datadog, missing, result: 'inconclusive', reason });
   }
-  await shipRecords(
-    deps,
-    { tenant: input.tenant, stream: 'audit', records: lost },
-    {
-      resume: progress,
-      onBatchDone: (p) => ctx.heartbeat(p),
-      signal: ctx.cancellationSignal,
-      attempt: ctx.info.attempt,
-    },
-  );
+  await shipRecords(deps, { tenant: input.tenant, stream: 'audit', records: lost }, activityShipOptions(ctx, progress));
   return row({ datadog, missing, repaired: lost.length, result: 'repaired' });
 }

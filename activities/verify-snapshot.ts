@@ -20,7 +20,7 @@ import { activityLogger } from './activity-logger';
 import { tenantDeps, type ActivityDeps, type TenantDeps } from './deps';
 import { withTypedFailures } from './failures';
 import { heartbeatPulse, type Pulse } from './heartbeat-pulse';
-import { shipRecords } from './ship-records';
+import { activityShipOptions, shipRecords } from './ship-records';
 import { committedFingerprints } from './snapshot-committed';
 import { readSnapshotWindow, type SnapshotWindow, type WindowRow } from './snapshot-window';
 import { explainMissing } from './verify-reasons';
@@ -172,12 +172,7 @@ async function settle(
     await shipRecords(
       deps,
       { tenant: input.tenant, stream: input.stream, records: toShip },
-      {
-        resume: progress,
-        onBatchDone: (p) => ctx.heartbeat(p),
-        signal: ctx.cancellationSignal,
-        attempt: ctx.info.attempt,
-      },
+      activityShipOptions(ctx, progress),
     );
   }
   const shipped = new Set(toShip);

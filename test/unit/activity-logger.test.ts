@@ -5,7 +5,7 @@
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { activityLogger } from '../../activities/activity-logger';
 import type { ActivityDeps, TenantDeps } from '../../activities/deps';
-import { shipRecords, type ShipBatchInput } from '../../activities/ship-records';
+import { shipRecords, type ShipRecordsInput } from '../../activities/ship-records';
 import { capturingLogger } from '../helpers/capture-logger';
 
 function depsWith(logger: ActivityDeps['logger']): ActivityDeps {
@@ -20,10 +20,10 @@ function depsWith(logger: ActivityDeps['logger']): ActivityDeps {
 
 const records = (n: number) =>
   Array.from({ length: n }, (_, i) => ({ id: `e${i}`, occurred_at: new Date().toISOString(), action: 'update' }));
-const batch = (n: number): ShipBatchInput => ({ tenant: 'acme', stream: 'audit', records: records(n) });
+const batch = (n: number): ShipRecordsInput => ({ tenant: 'acme', stream: 'audit', records: records(n) });
 
 /** An activity that ships records (as the audit ship activities and the sweeps do). */
-const shipping = (deps: ActivityDeps) => (input: ShipBatchInput) => shipRecords(deps, input);
+const shipping = (deps: ActivityDeps) => (input: ShipRecordsInput) => shipRecords(deps, input);
 
 const info = (run: string, attempt: number) => ({
   workflowExecution: { workflowId: 'kandji-datadog/acme/audit', runId: run },

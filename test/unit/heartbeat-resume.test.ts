@@ -10,7 +10,7 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
 import type { ActivityDeps, TenantDeps } from '../../activities/deps';
 import { shipAuditPageActivity } from '../../activities/ship-audit-page';
-import { shipRecords, type ShipBatchInput } from '../../activities/ship-records';
+import { shipRecords, type ShipRecordsInput } from '../../activities/ship-records';
 import { sweepLateAuditHourActivity } from '../../activities/sweep-late-audit-hour';
 import { sweepSnapshotStateActivity } from '../../activities/sweep-snapshot-state';
 import type { ShipProgress } from '../../src/datadog/shipper';
@@ -76,7 +76,7 @@ const notCalled = async (): Promise<never> => {
 };
 
 /** shipRecords in an activity: resumes from the attempt's heartbeat details and heartbeats its progress. */
-const shipInActivity = (deps: ActivityDeps) => (input: ShipBatchInput) => {
+const shipInActivity = (deps: ActivityDeps) => (input: ShipRecordsInput) => {
   const ctx = Context.current();
   return shipRecords(deps, input, {
     resume: ctx.info.heartbeatDetails as ShipProgress | undefined,

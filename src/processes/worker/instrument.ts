@@ -11,7 +11,7 @@ import type {
   ActivityDeps,
   AuditPageRef,
   ShipAuditPageResult,
-  ShipBatchResult,
+  ShipRecordsResult,
   SweepLateAuditHourResult,
   SweepSnapshotStateResult,
   TenantDeps,
@@ -108,7 +108,7 @@ function recordVerified(
   metrics.verifiedHour(input.tenant, stream, !input.repair && row.result === 'verified' ? 'repaired' : row.result);
 }
 
-function recordShipped(metrics: ForwarderMetrics, tenant: string, stream: StreamName, r: ShipBatchResult): void {
+function recordShipped(metrics: ForwarderMetrics, tenant: string, stream: StreamName, r: ShipRecordsResult): void {
   metrics.records(tenant, stream, 'shipped', r.shipped);
   metrics.records(tenant, stream, 'dead_lettered', r.deadLetters.length);
   metrics.records(tenant, stream, 'stale', r.stale.count);
