@@ -89,66 +89,58 @@ const RECORD_HELP: Record<RecordOutcome, string> = {
   trimmed: "Records over Datadog's 1 MB per log whose largest fields were trimmed",
 };
 
+/** Each counter: its unit and help text. */
+const COUNTERS = {
+  kandjiRequests: { unit: 'requests', help: 'Kandji API calls by HTTP status' },
+  datadogRequests: { unit: 'requests', help: 'Datadog intake requests by HTTP status' },
+  datadogBytes: { unit: 'bytes', help: 'JSON bytes sent to the Datadog intake (before gzip)' },
+  verifiedHours: { unit: 'hours', help: 'Hours verify compared between Kandji and Datadog, by result' },
+  recordsMissing: {
+    unit: 'records',
+    help: 'Events Kandji holds that Datadog did not index, found by verify, by reason',
+  },
+} as const;
+
+/** Each gauge: its value type, unit and help text. */
+const GAUGES = {
+  lag: { type: 'float', unit: 's', help: "Age of the stream's cursor: now minus the newest shipped event time" },
+  lateSweepParked: {
+    type: 'int',
+    unit: 'hours',
+    help: 'Audit hours whose late sweep is parked (no request budget, or failing): tried again later, the live tail goes on',
+  },
+  state: {
+    type: 'int',
+    unit: '',
+    help: 'The stream is in this state (1) or not (0); not_running: its workflow is not running; unknown: it did not answer',
+  },
+  temporalReachable: { type: 'int', unit: '', help: 'Temporal answered the last check (1) or not (0)' },
+  budgetRemaining: {
+    type: 'int',
+    unit: 'requests',
+    help: 'Kandji requests left in the tenant budget over the sliding hour',
+  },
+} as const;
+
 /** The metrics on a Temporal `MetricMeter` (e.g. `Runtime.instance().metricMeter`). */
 export function meterMetrics(meter: MetricMeter): ForwarderMetrics {
   const records = Object.fromEntries(
     RECORD_OUTCOMES.map((o) => [o, meter.createCounter(METRIC_NAMES.records(o), 'records', RECORD_HELP[o])]),
   ) as Record<RecordOutcome, ReturnType<MetricMeter['createCounter']>>;
-  const lag = meter.createGauge(
-    METRIC_NAMES.lag,
-    'float',
-    's',
-    "Age of the stream's cursor: now minus the newest shipped event time",
-  );
-  const lateSweepParked = meter.createGauge(
-    METRIC_NAMES.lateSweepParked,
-    'int',
-    'hours',
-    'Audit hours whose late sweep is parked (no request budget, or failing): tried again later, the live tail goes on',
-  );
-  const state = meter.createGauge(
-    METRIC_NAMES.state,
-    'int',
-    '',
-    'The stream is in this state (1) or not (0); not_running: its workflow is not running; unknown: it did not answer',
-  );
-  const reachable = meter.createGauge(
-    METRIC_NAMES.temporalReachable,
-    'int',
-    '',
-    'Temporal answered the last check (1) or not (0)',
-  );
-  const kandjiRequests = meter.createCounter(
-    METRIC_NAMES.kandjiRequests,
-    'requests',
-    'Kandji API calls by HTTP status',
-  );
-  const budget = meter.createGauge(
-    METRIC_NAMES.budgetRemaining,
-    'int',
-    'requests',
-    'Kandji requests left in the tenant budget over the sliding hour',
-  );
-  const ddRequests = meter.createCounter(
-    METRIC_NAMES.datadogRequests,
-    'requests',
-    'Datadog intake requests by HTTP status',
-  );
-  const ddBytes = meter.createCounter(
-    METRIC_NAMES.datadogBytes,
-    'bytes',
-    'JSON bytes sent to the Datadog intake (before gzip)',
-  );
-  const verifiedHours = meter.createCounter(
-    METRIC_NAMES.verifiedHours,
-    'hours',
-    'Hours verify compared between Kandji and Datadog, by result',
-  );
-  const missing = meter.createCounter(
-    METRIC_NAMES.recordsMissing,
-    'records',
-    'Events Kandji holds that Datadog did not index, found by verify, by reason',
-  );
+  const counter = (key: keyof typeof COUNTERS) =>
+    meter.createCounter(METRIC_NAMES[key], COUNTERS[key].unit, COUNTERS[key].help);
+  const gauge = (key: keyof typeof GAUGES) =>
+    meter.createGauge(METRIC_NAMES[key], GAUGES[key].type, GAUGES[key].unit, GAUGES[key].help);
+  const lag = gauge('lag');
+  const lateSweepParked = gauge('lateSweepParked');
+  const state = gauge('state');
+  const reachable = gauge('temporalReachable');
+  const budget = gauge('budgetRemaining');
+  const kandjiRequests = counter('kandjiRequests');
+  const ddRequests = counter('datadogRequests');
+  const ddBytes = counter('datadogBytes');
+  const verifiedHours = counter('verifiedHours');
+  const missing = counter('recordsMissing');
   return {
     verifiedHour: (tenant, stream, result) => verifiedHours.add(1, { tenant, stream, result }),
     recordsMissing: (tenant, stream, reason, count) => {
