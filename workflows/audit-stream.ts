@@ -24,7 +24,7 @@ import { backfillFinishedSignal, installBackfillHandlers } from './backfills';
 import { initialAuditCursor } from './shared/audit-cursor';
 import type { LateLedger } from './shared/late-ledger';
 import type { AuditStreamInput } from './shared/stream-input';
-import type { StreamStatus } from './shared/stream-status';
+import type { BackfillInfo, StreamStatus } from './shared/stream-status';
 import { backfillWorkflowId } from './shared/workflow-ids';
 import { createStreamRuntime } from './stream-runtime';
 
@@ -46,26 +46,8 @@ export async function auditStream(input: AuditStreamInput): Promise<AuditStreamR
   const backfill = input.backfill;
   if (backfill) status.window = { from: backfill.from, to: backfill.to };
   else {
-    const self = workflowInfo().workflowId;
-    installBackfillHandlers(runtime, {
-      // Each backfill is a child workflow with its own cursor over the window; the live tail keeps running.
-      start: async (info) => {
-        const workflowId = backfillWorkflowId(self, info.id);
-        await startChild(auditStream, {
-          workflowId,
-          args: [
-            {
-              tenant: input.tenant,
-              cursor: initialAuditCursor(info.from, info.to),
-              timings: input.timings,
-              backfill: { id: info.id, from: info.from, to: info.to, parentWorkflowId: self },
-            },
-          ],
-          parentClosePolicy: 'ABANDON', // survives this run's continue-as-new; reports back by signal
-        });
-        return workflowId;
-      },
-    });
+    // Each backfill is a child workflow with its own cursor over the window; the live tail keeps running.
+    installBackfillHandlers(runtime, { start: (info) => startBackfill(input, info) });
   }
   const continueWith: ContinueAuditWith = async (cursor, lateLedger, pendingMove) => {
     await condition(allHandlersFinished);
@@ -105,4 +87,23 @@ export async function auditStream(input: AuditStreamInput): Promise<AuditStreamR
   });
   const lateLedger = loop?.ledger();
   return { status, ...(lateLedger ? { late: lateLedger } : {}) };
+}
+
+/** Starts a backfill's child workflow over its window; returns its workflow id. */
+async function startBackfill(input: AuditStreamInput, info: BackfillInfo): Promise<string> {
+  const self = workflowInfo().workflowId;
+  const workflowId = backfillWorkflowId(self, info.id);
+  await startChild(auditStream, {
+    workflowId,
+    args: [
+      {
+        tenant: input.tenant,
+        cursor: initialAuditCursor(info.from, info.to),
+        timings: input.timings,
+        backfill: { id: info.id, from: info.from, to: info.to, parentWorkflowId: self },
+      },
+    ],
+    parentClosePolicy: 'ABANDON', // survives this run's continue-as-new; reports back by signal
+  });
+  return workflowId;
 }

@@ -226,30 +226,8 @@ export async function startStream(
   if (recordedAudit && opts.sinceGiven && !opts.overrideCursor)
     return { stream: name, workflowId, outcome: 'refused', recorded: recordedAudit, since };
   const overrode = recordedAudit && opts.sinceGiven ? recordedAudit : undefined;
-  let cursor: StreamCursor;
-  let lateLedgerCarried: boolean | undefined;
-  if (name === 'audit') {
-    const late = overrode ? undefined : previous?.late;
-    const input: AuditStreamInput = {
-      tenant: tenant.tenant,
-      cursor: overrode || !recordedAudit ? initialAuditCursor(since) : recordedAudit,
-      timings,
-      ...(late ? { late } : {}),
-    };
-    cursor = input.cursor;
-    lateLedgerCarried = late !== undefined;
-    await client.workflow.start(auditStream, { ...options, args: [input] });
-  } else {
-    const input: SnapshotStreamInput = {
-      tenant: tenant.tenant,
-      stream: name,
-      state: previous?.state ?? null,
-      cursor: (previous?.status.cursor as SnapshotCursor | undefined) ?? { since: new Date().toISOString(), known: 0 },
-      timings,
-    };
-    cursor = input.cursor;
-    await client.workflow.start(snapshotStream, { ...options, args: [input] });
-  }
+  const started = await startRun(client, options, { tenant, name, since, timings, previous, overrode, recordedAudit });
+  const { cursor, lateLedgerCarried } = started;
   return {
     stream: name,
     workflowId,
@@ -260,6 +238,46 @@ export async function startStream(
     ...(name === 'audit' ? { lateLedgerCarried } : {}),
     ...(overrode ? { overrode } : {}),
   };
+}
+
+/** What a new run of a stream starts from: the last run's record, or `since` (audit) / an empty state (snapshots). */
+interface RunStart {
+  tenant: TenantConfig;
+  name: StreamName;
+  since: string;
+  timings: StreamTimings;
+  previous: RecordedRun | undefined;
+  /** The recorded audit cursor an operator's `since` overrode. */
+  overrode: AuditCursor | undefined;
+  recordedAudit: AuditCursor | undefined;
+}
+
+/** Starts the stream's workflow; returns the cursor it starts from (and, for audit, whether a late ledger came). */
+async function startRun(
+  client: Client,
+  options: { workflowId: string; taskQueue: string; workflowIdConflictPolicy: 'USE_EXISTING' },
+  { tenant, name, since, timings, previous, overrode, recordedAudit }: RunStart,
+): Promise<{ cursor: StreamCursor; lateLedgerCarried?: boolean }> {
+  if (name === 'audit') {
+    const late = overrode ? undefined : previous?.late;
+    const input: AuditStreamInput = {
+      tenant: tenant.tenant,
+      cursor: overrode || !recordedAudit ? initialAuditCursor(since) : recordedAudit,
+      timings,
+      ...(late ? { late } : {}),
+    };
+    await client.workflow.start(auditStream, { ...options, args: [input] });
+    return { cursor: input.cursor, lateLedgerCarried: late !== undefined };
+  }
+  const input: SnapshotStreamInput = {
+    tenant: tenant.tenant,
+    stream: name,
+    state: previous?.state ?? null,
+    cursor: (previous?.status.cursor as SnapshotCursor | undefined) ?? { since: new Date().toISOString(), known: 0 },
+    timings,
+  };
+  await client.workflow.start(snapshotStream, { ...options, args: [input] });
+  return { cursor: input.cursor };
 }
 
 export interface StreamReport {
