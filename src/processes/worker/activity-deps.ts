@@ -41,52 +41,10 @@ export function buildActivityDeps(
     i === 0 ? { ...t, config: config.firstTenant, token: config.kandjiToken ?? t.token } : t,
   );
   const map = new Map<string, TenantDeps>();
-  for (const { config: tenant, token, stalePolicies } of tenants) {
-    if (typeof token === 'function') {
-      try {
-        token();
-      } catch (err) {
-        // Not fatal: this tenant's streams show `blocked` with the reason; the others run.
-        logger.warn(
-          { tenant: tenant.tenant, reason: (err as Error).message },
-          'Kandji token missing: this tenant is blocked until it is there',
-        );
-      }
-    }
-    const gate = new TemporalRequestBudget(
-      () => Context.current().client,
-      tenant.tenant,
-      tenant.requestsPerHour,
-      config.temporal.taskQueue,
-      budgetRemaining ? { onRemaining: (remaining) => budgetRemaining(tenant.tenant, remaining) } : {},
-    );
-    const kandji = new KandjiClient({ baseUrl: tenant.kandjiUrl, token, userAgent, gate });
-    const tenantDatadog = newDatadog();
-    clients.push(kandji, tenantDatadog);
-    const datadogLogs = read.on
-      ? new DatadogLogsReadClient({
-          apiUrl: read.apiUrl,
-          apiKey: config.datadogApiKeyReader ?? config.datadogApiKey,
-          appKey: read.appKey,
-          userAgent,
-        })
-      : undefined;
-    if (datadogLogs) clients.push(datadogLogs);
-    const ddtags = formatTags({ kandji_tenant: tenant.tenant, forwarder_version: FORWARDER_VERSION }, [
-      ...config.extraTags,
-      ...(tenant.extraTags ?? []),
-    ]);
-    map.set(tenant.tenant, {
-      kandji,
-      datadog: tenantDatadog,
-      ddtags,
-      hostname: config.hostname,
-      auditPageSize: tenant.auditPageSize,
-      auditOverlapMs: tenant.auditOverlapMs,
-      behavioralWindowDays: tenant.behavioralWindowDays,
-      ...(stalePolicies ? { stalePolicies } : {}),
-      ...(datadogLogs ? { datadogLogs } : {}),
-    });
+  for (const entry of tenants) {
+    const built = tenantDepsOf(entry, { config, logger, read, budgetRemaining, userAgent, newDatadog });
+    clients.push(...built.clients);
+    map.set(entry.config.tenant, built.deps);
   }
   return {
     tenants: map,
@@ -101,4 +59,65 @@ export function buildActivityDeps(
       await Promise.all(clients.map((c) => c.close()));
     },
   };
+}
+
+/** What every tenant's clients share: the worker's configuration and how to reach Datadog. */
+interface SharedDeps {
+  config: WorkerConfig;
+  logger: Logger;
+  read: DatadogReadConfig;
+  budgetRemaining?: (tenant: string, remaining: number) => void;
+  userAgent: string;
+  newDatadog: () => DatadogIntakeClient;
+}
+
+/** One tenant's clients (Kandji within its request budget, Datadog, the logs read API) and settings. */
+function tenantDepsOf(
+  { config: tenant, token, stalePolicies }: WorkerConfig['tenants'][number],
+  { config, logger, read, budgetRemaining, userAgent, newDatadog }: SharedDeps,
+): { deps: TenantDeps; clients: { close(): Promise<void> }[] } {
+  if (typeof token === 'function') {
+    try {
+      token();
+    } catch (err) {
+      // Not fatal: this tenant's streams show `blocked` with the reason; the others run.
+      logger.warn(
+        { tenant: tenant.tenant, reason: (err as Error).message },
+        'Kandji token missing: this tenant is blocked until it is there',
+      );
+    }
+  }
+  const gate = new TemporalRequestBudget(
+    () => Context.current().client,
+    tenant.tenant,
+    tenant.requestsPerHour,
+    config.temporal.taskQueue,
+    budgetRemaining ? { onRemaining: (remaining) => budgetRemaining(tenant.tenant, remaining) } : {},
+  );
+  const kandji = new KandjiClient({ baseUrl: tenant.kandjiUrl, token, userAgent, gate });
+  const datadog = newDatadog();
+  const datadogLogs = read.on
+    ? new DatadogLogsReadClient({
+        apiUrl: read.apiUrl,
+        apiKey: config.datadogApiKeyReader ?? config.datadogApiKey,
+        appKey: read.appKey,
+        userAgent,
+      })
+    : undefined;
+  const ddtags = formatTags({ kandji_tenant: tenant.tenant, forwarder_version: FORWARDER_VERSION }, [
+    ...config.extraTags,
+    ...(tenant.extraTags ?? []),
+  ]);
+  const deps: TenantDeps = {
+    kandji,
+    datadog,
+    ddtags,
+    hostname: config.hostname,
+    auditPageSize: tenant.auditPageSize,
+    auditOverlapMs: tenant.auditOverlapMs,
+    behavioralWindowDays: tenant.behavioralWindowDays,
+    ...(stalePolicies ? { stalePolicies } : {}),
+    ...(datadogLogs ? { datadogLogs } : {}),
+  };
+  return { deps, clients: datadogLogs ? [kandji, datadog, datadogLogs] : [kandji, datadog] };
 }
