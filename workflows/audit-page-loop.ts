@@ -83,7 +83,7 @@ export class AuditPageLoop {
       if ((await this.round()) === STOP) break;
     }
     this.dropAhead();
-    this.lateSweep?.abandon();
+    await this.lateSweep?.stop();
   }
 
   private async round(): Promise<RoundEnd | undefined> {

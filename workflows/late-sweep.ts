@@ -9,15 +9,18 @@
  * (not awaited) by the polls while caught up; one that cannot get budget or keeps failing is parked
  * (late-sweep-parking.ts). A sweep in flight when the run is due to continue as new holds the continue-as-new until
  * it ends, and no other starts (SWEEP_ENDS_BEFORE_CONTINUE): what it shipped is in the carried ledger, so the next run
- * never ships it again. A sweep in flight at a stop or a cursor move is abandoned: its hour stays due in the ledger
- * (after a stop, its late events shipped before the cancel may be shipped again by the next start's sweep: at least
- * once; after a move, the hour is no longer the ledger's). A pause lets the sweep in flight end, and starts no other.
+ * never ships it again. A stop lets the sweep in flight end too, for up to STOP_GRACE_MS (SWEEP_ENDS_BEFORE_STOP), so
+ * the ledger the run returns (which `start` carries on) holds what it shipped; one still running then is abandoned:
+ * its hour stays due, and late events it shipped before the cancel may be shipped again by the next start's sweep (at
+ * least once). A sweep in flight at a cursor move is abandoned (the hour is no longer the ledger's). A pause lets the
+ * sweep in flight end, and starts no other.
  * Runs recorded before LATE_SWEEPS_BESIDE_TAIL sweep inside the poll loop (`sweepDue`).
  */
 import {
   ActivityFailure,
   ApplicationFailure,
   CancellationScope,
+  condition,
   isCancellation,
   log,
   patched,
@@ -54,6 +57,13 @@ export const MAX_HOURS_PER_POLL = 3;
  * hour swept again by the next run, which shipped again the late events the cancelled sweep had shipped.
  */
 export const SWEEP_ENDS_BEFORE_CONTINUE = 'late-sweep-ends-before-continue-as-new';
+/**
+ * Marks runs where a stop lets the sweep in flight end (for up to STOP_GRACE_MS) before the run returns its ledger.
+ * Before it, the sweep was cancelled, and the next start swept its hour again, shipping again what it had shipped.
+ */
+export const SWEEP_ENDS_BEFORE_STOP = 'late-sweep-ends-before-stop';
+/** How long a stop waits for the sweep in flight: an hour's sweep takes seconds; one failing is abandoned. */
+export const STOP_GRACE_MS = 60_000;
 
 export interface LateSweep {
   /** What continue-as-new carries. */
@@ -69,8 +79,13 @@ export interface LateSweep {
   startDue(): void;
   /** How long until a late hour comes due (0: now); undefined when none will before the polls move on. */
   nextDueInMs(): number | undefined;
-  /** Cancels the sweep in flight, if any (stop; continue-as-new in runs before SWEEP_ENDS_BEFORE_CONTINUE). */
+  /** Cancels the sweep in flight, if any (a cursor move; continue-as-new in runs before SWEEP_ENDS_BEFORE_CONTINUE). */
   abandon(): void;
+  /**
+   * The stream stops: the sweep in flight, if any, may end for up to STOP_GRACE_MS (SWEEP_ENDS_BEFORE_STOP), so that
+   * what it shipped is in the ledger the run returns; one that takes longer is abandoned.
+   */
+  stop(): Promise<void>;
 }
 
 export function createLateSweep(input: AuditStreamInput, runtime: StreamRuntime): LateSweep | undefined {
@@ -147,6 +162,14 @@ class LateSweeper implements LateSweep {
     this.inFlight.cancel();
     this.inFlight = undefined;
     this.showSweep();
+  }
+
+  async stop(): Promise<void> {
+    if (this.inFlight && patched(SWEEP_ENDS_BEFORE_STOP)) {
+      log.info('stopping once the late sweep in flight ends', { hour: this.status.lateSweep?.sweeping });
+      await condition(() => this.inFlight === undefined, STOP_GRACE_MS);
+    }
+    this.abandon();
   }
 
   nextDueInMs(): number | undefined {

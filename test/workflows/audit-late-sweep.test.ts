@@ -3,7 +3,8 @@
  * log of recent events (so that past hours fall due for a sweep) and fake read, ship and sweep activities that keep
  * the real late-event ledger. What is checked: the sweep finds what the polls never saw and ships it once, and a
  * sweep that cannot go (no request budget, an hour that keeps failing) is parked beside the live tail, which goes on;
- * a sweep in flight when the run is due to continue as new ends first, so the next run never ships its finds again.
+ * a sweep in flight when the run is due to continue as new, or stops, ends first, so the next run never ships its finds
+ * again.
  */
 import { randomUUID } from 'node:crypto';
 import { Context } from '@temporalio/activity';
@@ -18,6 +19,7 @@ import type {
   SweepLateAuditHourResult,
 } from '../../activities';
 import { auditStream } from '../../workflows/audit-stream';
+import { STOP_GRACE_MS } from '../../workflows/late-sweep';
 import { initialAuditCursor, type AuditCursor } from '../../workflows/shared/audit-cursor';
 import { FailureType } from '../../workflows/shared/failure-types';
 import {
@@ -36,7 +38,7 @@ import {
 import { applyTimingsUpdate, statusQuery, stopSignal } from '../../workflows/shared/messages';
 import { keyToMillis, millisToKey } from '../../workflows/shared/timestamps';
 import { waitFor } from '../helpers/wait';
-import { defaultTimings, settled, statusWhere, workflowTestWorld } from '../helpers/workflow-env';
+import { clockNeutralClient, defaultTimings, settled, statusWhere, workflowTestWorld } from '../helpers/workflow-env';
 
 const timings = defaultTimings('audit');
 /** The fake reader's overlap window: where its polls stop re-reading (`settled`). */
@@ -238,22 +240,58 @@ describe('audit late sweep (fake activities, time-skipping server)', () => {
     expect(s.lateSweep?.parked).toEqual([expect.objectContaining({ hour: poisonHour })]);
     expect(s.state).toBe('caught_up');
   });
-  it('stop while a sweep is in flight: the stream stops at once, the sweep abandoned and its hour left unswept', async () => {
+  it('stop while a sweep is in flight: the sweep ends first, so a later start never ships its finds again', async () => {
     const { log, hours } = await recentLog();
+    log.add('late-1', hours[0]! + 45 * 60_000, true);
     const { h, open } = await withSweepInFlight(log, hours);
     try {
-      expect((await h.query(statusQuery)).lateSweep?.sweeping).toBe(hourKey(hours[0]!));
-
       await h.signal(stopSignal);
+      await settled(h);
+      expect((await h.describe()).status.name).toBe('RUNNING'); // the sweep in flight ends first
+      open();
       await waitFor('the stream stopped', async () => (await h.describe()).status.name === 'COMPLETED', 15_000);
-      const { status: ended } = await h.result();
-      expect(ended.state).toBe('stopped');
-      expect(ended.counts.shipped).toBe(9);
-      expect(ended.lastLateSweep).toBeUndefined(); // the hour in flight was not recorded as swept
-      expect(ended.lateSweep).toEqual({ parked: [] });
+      // Read without moving the server's clock (the test environment's client would skip it ahead to a far timer).
+      const ended = await clockNeutralClient(world.env).workflow.getHandle<typeof auditStream>(h.workflowId).result();
+      expect(ended.status.state).toBe('stopped');
+      expect(ended.status.lastLateSweep?.hour).toBe(hourKey(hours[0]!));
+      expect(ended.status.counts.lateFound).toBe(1);
+
+      // Started again with what the run returned (as `start` does): every later sweep of every hour ships nothing
+      // twice.
+      const again = await world.start(auditStream, {
+        workflowId: h.workflowId,
+        args: [{ tenant: log.tenant, cursor: ended.status.cursor as AuditCursor, timings, late: ended.late }],
+      });
+      for (let i = 0; i < 6; i += 1) {
+        await settled(again);
+        await world.env.sleep(HOUR_MS);
+      }
+      await waitFor('the hour swept again', () => log.sweeps.filter((x) => x === hourKey(hours[0]!)).length >= 2);
+      expect([...log.shipped].sort()).toEqual([...log.events.map((e) => e.id)].sort());
     } finally {
       open();
     }
+  });
+
+  it('a sweep that does not end within a minute of a stop is abandoned: the stream stops, its hour left unswept', async () => {
+    const { log, hours } = await recentLog();
+    // Every sweep attempt fails, to be tried again in 10 minutes: in flight all along (and the server's clock free).
+    log.sweepFault = () =>
+      ApplicationFailure.create({ type: 'KandjiUnavailableError', message: 'down', nextRetryDelay: '10 minutes' });
+    const h = await startStream(log, hours[0]!);
+    await waitFor('a sweep in flight', () => log.sweeps.length === 1);
+    await settled(h);
+
+    await h.signal(stopSignal);
+    await settled(h);
+    await world.env.sleep(STOP_GRACE_MS + 1_000);
+    await waitFor('the stream stopped', async () => (await h.describe()).status.name === 'COMPLETED', 15_000);
+    const { status: ended } = await h.result();
+    expect(ended.state).toBe('stopped');
+    expect(ended.counts.shipped).toBe(9);
+    expect(log.sweeps).toHaveLength(1); // its retry was not waited for
+    expect(ended.lastLateSweep).toBeUndefined(); // the hour in flight was not recorded as swept
+    expect(ended.lateSweep).toEqual({ parked: [] });
   });
 
   it('a sweep in flight when the run is due to continue as new ends first: the tail goes on meanwhile, and no late event is shipped twice', async () => {
